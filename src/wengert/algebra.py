@@ -1,0 +1,214 @@
+"""Expression algebra for derivative code: symbolic zeros and simplification.
+
+A derivative rule is instantiated with the tangents or adjoints that exist;
+an inactive operand contributes a *symbolic zero*, ``Zero``, which is never
+materialised if it can be simplified away::
+
+    x_dot * y + x * y_dot      with y_dot = Zero     ──▶   x_dot * y
+    g * y                      for x's adjoint        ──▶   (unchanged)
+    -(Zero)                                            ──▶   Zero
+
+The simplifier also applies the identities a person would (``a * 1``,
+``a + 0``, ``a + -b`` to ``a - b``, ``-a * b`` to ``-(a * b)``), so generated
+code has no ``+ 0`` and no multiplications by one.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Optional
+
+from . import ir
+
+
+@dataclass(frozen=True)
+class Zero:
+    """A symbolic zero with the shape of ``like`` (an atom) when known."""
+
+    like: Optional[ir.Expr] = None
+
+    def __repr__(self) -> str:
+        return "Zero"
+
+
+ZERO = Zero()
+
+# Functions linear in every argument that can carry a derivative: a call
+# whose derivative-carrying arguments are all zero is zero. Filled by rules.
+LINEAR_FUNCTIONS: dict = {}      # fn -> tuple of linear argument positions (None: first)
+
+
+def is_zero(e) -> bool:
+    return isinstance(e, Zero)
+
+
+def is_const(e, value) -> bool:
+    return isinstance(e, ir.Const) and type(e.value) in (int, float) and e.value == value
+
+
+def neg(e):
+    if is_zero(e):
+        return e
+    if isinstance(e, ir.Op) and e.fn is operator.neg:
+        return e.args[0]
+    if isinstance(e, ir.Const) and type(e.value) in (int, float):
+        return ir.Const(-e.value)
+    return ir.Op(operator.neg, (e,))
+
+
+def add(a, b):
+    if is_zero(a):
+        return b
+    if is_zero(b):
+        return a
+    if a == b and not isinstance(a, ir.Const):
+        return mul(ir.Const(2), a)
+    if _is_neg(b):
+        return sub(a, b.args[0])
+    if _is_neg(a):
+        return sub(b, a.args[0])
+    return ir.Op(operator.add, (a, b))
+
+
+def sub(a, b):
+    if is_zero(b):
+        return a
+    if is_zero(a):
+        return neg(b)
+    if _is_neg(b):
+        return add(a, b.args[0])
+    return ir.Op(operator.sub, (a, b))
+
+
+def _num(e) -> bool:
+    return isinstance(e, ir.Const) and type(e.value) in (int, float)
+
+
+def mul(a, b):
+    if is_zero(a) or is_zero(b):
+        return ZERO
+    if _num(b) and not _num(a):
+        a, b = b, a                      # constants first: 2 * x
+    if _num(a) and isinstance(b, ir.Op) and b.fn is operator.mul and _num(b.args[0]):
+        return mul(ir.Const(a.value * b.args[0].value), b.args[1])
+    if is_const(a, 1):
+        return b
+    if is_const(b, 1):
+        return a
+    if is_const(a, -1):
+        return neg(b)
+    if is_const(b, -1):
+        return neg(a)
+    if _is_neg(a) and _is_neg(b):
+        return mul(a.args[0], b.args[0])
+    if _is_neg(a):
+        return neg(mul(a.args[0], b))
+    if _is_neg(b):
+        return neg(mul(a, b.args[0]))
+    return ir.Op(operator.mul, (a, b))
+
+
+def div(a, b):
+    if is_zero(a):
+        return ZERO
+    if is_const(b, 1):
+        return a
+    if _is_neg(a):
+        return neg(div(a.args[0], b))
+    return ir.Op(operator.truediv, (a, b))
+
+
+def sum_of(terms):
+    out = ZERO
+    for t in terms:
+        out = add(out, t)
+    return out
+
+
+def _is_const_like(e) -> bool:
+    return isinstance(e, ir.Const)
+
+
+def _is_neg(e) -> bool:
+    return isinstance(e, ir.Op) and e.fn is operator.neg
+
+
+def power(a, b):
+    if is_const(b, 1):
+        return a
+    return ir.Op(operator.pow, (a, b))
+
+
+_BUILDERS = {operator.add: add, operator.sub: sub, operator.mul: mul,
+             operator.truediv: div, operator.pow: power}
+
+_FOLDABLE = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+             operator.neg}
+
+
+def _foldable(fn) -> bool:
+    import math
+    return fn in _FOLDABLE or (getattr(fn, "__module__", None) == "math"
+                               or (type(fn).__name__ == "builtin_function_or_method"
+                                   and getattr(math, getattr(fn, "__name__", ""), None) is fn))
+
+
+def _fold(fn, args):
+    """Evaluate an arithmetic or ``math`` call on numeric constants."""
+    if not all(isinstance(a, ir.Const) and type(a.value) in (int, float) for a in args):
+        return None
+    if not _foldable(fn):
+        return None
+    try:
+        v = fn(*(a.value for a in args))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if type(v) not in (int, float) or v != v or v in (float("inf"), float("-inf")):
+        return None
+    return ir.Const(v)
+
+
+def simplify(e):
+    """Simplify bottom-up; returns an ``ir.Expr`` or ``ZERO``."""
+    if not isinstance(e, ir.Op):
+        return e
+    args = tuple(simplify(a) for a in e.args)
+    kwargs = tuple((k, simplify(v)) for k, v in e.kwargs)
+    fn = e.fn
+    if not kwargs:
+        folded = _fold(fn, args)
+        if folded is not None:
+            return folded
+    if fn in _BUILDERS and len(args) == 2:
+        return _BUILDERS[fn](*args)
+    if fn is operator.getitem and isinstance(args[0], ir.Op) and \
+            args[0].fn in (ir.MAKE_TUPLE, ir.MAKE_LIST) and isinstance(args[1], ir.Const) \
+            and type(args[1].value) is int and -len(args[0].args) <= args[1].value < len(args[0].args):
+        return args[0].args[args[1].value]
+    if fn is operator.neg:
+        return neg(args[0])
+    if fn is operator.matmul and (is_zero(args[0]) or is_zero(args[1])):
+        return ZERO
+    if fn is ir.IFEXP and is_zero(args[1]) and is_zero(args[2]):
+        return ZERO
+    linear = _linear_positions(fn)
+    if linear is not None and linear and all(is_zero(args[i]) for i in linear
+                                              if i < len(args)):
+        return ZERO
+    return ir.Op(fn, tuple(materialize(a) for a in args),
+                 tuple((k, materialize(v)) for k, v in kwargs))
+
+
+def _linear_positions(fn):
+    try:
+        return LINEAR_FUNCTIONS.get(fn)
+    except TypeError:       # unhashable callable
+        return None
+
+
+def materialize(e):
+    """A zero that survived simplification, as a real value."""
+    if not is_zero(e):
+        return e
+    return ir.Const(0.0)

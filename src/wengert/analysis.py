@@ -1,0 +1,226 @@
+"""Analyses on the Wengert list: activity and kinds.
+
+**Activity.** A variable is *varied* if it depends on an input we
+differentiate with respect to, and *useful* if the output depends on it. Only
+*active* variables (varied and useful) get derivative code; constants get
+none. For g(x) = 2x² − x + 1::
+
+    v1 = x ** 2        active
+    v2 = 2 * v1        active
+    v3 = v2 - x        active
+    v4 = v3 + 1        active      (the constants 2 and 1 are never active)
+
+A non-differentiable operation (``len``, ``x > 0``, ``np.argmax``) produces an
+inactive value whatever its inputs.
+
+**Kinds.** With the kinds of the arguments known (``float``; an array of a
+given shape and dtype), the kinds of intermediate values follow for
+elementwise operations, which lets generated code drop ``unbroadcast`` where
+shapes provably match and keep Python floats on ``math`` functions. Unknown
+stays unknown (``None``): generated code is then general, never wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import ir
+from .rules import registry
+
+
+# --------------------------------------------------------------------------
+# activity
+
+
+def _stmt_edges(s):
+    """(targets, sources, differentiable) for dataflow of one statement."""
+    if isinstance(s, ir.Assign):
+        return s.targets(), list(ir.expr_vars(s.value)), _differentiable(s.value)
+    if isinstance(s, ir.For):
+        return ir.target_names(s.target), list(ir.expr_vars(s.iter)), True
+    return (), (), False
+
+
+def _differentiable(e: ir.Expr) -> bool:
+    if not isinstance(e, ir.Op):
+        return True
+    if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "ifexp"):
+        return True
+    r = registry.lookup(e.fn)
+    return not (r is not None and r.nondiff)
+
+
+def varied(fn: ir.Function, wrt) -> set:
+    out = set(wrt)
+    stmts = list(ir.walk(fn.body))
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            targets, sources, diff = _stmt_edges(s)
+            if diff and any(v in out for v in sources):
+                for t in targets:
+                    if t not in out:
+                        out.add(t)
+                        changed = True
+    return out
+
+
+def useful(fn: ir.Function) -> set:
+    out = set()
+    stmts = list(ir.walk(fn.body))
+    for s in stmts:
+        if isinstance(s, ir.Return):
+            out.update(ir.expr_vars(s.value))
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            targets, sources, diff = _stmt_edges(s)
+            if diff and any(t in out for t in targets):
+                for v in sources:
+                    if v not in out:
+                        out.add(v)
+                        changed = True
+    return out
+
+
+def active(fn: ir.Function, wrt) -> set:
+    """Variables that get derivative code when differentiating w.r.t. ``wrt``."""
+    return varied(fn, wrt) & useful(fn)
+
+
+# --------------------------------------------------------------------------
+# kinds
+
+
+@dataclass(frozen=True)
+class Kind:
+    """``pyfloat``: a Python float. Otherwise a NumPy array or scalar."""
+
+    shape: tuple
+    dtype: str = "float64"
+    pyfloat: bool = False
+
+    def __str__(self) -> str:
+        if self.pyfloat:
+            return "float"
+        return f"{self.dtype}[{','.join(map(str, self.shape))}]"
+
+
+FLOAT = Kind((), "float64", pyfloat=True)
+INT = Kind((), "int", pyfloat=True)          # a Python int (loop index, constant)
+RANGE = Kind((-1,), "range")                 # a range object (only iterated over)
+
+
+def kind_of_value(v) -> Optional[Kind]:
+    t = type(v)
+    if t is float:
+        return FLOAT
+    if t is int:
+        return INT
+    if t is np.ndarray:
+        return Kind(v.shape, v.dtype.str)
+    if isinstance(v, np.generic) and v.dtype.kind == "f":
+        return Kind((), v.dtype.str)
+    return None
+
+
+def kind_key(v):
+    """A hashable, cheap summary of an argument for the specialisation cache."""
+    t = type(v)
+    if t is float:
+        return float
+    if t is np.ndarray:
+        return (v.shape, v.dtype.str)
+    if isinstance(v, np.generic):
+        return ((), v.dtype.str)
+    return t
+
+
+def _dummy(k: Kind):
+    if k.pyfloat:
+        return 0 if k is INT or k == INT else 0.0
+    return np.empty((), dtype=np.dtype(k.dtype))
+
+
+def _broadcast(kinds) -> Optional[Kind]:
+    if any(k is None for k in kinds):
+        return None
+    if any(k == RANGE for k in kinds):
+        return None
+    if all(k.pyfloat for k in kinds):
+        return INT if all(k == INT for k in kinds) else FLOAT
+    try:
+        shape = np.broadcast_shapes(*(k.shape for k in kinds))
+        dtype = np.result_type(*(_dummy(k) for k in kinds))
+    except (ValueError, TypeError):
+        return None
+    if dtype.kind != "f":
+        return None
+    return Kind(tuple(shape), dtype.str)
+
+
+def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
+    """Kinds of variables; a variable assigned twice with different kinds
+    (or from an unknown operation) has kind None."""
+    kinds: dict = {}
+    conflict: set = set()
+    for name, k in arg_kinds.items():
+        kinds[name] = k
+
+    def put(name, k):
+        if name in conflict:
+            return False
+        if name in kinds and kinds[name] != k:
+            conflict.add(name)
+            kinds[name] = None
+            return True
+        if name not in kinds:
+            kinds[name] = k
+            return True
+        return False
+
+    stmts = list(ir.walk(fn.body))
+    for _ in range(3):              # loops: settle carried variables
+        changed = False
+        for s in stmts:
+            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+                changed |= put(s.target.name, expr_kind(s.value, kinds))
+            elif isinstance(s, ir.For) and isinstance(s.target, ir.Var) and \
+                    expr_kind(s.iter, kinds) == RANGE:
+                changed |= put(s.target.name, INT)
+            elif isinstance(s, (ir.Assign, ir.For)):
+                for t in ir.stmt_writes(s):
+                    changed |= put(t, None)
+        if not changed:
+            break
+    return kinds
+
+
+def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
+    if isinstance(e, ir.Var):
+        return kinds.get(e.name)
+    if isinstance(e, ir.Const):
+        v = e.value
+        if type(v) in (float, int):
+            return FLOAT if type(v) is float else INT
+        return kind_of_value(v)
+    if isinstance(e, ir.Op):
+        if e.fn is range:
+            return RANGE
+        r = registry.lookup(e.fn)
+        if r is None or r.nondiff:
+            return None
+        if r.scalar_result:
+            return FLOAT
+        if r.elementwise:
+            return _broadcast([expr_kind(a, kinds) for a in e.args])
+    return None
+
+
+def same_shape(a: Optional[Kind], b: Optional[Kind]) -> bool:
+    return a is not None and b is not None and a.shape == b.shape

@@ -1,0 +1,448 @@
+"""The public API: ``grad``, ``value_and_grad``, ``jvp``, ``vjp``, ``lower``.
+
+A derivative is built once per (function, mode, wrt, argument kinds) and
+cached. At the first call with new kinds of arguments (Python floats; arrays
+of a given shape and dtype) the derivative is *specialised*: generated code
+for those kinds drops runtime helpers whose result is known (no
+``unbroadcast`` where shapes match). The general version, used when kinds are
+not known, is always correct; a specialised one is used only for arguments of
+its kinds, checked by a cheap key lookup on each call.
+
+Functions called by the differentiated function are differentiated
+recursively (each its own generated function, built once).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+import types
+import weakref
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import analysis, ir, optimize as opt
+from .backend import compile_function
+from .errors import UnsupportedSyntaxError, UsageError, WengertError
+from .forward import forward
+from .frontend.lower import lower as _lower
+from .frontend.parse import parse_function
+from .reverse import prune_tapes, reverse
+
+_LOCK = threading.RLock()
+_LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_BUILT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class Built:
+    """One compiled derivative: the Python function, its source and IR."""
+
+    function: object
+    source: str
+    ir: ir.Function
+    out_kind: object = None
+
+
+# --------------------------------------------------------------------------
+# building
+
+
+def lowered(func) -> ir.Function:
+    """The Wengert list of ``func`` (cached)."""
+    with _LOCK:
+        fn = _LOWERED.get(func)
+        if fn is None:
+            fn = _lower(parse_function(func))
+            _LOWERED[func] = fn
+        return fn
+
+
+class _ForwardRef:
+    """Stands for a derivative still being built (recursion)."""
+
+    def __init__(self, name):
+        self.__name__ = name
+        self.target = None
+
+    def __call__(self, *args):
+        return self.target(*args)
+
+
+_IN_PROGRESS: dict = {}
+
+
+def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
+          return_value: bool = False, optimize: bool = True) -> Built:
+    """Build (or fetch) a derivative of ``func``.
+
+    ``mode``: ``"jvp"`` (forward) or ``"vjp"`` (reverse); ``wrt``: positions.
+    """
+    key = (mode, wrt, arg_kinds, return_value, optimize)
+    with _LOCK:
+        per_fn = _BUILT.setdefault(func, {})
+        if key in per_fn:
+            return per_fn[key]
+        primal = lowered(func)
+        names = primal.param_names()
+        wrt_names = tuple(names[i] for i in wrt)
+        kinds_in = {}
+        if arg_kinds is not None:
+            kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+        kinds = analysis.infer_kinds(primal, kinds_in)
+        work = primal.with_body(primal.body, namespace=primal.namespace.copy())
+        suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
+                                                else "_vjp")
+        name = f"{primal.name}{suffix}"
+        ctx = _Context(optimize)
+        if mode == "jvp":
+            d = forward(work, wrt_names, kinds, ctx, name=name)
+        else:
+            d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value)
+        if optimize:
+            # forward mode keeps the Wengert list's primal statements (each
+            # followed by its tangent); reverse mode inlines freely.
+            keep = set(primal.temps) if mode == "jvp" else set()
+            d = opt.optimize(d, keep)
+            if mode == "vjp":
+                d = prune_tapes(d)
+                d = opt.optimize(d, keep)
+        d.header_comment = _header(primal, mode, wrt_names, kinds_in)
+        function, source = compile_function(d)
+        function.__wrapped__ = func
+        built = Built(function, source, d, _output_kind(primal, kinds))
+        per_fn[key] = built
+        return built
+
+
+def _header(primal, mode, wrt_names, kinds_in) -> str:
+    what = "tangent (forward mode)" if mode == "jvp" else "adjoint (reverse mode)"
+    lines = [f"{what} of {primal.name} with respect to {', '.join(wrt_names) or 'nothing'}"]
+    if kinds_in:
+        lines.append("specialised for " + ", ".join(f"{k}: {v}" for k, v in kinds_in.items()))
+    return "\n".join(lines)
+
+
+def _output_kind(primal, kinds):
+    ret = primal.body[-1]
+    return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
+
+
+class _Context:
+    """What forward and reverse mode ask of the API: derivatives of callees."""
+
+    def __init__(self, optimize: bool):
+        self.optimize = optimize
+
+    def callee(self, func, mode: str, positions: tuple, loc):
+        key = (id(func), mode, positions)
+        if key in _IN_PROGRESS:
+            return _IN_PROGRESS[key]
+        ref = _ForwardRef(f"{func.__name__}_{mode}")
+        _IN_PROGRESS[key] = ref
+        try:
+            try:
+                built = build(func, mode, positions, None, return_value=False,
+                              optimize=self.optimize)
+            except WengertError as exc:
+                if exc.loc is None:
+                    exc = type(exc)(exc.message, loc, exc.hint)
+                raise exc from None
+            ref.target = built.function
+            return built.function
+        finally:
+            _IN_PROGRESS.pop(key, None)
+
+
+# --------------------------------------------------------------------------
+# argument handling
+
+
+def _signature(func):
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+
+
+def _wrt_positions(func, wrt):
+    """Normalise ``wrt`` to (positions, tuple_result)."""
+    sig = _signature(func)
+    params = list(sig.parameters) if sig is not None else []
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    positions = []
+    for w in items:
+        if isinstance(w, str):
+            if w not in params:
+                raise UsageError(f"`{w}` is not a parameter of `{func.__name__}` "
+                                 f"(its parameters: {', '.join(params)})")
+            positions.append(params.index(w))
+        elif isinstance(w, int) and not isinstance(w, bool):
+            n = len(params)
+            if not -n <= w < n:
+                raise UsageError(f"wrt={w} is out of range: `{func.__name__}` has {n} "
+                                 "parameters")
+            positions.append(w % n)
+        else:
+            raise UsageError(f"wrt must be a parameter position or name, not {w!r}")
+    return tuple(positions), not single
+
+
+def _check_function(func, api: str):
+    if isinstance(func, Derivative):
+        return func
+    if not isinstance(func, types.FunctionType):
+        raise UsageError(f"wengert.{api} needs a Python function, not {type(func).__name__}",
+                         hint="pass a function defined with def")
+    return func
+
+
+def _full_args(sig, func, args, kwargs):
+    """All positional arguments, defaults applied (fast path: no keywords)."""
+    if not kwargs and sig is not None and len(args) == len(sig.parameters):
+        return args
+    if sig is None:
+        return args
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise UsageError(f"{func.__name__}(): {exc}") from None
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def _promote(args, positions):
+    """Integer inputs we differentiate are treated as floats."""
+    if not any(type(args[i]) in (int, bool) or
+               (type(args[i]) is np.ndarray and args[i].dtype.kind in "iub")
+               for i in positions):
+        return args
+    out = list(args)
+    for i in positions:
+        a = out[i]
+        if type(a) in (int, bool):
+            out[i] = float(a)
+        elif type(a) is np.ndarray and a.dtype.kind in "iub":
+            out[i] = a.astype(np.float64)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------
+# derivative objects
+
+
+class Derivative:
+    """A callable derivative of a function, specialised per argument kinds.
+
+    ``.source`` is the generated source most recently used (or the general
+    version before the first call); ``__wrapped__`` is the original function.
+    """
+
+    def __init__(self, func, wrt, mode: str, what: str, optimize: bool = True):
+        self.__wrapped__ = func
+        self.mode = mode
+        self.what = what                        # "grad" | "value_and_grad"
+        self.optimize = optimize
+        self._positions, self._tuple = _wrt_positions(func, wrt)
+        self._sig = _signature(func)
+        self._cache: dict = {}
+        self._last: Optional[Built] = None
+        functools.update_wrapper(self, func, updated=())
+        self.__name__ = f"{func.__name__}_{what}"
+        self.__qualname__ = self.__name__
+
+    def __repr__(self) -> str:
+        wrt = self._positions if self._tuple else self._positions[0]
+        return (f"<wengert.{self.what} of {self.__wrapped__.__qualname__} "
+                f"wrt={wrt} mode={self.mode!r}>")
+
+    def __call__(self, *args, **kwargs):
+        args = _full_args(self._sig, self.__wrapped__, args, kwargs)
+        args = _promote(args, self._positions)
+        key = tuple(map(analysis.kind_key, args))
+        call = self._cache.get(key)
+        if call is None:
+            call = self._specialize(args, key)
+        return call(*args)
+
+    def _specialize(self, args, key):
+        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        call = self._make(kinds)
+        with _LOCK:
+            self._cache[key] = call
+        return call
+
+    def _make(self, kinds):
+        if self.mode == "reverse":
+            return self._make_reverse(kinds)
+        if self.mode == "forward":
+            return self._make_forward(kinds)
+        raise UsageError(f"mode must be 'reverse' or 'forward', not {self.mode!r}")
+
+    def _make_reverse(self, kinds):
+        want_value = self.what == "value_and_grad"
+        built = build(self.__wrapped__, "vjp", self._positions, kinds,
+                      return_value=want_value, optimize=self.optimize)
+        if built.out_kind is not None and built.out_kind.shape != ():
+            raise UsageError(
+                f"{self.what} needs a function with a scalar output, but "
+                f"`{self.__wrapped__.__name__}` returns shape {built.out_kind.shape}",
+                hint="use wengert.vjp or wengert.jacrev for array outputs")
+        if built.out_kind is None and not want_value:
+            built = build(self.__wrapped__, "vjp", self._positions, kinds,
+                          return_value=True, optimize=self.optimize)
+            self._last = built
+            f = built.function
+
+            def checked(*args):
+                value, g = f(*args)
+                _check_scalar(value, self.what)
+                return g
+            return checked
+        self._last = built
+        f = built.function
+        if want_value and built.out_kind is None:
+            def checked_value(*args):
+                value, g = f(*args)
+                _check_scalar(value, self.what)
+                return value, g
+            return checked_value
+        return f
+
+    def _make_forward(self, kinds):
+        built = build(self.__wrapped__, "jvp", self._positions, kinds,
+                      optimize=self.optimize)
+        self._last = built
+        f = built.function
+        positions, tuple_result, want_value = self._positions, self._tuple, \
+            self.what == "value_and_grad"
+
+        def forward_grad(*args):
+            value, grads = None, []
+            for j, i in enumerate(positions):
+                x = args[i]
+                shape = np.shape(x)
+                zeros = [_zero_like(args[k]) for k in positions]
+                if shape == ():
+                    zeros[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
+                    value, t = f(*args, *zeros)
+                    _check_scalar(value, self.what)
+                    grads.append(t)
+                    continue
+                g = np.zeros(shape, dtype=np.result_type(x, np.float32))
+                for idx in np.ndindex(*shape):
+                    e = np.zeros(shape, dtype=g.dtype)
+                    e[idx] = 1
+                    zeros[j] = e
+                    value, t = f(*args, *zeros)
+                    _check_scalar(value, self.what)
+                    g[idx] = t
+                grads.append(g)
+            result = tuple(grads) if tuple_result else grads[0]
+            return (value, result) if want_value else result
+        return forward_grad
+
+    @property
+    def source(self) -> str:
+        if self._last is None:
+            self._make(None)
+        return self._last.source
+
+
+def _zero_like(x):
+    if isinstance(x, float) or type(x) is int:
+        return 0.0
+    return np.zeros_like(x)
+
+
+def _check_scalar(value, what):
+    if np.ndim(value) != 0:
+        raise UsageError(
+            f"{what} needs a function with a scalar output, but it returned shape "
+            f"{np.shape(value)}",
+            hint="use wengert.vjp or wengert.jacrev for array outputs, or reduce "
+                 "the output (e.g. with np.sum)")
+
+
+# --------------------------------------------------------------------------
+# public functions
+
+
+def grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True):
+    """The gradient of a scalar function.
+
+    Usable bare (``@wengert.grad``), with options (``@wengert.grad(wrt=1)``)
+    or as a call (``wengert.grad(f, wrt=("x", "y"))``). ``wrt`` is a position,
+    a parameter name, or a tuple of them (the result is then a tuple).
+
+    >>> import wengert
+    >>> def g(x):
+    ...     return 2 * x ** 2 - x + 1
+    >>> wengert.grad(g)(3.0)
+    11.0
+    """
+    if func is None:
+        return lambda f: grad(f, wrt=wrt, mode=mode, optimize=optimize)
+    func = _check_function(func, "grad")
+    return Derivative(func, wrt, mode, "grad", optimize)
+
+
+def value_and_grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True):
+    """Like ``grad``, returning ``(value, gradient)``."""
+    if func is None:
+        return lambda f: value_and_grad(f, wrt=wrt, mode=mode, optimize=optimize)
+    func = _check_function(func, "value_and_grad")
+    return Derivative(func, wrt, mode, "value_and_grad", optimize)
+
+
+def jvp(func, primals, tangents):
+    """Forward mode: ``(f(*primals), J @ tangents)`` (JAX's convention)."""
+    func = _check_function(func, "jvp")
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise UsageError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    positions = tuple(range(len(primals)))
+    primals = _promote(primals, positions)
+    kinds = tuple(analysis.kind_of_value(a) for a in primals)
+    built = build(func, "jvp", positions, kinds)
+    return built.function(*primals, *tangents)
+
+
+def vjp(func, *primals):
+    """Reverse mode: ``(f(*primals), pullback)``; ``pullback(cotangent)``
+    returns a tuple with one adjoint per primal."""
+    func = _check_function(func, "vjp")
+    positions = tuple(range(len(primals)))
+    primals = _promote(primals, positions)
+    kinds = tuple(analysis.kind_of_value(a) for a in primals)
+    built = build(func, "vjp", positions, kinds, return_value=True)
+    value = func(*primals)
+
+    def pullback(cotangent):
+        _, grads = built.function(*primals, cotangent)
+        return grads if len(primals) > 1 else (grads,)
+    pullback.source = built.source
+    return value, pullback
+
+
+def lower(func) -> ir.Function:
+    """The Wengert list of ``func``; ``print()`` it to read it as Python."""
+    func = _check_function(func, "lower")
+    return lowered(func)
+
+
+def derivative_source(func, mode: str = "reverse", wrt=0, kinds=None,
+                      optimize: bool = True) -> str:
+    """Generated source of a derivative (what ``wengert show`` prints)."""
+    positions, _ = _wrt_positions(func, wrt)
+    if mode == "wengert":
+        return str(lower(func))
+    m = {"reverse": "vjp", "forward": "jvp", "vjp": "vjp", "jvp": "jvp"}.get(mode)
+    if m is None:
+        raise UsageError(f"unknown mode {mode!r}: use reverse, forward or wengert")
+    return build(func, m, positions, kinds, return_value=mode == "vjp",
+                 optimize=optimize).source

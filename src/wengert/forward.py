@@ -1,0 +1,257 @@
+"""Forward mode: each active statement is followed by its tangent statement.
+
+For ``f(x1, x2) = log(x1) + x1*x2 - sin(x2)`` the tangent program reads::
+
+    def f_jvp(x1, x2, x1_dot, x2_dot):
+        v1 = math.log(x1)
+        v1_dot = x1_dot / x1
+        v2 = x1 * x2
+        v2_dot = x1_dot * x2 + x1 * x2_dot
+        ...
+        return v5, v5_dot
+
+(the optimiser then folds single-use tangents into their use). Inactive
+values have a symbolic zero tangent that is never materialised; a variable
+assigned on several paths (a branch merge, a loop-carried value) always has a
+real tangent variable, set to zero where its value is a constant. Loops and
+branches keep their shape.
+"""
+
+from __future__ import annotations
+
+import types
+
+from . import algebra, analysis, ir
+from .errors import UnsupportedSyntaxError
+from .names import NameGen
+from .rules import registry
+from .runtime import broadcast_like
+from . import runtime
+
+
+class Forward:
+    def __init__(self, fn: ir.Function, wrt, kinds: dict, ctx):
+        self.fn = fn
+        self.wrt = tuple(wrt)
+        self.kinds = kinds or {}
+        self.ctx = ctx
+        self.active = analysis.active(fn, self.wrt)
+        self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
+        self.names.reserve(*_all_names(fn))
+        self.names.temps = set(fn.temps)
+        self.dot: dict = {}
+        self.dot_names: dict = {}
+        self.multi = _multiply_assigned(fn.body)
+
+    def dot_name(self, var: str) -> str:
+        if var not in self.dot_names:
+            self.dot_names[var] = self.names.fresh(f"{var}_dot")
+        return self.dot_names[var]
+
+    def run(self, name: str) -> ir.Function:
+        for p in self.wrt:
+            self.dot[p] = ir.Var(self.dot_name(p))
+        body = self.block(self.fn.body)
+        params = primal_params(self.fn) + [ir.Param(self.dot_names[p]) for p in self.wrt]
+        temps = set(self.names.temps) | {d for v, d in self.dot_names.items()
+                                         if v in self.fn.temps}
+        return ir.Function(name=name, params=params, body=body,
+                           namespace=self.fn.namespace, filename=self.fn.filename,
+                           temps=frozenset(temps))
+
+    def tangent(self, e) -> object:
+        """Tangent of an atom: a Var, or ZERO."""
+        if isinstance(e, ir.Var):
+            return self.dot.get(e.name, algebra.ZERO)
+        return algebra.ZERO
+
+    def zeros(self, var: str) -> ir.Expr:
+        return zeros_for(var, self.kinds)
+
+    # -- statements ------------------------------------------------------------
+
+    def block(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            out.extend(self.stmt(s))
+        return out
+
+    def stmt(self, s) -> list:
+        if isinstance(s, ir.Assign):
+            return self.assign(s)
+        if isinstance(s, ir.If):
+            return [ir.If(s.test, self.block(s.body), self.block(s.orelse), s.loc)]
+        if isinstance(s, ir.For):
+            if isinstance(s.iter, ir.Var) and s.iter.name in self.active:
+                raise UnsupportedSyntaxError(
+                    "a loop over a differentiated array or list (forward mode)", s.loc,
+                    hint="loop over indices with range(len(...)) and index the array")
+            return [ir.For(s.target, s.iter, self.block(s.body), s.loc, s.stop)]
+        if isinstance(s, ir.While):
+            return [ir.While(self.block(s.test_body), s.test, self.block(s.body), s.loc,
+                             s.stop)]
+        if isinstance(s, ir.Return):
+            value = s.value
+            t = self.materialized(value)
+            return [ir.Return(ir.Op(ir.MAKE_TUPLE, (value, t)), s.loc)]
+        return [s]
+
+    def materialized(self, atom) -> ir.Expr:
+        t = self.tangent(atom)
+        if algebra.is_zero(t):
+            if isinstance(atom, ir.Var):
+                return self.zeros(atom.name)
+            return ir.Const(0.0)
+        return t
+
+    def assign(self, s: ir.Assign) -> list:
+        targets = s.targets()
+        if not any(t in self.active for t in targets):
+            return [s]
+        e = s.value
+        if isinstance(e, ir.Op) and _is_user_function(e.fn):
+            return self.call(s)
+        if len(targets) > 1:
+            raise UnsupportedSyntaxError(
+                "unpacking the result of this operation", s.loc,
+                hint="index the result instead (a = r[0])")
+        target = targets[0]
+        t = self.tangent_of(e, target, s.loc)
+        out = [s]
+        if algebra.is_zero(t):
+            if target in self.multi:
+                out.append(ir.Assign(ir.Var(self.dot_name(target)), self.zeros(target), s.loc))
+                self.dot[target] = ir.Var(self.dot_name(target))
+            else:
+                self.dot[target] = algebra.ZERO
+            return out
+        name = self.dot_name(target)
+        out.append(ir.Assign(ir.Var(name), t, s.loc))
+        self.dot[target] = ir.Var(name)
+        return out
+
+    def tangent_of(self, e, target: str, loc):
+        if isinstance(e, (ir.Var, ir.Const)):
+            return self.tangent(e)
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list"):
+            if all(algebra.is_zero(self.tangent(a)) for a in e.args):
+                return algebra.ZERO
+            return ir.Op(e.fn, tuple(self.materialized(a) for a in e.args))
+        r = registry.lookup(e.fn)
+        if r is None:
+            raise registry.missing_rule_error(e.fn, loc)
+        if r.nondiff:
+            return algebra.ZERO
+        bound = r.bind(e, loc)
+        dots = {p: self.tangent(bound[p]) for p in r.diff_params}
+        if all(algebra.is_zero(d) for d in dots.values()):
+            return algebra.ZERO
+        t = r.tangent_expr(bound, dots, ir.Var(target))
+        t = simplify_kinds(t, self.kinds, target)
+        if r.elementwise and not algebra.is_zero(t):
+            t = self._broadcast_fix(t, r, bound, dots, target)
+        return t
+
+    def _broadcast_fix(self, t, r, bound, dots, target):
+        """A tangent that skipped an inactive operand may be narrower than
+        the result (``x + c`` with ``c`` of a larger shape): widen it."""
+        out_kind = self.kinds.get(target)
+        for p in r.diff_params:
+            if not algebra.is_zero(dots[p]):
+                continue
+            arg = bound[p]
+            k = analysis.expr_kind(arg, self.kinds)
+            if k is not None and (k.shape == () or
+                                  (out_kind is not None and
+                                   all(analysis.same_shape(analysis.expr_kind(bound[q], self.kinds), out_kind)
+                                       for q in r.diff_params if not algebra.is_zero(dots[q])))):
+                continue
+            if isinstance(arg, ir.Var) and arg.name in set(ir.expr_vars(t)):
+                continue
+            return ir.Op(broadcast_like, (t, ir.Var(target)))
+        return t
+
+    def call(self, s: ir.Assign) -> list:
+        e = s.value
+        positions = tuple(i for i, a in enumerate(e.args)
+                          if not algebra.is_zero(self.tangent(a)))
+        if not positions:
+            for t in s.targets():
+                self.dot[t] = algebra.ZERO
+            return [s]
+        callee = self.ctx.callee(e.fn, "jvp", positions, s.loc)
+        dots = tuple(self.tangent(e.args[i]) for i in positions)
+        targets = s.targets()
+        out_dot = tuple(ir.Var(self.dot_name(t)) for t in targets)
+        if len(targets) == 1:
+            target = (s.target, out_dot[0])
+        else:
+            target = (ir.Var(self.names.temp("r")), ir.Var(self.names.temp("r_dot")))
+        stmts = [ir.Assign(target, ir.Op(callee, e.args + dots), s.loc)]
+        if len(targets) > 1:
+            stmts.append(ir.Assign(s.target, target[0], s.loc))
+            stmts.append(ir.Assign(out_dot, target[1], s.loc))
+        for t, d in zip(targets, out_dot):
+            self.dot[t] = d
+        return stmts
+
+
+def primal_params(fn: ir.Function) -> list:
+    """Derivative functions take every primal argument positionally; the API
+    applies the user's defaults and keywords before calling them."""
+    return [ir.Param(p.name) for p in fn.params]
+
+
+def _is_user_function(fn) -> bool:
+    return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
+
+
+def _multiply_assigned(stmts) -> set:
+    from collections import Counter
+    c = Counter()
+    for s in ir.walk(stmts):
+        for t in ir.stmt_writes(s):
+            c[t] += 1
+    loop_written = set()
+    for s in ir.walk(stmts):
+        if isinstance(s, (ir.For, ir.While)):
+            loop_written |= ir.all_writes(s.body)
+    return {n for n, k in c.items() if k > 1} | loop_written
+
+
+def _all_names(fn: ir.Function) -> set:
+    names = set(fn.param_names())
+    for s in ir.walk(fn.body):
+        names |= set(ir.stmt_writes(s))
+        names |= set(ir.stmt_reads(s))
+    return names
+
+
+def zeros_for(var: str, kinds: dict) -> ir.Expr:
+    k = kinds.get(var)
+    if k is not None and k.pyfloat:
+        return ir.Const(0.0)
+    if k is not None:
+        import numpy as np
+        return ir.Op(np.zeros_like, (ir.Var(var),))
+    return ir.Op(runtime.zeros_like, (ir.Var(var),))
+
+
+def simplify_kinds(e, kinds: dict, target: str):
+    """Drop ``unbroadcast(t, x)`` where ``x`` provably has the result's shape."""
+    if not isinstance(e, ir.Op):
+        return e
+    args = tuple(simplify_kinds(a, kinds, target) for a in e.args)
+    if e.fn is runtime.unbroadcast and len(args) == 2:
+        like = analysis.expr_kind(args[1], kinds)
+        if analysis.same_shape(like, kinds.get(target)):
+            return args[0]
+    if e.fn is broadcast_like and len(args) == 2:
+        if analysis.same_shape(analysis.expr_kind(args[0], kinds),
+                               analysis.expr_kind(args[1], kinds)):
+            return args[0]
+    return ir.Op(e.fn, args, e.kwargs)
+
+
+def forward(fn: ir.Function, wrt, kinds=None, ctx=None, name=None) -> ir.Function:
+    return Forward(fn, wrt, kinds, ctx).run(name or f"{fn.name}_jvp")

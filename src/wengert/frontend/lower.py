@@ -1,0 +1,735 @@
+"""Lower: a gast function definition -> the Wengert list (``ir.Function``).
+
+Three things happen while walking the tree:
+
+* **Flattening.** Every nested expression gets a fresh temporary, so each
+  assignment performs one operation on atoms::
+
+      y = a * b + c          ──▶   v1 = a * b
+                                   y = v1 + c
+
+* **Resolution.** Every call, operator and attribute is resolved to the Python
+  object it denotes: ``a * b`` is ``operator.mul``, ``np.sin`` is the ufunc
+  object, a helper is the user's function object. Names are resolved as
+  Python would (closure, then module globals, then builtins) when the
+  derivative is built.
+
+* **SSA renaming.** Each assignment to a user variable creates a new version
+  (``x = x + 1`` becomes ``x_1 = x + 1``), so no value is ever overwritten
+  in straight-line code. Where branches join, both branches assign the same
+  merged name; a loop-carried variable keeps one name across iterations and
+  the body ends with a copy back into it.
+
+Early ``return``, ``break`` and ``continue`` have been turned into flags by
+``frontend.jumps`` before this stage sees the tree.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import types
+from typing import Optional
+
+import gast
+
+from .. import ir
+from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError
+from ..names import NameGen
+from .jumps import eliminate_jumps
+from .parse import ParsedFunction
+
+
+BINOPS = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.FloorDiv: operator.floordiv,
+    gast.Mod: operator.mod, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+    gast.BitAnd: operator.and_, gast.BitOr: operator.or_,
+    gast.BitXor: operator.xor, gast.LShift: operator.lshift,
+    gast.RShift: operator.rshift,
+}
+UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos,
+            gast.Not: operator.not_, gast.Invert: operator.invert}
+CMPOPS = {
+    gast.Lt: operator.lt, gast.LtE: operator.le, gast.Gt: operator.gt,
+    gast.GtE: operator.ge, gast.Eq: operator.eq, gast.NotEq: operator.ne,
+    gast.Is: operator.is_, gast.IsNot: operator.is_not,
+    gast.In: operator.contains, gast.NotIn: None,
+}
+
+# Constructs outside the subset, with what to do instead.
+UNSUPPORTED_STMTS = {
+    gast.Try: ("try/except/finally", "move the try block outside the differentiated function"),
+    gast.With: ("a `with` block", "move the `with` statement outside the differentiated function"),
+    gast.AsyncWith: ("`async with`", "differentiate synchronous code only"),
+    gast.AsyncFor: ("`async for`", "differentiate synchronous code only"),
+    gast.Global: ("a `global` declaration", "pass the value in as an argument and return the new value"),
+    gast.Nonlocal: ("a `nonlocal` declaration", "pass the value in as an argument and return the new value"),
+    gast.Delete: ("`del`", "remove the `del` statement; unused values are freed anyway"),
+    gast.ClassDef: ("a class definition", "define the class at module level"),
+    gast.Raise: ("`raise`", "check inputs before calling the derivative"),
+    gast.Import: ("an `import` statement", "import at module level"),
+    gast.ImportFrom: ("an `import` statement", "import at module level"),
+}
+for _name, _what in (("Match", ("a `match` statement", "rewrite it with if/elif/else")),
+                     ("TryStar", ("try/except*", "move the try block outside the differentiated function"))):
+    if hasattr(gast, _name):
+        UNSUPPORTED_STMTS[getattr(gast, _name)] = _what
+
+UNSUPPORTED_EXPRS = {
+    gast.Yield: ("`yield` (a generator)", "return a list or array instead of yielding"),
+    gast.YieldFrom: ("`yield from` (a generator)", "return a list or array instead of yielding"),
+    gast.Await: ("`await`", "differentiate synchronous code only"),
+    gast.NamedExpr: ("an assignment expression (:=)", "assign on a line of its own"),
+    gast.Dict: ("a dict display", "use separate variables, a tuple or an array"),
+    gast.DictComp: ("a dict comprehension", "use a list or an array"),
+    gast.Set: ("a set display", "use a tuple or a list"),
+    gast.SetComp: ("a set comprehension", "use a list"),
+    gast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
+    gast.Starred: ("star-arguments (*args)", "pass the arguments one by one"),
+    gast.Lambda: ("a lambda", "define the function at module level with `def`"),
+    gast.ListComp: ("a list comprehension", "write the loop out with `for` and `append`"),
+    gast.GeneratorExp: ("a generator expression", "write the loop out with `for`"),
+}
+
+EFFECT_FUNCTIONS = {print}
+
+
+class Scope:
+    """The current SSA name of every user variable."""
+
+    def __init__(self, env=None):
+        self.env = dict(env or {})
+
+    def copy(self) -> "Scope":
+        return Scope(self.env)
+
+
+class Lowerer:
+    def __init__(self, pf: ParsedFunction):
+        self.pf = pf
+        self.names = NameGen(_identifiers(pf.node))
+        self.ns = ir.Namespace()
+        self.scope = Scope()
+        self.free: dict = {}          # free data name -> "global" | "closure"
+        self.out: list = []
+
+    # -- entry -------------------------------------------------------------
+
+    def lower(self) -> ir.Function:
+        node = self.pf.node
+        params = self._params(node)
+        body_nodes = list(node.body)
+        doc = None
+        if body_nodes and _is_docstring(body_nodes[0]):
+            doc = body_nodes[0].value.value
+            body_nodes = body_nodes[1:]
+        body_nodes = eliminate_jumps(body_nodes, self.names, self.pf)
+        self.block(body_nodes)
+        if not self.out or not isinstance(self.out[-1], ir.Return):
+            self.out.append(ir.Return(ir.NONE, self.pf.loc(node)))
+        self.ns.reserve_locals(self.names.taken)
+        return ir.Function(name=_func_name(self.pf), params=params, body=self.out,
+                           namespace=self.ns, filename=self.pf.filename, doc=doc,
+                           temps=frozenset(self.names.temps))
+
+    def _params(self, node) -> list:
+        args = node.args
+        if args.vararg is not None or args.kwarg is not None:
+            bad = args.vararg or args.kwarg
+            raise UnsupportedSyntaxError(
+                "functions with *args or **kwargs cannot be differentiated",
+                self.pf.loc(bad), hint="list the parameters one by one")
+        if getattr(args, "posonlyargs", None):
+            pos = list(args.posonlyargs) + list(args.args)
+        else:
+            pos = list(args.args)
+        func = self.pf.func
+        defaults = list(func.__defaults__ or ()) if func is not None else []
+        kwdefaults = dict(func.__kwdefaults__ or {}) if func is not None else {}
+        params = []
+        first_default = len(pos) - len(defaults)
+        for i, a in enumerate(pos):
+            d = ir.Const(defaults[i - first_default]) if i >= first_default else None
+            params.append(ir.Param(a.id, d))
+        for a in args.kwonlyargs:
+            d = ir.Const(kwdefaults[a.id]) if a.id in kwdefaults else None
+            params.append(ir.Param(a.id, d, kwonly=True))
+        for p in params:
+            self.names.reserve(p.name)
+            self.scope.env[p.name] = p.name
+        return params
+
+    # -- statements ----------------------------------------------------------
+
+    def block(self, nodes) -> None:
+        for n in nodes:
+            self.stmt(n)
+
+    def lower_block(self, nodes, scope: Scope) -> list:
+        """Lower ``nodes`` into a new list under ``scope`` (restoring state)."""
+        saved_out, saved_scope = self.out, self.scope
+        self.out, self.scope = [], scope
+        try:
+            self.block(nodes)
+            return self.out
+        finally:
+            self.out, self.scope = saved_out, saved_scope
+
+    def stmt(self, node) -> None:
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            what, hint = UNSUPPORTED_STMTS.get(
+                type(node), (f"the statement `{type(node).__name__}`", None))
+            raise UnsupportedSyntaxError(f"{what} is not supported", self.pf.loc(node),
+                                         hint=hint)
+        method(node)
+
+    def stmt_Pass(self, node) -> None:
+        pass
+
+    def stmt_Expr(self, node) -> None:
+        value = node.value
+        if isinstance(value, gast.Constant):
+            return          # docstrings and bare constants
+        if isinstance(value, gast.Call):
+            fn = self._callee_object(value.func)
+            if fn in EFFECT_FUNCTIONS:
+                self.out.append(ir.Effect(self.op_expr(value), self.pf.loc(node)))
+                return
+            if isinstance(value.func, gast.Attribute) and self._is_local(value.func.value):
+                self.method_statement(value)
+                return
+        raise UnsupportedSyntaxError(
+            "an expression statement whose value is discarded", self.pf.loc(node),
+            hint="assign the result to a variable (a call made only for its side "
+                 "effect cannot be differentiated)")
+
+    def method_statement(self, call) -> None:
+        raise UnsupportedSyntaxError(
+            f"the method call `.{call.func.attr}(...)` used as a statement (it would "
+            "modify an object in place)", self.pf.loc(call),
+            hint="assign the result to a new variable instead of mutating in place")
+
+    def stmt_Return(self, node) -> None:
+        value = self.atom(node.value) if node.value is not None else ir.NONE
+        self.out.append(ir.Return(value, self.pf.loc(node)))
+
+    def stmt_Assign(self, node) -> None:
+        targets = node.targets
+        if len(targets) > 1:          # a = b = expr
+            value = self.atom(node.value)
+            for t in targets:
+                self.assign_atom(t, value, node)
+            return
+        self.assign(targets[0], node.value, node)
+
+    def stmt_AnnAssign(self, node) -> None:
+        if node.value is not None:
+            self.assign(node.target, node.value, node)
+
+    def stmt_AugAssign(self, node) -> None:
+        target = node.target
+        if not isinstance(target, gast.Name):
+            self.augassign_other(node)
+            return
+        fn = BINOPS[type(node.op)]
+        left = self.name_atom(target.id, target)
+        right = self.atom(node.value)
+        self.define(target.id, ir.Op(fn, (left, right)), node)
+
+    def augassign_other(self, node) -> None:
+        raise UnsupportedSyntaxError(
+            "augmented assignment to a subscript or attribute", self.pf.loc(node),
+            hint="build a new value and assign it to a plain variable")
+
+    def assign(self, target, value_node, node) -> None:
+        if isinstance(target, gast.Name):
+            self.define(target.id, self.op_expr(value_node), node)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if isinstance(value_node, (gast.Tuple, gast.List)) and \
+                    len(value_node.elts) == len(target.elts) and \
+                    not any(isinstance(e, gast.Starred) for e in target.elts):
+                values = [self.atom(v) for v in value_node.elts]   # a, b = b, a
+                for t, v in zip(target.elts, values):
+                    self.assign_atom(t, v, node)
+            else:
+                self.unpack(target, self.op_expr(value_node), node)
+        else:
+            self.assign_other(target, value_node, node)
+
+    def assign_other(self, target, value_node, node) -> None:
+        if isinstance(target, gast.Attribute):
+            raise UnsupportedSyntaxError(
+                "assignment to an attribute", self.pf.loc(target),
+                hint="keep the value in a local variable and return it")
+        raise UnsupportedSyntaxError(
+            f"assignment to {type(target).__name__.lower()}", self.pf.loc(target),
+            hint="assign to a plain variable")
+
+    def assign_atom(self, target, atom, node) -> None:
+        if isinstance(target, gast.Name):
+            self.define(target.id, atom, node)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.unpack(target, atom, node)
+        else:
+            self.assign_other(target, None, node)
+
+    def unpack(self, target, value: ir.Expr, node) -> None:
+        names = []
+        for t in target.elts:
+            if not isinstance(t, gast.Name):
+                raise UnsupportedSyntaxError(
+                    "unpacking into something other than plain names", self.pf.loc(t),
+                    hint="unpack into names first, then assign")
+            names.append(t.id)
+        new = tuple(ir.Var(self.new_version(n)) for n in names)
+        self.out.append(ir.Assign(new, value, self.pf.loc(node)))
+        for n, v in zip(names, new):
+            self.scope.env[n] = v.name
+
+    def define(self, user_name: str, value: ir.Expr, node) -> ir.Var:
+        var = ir.Var(self.new_version(user_name))
+        self.out.append(ir.Assign(var, value, self.pf.loc(node)))
+        self.scope.env[user_name] = var.name
+        return var
+
+    def new_version(self, user_name: str) -> str:
+        return self.names.version(user_name)
+
+    # -- control flow ----------------------------------------------------------
+
+    def stmt_If(self, node) -> None:
+        test = self.atom(node.test)
+        body_scope, else_scope = self.scope.copy(), self.scope.copy()
+        body = self.lower_block(node.body, body_scope)
+        orelse = self.lower_block(node.orelse, else_scope)
+        self._merge(body, body_scope, orelse, else_scope, node)
+        self.out.append(ir.If(test, body, orelse, self.pf.loc(node)))
+
+    def _merge(self, body, bscope, orelse, escope, node) -> None:
+        """Give every variable the branches disagree on one merged name."""
+        loc = self.pf.loc(node)
+        for user in sorted(set(bscope.env) | set(escope.env)):
+            a, b = bscope.env.get(user), escope.env.get(user)
+            if a == b:
+                self.scope.env[user] = a
+                continue
+            merged = self.names.version(user)
+            for block, name, before in ((body, a, self.scope.env.get(user)),
+                                        (orelse, b, self.scope.env.get(user))):
+                if name is None:
+                    continue
+                if name != before and _defined_once_in(block, name):
+                    _rename_in_block(block, {name: merged})
+                else:
+                    block.append(ir.Assign(ir.Var(merged), ir.Var(name), loc))
+            self.scope.env[user] = merged
+
+    def stmt_For(self, node) -> None:
+        if node.orelse:
+            raise UnsupportedSyntaxError("`for ... else`", self.pf.loc(node),
+                                         hint="use a flag variable after the loop")
+        iterable = self.atom(node.iter)
+        carried = self._carried(node.body, node.target)
+        loop_names = self._enter_loop(carried, node)
+        target = self._loop_target(node.target)
+        body_scope = self.scope.copy()
+        body = self.lower_block(node.body, body_scope)
+        self._close_loop(body, body_scope, loop_names, node)
+        stop = getattr(node, "wengert_stop", None)
+        self.out.append(ir.For(target, iterable, body, self.pf.loc(node),
+                               stop=self.scope.env.get(stop) if stop else None))
+
+    def stmt_While(self, node) -> None:
+        if node.orelse:
+            raise UnsupportedSyntaxError("`while ... else`", self.pf.loc(node),
+                                         hint="use a flag variable after the loop")
+        carried = self._carried(node.body, None)
+        loop_names = self._enter_loop(carried, node)
+        test_scope = self.scope.copy()
+        saved_out, saved_scope = self.out, self.scope
+        self.out, self.scope = [], test_scope
+        try:
+            test = self.atom(node.test)
+            test_body = self.out
+        finally:
+            self.out, self.scope = saved_out, saved_scope
+        body_scope = test_scope.copy()
+        body = self.lower_block(node.body, body_scope)
+        self._close_loop(body, body_scope, loop_names, node)
+        stop = getattr(node, "wengert_stop", None)
+        self.out.append(ir.While(test_body, test, body, self.pf.loc(node),
+                                 stop=self.scope.env.get(stop) if stop else None))
+
+    def _carried(self, body_nodes, target) -> list:
+        assigned = set()
+        for n in body_nodes:
+            assigned |= _assigned_names(n)
+        if target is not None:
+            assigned -= _assigned_names_target(target)
+        return sorted(assigned)
+
+    def _enter_loop(self, carried, node) -> dict:
+        """Give each loop-carried variable its loop name, copying in its value."""
+        loop_names = {}
+        loc = self.pf.loc(node)
+        for user in carried:
+            name = self.names.version(user)
+            before = self.scope.env.get(user)
+            if before is not None:
+                self.out.append(ir.Assign(ir.Var(name), ir.Var(before), loc))
+            loop_names[user] = name
+            self.scope.env[user] = name
+        return loop_names
+
+    def _close_loop(self, body, body_scope, loop_names, node) -> None:
+        loc = self.pf.loc(node)
+        for user, name in loop_names.items():
+            last = body_scope.env.get(user)
+            if last is not None and last != name:
+                body.append(ir.Assign(ir.Var(name), ir.Var(last), loc, carry=True))
+            self.scope.env[user] = name
+
+    def _loop_target(self, target):
+        if isinstance(target, gast.Name):
+            var = ir.Var(self.names.version(target.id))
+            self.scope.env[target.id] = var.name
+            return var
+        if isinstance(target, (gast.Tuple, gast.List)) and \
+                all(isinstance(e, gast.Name) for e in target.elts):
+            out = []
+            for e in target.elts:
+                out.append(ir.Var(self.names.version(e.id)))
+                self.scope.env[e.id] = out[-1].name
+            return tuple(out)
+        raise UnsupportedSyntaxError("this loop target", self.pf.loc(target),
+                                     hint="loop over plain names (`for i, v in ...`)")
+
+    # -- expressions -------------------------------------------------------------
+
+    def atom(self, node) -> ir.Atom:
+        """Lower ``node`` to an atom, emitting temporaries for its operations."""
+        e = self.op_expr(node)
+        if ir.is_atom(e):
+            return e
+        var = ir.Var(self.names.temp())
+        self.out.append(ir.Assign(var, e, self.pf.loc(node)))
+        return var
+
+    def op_expr(self, node) -> ir.Expr:
+        """Lower ``node`` to an atom or one operation whose operands are atoms."""
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is None:
+            what, hint = UNSUPPORTED_EXPRS.get(
+                type(node), (f"the expression `{type(node).__name__}`", None))
+            raise UnsupportedSyntaxError(f"{what} is not supported", self.pf.loc(node),
+                                         hint=hint)
+        return method(node)
+
+    def expr_Constant(self, node) -> ir.Expr:
+        return ir.Const(node.value)
+
+    def expr_Name(self, node) -> ir.Expr:
+        return self.name_atom(node.id, node)
+
+    def name_atom(self, name: str, node) -> ir.Atom:
+        if name in self.scope.env:
+            return ir.Var(self.scope.env[name])
+        found, value = self.pf.lookup(name)
+        if not found:
+            raise UnsupportedSyntaxError(
+                f"the name `{name}` is not defined (or is used before it is assigned)",
+                self.pf.loc(node), hint="define it before this line")
+        if _is_static(value):
+            return self._ref(name, value)
+        return self._free_data(name, value)
+
+    def _ref(self, name: str, value) -> ir.Const:
+        """A module, function or class referenced by name."""
+        bound = self.ns.bind(name, value)
+        self.ns.spell_as(value, bound)
+        return ir.Const(value)
+
+    def _free_data(self, name: str, value) -> ir.Var:
+        """A global or closure variable read as data: inactive, read live."""
+        kind = "closure" if name in self.pf.closure else "global"
+        self.free[name] = kind
+        if kind == "closure":
+            self.ns.bindings[name] = value
+        else:
+            self.ns.live_globals = self.pf.globals
+        self.names.reserve(name)
+        return ir.Var(name)
+
+    def expr_BinOp(self, node) -> ir.Expr:
+        fn = BINOPS[type(node.op)]
+        return ir.Op(fn, (self.atom(node.left), self.atom(node.right)))
+
+    def expr_UnaryOp(self, node) -> ir.Expr:
+        operand = self.atom(node.operand)
+        if isinstance(operand, ir.Const) and isinstance(node.op, gast.USub) \
+                and isinstance(operand.value, (int, float)):
+            return ir.Const(-operand.value)
+        return ir.Op(UNARYOPS[type(node.op)], (operand,))
+
+    def expr_Compare(self, node) -> ir.Expr:
+        if len(node.ops) > 1:
+            return self.op_expr(_chain_to_boolop(node))
+        left = self.atom(node.left)
+        right = self.atom(node.comparators[0])
+        op = type(node.ops[0])
+        if op is gast.In:
+            return ir.Op(operator.contains, (right, left))
+        if op is gast.NotIn:
+            inside = self._temp_assign(ir.Op(operator.contains, (right, left)), node)
+            return ir.Op(operator.not_, (inside,))
+        return ir.Op(CMPOPS[op], (left, right))
+
+    def _temp_assign(self, value: ir.Expr, node) -> ir.Var:  # noqa: D102
+        var = ir.Var(self.names.temp())
+        self.out.append(ir.Assign(var, value, self.pf.loc(node)))
+        return var
+
+    def expr_BoolOp(self, node) -> ir.Expr:
+        """``a and b`` evaluates ``b`` only when ``a`` is true: an ``if``."""
+        first = self.atom(node.values[0])
+        rest = node.values[1:]
+        inner = rest[0] if len(rest) == 1 else gast.copy_location(
+            gast.BoolOp(op=node.op, values=rest), rest[0])
+        result = ir.Var(self.names.temp())
+        loc = self.pf.loc(node)
+        evaluated = self._branch_value(inner, result)
+        kept = [ir.Assign(result, first, loc)]
+        if isinstance(node.op, gast.And):
+            self.out.append(ir.If(first, evaluated, kept, loc))
+        else:
+            self.out.append(ir.If(first, kept, evaluated, loc))
+        return result
+
+    def _branch_value(self, node, result: ir.Var) -> list:
+        """Statements that compute ``node`` into ``result`` (for one branch)."""
+        saved_out = self.out
+        self.out = []
+        try:
+            value = self.op_expr(node)
+            self.out.append(ir.Assign(result, value, self.pf.loc(node)))
+            return self.out
+        finally:
+            self.out = saved_out
+
+    def expr_IfExp(self, node) -> ir.Expr:
+        test = self.atom(node.test)
+        result = ir.Var(self.names.temp())
+        self.out.append(ir.If(test, self._branch_value(node.body, result),
+                              self._branch_value(node.orelse, result), self.pf.loc(node)))
+        return result
+
+    def expr_Tuple(self, node) -> ir.Expr:
+        return ir.Op(ir.MAKE_TUPLE, tuple(self.atom(e) for e in node.elts))
+
+    def expr_List(self, node) -> ir.Expr:
+        return ir.Op(ir.MAKE_LIST, tuple(self.atom(e) for e in node.elts))
+
+    def expr_Slice(self, node) -> ir.Expr:
+        parts = tuple(self.atom(p) if p is not None else ir.NONE
+                      for p in (node.lower, node.upper, node.step))
+        if all(isinstance(p, ir.Const) for p in parts):
+            return ir.Const(slice(*(p.value for p in parts)))
+        return ir.Op(ir.SLICE, parts)
+
+    def expr_Subscript(self, node) -> ir.Expr:
+        value = self.atom(node.value)
+        index = self._index(node.slice)
+        return ir.Op(operator.getitem, (value, index))
+
+    def _index(self, node) -> ir.Atom:
+        if isinstance(node, gast.Tuple):
+            parts = tuple(self._index_part(e) for e in node.elts)
+            if all(isinstance(p, ir.Const) for p in parts):
+                return ir.Const(tuple(p.value for p in parts))
+            return self._temp_assign(ir.Op(ir.MAKE_TUPLE, parts), node)
+        return self._index_part(node)
+
+    def _index_part(self, node) -> ir.Atom:
+        e = self.op_expr(node)
+        if ir.is_atom(e):
+            return e
+        return self._temp_assign(e, node)
+
+    def expr_Attribute(self, node) -> ir.Expr:
+        static = self._static_value(node)
+        if static is not _NOT_STATIC:
+            return self._static_expr(node, static)
+        base = self.atom(node.value)
+        return ir.Op(ir.Attr(node.attr), (base,))
+
+    def expr_Call(self, node) -> ir.Expr:
+        for a in node.args:
+            if isinstance(a, gast.Starred):
+                raise UnsupportedSyntaxError("star-arguments (*args) in a call",
+                                             self.pf.loc(a), hint="pass the arguments one by one")
+        for k in node.keywords:
+            if k.arg is None:
+                raise UnsupportedSyntaxError("keyword unpacking (**kwargs) in a call",
+                                             self.pf.loc(node), hint="pass the keywords one by one")
+        func = node.func
+        if isinstance(func, gast.Attribute) and self._static_value(func) is _NOT_STATIC:
+            base = self.atom(func.value)
+            args = (base,) + tuple(self.atom(a) for a in node.args)
+            kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
+            return ir.Op(ir.Method(func.attr), args, kwargs)
+        fn = self._callee_object(func)
+        args = tuple(self.atom(a) for a in node.args)
+        kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
+        if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):
+            return ir.Op(fn, *self._bind_call(fn, args, kwargs, node))
+        return ir.Op(fn, args, kwargs)
+
+    def _bind_call(self, fn, args, kwargs, node):
+        """Desugar keywords and defaults of a call to a user function."""
+        try:
+            sig = inspect.signature(fn)
+            bound = sig.bind(*args, **dict(kwargs))
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"bad call to `{fn.__name__}`: {exc}", self.pf.loc(node)) from None
+        out = []
+        for p in sig.parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise UnsupportedSyntaxError(
+                    f"calling `{fn.__name__}`, which takes *args or **kwargs",
+                    self.pf.loc(node), hint="give the helper explicit parameters")
+            if p.name in bound.arguments:
+                out.append(bound.arguments[p.name])
+            else:
+                out.append(ir.Const(p.default))
+        return tuple(out), ()
+
+    def _callee_object(self, func):
+        value = self._static_value(func)
+        if value is _NOT_STATIC:
+            if isinstance(func, gast.Name) and func.id in self.scope.env:
+                raise UnsupportedSyntaxError(
+                    f"calling the local variable `{func.id}`", self.pf.loc(func),
+                    hint="call a function defined at module level")
+            raise UnsupportedSyntaxError("this kind of call", self.pf.loc(func),
+                                         hint="call a named function")
+        if not callable(value):
+            raise UsageError(f"`{_dotted(func)}` is not callable", self.pf.loc(func))
+        self._static_expr(func, value)
+        return value
+
+    def _static_value(self, node):
+        """The object a name or attribute chain denotes when it is not local."""
+        if isinstance(node, gast.Name):
+            if node.id in self.scope.env:
+                return _NOT_STATIC
+            found, value = self.pf.lookup(node.id)
+            if found and _is_static(value):
+                return value
+            return _NOT_STATIC
+        if isinstance(node, gast.Attribute):
+            base = self._static_value(node.value)
+            if base is _NOT_STATIC or not isinstance(base, (types.ModuleType, type)):
+                return _NOT_STATIC
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise UsageError(f"`{_dotted(node)}` does not exist",
+                                 self.pf.loc(node)) from None
+        return _NOT_STATIC
+
+    def _static_expr(self, node, value) -> ir.Const:
+        """Record how the user spelled a static object; return it as a constant."""
+        if _is_literal(value):
+            return ir.Const(value)
+        root = node
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        found, root_value = self.pf.lookup(root.id)
+        bound = self.ns.bind(root.id, root_value)
+        self.ns.spell_as(root_value, bound)
+        text = bound + _dotted(node)[len(root.id):]
+        self.ns.spell_as(value, text)
+        return ir.Const(value)
+
+    def _is_local(self, node) -> bool:
+        return isinstance(node, gast.Name) and node.id in self.scope.env
+
+
+_NOT_STATIC = object()
+
+
+def _is_static(value) -> bool:
+    """Modules, functions and classes are resolved when the derivative is built;
+    data (numbers, arrays) in globals is read when the derivative runs."""
+    return callable(value) or isinstance(value, types.ModuleType)
+
+
+def _is_literal(value) -> bool:
+    return value is None or value is Ellipsis or type(value) in (bool, int, float, complex, str)
+
+
+def _is_rule_target(fn) -> bool:
+    from ..rules import registry
+    return registry.has_rule(fn)
+
+
+def _dotted(node) -> str:
+    if isinstance(node, gast.Name):
+        return node.id
+    if isinstance(node, gast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return "<expr>"
+
+
+def _func_name(pf: ParsedFunction) -> str:
+    name = pf.node.name
+    return "lambda_" if name == "<lambda>" else name
+
+
+def _is_docstring(node) -> bool:
+    return isinstance(node, gast.Expr) and isinstance(node.value, gast.Constant) \
+        and isinstance(node.value.value, str)
+
+
+def _identifiers(tree) -> set:
+    return {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+
+
+def _assigned_names(node) -> set:
+    out = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            out.add(n.id)
+    return out
+
+
+def _assigned_names_target(target) -> set:
+    return _assigned_names(target)
+
+
+def _chain_to_boolop(node):
+    parts = []
+    left = node.left
+    for op, right in zip(node.ops, node.comparators):
+        c = gast.Compare(left=left, ops=[op], comparators=[right])
+        gast.copy_location(c, node)
+        parts.append(c)
+        left = right
+    b = gast.BoolOp(op=gast.And(), values=parts)
+    return gast.copy_location(b, node)
+
+
+def _defined_once_in(block, name: str) -> bool:
+    count = sum(1 for s in ir.walk(block) if name in ir.stmt_writes(s))
+    return count == 1
+
+
+def _rename_in_block(block, mapping) -> None:
+    from ..optimize import rename_vars
+    block[:] = rename_vars(block, mapping)
+
+
+def lower(pf: ParsedFunction) -> ir.Function:
+    return Lowerer(pf).lower()

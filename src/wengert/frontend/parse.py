@@ -1,0 +1,150 @@
+"""Parse: a function object -> its gast tree, namespace and source position.
+
+The source is read with ``inspect`` (so functions in any module, file or
+enclosing function work), dedented, stripped of decorators and parsed with
+gast, which gives one AST shape on every supported Python version. Line
+numbers in the tree are shifted back to the file's, and the column offset the
+dedent removed is remembered, so every error can point into the real file.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import textwrap
+import types
+from dataclasses import dataclass, field
+
+import gast
+
+from ..errors import Location, SourceUnavailableError, UnsupportedSyntaxError
+
+
+@dataclass
+class ParsedFunction:
+    func: types.FunctionType
+    node: gast.FunctionDef          # the def (a lambda is rewritten as a def)
+    filename: str
+    col_offset: int                 # columns removed by dedent
+    globals: dict
+    closure: dict = field(default_factory=dict)
+    builtins: dict = field(default_factory=dict)
+
+    def loc(self, node) -> Location:
+        return Location(self.filename, getattr(node, "lineno", 0) or 0,
+                        (getattr(node, "col_offset", 0) or 0) + self.col_offset)
+
+    def lookup(self, name: str):
+        """Resolve a free name as Python would: closure, globals, builtins."""
+        for scope in (self.closure, self.globals, self.builtins):
+            if name in scope:
+                return True, scope[name]
+        return False, None
+
+
+def parse_function(func) -> ParsedFunction:
+    """Parse ``func``; raise ``SourceUnavailableError`` if it has no source."""
+    if not isinstance(func, types.FunctionType):
+        raise SourceUnavailableError(
+            f"cannot read the source of {func!r}: it is not a Python function",
+            hint="differentiate a plain `def` function, or register a rule for "
+                 "this callable with wengert.defrule")
+    code = func.__code__
+    filename = code.co_filename
+    try:
+        lines, start = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot read the source of `{func.__qualname__}` ({filename}): {exc}",
+            hint="functions typed into the interactive prompt or built with exec() "
+                 "have no source file; define the function in a .py file") from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    col_offset = _removed_indent(text, dedented)
+    try:
+        module = gast.parse(dedented)
+    except SyntaxError:
+        module = None
+    node = _find_def(module, func) if module is not None else None
+    if node is None:
+        node = _lambda_def(func, filename, code.co_firstlineno)
+        col_offset = 0
+    else:
+        gast.increment_lineno(module, start - 1)
+    node.decorator_list = []
+    return ParsedFunction(func=func, node=node, filename=filename,
+                          col_offset=col_offset, globals=func.__globals__,
+                          closure=_closure_values(func),
+                          builtins=_builtins_of(func))
+
+
+def _removed_indent(text: str, dedented: str) -> int:
+    for a, b in zip(text.splitlines(), dedented.splitlines()):
+        if a.strip():
+            return len(a) - len(b)
+    return 0
+
+
+def _find_def(module, func):
+    if func.__name__ == "<lambda>":
+        return None
+    for node in module.body:
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) \
+                and node.name == func.__name__:
+            if isinstance(node, gast.AsyncFunctionDef):
+                raise UnsupportedSyntaxError(
+                    f"async function `{func.__name__}` cannot be differentiated",
+                    hint="differentiate a plain (synchronous) function")
+            return node
+    return None
+
+
+def _lambda_def(func, filename: str, lineno: int) -> gast.FunctionDef:
+    """Find the lambda on its line in the file and turn it into a def."""
+    import linecache
+    source = "".join(linecache.getlines(filename))
+    try:
+        tree = gast.parse(source)
+    except SyntaxError:
+        tree = None
+    argnames = func.__code__.co_varnames[:func.__code__.co_argcount]
+    found = []
+    if tree is not None:
+        for n in gast.walk(tree):
+            if isinstance(n, gast.Lambda) and n.lineno == lineno and \
+                    tuple(a.id for a in n.args.args) == tuple(argnames):
+                found.append(n)
+    if len(found) != 1:
+        why = "no lambda" if not found else "several lambdas"
+        raise SourceUnavailableError(
+            f"cannot locate the source of `{func.__qualname__}`: {why} with "
+            f"parameters {argnames} on {filename}:{lineno}",
+            hint="write the function with `def` (or put one lambda per line)")
+    lam = found[0]
+    ret = gast.Return(value=lam.body)
+    gast.copy_location(ret, lam.body)
+    fdef = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret],
+                            decorator_list=[], returns=None, type_comment=None,
+                            **_type_params())
+    gast.copy_location(fdef, lam)
+    return fdef
+
+
+def _type_params() -> dict:
+    fields = getattr(gast.FunctionDef, "_fields", ())
+    return {"type_params": []} if "type_params" in fields else {}
+
+
+def _closure_values(func) -> dict:
+    out = {}
+    for name, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        try:
+            out[name] = cell.cell_contents
+        except ValueError:      # cell not yet filled (recursive inner def)
+            pass
+    return out
+
+
+def _builtins_of(func) -> dict:
+    b = func.__globals__.get("__builtins__", builtins)
+    return b if isinstance(b, dict) else vars(b)

@@ -1,0 +1,361 @@
+"""Optimisation passes on the IR (primal and derivative code alike).
+
+Each pass is a function ``Function -> Function``; ``optimize`` runs them in a
+fixed order until nothing changes:
+
+* ``copy_propagation``   ``a = b`` with both assigned once: uses of ``a`` read ``b``
+* ``inline_single_use``  a generated temporary read once, in a later statement
+  of the same block, is substituted into that use (this is what turns
+  ``v2_bar = out_bar; x1_bar = v2_bar * x2`` into ``x1_bar = out_bar * x2``)
+* ``dead_code``          statements whose results nobody reads are removed
+  (structured liveness: branches are joined, loops iterated to a fixpoint)
+
+Every pass preserves the meaning of the program; ``optimize=False`` on the API
+skips them all, and the test suite checks that both give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from . import ir
+
+EFFECT_METHODS = {"append", "pop", "extend"}
+
+
+# --------------------------------------------------------------------------
+# renaming
+
+
+def rename_expr(e, mapping):
+    if isinstance(e, ir.Var):
+        return ir.Var(mapping.get(e.name, e.name))
+    if isinstance(e, ir.Op):
+        return ir.Op(e.fn, tuple(rename_expr(a, mapping) for a in e.args),
+                     tuple((k, rename_expr(v, mapping)) for k, v in e.kwargs))
+    return e
+
+
+def _rename_target(t, mapping):
+    if isinstance(t, ir.Var):
+        return ir.Var(mapping.get(t.name, t.name))
+    return tuple(ir.Var(mapping.get(v.name, v.name)) for v in t)
+
+
+def rename_vars(stmts, mapping) -> list:
+    """Rename variables (reads and writes) throughout a block."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.Assign):
+            out.append(replace(s, target=_rename_target(s.target, mapping),
+                               value=rename_expr(s.value, mapping)))
+        elif isinstance(s, (ir.Effect, ir.Return)):
+            out.append(replace(s, value=rename_expr(s.value, mapping)))
+        elif isinstance(s, ir.If):
+            out.append(replace(s, test=rename_expr(s.test, mapping),
+                               body=rename_vars(s.body, mapping),
+                               orelse=rename_vars(s.orelse, mapping)))
+        elif isinstance(s, ir.For):
+            out.append(replace(s, target=_rename_target(s.target, mapping),
+                               iter=rename_expr(s.iter, mapping),
+                               body=rename_vars(s.body, mapping),
+                               stop=mapping.get(s.stop, s.stop) if s.stop else None))
+        elif isinstance(s, ir.While):
+            out.append(replace(s, test_body=rename_vars(s.test_body, mapping),
+                               test=rename_expr(s.test, mapping),
+                               body=rename_vars(s.body, mapping),
+                               stop=mapping.get(s.stop, s.stop) if s.stop else None))
+        else:
+            out.append(s)
+    return out
+
+
+def substitute_block(stmts, mapping) -> list:
+    """Replace reads of variables by expressions (not writes)."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.Assign):
+            out.append(replace(s, value=ir.substitute(s.value, mapping)))
+        elif isinstance(s, (ir.Effect, ir.Return)):
+            out.append(replace(s, value=ir.substitute(s.value, mapping)))
+        elif isinstance(s, ir.If):
+            out.append(replace(s, test=ir.substitute(s.test, mapping),
+                               body=substitute_block(s.body, mapping),
+                               orelse=substitute_block(s.orelse, mapping)))
+        elif isinstance(s, ir.For):
+            out.append(replace(s, iter=ir.substitute(s.iter, mapping),
+                               body=substitute_block(s.body, mapping)))
+        elif isinstance(s, ir.While):
+            out.append(replace(s, test_body=substitute_block(s.test_body, mapping),
+                               test=ir.substitute(s.test, mapping),
+                               body=substitute_block(s.body, mapping)))
+        else:
+            out.append(s)
+    return out
+
+
+# --------------------------------------------------------------------------
+# counting
+
+
+def _write_counts(stmts) -> Counter:
+    c = Counter()
+    for s in ir.walk(stmts):
+        for t in ir.stmt_writes(s):
+            c[t] += 1
+        if isinstance(s, (ir.For, ir.While)) and s.stop:
+            pass
+    return c
+
+
+def _read_counts(stmts) -> Counter:
+    c = Counter()
+    for s in ir.walk(stmts):
+        for n in ir.stmt_reads(s):
+            c[n] += 1
+        if isinstance(s, (ir.For, ir.While)) and s.stop:
+            c[s.stop] += 1
+    return c
+
+
+def has_effect(e) -> bool:
+    if isinstance(e, ir.Op):
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" \
+                and e.fn.name in EFFECT_METHODS:
+            return True
+        return any(has_effect(a) for a in e.args) or any(has_effect(v) for _, v in e.kwargs)
+    return False
+
+
+# --------------------------------------------------------------------------
+# passes
+
+
+def copy_propagation(fn: ir.Function, keep=()) -> ir.Function:
+    writes = _write_counts(fn.body)
+    params = set(fn.param_names())
+    mapping = {}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+                and isinstance(s.value, (ir.Var, ir.Const)):
+            t = s.target.name
+            if writes[t] != 1 or t in params or t in keep:
+                continue
+            if t not in fn.temps:
+                continue
+            if isinstance(s.value, ir.Var):
+                src = s.value.name
+                if writes[src] > 1 or (writes[src] == 0 and src not in params):
+                    continue
+            elif not _small_const(s.value):
+                continue
+            mapping[t] = s.value
+    if not mapping:
+        return fn
+    mapping = {k: _resolve(v, mapping) for k, v in mapping.items()}
+    body = _drop_assigns(fn.body, set(mapping))
+    return fn.with_body(substitute_block(body, mapping))
+
+
+def _small_const(c: ir.Const) -> bool:
+    return type(c.value) in (int, float, bool, type(None))
+
+
+def _resolve(v, mapping, depth=0):
+    while isinstance(v, ir.Var) and v.name in mapping and depth < 100:
+        v = mapping[v.name]
+        depth += 1
+    return v
+
+
+def _drop_assigns(stmts, names) -> list:
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+                and s.target.name in names:
+            continue
+        out.append(_map_blocks(s, lambda b: _drop_assigns(b, names)))
+    return out
+
+
+def _map_blocks(s, f):
+    if isinstance(s, ir.If):
+        return replace(s, body=f(s.body), orelse=f(s.orelse))
+    if isinstance(s, ir.For):
+        return replace(s, body=f(s.body))
+    if isinstance(s, ir.While):
+        return replace(s, test_body=f(s.test_body), body=f(s.body))
+    return s
+
+
+def inline_single_use(fn: ir.Function, keep=()) -> ir.Function:
+    """Substitute temporaries read once into their use in the same block."""
+    writes = _write_counts(fn.body)
+    reads = _read_counts(fn.body)
+    keep = set(keep) | set(fn.param_names())
+    candidates = {n for n, c in writes.items()
+                  if c == 1 and reads[n] == 1 and n not in keep and n in fn.temps}
+    body = _inline_block(fn.body, candidates)
+    return fn.with_body(body)
+
+
+def _inline_block(stmts, candidates) -> list:
+    stmts = [_map_blocks(s, lambda b: _inline_block(b, candidates)) for s in stmts]
+    i = 0
+    while i < len(stmts):
+        s = stmts[i]
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+                and s.target.name in candidates and not has_effect(s.value):
+            j = _use_index(stmts, i, s.target.name, set(ir.expr_vars(s.value)))
+            if j is not None:
+                mapping = {s.target.name: s.value}
+                stmts[j] = _substitute_own(stmts[j], mapping)
+                del stmts[i]
+                continue
+        i += 1
+    return stmts
+
+
+def _use_index(stmts, i, name, deps):
+    """Index of the statement after ``i`` that reads ``name`` itself (not in a
+    nested block), if nothing in between writes one of ``deps``."""
+    for j in range(i + 1, len(stmts)):
+        s = stmts[j]
+        if name in ir.stmt_reads(s):
+            if isinstance(s, ir.While):
+                return None       # the test is re-evaluated every iteration
+            return j
+        if any(name in ir.all_reads([b]) for b in _nested(s)):
+            return None
+        written = set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
+        if written & deps:
+            return None
+        if isinstance(s, ir.Assign) and has_effect(s.value) and \
+                any(has_effect(ir.Var(d)) for d in deps):
+            return None
+    return None
+
+
+def _nested(s):
+    out = []
+    for b in ir.child_blocks(s):
+        out.extend(b)
+    return out
+
+
+def _substitute_own(s, mapping):
+    from .algebra import simplify
+    if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
+        return replace(s, value=simplify(ir.substitute(s.value, mapping)))
+    if isinstance(s, ir.If):
+        return replace(s, test=ir.substitute(s.test, mapping))
+    if isinstance(s, ir.For):
+        return replace(s, iter=ir.substitute(s.iter, mapping))
+    return s
+
+
+def dead_code(fn: ir.Function) -> ir.Function:
+    body, _ = _dce_block(fn.body, set())
+    return fn.with_body(body)
+
+
+def _dce_block(stmts, live_out):
+    live = set(live_out)
+    out = []
+    for s in reversed(stmts):
+        if isinstance(s, ir.Assign):
+            targets = set(s.targets())
+            if targets & live or has_effect(s.value):
+                out.append(s)
+                live -= targets
+                live |= set(ir.expr_vars(s.value))
+        elif isinstance(s, (ir.Effect, ir.Return)):
+            out.append(s)
+            live |= set(ir.expr_vars(s.value))
+        elif isinstance(s, ir.Comment):
+            out.append(s)
+        elif isinstance(s, ir.If):
+            body, lb = _dce_block(s.body, live)
+            orelse, le = _dce_block(s.orelse, live)
+            if _only_comments(body) and _only_comments(orelse):
+                continue
+            out.append(replace(s, body=body, orelse=orelse))
+            live = lb | le | set(ir.expr_vars(s.test))
+        elif isinstance(s, (ir.For, ir.While)):
+            new, live = _dce_loop(s, live)
+            if new is not None:
+                out.append(new)
+        else:
+            out.append(s)
+    out.reverse()
+    return out, live
+
+
+def _dce_loop(s, live_after):
+    stop = {s.stop} if s.stop else set()
+    targets = set(ir.target_names(s.target)) if isinstance(s, ir.For) else set()
+    header = set(ir.expr_vars(s.iter if isinstance(s, ir.For) else s.test))
+    live_end = set(live_after) | stop
+    for _ in range(100):
+        if isinstance(s, ir.While):
+            tb, lt = _dce_block(s.test_body, live_end | header)
+            body, lb = _dce_block(s.body, lt)
+            start = lb | lt
+        else:
+            body, lb = _dce_block(s.body, live_end)
+            start = lb - targets
+        new_end = set(live_after) | stop | start | (header if isinstance(s, ir.While) else set())
+        if new_end == live_end:
+            break
+        live_end = new_end
+    if _only_comments(body) and not (targets & live_after):
+        return None, set(live_after)
+    if isinstance(s, ir.While):
+        new = replace(s, test_body=tb, body=body)
+        return new, set(live_after) | lb | lt | header
+    new = replace(s, body=body)
+    return new, set(live_after) | (lb - targets) | header
+
+
+def liveness(stmts, live_out):
+    """``(stmts without dead code, variables live before them)``."""
+    return _dce_block(stmts, set(live_out))
+
+
+def loop_live_end(loop, live_after) -> set:
+    """Variables live at the end of an iteration of ``loop`` (a fixpoint)."""
+    stop = {loop.stop} if loop.stop else set()
+    targets = set(ir.target_names(loop.target)) if isinstance(loop, ir.For) else set()
+    live_end = set(live_after) | stop
+    for _ in range(100):
+        _, lin = _dce_block(loop.body, live_end)
+        new = set(live_after) | stop | (lin - targets)
+        if isinstance(loop, ir.While):
+            _, lt = _dce_block(loop.test_body, new | set(ir.expr_vars(loop.test)))
+            new |= lt
+        if new == live_end:
+            break
+        live_end = new
+    return live_end
+
+
+def _only_comments(stmts) -> bool:
+    return all(isinstance(s, ir.Comment) for s in stmts)
+
+
+def optimize(fn: ir.Function, keep=()) -> ir.Function:
+    """Run the passes to a fixpoint (bounded)."""
+    for _ in range(8):
+        before = str_key(fn)
+        fn = copy_propagation(fn, keep)
+        fn = dead_code(fn)
+        fn = inline_single_use(fn, keep)
+        fn = dead_code(fn)
+        if str_key(fn) == before:
+            break
+    return fn
+
+
+def str_key(fn: ir.Function):
+    return repr(fn.body)

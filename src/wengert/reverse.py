@@ -1,0 +1,467 @@
+"""Reverse mode: a primal sweep, then the adjoint sweep in reverse order.
+
+Straight-line code and branches need no tape: the IR is in SSA form, so every
+value the adjoint sweep reads is still in its variable, and a branch is
+re-tested on its (unchanged) condition. Contributions to an adjoint are
+collected symbolically and written once, when the variable's definition is
+reached, so the first write is an assignment and there are no zero-initialised
+accumulators::
+
+    def f_grad(x1, x2, out_bar=1.0):
+        # adjoint sweep
+        x1_bar = out_bar * x2 + out_bar / x1
+        x2_bar = out_bar * x1 - out_bar * math.cos(x2)
+        return x1_bar, x2_bar
+
+**Loops** are where values are overwritten. The primal sweep pushes, at the
+start of each iteration, the loop-carried values the adjoint will read (and
+only those: a to-be-recorded analysis prunes the tape after optimisation).
+The adjoint sweep runs the iterations backwards; each pops its state,
+re-executes the body's primal statements it needs, then runs the body's
+adjoint. A loop of n iterations over one float records n floats::
+
+    tape = []
+    for i in range(3):
+        tape.append(x)
+        x = x * math.sin(x)
+    x_bar = out_bar
+    for i in reversed(range(3)):
+        x = tape.pop()
+        x_bar = x_bar * (math.sin(x) + x * math.cos(x))
+
+Nested loops are replayed by their parent's replay, so only the outermost
+level records in the primal sweep.
+"""
+
+from __future__ import annotations
+
+import types
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from . import algebra, analysis, ir, optimize
+from .errors import UnsupportedSyntaxError
+from .forward import _all_names, primal_params, simplify_kinds, zeros_for
+from .names import NameGen
+from .rules import registry
+
+
+@dataclass
+class Tape:
+    name: str
+    state: tuple            # carried variables pushed at each iteration start
+    counter: str = None     # iteration counter (while loops, loops with break)
+    seq: str = None         # materialised iterable (non-sequence iterables)
+
+
+@dataclass
+class _State:
+    pending: dict = field(default_factory=lambda: defaultdict(list))
+    materialized: set = field(default_factory=set)
+
+    def copy(self) -> "_State":
+        p = defaultdict(list)
+        for k, v in self.pending.items():
+            p[k] = list(v)
+        return _State(p, set(self.materialized))
+
+
+class Reverse:
+    def __init__(self, fn: ir.Function, wrt, kinds: dict, ctx):
+        self.fn = fn
+        self.wrt = tuple(wrt)
+        self.kinds = kinds or {}
+        self.ctx = ctx
+        self.active = analysis.active(fn, self.wrt)
+        self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
+        self.names.reserve(*_all_names(fn))
+        self.names.temps = set(fn.temps)
+        self.bar_names: dict = {}
+        self.state = _State()
+        self.tapes: dict = {}           # id(loop) -> Tape
+        self.defs = _defining_ops(fn.body)
+
+    def bar(self, var: str) -> str:
+        if var not in self.bar_names:
+            self.bar_names[var] = self.names.fresh(f"{var}_bar")
+        return self.bar_names[var]
+
+    # -- adjoint bookkeeping ---------------------------------------------------
+
+    def contribute(self, atom, expr) -> None:
+        if isinstance(atom, ir.Var) and atom.name in self.active and not algebra.is_zero(expr):
+            self.state.pending[atom.name].append(expr)
+
+    def take(self, var: str):
+        """The whole adjoint of ``var`` at its definition; resets it."""
+        terms = list(reversed(self.state.pending.pop(var, [])))
+        if var in self.state.materialized:
+            self.state.materialized.discard(var)
+            terms.insert(0, ir.Var(self.bar(var)))
+        return algebra.sum_of(terms)
+
+    def materialize(self, var: str, out: list, loc=None) -> None:
+        """Make ``var_bar`` hold the whole adjoint of ``var`` so far."""
+        terms = list(reversed(self.state.pending.pop(var, [])))
+        name = ir.Var(self.bar(var))
+        if var in self.state.materialized:
+            if terms:
+                out.append(ir.Assign(name, algebra.sum_of([name] + terms), loc))
+            return
+        value = algebra.sum_of(terms) if terms else self.zeros(var)
+        out.append(ir.Assign(name, value, loc))
+        self.state.materialized.add(var)
+
+    def zeros(self, var: str) -> ir.Expr:
+        return zeros_for(var, self.kinds)
+
+    # -- entry -------------------------------------------------------------------
+
+    def run(self, name: str, return_value: bool, out_bar_default=1.0) -> ir.Function:
+        body = self.fn.body
+        ret, main = body[-1], body[:-1]
+        out_bar = self.names.fresh("out_bar")
+        self.contribute(ret.value, ir.Var(out_bar))
+        adjoint = self.block(main)
+        tail = []
+        grads = []
+        for p in self.wrt:
+            g = self.take(p)
+            if algebra.is_zero(g):
+                g = self.zeros(p)
+            if not (isinstance(g, ir.Var) and g.name == self.bar(p)):
+                tail.append(ir.Assign(ir.Var(self.bar(p)), g, ret.loc))
+            grads.append(ir.Var(self.bar(p)))
+        primal = self.augment(main, replay=False)
+        result = grads[0] if len(grads) == 1 else ir.Op(ir.MAKE_TUPLE, tuple(grads))
+        if return_value:
+            result = ir.Op(ir.MAKE_TUPLE, (ret.value, result))
+        out = primal + [ir.Comment("adjoint sweep")] + adjoint + tail + \
+            [ir.Return(result, ret.loc)]
+        params = primal_params(self.fn) + [ir.Param(out_bar, ir.Const(out_bar_default))]
+        temps = set(self.names.temps) | {b for v, b in self.bar_names.items()
+                                         if v in self.fn.temps}
+        return ir.Function(name=name, params=params, body=out, namespace=self.fn.namespace,
+                           filename=self.fn.filename, temps=frozenset(temps))
+
+    # -- adjoint sweep -----------------------------------------------------------
+
+    def block(self, stmts) -> list:
+        out = []
+        for s in reversed(stmts):
+            out.extend(self.stmt(s))
+        return out
+
+    def stmt(self, s) -> list:
+        if isinstance(s, ir.Assign):
+            return self.assign(s)
+        if isinstance(s, ir.If):
+            return self.if_(s)
+        if isinstance(s, ir.For):
+            return self.for_(s)
+        if isinstance(s, ir.While):
+            return self.while_(s)
+        return []
+
+    def assign(self, s: ir.Assign) -> list:
+        targets = s.targets()
+        if not any(t in self.active for t in targets):
+            for t in targets:
+                self.take(t)
+            return []
+        e = s.value
+        if isinstance(e, ir.Op) and _is_user_function(e.fn):
+            return self.call(s)
+        if len(targets) > 1:
+            raise UnsupportedSyntaxError(
+                "unpacking the result of this operation", s.loc,
+                hint="index the result instead (a = r[0])")
+        target = targets[0]
+        g = self.take(target)
+        if algebra.is_zero(g):
+            return []
+        out = []
+        if not ir.is_atom(g):
+            name = ir.Var(self.bar(target))
+            out.append(ir.Assign(name, g, s.loc))
+            g = name
+        if isinstance(e, (ir.Var, ir.Const)):
+            self.contribute(e, g)
+            return out
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list"):
+            import operator
+            for i, a in enumerate(e.args):
+                self.contribute(a, ir.Op(operator.getitem, (g, ir.Const(i))))
+            return out
+        r = registry.lookup(e.fn)
+        if r is None:
+            raise registry.missing_rule_error(e.fn, s.loc)
+        if r.nondiff:
+            return out
+        bound = r.bind(e, s.loc)
+        for p in r.diff_params:
+            arg = bound[p]
+            if isinstance(arg, ir.Var) and arg.name in self.active:
+                c = r.adjoint_expr(p, bound, g, ir.Var(target))
+                c = simplify_kinds(c, self.kinds, target)
+                self.contribute(arg, c)
+        return out
+
+    def call(self, s: ir.Assign) -> list:
+        """A user function without a rule: call its generated VJP."""
+        e = s.value
+        positions = tuple(i for i, a in enumerate(e.args)
+                          if isinstance(a, ir.Var) and a.name in self.active)
+        targets = s.targets()
+        gs = [self.take(t) for t in targets]
+        if all(algebra.is_zero(g) for g in gs) or not positions:
+            return []
+        out = []
+        if len(targets) == 1:
+            g = algebra.materialize(gs[0])
+        else:
+            g = ir.Op(ir.MAKE_TUPLE, tuple(
+                self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
+        callee = self.ctx.callee(e.fn, "vjp", positions, s.loc)
+        results = tuple(ir.Var(self.names.temp("c")) for _ in positions)
+        target = results[0] if len(results) == 1 else results
+        out.append(ir.Assign(target, ir.Op(callee, e.args + (g,)), s.loc))
+        for i, r in zip(positions, results):
+            self.contribute(e.args[i], r)
+        return out
+
+    # -- branches ----------------------------------------------------------------
+
+    def if_(self, s: ir.If) -> list:
+        out = []
+        inside = ir.all_reads(s.body + s.orelse) | ir.all_writes(s.body + s.orelse)
+        for v in sorted(inside):
+            if self.state.pending.get(v):
+                self.materialize(v, out, s.loc)
+        before = self.state.copy()
+        body = self.branch(s.body, inside)
+        after_body = self.state
+        self.state = before.copy()
+        orelse = self.branch(s.orelse, inside)
+        after_else = self.state
+        for v in sorted(after_body.materialized - after_else.materialized):
+            orelse.append(ir.Assign(ir.Var(self.bar(v)), self.zeros(v), s.loc))
+        for v in sorted(after_else.materialized - after_body.materialized):
+            body.append(ir.Assign(ir.Var(self.bar(v)), self.zeros(v), s.loc))
+        self.state = _State(before.pending, after_body.materialized | after_else.materialized)
+        if body or orelse:
+            out.append(ir.If(s.test, body, orelse, s.loc))
+        return out
+
+    def branch(self, stmts, inside) -> list:
+        out = self.block(stmts)
+        for v in sorted(self.state.pending):
+            if self.state.pending[v] and v in inside:
+                self.materialize(v, out)
+        return out
+
+    # -- loops -------------------------------------------------------------------
+
+    def for_(self, s: ir.For) -> list:
+        if isinstance(s.iter, ir.Var) and s.iter.name in self.active:
+            raise UnsupportedSyntaxError(
+                "a loop over a differentiated array or list", s.loc,
+                hint="loop over indices with range(len(...)) and index the array")
+        body_adj, carried, out = self.loop_body(s)
+        tape = self.new_tape(s, carried)
+        if s.stop is not None:
+            tape.counter = self.names.fresh("n_iter")
+        seq = s.iter
+        if not _is_sequence(s.iter, self.defs, self.fn):
+            tape.seq = self.names.fresh("seq")
+            seq = ir.Var(tape.seq)
+        if tape.counter:
+            import operator
+            seq = ir.Op(operator.getitem, (seq, ir.Op(ir.SLICE, (ir.NONE, ir.Var(tape.counter),
+                                                                  ir.NONE))))
+        rev = ir.Op(reversed, (seq,))
+        out.append(ir.For(s.target, rev, body_adj, s.loc))
+        return out
+
+    def while_(self, s: ir.While) -> list:
+        body_adj, carried, out = self.loop_body(s)
+        tape = self.new_tape(s, carried)
+        tape.counter = self.names.fresh("n_iter")
+        it = ir.Var(self.names.temp("_"))
+        out.append(ir.For(it, ir.Op(range, (ir.Var(tape.counter),)), body_adj, s.loc))
+        return out
+
+    def loop_body(self, s):
+        """Adjoint of one iteration, preceded by the pop and the replay."""
+        out = []
+        body_writes = ir.all_writes(s.body) | set(ir.stmt_writes(s))
+        carried = sorted(n for n in body_writes
+                         if any(isinstance(x, ir.Assign) and x.carry and n in x.targets()
+                                for x in ir.walk(s.body)))
+        local = body_writes - set(carried)
+        outer = ((ir.all_reads(s.body) - local) | set(carried)) & self.active
+        for v in sorted(outer):
+            self.materialize(v, out, s.loc)
+        saved = self.state
+        self.state = _State(defaultdict(list), set(saved.materialized))
+        adj = self.block(s.body)
+        for v in sorted(outer):
+            self.materialize(v, adj, s.loc)
+        self.state = _State(saved.pending, saved.materialized | outer)
+        replay = self.augment([x for x in s.body if not (isinstance(x, ir.Assign) and x.carry)],
+                              replay=True)
+        tape_name = self.names.fresh("tape")
+        pop = []
+        if carried:
+            pop = [ir.Assign(_tuple_target(carried), ir.Op(ir.Method("pop"),
+                                                          (ir.Var(tape_name),)), s.loc)]
+        self._pending_tape_name = tape_name
+        return pop + replay + adj, carried, out
+
+    def new_tape(self, s, carried) -> Tape:
+        tape = Tape(self._pending_tape_name, tuple(carried))
+        self.tapes[id(s)] = tape
+        return tape
+
+    # -- primal sweep ------------------------------------------------------------
+
+    def augment(self, stmts, replay: bool) -> list:
+        """Primal statements; loops at this level record their tapes."""
+        out = []
+        for s in stmts:
+            if isinstance(s, ir.Effect) and replay:
+                continue
+            if isinstance(s, ir.If):
+                out.append(replace(s, body=self.augment(s.body, replay),
+                                   orelse=self.augment(s.orelse, replay)))
+            elif isinstance(s, (ir.For, ir.While)) and id(s) in self.tapes:
+                out.extend(self.recording_loop(s, self.tapes[id(s)]))
+            else:
+                out.append(s)
+        return out
+
+    def recording_loop(self, s, tape: Tape) -> list:
+        import operator
+        pre, push = [], []
+        if tape.state:
+            pre.append(ir.Assign(ir.Var(tape.name), ir.Op(ir.MAKE_LIST, ()), s.loc))
+            push.append(ir.Effect(ir.Op(ir.Method("append"), (
+                ir.Var(tape.name), _tuple_expr(tape.state))), s.loc))
+        if tape.counter:
+            pre.append(ir.Assign(ir.Var(tape.counter), ir.Const(0), s.loc))
+            push.append(ir.Assign(ir.Var(tape.counter), ir.Op(
+                operator.add, (ir.Var(tape.counter), ir.Const(1))), s.loc))
+        if isinstance(s, ir.For):
+            it = s.iter
+            if tape.seq:
+                pre.append(ir.Assign(ir.Var(tape.seq), ir.Op(tuple, (s.iter,)), s.loc))
+                it = ir.Var(tape.seq)
+            return pre + [replace(s, iter=it, body=push + s.body)]
+        return pre + [replace(s, body=push + s.body)]
+
+
+def _tuple_target(names):
+    if len(names) == 1:
+        return ir.Var(names[0])
+    return tuple(ir.Var(n) for n in names)
+
+
+def _tuple_expr(names):
+    if len(names) == 1:
+        return ir.Var(names[0])
+    return ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(n) for n in names))
+
+
+def _is_user_function(fn) -> bool:
+    return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
+
+
+def _defining_ops(stmts) -> dict:
+    out = {}
+    for s in ir.walk(stmts):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            out[s.target.name] = s.value
+    return out
+
+
+def _is_sequence(it, defs, fn) -> bool:
+    """Can the adjoint sweep iterate ``it`` again, backwards?"""
+    if isinstance(it, ir.Var):
+        if it.name in fn.param_names():
+            return True
+        d = defs.get(it.name)
+        return isinstance(d, ir.Op) and (d.fn is range or d.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE))
+    return isinstance(it, ir.Const) and isinstance(it.value, (range, tuple, list, np.ndarray))
+
+
+# --------------------------------------------------------------------------
+# to-be-recorded analysis: prune tape entries the adjoint never reads
+
+
+def prune_tapes(fn: ir.Function) -> ir.Function:
+    """Drop pushed values that are dead after their pop (after optimisation)."""
+    pops = {}
+    _find_pops(fn.body, set(), pops)
+    if not pops:
+        return fn
+    keep = {tape: [n for n in names if n in live] for tape, (names, live) in pops.items()}
+    return fn.with_body(_rewrite_tapes(fn.body, keep))
+
+
+def _find_pops(stmts, live_out: set, pops: dict) -> None:
+    """Backward scan recording, for each reversed loop, what is live after its pop."""
+    live = set(live_out)
+    for s in reversed(stmts):
+        if isinstance(s, (ir.For, ir.While)):
+            live_end = optimize.loop_live_end(s, live)
+            body = s.body
+            if isinstance(s, ir.For) and body and isinstance(body[0], ir.Assign) \
+                    and _is_pop(body[0].value):
+                _, after_pop = optimize.liveness(body[1:], live_end)
+                pops[body[0].value.args[0].name] = (body[0].targets(), after_pop)
+            _find_pops(body, live_end, pops)
+        elif isinstance(s, ir.If):
+            _find_pops(s.body, live, pops)
+            _find_pops(s.orelse, live, pops)
+        _, live = optimize.liveness([s], live)
+
+
+def _is_pop(e) -> bool:
+    return isinstance(e, ir.Op) and isinstance(e.fn, ir.PseudoOp) and \
+        e.fn.kind == "method" and e.fn.name == "pop"
+
+
+def _is_push(s) -> bool:
+    return isinstance(s, ir.Effect) and isinstance(s.value, ir.Op) and \
+        isinstance(s.value.fn, ir.PseudoOp) and s.value.fn.name == "append"
+
+
+def _rewrite_tapes(stmts, keep) -> list:
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and \
+                s.value.fn is ir.MAKE_LIST and not s.value.args and \
+                isinstance(s.target, ir.Var) and s.target.name in keep and \
+                not keep[s.target.name]:
+            continue                                   # tape = [] no longer needed
+        if _is_push(s) and s.value.args[0].name in keep:
+            names = keep[s.value.args[0].name]
+            if not names:
+                continue
+            out.append(replace(s, value=ir.Op(s.value.fn, (s.value.args[0], _tuple_expr(names)))))
+            continue
+        if isinstance(s, ir.Assign) and _is_pop(s.value) and s.value.args[0].name in keep:
+            names = keep[s.value.args[0].name]
+            if not names:
+                continue
+            out.append(replace(s, target=_tuple_target(names)))
+            continue
+        out.append(optimize._map_blocks(s, lambda b: _rewrite_tapes(b, keep)))
+    return out
+
+
+def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
+            return_value=False) -> ir.Function:
+    return Reverse(fn, wrt, kinds, ctx).run(name or f"{fn.name}_vjp", return_value)

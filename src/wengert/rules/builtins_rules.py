@@ -1,0 +1,38 @@
+"""Python builtins: ``abs``, two-argument ``max``/``min``, ``float``, and the
+builtins that produce no derivative (``len``, ``range``, ``int``, …)."""
+
+import builtins
+
+import numpy as np
+
+from .registry import adjoint, nondiff, rule, tangent
+
+
+@rule(builtins.abs, elementwise=True, notes="derivative 0 at x == 0 (a subgradient)")
+def abs_(x):
+    tangent(x_dot * np.sign(x))
+    adjoint(x=g * np.sign(x))
+
+
+@rule(builtins.max, elementwise=True, notes="two arguments; ties go to the first")
+def max_(x, y):
+    tangent(x_dot if x >= y else y_dot)
+    adjoint(x=g if x >= y else 0.0, y=0.0 if x >= y else g)
+
+
+@rule(builtins.min, elementwise=True, notes="two arguments; ties go to the first")
+def min_(x, y):
+    tangent(x_dot if x <= y else y_dot)
+    adjoint(x=g if x <= y else 0.0, y=0.0 if x <= y else g)
+
+
+@rule(builtins.float, linear=("x",))
+def float_(x):
+    tangent(float(x_dot))
+    adjoint(x=g)
+
+
+nondiff(builtins.len, builtins.range, builtins.int, builtins.round, builtins.bool,
+        builtins.isinstance, builtins.type, builtins.print, builtins.str,
+        builtins.repr, builtins.id, builtins.hash,
+        notes="no derivative: integer, boolean or non-numeric result")

@@ -1,0 +1,61 @@
+"""Python's arithmetic operators (``operator`` module), as lowering resolves
+``a + b`` to ``operator.add(a, b)``. Broadcasting adjoints are reduced back
+to each operand's shape with ``unbroadcast``, which specialisation removes
+where the shapes are known to match."""
+
+import operator
+
+import numpy as np
+
+from ..runtime import unbroadcast
+from .registry import adjoint, binary, nondiff, rule, tangent
+
+NS = globals()
+
+binary(operator.add, dx="1", dy="1", namespace=NS, linear=("x", "y"))
+binary(operator.sub, dx="1", dy="-1", namespace=NS, linear=("x", "y"))
+
+
+@rule(operator.mul, elementwise=True)
+def mul(x, y):
+    tangent(x_dot * y + x * y_dot)
+    adjoint(x=unbroadcast(g * y, x), y=unbroadcast(g * x, y))
+
+
+@rule(operator.truediv, elementwise=True)
+def truediv(x, y):
+    tangent(x_dot / y - ans * y_dot / y)
+    adjoint(x=unbroadcast(g / y, x), y=unbroadcast(-(g * ans) / y, y))
+
+
+@rule(operator.pow, elementwise=True,
+      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0")
+def pow_(x, y):
+    tangent(y * x ** (y - 1) * x_dot + ans * np.log(x) * y_dot)
+    adjoint(x=unbroadcast(g * y * x ** (y - 1), x),
+            y=unbroadcast(g * ans * np.log(x), y))
+
+
+@rule(operator.neg, elementwise=True, linear=("x",))
+def neg(x):
+    tangent(-x_dot)
+    adjoint(x=-g)
+
+
+@rule(operator.pos, elementwise=True, linear=("x",))
+def pos(x):
+    tangent(x_dot)
+    adjoint(x=g)
+
+
+@rule(operator.mod, elementwise=True)
+def mod(x, y):
+    tangent(x_dot - np.floor_divide(x, y) * y_dot)
+    adjoint(x=unbroadcast(g, x), y=unbroadcast(-g * np.floor_divide(x, y), y))
+
+
+nondiff(operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge,
+        operator.eq, operator.ne, operator.is_, operator.is_not, operator.not_,
+        operator.contains, operator.and_, operator.or_, operator.xor,
+        operator.invert, operator.lshift, operator.rshift,
+        notes="piecewise constant or boolean: zero derivative")

@@ -1,0 +1,383 @@
+"""The table of derivative rules, keyed by the Python object a call denotes.
+
+A rule is written as a small template function. Its parameters mirror the
+primitive's signature (so keyword arguments and defaults bind as in a real
+call); its body states the tangent and the adjoint of each argument, side by
+side, in plain Python over these names:
+
+``x``, ``y``, …   the primitive's arguments           ``ans``  its result
+``x_dot``, …      tangents of the arguments           ``g``    the adjoint of ``ans``
+
+::
+
+    @rule(np.sin)
+    def sin(x):
+        tangent(x_dot * np.cos(x))
+        adjoint(x=g * np.cos(x))
+
+The template is never called: its source is parsed once, on first use, into
+``ir`` expressions that forward and reverse mode substitute into generated
+code. An argument with no ``adjoint`` entry is not differentiable (its
+gradient is zero by definition, e.g. ``axis``), and an inactive argument
+contributes a symbolic zero that simplification removes.
+
+Helpers cover the common shapes of rule, so most rules are one line:
+``unary(np.exp, "ans")`` (derivative in terms of ``x`` and ``ans``),
+``binary(np.multiply, dx="y", dy="x")`` (broadcasting, with adjoints reduced
+back to each operand's shape), ``linear(...)`` and ``nondiff(...)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from .. import algebra, ir
+from ..errors import NoRuleError, WengertError
+
+
+def tangent(expr):          # noqa: D103 -- marker used inside rule templates
+    raise RuntimeError("rule templates are never called")
+
+
+def adjoint(**exprs):       # noqa: D103 -- marker used inside rule templates
+    raise RuntimeError("rule templates are never called")
+
+
+@dataclass
+class Rule:
+    name: str
+    params: tuple                       # parameter names, in order
+    defaults: dict                      # name -> default value
+    tangent: Optional[ir.Expr] = None   # None with nondiff=True
+    adjoints: dict = field(default_factory=dict)   # param -> template
+    nondiff: bool = False
+    elementwise: bool = False           # broadcasting, shape-preserving
+    scalar_result: bool = False         # returns a Python float (math module)
+    notes: str = ""
+    fns: tuple = ()
+    _source: Optional[Callable] = None  # template function, parsed lazily
+    _parsed: bool = True
+
+    @property
+    def diff_params(self) -> tuple:
+        self.ensure_parsed()
+        return tuple(p for p in self.params if p in self.adjoints)
+
+    def ensure_parsed(self) -> None:
+        if not self._parsed:
+            _parse_template(self)
+            self._parsed = True
+
+    def bind(self, op: ir.Op, loc=None) -> dict:
+        """Map the rule's parameters to the call's argument expressions."""
+        self.ensure_parsed()
+        args = list(op.args)
+        if len(args) > len(self.params):
+            raise NoRuleError(f"`{self.name}` called with {len(args)} positional "
+                              f"arguments; its rule takes {len(self.params)}", loc)
+        bound = dict(zip(self.params, args))
+        for k, v in op.kwargs:
+            if k not in self.params:
+                raise NoRuleError(
+                    f"the keyword argument `{k}=` of `{self.name}` is not supported "
+                    "by its derivative rule", loc,
+                    hint="call it without that keyword, or register your own rule "
+                         "with @wengert.defrule")
+            bound[k] = v
+        for p in self.params:
+            if p not in bound:
+                if p not in self.defaults:
+                    raise NoRuleError(f"`{self.name}` is missing its argument `{p}`", loc)
+                bound[p] = ir.Const(self.defaults[p])
+        return bound
+
+    def tangent_expr(self, bound: dict, dots: dict, ans: ir.Expr):
+        """The tangent of ``ans``; ``dots`` maps active params to tangents."""
+        self.ensure_parsed()
+        mapping = dict(bound)
+        for p in self.diff_params:
+            mapping[p + "_dot"] = dots.get(p, algebra.ZERO)
+        mapping["ans"] = ans
+        return algebra.simplify(_subst(self.tangent, mapping))
+
+    def adjoint_expr(self, param: str, bound: dict, g: ir.Expr, ans: ir.Expr):
+        self.ensure_parsed()
+        mapping = dict(bound)
+        mapping["g"] = g
+        mapping["ans"] = ans
+        return algebra.simplify(_subst(self.adjoints[param], mapping))
+
+
+def _subst(e, mapping):
+    if isinstance(e, ir.Var):
+        return mapping.get(e.name, e)
+    if isinstance(e, ir.Op):
+        return ir.Op(e.fn, tuple(_subst(a, mapping) for a in e.args),
+                     tuple((k, _subst(v, mapping)) for k, v in e.kwargs))
+    return e
+
+
+# --------------------------------------------------------------------------
+# the tables
+
+RULES: dict = {}            # callable -> Rule
+METHOD_RULES: dict = {}     # method name -> Rule (ndarray semantics)
+ATTR_RULES: dict = {}       # attribute name -> Rule
+
+
+def _key(fn):
+    return fn
+
+
+def register(fn, r: Rule) -> None:
+    try:
+        RULES[_key(fn)] = r
+    except TypeError as exc:   # unhashable
+        raise WengertError(f"cannot register a rule for unhashable {fn!r}") from exc
+    r.fns = r.fns + (fn,)
+
+
+def has_rule(fn) -> bool:
+    try:
+        return _key(fn) in RULES
+    except TypeError:
+        return False
+
+
+def lookup(fn) -> Optional[Rule]:
+    """The rule for a callable or pseudo-op, or None."""
+    if isinstance(fn, ir.PseudoOp):
+        if fn.kind == "method":
+            return METHOD_RULES.get(fn.name)
+        if fn.kind == "attr":
+            return ATTR_RULES.get(fn.name)
+        return None
+    try:
+        return RULES.get(_key(fn))
+    except TypeError:
+        return None
+
+
+# --------------------------------------------------------------------------
+# declaring rules
+
+
+def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
+         linear=None, notes=""):
+    """Decorator: register a template function as the rule of ``fns``.
+
+    ``methods``/``attrs`` also register it for ndarray methods or attributes
+    of those names (the first parameter is then the array). ``linear`` names
+    the parameters in which the primitive is linear, so zero tangents there
+    give a zero result without evaluating anything.
+    """
+    def deco(template):
+        sig = inspect.signature(template)
+        params = tuple(sig.parameters)
+        defaults = {k: p.default for k, p in sig.parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        r = Rule(name=_display_name(fns, methods, attrs, template), params=params,
+                 defaults=defaults, elementwise=elementwise,
+                 scalar_result=scalar_result, notes=notes,
+                 _source=template, _parsed=False)
+        for fn in fns:
+            register(fn, r)
+            if linear:
+                algebra.LINEAR_FUNCTIONS[fn] = tuple(params.index(p) for p in linear)
+        for m in methods:
+            METHOD_RULES[m] = r
+        for a in attrs:
+            ATTR_RULES[a] = r
+        return template
+    return deco
+
+
+def _display_name(fns, methods, attrs, template) -> str:
+    if fns:
+        fn = fns[0]
+        mod = getattr(fn, "__module__", None) or ""
+        short = {"numpy": "np", "math": "math", "builtins": "",
+                 "_operator": "operator", "operator": "operator"}.get(mod, mod)
+        if type(fn).__name__ == "ufunc":
+            short = "np"
+        name = getattr(fn, "__name__", None) or getattr(template, "__name__", "rule")
+        return f"{short}.{name}" if short else name
+    if methods:
+        return f"ndarray.{methods[0]}()"
+    return f"ndarray.{attrs[0]}"
+
+
+def define(fns, params, tangent_src: str, adjoint_srcs: dict, namespace: dict,
+           elementwise=False, scalar_result=False, notes="", linear=None) -> Rule:
+    """Register a rule from expression strings (the form the helpers use)."""
+    r = Rule(name=_display_name(fns, (), (), type("t", (), {"__name__": "rule"})),
+             params=tuple(params), defaults={}, elementwise=elementwise,
+             scalar_result=scalar_result, notes=notes)
+    placeholders = _placeholders(r.params, adjoint_srcs)
+    r.tangent = _to_ir(ast.parse(tangent_src, mode="eval").body, namespace, placeholders)
+    r.adjoints = {p: _to_ir(ast.parse(src, mode="eval").body, namespace, placeholders)
+                  for p, src in adjoint_srcs.items()}
+    for fn in fns:
+        register(fn, r)
+        if linear:
+            algebra.LINEAR_FUNCTIONS[fn] = tuple(r.params.index(p) for p in linear)
+    return r
+
+
+def unary(fn, derivative: str, namespace: dict, **kw) -> Rule:
+    """Elementwise ``ans = fn(x)`` with ``d ans / dx = derivative``."""
+    d = f"({derivative})"
+    return define((fn,), ("x",), f"x_dot * {d}", {"x": f"g * {d}"}, namespace,
+                  elementwise=True, **kw)
+
+
+def binary(fn, dx: Optional[str], dy: Optional[str], namespace: dict, **kw) -> Rule:
+    """Broadcasting ``ans = fn(x, y)`` with partial derivatives ``dx``, ``dy``
+    (``None``: not differentiable in that argument)."""
+    terms, adjoints = [], {}
+    for p, d in (("x", dx), ("y", dy)):
+        if d is None:
+            continue
+        terms.append(f"{p}_dot * ({d})")
+        adjoints[p] = f"unbroadcast(g * ({d}), {p})"
+    return define((fn,), ("x", "y"), " + ".join(terms) or "0.0", adjoints,
+                  namespace, elementwise=True, **kw)
+
+
+def nondiff(*fns, methods=(), attrs=(), notes="") -> None:
+    """Declare functions whose results carry no derivative."""
+    r = Rule(name="nondiff", params=(), defaults={}, nondiff=True, notes=notes)
+    for fn in fns:
+        register(fn, Rule(name=_display_name((fn,), (), (), r), params=(),
+                          defaults={}, nondiff=True, notes=notes))
+    for m in methods:
+        METHOD_RULES[m] = Rule(name=f"ndarray.{m}()", params=(), defaults={},
+                               nondiff=True, notes=notes)
+    for a in attrs:
+        ATTR_RULES[a] = Rule(name=f"ndarray.{a}", params=(), defaults={},
+                             nondiff=True, notes=notes)
+
+
+def _placeholders(params, adjoint_names) -> set:
+    names = set(params) | {"ans", "g"}
+    names |= {p + "_dot" for p in params}
+    return names
+
+
+# --------------------------------------------------------------------------
+# template parsing
+
+
+def _parse_template(r: Rule) -> None:
+    fn = r._source
+    src = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(src)
+    fdef = tree.body[0]
+    namespace = dict(fn.__globals__)
+    placeholders = _placeholders(r.params, ())
+    tangent_expr, adjoints = None, {}
+    for stmt in fdef.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue            # docstring
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id in ("tangent", "adjoint")):
+            raise WengertError(f"rule `{r.name}`: only tangent(...) and adjoint(...) "
+                               "calls may appear in a rule template")
+        if call.func.id == "tangent":
+            tangent_expr = _to_ir(call.args[0], namespace, placeholders)
+        else:
+            for kw in call.keywords:
+                adjoints[kw.arg] = _to_ir(kw.value, namespace, placeholders)
+    r.tangent = tangent_expr
+    r.adjoints = adjoints
+    if tangent_expr is None and adjoints:
+        raise WengertError(f"rule `{r.name}` has adjoints but no tangent")
+
+
+_AST_BINOPS = None
+
+
+def _ops():
+    global _AST_BINOPS
+    if _AST_BINOPS is None:
+        import operator as o
+        _AST_BINOPS = {
+            ast.Add: o.add, ast.Sub: o.sub, ast.Mult: o.mul, ast.Div: o.truediv,
+            ast.FloorDiv: o.floordiv, ast.Mod: o.mod, ast.Pow: o.pow,
+            ast.MatMult: o.matmul, ast.USub: o.neg, ast.UAdd: o.pos, ast.Not: o.not_,
+            ast.Lt: o.lt, ast.LtE: o.le, ast.Gt: o.gt, ast.GtE: o.ge, ast.Eq: o.eq,
+            ast.NotEq: o.ne, ast.BitAnd: o.and_, ast.BitOr: o.or_, ast.Invert: o.invert,
+        }
+    return _AST_BINOPS
+
+
+def _to_ir(node, namespace: dict, placeholders: set):
+    """Convert a template expression (stdlib ``ast``) into an ``ir`` expression."""
+    conv = lambda n: _to_ir(n, namespace, placeholders)  # noqa: E731
+    ops = _ops()
+    if isinstance(node, ast.Constant):
+        return ir.Const(node.value)
+    if isinstance(node, ast.Name):
+        if node.id in placeholders:
+            return ir.Var(node.id)
+        if node.id in namespace:
+            return ir.Const(namespace[node.id])
+        import builtins
+        if hasattr(builtins, node.id):
+            return ir.Const(getattr(builtins, node.id))
+        raise WengertError(f"rule template refers to unknown name `{node.id}`")
+    if isinstance(node, ast.Attribute):
+        base = conv(node.value)
+        if isinstance(base, ir.Const):
+            return ir.Const(getattr(base.value, node.attr))
+        return ir.Op(ir.Attr(node.attr), (base,))
+    if isinstance(node, ast.BinOp):
+        return ir.Op(ops[type(node.op)], (conv(node.left), conv(node.right)))
+    if isinstance(node, ast.UnaryOp):
+        return ir.Op(ops[type(node.op)], (conv(node.operand),))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        return ir.Op(ops[type(node.ops[0])], (conv(node.left), conv(node.comparators[0])))
+    if isinstance(node, ast.IfExp):
+        return ir.Op(ir.IFEXP, (conv(node.test), conv(node.body), conv(node.orelse)))
+    if isinstance(node, ast.Tuple):
+        return ir.Op(ir.MAKE_TUPLE, tuple(conv(e) for e in node.elts))
+    if isinstance(node, ast.List):
+        return ir.Op(ir.MAKE_LIST, tuple(conv(e) for e in node.elts))
+    if isinstance(node, ast.Slice):
+        return ir.Op(ir.SLICE, tuple(conv(p) if p is not None else ir.NONE
+                                     for p in (node.lower, node.upper, node.step)))
+    if isinstance(node, ast.Subscript):
+        import operator as o
+        idx = node.slice
+        if hasattr(ast, "Index") and isinstance(idx, getattr(ast, "Index")):
+            idx = idx.value        # Python 3.8 form
+        return ir.Op(o.getitem, (conv(node.value), conv(idx)))
+    if isinstance(node, ast.Call):
+        kwargs = tuple((k.arg, conv(k.value)) for k in node.keywords)
+        args = tuple(conv(a) for a in node.args)
+        if isinstance(node.func, ast.Attribute):
+            base = conv(node.func.value)
+            if not isinstance(base, ir.Const):
+                return ir.Op(ir.Method(node.func.attr), (base,) + args, kwargs)
+        fn = conv(node.func)
+        if not isinstance(fn, ir.Const):
+            raise WengertError("rule templates may only call named functions")
+        return ir.Op(fn.value, args, kwargs)
+    raise WengertError(f"unsupported syntax in a rule template: {ast.dump(node)[:60]}")
+
+
+def missing_rule_error(fn, loc) -> NoRuleError:
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    mod = getattr(fn, "__module__", None)
+    full = f"{mod}.{name}" if mod and mod != "builtins" else name
+    return NoRuleError(
+        f"no derivative rule for `{full}`, and its source is not available to "
+        "differentiate it", loc,
+        hint=f"register one with @wengert.defrule({name}) (see docs/rules.md), or "
+             "wrap the call's result in wengert.stop_gradient(...) if it should not "
+             "be differentiated")

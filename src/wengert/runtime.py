@@ -1,0 +1,57 @@
+"""The few helpers generated code calls.
+
+Generated code is plain Python and NumPy; these helpers exist only where the
+operation has no one-line NumPy spelling. Each has a derivative rule of its
+own (``rules/runtime_rules.py``), so generated code can be differentiated
+again. Specialised code (known shapes) calls none of them on its hot path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def unbroadcast(t, like):
+    """Sum ``t`` down to the shape of ``like`` (the adjoint of broadcasting)."""
+    t_shape, shape = np.shape(t), np.shape(like)
+    if t_shape == shape:
+        return t
+    lead = len(t_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and t_shape[lead + i] != 1)
+    s = np.sum(t, axis=axes) if axes else t
+    return np.reshape(s, shape) if np.shape(s) != shape else s
+
+
+def broadcast_like(t, like):
+    """Broadcast ``t`` up to the shape of ``like`` (the adjoint of unbroadcast)."""
+    shape = np.shape(like)
+    if np.shape(t) == shape:
+        return t
+    return np.broadcast_to(t, shape)
+
+
+def zeros_like(x):
+    """A zero with the type, shape and dtype of ``x``."""
+    if isinstance(x, float):
+        return 0.0
+    return np.zeros_like(x)
+
+
+def getitem_adjoint(t, x, index):
+    """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
+    np.add.at(out, index, t)
+    return out
+
+
+def check_scalar(value, what="grad"):
+    """Raise if a function differentiated with ``grad`` returned a non-scalar."""
+    if np.ndim(value) != 0:
+        from .errors import UsageError
+        raise UsageError(
+            f"{what} needs a function with a scalar output, but it returned shape "
+            f"{np.shape(value)}",
+            hint="use wengert.vjp or wengert.jacrev for array outputs, or reduce "
+                 "the output (e.g. with np.sum)")
+    return value
