@@ -149,6 +149,9 @@ _FOLDABLE = {operator.add, operator.sub, operator.mul, operator.truediv, operato
 
 def _foldable(fn) -> bool:
     import math
+    import numpy as np
+    if isinstance(fn, np.ufunc):
+        return True
     return fn in _FOLDABLE or (getattr(fn, "__module__", None) == "math"
                                or (type(fn).__name__ == "builtin_function_or_method"
                                    and getattr(math, getattr(fn, "__name__", ""), None) is fn))
@@ -164,6 +167,8 @@ def _fold(fn, args):
         v = fn(*(a.value for a in args))
     except (ArithmeticError, ValueError, TypeError):
         return None
+    if hasattr(v, "item") and getattr(v, "ndim", 1) == 0:
+        v = v.item()        # a Python number: weakly typed, keeps float32 float32
     if type(v) not in (int, float) or v != v or v in (float("inf"), float("-inf")):
         return None
     return ir.Const(v)

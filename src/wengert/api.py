@@ -101,7 +101,8 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         if mode == "jvp":
             d = forward(work, wrt_names, kinds, ctx, name=name)
         else:
-            d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value)
+            d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
+                        out_bar_default=_seed(_output_kind(primal, kinds)))
         if optimize:
             # forward mode keeps the Wengert list's primal statements (each
             # followed by its tangent); reverse mode inlines freely.
@@ -124,6 +125,14 @@ def _header(primal, mode, wrt_names, kinds_in) -> str:
     if kinds_in:
         lines.append("specialised for " + ", ".join(f"{k}: {v}" for k, v in kinds_in.items()))
     return "\n".join(lines)
+
+
+def _seed(out_kind):
+    """The default cotangent: 1 in the output's own dtype (float32 stays float32)."""
+    if out_kind is None or out_kind.pyfloat or out_kind.shape != ():
+        return 1.0
+    dtype = np.dtype(out_kind.dtype)
+    return 1.0 if dtype == np.float64 else dtype.type(1)
 
 
 def _output_kind(primal, kinds):

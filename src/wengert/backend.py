@@ -24,6 +24,8 @@ import re
 import threading
 import types
 
+import numpy as np
+
 from . import ir
 
 BINOPS = {
@@ -76,6 +78,9 @@ class Emitter:
             return ast.Call(func=self._name_expr(self.ns.spell(slice)),
                             args=[self.const(v.start), self.const(v.stop), self.const(v.step)],
                             keywords=[])
+        if isinstance(v, np.generic) and v.ndim == 0 and type(v.item()) in (int, float, bool):
+            return ast.Call(func=self._name_expr(self.ns.spell(type(v))),
+                            args=[self.const(v.item())], keywords=[])
         if callable(v) or isinstance(v, types.ModuleType):
             return self._name_expr(self.ns.spell(v))
         return self._name_expr(self.ns.bind("const", v))

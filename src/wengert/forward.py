@@ -112,9 +112,7 @@ class Forward:
         if isinstance(e, ir.Op) and _is_user_function(e.fn):
             return self.call(s)
         if len(targets) > 1:
-            raise UnsupportedSyntaxError(
-                "unpacking the result of this operation", s.loc,
-                hint="index the result instead (a = r[0])")
+            return self.assign_many(s)
         target = targets[0]
         t = self.tangent_of(e, target, s.loc)
         out = [s]
@@ -130,7 +128,29 @@ class Forward:
         self.dot[target] = ir.Var(name)
         return out
 
-    def tangent_of(self, e, target: str, loc):
+    def assign_many(self, s: ir.Assign) -> list:
+        """``a, b = op(...)``: the rule's tangent is a tuple."""
+        import operator
+        targets = s.targets()
+        ans = ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(t) for t in targets))
+        t = self.tangent_of(s.value, None, s.loc, ans=ans)
+        out = [s]
+        if algebra.is_zero(t):
+            t = ir.Op(ir.MAKE_TUPLE, tuple(algebra.ZERO for _ in targets))
+        parts = [algebra.simplify(ir.Op(operator.getitem, (t, ir.Const(i))))
+                 for i in range(len(targets))]
+        if isinstance(t, ir.Op) and t.fn is ir.MAKE_TUPLE:
+            parts = list(t.args)
+        for name, part in zip(targets, parts):
+            if algebra.is_zero(part) and name not in self.multi:
+                self.dot[name] = algebra.ZERO
+                continue
+            value = self.zeros(name) if algebra.is_zero(part) else part
+            out.append(ir.Assign(ir.Var(self.dot_name(name)), value, s.loc))
+            self.dot[name] = ir.Var(self.dot_name(name))
+        return out
+
+    def tangent_of(self, e, target, loc, ans=None):
         if isinstance(e, (ir.Var, ir.Const)):
             return self.tangent(e)
         if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list"):
@@ -146,7 +166,9 @@ class Forward:
         dots = {p: self.tangent(bound[p]) for p in r.diff_params}
         if all(algebra.is_zero(d) for d in dots.values()):
             return algebra.ZERO
-        t = r.tangent_expr(bound, dots, ir.Var(target))
+        t = r.tangent_expr(bound, dots, ans if ans is not None else ir.Var(target))
+        if target is None:
+            return t
         t = simplify_kinds(t, self.kinds, target)
         if r.elementwise and not algebra.is_zero(t):
             t = self._broadcast_fix(t, r, bound, dots, target)

@@ -174,20 +174,34 @@ class Reverse:
         e = s.value
         if isinstance(e, ir.Op) and _is_user_function(e.fn):
             return self.call(s)
-        if len(targets) > 1:
-            raise UnsupportedSyntaxError(
-                "unpacking the result of this operation", s.loc,
-                hint="index the result instead (a = r[0])")
-        target = targets[0]
-        g = self.take(target)
-        if algebra.is_zero(g):
-            return []
         out = []
-        if not ir.is_atom(g):
-            name = ir.Var(self.bar(target))
-            out.append(ir.Assign(name, g, s.loc))
-            g = name
+        if len(targets) > 1:               # a, b = op(...): the adjoint is a tuple
+            parts = [self.take(t) for t in targets]
+            if all(algebra.is_zero(p) for p in parts):
+                return []
+            named = []
+            for t, p in zip(targets, parts):
+                if not algebra.is_zero(p) and not ir.is_atom(p):
+                    out.append(ir.Assign(ir.Var(self.bar(t)), p, s.loc))
+                    p = ir.Var(self.bar(t))
+                named.append(p)
+            g = ir.Op(ir.MAKE_TUPLE, tuple(named))
+            ans = ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(t) for t in targets))
+            target = None
+        else:
+            target = targets[0]
+            ans = ir.Var(target)
+            g = self.take(target)
+            if algebra.is_zero(g):
+                return []
+            if not ir.is_atom(g):
+                name = ir.Var(self.bar(target))
+                out.append(ir.Assign(name, g, s.loc))
+                g = name
         if isinstance(e, (ir.Var, ir.Const)):
+            if target is None:          # a, b = t: t's adjoint is a whole tuple
+                g = ir.Op(ir.MAKE_TUPLE, tuple(self.zeros(t) if algebra.is_zero(p) else p
+                                               for t, p in zip(targets, g.args)))
             self.contribute(e, g)
             return out
         if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list"):
@@ -204,8 +218,9 @@ class Reverse:
         for p in r.diff_params:
             arg = bound[p]
             if isinstance(arg, ir.Var) and arg.name in self.active:
-                c = r.adjoint_expr(p, bound, g, ir.Var(target))
-                c = simplify_kinds(c, self.kinds, target)
+                c = r.adjoint_expr(p, bound, g, ans)
+                if target is not None:
+                    c = simplify_kinds(c, self.kinds, target)
                 self.contribute(arg, c)
         return out
 
@@ -463,5 +478,6 @@ def _rewrite_tapes(stmts, keep) -> list:
 
 
 def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
-            return_value=False) -> ir.Function:
-    return Reverse(fn, wrt, kinds, ctx).run(name or f"{fn.name}_vjp", return_value)
+            return_value=False, out_bar_default=1.0) -> ir.Function:
+    return Reverse(fn, wrt, kinds, ctx).run(name or f"{fn.name}_vjp", return_value,
+                                             out_bar_default)

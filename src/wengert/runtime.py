@@ -39,7 +39,10 @@ def zeros_like(x):
 
 
 def getitem_adjoint(t, x, index):
-    """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats."""
+    """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
+    For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""
+    if isinstance(x, (tuple, list)):
+        return tuple(t if i == index else zeros_like(v) for i, v in enumerate(x))
     out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
     np.add.at(out, index, t)
     return out

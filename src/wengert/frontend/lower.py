@@ -526,7 +526,10 @@ class Lowerer:
         return result
 
     def expr_Tuple(self, node) -> ir.Expr:
-        return ir.Op(ir.MAKE_TUPLE, tuple(self.atom(e) for e in node.elts))
+        elts = tuple(self.atom(e) for e in node.elts)
+        if all(isinstance(e, ir.Const) for e in elts):
+            return ir.Const(tuple(e.value for e in elts))     # axis=(0, 1)
+        return ir.Op(ir.MAKE_TUPLE, elts)
 
     def expr_List(self, node) -> ir.Expr:
         return ir.Op(ir.MAKE_LIST, tuple(self.atom(e) for e in node.elts))

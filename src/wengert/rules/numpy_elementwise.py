@@ -2,6 +2,8 @@
 broadcasting. Tangents keep the operand's shape; adjoints of binary functions
 are reduced back to each operand's shape with ``unbroadcast``."""
 
+import math
+
 import numpy as np
 
 from ..runtime import unbroadcast
@@ -21,11 +23,11 @@ _unary((np.absolute, np.fabs), "np.sign(x)",
        notes="derivative 0 at x == 0 (a subgradient)")
 _unary(np.reciprocal, "-(ans * ans)")
 _unary(np.exp, "ans")
-_unary(np.exp2, "ans * np.log(2.0)")
+_unary(np.exp2, "ans * math.log(2.0)")
 _unary(np.expm1, "ans + 1.0")
 _unary(np.log, "1.0 / x")
-_unary(np.log2, "1.0 / (x * np.log(2.0))")
-_unary(np.log10, "1.0 / (x * np.log(10.0))")
+_unary(np.log2, "1.0 / (x * math.log(2.0))")
+_unary(np.log10, "1.0 / (x * math.log(10.0))")
 _unary(np.log1p, "1.0 / (1.0 + x)")
 _unary(np.sin, "np.cos(x)")
 _unary(np.cos, "-np.sin(x)")
@@ -89,7 +91,7 @@ def power(x, y):
             y=unbroadcast(g * ans * np.log(x), y))
 
 
-@rule(np.float_power, elementwise=True)
+@rule(np.float_power, elementwise=True, notes="computes in float64, so adjoints are float64")
 def float_power(x, y):
     tangent(y * np.float_power(x, y - 1) * x_dot + ans * np.log(x) * y_dot)
     adjoint(x=unbroadcast(g * y * np.float_power(x, y - 1), x),

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import unbroadcast
+from ..runtime import getitem_adjoint, unbroadcast
 from .registry import adjoint, binary, nondiff, rule, tangent
 
 NS = globals()
@@ -52,6 +52,13 @@ def pos(x):
 def mod(x, y):
     tangent(x_dot - np.floor_divide(x, y) * y_dot)
     adjoint(x=unbroadcast(g, x), y=unbroadcast(-g * np.floor_divide(x, y), y))
+
+
+@rule(operator.getitem, linear=("x",),
+      notes="the adjoint scatter-adds, so repeated indices accumulate")
+def getitem(x, index):
+    tangent(x_dot[index])
+    adjoint(x=getitem_adjoint(g, x, index))
 
 
 nondiff(operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge,

@@ -1,0 +1,134 @@
+"""The rule cases: every registered rule appears in at least one.
+
+Families add their cases here (or in a module of their own listed in
+``ALL``); ``tests/test_rules.py`` runs each in both modes on float64 and
+float32, and checks that no registered rule is left without a case.
+"""
+
+import math
+import operator
+
+import numpy as np
+
+from . import Arg, Case
+
+SHAPES = [(), (3,), (2, 3)]
+BROADCAST_PAIRS = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((1, 3), (2, 1)), ((), (2, 3))]
+
+
+def unary_cases(fn, spelling, domain="real", shapes=SHAPES, pyfloat=False, **kw):
+    out = []
+    if pyfloat:
+        out.append(Case(f"{spelling}(x)", {"x": Arg((), domain, pyfloat=True)},
+                        covers=(fn,), float32=False, **kw))
+        return out
+    for s in shapes:
+        out.append(Case(f"{spelling}(x)", {"x": Arg(s, domain)}, covers=(fn,), **kw))
+    return out
+
+
+def binary_cases(fn, spelling, dx="real", dy="real", pairs=BROADCAST_PAIRS, infix=None, **kw):
+    out = []
+    for sx, sy in pairs:
+        expr = f"x {infix} y" if infix else f"{spelling}(x, y)"
+        out.append(Case(expr, {"x": Arg(sx, dx), "y": Arg(sy, dy)}, covers=(fn,), **kw))
+    return out
+
+
+# -- operators ----------------------------------------------------------------
+
+OPERATORS = (
+    binary_cases(operator.add, "", infix="+")
+    + binary_cases(operator.sub, "", infix="-")
+    + binary_cases(operator.mul, "", infix="*")
+    + binary_cases(operator.truediv, "", dy="nonzero", infix="/")
+    + binary_cases(operator.pow, "", dx="positive", infix="**")
+    + binary_cases(operator.mod, "", dx="positive", dy="gt1", infix="%")
+    + [Case("-x", {"x": Arg(s)}, covers=(operator.neg,)) for s in SHAPES]
+    + [Case("+x", {"x": Arg(s)}, covers=(operator.pos,)) for s in SHAPES]
+    + [Case("x ** 2", {"x": Arg(s)}, covers=(operator.pow,)) for s in SHAPES]
+    + [Case("2.0 ** x", {"x": Arg(s)}, covers=(operator.pow,)) for s in SHAPES]
+    + [Case("x * y + x / y - x ** 2", {"x": Arg((), pyfloat=True), "y": Arg((), "nonzero", pyfloat=True)},
+            covers=(operator.add, operator.sub, operator.mul, operator.truediv), float32=False)]
+)
+
+OPERATORS += [
+    Case("x[1]", {"x": Arg((3,))}, covers=(operator.getitem,)),
+    Case("x[1:, ::-1]", {"x": Arg((3, 4))}, covers=(operator.getitem,)),
+    Case("x[..., None, 0]", {"x": Arg((2, 3))}, covers=(operator.getitem,)),
+    Case("x[np.array([0, 2, 0])]", {"x": Arg((3,))}, covers=(operator.getitem,)),
+    Case("x[x > 0]", {"x": Arg((2, 3), "nonzero")}, covers=(operator.getitem,)),
+    Case("x[1] * x[0]", {"x": Arg((3, 2))}, covers=(operator.getitem,)),
+]
+
+# -- math ---------------------------------------------------------------------
+
+MATH_UNARY = [
+    ("sin", "real"), ("cos", "real"), ("tan", "unit"), ("asin", "unit"), ("acos", "unit"),
+    ("atan", "real"), ("sinh", "real"), ("cosh", "real"), ("tanh", "real"),
+    ("asinh", "real"), ("acosh", "gt1"), ("atanh", "unit"), ("exp", "real"),
+    ("expm1", "real"), ("log", "positive"), ("log2", "positive"), ("log10", "positive"),
+    ("log1p", "positive"), ("sqrt", "positive"), ("fabs", "nonzero"), ("erf", "real"),
+    ("erfc", "real"), ("degrees", "real"), ("radians", "real"), ("cbrt", "positive"),
+    ("exp2", "real"),
+]
+MATH = [c for name, dom in MATH_UNARY if hasattr(math, name)
+        for c in unary_cases(getattr(math, name), f"math.{name}", dom, pyfloat=True)]
+_PF = dict(float32=False)
+MATH += [
+    Case("math.log(x, y)", {"x": Arg((), "positive", True), "y": Arg((), "gt1", True)},
+         covers=(math.log,), **_PF),
+    Case("math.pow(x, y)", {"x": Arg((), "positive", True), "y": Arg((), "real", True)},
+         covers=(math.pow,), **_PF),
+    Case("math.atan2(x, y)", {"x": Arg((), "real", True), "y": Arg((), "nonzero", True)},
+         covers=(math.atan2,), **_PF),
+    Case("math.hypot(x, y)", {"x": Arg((), "nonzero", True), "y": Arg((), "nonzero", True)},
+         covers=(math.hypot,), **_PF),
+    Case("math.copysign(x, y)", {"x": Arg((), "nonzero", True), "y": Arg((), "nonzero", True)},
+         covers=(math.copysign,), **_PF),
+    Case("math.fmod(x, y)", {"x": Arg((), "positive", True), "y": Arg((), "gt1", True)},
+         covers=(math.fmod,), **_PF),
+]
+
+# -- NumPy elementwise ----------------------------------------------------------
+
+NP_UNARY = [
+    ("negative", "real"), ("positive", "real"), ("absolute", "nonzero"), ("fabs", "nonzero"),
+    ("reciprocal", "nonzero"), ("exp", "real"), ("exp2", "real"), ("expm1", "real"),
+    ("log", "positive"), ("log2", "positive"), ("log10", "positive"), ("log1p", "positive"),
+    ("sin", "real"), ("cos", "real"), ("tan", "unit"), ("arcsin", "unit"),
+    ("arccos", "unit"), ("arctan", "real"), ("sinh", "real"), ("cosh", "real"),
+    ("tanh", "real"), ("arcsinh", "real"), ("arccosh", "gt1"), ("arctanh", "unit"),
+    ("square", "real"), ("sqrt", "positive"), ("cbrt", "positive"), ("deg2rad", "real"),
+    ("rad2deg", "real"), ("radians", "real"), ("degrees", "real"), ("sinc", "nonzero"),
+]
+NUMPY = [c for name, dom in NP_UNARY
+         for c in unary_cases(getattr(np, name), f"np.{name}", dom)]
+NP_BINARY = [
+    ("add", "real", "real"), ("subtract", "real", "real"), ("multiply", "real", "real"),
+    ("divide", "real", "nonzero"), ("power", "positive", "real"),
+    ("float_power", "positive", "real"), ("maximum", "real", "real"),
+    ("minimum", "real", "real"), ("fmax", "real", "real"), ("fmin", "real", "real"),
+    ("logaddexp", "real", "real"), ("logaddexp2", "real", "real"),
+    ("arctan2", "real", "nonzero"), ("hypot", "nonzero", "nonzero"),
+    ("remainder", "positive", "gt1"), ("fmod", "positive", "gt1"),
+    ("copysign", "nonzero", "nonzero"),
+]
+NUMPY += [c for name, dx, dy in NP_BINARY
+          for c in binary_cases(getattr(np, name), f"np.{name}", dx, dy,
+                                # float_power computes in float64 by definition
+                                float32=name != "float_power")]
+
+# -- builtins -------------------------------------------------------------------
+
+BUILTINS = [
+    Case("abs(x)", {"x": Arg((), "nonzero", True)}, covers=(abs,), float32=False),
+    Case("abs(x)", {"x": Arg((3,), "nonzero")}, covers=(abs,)),
+    Case("max(x, y)", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
+         covers=(max,), float32=False, seed=1),
+    Case("min(x, y)", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
+         covers=(min,), float32=False, seed=2),
+    Case("float(x) * 2.0", {"x": Arg((), "real", True)}, covers=(float,), float32=False),
+]
+
+ALL = OPERATORS + MATH + NUMPY + BUILTINS

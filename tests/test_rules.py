@@ -1,0 +1,36 @@
+"""Every registered derivative rule, in both modes, against finite differences."""
+
+import numpy as np
+import pytest
+
+from wengert import runtime
+from wengert.rules import registry
+from rulecheck import check_case
+from rulecheck.cases import ALL
+
+F64 = [pytest.param(c, id=c.id) for c in ALL]
+F32 = [pytest.param(c, id=c.id) for c in ALL if c.float32]
+
+
+@pytest.mark.parametrize("case", F64)
+def test_rule_float64(case):
+    check_case(case, np.float64)
+
+
+@pytest.mark.parametrize("case", F32)
+def test_rule_float32(case):
+    check_case(case, np.float32)
+
+
+# Rules exercised only through generated code (covered by higher-order tests).
+RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
+           runtime.check_scalar}
+
+
+def test_every_rule_has_a_case():
+    covered = set()
+    for c in ALL:
+        covered.update(id(k) for k in c.covers)
+    missing = sorted({r.name for fn, r in registry.RULES.items()
+                      if not r.nondiff and fn not in RUNTIME and id(fn) not in covered})
+    assert not missing, f"rules without a test case: {missing}"
