@@ -132,3 +132,10 @@ BUILTINS = [
 ]
 
 ALL = OPERATORS + MATH + NUMPY + BUILTINS
+
+from .cases_linalg import CASES as _LINALG  # noqa: E402
+from .cases_products import CASES as _PRODUCTS  # noqa: E402
+from .cases_reductions import CASES as _REDUCTIONS  # noqa: E402
+from .cases_shape import CASES as _SHAPE  # noqa: E402
+
+ALL = ALL + _REDUCTIONS + _PRODUCTS + _SHAPE + _LINALG

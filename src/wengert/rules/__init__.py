@@ -2,5 +2,6 @@
 registry (``rules.registry``)."""
 
 from . import registry  # noqa: F401
-from . import builtins_rules, math_rules, numpy_elementwise, operators, runtime_rules  # noqa: F401
+from . import (builtins_rules, linalg, math_rules, numpy_elementwise,  # noqa: F401
+               numpy_products, numpy_reductions, numpy_shape, operators, runtime_rules)
 from .registry import lookup  # noqa: F401

@@ -1,0 +1,1 @@
+"""NumPy products: dot, matmul and @, tensordot, inner, outer, einsum, kron, cross, trace."""

@@ -1,0 +1,1 @@
+"""NumPy reductions (sum, mean, prod, var, std, max/min, cumsum, ...), with axis and keepdims."""

@@ -1,0 +1,1 @@
+"""NumPy shape, construction, selection and indexing functions, and the non-differentiable ones."""
