@@ -24,7 +24,8 @@ def test_rule_float32(case):
 
 # Rules exercised only through generated code (covered by higher-order tests).
 RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
-           runtime.check_scalar}
+           runtime.check_scalar, runtime.accumulate, runtime.list_append,
+           runtime.fill_like, runtime.seq_adjoint}
 
 
 def test_every_rule_has_a_case():

@@ -88,10 +88,8 @@ def _num(e) -> bool:
 def mul(a, b):
     if is_zero(a) or is_zero(b):
         return ZERO
-    if _num(b) and not _num(a):
-        a, b = b, a                      # constants first: 2 * x
-    if _num(a) and isinstance(b, ir.Op) and b.fn is operator.mul and _num(b.args[0]):
-        return mul(ir.Const(a.value * b.args[0].value), b.args[1])
+    if _num(a) or _num(b) or _const_factor(a) or _const_factor(b):
+        return _product(_factors(a) + _factors(b))
     if is_const(a, 1):
         return b
     if is_const(b, 1):
@@ -107,6 +105,39 @@ def mul(a, b):
     if _is_neg(b):
         return neg(mul(a, b.args[0]))
     return ir.Op(operator.mul, (a, b))
+
+
+def _const_factor(e) -> bool:
+    return isinstance(e, ir.Op) and e.fn is operator.mul and _num(e.args[0])
+
+
+def _factors(e) -> list:
+    """``2 * x * y`` -> [2, x, y] (elementwise products only)."""
+    if isinstance(e, ir.Op) and e.fn is operator.mul:
+        return _factors(e.args[0]) + _factors(e.args[1])
+    return [e]
+
+
+def _product(factors):
+    """Rebuild a product with its numeric constants folded and first."""
+    c, rest = 1, []
+    for f in factors:
+        if _num(f):
+            c = c * f.value
+        else:
+            rest.append(f)
+    if not rest:
+        return ir.Const(c)
+    out = rest[0]
+    for f in rest[1:]:
+        out = ir.Op(operator.mul, (out, f))
+    if c == 1:
+        return out
+    if c == -1:
+        return neg(out)
+    if c == 0:
+        return ZERO
+    return ir.Op(operator.mul, (ir.Const(c), out))
 
 
 def div(a, b):

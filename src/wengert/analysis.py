@@ -114,6 +114,7 @@ class Kind:
 FLOAT = Kind((), "float64", pyfloat=True)
 INT = Kind((), "int", pyfloat=True)          # a Python int (loop index, constant)
 RANGE = Kind((-1,), "range")                 # a range object (only iterated over)
+SEQ = Kind((-2,), "seq")                     # a list or tuple (adjoint: a tuple)
 
 
 def kind_of_value(v) -> Optional[Kind]:
@@ -122,6 +123,8 @@ def kind_of_value(v) -> Optional[Kind]:
         return FLOAT
     if t is int:
         return INT
+    if t in (list, tuple):
+        return SEQ
     if t is np.ndarray:
         return Kind(v.shape, v.dtype.str)
     if isinstance(v, np.generic) and v.dtype.kind == "f":
@@ -150,7 +153,7 @@ def _dummy(k: Kind):
 def _broadcast(kinds) -> Optional[Kind]:
     if any(k is None for k in kinds):
         return None
-    if any(k == RANGE for k in kinds):
+    if any(k == RANGE or k == SEQ for k in kinds):
         return None
     if all(k.pyfloat for k in kinds):
         return INT if all(k == INT for k in kinds) else FLOAT
@@ -212,6 +215,9 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
     if isinstance(e, ir.Op):
         if e.fn is range:
             return RANGE
+        if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
+                getattr(e.fn, "__name__", "") in ("list_append", "fill_like"):
+            return SEQ
         r = registry.lookup(e.fn)
         if r is None or r.nondiff:
             return None

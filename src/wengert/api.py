@@ -146,15 +146,17 @@ class _Context:
     def __init__(self, optimize: bool):
         self.optimize = optimize
 
-    def callee(self, func, mode: str, positions: tuple, loc):
-        key = (id(func), mode, positions)
+    def callee(self, func, mode: str, positions: tuple, loc, arg_kinds=None):
+        if arg_kinds is not None and all(k is None for k in arg_kinds):
+            arg_kinds = None
+        key = (id(func), mode, positions, arg_kinds)
         if key in _IN_PROGRESS:
             return _IN_PROGRESS[key]
         ref = _ForwardRef(f"{func.__name__}_{mode}")
         _IN_PROGRESS[key] = ref
         try:
             try:
-                built = build(func, mode, positions, None, return_value=False,
+                built = build(func, mode, positions, arg_kinds, return_value=False,
                               optimize=self.optimize)
             except WengertError as exc:
                 if exc.loc is None:

@@ -195,21 +195,23 @@ class Forward:
 
     def call(self, s: ir.Assign) -> list:
         e = s.value
-        positions = tuple(i for i, a in enumerate(e.args)
+        args = all_args(e)
+        positions = tuple(i for i, a in enumerate(args)
                           if not algebra.is_zero(self.tangent(a)))
         if not positions:
             for t in s.targets():
                 self.dot[t] = algebra.ZERO
             return [s]
-        callee = self.ctx.callee(e.fn, "jvp", positions, s.loc)
-        dots = tuple(self.tangent(e.args[i]) for i in positions)
+        callee = self.ctx.callee(e.fn, "jvp", positions, s.loc,
+                                 tuple(analysis.expr_kind(a, self.kinds) for a in args))
+        dots = tuple(self.tangent(args[i]) for i in positions)
         targets = s.targets()
         out_dot = tuple(ir.Var(self.dot_name(t)) for t in targets)
         if len(targets) == 1:
             target = (s.target, out_dot[0])
         else:
             target = (ir.Var(self.names.temp("r")), ir.Var(self.names.temp("r_dot")))
-        stmts = [ir.Assign(target, ir.Op(callee, e.args + dots), s.loc)]
+        stmts = [ir.Assign(target, ir.Op(callee, all_args(e) + dots), s.loc)]
         if len(targets) > 1:
             stmts.append(ir.Assign(s.target, target[0], s.loc))
             stmts.append(ir.Assign(out_dot, target[1], s.loc))
@@ -222,6 +224,12 @@ def primal_params(fn: ir.Function) -> list:
     """Derivative functions take every primal argument positionally; the API
     applies the user's defaults and keywords before calling them."""
     return [ir.Param(p.name) for p in fn.params]
+
+
+def all_args(e: ir.Op) -> tuple:
+    """A user-function call's arguments in signature order (derivative
+    functions take keyword-only parameters positionally too)."""
+    return e.args + tuple(v for _, v in e.kwargs)
 
 
 def _is_user_function(fn) -> bool:
@@ -253,7 +261,7 @@ def zeros_for(var: str, kinds: dict) -> ir.Expr:
     k = kinds.get(var)
     if k is not None and k.pyfloat:
         return ir.Const(0.0)
-    if k is not None:
+    if k is not None and k.shape[:1] not in ((-1,), (-2,)):
         import numpy as np
         return ir.Op(np.zeros_like, (ir.Var(var),))
     return ir.Op(runtime.zeros_like, (ir.Var(var),))

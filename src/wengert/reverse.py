@@ -41,9 +41,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import algebra, analysis, ir, optimize
+from . import algebra, analysis, ir, optimize, runtime
 from .errors import UnsupportedSyntaxError
-from .forward import _all_names, primal_params, simplify_kinds, zeros_for
+from .forward import _all_names, all_args, primal_params, simplify_kinds, zeros_for
 from .names import NameGen
 from .rules import registry
 
@@ -82,6 +82,7 @@ class Reverse:
         self.state = _State()
         self.tapes: dict = {}           # id(loop) -> Tape
         self.defs = _defining_ops(fn.body)
+        self.sequences = _sequence_like(fn.body, self.kinds)
 
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
@@ -100,7 +101,16 @@ class Reverse:
         if var in self.state.materialized:
             self.state.materialized.discard(var)
             terms.insert(0, ir.Var(self.bar(var)))
-        return algebra.sum_of(terms)
+        return self.sum(var, terms)
+
+    def sum(self, var: str, terms):
+        """Add adjoint contributions; lists and tuples add elementwise."""
+        if var not in self.sequences:
+            return algebra.sum_of(terms)
+        out = algebra.ZERO
+        for t in terms:
+            out = t if algebra.is_zero(out) else ir.Op(runtime.accumulate, (out, t))
+        return out
 
     def materialize(self, var: str, out: list, loc=None) -> None:
         """Make ``var_bar`` hold the whole adjoint of ``var`` so far."""
@@ -108,9 +118,9 @@ class Reverse:
         name = ir.Var(self.bar(var))
         if var in self.state.materialized:
             if terms:
-                out.append(ir.Assign(name, algebra.sum_of([name] + terms), loc))
+                out.append(ir.Assign(name, self.sum(var, [name] + terms), loc))
             return
-        value = algebra.sum_of(terms) if terms else self.zeros(var)
+        value = self.sum(var, terms) if terms else self.zeros(var)
         out.append(ir.Assign(name, value, loc))
         self.state.materialized.add(var)
 
@@ -227,7 +237,8 @@ class Reverse:
     def call(self, s: ir.Assign) -> list:
         """A user function without a rule: call its generated VJP."""
         e = s.value
-        positions = tuple(i for i, a in enumerate(e.args)
+        args = all_args(e)
+        positions = tuple(i for i, a in enumerate(args)
                           if isinstance(a, ir.Var) and a.name in self.active)
         targets = s.targets()
         gs = [self.take(t) for t in targets]
@@ -239,12 +250,13 @@ class Reverse:
         else:
             g = ir.Op(ir.MAKE_TUPLE, tuple(
                 self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
-        callee = self.ctx.callee(e.fn, "vjp", positions, s.loc)
+        callee = self.ctx.callee(e.fn, "vjp", positions, s.loc,
+                                 tuple(analysis.expr_kind(a, self.kinds) for a in args))
         results = tuple(ir.Var(self.names.temp("c")) for _ in positions)
         target = results[0] if len(results) == 1 else results
-        out.append(ir.Assign(target, ir.Op(callee, e.args + (g,)), s.loc))
+        out.append(ir.Assign(target, ir.Op(callee, all_args(e) + (g,)), s.loc))
         for i, r in zip(positions, results):
-            self.contribute(e.args[i], r)
+            self.contribute(args[i], r)
         return out
 
     # -- branches ----------------------------------------------------------------
@@ -391,6 +403,22 @@ def _tuple_expr(names):
 
 def _is_user_function(fn) -> bool:
     return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
+
+
+def _sequence_like(stmts, kinds) -> set:
+    """Variables whose adjoint may be a tuple (lists and tuples): known
+    sequences, and unknown-kind values that are indexed or appended to."""
+    import operator
+    out = {n for n, k in kinds.items() if k == analysis.SEQ}
+    for s in ir.walk(stmts):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and s.value.args:
+            base = s.value.args[0]
+            if isinstance(base, ir.Var) and kinds.get(base.name) is None and \
+                    (s.value.fn in (operator.getitem, runtime.list_append, sum, list, tuple)):
+                out.add(base.name)
+            if analysis.expr_kind(s.value, kinds) == analysis.SEQ:
+                out.update(s.targets())
+    return out
 
 
 def _defining_ops(stmts) -> dict:

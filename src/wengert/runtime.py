@@ -32,17 +32,57 @@ def broadcast_like(t, like):
 
 
 def zeros_like(x):
-    """A zero with the type, shape and dtype of ``x``."""
+    """A zero with the type, shape and dtype of ``x`` (elementwise for lists
+    and tuples, whose adjoints are tuples)."""
     if isinstance(x, float):
         return 0.0
+    if isinstance(x, list):
+        return [zeros_like(v) for v in x]
+    if isinstance(x, tuple):
+        return tuple(zeros_like(v) for v in x)
     return np.zeros_like(x)
+
+
+def accumulate(a, b):
+    """``a + b`` for adjoints that may be tuples (of lists and tuples)."""
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return tuple(accumulate(u, v) for u, v in zip(a, b))
+    return a + b
+
+
+def list_append(xs, v):
+    """``xs.append(v)`` as a value: a new list (the IR has no mutation)."""
+    return list(xs) + [v]
+
+
+def fill_like(t, xs):
+    """The adjoint of ``sum(xs)``: ``t`` once per element (per row of an array)."""
+    if isinstance(xs, np.ndarray):
+        return np.broadcast_to(t, xs.shape)
+    return tuple(t for _ in xs)
+
+
+def seq_adjoint(t, xs):
+    """The adjoint of ``list(xs)``/``tuple(xs)``: rows stacked back for an array."""
+    if isinstance(xs, np.ndarray):
+        return np.stack([np.broadcast_to(r, xs.shape[1:]) for r in t]) if len(t) else \
+            np.zeros_like(xs)
+    return tuple(t)
+
+
+def assert_(condition, message=None):
+    """``assert condition, message`` (kept in generated code)."""
+    if not condition:
+        raise AssertionError(message) if message is not None else AssertionError()
 
 
 def getitem_adjoint(t, x, index):
     """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
     For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""
     if isinstance(x, (tuple, list)):
-        return tuple(t if i == index else zeros_like(v) for i, v in enumerate(x))
+        out = [zeros_like(v) for v in x]
+        out[index] = t          # ints (negative too) and slices
+        return tuple(out)
     out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
     np.add.at(out, index, t)
     return out

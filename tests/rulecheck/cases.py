@@ -129,6 +129,11 @@ BUILTINS = [
     Case("min(x, y)", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
          covers=(min,), float32=False, seed=2),
     Case("float(x) * 2.0", {"x": Arg((), "real", True)}, covers=(float,), float32=False),
+    Case("sum([x, y, x * y])", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
+         covers=(sum,), float32=False),
+    Case("sum(x)", {"x": Arg((3, 2))}, covers=(sum,)),
+    Case("sum(x * x for x in list(y))", {"y": Arg((4,))}, covers=(sum, list)),
+    Case("tuple(x)[1] * x[0]", {"x": Arg((3,))}, covers=(tuple,)),
 ]
 
 ALL = OPERATORS + MATH + NUMPY + BUILTINS

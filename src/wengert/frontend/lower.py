@@ -26,14 +26,18 @@ Early ``return``, ``break`` and ``continue`` have been turned into flags by
 
 from __future__ import annotations
 
+import ast
 import inspect
+import itertools
+import linecache
 import operator
 import types
+from dataclasses import dataclass
 from typing import Optional
 
 import gast
 
-from .. import ir
+from .. import ir, runtime
 from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError
 from ..names import NameGen
 from .jumps import eliminate_jumps
@@ -87,12 +91,23 @@ UNSUPPORTED_EXPRS = {
     gast.SetComp: ("a set comprehension", "use a list"),
     gast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
     gast.Starred: ("star-arguments (*args)", "pass the arguments one by one"),
-    gast.Lambda: ("a lambda", "define the function at module level with `def`"),
-    gast.ListComp: ("a list comprehension", "write the loop out with `for` and `append`"),
-    gast.GeneratorExp: ("a generator expression", "write the loop out with `for`"),
 }
 
 EFFECT_FUNCTIONS = {print}
+
+
+@dataclass
+class LocalFunction:
+    """A nested ``def`` or lambda, lifted to a function of its own: the
+    enclosing function's variables it reads become keyword-only parameters
+    (``free``), values from the enclosing closure are passed as constants."""
+
+    func: object
+    free: tuple
+    consts: tuple
+
+
+_LIFTED = itertools.count(1)
 
 
 class Scope:
@@ -113,6 +128,7 @@ class Lowerer:
         self.scope = Scope()
         self.free: dict = {}          # free data name -> "global" | "closure"
         self.out: list = []
+        self.local_fns: dict = {}     # name -> LocalFunction (nested def or lambda)
 
     # -- entry -------------------------------------------------------------
 
@@ -193,12 +209,12 @@ class Lowerer:
         if isinstance(value, gast.Constant):
             return          # docstrings and bare constants
         if isinstance(value, gast.Call):
+            if isinstance(value.func, gast.Attribute) and self._is_local(value.func.value):
+                self.method_statement(value)
+                return
             fn = self._callee_object(value.func)
             if fn in EFFECT_FUNCTIONS:
                 self.out.append(ir.Effect(self.op_expr(value), self.pf.loc(node)))
-                return
-            if isinstance(value.func, gast.Attribute) and self._is_local(value.func.value):
-                self.method_statement(value)
                 return
         raise UnsupportedSyntaxError(
             "an expression statement whose value is discarded", self.pf.loc(node),
@@ -206,10 +222,25 @@ class Lowerer:
                  "effect cannot be differentiated)")
 
     def method_statement(self, call) -> None:
+        base = call.func.value
+        if call.func.attr == "append" and len(call.args) == 1 and not call.keywords:
+            xs = self.name_atom(base.id, base)
+            v = self.atom(call.args[0])
+            self.define(base.id, ir.Op(runtime.list_append, (xs, v)), call)
+            return
         raise UnsupportedSyntaxError(
             f"the method call `.{call.func.attr}(...)` used as a statement (it would "
             "modify an object in place)", self.pf.loc(call),
             hint="assign the result to a new variable instead of mutating in place")
+
+    def stmt_Assert(self, node) -> None:
+        test = self.atom(node.test)
+        args = (test,) if node.msg is None else (test, self.atom(node.msg))
+        self.out.append(ir.Effect(ir.Op(runtime.assert_, args), self.pf.loc(node)))
+
+    def stmt_FunctionDef(self, node) -> None:
+        self.local_fns[node.name] = self._lift(node, node.name)
+        self.scope.env.pop(node.name, None)
 
     def stmt_Return(self, node) -> None:
         value = self.atom(node.value) if node.value is not None else ir.NONE
@@ -244,6 +275,10 @@ class Lowerer:
             hint="build a new value and assign it to a plain variable")
 
     def assign(self, target, value_node, node) -> None:
+        if isinstance(target, gast.Name) and isinstance(value_node, gast.Lambda):
+            self.local_fns[target.id] = self._lift(value_node, target.id)
+            self.scope.env.pop(target.id, None)
+            return
         if isinstance(target, gast.Name):
             self.define(target.id, self.op_expr(value_node), node)
         elif isinstance(target, (gast.Tuple, gast.List)):
@@ -289,6 +324,7 @@ class Lowerer:
             self.scope.env[n] = v.name
 
     def define(self, user_name: str, value: ir.Expr, node) -> ir.Var:
+        self.local_fns.pop(user_name, None)
         var = ir.Var(self.new_version(user_name))
         self.out.append(ir.Assign(var, value, self.pf.loc(node)))
         self.scope.env[user_name] = var.name
@@ -330,6 +366,9 @@ class Lowerer:
         if node.orelse:
             raise UnsupportedSyntaxError("`for ... else`", self.pf.loc(node),
                                          hint="use a flag variable after the loop")
+        if not self._is_call_to(node.iter, range):
+            self.block(self._index_loop(node))
+            return
         iterable = self.atom(node.iter)
         carried = self._carried(node.body, node.target)
         loop_names = self._enter_loop(carried, node)
@@ -361,6 +400,173 @@ class Lowerer:
         stop = getattr(node, "wengert_stop", None)
         self.out.append(ir.While(test_body, test, body, self.pf.loc(node),
                                  stop=self.scope.env.get(stop) if stop else None))
+
+    # -- nested functions and comprehensions -------------------------------------
+
+    def _lift(self, node, name: str) -> LocalFunction:
+        """Compile a nested def or lambda as a function of its own."""
+        if isinstance(node, gast.Lambda):
+            ret = gast.copy_location(gast.Return(value=node.body), node.body)
+            body = [ret]
+        else:
+            body = list(node.body)
+            if node.decorator_list:
+                raise UnsupportedSyntaxError("a decorated nested function", self.pf.loc(node),
+                                             hint="define it at module level")
+        args = node.args
+        if args.vararg is not None or args.kwarg is not None:
+            raise UnsupportedSyntaxError("a nested function with *args or **kwargs",
+                                         self.pf.loc(node), hint="list its parameters one by one")
+        params = {a.id for a in list(getattr(args, "posonlyargs", []) or []) + list(args.args)
+                  + list(args.kwonlyargs)}
+        probe = gast.Module(body=body, type_ignores=[])
+        loaded, stored = set(), set()
+        for n in gast.walk(probe):
+            if isinstance(n, gast.Name):
+                (stored if isinstance(n.ctx, gast.Store) else loaded).add(n.id)
+            if isinstance(n, (gast.Global, gast.Nonlocal)):
+                raise UnsupportedSyntaxError("`global`/`nonlocal` in a nested function",
+                                             self.pf.loc(n), hint="return the new value instead")
+        outer = loaded - params - stored
+        for n in sorted(outer & set(self.local_fns)):
+            raise UnsupportedSyntaxError(
+                f"a nested function calling another nested function (`{n}`)", self.pf.loc(node),
+                hint="define the helpers at module level")
+        free = tuple(sorted(outer & set(self.scope.env)))
+        consts = tuple(sorted(n for n in outer - set(self.scope.env) if n in self.pf.closure))
+        extra = [_g_name(n) for n in free + consts]
+        for a in extra:
+            a.ctx = gast.Param()
+        new_args = gast.arguments(
+            args=list(args.args), posonlyargs=list(getattr(args, "posonlyargs", []) or []),
+            vararg=None, kwonlyargs=list(args.kwonlyargs) + extra,
+            kw_defaults=list(args.kw_defaults) + [None] * len(extra), kwarg=None,
+            defaults=list(args.defaults))
+        fields = {"type_params": []} if "type_params" in gast.FunctionDef._fields else {}
+        fdef = gast.FunctionDef(name=name, args=new_args, body=body, decorator_list=[],
+                                returns=None, type_comment=None, **fields)
+        module = gast.Module(body=[gast.copy_location(fdef, node)], type_ignores=[])
+        tree = gast.gast_to_ast(module)
+        ast.fix_missing_locations(tree)
+        source = ast.unparse(tree) + "\n"
+        filename = f"<wengert lifted {self.pf.node.name}.{name} #{next(_LIFTED)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace: dict = {}
+        try:
+            exec(compile(source, filename, "exec"), self.pf.globals, namespace)
+        except Exception as exc:
+            raise UnsupportedSyntaxError(
+                f"the nested function `{name}` could not be lifted ({exc})", self.pf.loc(node),
+                hint="define it at module level") from None
+        return LocalFunction(namespace[name], free, consts)
+
+    def _local_call(self, node) -> ir.Expr:
+        lf = self.local_fns[node.func.id]
+        args = tuple(self.atom(a) for a in node.args)
+        kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
+        kwargs += tuple((n, self.name_atom(n, node)) for n in lf.free)
+        kwargs += tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
+        return ir.Op(lf.func, *self._bind_call(lf.func, args, kwargs, node))
+
+    def expr_ListComp(self, node) -> ir.Expr:
+        return self._comprehension(node)
+
+    def expr_GeneratorExp(self, node) -> ir.Expr:
+        return self._comprehension(node)
+
+    def _comprehension(self, node) -> ir.Expr:
+        """``[e for t in it if c]`` becomes a loop that appends to a list.
+        Targets are renamed, so they do not leak into the function's scope."""
+        mapping = {}
+        for gen in node.generators:
+            for n in gast.walk(gen.target):
+                if isinstance(n, gast.Name):
+                    mapping[n.id] = self._synthetic(n.id)
+        rename = _Renamer(mapping)
+        acc = self._synthetic("items")
+        inner = gast.Expr(value=_g_call_method(acc, "append", [rename.visit(node.elt)], node))
+        stmt = gast.copy_location(inner, node)
+        for gen in reversed(node.generators):
+            if getattr(gen, "is_async", 0):
+                raise UnsupportedSyntaxError("an async comprehension", self.pf.loc(node))
+            for cond in reversed(gen.ifs):
+                stmt = gast.copy_location(gast.If(test=rename.visit(cond), body=[stmt],
+                                                  orelse=[]), node)
+            stmt = gast.copy_location(gast.For(target=rename.visit(gen.target),
+                                               iter=rename.visit(gen.iter) if gen is not
+                                               node.generators[0] else gen.iter,
+                                               body=[stmt], orelse=[], type_comment=None),
+                                      node)
+        init = _g_assign(acc, gast.List(elts=[], ctx=gast.Load()), node)
+        self.block([init, stmt])
+        return ir.Var(self.scope.env[acc])
+
+    def expr_Lambda(self, node) -> ir.Expr:
+        raise UnsupportedSyntaxError(
+            "a lambda used as a value", self.pf.loc(node),
+            hint="assign it to a name (f = lambda x: ...) and call it, or use def")
+
+    def _is_call_to(self, node, fn) -> bool:
+        return isinstance(node, gast.Call) and \
+            self._static_value(node.func) is fn and not node.keywords
+
+    def _synthetic(self, base: str) -> str:
+        """A fresh user-level name for code this stage writes itself."""
+        name, i = base, 0
+        while name in self.names.taken or name in self.names.avoid:
+            i += 1
+            name = f"{base}_{i}"
+        self.names.avoid.add(name)
+        return name
+
+    def _index_loop(self, node) -> list:
+        """``for v in xs`` becomes ``for i in range(len(xs)): v = xs[i]``, so
+        iterating over arrays, lists and tuples differentiates like indexing
+        (``enumerate``, ``zip`` and ``reversed`` likewise)."""
+        it, target = node.iter, node.target
+        pre, reads = [], []
+        index = None
+        if self._is_call_to(it, enumerate) and len(it.args) == 1 and \
+                isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
+                and isinstance(target.elts[0], gast.Name):
+            seqs = [it.args[0]]
+            index = target.elts[0].id
+            targets = [target.elts[1]]
+        elif self._is_call_to(it, zip) and isinstance(target, (gast.Tuple, gast.List)) \
+                and len(target.elts) == len(it.args):
+            seqs, targets = list(it.args), list(target.elts)
+        else:
+            seqs, targets = [it], [target]
+        reverse = False
+        if len(seqs) == 1 and self._is_call_to(seqs[0], reversed) and len(seqs[0].args) == 1:
+            seqs, reverse = [seqs[0].args[0]], True
+        names = []
+        for sq in seqs:
+            if isinstance(sq, gast.Name) and sq.id in self.scope.env:
+                names.append(sq.id)
+                continue
+            n = self._synthetic("seq")
+            pre.append(_g_assign(n, sq, node))
+            names.append(n)
+        index = index or self._synthetic("i")
+        lens = [_g_call("len", [_g_name(n)], node) for n in names]
+        count = lens[0] if len(lens) == 1 else _g_call("min", lens, node)
+        if reverse:
+            rng = _g_call("range", [_g_binop(count, gast.Sub(), _g_const(1)),
+                                    _g_const(-1), _g_const(-1)], node)
+        else:
+            rng = _g_call("range", [count], node)
+        for t, n in zip(targets, names):
+            sub = gast.Subscript(value=_g_name(n), slice=_g_name(index), ctx=gast.Load())
+            reads.append(gast.copy_location(
+                gast.Assign(targets=[t], value=gast.copy_location(sub, node), type_comment=None),
+                node))
+        loop = gast.For(target=_g_name(index, store=True), iter=rng, body=reads + list(node.body),
+                        orelse=[], type_comment=None)
+        gast.copy_location(loop, node)
+        if hasattr(node, "wengert_stop"):
+            loop.wengert_stop = node.wengert_stop
+        return pre + [loop]
 
     def _carried(self, body_nodes, target) -> list:
         assigned = set()
@@ -577,6 +783,9 @@ class Lowerer:
                 raise UnsupportedSyntaxError("keyword unpacking (**kwargs) in a call",
                                              self.pf.loc(node), hint="pass the keywords one by one")
         func = node.func
+        if isinstance(func, gast.Name) and func.id in self.local_fns \
+                and func.id not in self.scope.env:
+            return self._local_call(node)
         if isinstance(func, gast.Attribute) and self._static_value(func) is _NOT_STATIC:
             base = self.atom(func.value)
             args = (base,) + tuple(self.atom(a) for a in node.args)
@@ -596,17 +805,19 @@ class Lowerer:
             bound = sig.bind(*args, **dict(kwargs))
         except (TypeError, ValueError) as exc:
             raise UsageError(f"bad call to `{fn.__name__}`: {exc}", self.pf.loc(node)) from None
-        out = []
+        pos, kw = [], []
         for p in sig.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise UnsupportedSyntaxError(
                     f"calling `{fn.__name__}`, which takes *args or **kwargs",
                     self.pf.loc(node), hint="give the helper explicit parameters")
-            if p.name in bound.arguments:
-                out.append(bound.arguments[p.name])
+            value = bound.arguments[p.name] if p.name in bound.arguments \
+                else ir.Const(p.default)
+            if p.kind == p.KEYWORD_ONLY:
+                kw.append((p.name, value))
             else:
-                out.append(ir.Const(p.default))
-        return tuple(out), ()
+                pos.append(value)
+        return tuple(pos), tuple(kw)
 
     def _callee_object(self, func):
         value = self._static_value(func)
@@ -625,7 +836,7 @@ class Lowerer:
     def _static_value(self, node):
         """The object a name or attribute chain denotes when it is not local."""
         if isinstance(node, gast.Name):
-            if node.id in self.scope.env:
+            if node.id in self.scope.env or node.id in self.local_fns:
                 return _NOT_STATIC
             found, value = self.pf.lookup(node.id)
             if found and _is_static(value):
@@ -661,6 +872,45 @@ class Lowerer:
 
 
 _NOT_STATIC = object()
+
+
+def _g_name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(),
+                     annotation=None, type_comment=None)
+
+
+def _g_const(v):
+    return gast.Constant(value=v, kind=None)
+
+
+def _g_call(fname, args, like):
+    return gast.copy_location(gast.Call(func=_g_name(fname), args=list(args), keywords=[]), like)
+
+
+def _g_binop(a, op, b):
+    return gast.BinOp(left=a, op=op, right=b)
+
+
+def _g_call_method(obj, method, args, like):
+    func = gast.Attribute(value=_g_name(obj), attr=method, ctx=gast.Load())
+    return gast.copy_location(gast.Call(func=func, args=list(args), keywords=[]), like)
+
+
+def _g_assign(name, value, like):
+    node = gast.Assign(targets=[_g_name(name, store=True)], value=value, type_comment=None)
+    return gast.copy_location(node, like)
+
+
+class _Renamer(gast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return gast.copy_location(
+                gast.Name(id=self.mapping[node.id], ctx=node.ctx, annotation=None,
+                          type_comment=None), node)
+        return node
 
 
 def _is_static(value) -> bool:
@@ -701,10 +951,15 @@ def _identifiers(tree) -> set:
 
 
 def _assigned_names(node) -> set:
+    """Names a statement may rebind, including lists it appends to."""
     out = set()
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             out.add(n.id)
+        elif isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) and \
+                isinstance(n.value.func, gast.Attribute) and \
+                isinstance(n.value.func.value, gast.Name):
+            out.add(n.value.func.value.id)
     return out
 
 

@@ -5,6 +5,7 @@ import builtins
 
 import numpy as np
 
+from .. import runtime
 from .registry import adjoint, nondiff, rule, tangent
 
 
@@ -24,6 +25,19 @@ def max_(x, y):
 def min_(x, y):
     tangent(x_dot if x <= y else y_dot)
     adjoint(x=g if x <= y else 0.0, y=0.0 if x <= y else g)
+
+
+@rule(builtins.sum, linear=("iterable",),
+      notes="over a list or tuple (or a generator expression, lowered to a list)")
+def sum_(iterable, start=0):
+    tangent(sum(iterable_dot) + start_dot)
+    adjoint(iterable=runtime.fill_like(g, iterable), start=g)
+
+
+@rule(builtins.list, builtins.tuple, linear=("iterable",))
+def list_(iterable):
+    tangent(list(iterable_dot))
+    adjoint(iterable=runtime.seq_adjoint(g, iterable))
 
 
 @rule(builtins.float, linear=("x",))

@@ -30,4 +30,28 @@ def check_scalar_(value, what="grad"):
     adjoint(value=g)
 
 
-nondiff(runtime.zeros_like)
+@rule(runtime.accumulate, linear=("a", "b"))
+def accumulate_(a, b):
+    tangent(runtime.accumulate(a_dot, b_dot))
+    adjoint(a=g, b=g)
+
+
+@rule(runtime.list_append, linear=("xs", "v"))
+def list_append_(xs, v):
+    tangent(runtime.list_append(xs_dot, v_dot))
+    adjoint(xs=g[:-1], v=g[-1])
+
+
+@rule(runtime.fill_like, linear=("t",))
+def fill_like_(t, xs):
+    tangent(runtime.fill_like(t_dot, xs))
+    adjoint(t=sum(g))
+
+
+@rule(runtime.seq_adjoint, linear=("t",))
+def seq_adjoint_(t, xs):
+    tangent(runtime.seq_adjoint(t_dot, xs))
+    adjoint(t=list(g))
+
+
+nondiff(runtime.zeros_like, runtime.assert_)
