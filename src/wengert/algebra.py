@@ -244,7 +244,11 @@ def _linear_positions(fn):
 
 
 def materialize(e):
-    """A zero that survived simplification, as a real value."""
+    """A zero that survived simplification, as a real value: zeros shaped
+    like the operand it stands for (``0.0`` once kinds show it is a scalar)."""
     if not is_zero(e):
         return e
+    if isinstance(e.like, ir.Var):
+        from . import runtime
+        return ir.Op(runtime.zeros_like, (e.like,))
     return ir.Const(0.0)

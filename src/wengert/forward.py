@@ -274,8 +274,13 @@ def simplify_kinds(e, kinds: dict, target: str):
     args = tuple(simplify_kinds(a, kinds, target) for a in e.args)
     if e.fn is runtime.unbroadcast and len(args) == 2:
         like = analysis.expr_kind(args[1], kinds)
-        if analysis.same_shape(like, kinds.get(target)):
+        out = kinds.get(target)
+        if analysis.same_shape(like, out) and (like.pyfloat or like.dtype == out.dtype):
             return args[0]
+    if e.fn is runtime.zeros_like and len(args) == 1:
+        k = analysis.expr_kind(args[0], kinds)
+        if k is not None and k.pyfloat:
+            return ir.Const(0.0)
     if e.fn is broadcast_like and len(args) == 2:
         if analysis.same_shape(analysis.expr_kind(args[0], kinds),
                                analysis.expr_kind(args[1], kinds)):

@@ -12,15 +12,20 @@ import numpy as np
 
 
 def unbroadcast(t, like):
-    """Sum ``t`` down to the shape of ``like`` (the adjoint of broadcasting)."""
+    """Sum ``t`` down to the shape of ``like`` (the adjoint of broadcasting),
+    and back to ``like``'s floating dtype (the adjoint of type promotion)."""
     t_shape, shape = np.shape(t), np.shape(like)
-    if t_shape == shape:
-        return t
-    lead = len(t_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and t_shape[lead + i] != 1)
-    s = np.sum(t, axis=axes) if axes else t
-    return np.reshape(s, shape) if np.shape(s) != shape else s
+    if t_shape != shape:
+        lead = len(t_shape) - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and t_shape[lead + i] != 1)
+        t = np.sum(t, axis=axes) if axes else t
+        if np.shape(t) != shape:
+            t = np.reshape(t, shape)
+    dtype = getattr(like, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and getattr(t, "dtype", dtype) != dtype:
+        t = t.astype(dtype)
+    return t
 
 
 def broadcast_like(t, like):
@@ -74,6 +79,14 @@ def assert_(condition, message=None):
     """``assert condition, message`` (kept in generated code)."""
     if not condition:
         raise AssertionError(message) if message is not None else AssertionError()
+
+
+def setitem(x, index, v):
+    """``x[index] = v`` as a value: a copy of ``x`` with the entries replaced.
+    (The IR has no mutation; an in-place version is an optimisation.)"""
+    out = x.copy()
+    out[index] = v
+    return out
 
 
 def getitem_adjoint(t, x, index):

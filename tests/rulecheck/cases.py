@@ -136,6 +136,21 @@ BUILTINS = [
     Case("tuple(x)[1] * x[0]", {"x": Arg((3,))}, covers=(tuple,)),
 ]
 
+SETITEM_HELPERS = """
+def put(x, y):
+    z = np.zeros((2, 3))
+    z[0] = x * y
+    z[1, 1:] += y[1:] ** 2
+    z[z > 5.0] = 0.0
+    return z
+"""
+from wengert import runtime as _rt  # noqa: E402
+
+BUILTINS += [
+    Case("put(x, y)", {"x": Arg(()), "y": Arg((3,))}, covers=(_rt.setitem,),
+         imports=SETITEM_HELPERS),
+]
+
 ALL = OPERATORS + MATH + NUMPY + BUILTINS
 
 from .cases_linalg import CASES as _LINALG  # noqa: E402

@@ -129,6 +129,7 @@ class Lowerer:
         self.free: dict = {}          # free data name -> "global" | "closure"
         self.out: list = []
         self.local_fns: dict = {}     # name -> LocalFunction (nested def or lambda)
+        self.fresh: set = set()       # IR names holding arrays this function created
 
     # -- entry -------------------------------------------------------------
 
@@ -270,9 +271,39 @@ class Lowerer:
         self.define(target.id, ir.Op(fn, (left, right)), node)
 
     def augassign_other(self, node) -> None:
+        target = node.target
+        if isinstance(target, gast.Subscript):
+            base, index = self._setitem_target(target)
+            old = self._temp_assign(ir.Op(operator.getitem, (self.name_atom(base, target), index)),
+                                    node)
+            new = self._temp_assign(ir.Op(BINOPS[type(node.op)], (old, self.atom(node.value))),
+                                    node)
+            self._setitem(base, index, new, node)
+            return
         raise UnsupportedSyntaxError(
-            "augmented assignment to a subscript or attribute", self.pf.loc(node),
-            hint="build a new value and assign it to a plain variable")
+            "augmented assignment to an attribute", self.pf.loc(node),
+            hint="keep the value in a local variable and return it")
+
+    def _setitem_target(self, target):
+        """``y[...]`` as an assignment target: ``y`` must be an array this
+        function created (writing into an input would change the caller's data)."""
+        if not isinstance(target.value, gast.Name) or target.value.id not in self.scope.env:
+            raise UnsupportedSyntaxError(
+                "assignment into a subscript of something other than a local array",
+                self.pf.loc(target), hint="assign into a local array (y = np.zeros(n); y[i] = v)")
+        name = target.value.id
+        if self.scope.env[name] not in self.fresh:
+            raise UnsupportedSyntaxError(
+                f"assignment into `{name}[...]`, which may be (a view of) an input array or "
+                "of data this function did not create", self.pf.loc(target),
+                hint=f"copy it first ({name} = {name}.copy() or np.array({name})), or build "
+                     "the array with np.zeros/np.empty inside the function")
+        return name, self._index(target.slice)
+
+    def _setitem(self, name, index, value, node) -> None:
+        var = self.define(name, ir.Op(runtime.setitem, (self.name_atom(name, node), index, value)),
+                          node)
+        self.fresh.add(var.name)
 
     def assign(self, target, value_node, node) -> None:
         if isinstance(target, gast.Name) and isinstance(value_node, gast.Lambda):
@@ -294,6 +325,11 @@ class Lowerer:
             self.assign_other(target, value_node, node)
 
     def assign_other(self, target, value_node, node) -> None:
+        if isinstance(target, gast.Subscript):
+            base, index = self._setitem_target(target)
+            value = self.atom(value_node) if value_node is not None else None
+            self._setitem(base, index, value, node)
+            return
         if isinstance(target, gast.Attribute):
             raise UnsupportedSyntaxError(
                 "assignment to an attribute", self.pf.loc(target),
@@ -305,6 +341,9 @@ class Lowerer:
     def assign_atom(self, target, atom, node) -> None:
         if isinstance(target, gast.Name):
             self.define(target.id, atom, node)
+        elif isinstance(target, gast.Subscript):
+            base, index = self._setitem_target(target)
+            self._setitem(base, index, atom, node)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, atom, node)
         else:
@@ -328,6 +367,8 @@ class Lowerer:
         var = ir.Var(self.new_version(user_name))
         self.out.append(ir.Assign(var, value, self.pf.loc(node)))
         self.scope.env[user_name] = var.name
+        if _creates_array(value, self.fresh):
+            self.fresh.add(var.name)
         return var
 
     def new_version(self, user_name: str) -> str:
@@ -352,6 +393,8 @@ class Lowerer:
                 self.scope.env[user] = a
                 continue
             merged = self.names.version(user)
+            if a in self.fresh and b in self.fresh:
+                self.fresh.add(merged)
             for block, name, before in ((body, a, self.scope.env.get(user)),
                                         (orelse, b, self.scope.env.get(user))):
                 if name is None:
@@ -585,6 +628,8 @@ class Lowerer:
             before = self.scope.env.get(user)
             if before is not None:
                 self.out.append(ir.Assign(ir.Var(name), ir.Var(before), loc))
+                if before in self.fresh:
+                    self.fresh.add(name)
             loop_names[user] = name
             self.scope.env[user] = name
         return loop_names
@@ -913,6 +958,35 @@ class _Renamer(gast.NodeTransformer):
         return node
 
 
+_FRESH_METHODS = {"copy", "astype", "flatten"}
+
+
+def _creates_array(value, fresh) -> bool:
+    """Does ``value`` produce an array that nothing else refers to?"""
+    import numpy as np
+    if isinstance(value, ir.Var):
+        return value.name in fresh
+    if not isinstance(value, ir.Op):
+        return False
+    fn = value.fn
+    if isinstance(fn, ir.PseudoOp):
+        return fn.kind == "method" and fn.name in _FRESH_METHODS
+    if fn is runtime.setitem or isinstance(fn, np.ufunc):
+        return True
+    if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+              operator.neg, operator.matmul):
+        return True
+    return getattr(fn, "__name__", None) in _FRESH_NUMPY and \
+        getattr(np, fn.__name__, None) is fn
+
+
+_FRESH_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                "full_like", "array", "copy", "arange", "linspace", "eye", "identity",
+                "stack", "concatenate", "vstack", "hstack", "column_stack", "outer", "tile",
+                "repeat", "dot", "matmul", "einsum", "diag", "tril", "triu", "cumsum",
+                "cumprod", "sort", "where", "clip", "kron", "cross", "pad"}
+
+
 def _is_static(value) -> bool:
     """Modules, functions and classes are resolved when the derivative is built;
     data (numbers, arrays) in globals is read when the derivative runs."""
@@ -956,6 +1030,9 @@ def _assigned_names(node) -> set:
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             out.add(n.id)
+        elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and \
+                isinstance(n.value, gast.Name):
+            out.add(n.value.id)                 # y[i] = v rebinds y
         elif isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) and \
                 isinstance(n.value.func, gast.Attribute) and \
                 isinstance(n.value.func.value, gast.Name):

@@ -100,7 +100,8 @@ class Rule:
         self.ensure_parsed()
         mapping = dict(bound)
         for p in self.diff_params:
-            mapping[p + "_dot"] = dots.get(p, algebra.ZERO)
+            d = dots.get(p, algebra.ZERO)
+            mapping[p + "_dot"] = algebra.Zero(like=bound[p]) if algebra.is_zero(d) else d
         mapping["ans"] = ans
         return algebra.simplify(_subst(self.tangent, mapping))
 
@@ -372,6 +373,13 @@ def _to_ir(node, namespace: dict, placeholders: set):
 
 
 def missing_rule_error(fn, loc) -> NoRuleError:
+    if isinstance(fn, ir.PseudoOp):
+        what = f"the method `.{fn.name}()`" if fn.kind == "method" else f"the attribute `.{fn.name}`"
+        return NoRuleError(
+            f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
+            "methods and attributes)", loc,
+            hint="call the NumPy function instead (np.f(x) rather than x.f()), or register "
+                 "a rule for the method with @wengert.defrule")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     mod = getattr(fn, "__module__", None)
     full = f"{mod}.{name}" if mod and mod != "builtins" else name

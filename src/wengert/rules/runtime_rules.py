@@ -54,4 +54,12 @@ def seq_adjoint_(t, xs):
     adjoint(t=list(g))
 
 
+@rule(runtime.setitem, linear=("x", "v"),
+      notes="x[index] = v; with repeated indices NumPy keeps the last write, and so "
+            "does the derivative only for basic indices")
+def setitem_(x, index, v):
+    tangent(runtime.setitem(x_dot, index, v_dot))
+    adjoint(x=runtime.setitem(g, index, 0.0), v=unbroadcast(g[index], v))
+
+
 nondiff(runtime.zeros_like, runtime.assert_)
