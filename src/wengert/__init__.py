@@ -14,6 +14,9 @@ derivative, in forward or reverse mode::
 
 from . import rules as _rules  # noqa: F401  (fills the rule table)
 from .api import Derivative, derivative_source, grad, jvp, lower, value_and_grad, vjp
+from .custom import (custom_jvp, custom_vjp, defrule, nondifferentiable,  # noqa: F401
+                     stop_gradient)
+from .rules.registry import adjoint, tangent  # noqa: F401  (markers for rule templates)
 from .errors import (NoRuleError, NonDifferentiableError, SourceUnavailableError,
                      UnsupportedSyntaxError, UsageError, WengertError)
 
@@ -21,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "lower", "derivative_source", "Derivative",
+    "custom_vjp", "custom_jvp", "stop_gradient", "nondifferentiable", "defrule",
     "WengertError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
     "NonDifferentiableError", "UsageError",
 ]

@@ -25,6 +25,7 @@ from . import algebra, analysis, ir
 from .errors import UnsupportedSyntaxError
 from .names import NameGen
 from .rules import registry
+from .custom import CustomJVP, CustomVJP
 from .runtime import broadcast_like
 from . import runtime
 
@@ -109,9 +110,13 @@ class Forward:
         if not any(t in self.active for t in targets):
             return [s]
         e = s.value
+        if isinstance(e, ir.Op) and isinstance(e.fn, CustomVJP):
+            return self.call(s, e.fn.fun)        # forward mode: differentiate the primal
+        if isinstance(e, ir.Op) and isinstance(e.fn, CustomJVP) and e.fn.jvp is not None:
+            return self.custom_jvp(s)
         if isinstance(e, ir.Op) and _is_user_function(e.fn):
             return self.call(s)
-        if len(targets) > 1:
+        if isinstance(s.target, tuple):
             return self.assign_many(s)
         target = targets[0]
         t = self.tangent_of(e, target, s.loc)
@@ -193,8 +198,23 @@ class Forward:
             return ir.Op(broadcast_like, (t, ir.Var(target)))
         return t
 
-    def call(self, s: ir.Assign) -> list:
+    def custom_jvp(self, s: ir.Assign) -> list:
+        """``y = f(x)`` with a user rule: ``y, y_dot = rule((x,), (x_dot,))``."""
         e = s.value
+        dots = tuple(self.materialized(a) for a in e.args)
+        if all(algebra.is_zero(self.tangent(a)) for a in e.args):
+            for t in s.targets():
+                self.dot[t] = algebra.ZERO
+            return [s]
+        target = s.targets()[0]
+        out_dot = ir.Var(self.dot_name(target))
+        call = ir.Op(e.fn.jvp, (ir.Op(ir.MAKE_TUPLE, e.args), ir.Op(ir.MAKE_TUPLE, dots)))
+        self.dot[target] = out_dot
+        return [ir.Assign((s.target, out_dot), call, s.loc)]
+
+    def call(self, s: ir.Assign, fn=None) -> list:
+        e = s.value
+        fn = fn or e.fn
         args = all_args(e)
         positions = tuple(i for i, a in enumerate(args)
                           if not algebra.is_zero(self.tangent(a)))
@@ -202,17 +222,17 @@ class Forward:
             for t in s.targets():
                 self.dot[t] = algebra.ZERO
             return [s]
-        callee = self.ctx.callee(e.fn, "jvp", positions, s.loc,
+        callee = self.ctx.callee(fn, "jvp", positions, s.loc,
                                  tuple(analysis.expr_kind(a, self.kinds) for a in args))
         dots = tuple(self.tangent(args[i]) for i in positions)
         targets = s.targets()
         out_dot = tuple(ir.Var(self.dot_name(t)) for t in targets)
-        if len(targets) == 1:
+        if not isinstance(s.target, tuple):
             target = (s.target, out_dot[0])
         else:
             target = (ir.Var(self.names.temp("r")), ir.Var(self.names.temp("r_dot")))
         stmts = [ir.Assign(target, ir.Op(callee, all_args(e) + dots), s.loc)]
-        if len(targets) > 1:
+        if isinstance(s.target, tuple):
             stmts.append(ir.Assign(s.target, target[0], s.loc))
             stmts.append(ir.Assign(out_dot, target[1], s.loc))
         for t, d in zip(targets, out_dot):

@@ -42,7 +42,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import algebra, analysis, ir, optimize, runtime
-from .errors import UnsupportedSyntaxError
+from .custom import CustomJVP, CustomVJP
+from .errors import UnsupportedSyntaxError, UsageError
 from .forward import _all_names, all_args, primal_params, simplify_kinds, zeros_for
 from .names import NameGen
 from .rules import registry
@@ -83,6 +84,7 @@ class Reverse:
         self.tapes: dict = {}           # id(loop) -> Tape
         self.defs = _defining_ops(fn.body)
         self.sequences = _sequence_like(fn.body, self.kinds)
+        self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
 
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
@@ -182,10 +184,14 @@ class Reverse:
                 self.take(t)
             return []
         e = s.value
+        if isinstance(e, ir.Op) and isinstance(e.fn, CustomVJP):
+            return self.custom_vjp(s)
+        if isinstance(e, ir.Op) and isinstance(e.fn, CustomJVP) and e.fn.jvp is not None:
+            return self.transposed_jvp(s)
         if isinstance(e, ir.Op) and _is_user_function(e.fn):
             return self.call(s)
         out = []
-        if len(targets) > 1:               # a, b = op(...): the adjoint is a tuple
+        if isinstance(s.target, tuple):    # a, b = op(...): the adjoint is a tuple
             parts = [self.take(t) for t in targets]
             if all(algebra.is_zero(p) for p in parts):
                 return []
@@ -234,6 +240,50 @@ class Reverse:
                 self.contribute(arg, c)
         return out
 
+    def custom_vjp(self, s: ir.Assign) -> list:
+        """The primal sweep calls ``fwd`` (keeping its residuals), the adjoint
+        sweep calls ``bwd(residuals, g)``."""
+        import operator
+        e = s.value
+        if e.fn.fwd is None:
+            raise UsageError(f"custom_vjp function `{e.fn.__name__}` has no rule: call "
+                             f"{e.fn.__name__}.defvjp(fwd, bwd) before differentiating", s.loc)
+        g = self.take(s.targets()[0])
+        active = [i for i, a in enumerate(e.args)
+                  if isinstance(a, ir.Var) and a.name in self.active]
+        if algebra.is_zero(g) or not active:
+            return []
+        res = ir.Var(self.names.fresh(f"{s.targets()[0]}_res"))
+        self.primal_replacements[id(s)] = ir.Assign(
+            (s.target, res), ir.Op(e.fn.fwd, e.args, e.kwargs), s.loc)
+        cts = ir.Var(self.names.temp("c"))
+        out = [ir.Assign(cts, ir.Op(e.fn.bwd, (res, algebra.materialize(g))), s.loc)]
+        for i in active:
+            self.contribute(e.args[i], ir.Op(operator.getitem, (cts, ir.Const(i))))
+        return out
+
+    def transposed_jvp(self, s: ir.Assign) -> list:
+        """A custom_jvp rule is linear in the tangents: its reverse-mode
+        derivative with respect to them is the adjoint."""
+        e = s.value
+        g = self.take(s.targets()[0])
+        n = len(e.args)
+        active = tuple(i for i, a in enumerate(e.args)
+                       if isinstance(a, ir.Var) and a.name in self.active)
+        if algebra.is_zero(g) or not active:
+            return []
+        tangent_fn = e.fn.tangent_function(n)
+        callee = self.ctx.callee(tangent_fn, "vjp", tuple(n + i for i in active), s.loc)
+        zeros = tuple(self.zeros(a.name) if isinstance(a, ir.Var) else ir.Const(0.0)
+                      for a in e.args)
+        results = tuple(ir.Var(self.names.temp("c")) for _ in active)
+        target = results[0] if len(results) == 1 else results
+        out = [ir.Assign(target, ir.Op(callee, e.args + zeros + (algebra.materialize(g),)),
+                         s.loc)]
+        for i, r in zip(active, results):
+            self.contribute(e.args[i], r)
+        return out
+
     def call(self, s: ir.Assign) -> list:
         """A user function without a rule: call its generated VJP."""
         e = s.value
@@ -245,7 +295,7 @@ class Reverse:
         if all(algebra.is_zero(g) for g in gs) or not positions:
             return []
         out = []
-        if len(targets) == 1:
+        if not isinstance(s.target, tuple):
             g = algebra.materialize(gs[0])
         else:
             g = ir.Op(ir.MAKE_TUPLE, tuple(
@@ -366,7 +416,7 @@ class Reverse:
             elif isinstance(s, (ir.For, ir.While)) and id(s) in self.tapes:
                 out.extend(self.recording_loop(s, self.tapes[id(s)]))
             else:
-                out.append(s)
+                out.append(self.primal_replacements.get(id(s), s))
         return out
 
     def recording_loop(self, s, tape: Tape) -> list:

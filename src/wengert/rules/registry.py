@@ -285,11 +285,15 @@ def _parse_template(r: Rule) -> None:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue            # docstring
         call = stmt.value if isinstance(stmt, ast.Expr) else None
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id in ("tangent", "adjoint")):
+        marker = None
+        if isinstance(call, ast.Call):
+            f = call.func
+            marker = f.id if isinstance(f, ast.Name) else \
+                f.attr if isinstance(f, ast.Attribute) else None
+        if marker not in ("tangent", "adjoint"):
             raise WengertError(f"rule `{r.name}`: only tangent(...) and adjoint(...) "
                                "calls may appear in a rule template")
-        if call.func.id == "tangent":
+        if marker == "tangent":
             tangent_expr = _to_ir(call.args[0], namespace, placeholders)
         else:
             for kw in call.keywords:
