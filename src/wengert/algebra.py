@@ -135,8 +135,6 @@ def _product(factors):
         return out
     if c == -1:
         return neg(out)
-    if c == 0:
-        return ZERO
     return ir.Op(operator.mul, (ir.Const(c), out))
 
 

@@ -22,6 +22,7 @@ stays unknown (``None``): generated code is then general, never wrong.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Optional
 
@@ -107,7 +108,9 @@ class Kind:
 
     def __str__(self) -> str:
         if self.pyfloat:
-            return "float"
+            return "int" if self.dtype == "int" else "float"
+        if self.dtype in ("seq", "range"):
+            return self.dtype
         return f"{self.dtype}[{','.join(map(str, self.shape))}]"
 
 
@@ -218,6 +221,10 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
                 getattr(e.fn, "__name__", "") in ("list_append", "fill_like"):
             return SEQ
+        if e.fn is operator.getitem:
+            return _getitem_kind(e, kinds)
+        if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):
+            return SEQ
         r = registry.lookup(e.fn)
         if r is None or r.nondiff:
             return None
@@ -226,6 +233,35 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if r.elementwise:
             return _broadcast([expr_kind(a, kinds) for a in e.args])
     return None
+
+
+def _getitem_kind(e, kinds) -> Optional[Kind]:
+    """``x[i]``, ``x[1:]``, ``x[:, 0]`` on an array of known shape."""
+    base = expr_kind(e.args[0], kinds)
+    if base is None or base.pyfloat or base.shape[:1] in ((-1,), (-2,)):
+        return None
+    index = e.args[1]
+    if isinstance(index, ir.Const):
+        parts = index.value if isinstance(index.value, tuple) else (index.value,)
+        if not all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts):
+            return None
+        try:
+            shape = np.empty(base.shape)[index.value].shape
+        except (IndexError, TypeError, ValueError):
+            return None
+        return Kind(tuple(shape), base.dtype)
+    if isinstance(index, ir.Var) and kinds.get(index.name) == INT and base.shape:
+        return Kind(base.shape[1:], base.dtype)
+    return None
+
+
+def derivative_op(e: ir.Op, kinds: dict):
+    """The primitive whose rule differentiates ``e``: ``a + b`` on lists is
+    concatenation, not addition."""
+    if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):
+        from . import runtime
+        return runtime.seq_concat
+    return e.fn
 
 
 def same_shape(a: Optional[Kind], b: Optional[Kind]) -> bool:

@@ -111,6 +111,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             if mode == "vjp":
                 d = prune_tapes(d)
                 d = opt.optimize(d, keep)
+            d = opt.readable(d)
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)
         function.__wrapped__ = func

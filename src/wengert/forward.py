@@ -162,7 +162,7 @@ class Forward:
             if all(algebra.is_zero(self.tangent(a)) for a in e.args):
                 return algebra.ZERO
             return ir.Op(e.fn, tuple(self.materialized(a) for a in e.args))
-        r = registry.lookup(e.fn)
+        r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
             raise registry.missing_rule_error(e.fn, loc)
         if r.nondiff:

@@ -245,9 +245,9 @@ def _nested(s):
 
 
 def _substitute_own(s, mapping):
-    from .algebra import simplify
+    from .algebra import materialize, simplify
     if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
-        return replace(s, value=simplify(ir.substitute(s.value, mapping)))
+        return replace(s, value=materialize(simplify(ir.substitute(s.value, mapping))))
     if isinstance(s, ir.If):
         return replace(s, test=ir.substitute(s.test, mapping))
     if isinstance(s, ir.For):
@@ -344,6 +344,77 @@ def _only_comments(stmts) -> bool:
     return all(isinstance(s, ir.Comment) for s in stmts)
 
 
+def _refs(s) -> set:
+    return set(ir.all_reads([s])) | set(ir.all_writes([s])) | \
+        ({s.stop} if isinstance(s, (ir.For, ir.While)) and s.stop else set())
+
+
+def coalesce_carries(fn: ir.Function) -> ir.Function:
+    """``y = f(x); x = y`` at the end of a loop body becomes ``x = f(x)``."""
+    writes = _write_counts(fn.body)
+    return fn.with_body(_coalesce_in(fn.body, writes, set(fn.param_names())))
+
+
+def _coalesce_in(stmts, writes, params) -> list:
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, lambda b: _coalesce_in(b, writes, params))
+        if isinstance(s, (ir.For, ir.While)):
+            s = replace(s, body=_coalesce_body(list(s.body), writes, params))
+        out.append(s)
+    return out
+
+
+def _coalesce_body(body, writes, params) -> list:
+    changed = True
+    while changed:
+        changed = False
+        for k in range(len(body) - 1, -1, -1):
+            c = body[k]
+            if not (isinstance(c, ir.Assign) and c.carry and isinstance(c.value, ir.Var)):
+                continue
+            loop_var, y = c.target.name, c.value.name
+            j = next((i for i in range(k) if isinstance(body[i], ir.Assign)
+                      and body[i].targets() == (y,)), None)
+            if j is None or writes[y] != 1 or y in params:
+                continue
+            between = body[j + 1:k]
+            if any(loop_var in _refs(x) for x in between):
+                continue
+            if any(y in _refs(x) for x in body[k + 1:]):
+                continue
+            body[j:k] = rename_vars(body[j:k], {y: loop_var})
+            del body[k]
+            changed = True
+            break
+    return body
+
+
+def coalesce_copies(fn: ir.Function) -> ir.Function:
+    """A top-level copy ``a = b`` that ends ``b``'s life (or starts ``a``'s)
+    merges the two names: ``x_1 = x`` before a loop lets the loop use ``x``."""
+    body = list(fn.body)
+    params = set(fn.param_names())
+    k = 0
+    while k < len(body):
+        c = body[k]
+        if isinstance(c, ir.Assign) and isinstance(c.target, ir.Var) and \
+                isinstance(c.value, ir.Var) and c.target.name != c.value.name:
+            a, b = c.target.name, c.value.name
+            before, after = body[:k], body[k + 1:]
+            a_before = any(a in _refs(x) for x in before)
+            b_after = any(b in _refs(x) for x in after)
+            if not a_before and not b_after and b not in params and a not in params:
+                body = rename_vars(before, {b: a}) + after     # b's life ends here
+                continue
+            derived = a.endswith(("_bar", "_dot")) and b in params   # keep x_bar, not out_bar
+            if not a_before and not b_after and a not in params and not derived:
+                body = before + rename_vars(after, {a: b})     # a's life starts here
+                continue
+        k += 1
+    return fn.with_body(body)
+
+
 def optimize(fn: ir.Function, keep=()) -> ir.Function:
     """Run the passes to a fixpoint (bounded)."""
     for _ in range(8):
@@ -355,6 +426,13 @@ def optimize(fn: ir.Function, keep=()) -> ir.Function:
         if str_key(fn) == before:
             break
     return fn
+
+
+def readable(fn: ir.Function) -> ir.Function:
+    """Name-merging passes, run last (they make names multiply assigned)."""
+    fn = coalesce_carries(fn)
+    fn = coalesce_copies(fn)
+    return dead_code(fn)
 
 
 def str_key(fn: ir.Function):

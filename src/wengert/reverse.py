@@ -116,15 +116,37 @@ class Reverse:
 
     def materialize(self, var: str, out: list, loc=None) -> None:
         """Make ``var_bar`` hold the whole adjoint of ``var`` so far."""
+        self.materialize_many([var], out, loc)
+
+    def _new_value(self, var: str):
+        """The value ``var_bar`` must take to hold its whole adjoint (or None)."""
         terms = list(reversed(self.state.pending.pop(var, [])))
         name = ir.Var(self.bar(var))
         if var in self.state.materialized:
-            if terms:
-                out.append(ir.Assign(name, self.sum(var, [name] + terms), loc))
-            return
-        value = self.sum(var, terms) if terms else self.zeros(var)
-        out.append(ir.Assign(name, value, loc))
+            return self.sum(var, [name] + terms) if terms else None
         self.state.materialized.add(var)
+        return self.sum(var, terms) if terms else self.zeros(var)
+
+    def materialize_many(self, variables, out: list, loc=None) -> None:
+        """Materialise several adjoints at once. Where one's new value reads
+        another's old adjoint, they are assigned together (``a, b = ..., ...``),
+        so no term sees an adjoint that was already updated."""
+        updates = [(self.bar(v), self._new_value(v)) for v in variables]
+        updates = [(n, e) for n, e in updates if e is not None]
+        names = {n for n, _ in updates}
+        clash = [(n, e) for n, e in updates if (set(ir.expr_vars(e)) - {n}) & names]
+        if len(clash) > 0:
+            readers = {n for n, e in clash}
+            read = set().union(*(set(ir.expr_vars(e)) for _, e in clash)) & names
+            group = [(n, e) for n, e in updates if n in readers or n in read]
+            rest = [(n, e) for n, e in updates if (n, e) not in group]
+            for n, e in rest:
+                out.append(ir.Assign(ir.Var(n), e, loc))
+            out.append(ir.Assign(tuple(ir.Var(n) for n, _ in group),
+                                 ir.Op(ir.MAKE_TUPLE, tuple(e for _, e in group)), loc))
+            return
+        for n, e in updates:
+            out.append(ir.Assign(ir.Var(n), e, loc))
 
     def zeros(self, var: str) -> ir.Expr:
         return zeros_for(var, self.kinds)
@@ -149,7 +171,11 @@ class Reverse:
         primal = self.augment(main, replay=False)
         result = grads[0] if len(grads) == 1 else ir.Op(ir.MAKE_TUPLE, tuple(grads))
         if return_value:
-            result = ir.Op(ir.MAKE_TUPLE, (ret.value, result))
+            value = ret.value
+            if isinstance(value, ir.Var):      # loops replayed below may overwrite it
+                value = ir.Var(self.names.fresh("value"))
+                primal.append(ir.Assign(value, ret.value, ret.loc))
+            result = ir.Op(ir.MAKE_TUPLE, (value, result))
         out = primal + [ir.Comment("adjoint sweep")] + adjoint + tail + \
             [ir.Return(result, ret.loc)]
         params = primal_params(self.fn) + [ir.Param(out_bar, ir.Const(out_bar_default))]
@@ -225,7 +251,7 @@ class Reverse:
             for i, a in enumerate(e.args):
                 self.contribute(a, ir.Op(operator.getitem, (g, ir.Const(i))))
             return out
-        r = registry.lookup(e.fn)
+        r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
             raise registry.missing_rule_error(e.fn, s.loc)
         if r.nondiff:
@@ -334,9 +360,8 @@ class Reverse:
 
     def branch(self, stmts, inside) -> list:
         out = self.block(stmts)
-        for v in sorted(self.state.pending):
-            if self.state.pending[v] and v in inside:
-                self.materialize(v, out)
+        self.materialize_many([v for v in sorted(self.state.pending)
+                               if self.state.pending[v] and v in inside], out)
         return out
 
     # -- loops -------------------------------------------------------------------
@@ -376,16 +401,20 @@ class Reverse:
         body_writes = ir.all_writes(s.body) | set(ir.stmt_writes(s))
         carried = sorted(n for n in body_writes
                          if any(isinstance(x, ir.Assign) and x.carry and n in x.targets()
-                                for x in ir.walk(s.body)))
+                                for x in s.body))
         local = body_writes - set(carried)
         outer = ((ir.all_reads(s.body) - local) | set(carried)) & self.active
+        # the replay below overwrites the loop's variables: pending terms that
+        # read them must be evaluated now, while they hold their final values
+        for v in sorted(self.state.pending):
+            if any(set(ir.expr_vars(t)) & body_writes for t in self.state.pending[v]):
+                outer = outer | {v}
         for v in sorted(outer):
             self.materialize(v, out, s.loc)
         saved = self.state
         self.state = _State(defaultdict(list), set(saved.materialized))
         adj = self.block(s.body)
-        for v in sorted(outer):
-            self.materialize(v, adj, s.loc)
+        self.materialize_many(sorted(outer), adj, s.loc)
         self.state = _State(saved.pending, saved.materialized | outer)
         replay = self.augment([x for x in s.body if not (isinstance(x, ir.Assign) and x.carry)],
                               replay=True)

@@ -60,6 +60,11 @@ def list_append(xs, v):
     return list(xs) + [v]
 
 
+def seq_concat(a, b):
+    """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
+    return a + b
+
+
 def fill_like(t, xs):
     """The adjoint of ``sum(xs)``: ``t`` once per element (per row of an array)."""
     if isinstance(xs, np.ndarray):

@@ -126,10 +126,10 @@ class _JumpEliminator:
         out = []
         for i, s in enumerate(stmts):
             last = i == len(stmts) - 1
+            guard = None if last else self.guard_for(s)   # before stmt() rewrites s
             out.extend(self.stmt(s, tail and last))
             if last:
                 break
-            guard = self.guard_for(s)
             if guard is not None:
                 rest = self.block(stmts[i + 1:], tail)
                 node = gast.If(test=guard, body=rest, orelse=[])
@@ -178,7 +178,7 @@ class _JumpEliminator:
             s.orelse = self.block(s.orelse, tail)
             return [s]
         if isinstance(s, (gast.For, gast.While)):
-            return [self.loop(s)]
+            return self.loop(s)
         return [s]
 
     def _need_loop(self, s, what):
@@ -192,14 +192,16 @@ class _JumpEliminator:
             body = self.block(s.body, tail=False)
         finally:
             self.loops.pop()
-        prefix = []
+        prefix, before = [], []
         if loop.exit_used:
             prefix.append(_assign(loop.exit, _const(False), s))
-            s.wengert_stop = loop.exit
+            before.append(_assign(loop.exit, _const(False), s))   # defined even if
+            s.wengert_stop = loop.exit                            # the loop never runs
         if loop.skip_used:
             prefix.append(_assign(loop.skip, _const(False), s))
+            before.append(_assign(loop.skip, _const(False), s))
         s.body = prefix + body
-        return s
+        return before + [s]
 
 
 def _any_loop_jump(node) -> bool:

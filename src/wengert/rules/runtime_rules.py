@@ -42,6 +42,12 @@ def list_append_(xs, v):
     adjoint(xs=g[:-1], v=g[-1])
 
 
+@rule(runtime.seq_concat, linear=("a", "b"))
+def seq_concat_(a, b):
+    tangent(runtime.seq_concat(list(a_dot), list(b_dot)))
+    adjoint(a=g[:len(a)], b=g[len(a):])
+
+
 @rule(runtime.fill_like, linear=("t",))
 def fill_like_(t, xs):
     tangent(runtime.fill_like(t_dot, xs))

@@ -1,0 +1,16 @@
+# adjoint (reverse mode) of loop with respect to x
+# specialised for x: float
+def loop_grad(x, out_bar=1.0):
+    v1 = range(3)
+    tape = []
+    for i in v1:
+        tape.append(x)
+        v2 = math.sin(x)
+        x = x * v2
+    # adjoint sweep
+    x_bar = out_bar
+    for i in reversed(v1):
+        x = tape.pop()
+        v2 = math.sin(x)
+        x_bar = x_bar * x * math.cos(x) + x_bar * v2
+    return x_bar
