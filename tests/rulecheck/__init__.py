@@ -32,7 +32,58 @@ DOMAINS = {
     "gt1": lambda r, s: r.uniform(1.2, 3.0, s),
     "nonzero": lambda r, s: r.choice([-1.0, 1.0], s) * r.uniform(0.5, 2.0, s),
     "spd": None,     # symmetric positive definite matrix (square shape)
+    # linalg: square or stacked-square shapes unless noted
+    "invertible": lambda r, s: _invertible(r, s),      # well conditioned, det of either sign
+    "symmetric": lambda r, s: _symmetric(r, s),        # eigenvalues 1.5 apart, both signs
+    "separated": lambda r, s: _separated(r, s),        # any (..., m, n): singular values 1, 2, 3, ...
+    "zero": lambda r, s: np.zeros(s),                  # e.g. a norm at its kink
+    "identity": lambda r, s: np.zeros(s) + np.eye(s[-1]),  # repeated eigen/singular values
+    "prob": lambda r, s: r.uniform(0.1, 0.9, s),        # inside (0, 1), e.g. logit
+    # reductions
+    "zeros": lambda r, s: _with_zeros(r, s),           # exact zeros at flat[1::3]
+    "pairs": lambda r, s: _in_pairs(r, s),             # every value exactly twice
 }
+
+
+def _with_zeros(r, s):
+    """Non-zero values with exact zeros at every third entry from the second
+    (a (2, 3) array has a zero in each row and two in its middle column)."""
+    v = np.array(r.choice([-1.0, 1.0], s) * r.uniform(0.5, 2.0, s), dtype=float)
+    v.reshape(-1)[1::3] = 0.0
+    return v
+
+
+def _in_pairs(r, s):
+    """Every value appears exactly twice: two-way ties (the size must be even)."""
+    n = int(np.prod(s))
+    half = r.uniform(-2.0, 2.0, (n + 1) // 2)
+    return r.permutation(np.concatenate([half, half])[:n]).reshape(s)
+
+
+def _orthogonal(r, batch, n):
+    q, rr = np.linalg.qr(r.standard_normal(batch + (n, n)))
+    return q * np.sign(np.diagonal(rr, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _invertible(r, s):
+    m = r.uniform(-1.0, 1.0, s) + s[-1] * np.eye(s[-1])
+    m[..., 0, :] *= r.choice([-1.0, 1.0], s[:-2] + (1,))
+    return m
+
+
+def _symmetric(r, s):
+    q = _orthogonal(r, s[:-2], s[-1])
+    w = 1.5 * (np.arange(s[-1]) - (s[-1] - 1) / 2.0) + 0.25
+    return (q * w) @ np.swapaxes(q, -1, -2)
+
+
+def _separated(r, s):
+    m, n = s[-2], s[-1]
+    k = min(m, n)
+    u = _orthogonal(r, s[:-2], m)[..., :k]
+    v = _orthogonal(r, s[:-2], n)[..., :k]
+    sv = r.permutation(np.arange(1.0, k + 1.0))
+    return (u * sv) @ np.swapaxes(v, -1, -2)
 
 
 @dataclass

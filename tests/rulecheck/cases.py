@@ -10,6 +10,8 @@ import operator
 
 import numpy as np
 
+from wengert import runtime as _rt
+
 from . import Arg, Case
 
 SHAPES = [(), (3,), (2, 3)]
@@ -134,6 +136,8 @@ BUILTINS = [
     Case("sum(x)", {"x": Arg((3, 2))}, covers=(sum,)),
     Case("sum(x * x for x in list(y))", {"y": Arg((4,))}, covers=(sum, list)),
     Case("tuple(x)[1] * x[0]", {"x": Arg((3,))}, covers=(tuple,)),
+    Case("sum([x] + [y, x * y])", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
+         covers=(_rt.seq_concat,), float32=False),
 ]
 
 SETITEM_HELPERS = """
@@ -144,7 +148,6 @@ def put(x, y):
     z[z > 5.0] = 0.0
     return z
 """
-from wengert import runtime as _rt  # noqa: E402
 
 BUILTINS += [
     Case("put(x, y)", {"x": Arg(()), "y": Arg((3,))}, covers=(_rt.setitem,),

@@ -59,6 +59,7 @@ class Rule:
     scalar_result: bool = False         # returns a Python float (math module)
     notes: str = ""
     fns: tuple = ()
+    varargs: Optional[str] = None       # a ``*name`` parameter, bound to a tuple
     _source: Optional[Callable] = None  # template function, parsed lazily
     _parsed: bool = True
 
@@ -76,6 +77,12 @@ class Rule:
         """Map the rule's parameters to the call's argument expressions."""
         self.ensure_parsed()
         args = list(op.args)
+        if self.varargs is not None:        # def reshape(a, *shape): extras as a tuple
+            i = self.params.index(self.varargs)
+            extra = args[i:]
+            args = args[:i] + [ir.Op(ir.MAKE_TUPLE, tuple(extra))
+                               if not all(isinstance(a, ir.Const) for a in extra)
+                               else ir.Const(tuple(a.value for a in extra))]
         if len(args) > len(self.params):
             raise NoRuleError(f"`{self.name}` called with {len(args)} positional "
                               f"arguments; its rule takes {len(self.params)}", loc)
@@ -103,22 +110,46 @@ class Rule:
             d = dots.get(p, algebra.ZERO)
             mapping[p + "_dot"] = algebra.Zero(like=bound[p]) if algebra.is_zero(d) else d
         mapping["ans"] = ans
-        return algebra.simplify(_subst(self.tangent, mapping))
+        return algebra.simplify(_subst(self.tangent, mapping, self._droppable()))
 
     def adjoint_expr(self, param: str, bound: dict, g: ir.Expr, ans: ir.Expr):
         self.ensure_parsed()
         mapping = dict(bound)
         mapping["g"] = g
         mapping["ans"] = ans
-        return algebra.simplify(_subst(self.adjoints[param], mapping))
+        return algebra.simplify(_subst(self.adjoints[param], mapping, self._droppable()))
+
+    def _droppable(self) -> dict:
+        """Defaults that are safe to leave out when passed on by keyword."""
+        return {k: v for k, v in self.defaults.items()
+                if v is None or type(v) in (bool, int, float, str)}
 
 
-def _subst(e, mapping):
+def _callee_default(fn, keyword):
+    """The default of ``fn``'s parameter ``keyword`` as a Const, if known."""
+    try:
+        p = inspect.signature(fn).parameters.get(keyword)
+    except (TypeError, ValueError):
+        return None
+    if p is None or p.default is inspect.Parameter.empty:
+        return None
+    return ir.Const(p.default)
+
+
+def _subst(e, mapping, defaults=None):
+    """Substitute placeholders; a keyword passed through from a rule parameter
+    that has its default value is left out (``axes=None`` is noise)."""
     if isinstance(e, ir.Var):
         return mapping.get(e.name, e)
     if isinstance(e, ir.Op):
-        return ir.Op(e.fn, tuple(_subst(a, mapping) for a in e.args),
-                     tuple((k, _subst(v, mapping)) for k, v in e.kwargs))
+        kwargs = []
+        for k, v in e.kwargs:
+            if defaults and isinstance(v, ir.Var) and v.name in defaults and \
+                    mapping.get(v.name) == ir.Const(defaults[v.name]) and \
+                    _callee_default(e.fn, k) == ir.Const(defaults[v.name]):
+                continue
+            kwargs.append((k, _subst(v, mapping, defaults)))
+        return ir.Op(e.fn, tuple(_subst(a, mapping, defaults) for a in e.args), tuple(kwargs))
     return e
 
 
@@ -181,9 +212,13 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
         params = tuple(sig.parameters)
         defaults = {k: p.default for k, p in sig.parameters.items()
                     if p.default is not inspect.Parameter.empty}
+        varargs = next((k for k, p in sig.parameters.items()
+                        if p.kind == p.VAR_POSITIONAL), None)
+        if varargs is not None:
+            defaults.setdefault(varargs, ())
         r = Rule(name=_display_name(fns, methods, attrs, template), params=params,
                  defaults=defaults, elementwise=elementwise,
-                 scalar_result=scalar_result, notes=notes,
+                 scalar_result=scalar_result, notes=notes, varargs=varargs,
                  _source=template, _parsed=False)
         for fn in fns:
             register(fn, r)
