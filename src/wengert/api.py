@@ -76,12 +76,15 @@ _IN_PROGRESS: dict = {}
 
 
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
-          return_value: bool = False, optimize: bool = True) -> Built:
+          return_value: bool = False, optimize: bool = True,
+          seed_param: bool = True) -> Built:
     """Build (or fetch) a derivative of ``func``.
 
     ``mode``: ``"jvp"`` (forward) or ``"vjp"`` (reverse); ``wrt``: positions.
     """
-    key = (mode, wrt, arg_kinds, return_value, optimize)
+    if isinstance(func, Derivative):      # a derivative of a derivative
+        func = func.as_function(arg_kinds)
+    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
@@ -93,7 +96,8 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         if arg_kinds is not None:
             kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
         kinds = analysis.infer_kinds(primal, kinds_in)
-        work = primal.with_body(primal.body, namespace=primal.namespace.copy())
+        work = primal.with_body(_resolve_derivative_calls(primal.body, kinds),
+                                namespace=primal.namespace.copy())
         suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
                                                 else "_vjp")
         name = f"{primal.name}{suffix}"
@@ -102,7 +106,8 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             d = forward(work, wrt_names, kinds, ctx, name=name)
         else:
             d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
-                        out_bar_default=_seed(_output_kind(primal, kinds)))
+                        out_bar_default=_seed(_output_kind(primal, kinds)),
+                        seed_param=seed_param)
         if optimize:
             # forward mode keeps the Wengert list's primal statements (each
             # followed by its tangent); reverse mode inlines freely.
@@ -118,6 +123,26 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         built = Built(function, source, d, _output_kind(primal, kinds))
         per_fn[key] = built
         return built
+
+
+def _resolve_derivative_calls(stmts, kinds) -> list:
+    """``wengert.grad(g)(x)`` inside a function: call the generated derivative
+    of ``g`` for these kinds directly (it is then differentiated like any callee)."""
+    from dataclasses import replace as _replace
+    out = []
+    for s in stmts:
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and \
+                isinstance(s.value.fn, Derivative):
+            e = s.value
+            args = e.args + tuple(v for _, v in e.kwargs)
+            arg_kinds = tuple(analysis.expr_kind(a, kinds) for a in args)
+            fn = e.fn.as_function(arg_kinds)
+            s = _replace(s, value=ir.Op(fn, args))
+        for attr in ("body", "orelse", "test_body"):
+            if hasattr(s, attr):
+                s = _replace(s, **{attr: _resolve_derivative_calls(getattr(s, attr), kinds)})
+        out.append(s)
+    return out
 
 
 def _header(primal, mode, wrt_names, kinds_in) -> str:
@@ -207,6 +232,9 @@ def _wrt_positions(func, wrt):
 def _check_function(func, api: str):
     if isinstance(func, Derivative):
         return func
+    from .custom import CustomJVP, CustomVJP
+    if isinstance(func, (CustomVJP, CustomJVP)):
+        return func.fun
     if not isinstance(func, types.FunctionType):
         raise UsageError(f"wengert.{api} needs a Python function, not {type(func).__name__}",
                          hint="pass a function defined with def")
@@ -363,6 +391,48 @@ class Derivative:
         if self._last is None:
             self._make(None)
         return self._last.source
+
+    def as_function(self, kinds=None):
+        """A plain generated function computing this derivative for arguments
+        of ``kinds``: what a derivative of this derivative differentiates."""
+        if kinds is not None and all(k is None for k in kinds):
+            kinds = None
+        want_value = self.what == "value_and_grad"
+        if self.mode == "reverse":
+            return build(self.__wrapped__, "vjp", self._positions, kinds,
+                         return_value=want_value, optimize=self.optimize,
+                         seed_param=False).function
+        built = build(self.__wrapped__, "jvp", self._positions, kinds, optimize=self.optimize)
+        return _forward_grad_function(self, built, kinds)
+
+
+def _forward_grad_function(d: "Derivative", built, kinds):
+    """Forward-mode gradient with respect to scalar inputs, as generated source:
+    one tangent pass per input, each seeded with 1."""
+    import linecache
+    from .backend import _counter
+    if kinds is None or any(kinds[i] is None or kinds[i].shape != () for i in d._positions):
+        raise UsageError(
+            "a forward-mode gradient can be differentiated again only with respect to "
+            "scalar inputs", hint="use mode='reverse' for the inner gradient")
+    params = list(_signature(d.__wrapped__).parameters)
+    jvp_name = built.function.__name__
+    lines = [f"def {d.__name__}({', '.join(params)}):"]
+    outs = []
+    for j, i in enumerate(d._positions):
+        seeds = ", ".join("1.0" if k == j else "0.0" for k in range(len(d._positions)))
+        lines.append(f"    value, t{j} = {jvp_name}({', '.join(params)}, {seeds})")
+        outs.append(f"t{j}")
+    result = outs[0] if not d._tuple else "(" + ", ".join(outs) + ",)"
+    if d.what == "value_and_grad":
+        result = f"(value, {result})"
+    lines.append(f"    return {result}")
+    src = "\n".join(lines) + "\n"
+    filename = f"<wengert {d.__name__} #{next(_counter)}>"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    namespace = {jvp_name: built.function}
+    exec(compile(src, filename, "exec"), namespace)
+    return namespace[d.__name__]
 
 
 def _zero_like(x):

@@ -153,7 +153,8 @@ class Reverse:
 
     # -- entry -------------------------------------------------------------------
 
-    def run(self, name: str, return_value: bool, out_bar_default=1.0) -> ir.Function:
+    def run(self, name: str, return_value: bool, out_bar_default=1.0,
+            seed_param: bool = True) -> ir.Function:
         body = self.fn.body
         ret, main = body[-1], body[:-1]
         out_bar = self.names.fresh("out_bar")
@@ -178,7 +179,12 @@ class Reverse:
             result = ir.Op(ir.MAKE_TUPLE, (value, result))
         out = primal + [ir.Comment("adjoint sweep")] + adjoint + tail + \
             [ir.Return(result, ret.loc)]
-        params = primal_params(self.fn) + [ir.Param(out_bar, ir.Const(out_bar_default))]
+        params = primal_params(self.fn)
+        if seed_param:
+            params.append(ir.Param(out_bar, ir.Const(out_bar_default)))
+        else:      # the seed is a constant: a gradient with the function's own signature
+            self.names.temps.add(out_bar)
+            out.insert(0, ir.Assign(ir.Var(out_bar), ir.Const(out_bar_default), ret.loc))
         temps = set(self.names.temps) | {b for v, b in self.bar_names.items()
                                          if v in self.fn.temps}
         return ir.Function(name=name, params=params, body=out, namespace=self.fn.namespace,
@@ -585,6 +591,6 @@ def _rewrite_tapes(stmts, keep) -> list:
 
 
 def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
-            return_value=False, out_bar_default=1.0) -> ir.Function:
+            return_value=False, out_bar_default=1.0, seed_param=True) -> ir.Function:
     return Reverse(fn, wrt, kinds, ctx).run(name or f"{fn.name}_vjp", return_value,
-                                             out_bar_default)
+                                             out_bar_default, seed_param)

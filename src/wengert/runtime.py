@@ -60,6 +60,21 @@ def list_append(xs, v):
     return list(xs) + [v]
 
 
+def list_pop(xs):
+    """``v = xs.pop()`` as a value: ``(xs[:-1], xs[-1])`` (the IR has no mutation)."""
+    return list(xs[:-1]), xs[-1]
+
+
+def unpop(rest, last, xs):
+    """The adjoint of ``list_pop``: the rest's adjoints with the last appended
+    (a zero part stands for zeros shaped like the matching entries)."""
+    if not isinstance(rest, (list, tuple)):
+        rest = zeros_like(list(xs[:-1]))
+    if not isinstance(last, (list, tuple, np.ndarray)) and np.ndim(xs[-1]) and last == 0.0:
+        last = zeros_like(xs[-1])
+    return list(rest) + [last]
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b

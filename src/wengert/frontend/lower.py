@@ -511,6 +511,59 @@ class Lowerer:
         kwargs += tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
         return ir.Op(lf.func, *self._bind_call(lf.func, args, kwargs, node))
 
+    def _list_pop(self, base, node) -> ir.Expr:
+        """``v = xs.pop()``: ``xs_1, v = list_pop(xs)``."""
+        xs = self.name_atom(base.id, base)
+        rest = ir.Var(self.new_version(base.id))
+        last = ir.Var(self.names.temp())
+        self.out.append(ir.Assign((rest, last), ir.Op(runtime.list_pop, (xs,)), self.pf.loc(node)))
+        self.scope.env[base.id] = rest.name
+        return last
+
+    def _derivative_call(self, node) -> ir.Expr:
+        """``wengert.grad(g, ...)(x)`` inside a differentiated function: the
+        derivative is made when this one is built, and called like a function."""
+        inner = node.func
+        maker = self._static_value(inner.func)
+        from .. import api
+        if maker not in (api.grad, api.value_and_grad) or not inner.args:
+            raise UnsupportedSyntaxError(
+                "calling the result of a call", self.pf.loc(node),
+                hint="assign the function to a name first (or call wengert.grad(f)(x))")
+        target = inner.args[0]
+        free_kwargs = ()
+        if isinstance(target, gast.Name) and target.id in self.local_fns:
+            lf = self.local_fns[target.id]
+            fn = lf.func
+            free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
+                tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
+        elif isinstance(target, gast.Lambda):
+            lf = self._lift(target, "lambda_")
+            fn = lf.func
+            free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
+                tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
+        else:
+            fn = self._static_value(target)
+            if fn is _NOT_STATIC:
+                raise UnsupportedSyntaxError(
+                    "differentiating a function that is not known when the derivative is "
+                    "built", self.pf.loc(target), hint="pass a function defined with def")
+        options = {}
+        for k in inner.keywords:
+            value = self.op_expr(k.value)
+            if not isinstance(value, ir.Const):
+                raise UnsupportedSyntaxError(
+                    f"a `{k.arg}=` option that is not a constant", self.pf.loc(k.value),
+                    hint="write the option as a literal")
+            options[k.arg] = value.value
+        try:
+            derivative = maker(fn, **options)
+        except Exception as exc:
+            raise UsageError(f"cannot make the derivative: {exc}", self.pf.loc(inner)) from None
+        args = tuple(self.atom(a) for a in node.args)
+        kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords) + free_kwargs
+        return ir.Op(derivative, *self._bind_call(fn, args, kwargs, node))
+
     def expr_ListComp(self, node) -> ir.Expr:
         return self._comprehension(node)
 
@@ -831,6 +884,11 @@ class Lowerer:
         if isinstance(func, gast.Name) and func.id in self.local_fns \
                 and func.id not in self.scope.env:
             return self._local_call(node)
+        if isinstance(func, gast.Attribute) and func.attr == "pop" and not node.args \
+                and not node.keywords and self._is_local(func.value):
+            return self._list_pop(func.value, node)
+        if isinstance(func, gast.Call):
+            return self._derivative_call(node)
         if isinstance(func, gast.Attribute) and self._static_value(func) is _NOT_STATIC:
             base = self.atom(func.value)
             args = (base,) + tuple(self.atom(a) for a in node.args)
@@ -846,7 +904,7 @@ class Lowerer:
     def _bind_call(self, fn, args, kwargs, node):
         """Desugar keywords and defaults of a call to a user function."""
         try:
-            sig = inspect.signature(fn)
+            sig = inspect.signature(fn, follow_wrapped=False)
             bound = sig.bind(*args, **dict(kwargs))
         except (TypeError, ValueError) as exc:
             raise UsageError(f"bad call to `{fn.__name__}`: {exc}", self.pf.loc(node)) from None
@@ -1033,10 +1091,9 @@ def _assigned_names(node) -> set:
         elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and \
                 isinstance(n.value, gast.Name):
             out.add(n.value.id)                 # y[i] = v rebinds y
-        elif isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) and \
-                isinstance(n.value.func, gast.Attribute) and \
-                isinstance(n.value.func.value, gast.Name):
-            out.add(n.value.func.value.id)
+        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
+                n.func.attr in ("append", "pop") and isinstance(n.func.value, gast.Name):
+            out.add(n.func.value.id)            # xs.append(v), xs.pop() rebind xs
     return out
 
 

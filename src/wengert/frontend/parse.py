@@ -52,7 +52,7 @@ def parse_function(func) -> ParsedFunction:
     code = func.__code__
     filename = code.co_filename
     try:
-        lines, start = inspect.getsourcelines(func)
+        lines, start = inspect.getsourcelines(code)    # not func: it may carry __wrapped__
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of `{func.__qualname__}` ({filename}): {exc}",

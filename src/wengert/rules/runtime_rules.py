@@ -42,6 +42,18 @@ def list_append_(xs, v):
     adjoint(xs=g[:-1], v=g[-1])
 
 
+@rule(runtime.list_pop, linear=("xs",))
+def list_pop_(xs):
+    tangent(runtime.list_pop(xs_dot))
+    adjoint(xs=runtime.unpop(g[0], g[1], xs))
+
+
+@rule(runtime.unpop, linear=("rest", "last"))
+def unpop_(rest, last, xs):
+    tangent(runtime.unpop(rest_dot, last_dot, xs))
+    adjoint(rest=g[:-1], last=g[-1])
+
+
 @rule(runtime.seq_concat, linear=("a", "b"))
 def seq_concat_(a, b):
     tangent(runtime.seq_concat(list(a_dot), list(b_dot)))
