@@ -16,6 +16,7 @@ from . import rules as _rules  # noqa: F401  (fills the rule table)
 from .api import Derivative, derivative_source, grad, jvp, lower, value_and_grad, vjp
 from .custom import (custom_jvp, custom_vjp, defrule, nondifferentiable,  # noqa: F401
                      stop_gradient)
+from .transforms import check_grad, hessian, hvp, jacfwd, jacrev  # noqa: F401
 from .rules.registry import adjoint, tangent  # noqa: F401  (markers for rule templates)
 from .errors import (NoRuleError, NonDifferentiableError, SourceUnavailableError,
                      UnsupportedSyntaxError, UsageError, WengertError)
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "lower", "derivative_source", "Derivative",
     "custom_vjp", "custom_jvp", "stop_gradient", "nondifferentiable", "defrule",
+    "jacfwd", "jacrev", "hessian", "hvp", "check_grad",
     "WengertError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
     "NonDifferentiableError", "UsageError",
 ]

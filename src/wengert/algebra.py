@@ -220,6 +220,10 @@ def simplify(e):
             args[0].fn in (ir.MAKE_TUPLE, ir.MAKE_LIST) and isinstance(args[1], ir.Const) \
             and type(args[1].value) is int and -len(args[0].args) <= args[1].value < len(args[0].args):
         return args[0].args[args[1].value]
+    if fn is operator.getitem and isinstance(args[0], ir.Op) and \
+            isinstance(args[0].fn, ir.PseudoOp) and args[0].fn.kind == "dict" and \
+            isinstance(args[1], ir.Const) and args[1].value in args[0].fn.keys:
+        return args[0].args[args[0].fn.keys.index(args[1].value)]
     if fn is operator.neg:
         return neg(args[0])
     if fn is operator.matmul and (is_zero(args[0]) or is_zero(args[1])):

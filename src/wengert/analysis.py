@@ -48,7 +48,7 @@ def _stmt_edges(s):
 def _differentiable(e: ir.Expr) -> bool:
     if not isinstance(e, ir.Op):
         return True
-    if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "ifexp"):
+    if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict", "ifexp"):
         return True
     r = registry.lookup(e.fn)
     return not (r is not None and r.nondiff)
@@ -117,7 +117,7 @@ class Kind:
 FLOAT = Kind((), "float64", pyfloat=True)
 INT = Kind((), "int", pyfloat=True)          # a Python int (loop index, constant)
 RANGE = Kind((-1,), "range")                 # a range object (only iterated over)
-SEQ = Kind((-2,), "seq")                     # a list or tuple (adjoint: a tuple)
+SEQ = Kind((-2,), "seq")                     # a list, tuple or dict (adjoint: same)
 
 
 def kind_of_value(v) -> Optional[Kind]:
@@ -126,7 +126,7 @@ def kind_of_value(v) -> Optional[Kind]:
         return FLOAT
     if t is int:
         return INT
-    if t in (list, tuple):
+    if t in (list, tuple, dict):
         return SEQ
     if t is np.ndarray:
         return Kind(v.shape, v.dtype.str)
@@ -194,6 +194,8 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
     for _ in range(3):              # loops: settle carried variables
         changed = False
         for s in stmts:
+            if isinstance(s, ir.Assign) and s.value == ir.NONE:
+                continue            # a placeholder for "not yet assigned" carries no kind
             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, expr_kind(s.value, kinds))
             elif isinstance(s, ir.For) and isinstance(s.target, ir.Var) and \
@@ -219,6 +221,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if e.fn is range:
             return RANGE
         if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
+                (isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "dict") or \
                 getattr(e.fn, "__name__", "") in ("list_append", "fill_like"):
             return SEQ
         if e.fn is operator.getitem:

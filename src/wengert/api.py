@@ -77,14 +77,14 @@ _IN_PROGRESS: dict = {}
 
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
-          seed_param: bool = True) -> Built:
+          seed_param: bool = True, has_aux: bool = False) -> Built:
     """Build (or fetch) a derivative of ``func``.
 
     ``mode``: ``"jvp"`` (forward) or ``"vjp"`` (reverse); ``wrt``: positions.
     """
     if isinstance(func, Derivative):      # a derivative of a derivative
         func = func.as_function(arg_kinds)
-    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param)
+    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
@@ -96,18 +96,20 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         if arg_kinds is not None:
             kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
         kinds = analysis.infer_kinds(primal, kinds_in)
-        work = primal.with_body(_resolve_derivative_calls(primal.body, kinds),
-                                namespace=primal.namespace.copy())
+        body, aux = _resolve_derivative_calls(primal.body, kinds), None
+        if has_aux:
+            body, aux = _split_aux(body, primal)
+        work = primal.with_body(body, namespace=primal.namespace.copy())
         suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
                                                 else "_vjp")
         name = f"{primal.name}{suffix}"
         ctx = _Context(optimize)
         if mode == "jvp":
-            d = forward(work, wrt_names, kinds, ctx, name=name)
+            d = forward(work, wrt_names, kinds, ctx, name=name, aux=aux)
         else:
             d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
-                        out_bar_default=_seed(_output_kind(primal, kinds)),
-                        seed_param=seed_param)
+                        out_bar_default=_seed(_output_kind(work, kinds)),
+                        seed_param=seed_param, aux=aux)
         if optimize:
             # forward mode keeps the Wengert list's primal statements (each
             # followed by its tangent); reverse mode inlines freely.
@@ -120,7 +122,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)
         function.__wrapped__ = func
-        built = Built(function, source, d, _output_kind(primal, kinds))
+        built = Built(function, source, d, _output_kind(work, kinds))
         per_fn[key] = built
         return built
 
@@ -143,6 +145,35 @@ def _resolve_derivative_calls(stmts, kinds) -> list:
                 s = _replace(s, **{attr: _resolve_derivative_calls(getattr(s, attr), kinds)})
         out.append(s)
     return out
+
+
+def _split_aux(body, primal):
+    """``has_aux``: the function returns ``(out, aux)``; differentiate ``out``
+    and pass ``aux`` through untouched."""
+    import operator
+    ret = body[-1]
+    r = ret.value
+    defs = [s for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(r, ir.Var)
+            and s.targets() == (r.name,)]
+    names = set(primal.param_names()) | {n for s in ir.walk(body) for n in ir.stmt_writes(s)}
+    out_name, aux_name = _fresh(names, "out"), _fresh(names, "aux")
+    if len(defs) == 1 and isinstance(defs[0].value, ir.Op) and \
+            defs[0].value.fn is ir.MAKE_TUPLE and len(defs[0].value.args) == 2:
+        out, aux = defs[0].value.args
+        split = [ir.Assign(ir.Var(out_name), out, ret.loc),
+                 ir.Assign(ir.Var(aux_name), aux, ret.loc)]
+    else:                  # several returns: take the pair apart at the end
+        split = [ir.Assign((ir.Var(out_name), ir.Var(aux_name)), r, ret.loc)]
+    return body[:-1] + split + [ir.Return(ir.Var(out_name), ret.loc)], aux_name
+
+
+def _fresh(names, base):
+    name, i = base, 0
+    while name in names:
+        i += 1
+        name = f"{base}_{i}"
+    names.add(name)
+    return name
 
 
 def _header(primal, mode, wrt_names, kinds_in) -> str:
@@ -282,8 +313,10 @@ class Derivative:
     version before the first call); ``__wrapped__`` is the original function.
     """
 
-    def __init__(self, func, wrt, mode: str, what: str, optimize: bool = True):
+    def __init__(self, func, wrt, mode: str, what: str, optimize: bool = True,
+                 has_aux: bool = False):
         self.__wrapped__ = func
+        self.has_aux = has_aux
         self.mode = mode
         self.what = what                        # "grad" | "value_and_grad"
         self.optimize = optimize
@@ -326,40 +359,37 @@ class Derivative:
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
-                      return_value=want_value, optimize=self.optimize)
+                      return_value=want_value, optimize=self.optimize, has_aux=self.has_aux)
         if built.out_kind is not None and built.out_kind.shape != ():
             raise UsageError(
                 f"{self.what} needs a function with a scalar output, but "
                 f"`{self.__wrapped__.__name__}` returns shape {built.out_kind.shape}",
                 hint="use wengert.vjp or wengert.jacrev for array outputs")
-        if built.out_kind is None and not want_value:
-            built = build(self.__wrapped__, "vjp", self._positions, kinds,
-                          return_value=True, optimize=self.optimize)
+        if built.out_kind is not None:
             self._last = built
-            f = built.function
-
-            def checked(*args):
-                value, g = f(*args)
-                _check_scalar(value, self.what)
-                return g
-            return checked
+            return built.function
+        # the output's kind is unknown: check it is a scalar at run time
+        built = build(self.__wrapped__, "vjp", self._positions, kinds, return_value=True,
+                      optimize=self.optimize, has_aux=self.has_aux)
         self._last = built
-        f = built.function
-        if want_value and built.out_kind is None:
-            def checked_value(*args):
-                value, g = f(*args)
-                _check_scalar(value, self.what)
+        f, what, has_aux = built.function, self.what, self.has_aux
+
+        def checked(*args):
+            value, g = f(*args)
+            _check_scalar(value[0] if has_aux else value, what)
+            if want_value:
                 return value, g
-            return checked_value
-        return f
+            return (g, value[1]) if has_aux else g
+        return checked
 
     def _make_forward(self, kinds):
         built = build(self.__wrapped__, "jvp", self._positions, kinds,
-                      optimize=self.optimize)
+                      optimize=self.optimize, has_aux=self.has_aux)
         self._last = built
         f = built.function
         positions, tuple_result, want_value = self._positions, self._tuple, \
             self.what == "value_and_grad"
+        has_aux = self.has_aux
 
         def forward_grad(*args):
             value, grads = None, []
@@ -370,7 +400,7 @@ class Derivative:
                 if shape == ():
                     zeros[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
                     value, t = f(*args, *zeros)
-                    _check_scalar(value, self.what)
+                    _check_scalar(value[0] if has_aux else value, self.what)
                     grads.append(t)
                     continue
                 g = np.zeros(shape, dtype=np.result_type(x, np.float32))
@@ -379,10 +409,12 @@ class Derivative:
                     e[idx] = 1
                     zeros[j] = e
                     value, t = f(*args, *zeros)
-                    _check_scalar(value, self.what)
+                    _check_scalar(value[0] if has_aux else value, self.what)
                     g[idx] = t
                 grads.append(g)
             result = tuple(grads) if tuple_result else grads[0]
+            if has_aux:
+                return (value, result) if want_value else (result, value[1])
             return (value, result) if want_value else result
         return forward_grad
 
@@ -454,7 +486,8 @@ def _check_scalar(value, what):
 # public functions
 
 
-def grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True):
+def grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True,
+         has_aux: bool = False):
     """The gradient of a scalar function.
 
     Usable bare (``@wengert.grad``), with options (``@wengert.grad(wrt=1)``)
@@ -468,21 +501,25 @@ def grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True):
     11.0
     """
     if func is None:
-        return lambda f: grad(f, wrt=wrt, mode=mode, optimize=optimize)
+        return lambda f: grad(f, wrt=wrt, mode=mode, optimize=optimize, has_aux=has_aux)
     func = _check_function(func, "grad")
-    return Derivative(func, wrt, mode, "grad", optimize)
+    return Derivative(func, wrt, mode, "grad", optimize, has_aux)
 
 
-def value_and_grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True):
-    """Like ``grad``, returning ``(value, gradient)``."""
+def value_and_grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True,
+                   has_aux: bool = False):
+    """Like ``grad``, returning ``(value, gradient)`` (``((value, aux), gradient)``
+    with ``has_aux=True``)."""
     if func is None:
-        return lambda f: value_and_grad(f, wrt=wrt, mode=mode, optimize=optimize)
+        return lambda f: value_and_grad(f, wrt=wrt, mode=mode, optimize=optimize,
+                                        has_aux=has_aux)
     func = _check_function(func, "value_and_grad")
-    return Derivative(func, wrt, mode, "value_and_grad", optimize)
+    return Derivative(func, wrt, mode, "value_and_grad", optimize, has_aux)
 
 
-def jvp(func, primals, tangents):
-    """Forward mode: ``(f(*primals), J @ tangents)`` (JAX's convention)."""
+def jvp(func, primals, tangents, has_aux: bool = False):
+    """Forward mode: ``(f(*primals), J @ tangents)`` (JAX's convention); with
+    ``has_aux=True``, ``(out, J @ tangents, aux)``."""
     func = _check_function(func, "jvp")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
@@ -490,24 +527,30 @@ def jvp(func, primals, tangents):
     positions = tuple(range(len(primals)))
     primals = _promote(primals, positions)
     kinds = tuple(analysis.kind_of_value(a) for a in primals)
-    built = build(func, "jvp", positions, kinds)
-    return built.function(*primals, *tangents)
+    built = build(func, "jvp", positions, kinds, has_aux=has_aux)
+    out, tangent = built.function(*primals, *tangents)
+    if has_aux:
+        return out[0], tangent, out[1]
+    return out, tangent
 
 
-def vjp(func, *primals):
+def vjp(func, *primals, has_aux: bool = False):
     """Reverse mode: ``(f(*primals), pullback)``; ``pullback(cotangent)``
-    returns a tuple with one adjoint per primal."""
+    returns a tuple with one adjoint per primal. With ``has_aux=True``, ``f``
+    returns ``(out, aux)`` and the result is ``(out, pullback, aux)``."""
     func = _check_function(func, "vjp")
     positions = tuple(range(len(primals)))
     primals = _promote(primals, positions)
     kinds = tuple(analysis.kind_of_value(a) for a in primals)
-    built = build(func, "vjp", positions, kinds, return_value=True)
+    built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
     value = func(*primals)
 
     def pullback(cotangent):
         _, grads = built.function(*primals, cotangent)
         return grads if len(primals) > 1 else (grads,)
     pullback.source = built.source
+    if has_aux:
+        return value[0], pullback, value[1]
     return value, pullback
 
 

@@ -148,6 +148,9 @@ class Emitter:
             return ast.Tuple(elts=[self.expr(a) for a in args], ctx=ast.Load())
         if fn.kind == "list":
             return ast.List(elts=[self.expr(a) for a in args], ctx=ast.Load())
+        if fn.kind == "dict":
+            return ast.Dict(keys=[self.const(k) for k in fn.keys],
+                            values=[self.expr(a) for a in args])
         if fn.kind == "ifexp":
             return ast.IfExp(test=self.expr(args[0]), body=self.expr(args[1]),
                              orelse=self.expr(args[2]))

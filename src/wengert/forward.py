@@ -49,10 +49,15 @@ class Forward:
             self.dot_names[var] = self.names.fresh(f"{var}_dot")
         return self.dot_names[var]
 
-    def run(self, name: str) -> ir.Function:
+    def run(self, name: str, aux: str = None) -> ir.Function:
         for p in self.wrt:
             self.dot[p] = ir.Var(self.dot_name(p))
         body = self.block(self.fn.body)
+        if aux is not None:             # return ((out, aux), out_dot)
+            ret = body[-1]
+            value, dot = ret.value.args
+            body[-1] = ir.Return(ir.Op(ir.MAKE_TUPLE, (
+                ir.Op(ir.MAKE_TUPLE, (value, ir.Var(aux))), dot)), ret.loc)
         params = primal_params(self.fn) + [ir.Param(self.dot_names[p]) for p in self.wrt]
         temps = set(self.names.temps) | {d for v, d in self.dot_names.items()
                                          if v in self.fn.temps}
@@ -158,7 +163,7 @@ class Forward:
     def tangent_of(self, e, target, loc, ans=None):
         if isinstance(e, (ir.Var, ir.Const)):
             return self.tangent(e)
-        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list"):
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict"):
             if all(algebra.is_zero(self.tangent(a)) for a in e.args):
                 return algebra.ZERO
             return ir.Op(e.fn, tuple(self.materialized(a) for a in e.args))
@@ -308,5 +313,5 @@ def simplify_kinds(e, kinds: dict, target: str):
     return ir.Op(e.fn, args, e.kwargs)
 
 
-def forward(fn: ir.Function, wrt, kinds=None, ctx=None, name=None) -> ir.Function:
-    return Forward(fn, wrt, kinds, ctx).run(name or f"{fn.name}_jvp")
+def forward(fn: ir.Function, wrt, kinds=None, ctx=None, name=None, aux=None) -> ir.Function:
+    return Forward(fn, wrt, kinds, ctx).run(name or f"{fn.name}_jvp", aux)

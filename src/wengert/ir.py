@@ -80,8 +80,9 @@ def _same_value(a, b) -> bool:
 class PseudoOp:
     """An operation with no single Python function object behind it."""
 
-    kind: str            # "attr", "method", "tuple", "list", "slice", "ifexp"
+    kind: str            # "attr", "method", "tuple", "list", "dict", "slice", "ifexp"
     name: str = ""       # attribute or method name
+    keys: tuple = ()     # a dict display's constant keys
 
     def __repr__(self) -> str:
         return f"<{self.kind} {self.name}>" if self.name else f"<{self.kind}>"
@@ -95,6 +96,11 @@ def Attr(name: str) -> PseudoOp:
 def Method(name: str) -> PseudoOp:
     """``x.name(*rest)``: args = (x, *rest)."""
     return PseudoOp("method", name)
+
+
+def MakeDict(keys) -> PseudoOp:
+    """``{k1: v1, ...}`` with constant keys: args = (v1, ...)."""
+    return PseudoOp("dict", keys=tuple(keys))
 
 
 MAKE_TUPLE = PseudoOp("tuple")

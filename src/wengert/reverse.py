@@ -154,7 +154,7 @@ class Reverse:
     # -- entry -------------------------------------------------------------------
 
     def run(self, name: str, return_value: bool, out_bar_default=1.0,
-            seed_param: bool = True) -> ir.Function:
+            seed_param: bool = True, aux: str = None) -> ir.Function:
         body = self.fn.body
         ret, main = body[-1], body[:-1]
         out_bar = self.names.fresh("out_bar")
@@ -171,12 +171,14 @@ class Reverse:
             grads.append(ir.Var(self.bar(p)))
         primal = self.augment(main, replay=False)
         result = grads[0] if len(grads) == 1 else ir.Op(ir.MAKE_TUPLE, tuple(grads))
-        if return_value:
-            value = ret.value
-            if isinstance(value, ir.Var):      # loops replayed below may overwrite it
-                value = ir.Var(self.names.fresh("value"))
-                primal.append(ir.Assign(value, ret.value, ret.loc))
+        aux_value = self._keep(ir.Var(aux), "aux", primal, ret.loc) if aux else None
+        if return_value:                  # JAX's order: ((value, aux), grads)
+            value = self._keep(ret.value, "value", primal, ret.loc)
+            if aux:
+                value = ir.Op(ir.MAKE_TUPLE, (value, aux_value))
             result = ir.Op(ir.MAKE_TUPLE, (value, result))
+        elif aux:                         # (grads, aux)
+            result = ir.Op(ir.MAKE_TUPLE, (result, aux_value))
         out = primal + [ir.Comment("adjoint sweep")] + adjoint + tail + \
             [ir.Return(result, ret.loc)]
         params = primal_params(self.fn)
@@ -189,6 +191,15 @@ class Reverse:
                                          if v in self.fn.temps}
         return ir.Function(name=name, params=params, body=out, namespace=self.fn.namespace,
                            filename=self.fn.filename, temps=frozenset(temps))
+
+    def _keep(self, value, base, primal, loc):
+        """Copy a returned primal value aside: loops replayed in the adjoint
+        sweep may overwrite its variable."""
+        if not isinstance(value, ir.Var):
+            return value
+        keep = ir.Var(self.names.fresh(base))
+        primal.append(ir.Assign(keep, value, loc))
+        return keep
 
     # -- adjoint sweep -----------------------------------------------------------
 
@@ -252,10 +263,11 @@ class Reverse:
                                                for t, p in zip(targets, g.args)))
             self.contribute(e, g)
             return out
-        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list"):
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict"):
             import operator
-            for i, a in enumerate(e.args):
-                self.contribute(a, ir.Op(operator.getitem, (g, ir.Const(i))))
+            keys = e.fn.keys if e.fn.kind == "dict" else range(len(e.args))
+            for k, a in zip(keys, e.args):
+                self.contribute(a, ir.Op(operator.getitem, (g, ir.Const(k))))
             return out
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
@@ -591,6 +603,6 @@ def _rewrite_tapes(stmts, keep) -> list:
 
 
 def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
-            return_value=False, out_bar_default=1.0, seed_param=True) -> ir.Function:
+            return_value=False, out_bar_default=1.0, seed_param=True, aux=None) -> ir.Function:
     return Reverse(fn, wrt, kinds, ctx).run(name or f"{fn.name}_vjp", return_value,
-                                             out_bar_default, seed_param)
+                                             out_bar_default, seed_param, aux)

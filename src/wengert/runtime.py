@@ -41,6 +41,8 @@ def zeros_like(x):
     and tuples, whose adjoints are tuples)."""
     if isinstance(x, float):
         return 0.0
+    if isinstance(x, dict):
+        return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, list):
         return [zeros_like(v) for v in x]
     if isinstance(x, tuple):
@@ -49,9 +51,12 @@ def zeros_like(x):
 
 
 def accumulate(a, b):
-    """``a + b`` for adjoints that may be tuples (of lists and tuples)."""
+    """``a + b`` for adjoints that may be tuples (of lists and tuples) or dicts."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        return {k: accumulate(a[k], b[k]) for k in a}
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        return tuple(accumulate(u, v) for u, v in zip(a, b))
+        kind = list if isinstance(a, list) and isinstance(b, list) else tuple
+        return kind(accumulate(u, v) for u, v in zip(a, b))
     return a + b
 
 
@@ -112,10 +117,14 @@ def setitem(x, index, v):
 def getitem_adjoint(t, x, index):
     """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
     For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""
+    if isinstance(x, dict):
+        out = {k: zeros_like(v) for k, v in x.items()}
+        out[index] = t
+        return out
     if isinstance(x, (tuple, list)):
         out = [zeros_like(v) for v in x]
         out[index] = t          # ints (negative too) and slices
-        return tuple(out)
+        return out if isinstance(x, list) else tuple(out)
     out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
     np.add.at(out, index, t)
     return out

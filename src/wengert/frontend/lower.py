@@ -85,7 +85,6 @@ UNSUPPORTED_EXPRS = {
     gast.YieldFrom: ("`yield from` (a generator)", "return a list or array instead of yielding"),
     gast.Await: ("`await`", "differentiate synchronous code only"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign on a line of its own"),
-    gast.Dict: ("a dict display", "use separate variables, a tuple or an array"),
     gast.DictComp: ("a dict comprehension", "use a list or an array"),
     gast.Set: ("a set display", "use a tuple or a list"),
     gast.SetComp: ("a set comprehension", "use a list"),
@@ -683,6 +682,10 @@ class Lowerer:
                 self.out.append(ir.Assign(ir.Var(name), ir.Var(before), loc))
                 if before in self.fresh:
                     self.fresh.add(name)
+            elif not _first_assignment_unconditional(node.body, user):
+                # assigned on some paths only: give it a value, so that joining
+                # branches never reads an unbound name (Python would not read it)
+                self.out.append(ir.Assign(ir.Var(name), ir.NONE, loc))
             loop_names[user] = name
             self.scope.env[user] = name
         return loop_names
@@ -834,6 +837,17 @@ class Lowerer:
         if all(isinstance(e, ir.Const) for e in elts):
             return ir.Const(tuple(e.value for e in elts))     # axis=(0, 1)
         return ir.Op(ir.MAKE_TUPLE, elts)
+
+    def expr_Dict(self, node) -> ir.Expr:
+        keys = []
+        for k in node.keys:
+            if not (isinstance(k, gast.Constant) and type(k.value) in (str, int, bool, float)):
+                raise UnsupportedSyntaxError(
+                    "a dict display whose keys are not constants" if k is not None else
+                    "`**` unpacking in a dict display", self.pf.loc(k or node),
+                    hint="use constant keys: {'w': w, 'b': b}")
+            keys.append(k.value)
+        return ir.Op(ir.MakeDict(keys), tuple(self.atom(v) for v in node.values))
 
     def expr_List(self, node) -> ir.Expr:
         return ir.Op(ir.MAKE_LIST, tuple(self.atom(e) for e in node.elts))
@@ -1080,6 +1094,20 @@ def _is_docstring(node) -> bool:
 
 def _identifiers(tree) -> set:
     return {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+
+
+def _first_assignment_unconditional(body, name) -> bool:
+    """Is ``name`` bound by a plain top-level statement of ``body`` before any
+    nested (conditional) statement could bind it?"""
+    for stmt in body:
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            if any(isinstance(n, gast.Name) and n.id == name
+                   for t in targets for n in gast.walk(t)):
+                return True
+        if name in _assigned_names(stmt):
+            return False
+    return False
 
 
 def _assigned_names(node) -> set:

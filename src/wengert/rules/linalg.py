@@ -19,9 +19,10 @@ and the rules read like the textbook formulas, e.g. for the determinant
 
 **Multi-output functions** (``slogdet``, ``eigh``, ``svd``, ``qr``) return
 tuples: ``ans[i]`` is an output, ``g[i]`` its adjoint, and the tangent is a
-tuple. An output the program never uses has a symbolic zero adjoint, so the
-terms that read it vanish when the rule is instantiated: the gradient of
-``np.linalg.eigh(a)[0]`` never computes the eigenvector part.
+tuple. When the program unpacks the outputs (``w, v = np.linalg.eigh(a)``),
+an output it never uses has a symbolic zero adjoint, so the terms that read
+it vanish when the rule is instantiated: the gradient of the eigenvalues then
+never computes the eigenvector part.
 
 **Symmetric input.** ``eigh``, ``eigvalsh`` and ``cholesky`` read one
 triangle of their argument only (the lower one unless ``UPLO='U'`` or
@@ -30,13 +31,25 @@ computes: ``_herm(x, uplo)`` builds the symmetric matrix NumPy sees from that
 triangle, and its adjoint ``_fold(x, uplo)`` folds a gradient back onto it.
 For a symmetric perturbation this is the usual symmetric formula.
 
-**Where a derivative does not exist**, the formula divides by zero and the
-result is ``inf``/``nan`` rather than a made-up number: singular matrices
-(``det``, ``inv``, ``solve``, ``slogdet``), repeated eigenvalues (the
-eigenvectors of ``eigh``), repeated or zero singular values (the singular
-vectors of ``svd``), and rank changes (``pinv``). Eigenvalues alone
-(``eigvalsh``, ``eigh(a)[0]``) and singular values alone (``svdvals``) need no
-gap condition.
+**Where a derivative does not exist** the result is large, ``inf`` or
+``nan``, never a made-up number: nearly singular matrices (``det``, ``inv``,
+``solve``, ``slogdet``; NumPy raises for exactly singular ones), nearly
+repeated eigenvalues (the eigenvectors of ``eigh``) or singular values (the
+singular vectors of ``svd``), and rank changes (``pinv``). At *exactly*
+repeated values (an identity matrix) the rotation inside the repeated
+eigenspace is taken as zero, and ``1/s`` as 0 for an exactly zero singular
+value (``_gap_inv``, ``_recip``): that is the derivative of every function
+that does not depend on the choice of basis inside an eigenspace
+(eigenvalues, singular values, projectors onto whole eigenspaces), and it
+keeps an output's zero adjoint from becoming ``0 * inf = nan``.
+
+**Norms** are written once for every order: ``d‖x‖ = Σ W ∘ dx`` over the
+reduced axes and ``x̄ = W ḡ``, with ``W = ∂‖x‖/∂x`` from ``_norm_grad``. At a
+kink the rule picks a subgradient: 0 at the zero vector (every order), and
+for max/min norms (``inf``, ``-inf``, matrix ``1``, ``-1``, ``inf``,
+``-inf``) ties share the weight equally. The spectral norms (matrix ``2``,
+``-2``) need the extreme singular value to be simple, the nuclear norm a
+full-rank matrix.
 
 **Helpers.** Derivatives that need more than one expression call small
 helpers defined below. Each is either registered with a rule of its own, so
@@ -273,11 +286,16 @@ nondiff(_eye_like, _is_upper)
 
 
 def _gap_inv(w):
-    """``F[..., i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it: how the
-    eigenvectors of a symmetric matrix turn when it moves (``inf`` where two
-    eigenvalues coincide)."""
-    off = ~np.eye(np.shape(w)[-1], dtype=bool)
-    return np.where(off, 1.0 / np.where(off, _pairdiff(w), 1.0), 0.0)
+    """``F[..., i, j] = 1 / (w[j] - w[i])``, and 0 where ``w[j] == w[i]`` (the
+    diagonal, and exactly repeated values): how the eigenvectors of a symmetric
+    matrix turn when it moves."""
+    d = _pairdiff(w)
+    return np.where(d == 0.0, 0.0, 1.0 / np.where(d == 0.0, 1.0, d))
+
+
+def _recip(s):
+    """``1 / s``, and 0 where ``s == 0``: the pseudo-inverse of ``diag(s)``."""
+    return np.where(s == 0.0, 0.0, 1.0 / np.where(s == 0.0, 1.0, s))
 
 
 def _sandwich_inv(l, x):
@@ -308,13 +326,13 @@ def _vdvt(v, d):
 def _svd_gauge(m, s):
     """``(F ∘ (M - Mᵀ)) S - M S⁻¹`` with ``F = _gap_inv(s²)``: the part of the SVD
     adjoint that the adjoint of U (``M = Uᵀ Ū``) contributes (V likewise)."""
-    return _gap_inv(s * s) * (m - _T(m)) * s[..., None, :] - m / s[..., None, :]
+    return _gap_inv(s * s) * (m - _T(m)) * s[..., None, :] - m * _recip(s)[..., None, :]
 
 
 def _svd_gauge_T(p, s):
     """The adjoint of ``_svd_gauge`` in ``m``: ``F ∘ (P S + S Pᵀ) - P S⁻¹``."""
     return (_gap_inv(s * s) * (p * s[..., None, :] + s[..., :, None] * _T(p))
-            - p / s[..., None, :])
+            - p * _recip(s)[..., None, :])
 
 
 def _svd_project(f, x):
@@ -331,6 +349,12 @@ def _svd_embed(f, d):
 def gap_inv_(w):
     tangent(-(ans * ans) * _pairdiff(w_dot))
     adjoint(w=_pairdiff_T(-(g * ans * ans)))
+
+
+@rule(_recip)
+def recip_(s):
+    tangent(-(ans * ans) * s_dot)
+    adjoint(s=-(g * ans * ans))
 
 
 @rule(_sandwich_inv, linear=("x",))
@@ -376,10 +400,11 @@ def svd_gauge_(m, s):
     tangent(_svd_gauge(m_dot, s)
             - _gap_inv(s * s) ** 2 * _pairdiff(2.0 * s * s_dot) * (m - _T(m)) * s[..., None, :]
             + _gap_inv(s * s) * (m - _T(m)) * s_dot[..., None, :]
-            + m * s_dot[..., None, :] / (s * s)[..., None, :])
+            + m * (_recip(s) ** 2 * s_dot)[..., None, :])
     adjoint(m=_svd_gauge_T(g, s),
             s=2.0 * s * _pairdiff_T(-(g * (m - _T(m)) * s[..., None, :] * _gap_inv(s * s) ** 2))
-            + np.sum(g * (_gap_inv(s * s) * (m - _T(m)) + m / (s * s)[..., None, :]), axis=-2))
+            + np.sum(g * (_gap_inv(s * s) * (m - _T(m)) + m * (_recip(s) ** 2)[..., None, :]),
+                     axis=-2))
 
 
 @rule(_svd_gauge_T, linear=("p",))
@@ -388,11 +413,11 @@ def svd_gauge_T_(p, s):
             - _gap_inv(s * s) ** 2 * _pairdiff(2.0 * s * s_dot)
             * (p * s[..., None, :] + s[..., :, None] * _T(p))
             + _gap_inv(s * s) * (p * s_dot[..., None, :] + s_dot[..., :, None] * _T(p))
-            + p * s_dot[..., None, :] / (s * s)[..., None, :])
+            + p * (_recip(s) ** 2 * s_dot)[..., None, :])
     adjoint(p=_svd_gauge(g, s),
             s=2.0 * s * _pairdiff_T(-(g * (p * s[..., None, :] + s[..., :, None] * _T(p))
                                       * _gap_inv(s * s) ** 2))
-            + np.sum(g * _gap_inv(s * s) * p + g * p / (s * s)[..., None, :], axis=-2)
+            + np.sum(g * _gap_inv(s * s) * p + g * p * (_recip(s) ** 2)[..., None, :], axis=-2)
             + np.sum(g * _gap_inv(s * s) * _T(p), axis=-1))
 
 
@@ -435,9 +460,11 @@ def _checked_qr(factors, mode):
     if not isinstance(factors, tuple) or len(factors) != 2 or \
             np.shape(factors[1])[-1] != np.shape(factors[1])[-2]:
         from ..errors import NonDifferentiableError
+        got = f"mode={mode!r}" if mode != "reduced" else \
+            f"a wide matrix, R of shape {np.shape(factors[1])}"
         raise NonDifferentiableError(
-            f"np.linalg.qr is differentiable here only in mode='reduced' for a square "
-            f"or tall matrix (got mode={mode!r}, R of shape {np.shape(factors[-1])})",
+            f"np.linalg.qr is differentiable only in mode='reduced' for a square "
+            f"or tall matrix (got {got})",
             hint="call np.linalg.qr(a) on a matrix with at least as many rows as columns "
                  "(transpose a wide one: qr of a.T gives an LQ factorisation)")
     return factors
@@ -541,15 +568,16 @@ def svd(a, full_matrices=True):
     #   dVᵀ likewise with dPᵀ;   Ā = U (diag(s̄) + G(Uᵀ Ū) + G(Vᵀ V̄)ᵀ) Vᵀ + Ū S⁻¹ Vᵀ + U S⁻¹ V̄ᵀ
     tangent((_checked_svd(ans, full_matrices)[0]
              @ _svd_gauge_T(_T(ans[0]) @ a_dot @ _T(ans[2]), ans[1])
-             + a_dot @ _T(ans[2]) / ans[1][..., None, :],
+             + a_dot @ _T(ans[2]) * _recip(ans[1])[..., None, :],
              _diag_uxv(_checked_svd(ans, full_matrices)[0], a_dot, _T(ans[2])),
              _T(_svd_gauge_T(_checked_svd(ans, full_matrices)[2] @ _T(a_dot) @ ans[0], ans[1]))
              @ ans[2]
-             + _T(ans[0]) @ a_dot / ans[1][..., :, None]))
+             + _T(ans[0]) @ a_dot * _recip(ans[1])[..., :, None]))
     adjoint(a=_checked_svd(ans, full_matrices)[0]
             @ (_diag(g[1]) + _svd_gauge(_T(ans[0]) @ g[0], ans[1])
                + _T(_svd_gauge(ans[2] @ _T(g[2]), ans[1]))) @ ans[2]
-            + g[0] / ans[1][..., None, :] @ ans[2] + ans[0] @ (g[2] / ans[1][..., :, None]))
+            + g[0] * _recip(ans[1])[..., None, :] @ ans[2]
+            + ans[0] @ (g[2] * _recip(ans[1])[..., :, None]))
 
 
 @rule(np.linalg.svdvals)
@@ -564,6 +592,131 @@ def qr(a, mode="reduced"):
     #   Ā = (Q̄ + Q herm_upper(R̄ Rᵀ - Qᵀ Q̄)) R⁻ᵀ
     tangent((a_dot @ np.linalg.inv(_checked_qr(ans, mode)[1])
              - ans[0] @ _fold(_T(ans[0]) @ a_dot @ np.linalg.inv(ans[1]), "U"),
-             _fold(_T(_checked_qr(ans, mode)[0]) @ a_dot @ np.linalg.inv(ans[1]), "U") @ ans[1]))
-    adjoint(a=_T(np.linalg.solve(_checked_qr(ans, mode)[1],
-                                 _T(g[0] + ans[0] @ _herm(g[1] @ _T(ans[1]) - _T(ans[0]) @ g[0], "U")))))
+             _fold(_T(_checked_qr(ans, mode)[0]) @ a_dot @ np.linalg.inv(ans[1]), "U")
+             @ ans[1]))
+    adjoint(a=_T(np.linalg.solve(
+        _checked_qr(ans, mode)[1],
+        _T(g[0] + ans[0] @ _herm(g[1] @ _T(ans[1]) - _T(ans[0]) @ g[0], "U")))))
+
+
+# --------------------------------------------------------------------------
+# norms: d‖x‖ = Σ W ∘ dx over the reduced axes, with W = ∂‖x‖/∂x from _norm_grad
+
+
+def _norm_axes(x, ord, axis, kind="norm"):
+    """The axes a norm reduces (as given, made non-negative) and whether it is a
+    matrix norm, by NumPy's rules (``kind='vector'``: ``vector_norm``)."""
+    nd = np.ndim(x)
+    if axis is None:
+        axes = tuple(range(nd))
+    elif np.ndim(axis) == 0:
+        axes = (int(axis) % nd,)
+    else:
+        axes = tuple(int(a) % nd for a in axis)
+    flattens = axis is None and (ord is None or nd == 1)
+    return axes, kind != "vector" and not flattens and len(axes) == 2
+
+
+def _norm_expand(y, x, ord, axis, keepdims, kind="norm"):
+    """A norm's result (or its adjoint) with the reduced axes put back as 1s."""
+    if keepdims or np.ndim(y) == 0:
+        return y
+    return np.expand_dims(y, tuple(sorted(_norm_axes(x, ord, axis, kind)[0])))
+
+
+def _norm_reduce(t, x, ord, axis, keepdims, kind="norm"):
+    """Sum ``t`` over the axes the norm reduces (the adjoint of ``_norm_expand``)."""
+    if np.ndim(t) == 0:
+        return t
+    return np.sum(t, axis=tuple(sorted(_norm_axes(x, ord, axis, kind)[0])), keepdims=keepdims)
+
+
+def _norm_grad(x, ans, ord, axis, keepdims, kind="norm"):
+    """``W = ∂‖x‖/∂x`` (shape of ``x``), with subgradients at kinks: 0 at the zero
+    vector, ties of max/min norms sharing the weight equally.
+
+    No rule: wengert differentiates this function from its source."""
+    axes, matrix = _norm_axes(x, ord, axis, kind)
+    n = _norm_expand(ans, x, ord, axis, keepdims, kind)
+    if matrix and ord in ("nuc", 2, -2):
+        return _spectral_norm_grad(x, ord, axes)
+    if matrix and ord in (1, -1, np.inf, -np.inf):
+        return _max_sum_norm_grad(x, n, ord, axes)
+    if ord is None or ord == "fro" or ord == 2:
+        return x / np.where(n == 0.0, 1.0, n)
+    if ord == 1:
+        return np.sign(x)
+    if ord == 0:
+        return np.zeros_like(x)
+    if ord == np.inf or ord == -np.inf:
+        hit = np.abs(x) == n
+        return np.where(hit, np.sign(x), 0.0) / _count(hit, axes, x)
+    return np.sign(x) * (np.abs(x) / np.where(n == 0.0, 1.0, n)) ** (ord - 1)
+
+
+def _spectral_norm_grad(x, ord, axes):
+    """``U Vᵀ`` for the nuclear norm, ``u₁ v₁ᵀ`` (``ord=2``) or ``uₖ vₖᵀ`` (``ord=-2``)."""
+    usv = np.linalg.svd(np.moveaxis(x, axes, (-2, -1)), full_matrices=False)
+    if ord == "nuc":
+        w = usv[0] @ usv[2]
+    elif ord == 2:
+        w = usv[0][..., :, :1] @ usv[2][..., :1, :]
+    else:
+        w = usv[0][..., :, -1:] @ usv[2][..., -1:, :]
+    return np.moveaxis(w, (-2, -1), axes)
+
+
+def _max_sum_norm_grad(x, n, ord, axes):
+    """Matrix norms 1, -1 (column sums of ``|x|``) and inf, -inf (row sums)."""
+    rows, cols = axes
+    if ord == np.inf or ord == -np.inf:
+        rows, cols = cols, rows
+    hit = np.sum(np.abs(x), axis=rows, keepdims=True) == n
+    return np.where(hit, np.sign(x), 0.0) / _count(hit, cols, x)
+
+
+def _count(hit, axis, like):
+    """How many ties there are along ``axis``, in the dtype of ``like``."""
+    return np.sum(hit, axis=axis, keepdims=True, dtype=np.result_type(like))
+
+
+@rule(_norm_expand, linear=("y",))
+def norm_expand_(y, x, ord, axis, keepdims, kind="norm"):
+    tangent(_norm_expand(y_dot, x, ord, axis, keepdims, kind))
+    adjoint(y=_norm_reduce(g, x, ord, axis, keepdims, kind))
+
+
+@rule(_norm_reduce, linear=("t",))
+def norm_reduce_(t, x, ord, axis, keepdims, kind="norm"):
+    tangent(_norm_reduce(t_dot, x, ord, axis, keepdims, kind))
+    adjoint(t=broadcast_like(_norm_expand(g, x, ord, axis, keepdims, kind), t))
+
+
+nondiff(_norm_axes, _count)
+nondiff(np.linalg.matrix_rank, notes="integer-valued")
+
+
+@rule(np.linalg.norm,
+      notes="vector orders p (incl. inf, -inf, 0), matrix orders 'fro', 'nuc', 2, -2, 1, -1, "
+            "inf, -inf; at kinks a subgradient: 0 at the zero vector, ties share equally")
+def norm(x, ord=None, axis=None, keepdims=False):
+    tangent(_norm_reduce(_norm_grad(x, ans, ord, axis, keepdims) * x_dot,
+                         x, ord, axis, keepdims))
+    adjoint(x=_norm_grad(x, ans, ord, axis, keepdims)
+            * _norm_expand(g, x, ord, axis, keepdims))
+
+
+@rule(np.linalg.vector_norm, notes="as np.linalg.norm")
+def vector_norm(x, axis=None, keepdims=False, ord=2):
+    tangent(_norm_reduce(_norm_grad(x, ans, ord, axis, keepdims, "vector") * x_dot,
+                         x, ord, axis, keepdims, "vector"))
+    adjoint(x=_norm_grad(x, ans, ord, axis, keepdims, "vector")
+            * _norm_expand(g, x, ord, axis, keepdims, "vector"))
+
+
+@rule(np.linalg.matrix_norm, notes="as np.linalg.norm")
+def matrix_norm(x, keepdims=False, ord="fro"):
+    tangent(_norm_reduce(_norm_grad(x, ans, ord, (-2, -1), keepdims) * x_dot,
+                         x, ord, (-2, -1), keepdims))
+    adjoint(x=_norm_grad(x, ans, ord, (-2, -1), keepdims)
+            * _norm_expand(g, x, ord, (-2, -1), keepdims))

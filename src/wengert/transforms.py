@@ -1,0 +1,229 @@
+"""Derivative operators built on ``grad``, ``jvp`` and ``vjp``.
+
+Cost model (the trade-off between the modes): a Jacobian of ``f: R^n -> R^m``
+takes ``n`` forward passes (``jacfwd``: one tangent per input element) or ``m``
+reverse passes (``jacrev``: one cotangent per output element). Wide inputs and
+narrow outputs favour reverse mode (a gradient is one pass); narrow inputs and
+wide outputs favour forward mode.
+
+``hessian`` is forward-over-reverse (``jacfwd`` of ``grad``): ``n`` forward
+passes over the generated gradient code. ``hvp`` is one such pass: the Hessian
+is never formed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import analysis
+from .api import (Derivative, _check_function, _full_args, _promote, _signature,
+                  _wrt_positions, build, grad, jvp, vjp)
+from .errors import UsageError
+from .tree import basis, flatten
+
+
+def _prepare(func, wrt, args, kwargs):
+    positions, tuple_result = _wrt_positions(func, wrt)
+    args = _full_args(_signature(func), func, args, kwargs)
+    args = _promote(args, positions)
+    return positions, tuple_result, args
+
+
+def _leaf(x, what):
+    if not (isinstance(x, (float, int, np.ndarray, np.generic))):
+        raise UsageError(f"{what} takes array or scalar inputs and outputs, not "
+                         f"{type(x).__name__}", hint="flatten containers first")
+
+
+def _zeros(x):
+    return 0.0 if isinstance(x, (float, int)) else np.zeros_like(x)
+
+
+def jacfwd(func, wrt=0, has_aux=False):
+    """The Jacobian by forward mode: ``J[out_index + in_index]`` (JAX's layout),
+    one tangent pass per input element."""
+    func = _check_function(func, "jacfwd")
+
+    def jacobian(*args, **kwargs):
+        positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
+        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        built = build(func, "jvp", positions, kinds, has_aux=has_aux)
+        out = aux = None
+        blocks = []
+        for j, p in enumerate(positions):
+            x = args[p]
+            _leaf(x, "jacfwd")
+            cols = None
+            for _, idx, e in basis(x):
+                tangents = [_zeros(args[q]) for q in positions]
+                tangents[j] = e
+                value, t = built.function(*args, *tangents)
+                if has_aux:
+                    value, aux = value
+                out = value
+                t = np.asarray(t)
+                if cols is None:
+                    cols = np.zeros(t.shape + np.shape(x), dtype=np.result_type(t, x, np.float32))
+                cols[(Ellipsis,) + idx] = t
+            blocks.append(cols if np.ndim(out) or np.ndim(x) else cols[()])
+        result = tuple(blocks) if tuple_result else blocks[0]
+        return (result, aux) if has_aux else result
+    jacobian.__name__ = f"jacfwd_{getattr(func, '__name__', 'f')}"
+    return jacobian
+
+
+def jacrev(func, wrt=0, has_aux=False):
+    """The Jacobian by reverse mode: one cotangent pass per output element."""
+    func = _check_function(func, "jacrev")
+
+    def jacobian(*args, **kwargs):
+        positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
+        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
+        value = func(*args)
+        aux = None
+        if has_aux:
+            value, aux = value
+        _leaf(value, "jacrev")
+        out_shape = np.shape(value)
+        blocks = [np.zeros(out_shape + np.shape(args[p]),
+                           dtype=np.result_type(value, args[p], np.float32)) for p in positions]
+        for idx in np.ndindex(*out_shape):
+            u = np.zeros(out_shape, dtype=np.result_type(value, np.float32))
+            u[idx] = 1.0
+            if out_shape == ():
+                u = 1.0 if isinstance(value, float) else u
+            _, g = built.function(*args, u)
+            g = g if len(positions) > 1 else (g,)
+            for b, gi in zip(blocks, g):
+                b[idx] = gi
+        blocks = [b if b.ndim else b[()] for b in blocks]
+        result = tuple(blocks) if tuple_result else blocks[0]
+        return (result, aux) if has_aux else result
+    jacobian.__name__ = f"jacrev_{getattr(func, '__name__', 'f')}"
+    return jacobian
+
+
+def hessian(func, wrt=0):
+    """The Hessian by forward-over-reverse (``jacfwd`` of ``grad``). With a
+    tuple ``wrt`` the result is a tuple of tuples of blocks."""
+    func = _check_function(func, "hessian")
+    positions, tuple_result = _wrt_positions(func, wrt)
+    if not tuple_result:
+        return jacfwd(grad(func, wrt=positions[0]), wrt=positions[0])
+    blocks = [[jacfwd(grad(func, wrt=i), wrt=j) for j in positions] for i in positions]
+
+    def hess(*args, **kwargs):
+        return tuple(tuple(b(*args, **kwargs) for b in row) for row in blocks)
+    return hess
+
+
+def hvp(func, wrt=0):
+    """``(*args, v) -> H v``: one forward pass over the gradient code; the
+    Hessian is never formed."""
+    func = _check_function(func, "hvp")
+    positions, tuple_result = _wrt_positions(func, wrt)
+    if tuple_result:
+        raise UsageError("hvp takes a single wrt (a position or a name)")
+    g = grad(func, wrt=positions[0])
+
+    def product(*args_and_v):
+        *args, v = args_and_v
+        args = _promote(tuple(args), positions)
+        tangents = [_zeros(a) for a in args]
+        tangents[positions[0]] = v
+        return jvp(g, args, tangents)[1]
+    product.__name__ = f"hvp_{getattr(func, '__name__', 'f')}"
+    return product
+
+
+# --------------------------------------------------------------------------
+# checking derivatives numerically
+
+
+def _direction(x, rng):
+    leaves, rebuild = flatten(x)
+    out = []
+    for v in leaves:
+        if isinstance(v, (float, int)):
+            out.append(float(rng.standard_normal()))
+        else:
+            out.append(rng.standard_normal(np.shape(v)).astype(np.result_type(v, np.float32)))
+    return rebuild(out)
+
+
+def _axpy(a, x, y):
+    lx, rebuild = flatten(x)
+    ly, _ = flatten(y)
+    return rebuild([xi + a * yi if not isinstance(xi, float) else xi + a * float(yi)
+                    for xi, yi in zip(lx, ly)])
+
+
+def _dot(a, b) -> float:
+    la, _ = flatten(a)
+    lb, _ = flatten(b)
+    return float(sum(np.sum(np.asarray(x, dtype=np.float64) * np.asarray(y, dtype=np.float64))
+                     for x, y in zip(la, lb)))
+
+
+def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
+               eps=1e-6, rtol=1e-5, atol=1e-8, seed=0):
+    """Check ``func``'s derivatives at ``args`` against central differences.
+
+    Forward mode is compared with a central difference along a random
+    direction; reverse mode by the dot-product test ``<u, J v> == <J^T u, v>``.
+    ``order=2`` also checks the derivative of the gradient (recursively).
+    Raises ``AssertionError`` naming the mode and argument that disagree.
+    """
+    func_checked = _check_function(func, "check_grad")
+    sig = _signature(func_checked)
+    names = list(sig.parameters) if sig is not None else [str(i) for i in range(len(args))]
+    if wrt is None:
+        wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, (int, bool, str)) or
+                    isinstance(a, float))
+    positions, _ = _wrt_positions(func_checked, wrt if isinstance(wrt, tuple) else (wrt,))
+    args = _promote(tuple(args), positions)
+    rng = np.random.default_rng(seed)
+    value = func_checked(*args)
+    for i in positions:
+        v = _direction(args[i], rng)
+        plus = list(args)
+        minus = list(args)
+        plus[i] = _axpy(eps, args[i], v)
+        minus[i] = _axpy(-eps, args[i], v)
+        fd = (np.asarray(func_checked(*plus), dtype=np.float64) -
+              np.asarray(func_checked(*minus), dtype=np.float64)) / (2 * eps)
+        label = f"argument `{names[i]}`" if i < len(names) else f"argument {i}"
+        if "forward" in modes:
+            tangents = [_zeros_tree(a) for a in args]
+            tangents[i] = v
+            _, t = jvp(func, args, tangents)
+            _compare(np.asarray(t, dtype=np.float64), fd, rtol, atol,
+                     f"forward mode, {label}: the directional derivative")
+        if "reverse" in modes:
+            u = _direction(value, rng)
+            _, pullback = vjp(func, *args)
+            grads = pullback(u)
+            lhs, rhs = _dot(u, fd), _dot(grads[i], v)
+            _compare(np.float64(rhs), np.float64(lhs), rtol, atol,
+                     f"reverse mode, {label}: <J^T u, v>")
+    if order > 1:
+        if np.ndim(value) != 0:
+            raise UsageError("check_grad(order>1) needs a function with a scalar output")
+        for i in positions:
+            check_grad(grad(func, wrt=i), *args, wrt=tuple(positions), modes=modes,
+                       order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 1)
+
+
+def _zeros_tree(x):
+    leaves, rebuild = flatten(x)
+    return rebuild([_zeros(v) if not isinstance(v, float) else 0.0 for v in leaves])
+
+
+def _compare(got, expected, rtol, atol, what):
+    err = float(np.max(np.abs(got - expected))) if np.size(expected) else 0.0
+    scale = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
+    if not err <= atol + rtol * scale:
+        raise AssertionError(
+            f"{what} disagrees with central finite differences: max abs error {err:.3g} "
+            f"(relative {err / max(scale, 1e-300):.3g}); got {got!r}, expected {expected!r}")

@@ -1,0 +1,221 @@
+"""Derivative operators and higher order: jacfwd, jacrev, hessian, hvp,
+grad of grad in every mix of modes, has_aux, containers, check_grad."""
+
+import math
+
+import numpy as np
+import pytest
+
+import wengert
+
+MODES = ["reverse", "forward"]
+
+
+def rosenbrock(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def rosenbrock_hessian(x):
+    n = len(x)
+    h = np.zeros((n, n))
+    for i in range(n - 1):
+        h[i, i] += 1200 * x[i] ** 2 - 400 * x[i + 1] + 2
+        h[i + 1, i + 1] += 200
+        h[i, i + 1] = h[i + 1, i] = -400 * x[i]
+    return h
+
+
+@pytest.mark.parametrize("n", [2, 5])
+def test_hessian_of_rosenbrock_closed_form(n):
+    x = np.linspace(-0.8, 1.3, n)
+    np.testing.assert_allclose(wengert.hessian(rosenbrock)(x), rosenbrock_hessian(x),
+                               rtol=1e-12, atol=1e-9)
+
+
+def test_hvp_equals_hessian_times_v():
+    x = np.array([0.5, 1.2, -0.3, 0.8])
+    v = np.array([1.0, 0.0, 2.0, -1.0])
+    np.testing.assert_allclose(wengert.hvp(rosenbrock)(x, v), rosenbrock_hessian(x) @ v,
+                               rtol=1e-12)
+
+
+def polar(r):
+    return np.sin(r) * r[0] + r ** 2
+
+
+def test_jacobians_agree_and_match_closed_form():
+    x = np.array([0.3, 0.5, -0.2])
+    jf, jr = wengert.jacfwd(polar)(x), wengert.jacrev(polar)(x)
+    expected = np.diag(x[0] * np.cos(x) + 2 * x)
+    expected[:, 0] += np.sin(x)
+    np.testing.assert_allclose(jf, expected, rtol=1e-12)
+    np.testing.assert_allclose(jr, expected, rtol=1e-12)
+
+
+def two_outputs_of_two_inputs(x, y):
+    return x * y + np.exp(x)
+
+
+def test_jacobians_with_respect_to_several_inputs():
+    x, y = np.array([0.1, 0.2]), np.array([1.0, -1.0])
+    jx, jy = wengert.jacfwd(two_outputs_of_two_inputs, wrt=(0, 1))(x, y)
+    rx, ry = wengert.jacrev(two_outputs_of_two_inputs, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(jx, np.diag(y + np.exp(x)))
+    np.testing.assert_allclose(jy, np.diag(x))
+    np.testing.assert_allclose(rx, jx)
+    np.testing.assert_allclose(ry, jy)
+
+
+def poly(x):
+    return 3.0 * x ** 4 - 2.0 * x ** 3 + x
+
+
+@pytest.mark.parametrize("m1", MODES)
+@pytest.mark.parametrize("m2", MODES)
+@pytest.mark.parametrize("m3", MODES)
+def test_third_derivative_of_a_polynomial_in_every_mix_of_modes(m1, m2, m3):
+    d3 = wengert.grad(wengert.grad(wengert.grad(poly, mode=m1), mode=m2), mode=m3)
+    x = 0.7
+    assert d3(x) == pytest.approx(72.0 * x - 12.0, rel=1e-12)
+
+
+def loop_and_branch(x):
+    for i in range(4):
+        if x > 1.0:
+            x = x * 0.5 + math.sin(x)
+        else:
+            x = x * x + 0.3
+    return x
+
+
+@pytest.mark.parametrize("m1", MODES)
+@pytest.mark.parametrize("m2", MODES)
+def test_second_derivative_through_loop_and_branch(m1, m2):
+    d2 = wengert.grad(wengert.grad(loop_and_branch, mode=m1), mode=m2)
+    g = wengert.grad(loop_and_branch)
+    for x in (0.4, 0.9, 1.7):
+        eps = 1e-5
+        assert d2(x) == pytest.approx((g(x + eps) - g(x - eps)) / (2 * eps), rel=1e-6)
+
+
+def test_hessian_through_loop_and_branch_matches_finite_differences():
+    def f(x):
+        s = 0.0
+        for i in range(len(x)):
+            if x[i] > 0:
+                s = s + x[i] ** 3 * x[0]
+            else:
+                s = s - x[i] * x[i]
+        return s
+    x = np.array([0.5, -0.4, 1.1])
+    h = wengert.hessian(f)(x)
+    g = wengert.grad(f)
+    eps = 1e-6
+    fd = np.array([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(3)])
+    np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_perturbation_confusion():
+    def outer(x):
+        # d/dx [x * d/dy (x * y)] = d/dx x^2 = 2x; a tool that confuses the two
+        # perturbations answers something else
+        return x * wengert.grad(lambda y: x * y)(1.0)
+    for mode in MODES:
+        assert wengert.grad(outer, mode=mode)(3.0) == pytest.approx(6.0)
+
+
+def loss_and_aux(w, x):
+    pred = w * x
+    loss = (pred - 1.0) ** 2
+    return loss, {"prediction": pred, "note": "aux can be anything"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_has_aux(mode):
+    g, aux = wengert.grad(loss_and_aux, has_aux=True, mode=mode)(0.5, 2.0)
+    assert g == pytest.approx(2 * (0.5 * 2.0 - 1.0) * 2.0)
+    assert aux == {"prediction": 1.0, "note": "aux can be anything"}
+    (value, aux2), g2 = wengert.value_and_grad(loss_and_aux, has_aux=True, mode=mode)(0.5, 2.0)
+    assert value == pytest.approx(0.0) and aux2["note"] == aux["note"] and g2 == g
+
+
+def test_vjp_and_jacobians_with_aux():
+    out, pullback, aux = wengert.vjp(loss_and_aux, 0.5, 2.0, has_aux=True)
+    assert aux["prediction"] == 1.0
+    assert pullback(1.0)[0] == pytest.approx(0.0)
+
+    def vec_aux(x):
+        return x * x, "tag"
+    j, tag = wengert.jacfwd(vec_aux, has_aux=True)(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(j, np.diag([2.0, 4.0]))
+    assert tag == "tag"
+    j, tag = wengert.jacrev(vec_aux, has_aux=True)(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(j, np.diag([2.0, 4.0]))
+
+
+def mlp_loss(params, x):
+    h = np.tanh(x * params["w1"] + params["b"][0])
+    return np.tanh(h[0] * params["w2"]) + params["b"][1] * h[1]
+
+
+def test_gradient_of_a_dict_of_parameters_has_the_same_structure():
+    params = {"w1": np.array([0.3, -0.2]), "w2": 1.5, "b": [0.1, np.array(0.4)],
+              "unused": np.ones(2)}
+    x = np.array([1.0, 2.0])
+    g = wengert.grad(mlp_loss)(params, x)
+    assert set(g) == set(params) and isinstance(g["b"], list)
+    np.testing.assert_array_equal(g["unused"], np.zeros(2))
+    eps = 1e-6
+    for key in ("w1",):
+        for i in range(2):
+            p, m = {**params, key: params[key].copy()}, {**params, key: params[key].copy()}
+            p[key][i] += eps
+            m[key][i] -= eps
+            fd = (mlp_loss(p, x) - mlp_loss(m, x)) / (2 * eps)
+            assert g[key][i] == pytest.approx(fd, rel=1e-6)
+    fd = (mlp_loss({**params, "w2": 1.5 + eps}, x) - mlp_loss({**params, "w2": 1.5 - eps}, x)) / (2 * eps)
+    assert g["w2"] == pytest.approx(fd, rel=1e-6)
+
+
+def test_tuple_outputs_through_vjp():
+    def pair(x, y):
+        return x * y, x + y
+    (a, b), pullback = wengert.vjp(pair, 2.0, 3.0)
+    assert (a, b) == (6.0, 5.0)
+    assert pullback((1.0, 0.0)) == (3.0, 2.0)
+    assert pullback((0.0, 1.0)) == (1.0, 1.0)
+
+
+def test_check_grad_passes_on_correct_derivatives():
+    wengert.check_grad(rosenbrock, np.array([0.5, 1.2, -0.3]), order=2)
+    wengert.check_grad(polar, np.array([0.3, 0.5, -0.2]))
+
+
+def test_check_grad_names_the_mode_and_argument_that_disagree():
+    @wengert.custom_vjp
+    def wrong(x):
+        return x * x
+
+    def wrong_fwd(x):
+        return x * x, x
+
+    def wrong_bwd(x, g):
+        return (3.0 * x * g,)          # should be 2x
+
+    wrong.defvjp(wrong_fwd, wrong_bwd)
+
+    def f(a):
+        return wrong(a) + 1.0
+
+    with pytest.raises(AssertionError, match=r"reverse mode, argument `a`"):
+        wengert.check_grad(f, 0.7)
+    wengert.check_grad(f, 0.7, modes=("forward",))    # forward differentiates x * x
+
+
+def test_operators_have_source():
+    d = wengert.grad(wengert.grad(poly))
+    assert d(0.5) == pytest.approx(36 * 0.25 - 12 * 0.5)
+    assert "def " in d.source
