@@ -8,9 +8,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = os.path.join(ROOT, "examples", "quickstart.py")
 
 
-def run(*args):
+def run(*args, env=None):
     return subprocess.run([sys.executable, "-m", "wengert", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+                          text=True, cwd=ROOT, timeout=120, env=env)
 
 
 def test_show_reverse():
@@ -27,9 +27,12 @@ def test_show_wengert_list():
     assert "v1 = x ** 2" in p.stdout
 
 
-def test_show_forward_and_module_syntax():
-    p = run("show", "wengert.runtime:zeros_like", "--mode", "wengert")
+def test_show_forward_and_module_syntax(tmp_path):
+    (tmp_path / "mymodel.py").write_text("def sq(x):\n    return x * x\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    p = run("show", "mymodel:sq", "--mode", "wengert", env=env)
     assert p.returncode == 0, p.stderr
+    assert "v1 = x * x" in p.stdout
     p = run("show", f"{QUICK}:z", "--mode", "forward", "--wrt", "x")
     assert "def z_jvp(x, y, x_dot):" in p.stdout
 
