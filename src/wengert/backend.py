@@ -174,6 +174,12 @@ class Emitter:
         return out or [ast.Pass()]
 
     def stmt(self, s) -> list:
+        nodes = self._stmt(s)
+        if nodes and getattr(s, "loc", None) is not None:
+            nodes[-1 if isinstance(s, ir.While) else 0]._wengert_loc = s.loc
+        return nodes
+
+    def _stmt(self, s) -> list:
         if isinstance(s, ir.Assign):
             return [ast.Assign(targets=[self.target(s.target)], value=self.expr(s.value),
                                lineno=0)]
@@ -230,12 +236,48 @@ class Emitter:
         return node
 
 
-def to_source(fn: ir.Function) -> str:
+def _statements(node):
+    """Statements in document order (the same for a tree and its re-parse)."""
+    for field in ("body", "orelse"):
+        for child in getattr(node, field, []) or []:
+            if isinstance(child, ast.stmt):
+                yield child
+                yield from _statements(child)
+
+
+def _source_map_comments(tree, text: str) -> str:
+    """Append ``# file.py:12`` to each generated line whose user source line
+    differs from the line annotated before it (the source map)."""
+    lines = text.split("\n")
+    reparsed = ast.parse(text)
+    last = None
+    for made, parsed in zip(_statements(tree), _statements(reparsed)):
+        loc = getattr(made, "_wengert_loc", None)
+        if loc is None or not loc.lineno:
+            continue
+        where = (_short(loc.filename), loc.lineno)
+        if where == last:
+            continue
+        last = where
+        i = parsed.lineno - 1
+        if "#" not in lines[i] and _COMMENT not in lines[i]:
+            lines[i] = f"{lines[i]}  # {where[0]}:{where[1]}"
+    return "\n".join(lines)
+
+
+def _short(filename: str) -> str:
+    import os
+    return filename if filename.startswith("<") else os.path.basename(filename)
+
+
+def to_source(fn: ir.Function, locations: bool = True) -> str:
     """The Python source of an IR function (deterministic)."""
     node = Emitter(fn.namespace).function(fn)
     module = ast.Module(body=[node], type_ignores=[])
     ast.fix_missing_locations(module)
     text = ast.unparse(module)
+    if locations:
+        text = _source_map_comments(module, text)
     text = re.sub(rf"^(\s*){_COMMENT}\((['\"])(.*)\2\)$", r"\1# \3", text, flags=re.M)
     if fn.header_comment:
         text = "".join(f"# {line}\n" for line in fn.header_comment.splitlines()) + text

@@ -2,5 +2,5 @@
 # specialised for x: float
 def g_grad(x, out_bar=1.0):
     # adjoint sweep
-    x_bar = 4 * (out_bar * x) - out_bar
+    x_bar = 4 * (out_bar * x) - out_bar  # seeds.py:7
     return x_bar

@@ -1,5 +1,5 @@
 def z(x, y):
-    v1 = x * x
+    v1 = x * x  # seeds.py:15
     v2 = x * y
     v3 = v1 + v2
     v4 = v3 + 2
