@@ -207,6 +207,9 @@ def simplify(e):
     """Simplify bottom-up; returns an ``ir.Expr`` or ``ZERO``."""
     if not isinstance(e, ir.Op):
         return e
+    picked = _pick(e)
+    if picked is not None:                 # (a, Zero)[1] is Zero, not a materialised 0.0
+        return simplify(picked)
     args = tuple(simplify(a) for a in e.args)
     kwargs = tuple((k, simplify(v)) for k, v in e.kwargs)
     fn = e.fn
@@ -236,6 +239,22 @@ def simplify(e):
         return ZERO
     return ir.Op(fn, tuple(materialize(a) for a in args),
                  tuple((k, materialize(v)) for k, v in kwargs))
+
+
+def _pick(e):
+    """``(a, b)[i]`` / ``{k: v}[k]`` with a constant index: the element."""
+    if e.fn is not operator.getitem or len(e.args) != 2:
+        return None
+    box, index = e.args
+    if not (isinstance(box, ir.Op) and isinstance(box.fn, ir.PseudoOp)
+            and isinstance(index, ir.Const)):
+        return None
+    if box.fn.kind in ("tuple", "list") and type(index.value) is int and \
+            -len(box.args) <= index.value < len(box.args):
+        return box.args[index.value]
+    if box.fn.kind == "dict" and index.value in box.fn.keys:
+        return box.args[box.fn.keys.index(index.value)]
+    return None
 
 
 def _linear_positions(fn):

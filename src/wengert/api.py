@@ -14,8 +14,11 @@ recursively (each its own generated function, built once).
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import itertools
+import linecache
 import threading
 import types
 import weakref
@@ -313,6 +316,13 @@ class Derivative:
     version before the first call); ``__wrapped__`` is the original function.
     """
 
+    def __new__(cls, *args, **kwargs):
+        # each derivative gets a class of its own, whose __call__ is generated
+        # code that checks the kinds of its arguments against those it has a
+        # specialisation for (no per-call key computation, keywords bound natively)
+        sub = type(cls.__name__, (cls,), {"__module__": cls.__module__})
+        return object.__new__(sub)
+
     def __init__(self, func, wrt, mode: str, what: str, optimize: bool = True,
                  has_aux: bool = False):
         self.__wrapped__ = func
@@ -327,26 +337,36 @@ class Derivative:
         functools.update_wrapper(self, func, updated=())
         self.__name__ = f"{func.__name__}_{what}"
         self.__qualname__ = self.__name__
+        self._keys: list = []                   # specialisations, in the order built
+        self._built: dict = {}                  # key -> Built, where the call is its function
+        _install_dispatcher(self)
 
     def __repr__(self) -> str:
         wrt = self._positions if self._tuple else self._positions[0]
         return (f"<wengert.{self.what} of {self.__wrapped__.__qualname__} "
                 f"wrt={wrt} mode={self.mode!r}>")
 
-    def __call__(self, *args, **kwargs):
-        args = _full_args(self._sig, self.__wrapped__, args, kwargs)
-        args = _promote(args, self._positions)
+    def __call__(self, *args, **kwargs):      # replaced by the generated dispatcher
+        return self._slow_call(*_full_args(self._sig, self.__wrapped__, args, kwargs))
+
+    def _slow_call(self, *args):
+        """The path for kinds the dispatcher does not check inline."""
         key = tuple(map(analysis.kind_key, args))
         call = self._cache.get(key)
         if call is None:
-            call = self._specialize(args, key)
-        return call(*args)
+            call = self._specialize(_promote(args, self._positions), key)
+        return call(*_promote(args, self._positions))
 
     def _specialize(self, args, key):
         kinds = tuple(analysis.kind_of_value(a) for a in args)
         call = self._make(kinds)
         with _LOCK:
-            self._cache[key] = call
+            if key not in self._cache:
+                self._cache[key] = call
+                if self._last is not None and call is self._last.function:
+                    self._built[key] = self._last
+                self._keys.append(key)
+                _install_dispatcher(self)
         return call
 
     def _make(self, kinds):
@@ -359,7 +379,8 @@ class Derivative:
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
-                      return_value=want_value, optimize=self.optimize, has_aux=self.has_aux)
+                      return_value=want_value, optimize=self.optimize, has_aux=self.has_aux,
+                      seed_param=False)
         if built.out_kind is not None and built.out_kind.shape != ():
             raise UsageError(
                 f"{self.what} needs a function with a scalar output, but "
@@ -370,7 +391,7 @@ class Derivative:
             return built.function
         # the output's kind is unknown: check it is a scalar at run time
         built = build(self.__wrapped__, "vjp", self._positions, kinds, return_value=True,
-                      optimize=self.optimize, has_aux=self.has_aux)
+                      optimize=self.optimize, has_aux=self.has_aux, seed_param=False)
         self._last = built
         f, what, has_aux = built.function, self.what, self.has_aux
 
@@ -436,6 +457,106 @@ class Derivative:
                          seed_param=False).function
         built = build(self.__wrapped__, "jvp", self._positions, kinds, optimize=self.optimize)
         return _forward_grad_function(self, built, kinds)
+
+
+_MAX_GUARDED = 8
+
+
+def _install_dispatcher(d: "Derivative") -> None:
+    """Generate ``__call__`` for ``d``: the original signature (keywords and
+    defaults bind natively), then one inline guard per specialisation::
+
+        def __call__(__w_self, x, y=2.0):
+            if type(x) is float and type(y) is float:
+                return __w_spec0(x, y)
+            return __w_slow(x, y)
+    """
+    sig = d._sig
+    if sig is None:
+        return
+    g = {"__w_slow": d._slow_call, "__w_nd": np.ndarray, "__w_f64": _as_float64}
+    params, names, seen_kwonly = [], [], False
+    for i, p in enumerate(sig.parameters.values()):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            return                      # not differentiable anyway: keep the generic path
+        if p.kind == p.KEYWORD_ONLY and not seen_kwonly:
+            params.append("*")
+            seen_kwonly = True
+        if p.default is inspect.Parameter.empty:
+            params.append(p.name)
+        else:
+            g[f"__w_default{i}"] = p.default
+            params.append(f"{p.name}=__w_default{i}")
+        names.append(p.name)
+    lines = [f"def __call__(__w_self, {', '.join(params)}):"]
+    for n, key in enumerate(d._keys[:_MAX_GUARDED]):
+        conds, args = [], []
+        for j, (name, k) in enumerate(zip(names, key)):
+            cond, arg = _guard(name, k, j in d._positions, g, f"{n}_{j}")
+            conds.append(cond)
+            args.append(arg)
+        g[f"__w_spec{n}"] = d._cache[key]
+        lines.append(f"    if {' and '.join(conds) or 'True'}:")
+        inline = _inline_body(d, key, names, args, g) if n == 0 else None
+        lines.extend(inline or [f"        return __w_spec{n}({', '.join(args)})"])
+    lines.append(f"    return __w_slow({', '.join(names)})")
+    source = "\n".join(lines) + "\n"
+    filename = f"<wengert dispatch {d.__name__} #{next(_DISPATCH)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), g)
+    type(d).__call__ = g["__call__"]
+    d._dispatch_source = source
+
+
+_DISPATCH = itertools.count(1)
+
+
+def _inline_body(d, key, names, args, g):
+    """The first specialisation's body, inlined under its guard (one Python
+    call fewer per gradient): only for plain generated functions."""
+    built = d._built.get(key)
+    if built is None or list(args) != list(names):
+        return None
+    bindings = built.ir.namespace.bindings
+    if any(k in g and g[k] is not v for k, v in bindings.items()):
+        return None
+    tree = ast.parse(built.source).body[0]
+    params = [a.arg for a in tree.args.args]
+    if params[:len(names)] != list(names):
+        return None
+    out = []
+    extra = params[len(names):]
+    defaults = tree.args.defaults[len(tree.args.defaults) - len(extra):] if extra else []
+    if len(defaults) != len(extra):
+        return None
+    for name, default in zip(extra, defaults):
+        out.append(f"        {name} = {ast.unparse(default)}")
+    for stmt in tree.body:
+        for line in ast.unparse(stmt).splitlines():
+            out.append("        " + line)
+    g.update(bindings)
+    live = built.ir.namespace.live_globals
+    if live is not None:
+        g["__builtins__"] = live
+    return out
+
+
+def _guard(name, k, wrt, g, tag):
+    """The inline test that an argument has kind key ``k``, and how to pass it."""
+    if isinstance(k, tuple):            # an array: shape and dtype
+        shape, dtype = k
+        g[f"__w_dt{tag}"] = np.dtype(dtype)
+        cond = (f"type({name}) is __w_nd and {name}.shape == {shape!r} "
+                f"and {name}.dtype is __w_dt{tag}")
+        arg = f"__w_f64({name})" if wrt and np.dtype(dtype).kind in "iub" else name
+        return cond, arg
+    g[f"__w_t{tag}"] = k
+    arg = f"float({name})" if wrt and k in (int, bool) else name
+    return f"type({name}) is __w_t{tag}", arg
+
+
+def _as_float64(a):
+    return a.astype(np.float64)
 
 
 def _forward_grad_function(d: "Derivative", built, kinds):

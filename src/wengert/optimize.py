@@ -71,25 +71,31 @@ def rename_vars(stmts, mapping) -> list:
     return out
 
 
-def substitute_block(stmts, mapping) -> list:
-    """Replace reads of variables by expressions (not writes)."""
+def substitute_block(stmts, mapping, simplify=False) -> list:
+    """Replace reads of variables by expressions (not writes); with
+    ``simplify``, fold what the substitution made foldable (``1.0 * x``)."""
+    from .algebra import materialize, simplify as simp
+
+    def sub(e):
+        new = ir.substitute(e, mapping)
+        return materialize(simp(new)) if simplify and new != e else new
     out = []
     for s in stmts:
         if isinstance(s, ir.Assign):
-            out.append(replace(s, value=ir.substitute(s.value, mapping)))
+            out.append(replace(s, value=sub(s.value)))
         elif isinstance(s, (ir.Effect, ir.Return)):
-            out.append(replace(s, value=ir.substitute(s.value, mapping)))
+            out.append(replace(s, value=sub(s.value)))
         elif isinstance(s, ir.If):
             out.append(replace(s, test=ir.substitute(s.test, mapping),
-                               body=substitute_block(s.body, mapping),
-                               orelse=substitute_block(s.orelse, mapping)))
+                               body=substitute_block(s.body, mapping, simplify),
+                               orelse=substitute_block(s.orelse, mapping, simplify)))
         elif isinstance(s, ir.For):
             out.append(replace(s, iter=ir.substitute(s.iter, mapping),
-                               body=substitute_block(s.body, mapping)))
+                               body=substitute_block(s.body, mapping, simplify)))
         elif isinstance(s, ir.While):
-            out.append(replace(s, test_body=substitute_block(s.test_body, mapping),
+            out.append(replace(s, test_body=substitute_block(s.test_body, mapping, simplify),
                                test=ir.substitute(s.test, mapping),
-                               body=substitute_block(s.body, mapping)))
+                               body=substitute_block(s.body, mapping, simplify)))
         else:
             out.append(s)
     return out
@@ -155,7 +161,7 @@ def copy_propagation(fn: ir.Function, keep=()) -> ir.Function:
         return fn
     mapping = {k: _resolve(v, mapping) for k, v in mapping.items()}
     body = _drop_assigns(fn.body, set(mapping))
-    return fn.with_body(substitute_block(body, mapping))
+    return fn.with_body(substitute_block(body, mapping, simplify=True))
 
 
 def _small_const(c: ir.Const) -> bool:

@@ -543,7 +543,8 @@ def cholesky(a, upper=False):
 
 @rule(np.linalg.eigh,
       notes="reads the lower triangle (upper with UPLO='U'); the eigenvector derivative "
-            "is undefined (inf/nan) where eigenvalues repeat")
+            "does not exist where eigenvalues repeat (it blows up near them; at exact "
+            "ties the rotation inside the eigenspace is taken as zero)")
 def eigh(a, UPLO="L"):
     # A = V diag(w) Vᵀ:  dw = diag(Vᵀ dA V),  dV = V (F ∘ (Vᵀ dA V)),  F = 1 / (w_j - w_i)
     tangent((_quad(ans[1], _herm(a_dot, UPLO)),
@@ -559,9 +560,10 @@ def eigvalsh(a, UPLO="L"):
 
 
 @rule(np.linalg.svd,
-      notes="full_matrices=False (or a square matrix); the singular vector derivatives are "
-            "undefined (inf/nan) where singular values repeat or vanish; use "
-            "np.linalg.svdvals for the singular values alone (compute_uv=False)")
+      notes="full_matrices=False (or a square matrix); the singular vector derivatives do "
+            "not exist where singular values repeat or vanish (they blow up near them; at "
+            "exact ties the rotation is taken as zero); compute_uv=False is not supported: "
+            "use np.linalg.svdvals")
 def svd(a, full_matrices=True):
     # A = U S Vᵀ, dP = Uᵀ dA V:  ds = diag(dP),
     #   dU = U (F ∘ (dP S + S dPᵀ) - dP S⁻¹) + dA V S⁻¹,   F = 1 / (s_j² - s_i²),

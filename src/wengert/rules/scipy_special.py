@@ -15,7 +15,7 @@ shape it broadcasts against, ``_reduce`` is its adjoint. ``logsumexp``'s
 is built).
 """
 
-import math
+import math  # noqa: F401 (used by the derivative strings)
 
 import numpy as np
 
@@ -36,6 +36,7 @@ def _polygamma(n, x):
 
 
 def _axes(x, axis):
+    """The reduced axes, non-negative and sorted."""
     if axis is None:
         return tuple(range(np.ndim(x)))
     return tuple(sorted(int(a) % np.ndim(x) for a in np.atleast_1d(axis)))
