@@ -226,7 +226,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return SEQ
         if e.fn is operator.getitem:
             return _getitem_kind(e, kinds)
-        if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):
+        if e.fn in (operator.add, operator.mul) and \
+                any(expr_kind(a, kinds) == SEQ for a in e.args):
             return SEQ
         r = registry.lookup(e.fn)
         if r is None or r.nondiff:
@@ -261,9 +262,14 @@ def _getitem_kind(e, kinds) -> Optional[Kind]:
 def derivative_op(e: ir.Op, kinds: dict):
     """The primitive whose rule differentiates ``e``: ``a + b`` on lists is
     concatenation, not addition."""
+    from . import runtime
     if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):
-        from . import runtime
         return runtime.seq_concat
+    if e.fn is operator.mul and len(e.args) == 2:
+        if expr_kind(e.args[0], kinds) == SEQ:
+            return runtime.seq_repeat
+        if expr_kind(e.args[1], kinds) == SEQ:
+            return runtime.seq_repeat_left
     return e.fn
 
 

@@ -439,6 +439,11 @@ class Derivative:
             return (value, result) if want_value else result
         return forward_grad
 
+    def _repr_html_(self) -> str:
+        """Notebooks show the generated source, highlighted."""
+        from .display import derivative_html
+        return derivative_html(self)
+
     @property
     def source(self) -> str:
         if self._last is None:

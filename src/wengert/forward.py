@@ -46,7 +46,10 @@ class Forward:
 
     def dot_name(self, var: str) -> str:
         if var not in self.dot_names:
-            self.dot_names[var] = self.names.fresh(f"{var}_dot")
+            name = self.names.fresh(f"{var}_dot")
+            self.dot_names[var] = name
+            if self.kinds.get(var) is not None:
+                self.kinds[name] = self.kinds[var]    # a tangent is shaped like its value
         return self.dot_names[var]
 
     def run(self, name: str, aux: str = None) -> ir.Function:
@@ -173,6 +176,7 @@ class Forward:
         if r.nondiff:
             return algebra.ZERO
         bound = r.bind(e, loc)
+        r.check_inactive(bound, self.active, self.kinds, loc)
         dots = {p: self.tangent(bound[p]) for p in r.diff_params}
         if all(algebra.is_zero(d) for d in dots.values()):
             return algebra.ZERO

@@ -401,6 +401,7 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
     merges the two names: ``x_1 = x`` before a loop lets the loop use ``x``."""
     body = list(fn.body)
     params = set(fn.param_names())
+    local = _write_counts(fn.body)          # names the function itself assigns
     k = 0
     while k < len(body):
         c = body[k]
@@ -410,11 +411,13 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
             before, after = body[:k], body[k + 1:]
             a_before = any(a in _refs(x) for x in before)
             b_after = any(b in _refs(x) for x in after)
-            if not a_before and not b_after and b not in params and a not in params:
+            if not a_before and not b_after and b not in params and a not in params \
+                    and local[b]:                              # (not a global's name)
                 body = rename_vars(before, {b: a}) + after     # b's life ends here
                 continue
             derived = a.endswith(("_bar", "_dot")) and b in params   # keep x_bar, not out_bar
-            if not a_before and not b_after and a not in params and not derived:
+            if not a_before and not b_after and a not in params and not derived \
+                    and (local[b] or b in params):
                 body = before + rename_vars(after, {a: b})     # a's life starts here
                 continue
         k += 1

@@ -88,7 +88,10 @@ class Reverse:
 
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
-            self.bar_names[var] = self.names.fresh(f"{var}_bar")
+            name = self.names.fresh(f"{var}_bar")
+            self.bar_names[var] = name
+            if self.kinds.get(var) is not None:
+                self.kinds[name] = self.kinds[var]   # an adjoint is shaped like its value
         return self.bar_names[var]
 
     # -- adjoint bookkeeping ---------------------------------------------------
@@ -118,6 +121,30 @@ class Reverse:
         """Make ``var_bar`` hold the whole adjoint of ``var`` so far."""
         self.materialize_many([var], out, loc)
 
+    def _with_readers(self, variables) -> list:
+        """Add every variable whose pending terms read an adjoint about to be
+        overwritten: they must be evaluated together with it (or before)."""
+        names = {self.bar(v) for v in variables}
+        changed = True
+        while changed:
+            changed = False
+            for v, terms in list(self.state.pending.items()):
+                if v in variables or not terms:
+                    continue
+                if any(set(ir.expr_vars(t)) & names for t in terms):
+                    variables.append(v)
+                    names.add(self.bar(v))
+                    changed = True
+        return variables
+
+    def _flush_readers(self, name: str, out: list, loc=None) -> None:
+        """Before ``name`` (an adjoint variable) is assigned, evaluate pending
+        terms that still read its old value."""
+        readers = [v for v, terms in self.state.pending.items()
+                   if terms and any(name in set(ir.expr_vars(t)) for t in terms)]
+        if readers:
+            self.materialize_many(readers, out, loc)
+
     def _new_value(self, var: str):
         """The value ``var_bar`` must take to hold its whole adjoint (or None)."""
         terms = list(reversed(self.state.pending.pop(var, [])))
@@ -131,6 +158,7 @@ class Reverse:
         """Materialise several adjoints at once. Where one's new value reads
         another's old adjoint, they are assigned together (``a, b = ..., ...``),
         so no term sees an adjoint that was already updated."""
+        variables = self._with_readers(list(variables))
         updates = [(self.bar(v), self._new_value(v)) for v in variables]
         updates = [(n, e) for n, e in updates if e is not None]
         names = {n for n, _ in updates}
@@ -158,6 +186,9 @@ class Reverse:
         body = self.fn.body
         ret, main = body[-1], body[:-1]
         out_bar = self.names.fresh("out_bar")
+        out_kind = analysis.expr_kind(ret.value, self.kinds)
+        if out_kind is not None:
+            self.kinds[out_bar] = out_kind      # the cotangent is shaped like the output
         self.contribute(ret.value, ir.Var(out_bar))
         adjoint = self.block(main)
         tail = []
@@ -166,6 +197,9 @@ class Reverse:
             g = self.take(p)
             if algebra.is_zero(g):
                 g = self.zeros(p)
+            if self.kinds.get(p) == analysis.FLOAT and \
+                    analysis.expr_kind(g, self.kinds) != analysis.FLOAT:
+                g = ir.Op(float, (g,))    # a Python float's gradient is a Python float
             if not (isinstance(g, ir.Var) and g.name == self.bar(p)):
                 tail.append(ir.Assign(ir.Var(self.bar(p)), g, ret.loc))
             grads.append(ir.Var(self.bar(p)))
@@ -241,6 +275,7 @@ class Reverse:
             named = []
             for t, p in zip(targets, parts):
                 if not algebra.is_zero(p) and not ir.is_atom(p):
+                    self._flush_readers(self.bar(t), out, s.loc)
                     out.append(ir.Assign(ir.Var(self.bar(t)), p, s.loc))
                     p = ir.Var(self.bar(t))
                 named.append(p)
@@ -255,12 +290,15 @@ class Reverse:
                 return []
             if not ir.is_atom(g):
                 name = ir.Var(self.bar(target))
+                self._flush_readers(name.name, out, s.loc)
                 out.append(ir.Assign(name, g, s.loc))
                 g = name
         if isinstance(e, (ir.Var, ir.Const)):
             if target is None:          # a, b = t: t's adjoint is a whole tuple
                 g = ir.Op(ir.MAKE_TUPLE, tuple(self.zeros(t) if algebra.is_zero(p) else p
                                                for t, p in zip(targets, g.args)))
+                if isinstance(e, ir.Var) and self.kinds.get(e.name) != analysis.SEQ:
+                    g = ir.Op(runtime.seq_adjoint, (g, e))   # rows of an array: stacked
             self.contribute(e, g)
             return out
         if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict"):
@@ -275,6 +313,7 @@ class Reverse:
         if r.nondiff:
             return out
         bound = r.bind(e, s.loc)
+        r.check_inactive(bound, self.active, self.kinds, s.loc)
         for p in r.diff_params:
             arg = bound[p]
             if isinstance(arg, ir.Var) and arg.name in self.active:

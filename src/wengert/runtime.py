@@ -85,6 +85,27 @@ def seq_concat(a, b):
     return a + b
 
 
+def seq_repeat(xs, n):
+    """``xs * n`` for a list or tuple (the derivative sums the copies)."""
+    return xs * n
+
+
+def seq_repeat_left(n, xs):
+    """``n * xs`` for a list or tuple."""
+    return n * xs
+
+
+def unrepeat(t, m):
+    """The adjoint of repeating a sequence of length ``m``: the copies summed."""
+    out = []
+    for i in range(m):
+        acc = t[i]
+        for v in t[i + m::m]:
+            acc = accumulate(acc, v)
+        out.append(acc)
+    return tuple(out)
+
+
 def fill_like(t, xs):
     """The adjoint of ``sum(xs)``: ``t`` once per element (per row of an array)."""
     if isinstance(xs, np.ndarray):

@@ -54,7 +54,6 @@ ZIP_TARGET = (
     "for `zip`")
 
 
-@bug(NESTED_LOOP_PENDING_ADJOINT, value=False)
 @inputs((0.7,))
 def prog_bug_inner_loop_then_invariant_term(x):
     """Minimal: s <- 2 s + x through an inner loop; d/dx = 7, reverse gives 10."""
@@ -79,7 +78,6 @@ def prog_bug_lambda_defined_in_branch(x):
     return g(x)
 
 
-@bug(UNPACK_ARRAY, value=False)
 @inputs((np.array([0.3, -0.4]),))
 def prog_bug_unpack_array(x):
     """Minimal: reverse mode returns (x[1], x[0]), a tuple, not an array."""
@@ -87,7 +85,6 @@ def prog_bug_unpack_array(x):
     return a * b
 
 
-@bug(ZERO_TRIP_TARGET)
 @inputs((0.7, 0))
 def prog_bug_zero_trip_loop_target(x, n):
     """Minimal: with n = 0 Python returns x * 2; wengert raises UnboundLocalError."""
@@ -101,7 +98,6 @@ K = 3.0
 WEIGHTS = [0.5, 2.0]
 
 
-@bug(GLOBAL_COPY)
 @inputs((0.7,))
 def prog_bug_copy_of_global(x):
     """Minimal: a local that is a plain copy of a module-level float."""
@@ -109,7 +105,6 @@ def prog_bug_copy_of_global(x):
     return x * w
 
 
-@bug(GLOBAL_COPY)
 @inputs((0.7,))
 def prog_bug_loop_over_global_list(x):
     """Minimal: `for w in WEIGHTS` over a module-level list."""
@@ -118,7 +113,6 @@ def prog_bug_loop_over_global_list(x):
     return x
 
 
-@bug(LIST_REPEAT, value=False)
 @inputs((0.7,))
 def prog_bug_list_repetition(x):
     """Minimal: `[x] * 2`; reverse mode gives 2 * (2x) instead of 2x."""
@@ -126,7 +120,6 @@ def prog_bug_list_repetition(x):
     return xs[0] * xs[1]
 
 
-@bug(ENUMERATE_START)
 @inputs((0.7,))
 def prog_bug_enumerate_start(x):
     """Minimal: `enumerate(xs, 1)`."""
@@ -136,7 +129,6 @@ def prog_bug_enumerate_start(x):
     return s
 
 
-@bug(ZIP_TARGET)
 @inputs((0.7,))
 def prog_bug_zip_single_target(x):
     """Minimal: `for pair in zip(a, b)`."""
@@ -146,7 +138,6 @@ def prog_bug_zip_single_target(x):
     return s
 
 
-@bug(ZIP_TARGET)
 @inputs((0.7,))
 def prog_bug_enumerate_zip(x):
     """Minimal: `for i, (a, b) in enumerate(zip(xs, ws))`."""

@@ -84,7 +84,6 @@ def prog_comprehension_index_variable_not_leaked(x):
     return s + k
 
 
-@bug(NESTED_LOOP_PENDING_ADJOINT, value=False)
 @inputs((0.7,), (-0.4,))
 def prog_comprehension_in_loop(x):
     """A list comprehension inside a loop, over the carried value."""

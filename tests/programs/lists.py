@@ -150,7 +150,6 @@ def prog_list_of_array_input(x):
     return xs[0] * xs[2] + xs[-1]
 
 
-@bug(UNPACK_ARRAY, value=False)
 @inputs((np.array([0.3, -0.4, 0.9]),),)
 def prog_unpack_array(x):
     """Tuple unpacking of a 1-D array input: `a, b, c = x`."""
@@ -158,7 +157,6 @@ def prog_unpack_array(x):
     return a * b + c * c
 
 
-@bug(UNPACK_ARRAY, value=False)
 @inputs((np.array([[0.3, -0.4], [0.9, 0.2]]),),)
 def prog_unpack_rows(m):
     """Unpacking the rows of a 2-D array: `r0, r1 = m`."""
@@ -247,7 +245,6 @@ def prog_loop_over_list_of_lists(x, y):
     return s
 
 
-@bug(LIST_REPEAT, value=False)
 @inputs((0.7,), (-0.4,))
 def prog_list_repetition_as_initial_state(x):
     """A state list initialised with `[x] * 3`, then updated by a recurrence."""
@@ -257,7 +254,6 @@ def prog_list_repetition_as_initial_state(x):
     return state[-1]
 
 
-@bug(ENUMERATE_START)
 @inputs((0.7, 1.2),)
 def prog_enumerate_from_one(x, y):
     """`enumerate(xs, 1)`: weights starting at one."""
@@ -267,7 +263,6 @@ def prog_enumerate_from_one(x, y):
     return s
 
 
-@bug(ZIP_TARGET)
 @inputs((0.7, 1.2),)
 def prog_zip_pairs_indexed(x, y):
     """`for i, (a, b) in enumerate(zip(xs, ws))`: index and a pair per step."""

@@ -242,7 +242,6 @@ WEIGHTS = (0.5, -1.0, 2.0)
 DECAY = 0.9
 
 
-@bug(GLOBAL_COPY)
 @inputs((0.7,), (-0.3,))
 def prog_loop_over_module_constant(x):
     """`for w in WEIGHTS` over a module-level tuple of constants."""
@@ -252,7 +251,6 @@ def prog_loop_over_module_constant(x):
     return s
 
 
-@bug(GLOBAL_COPY)
 @inputs((0.7,), (1.9,))
 def prog_module_constant_copied_to_local(x):
     """A module-level constant copied to a local (`rate = DECAY`) before a loop."""
@@ -263,7 +261,6 @@ def prog_module_constant_copied_to_local(x):
     return y
 
 
-@bug(ZERO_TRIP_TARGET)
 @inputs((0.7, 3), (0.7, 0), (-0.2, 1))
 def prog_loop_target_keeps_value_on_zero_trips(x, n):
     """The loop target keeps its previous value when the loop runs zero times."""

@@ -110,13 +110,18 @@ _LIFTED = itertools.count(1)
 
 
 class Scope:
-    """The current SSA name of every user variable."""
+    """The current SSA name of every user variable, and the nested functions
+    (defs and lambdas) bound at this point."""
 
-    def __init__(self, env=None):
+    def __init__(self, env=None, fns=None):
         self.env = dict(env or {})
+        self.fns = dict(fns or {})
 
     def copy(self) -> "Scope":
-        return Scope(self.env)
+        return Scope(self.env, self.fns)
+
+
+_CONFLICT = "conflict"      # a name bound to different functions on different paths
 
 
 class Lowerer:
@@ -127,7 +132,6 @@ class Lowerer:
         self.scope = Scope()
         self.free: dict = {}          # free data name -> "global" | "closure"
         self.out: list = []
-        self.local_fns: dict = {}     # name -> LocalFunction (nested def or lambda)
         self.fresh: set = set()       # IR names holding arrays this function created
 
     # -- entry -------------------------------------------------------------
@@ -239,7 +243,7 @@ class Lowerer:
         self.out.append(ir.Effect(ir.Op(runtime.assert_, args), self.pf.loc(node)))
 
     def stmt_FunctionDef(self, node) -> None:
-        self.local_fns[node.name] = self._lift(node, node.name)
+        self.scope.fns[node.name] = self._lift(node, node.name)
         self.scope.env.pop(node.name, None)
 
     def stmt_Return(self, node) -> None:
@@ -306,7 +310,7 @@ class Lowerer:
 
     def assign(self, target, value_node, node) -> None:
         if isinstance(target, gast.Name) and isinstance(value_node, gast.Lambda):
-            self.local_fns[target.id] = self._lift(value_node, target.id)
+            self.scope.fns[target.id] = self._lift(value_node, target.id)
             self.scope.env.pop(target.id, None)
             return
         if isinstance(target, gast.Name):
@@ -362,7 +366,7 @@ class Lowerer:
             self.scope.env[n] = v.name
 
     def define(self, user_name: str, value: ir.Expr, node) -> ir.Var:
-        self.local_fns.pop(user_name, None)
+        self.scope.fns.pop(user_name, None)
         var = ir.Var(self.new_version(user_name))
         self.out.append(ir.Assign(var, value, self.pf.loc(node)))
         self.scope.env[user_name] = var.name
@@ -383,8 +387,14 @@ class Lowerer:
         self._merge(body, body_scope, orelse, else_scope, node)
         self.out.append(ir.If(test, body, orelse, self.pf.loc(node)))
 
+    def _merge_functions(self, *scopes) -> None:
+        for name in sorted(set().union(*(sc.fns for sc in scopes))):
+            bound = [sc.fns.get(name) for sc in scopes]
+            self.scope.fns[name] = bound[0] if all(b is bound[0] for b in bound) else _CONFLICT
+
     def _merge(self, body, bscope, orelse, escope, node) -> None:
         """Give every variable the branches disagree on one merged name."""
+        self._merge_functions(bscope, escope)
         loc = self.pf.loc(node)
         for user in sorted(set(bscope.env) | set(escope.env)):
             a, b = bscope.env.get(user), escope.env.get(user)
@@ -470,7 +480,7 @@ class Lowerer:
                 raise UnsupportedSyntaxError("`global`/`nonlocal` in a nested function",
                                              self.pf.loc(n), hint="return the new value instead")
         outer = loaded - params - stored
-        for n in sorted(outer & set(self.local_fns)):
+        for n in sorted(outer & set(self.scope.fns)):
             raise UnsupportedSyntaxError(
                 f"a nested function calling another nested function (`{n}`)", self.pf.loc(node),
                 hint="define the helpers at module level")
@@ -503,7 +513,13 @@ class Lowerer:
         return LocalFunction(namespace[name], free, consts)
 
     def _local_call(self, node) -> ir.Expr:
-        lf = self.local_fns[node.func.id]
+        lf = self.scope.fns[node.func.id]
+        if lf is _CONFLICT:
+            raise UnsupportedSyntaxError(
+                f"calling `{node.func.id}`, which is defined differently on different paths "
+                "(in the branches of an `if` or in a loop)", self.pf.loc(node),
+                hint="define each function under its own name and choose between the "
+                     "calls with if/else")
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         kwargs += tuple((n, self.name_atom(n, node)) for n in lf.free)
@@ -531,8 +547,12 @@ class Lowerer:
                 hint="assign the function to a name first (or call wengert.grad(f)(x))")
         target = inner.args[0]
         free_kwargs = ()
-        if isinstance(target, gast.Name) and target.id in self.local_fns:
-            lf = self.local_fns[target.id]
+        if isinstance(target, gast.Name) and target.id in self.scope.fns:
+            lf = self.scope.fns[target.id]
+            if lf is _CONFLICT:
+                raise UnsupportedSyntaxError(
+                    f"differentiating `{target.id}`, which is defined differently on "
+                    "different paths", self.pf.loc(target), hint="give each its own name")
             fn = lf.func
             free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
                 tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
@@ -616,52 +636,59 @@ class Lowerer:
 
     def _index_loop(self, node) -> list:
         """``for v in xs`` becomes ``for i in range(len(xs)): v = xs[i]``, so
-        iterating over arrays, lists and tuples differentiates like indexing
-        (``enumerate``, ``zip`` and ``reversed`` likewise)."""
+        iterating over arrays, lists and tuples differentiates like indexing;
+        ``enumerate`` (with a start), ``zip`` and ``reversed`` compose."""
+        pre: list = []
         it, target = node.iter, node.target
-        pre, reads = [], []
         index = None
         if self._is_call_to(it, enumerate) and len(it.args) == 1 and \
                 isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 \
                 and isinstance(target.elts[0], gast.Name):
-            seqs = [it.args[0]]
-            index = target.elts[0].id
-            targets = [target.elts[1]]
-        elif self._is_call_to(it, zip) and isinstance(target, (gast.Tuple, gast.List)) \
-                and len(target.elts) == len(it.args):
-            seqs, targets = list(it.args), list(target.elts)
-        else:
-            seqs, targets = [it], [target]
-        reverse = False
-        if len(seqs) == 1 and self._is_call_to(seqs[0], reversed) and len(seqs[0].args) == 1:
-            seqs, reverse = [seqs[0].args[0]], True
-        names = []
-        for sq in seqs:
-            if isinstance(sq, gast.Name) and sq.id in self.scope.env:
-                names.append(sq.id)
-                continue
-            n = self._synthetic("seq")
-            pre.append(_g_assign(n, sq, node))
-            names.append(n)
+            index, target, it = target.elts[0].id, target.elts[1], it.args[0]
+        length, element = self._iteration(it, pre, node)
         index = index or self._synthetic("i")
-        lens = [_g_call("len", [_g_name(n)], node) for n in names]
-        count = lens[0] if len(lens) == 1 else _g_call("min", lens, node)
-        if reverse:
-            rng = _g_call("range", [_g_binop(count, gast.Sub(), _g_const(1)),
-                                    _g_const(-1), _g_const(-1)], node)
-        else:
-            rng = _g_call("range", [count], node)
-        for t, n in zip(targets, names):
-            sub = gast.Subscript(value=_g_name(n), slice=_g_name(index), ctx=gast.Load())
-            reads.append(gast.copy_location(
-                gast.Assign(targets=[t], value=gast.copy_location(sub, node), type_comment=None),
-                node))
-        loop = gast.For(target=_g_name(index, store=True), iter=rng, body=reads + list(node.body),
+        read = gast.Assign(targets=[target], value=element(_g_name(index)), type_comment=None)
+        loop = gast.For(target=_g_name(index, store=True),
+                        iter=_g_call("range", [length], node),
+                        body=[gast.copy_location(read, node)] + list(node.body),
                         orelse=[], type_comment=None)
         gast.copy_location(loop, node)
         if hasattr(node, "wengert_stop"):
             loop.wengert_stop = node.wengert_stop
         return pre + [loop]
+
+    def _iteration(self, it, pre, node):
+        """``(length, element)`` for an iterable: ``element(i)`` is the i-th item."""
+        def named(expr, base):
+            if isinstance(expr, gast.Name) and expr.id in self.scope.env:
+                return expr.id
+            name = self._synthetic(base)
+            pre.append(_g_assign(name, expr, node))
+            return name
+        if self._is_call_to(it, enumerate) and len(it.args) in (1, 2):
+            length, inner = self._iteration(it.args[0], pre, node)
+            start = it.args[1] if len(it.args) == 2 else None
+            start = start if start is None or isinstance(start, gast.Constant) else \
+                _g_name(named(start, "start"))
+            return length, lambda i: gast.Tuple(
+                elts=[i if start is None else _g_binop(i, gast.Add(), start), inner(i)],
+                ctx=gast.Load())
+        if self._is_call_to(it, zip) and it.args:
+            parts = [self._iteration(a, pre, node) for a in it.args]
+            length = parts[0][0] if len(parts) == 1 else \
+                _g_call("min", [p[0] for p in parts], node)
+            return length, lambda i: gast.Tuple(elts=[e(i) for _, e in parts], ctx=gast.Load())
+        if self._is_call_to(it, reversed) and len(it.args) == 1:
+            length, inner = self._iteration(it.args[0], pre, node)
+            n = named(length, "n")
+            return _g_name(n), lambda i: inner(_g_binop(_g_binop(_g_name(n), gast.Sub(),
+                                                                 _g_const(1)), gast.Sub(), i))
+        if self._is_call_to(it, range):
+            seq = named(it, "seq")
+        else:
+            seq = named(it, "seq")
+        return (_g_call("len", [_g_name(seq)], node),
+                lambda i: gast.Subscript(value=_g_name(seq), slice=i, ctx=gast.Load()))
 
     def _carried(self, body_nodes, target) -> list:
         assigned = set()
@@ -692,6 +719,7 @@ class Lowerer:
 
     def _close_loop(self, body, body_scope, loop_names, node) -> None:
         loc = self.pf.loc(node)
+        self._merge_functions(Scope(fns=self.scope.fns), body_scope)
         for user, name in loop_names.items():
             last = body_scope.env.get(user)
             if last is not None and last != name:
@@ -700,7 +728,10 @@ class Lowerer:
 
     def _loop_target(self, target):
         if isinstance(target, gast.Name):
+            prev = self.scope.env.get(target.id)
             var = ir.Var(self.names.version(target.id))
+            if prev is not None:        # a loop that never runs leaves it unchanged
+                self.out.append(ir.Assign(var, ir.Var(prev), self.pf.loc(target)))
             self.scope.env[target.id] = var.name
             return var
         if isinstance(target, (gast.Tuple, gast.List)) and \
@@ -895,7 +926,7 @@ class Lowerer:
                 raise UnsupportedSyntaxError("keyword unpacking (**kwargs) in a call",
                                              self.pf.loc(node), hint="pass the keywords one by one")
         func = node.func
-        if isinstance(func, gast.Name) and func.id in self.local_fns \
+        if isinstance(func, gast.Name) and func.id in self.scope.fns \
                 and func.id not in self.scope.env:
             return self._local_call(node)
         if isinstance(func, gast.Attribute) and func.attr == "pop" and not node.args \
@@ -953,7 +984,7 @@ class Lowerer:
     def _static_value(self, node):
         """The object a name or attribute chain denotes when it is not local."""
         if isinstance(node, gast.Name):
-            if node.id in self.scope.env or node.id in self.local_fns:
+            if node.id in self.scope.env or node.id in self.scope.fns:
                 return _NOT_STATIC
             found, value = self.pf.lookup(node.id)
             if found and _is_static(value):

@@ -67,7 +67,7 @@ def hypot(x, y):
     adjoint(x=g * x / ans, y=g * y / ans)
 
 
-@rule(math.copysign, scalar_result=True)
+@rule(math.copysign, scalar_result=True, zero_derivative=("y",))
 def copysign(x, y):
     tangent(math.copysign(1.0, x) * math.copysign(1.0, y) * x_dot)
     adjoint(x=g * math.copysign(1.0, x) * math.copysign(1.0, y))

@@ -9,12 +9,14 @@ per operand and the adjoint of an operand contracts ``g`` with the others::
 
 Two conventions keep this exact for every shape and order of derivative:
 
-* **the derivative goes first.** A rule's ``linear=`` names one argument, and
-  a symbolic zero vanishes only in that position; so every term puts the
-  tangent (or ``g``) first, and the product of ``a`` with ``b_dot`` is written
-  with ``b_dot`` first: through ``@``, which the simplifier knows is bilinear,
-  through ``np.cross(b, a) == -np.cross(a, b)``, or as an einsum whose
-  operands are reordered.
+* **the derivative goes first.** ``linear=`` declares the positions where
+  all-zero arguments make the call zero, which for a product (linear in each
+  operand *separately*) can only be one of them: so each product is declared
+  linear in its first operand, and every term puts the tangent (or ``g``)
+  first. ``a`` times ``b_dot`` is written with ``b_dot`` first: through
+  ``@``, which the simplifier knows is bilinear, through
+  ``np.cross(b, a) == -np.cross(a, b)``, or as an einsum with its operands
+  reordered. A constant operand then costs nothing in forward mode.
 * **einsum is the general contraction.** ``contract(spec, t, ...)`` is
   ``np.einsum`` with the operands that are ``None`` left out; ``spec`` is a
   subscripts string or a ``Spec`` computed by ``moved_first`` (the same
@@ -27,7 +29,9 @@ Two conventions keep this exact for every shape and order of derivative:
   broadcast batch axes.
 
 Every helper generated code calls has a rule of its own (the structural
-ones are linear), so derivatives can be differentiated again.
+ones are linear), so derivatives can be differentiated again. ``out=`` is
+not a parameter of these rules: passing it is an error when the derivative
+is built.
 """
 
 from __future__ import annotations
@@ -116,6 +120,12 @@ def _float_dtype(x):
     return dtype if dtype is not None and dtype.kind == "f" else None
 
 
+def _cast_like(t, x):
+    """``t`` in ``x``'s floating dtype (the adjoint of type promotion)."""
+    dtype = _float_dtype(x)
+    return t.astype(dtype) if dtype is not None and t.dtype != dtype else t
+
+
 def moved_first(subscripts, i, a, b=None, c=None, d=None) -> Spec:
     """The contraction ``subscripts`` with operand ``i`` moved to the front."""
     ops = (a, b, c, d)
@@ -167,6 +177,14 @@ def _adjoint(spec: Spec, k: int, dtype) -> Spec:
                 dtype)
 
 
+def subscripts_only(subscripts):
+    """Refuse an einsum whose first argument is an array (the sublist form
+    ``np.einsum(a, [0, 1], b, [1, 2])``), which would otherwise be taken
+    for a constant: its rule reads ``subscripts`` as a string."""
+    raise NotImplementedError("wengert's rule for np.einsum takes a subscripts string, "
+                              "not the sublist form np.einsum(a, [0, 1], b, [1, 2])")
+
+
 def contract(subscripts, a, b=None, c=None, d=None, optimize=False):
     """``np.einsum(subscripts, a, b, c, d)`` leaving out operands that are
     None; ``subscripts`` may be a ``Spec`` (with its constant factors)."""
@@ -178,9 +196,7 @@ def contract(subscripts, a, b=None, c=None, d=None, optimize=False):
     if not optimize and (len(ops) > 2 or sum(getattr(o, "size", 1) for o in ops) > 4096):
         optimize = True                       # contraction order and BLAS pay off
     out = np.einsum(subscripts, *ops, optimize=optimize)
-    if dtype is not None and getattr(out, "dtype", dtype) != dtype:
-        out = out.astype(dtype)
-    return out
+    return out.astype(dtype) if dtype is not None and out.dtype != dtype else out
 
 
 # --------------------------------------------------------------------------
@@ -265,9 +281,7 @@ def kron_merge(t):
 
 def reshape_like(t, x):
     """``t`` reshaped to the shape of ``x`` (and in its floating dtype)."""
-    t = np.reshape(t, np.shape(x))
-    dtype = _float_dtype(x)
-    return t.astype(dtype) if dtype is not None and t.dtype != dtype else t
+    return _cast_like(np.reshape(t, np.shape(x)), x)
 
 
 def flat(x):
@@ -309,9 +323,7 @@ def trace_adjoint(t, a, offset=0, axis1=0, axis2=1):
     diagonal = np.eye(n, m, k=offset, dtype=bool)
     if np.ndim(t):
         t = np.expand_dims(t, (-2, -1))
-    out = np.moveaxis(t * diagonal, (-2, -1), (axis1, axis2))
-    dtype = _float_dtype(a)
-    return out.astype(dtype) if dtype is not None and out.dtype != dtype else out
+    return _cast_like(np.moveaxis(t * diagonal, (-2, -1), (axis1, axis2)), a)
 
 
 # --------------------------------------------------------------------------
@@ -326,7 +338,7 @@ def matmul(a, b):
 
 
 @rule(np.dot, methods=("dot",), linear=("a",))
-def dot(a, b, out=None):
+def dot(a, b):
     tangent(np.dot(a_dot, b) + contract(moved_first(dot_subscripts(a, b), 1, a, b), b_dot, a))
     adjoint(a=contract(adjoint_subscripts(dot_subscripts(a, b), 0, a, b), g, b),
             b=contract(adjoint_subscripts(dot_subscripts(a, b), 1, a, b), g, a))
@@ -348,7 +360,7 @@ def tensordot(a, b, axes=2):
 
 
 @rule(np.outer, linear=("a",), notes="operands are flattened, as in NumPy")
-def outer(a, b, out=None):
+def outer(a, b):
     tangent(np.outer(a_dot, b) + mT(np.outer(b_dot, a)))
     adjoint(a=reshape_like(np.dot(g, flat(b)), a), b=reshape_like(np.dot(flat(a), g), b))
 
@@ -360,7 +372,8 @@ def kron(a, b):
             b=contract(adjoint_subscripts(kron_subscripts(a, b), 1, a, b), kron_split(g, a, b), a))
 
 
-@rule(np.cross, linear=("a",), notes="3-vectors (NumPy 2 deprecates 2-vectors)")
+@rule(np.cross, linear=("a",), notes="vectors of length 3 (2-vectors, deprecated in NumPy 2, "
+                                      "are not supported)")
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     tangent(np.cross(a_dot, b, axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
             - np.cross(b_dot, a, axisa=axisb, axisb=axisa, axisc=axisc, axis=axis))
@@ -369,8 +382,10 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 
 @rule(np.einsum, contract, linear=("a",),
-      notes="up to four operands, with a subscripts string (explicit or implicit "
-            "output, '...', repeated indices); out= and dtype= are not supported")
+      notes="up to four operands after a subscripts string (explicit or implicit "
+            "output, '...', repeated indices, broadcasting); the sublist form "
+            "einsum(a, [0, 1], b, [1, 2]) raises NotImplementedError; out= and dtype= "
+            "are not supported")
 def einsum(subscripts, a, b=None, c=None, d=None, optimize=False):
     tangent(contract(subscripts, a_dot, b, c=c, d=d)
             + contract(moved_first(subscripts, 1, a, b, c=c, d=d), b_dot, a, c=c, d=d)
@@ -383,7 +398,7 @@ def einsum(subscripts, a, b=None, c=None, d=None, optimize=False):
 
 
 @rule(np.trace, methods=("trace",), linear=("a",))
-def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
     tangent(np.trace(a_dot, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype))
     adjoint(a=trace_adjoint(g, a, offset=offset, axis1=axis1, axis2=axis2))
 
@@ -447,5 +462,5 @@ def trace_adjoint_(t, a, offset=0, axis1=0, axis2=1):
 
 
 nondiff(moved_first, adjoint_subscripts, tensordot_subscripts, dot_subscripts,
-        inner_subscripts, kron_subscripts,
+        inner_subscripts, kron_subscripts, subscripts_only,
         notes="index bookkeeping: no derivative")

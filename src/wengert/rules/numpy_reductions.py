@@ -6,8 +6,8 @@ A reduction ``ans = R(a, axis)`` maps each slice of ``a`` along ``axis`` to
 one number, so its adjoint spreads ``g`` back over the slice and weights it by
 the derivative of ``R`` with respect to each entry::
 
-    ans = np.sum(x, axis=0)         x_bar = unreduce(g, x, 0, False)
-    ans = np.max(x, axis=0)         x_bar = unreduce(g, x, 0, False) * tie_share(x, ans, 0, False)
+    ans = np.sum(x, axis=0)         x_bar = unreduce(g, x, axis=0)
+    ans = np.max(x, axis=0)         x_bar = unreduce(g, x, axis=0) * tie_share(x, ans, axis=0)
 
 ``unreduce`` (broadcast ``g`` back to ``a``'s shape) is the adjoint of
 ``np.sum`` and vice versa. The tangent is the matching reduction of
@@ -20,9 +20,15 @@ can be differentiated again: ``unreduce``, ``reverse_cumsum``,
 and ``prod_others`` (``d prod / d a``, exact with zeros, and so are its own
 derivatives) are smooth; ``tie_share``, ``median_share``, ``range_share``,
 ``first_zero``, ``reduced_size`` and ``count_valid`` are piecewise constant,
-hence non-differentiable. Helpers never call ``np.asarray`` on their
-arguments (duck arrays flow through), and an adjoint has its operand's
-dtype (float32 stays float32).
+hence non-differentiable.
+
+Helpers never call ``np.asarray`` on their arguments (duck arrays flow
+through), and an adjoint has its operand's dtype (float32 stays float32).
+
+``out=`` is not a parameter of these rules (a write into another array is
+not differentiated), so passing it is an error when the derivative is
+built; ``np.average(returned=True)`` and ``np.median(out=...)`` or
+``overwrite_input=True`` raise ``NotImplementedError`` when it runs.
 """
 
 import numpy as np
@@ -105,7 +111,8 @@ def prod_others(a, axis=None):
 
 def _zero_parts(a, axis):
     """For ``prod_others``'s derivative where slices contain zeros: the zero
-    mask, the weights ``A`` (one zero) and ``B`` (two zeros) of its terms."""
+    mask, and the weights of its terms for slices with one zero (on the
+    non-zero entries) and with two zeros (on the zeros)."""
     zero = a == 0.0
     nonzero = np.where(zero, 1.0, a)
     n_zeros = np.sum(zero, axis=axis, keepdims=True)
@@ -166,9 +173,14 @@ def range_share(a, axis=None):
     return hi - lo
 
 
-def median_share(a, axis=None):
+def median_share(a, axis=None, out=None, overwrite_input=False):
     """Each entry's weight in ``d median``: the one or two middle values of
-    each slice get 1 or 1/2, split equally among entries equal to them."""
+    each slice get 1 or 1/2, split equally among entries equal to them. The
+    rule of ``np.median`` passes ``out`` and ``overwrite_input`` on, to
+    refuse them (the median would have overwritten what this reads)."""
+    if out is not None or overwrite_input:
+        raise NotImplementedError("wengert's rule for np.median supports neither out= "
+                                  "nor overwrite_input=True")
     nd = np.ndim(a)
     axes = _axes(axis, nd)
     keep = nd - len(axes)
@@ -196,8 +208,12 @@ def weights_like(w, a, axis=None):
     return np.reshape(w, tuple(shape))
 
 
-def weight_sum(w, a, axis=None, keepdims=False):
-    """The total weight of each slice (``np.average``'s denominator)."""
+def weight_sum(w, a, axis=None, keepdims=False, returned=False):
+    """The total weight of each slice (``np.average``'s denominator). The
+    rule of ``np.average`` passes ``returned`` on, to refuse ``returned=True``."""
+    if returned:
+        raise NotImplementedError("wengert's rule for np.average does not support "
+                                  "returned=True: divide by the sum of the weights instead")
     return np.sum(weights_like(w, a, axis) * np.ones_like(a), axis=axis, keepdims=keepdims)
 
 
@@ -218,26 +234,26 @@ def weights_unlike(t, w, axis=None):
 
 
 @rule(np.sum, methods=("sum",), linear=("a",))
-def sum_(a, axis=None, dtype=None, out=None, keepdims=False):
+def sum_(a, axis=None, dtype=None, keepdims=False):
     tangent(np.sum(a_dot, axis=axis, dtype=dtype, keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims))
 
 
 @rule(np.mean, methods=("mean",), linear=("a",))
-def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+def mean(a, axis=None, dtype=None, keepdims=False):
     tangent(np.mean(a_dot, axis=axis, dtype=dtype, keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims) / reduced_size(a, axis=axis))
 
 
 @rule(np.nansum, linear=("a",), notes="NaN entries get a zero derivative")
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
+def nansum(a, axis=None, dtype=None, keepdims=False):
     tangent(np.sum(np.where(np.isnan(a), 0.0, a_dot), axis=axis, dtype=dtype,
                    keepdims=keepdims))
     adjoint(a=np.where(np.isnan(a), 0.0, unreduce(g, a, axis=axis, keepdims=keepdims)))
 
 
 @rule(np.nanmean, linear=("a",), notes="NaN entries get a zero derivative")
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+def nanmean(a, axis=None, dtype=None, keepdims=False):
     tangent(np.sum(np.where(np.isnan(a), 0.0, a_dot), axis=axis, keepdims=keepdims)
             / count_valid(a, axis=axis, keepdims=keepdims))
     adjoint(a=np.where(np.isnan(a), 0.0,
@@ -246,18 +262,18 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
 
 
 @rule(np.average, notes="weights broadcast along axis as in NumPy; returned=True is "
-                        "not supported (keepdims is keyword-only)")
-def average(a, axis=None, weights=None, keepdims=False):
-    tangent(np.average(a_dot, axis=axis, weights=weights, keepdims=keepdims)
-            + np.sum((a - unreduce(ans, a, axis=axis, keepdims=keepdims))
-                     * weights_like(weights_dot, a, axis=axis), axis=axis, keepdims=keepdims)
-            / weight_sum(weights, a, axis=axis, keepdims=keepdims))
-    adjoint(a=unreduce(g / weight_sum(weights, a, axis=axis, keepdims=keepdims), a, axis=axis,
-                       keepdims=keepdims) * weights_like(weights, a, axis=axis),
+                        "not supported (it raises NotImplementedError)")
+def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    tangent(np.sum(a_dot * weights_like(weights, a, axis=axis)
+                   + (a - unreduce(ans, a, axis=axis, keepdims=keepdims))
+                   * weights_like(weights_dot, a, axis=axis), axis=axis, keepdims=keepdims)
+            / weight_sum(weights, a, axis=axis, keepdims=keepdims, returned=returned))
+    adjoint(a=unreduce(g / weight_sum(weights, a, axis=axis, keepdims=keepdims, returned=returned),
+                       a, axis=axis, keepdims=keepdims) * weights_like(weights, a, axis=axis),
             weights=weights_unlike(
-                unreduce(g / weight_sum(weights, a, axis=axis, keepdims=keepdims), a, axis=axis,
-                         keepdims=keepdims) * (a - unreduce(ans, a, axis=axis, keepdims=keepdims)),
-                weights, axis=axis))
+                unreduce(g / weight_sum(weights, a, axis=axis, keepdims=keepdims,
+                                        returned=returned), a, axis=axis, keepdims=keepdims)
+                * (a - unreduce(ans, a, axis=axis, keepdims=keepdims)), weights, axis=axis))
 
 
 # --------------------------------------------------------------------------
@@ -265,7 +281,7 @@ def average(a, axis=None, weights=None, keepdims=False):
 
 
 @rule(np.var, methods=("var",))
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     tangent(2.0 * np.sum((a - np.mean(a, axis=axis, keepdims=True)) * a_dot, axis=axis,
                          dtype=dtype, keepdims=keepdims) / (reduced_size(a, axis=axis) - ddof))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
@@ -274,7 +290,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 @rule(np.std, methods=("std",), notes="the derivative is infinite where std == 0")
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     tangent(np.sum((a - np.mean(a, axis=axis, keepdims=True)) * a_dot, axis=axis,
                    dtype=dtype, keepdims=keepdims) / ((reduced_size(a, axis=axis) - ddof) * ans))
     adjoint(a=unreduce(g / ans, a, axis=axis, keepdims=keepdims)
@@ -286,15 +302,15 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 
 @rule(np.prod, methods=("prod",),
-      notes="exact when the input contains zeros (one or several): d prod / d a_i is "
-            "the product of the other entries")
-def prod(a, axis=None, dtype=None, out=None, keepdims=False):
+      notes="exact when the input contains zeros (one or several), and so are its "
+            "second derivatives: d prod / d a_i is the product of the other entries")
+def prod(a, axis=None, dtype=None, keepdims=False):
     tangent(np.sum(a_dot * prod_others(a, axis=axis), axis=axis, dtype=dtype, keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims) * prod_others(a, axis=axis))
 
 
 @rule(np.cumsum, methods=("cumsum",), linear=("a",))
-def cumsum(a, axis=None, dtype=None, out=None):
+def cumsum(a, axis=None, dtype=None):
     tangent(np.cumsum(a_dot, axis=axis, dtype=dtype))
     adjoint(a=reverse_cumsum(g, a, axis=axis))
 
@@ -303,7 +319,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
       notes="first derivatives exact with zeros (past the first zero of a slice only "
             "that zero's derivative survives, through the product with that zero taken "
             "as 1); higher derivatives are exact away from zeros")
-def cumprod(a, axis=None, dtype=None, out=None):
+def cumprod(a, axis=None, dtype=None):
     tangent(ans * np.cumsum(ratio(a_dot, a), axis=axis)
             + np.cumprod(np.where(first_zero(a, axis=axis), 1.0, a), axis=axis)
             * np.cumsum(a_dot * first_zero(a, axis=axis), axis=axis))
@@ -321,7 +337,7 @@ _TIES = "ties: the derivative is split equally among the entries equal to the ex
 
 @rule(np.max, np.amax, np.min, np.amin, np.nanmax, np.nanmin, methods=("max", "min"),
       notes=_TIES)
-def extreme(a, axis=None, out=None, keepdims=False):
+def extreme(a, axis=None, keepdims=False):
     tangent(np.sum(a_dot * tie_share(a, ans, axis=axis, keepdims=keepdims), axis=axis,
                    keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
@@ -329,17 +345,19 @@ def extreme(a, axis=None, out=None, keepdims=False):
 
 
 @rule(np.ptp, notes=_TIES)
-def ptp(a, axis=None, out=None, keepdims=False):
+def ptp(a, axis=None, keepdims=False):
     tangent(np.sum(a_dot * range_share(a, axis=axis), axis=axis, keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims) * range_share(a, axis=axis))
 
 
 @rule(np.median, notes="the one or two middle values get the derivative (1/2 each), "
-                       "split equally among entries equal to them; overwrite_input=True "
-                       "is not supported")
+                       "split equally among entries equal to them; out= and "
+                       "overwrite_input=True raise NotImplementedError")
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    tangent(np.sum(a_dot * median_share(a, axis=axis), axis=axis, keepdims=keepdims))
-    adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims) * median_share(a, axis=axis))
+    tangent(np.sum(a_dot * median_share(a, axis=axis, out=out, overwrite_input=overwrite_input),
+                   axis=axis, keepdims=keepdims))
+    adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
+            * median_share(a, axis=axis, out=out, overwrite_input=overwrite_input))
 
 
 # --------------------------------------------------------------------------
@@ -393,8 +411,8 @@ def weights_like_(w, a, axis=None):
 
 
 @rule(weight_sum, linear=("w",))
-def weight_sum_(w, a, axis=None, keepdims=False):
-    tangent(weight_sum(w_dot, a, axis=axis, keepdims=keepdims))
+def weight_sum_(w, a, axis=None, keepdims=False, returned=False):
+    tangent(weight_sum(w_dot, a, axis=axis, keepdims=keepdims, returned=returned))
     adjoint(w=weights_unlike(unreduce(g, a, axis=axis, keepdims=keepdims), w, axis=axis))
 
 

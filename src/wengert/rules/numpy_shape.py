@@ -458,7 +458,7 @@ def full(shape, fill_value):
     adjoint(fill_value=unbroadcast(g, fill_value))
 
 
-@rule(np.full_like, linear=("fill_value",),
+@rule(np.full_like, linear=("fill_value",), zero_derivative=("a",),
       notes="differentiable in fill_value (for a floating-point `a`)")
 def full_like(a, fill_value):
     tangent(np.full_like(a, fill_value_dot))

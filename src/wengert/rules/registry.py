@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+
+import numpy as np
 import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -60,6 +62,7 @@ class Rule:
     notes: str = ""
     fns: tuple = ()
     varargs: Optional[str] = None       # a ``*name`` parameter, bound to a tuple
+    zero_derivative: tuple = ()         # parameters with a zero derivative by definition
     _source: Optional[Callable] = None  # template function, parsed lazily
     _parsed: bool = True
 
@@ -102,6 +105,28 @@ class Rule:
                 bound[p] = ir.Const(self.defaults[p])
         return bound
 
+    def check_inactive(self, bound: dict, active, kinds, loc) -> None:
+        """A differentiated value passed where the rule has no derivative would
+        get a silently zero one: refuse it when the derivative is built."""
+        self.ensure_parsed()
+        mod = getattr(self.fns[0], "__module__", "") if self.fns else ""
+        if (mod or "").startswith("wengert"):
+            return                      # wengert's own helpers: shape arguments by design
+        for p in self.params:
+            if p in self.adjoints or p in self.zero_derivative:
+                continue
+            arg = bound.get(p)
+            names = set(ir.expr_vars(arg)) if arg is not None else set()
+            hit = sorted(n for n in names if n in active and not _integer(kinds.get(n)))
+            if hit:
+                from ..errors import NonDifferentiableError
+                raise NonDifferentiableError(
+                    f"the argument `{p}` of `{self.name}` depends on what is being "
+                    f"differentiated (through `{hit[0]}`), but its derivative rule does not "
+                    "differentiate it", loc,
+                    hint="wrap the value in wengert.stop_gradient(...) if its derivative "
+                         "should be ignored, or register a rule that differentiates it")
+
     def tangent_expr(self, bound: dict, dots: dict, ans: ir.Expr):
         """The tangent of ``ans``; ``dots`` maps active params to tangents."""
         self.ensure_parsed()
@@ -134,6 +159,11 @@ def _callee_default(fn, keyword):
     if p is None or p.default is inspect.Parameter.empty:
         return None
     return ir.Const(p.default)
+
+
+def _integer(kind) -> bool:
+    return kind is not None and (kind.dtype == "int" or np.dtype(kind.dtype).kind in "iub"
+                                 if kind.dtype not in ("seq", "range") else False)
 
 
 def _subst(e, mapping, defaults=None):
@@ -199,13 +229,16 @@ def lookup(fn) -> Optional[Rule]:
 
 
 def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
-         linear=None, notes=""):
+         linear=None, notes="", zero_derivative=()):
     """Decorator: register a template function as the rule of ``fns``.
 
     ``methods``/``attrs`` also register it for ndarray methods or attributes
     of those names (the first parameter is then the array). ``linear`` names
     the parameters in which the primitive is linear, so zero tangents there
-    give a zero result without evaluating anything.
+    give a zero result without evaluating anything. ``zero_derivative`` names
+    parameters whose derivative is zero by definition (read for their shape or
+    dtype, or piecewise constant): a differentiated value may flow into them;
+    any other parameter without an adjoint rejects one when the derivative is built.
     """
     def deco(template):
         sig = inspect.signature(template)
@@ -219,7 +252,7 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
         r = Rule(name=_display_name(fns, methods, attrs, template), params=params,
                  defaults=defaults, elementwise=elementwise,
                  scalar_result=scalar_result, notes=notes, varargs=varargs,
-                 _source=template, _parsed=False)
+                 zero_derivative=tuple(zero_derivative), _source=template, _parsed=False)
         for fn in fns:
             register(fn, r)
             if linear:
@@ -248,11 +281,12 @@ def _display_name(fns, methods, attrs, template) -> str:
 
 
 def define(fns, params, tangent_src: str, adjoint_srcs: dict, namespace: dict,
-           elementwise=False, scalar_result=False, notes="", linear=None) -> Rule:
+           elementwise=False, scalar_result=False, notes="", linear=None,
+           zero_derivative=()) -> Rule:
     """Register a rule from expression strings (the form the helpers use)."""
     r = Rule(name=_display_name(fns, (), (), type("t", (), {"__name__": "rule"})),
              params=tuple(params), defaults={}, elementwise=elementwise,
-             scalar_result=scalar_result, notes=notes)
+             scalar_result=scalar_result, notes=notes, zero_derivative=tuple(zero_derivative))
     placeholders = _placeholders(r.params, adjoint_srcs)
     r.tangent = _to_ir(ast.parse(tangent_src, mode="eval").body, namespace, placeholders)
     r.adjoints = {p: _to_ir(ast.parse(src, mode="eval").body, namespace, placeholders)
@@ -275,6 +309,7 @@ def binary(fn, dx: Optional[str], dy: Optional[str], namespace: dict, **kw) -> R
     """Broadcasting ``ans = fn(x, y)`` with partial derivatives ``dx``, ``dy``
     (``None``: not differentiable in that argument)."""
     terms, adjoints = [], {}
+    kw.setdefault("zero_derivative", tuple(p for p, d in (("x", dx), ("y", dy)) if d is None))
     for p, d in (("x", dx), ("y", dy)):
         if d is None:
             continue

@@ -60,6 +60,24 @@ def seq_concat_(a, b):
     adjoint(a=g[:len(a)], b=g[len(a):])
 
 
+@rule(runtime.seq_repeat, linear=("xs",))
+def seq_repeat_(xs, n):
+    tangent(runtime.seq_repeat(list(xs_dot), n))
+    adjoint(xs=runtime.unrepeat(g, len(xs)))
+
+
+@rule(runtime.seq_repeat_left, linear=("xs",))
+def seq_repeat_left_(n, xs):
+    tangent(runtime.seq_repeat_left(n, list(xs_dot)))
+    adjoint(xs=runtime.unrepeat(g, len(xs)))
+
+
+@rule(runtime.unrepeat, linear=("t",))
+def unrepeat_(t, m):
+    tangent(runtime.unrepeat(t_dot, m))
+    adjoint(t=runtime.seq_repeat(list(g), len(t) // m))
+
+
 @rule(runtime.fill_like, linear=("t",))
 def fill_like_(t, xs):
     tangent(runtime.fill_like(t_dot, xs))
