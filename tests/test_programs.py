@@ -192,12 +192,10 @@ UNOPTIMIZED_LOOP_LOCALS = (
     "when optimising")
 
 
-@pytest.mark.xfail(strict=True, reason=UNOPTIMIZED_LOOP_LOCALS)
 def test_unoptimized_reverse_mode_of_loop_with_temporary():
     assert wengert.grad(_body_local, optimize=False)(0.7) == pytest.approx(4.0)
 
 
-@pytest.mark.xfail(strict=True, reason=UNOPTIMIZED_LOOP_LOCALS)
 def test_unoptimized_derivatives_of_the_corpus():
     """Every working program's unoptimized derivatives equal the optimized ones."""
     failures = []
@@ -336,9 +334,6 @@ def _product(x, y):
     return x * y
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "wrt=(0,) (a one-element tuple) gives a bare gradient in reverse mode but a "
-    "1-tuple in forward mode: Derivative._make_reverse ignores the tuple flag"))
 @pytest.mark.parametrize("api", [wengert.grad, wengert.value_and_grad])
 def test_one_element_wrt_tuple_gives_a_tuple_in_both_modes(api):
     rev = api(_product, wrt=(0,), mode="reverse")(2.0, 3.0)

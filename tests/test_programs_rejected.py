@@ -191,9 +191,6 @@ def test_error_inside_nested_function_points_at_user_source(f):
     test_rejected_with_location(f, "reverse")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a generator function is reported as 'an expression statement whose value is "
-    "discarded' (the `yield` statement), not as a generator"))
 def test_generator_function_is_named_as_such():
     with pytest.raises(wengert.WengertError) as info:
         wengert.grad(generator_function)(0.7)

@@ -80,14 +80,15 @@ _IN_PROGRESS: dict = {}
 
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
-          seed_param: bool = True, has_aux: bool = False) -> Built:
+          seed_param: bool = True, has_aux: bool = False,
+          tuple_result: bool = False) -> Built:
     """Build (or fetch) a derivative of ``func``.
 
     ``mode``: ``"jvp"`` (forward) or ``"vjp"`` (reverse); ``wrt``: positions.
     """
     if isinstance(func, Derivative):      # a derivative of a derivative
         func = func.as_function(arg_kinds)
-    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux)
+    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
@@ -112,7 +113,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         else:
             d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
                         out_bar_default=_seed(_output_kind(work, kinds)),
-                        seed_param=seed_param, aux=aux)
+                        seed_param=seed_param, aux=aux, tuple_result=tuple_result)
         if optimize:
             # forward mode keeps the Wengert list's primal statements (each
             # followed by its tangent); reverse mode inlines freely.
@@ -380,7 +381,7 @@ class Derivative:
         want_value = self.what == "value_and_grad"
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
                       return_value=want_value, optimize=self.optimize, has_aux=self.has_aux,
-                      seed_param=False)
+                      seed_param=False, tuple_result=self._tuple)
         if built.out_kind is not None and built.out_kind.shape != ():
             raise UsageError(
                 f"{self.what} needs a function with a scalar output, but "
@@ -391,7 +392,8 @@ class Derivative:
             return built.function
         # the output's kind is unknown: check it is a scalar at run time
         built = build(self.__wrapped__, "vjp", self._positions, kinds, return_value=True,
-                      optimize=self.optimize, has_aux=self.has_aux, seed_param=False)
+                      optimize=self.optimize, has_aux=self.has_aux, seed_param=False,
+                      tuple_result=self._tuple)
         self._last = built
         f, what, has_aux = built.function, self.what, self.has_aux
 
@@ -459,7 +461,8 @@ class Derivative:
         if self.mode == "reverse":
             return build(self.__wrapped__, "vjp", self._positions, kinds,
                          return_value=want_value, optimize=self.optimize,
-                         seed_param=False).function
+                         seed_param=False, tuple_result=self._tuple,
+                         has_aux=self.has_aux).function
         built = build(self.__wrapped__, "jvp", self._positions, kinds, optimize=self.optimize)
         return _forward_grad_function(self, built, kinds)
 

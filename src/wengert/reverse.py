@@ -85,6 +85,8 @@ class Reverse:
         self.defs = _defining_ops(fn.body)
         self.sequences = _sequence_like(fn.body, self.kinds)
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
+        self._everything_read = ir.all_reads(fn.body)
+        self.tuple_result = False               # wrt=(0,): a 1-tuple of gradients
 
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
@@ -204,7 +206,8 @@ class Reverse:
                 tail.append(ir.Assign(ir.Var(self.bar(p)), g, ret.loc))
             grads.append(ir.Var(self.bar(p)))
         primal = self.augment(main, replay=False)
-        result = grads[0] if len(grads) == 1 else ir.Op(ir.MAKE_TUPLE, tuple(grads))
+        result = grads[0] if len(grads) == 1 and not self.tuple_result else \
+            ir.Op(ir.MAKE_TUPLE, tuple(grads))
         aux_value = self._keep(ir.Var(aux), "aux", primal, ret.loc) if aux else None
         if return_value:                  # JAX's order: ((value, aux), grads)
             value = self._keep(ret.value, "value", primal, ret.loc)
@@ -473,6 +476,10 @@ class Reverse:
         adj = self.block(s.body)
         self.materialize_many(sorted(outer), adj, s.loc)
         self.state = _State(saved.pending, saved.materialized | outer)
+        # only values live at the start of an iteration can be restored from the
+        # tape (a temporary the body assigns first is recomputed by the replay)
+        _, live_in = optimize.liveness(s.body, self._everything_read)
+        carried = [n for n in carried if n in live_in]
         replay = self.augment([x for x in s.body if not (isinstance(x, ir.Assign) and x.carry)],
                               replay=True)
         tape_name = self.names.fresh("tape")
@@ -642,6 +649,8 @@ def _rewrite_tapes(stmts, keep) -> list:
 
 
 def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
-            return_value=False, out_bar_default=1.0, seed_param=True, aux=None) -> ir.Function:
-    return Reverse(fn, wrt, kinds, ctx).run(name or f"{fn.name}_vjp", return_value,
-                                             out_bar_default, seed_param, aux)
+            return_value=False, out_bar_default=1.0, seed_param=True, aux=None,
+            tuple_result=False) -> ir.Function:
+    r = Reverse(fn, wrt, kinds, ctx)
+    r.tuple_result = tuple_result
+    return r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)

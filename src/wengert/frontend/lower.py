@@ -212,6 +212,8 @@ class Lowerer:
         value = node.value
         if isinstance(value, gast.Constant):
             return          # docstrings and bare constants
+        if isinstance(value, (gast.Yield, gast.YieldFrom, gast.Await)):
+            self.op_expr(value)         # raises, naming the construct
         if isinstance(value, gast.Call):
             if isinstance(value.func, gast.Attribute) and self._is_local(value.func.value):
                 self.method_statement(value)
@@ -974,6 +976,11 @@ class Lowerer:
                 raise UnsupportedSyntaxError(
                     f"calling the local variable `{func.id}`", self.pf.loc(func),
                     hint="call a function defined at module level")
+            if isinstance(func, gast.Name) and not self.pf.lookup(func.id)[0]:
+                raise UnsupportedSyntaxError(
+                    f"the name `{func.id}` is not defined here", self.pf.loc(func),
+                    hint="define the function at module level (a nested function cannot "
+                         "call itself or another nested function)")
             raise UnsupportedSyntaxError("this kind of call", self.pf.loc(func),
                                          hint="call a named function")
         if not callable(value):

@@ -72,6 +72,15 @@ def parse_function(func) -> ParsedFunction:
     else:
         gast.increment_lineno(module, start - 1)
     node.decorator_list = []
+    if inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func):
+        what = "a generator function" if inspect.isgeneratorfunction(func) else "a coroutine"
+        where = next((n for n in gast.walk(node) if isinstance(n, (gast.Yield, gast.YieldFrom,
+                                                                   gast.Await))), node)
+        pf = ParsedFunction(func=func, node=node, filename=filename, col_offset=col_offset,
+                            globals=func.__globals__)
+        raise UnsupportedSyntaxError(
+            f"`{func.__name__}` is {what} and cannot be differentiated", pf.loc(where),
+            hint="return a list or an array instead of yielding values")
     return ParsedFunction(func=func, node=node, filename=filename,
                           col_offset=col_offset, globals=func.__globals__,
                           closure=_closure_values(func),
