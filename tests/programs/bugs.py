@@ -66,18 +66,6 @@ def prog_bug_inner_loop_then_invariant_term(x):
     return s
 
 
-@bug(CONDITIONAL_DEF)
-@inputs((0.7,))
-def prog_bug_lambda_defined_in_branch(x):
-    """Minimal: f(0.7) = 1.4, but value_and_grad gives (0.49, 1.4): the else
-    branch's lambda is called although the if branch was taken."""
-    if x > 0.0:
-        g = lambda t: 2.0 * t
-    else:
-        g = lambda t: t * t
-    return g(x)
-
-
 @inputs((np.array([0.3, -0.4]),))
 def prog_bug_unpack_array(x):
     """Minimal: reverse mode returns (x[1], x[0]), a tuple, not an array."""

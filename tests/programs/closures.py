@@ -7,9 +7,6 @@ import math
 import numpy as np
 
 from . import bug, inputs
-from .bugs import CONDITIONAL_DEF
-
-
 def make_scaler(k):
     def scaled(x):
         return k * x * x
@@ -249,13 +246,3 @@ def prog_nested_def_tuple_step_in_loop(x, y):
     return a * b
 
 
-@bug(CONDITIONAL_DEF)
-@inputs((0.7, 0), (0.7, 1), (-0.4, 0), (-0.4, 1))
-def prog_activation_chosen_at_run_time(x, kind):
-    """A nested function chosen by a branch: def in one branch, lambda in the other."""
-    if kind == 0:
-        def act(t):
-            return math.tanh(t)
-    else:
-        act = lambda t: t / (1.0 + math.exp(-t))
-    return act(x * 1.5) + act(x)

@@ -512,7 +512,9 @@ class Lowerer:
             raise UnsupportedSyntaxError(
                 f"the nested function `{name}` could not be lifted ({exc})", self.pf.loc(node),
                 hint="define it at module level") from None
-        return LocalFunction(namespace[name], free, consts)
+        lifted = namespace[name]
+        lifted.__wengert_origin__ = (self.pf.filename, _line_map(tree, source, self.pf))
+        return LocalFunction(lifted, free, consts)
 
     def _local_call(self, node) -> ir.Expr:
         lf = self.scope.fns[node.func.id]
@@ -1132,6 +1134,24 @@ def _is_docstring(node) -> bool:
 
 def _identifiers(tree) -> set:
     return {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+
+
+def _line_map(tree, source, pf) -> list:
+    """For a lifted function: ``(generated line, generated col, user line, user
+    col)`` per statement, so errors inside it point at the user's file."""
+    out = []
+
+    def statements(node):
+        for field in ("body", "orelse"):
+            for child in getattr(node, field, []) or []:
+                if isinstance(child, ast.stmt):
+                    yield child
+                    yield from statements(child)
+    for made, parsed in zip(statements(tree), statements(ast.parse(source))):
+        if getattr(made, "lineno", None):
+            out.append((parsed.lineno, parsed.col_offset, made.lineno,
+                        made.col_offset + pf.col_offset))
+    return out
 
 
 def _first_assignment_unconditional(body, name) -> bool:

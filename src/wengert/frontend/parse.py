@@ -29,10 +29,21 @@ class ParsedFunction:
     globals: dict
     closure: dict = field(default_factory=dict)
     builtins: dict = field(default_factory=dict)
+    origin: tuple = None            # (user file, line map) of a lifted nested function
 
     def loc(self, node) -> Location:
-        return Location(self.filename, getattr(node, "lineno", 0) or 0,
-                        (getattr(node, "col_offset", 0) or 0) + self.col_offset)
+        line = getattr(node, "lineno", 0) or 0
+        col = (getattr(node, "col_offset", 0) or 0) + self.col_offset
+        if self.origin is not None and line:
+            filename, lines = self.origin
+            best = None
+            for gen_line, gen_col, user_line, user_col in lines:
+                if gen_line <= line and (best is None or gen_line >= best[0]):
+                    best = (gen_line, gen_col, user_line, user_col)
+            if best is not None:
+                same = best[0] == line
+                return Location(filename, best[2], best[3] + (col - best[1] if same else 0))
+        return Location(self.filename, line, col)
 
     def lookup(self, name: str):
         """Resolve a free name as Python would: closure, globals, builtins."""
@@ -84,7 +95,8 @@ def parse_function(func) -> ParsedFunction:
     return ParsedFunction(func=func, node=node, filename=filename,
                           col_offset=col_offset, globals=func.__globals__,
                           closure=_closure_values(func),
-                          builtins=_builtins_of(func))
+                          builtins=_builtins_of(func),
+                          origin=getattr(func, "__wengert_origin__", None))
 
 
 def _removed_indent(text: str, dedented: str) -> int:
