@@ -52,3 +52,175 @@ def test_unsupported_construct_reports_location(tmp_path):
     assert f"{src}:2:4" in p.stderr and "try" in p.stderr and "Traceback" not in p.stderr
     p = run("--debug", "show", f"{src}:f")
     assert "Traceback" in p.stderr
+
+
+# --------------------------------------------------------------------------
+# show: example arguments, hvp, highlighting
+
+
+def test_show_with_example_arguments_is_the_specialised_code():
+    p = run("show", f"{QUICK}:f", "--wrt", "x1,x2", "--args", "2.0, 5.0")
+    assert p.returncode == 0, p.stderr
+    assert "# specialised for x1: float, x2: float" in p.stdout
+    assert "unbroadcast" not in p.stdout
+
+
+def test_show_hvp_is_the_tangent_of_the_gradient():
+    p = run("show", f"{QUICK}:g", "--mode", "hvp", "--args", "3.0")
+    assert p.returncode == 0, p.stderr
+    assert "of g_grad with respect to x" in p.stdout
+    assert "def g_grad_jvp(x, x_dot):" in p.stdout
+    assert "#" not in p.stdout.split("<wengert g_grad", 1)[-1].split(">")[0]
+
+
+def test_show_arrays_from_nested_lists(tmp_path):
+    (tmp_path / "arr.py").write_text("import numpy as np\n\ndef s(x):\n"
+                                     "    return np.sum(np.sin(x) * x)\n")
+    p = run("show", f"{tmp_path / 'arr.py'}:s", "--args", "[[1.0, 2.0], [3.0, 4.0]]")
+    assert p.returncode == 0, p.stderr
+    assert "specialised for x: <f8[2,2]" in p.stdout
+
+
+def test_bad_example_arguments_are_one_message():
+    p = run("show", f"{QUICK}:g", "--args", "[1.0,")
+    assert p.returncode == 1 and "example arguments" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_highlighting_only_on_a_terminal():
+    import io
+    from wengert.display import highlight_html, write_source
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    plain, tty = io.StringIO(), Terminal()
+    write_source("def f(x):\n    return x\n", plain)
+    write_source("def f(x):\n    return x\n", tty)
+    assert plain.getvalue() == "def f(x):\n    return x\n"
+    try:
+        import pygments  # noqa: F401
+    except ImportError:
+        assert tty.getvalue() == plain.getvalue()
+        assert highlight_html("a < b").startswith("<pre>a &lt; b")
+    else:
+        assert "\x1b[" in tty.getvalue()
+        assert "<span" in highlight_html("def f(x):\n    return x\n")
+
+
+def test_wengert_show_and_repr_html(capsys):
+    import wengert
+    from wengert.cli import load_function
+    g = load_function(f"{QUICK}:g")
+    wengert.show(g, mode="wengert")
+    assert capsys.readouterr().out.startswith("def g(x):")
+    d = wengert.grad(g)
+    d(3.0)
+    html = d._repr_html_()
+    assert "g_grad" in html and ("<pre" in html or "<div" in html)
+
+
+# --------------------------------------------------------------------------
+# export
+
+
+def test_export_writes_a_module(tmp_path):
+    out = tmp_path / "grad_f.py"
+    p = run("export", f"{QUICK}:f", "--wrt", "x1,x2", "--args", "2.0, 5.0", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    assert "def grad_f(x1, x2, out_bar=1.0):" in text
+    assert f"# regenerate:  wengert export {QUICK}:f --wrt x1,x2" in text
+    namespace = {}
+    exec(compile(text, str(out), "exec"), namespace)
+    assert namespace["grad_f"](2.0, 5.0)[0] == 5.5
+
+
+def test_export_name_and_stdout():
+    p = run("export", f"{QUICK}:g", "--name", "dg", "--mode", "forward")
+    assert p.returncode == 0, p.stderr
+    assert "def dg(x):" in p.stdout
+    p = run("export", f"{QUICK}:g", "--name", "not valid")
+    assert p.returncode == 1 and "identifier" in p.stderr and "Traceback" not in p.stderr
+
+
+# --------------------------------------------------------------------------
+# graph
+
+
+def test_graph_prints_dot():
+    p = run("graph", f"{QUICK}:f", "--wrt", "x1")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith('digraph "f" {')
+    assert '[label="v2 = x1 * x2"' in p.stdout
+
+
+def test_graph_writes_dot_file(tmp_path):
+    out = tmp_path / "f.dot"
+    p = run("graph", f"{QUICK}:f", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_text().startswith("digraph")
+
+
+def test_graph_svg_without_graphviz_is_a_clear_error(tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))           # no `dot` on PATH
+    p = run("graph", f"{QUICK}:f", "-o", str(tmp_path / "f.svg"), env=env)
+    assert p.returncode == 1
+    assert "Graphviz" in p.stderr and ".dot" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_graph_svg_with_graphviz(tmp_path):
+    import shutil
+    import pytest
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    out = tmp_path / "f.svg"
+    p = run("graph", f"{QUICK}:f", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "<svg" in out.read_text()
+
+
+# --------------------------------------------------------------------------
+# check
+
+
+def test_check_prints_a_table_and_succeeds():
+    p = run("check", f"{QUICK}:f", "--at", "2.0, 5.0")
+    assert p.returncode == 0, p.stdout + p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["argument", "reverse", "forward", "finite", "difference",
+                                "max", "abs", "error"]
+    assert lines[2].split()[:4] == ["x1", "5.5", "5.5", "5.5"]
+    assert p.stdout.splitlines()[-1].startswith("ok:")
+
+
+def test_check_fails_on_a_wrong_rule(tmp_path):
+    (tmp_path / "wrong.py").write_text(
+        "import wengert\n\n@wengert.custom_vjp\ndef cube(x):\n    return x ** 3\n\n"
+        "def cube_fwd(x):\n    return x ** 3, x\n\n"
+        "def cube_bwd(x, g):\n    return (2 * x * x * g,)   # wrong: 3 x^2\n\n"
+        "cube.defvjp(cube_fwd, cube_bwd)\n\n"
+        "def f(x):\n    return cube(x) + x\n")
+    p = run("check", f"{tmp_path / 'wrong.py'}:f", "--at", "1.5")
+    assert p.returncode == 1
+    assert "MISMATCH" in p.stdout and "Traceback" not in p.stderr
+
+
+def test_check_arrays():
+    from wengert.cli import gradient_check
+    import numpy as np
+
+    def f(x, y):
+        return np.sum(x * x) * y
+    rows, ok = gradient_check(f, (np.array([1.0, 2.0]), 3.0))
+    assert ok and [r[0] for r in rows] == ["x", "y"]
+    np.testing.assert_allclose(rows[0][1], [6.0, 12.0])
+
+
+def test_every_subcommand_reports_errors_without_traceback():
+    for args in (("show", "nope.py:f"), ("export", "nope.py:f"), ("graph", "nope.py:f"),
+                 ("check", "nope.py:f", "--at", "1.0"),
+                 ("check", f"{QUICK}:g", "--at", "'a'")):
+        p = run(*args)
+        assert p.returncode != 0 and p.stderr.startswith("wengert: error:"), args
+        assert "Traceback" not in p.stderr

@@ -17,6 +17,7 @@ from .api import Derivative, derivative_source, grad, jvp, lower, value_and_grad
 from .custom import (custom_jvp, custom_vjp, defrule, nondifferentiable,  # noqa: F401
                      stop_gradient)
 from .transforms import check_grad, hessian, hvp, jacfwd, jacrev  # noqa: F401
+from .display import show  # noqa: F401
 from .rules.registry import adjoint, tangent  # noqa: F401  (markers for rule templates)
 from .errors import (NoRuleError, NonDifferentiableError, SourceUnavailableError,
                      UnsupportedSyntaxError, UsageError, WengertError)
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "jvp", "vjp", "lower", "derivative_source", "Derivative",
     "custom_vjp", "custom_jvp", "stop_gradient", "nondifferentiable", "defrule",
-    "jacfwd", "jacrev", "hessian", "hvp", "check_grad",
+    "jacfwd", "jacrev", "hessian", "hvp", "check_grad", "show",
     "WengertError", "UnsupportedSyntaxError", "NoRuleError", "SourceUnavailableError",
     "NonDifferentiableError", "UsageError",
 ]

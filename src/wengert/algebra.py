@@ -37,6 +37,9 @@ ZERO = Zero()
 # Functions linear in every argument that can carry a derivative: a call
 # whose derivative-carrying arguments are all zero is zero. Filled by rules.
 LINEAR_FUNCTIONS: dict = {}      # fn -> tuple of linear argument positions (None: first)
+# Functions linear in each of these arguments separately (products): a zero in
+# any one of them makes the result zero.
+MULTILINEAR_FUNCTIONS: dict = {}
 
 
 def is_zero(e) -> bool:
@@ -237,8 +240,18 @@ def simplify(e):
     if linear is not None and linear and all(is_zero(args[i]) for i in linear
                                               if i < len(args)):
         return ZERO
+    multi = _multilinear_positions(fn)
+    if multi and any(is_zero(args[i]) for i in multi if i < len(args)):
+        return ZERO
     return ir.Op(fn, tuple(materialize(a) for a in args),
                  tuple((k, materialize(v)) for k, v in kwargs))
+
+
+def _multilinear_positions(fn):
+    try:
+        return MULTILINEAR_FUNCTIONS.get(fn)
+    except TypeError:
+        return None
 
 
 def _pick(e):

@@ -236,7 +236,71 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT
         if r.elementwise:
             return _broadcast([expr_kind(a, kinds) for a in e.args])
+        if _shape_stable(e.fn):
+            return _evaluated_kind(e, kinds)
     return None
+
+
+# NumPy functions and ndarray methods whose result's shape and dtype depend
+# only on their arguments' shapes, dtypes and constant arguments (never on
+# values): their result kind is found by calling them on stand-in arrays.
+_STABLE_FUNCTIONS = {
+    "sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "ptp", "average",
+    "nansum", "nanmean", "nanmax", "nanmin", "median", "cumsum", "cumprod",
+    "dot", "matmul", "inner", "outer", "tensordot", "einsum", "kron", "cross", "trace",
+    "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze",
+    "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "roll", "flip", "flipud",
+    "fliplr", "rot90", "tile", "pad", "diff", "diag", "diagonal", "triu", "tril",
+    "clip", "where", "sort", "copy", "take", "take_along_axis", "full_like", "linspace",
+}
+_STABLE_METHODS = {"sum", "mean", "prod", "var", "std", "max", "min", "cumsum", "cumprod",
+                   "dot", "trace", "reshape", "ravel", "flatten", "transpose", "swapaxes",
+                   "squeeze", "clip", "copy", "diagonal", "take", "astype"}
+_STABLE_ATTRS = {"T"}
+_MAX_STAND_IN = 2_000_000
+
+
+def _shape_stable(fn) -> bool:
+    if isinstance(fn, ir.PseudoOp):
+        return (fn.kind == "method" and fn.name in _STABLE_METHODS) or \
+            (fn.kind == "attr" and fn.name in _STABLE_ATTRS)
+    if fn is operator.matmul:
+        return True
+    name = getattr(fn, "__name__", None)
+    return name in _STABLE_FUNCTIONS and getattr(np, name, None) is fn
+
+
+def _stand_in(e, kinds):
+    """A value with ``e``'s kind (for shape inference), or raise LookupError."""
+    if isinstance(e, ir.Const):
+        return e.value
+    if isinstance(e, ir.Var):
+        k = kinds.get(e.name)
+        if k is None or k.shape[:1] in ((-1,), (-2,)):
+            raise LookupError(e.name)
+        if k.pyfloat:
+            return 1 if k == INT else 0.5
+        if int(np.prod(k.shape)) > _MAX_STAND_IN:
+            raise LookupError(e.name)
+        return np.full(k.shape, 0.5, dtype=np.dtype(k.dtype))
+    raise LookupError(repr(e))
+
+
+def _evaluated_kind(e, kinds) -> Optional[Kind]:
+    try:
+        args = [_stand_in(a, kinds) for a in e.args]
+        kwargs = {k: _stand_in(v, kinds) for k, v in e.kwargs}
+        if isinstance(e.fn, ir.PseudoOp):
+            target = getattr(args[0], e.fn.name)
+            value = target if e.fn.kind == "attr" else target(*args[1:], **kwargs)
+        else:
+            value = e.fn(*args, **kwargs)
+    except Exception:               # unknown inputs, or the stand-ins do not fit
+        return None
+    k = kind_of_value(value)
+    if k is not None and not k.pyfloat and np.dtype(k.dtype).kind != "f":
+        return None
+    return k
 
 
 def _getitem_kind(e, kinds) -> Optional[Kind]:

@@ -291,7 +291,15 @@ def _full_args(sig, func, args, kwargs):
 
 
 def _promote(args, positions):
-    """Integer inputs we differentiate are treated as floats."""
+    """Integer inputs we differentiate are treated as floats; complex ones are
+    refused (a real derivative of complex code would be silently wrong)."""
+    for i in positions:
+        a = args[i] if i < len(args) else None
+        if type(a) is complex or (type(a) is np.ndarray and a.dtype.kind == "c") or \
+                isinstance(a, np.complexfloating):
+            raise UsageError(
+                f"argument {i} is complex: wengert differentiates real-valued functions",
+                hint="pass the real and imaginary parts as separate real arguments")
     if not any(type(args[i]) in (int, bool) or
                (type(args[i]) is np.ndarray and args[i].dtype.kind in "iub")
                for i in positions):
@@ -414,25 +422,48 @@ class Derivative:
             self.what == "value_and_grad"
         has_aux = self.has_aux
 
+        what = self.what
+        scalar_out = built.out_kind is not None and built.out_kind.shape == ()
+        if kinds is not None and all(kinds[i] is not None and kinds[i].pyfloat
+                                     for i in positions):
+            # Python floats: one pass per input, seeds made once
+            seeds = [tuple(1.0 if k == j else 0.0 for k in range(len(positions)))
+                     for j in range(len(positions))]
+
+            def forward_grad(*args):
+                grads = []
+                for seed in seeds:
+                    value, t = f(*args, *seed)
+                    grads.append(t)
+                if not scalar_out:
+                    _check_scalar(value[0] if has_aux else value, what)
+                result = tuple(grads) if tuple_result else grads[0]
+                if has_aux:
+                    return (value, result) if want_value else (result, value[1])
+                return (value, result) if want_value else result
+            return forward_grad
+
         def forward_grad(*args):
             value, grads = None, []
+            zeros = [_zero_like(args[k]) for k in positions]
             for j, i in enumerate(positions):
                 x = args[i]
                 shape = np.shape(x)
-                zeros = [_zero_like(args[k]) for k in positions]
+                tangents = list(zeros)
                 if shape == ():
-                    zeros[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
-                    value, t = f(*args, *zeros)
-                    _check_scalar(value[0] if has_aux else value, self.what)
+                    tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
+                    value, t = f(*args, *tangents)
+                    _check_scalar(value[0] if has_aux else value, what)
                     grads.append(t)
                     continue
                 g = np.zeros(shape, dtype=np.result_type(x, np.float32))
+                e = np.zeros(shape, dtype=g.dtype)       # one seed buffer, reused
+                tangents[j] = e
                 for idx in np.ndindex(*shape):
-                    e = np.zeros(shape, dtype=g.dtype)
                     e[idx] = 1
-                    zeros[j] = e
-                    value, t = f(*args, *zeros)
-                    _check_scalar(value[0] if has_aux else value, self.what)
+                    value, t = f(*args, *tangents)
+                    e[idx] = 0
+                    _check_scalar(value[0] if has_aux else value, what)
                     g[idx] = t
                 grads.append(g)
             result = tuple(grads) if tuple_result else grads[0]
@@ -509,14 +540,18 @@ def _install_dispatcher(d: "Derivative") -> None:
         lines.extend(inline or [f"        return __w_spec{n}({', '.join(args)})"])
     lines.append(f"    return __w_slow({', '.join(names)})")
     source = "\n".join(lines) + "\n"
-    filename = f"<wengert dispatch {d.__name__} #{next(_DISPATCH)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), g)
+    code = _DISPATCH_CODE.get(source)
+    if code is None:
+        filename = f"<wengert dispatch {d.__name__} #{next(_DISPATCH)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = _DISPATCH_CODE[source] = compile(source, filename, "exec")
+    exec(code, g)
     type(d).__call__ = g["__call__"]
     d._dispatch_source = source
 
 
 _DISPATCH = itertools.count(1)
+_DISPATCH_CODE: dict = {}           # dispatcher source -> compiled code (shared)
 
 
 def _inline_body(d, key, names, args, g):
@@ -528,25 +563,31 @@ def _inline_body(d, key, names, args, g):
     bindings = built.ir.namespace.bindings
     if any(k in g and g[k] is not v for k, v in bindings.items()):
         return None
-    tree = ast.parse(built.source).body[0]
-    params = [a.arg for a in tree.args.args]
-    if params[:len(names)] != list(names):
+    cached = getattr(built, "_inline", None)
+    if cached is None:
+        cached = built._inline = _inline_lines(built)
+    if cached is False or cached[0] != list(names):
         return None
-    out = []
-    extra = params[len(names):]
-    defaults = tree.args.defaults[len(tree.args.defaults) - len(extra):] if extra else []
-    if len(defaults) != len(extra):
-        return None
-    for name, default in zip(extra, defaults):
-        out.append(f"        {name} = {ast.unparse(default)}")
-    for stmt in tree.body:
-        for line in ast.unparse(stmt).splitlines():
-            out.append("        " + line)
     g.update(bindings)
     live = built.ir.namespace.live_globals
     if live is not None:
         g["__builtins__"] = live
-    return out
+    return cached[1]
+
+
+def _inline_lines(built):
+    """``(parameter names, indented body lines)`` of a generated function."""
+    tree = ast.parse(built.source).body[0]
+    params = [a.arg for a in tree.args.args]
+    defaults = tree.args.defaults
+    required = params[:len(params) - len(defaults)]
+    out = []
+    for name, default in zip(params[len(required):], defaults):
+        out.append(f"        {name} = {ast.unparse(default)}")
+    for stmt in tree.body:
+        for line in ast.unparse(stmt).splitlines():
+            out.append("        " + line)
+    return (required, out)
 
 
 def _guard(name, k, wrt, g, tag):

@@ -266,8 +266,12 @@ def _source_map_comments(tree, text: str) -> str:
 
 
 def _short(filename: str) -> str:
+    """A file name for source-map comments: no directories, no build counters
+    (so the same function always gives the same text)."""
     import os
-    return filename if filename.startswith("<") else os.path.basename(filename)
+    if filename.startswith("<"):
+        return re.sub(r" #\d+>$", ">", filename)
+    return os.path.basename(filename)
 
 
 def to_source(fn: ir.Function, locations: bool = True) -> str:

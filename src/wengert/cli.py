@@ -1,4 +1,11 @@
-"""The command line: ``wengert show FILE.py:FUNC [--mode ...] [--wrt ...]``.
+"""The command line.
+
+::
+
+    wengert show   FILE.py:FUNC [--mode M] [--wrt a,b] [--args "2.0, 5.0"] [--no-optimize]
+    wengert export FILE.py:FUNC [--mode M] [--wrt a,b] [--args ...] [--name NAME] [-o OUT.py]
+    wengert graph  FILE.py:FUNC [--wrt a,b] [-o OUT.dot|OUT.svg|OUT.png]
+    wengert check  FILE.py:FUNC --at "2.0, 5.0" [--wrt a,b]
 
 ``FILE.py:FUNC`` names a function in a file (``examples/quickstart.py:g``);
 ``package.module:FUNC`` names one in an importable module. Errors are one
@@ -11,13 +18,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import inspect
 import os
+import shlex
 import sys
 import traceback
 
-from .errors import WengertError
+import numpy as np
 
-MODES = ("reverse", "forward", "wengert", "vjp", "jvp")
+from .display import MODES
+from .errors import WengertError
+from .export import EXPORT_MODES
 
 
 class CLIError(Exception):
@@ -65,13 +76,190 @@ def _wrt(text, func):
     return parsed[0] if len(parsed) == 1 else tuple(parsed)
 
 
+def _example_args(text):
+    from .display import parse_args_text
+    return None if text is None else parse_args_text(text)
+
+
+# --------------------------------------------------------------------------
+# show and export
+
+
 def cmd_show(args) -> int:
-    from .api import derivative_source
+    from .display import source_for, write_source
     func = load_function(args.target)
-    text = derivative_source(func, mode=args.mode, wrt=_wrt(args.wrt, func),
-                             optimize=not args.no_optimize)
-    sys.stdout.write(text)
+    text = source_for(func, mode=args.mode, wrt=_wrt(args.wrt, func),
+                      args=_example_args(args.args), optimize=not args.no_optimize)
+    write_source(text)
     return 0
+
+
+def cmd_export(args) -> int:
+    from .display import kinds_of
+    from .export import export_source
+    func = load_function(args.target)
+    wrt = _wrt(args.wrt, func)
+    kinds = kinds_of(func, wrt, _example_args(args.args))
+    command = shlex.join(["wengert"] + list(args.argv))
+    text = export_source(func, args.mode, wrt, kinds, args.name,
+                         optimize=not args.no_optimize, command=command)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w") as fh:
+            fh.write(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------
+# graph
+
+
+def cmd_graph(args) -> int:
+    from .graph import render, to_dot
+    func = load_function(args.target)
+    text = to_dot(func, wrt=_wrt(args.wrt, func))
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        render(text, args.output)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------
+# check
+
+
+def central_differences(func, args, position, eps=None):
+    """``d func / d args[position]`` by central differences, one element at a
+    time, in float64. The step is ``eps * max(1, |x|)`` with ``eps`` about the
+    cube root of machine epsilon, which balances truncation (O(h²)) against
+    round-off (O(ε/h))."""
+    eps = np.finfo(np.float64).eps ** (1 / 3) if eps is None else eps
+    x = args[position]
+    scalar = np.ndim(x) == 0
+    base = np.array(x, dtype=np.float64)
+    out = np.zeros(base.shape)
+    for index in np.ndindex(*base.shape):
+        h = eps * max(1.0, abs(float(base[index])))
+        values = []
+        for sign in (1.0, -1.0):
+            moved = base.copy()
+            moved[index] += sign * h
+            shifted = list(args)
+            shifted[position] = float(moved) if scalar else moved
+            values.append(float(_call(func, shifted)))
+        out[index] = (values[0] - values[1]) / (2 * h)
+    return float(out) if scalar else out
+
+
+def _call(func, args):
+    try:
+        return func(*args)
+    except WengertError:
+        raise
+    except Exception as exc:
+        raise CLIError(f"calling {func.__name__}{tuple(args)!r} failed: "
+                       f"{type(exc).__name__}: {exc}") from exc
+
+
+def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
+    """Reverse mode, forward mode and central differences at ``args``.
+
+    Returns ``(rows, ok)``; a row is ``(argument, reverse, forward,
+    finite_difference, max_abs_error)``, the error being the largest
+    difference between any two of the three. ``ok``: every error is at most
+    ``atol + rtol * max|finite difference|``.
+    """
+    from . import grad
+    from .api import _promote, _wrt_positions
+    if wrt is None:
+        wrt = tuple(range(len(args)))
+    positions, _ = _wrt_positions(func, wrt if isinstance(wrt, tuple) else (wrt,))
+    args = _promote(tuple(args), positions)
+    names = list(inspect.signature(func).parameters)
+    try:
+        reverse = _as_tuple(grad(func, wrt=positions, mode="reverse")(*args))
+        forward = _as_tuple(grad(func, wrt=positions, mode="forward")(*args))
+    except WengertError:
+        raise
+    except Exception as exc:
+        raise CLIError(f"evaluating the derivative of {func.__name__} at {args!r} failed: "
+                       f"{type(exc).__name__}: {exc}") from exc
+    rows, ok = [], True
+    for k, i in enumerate(positions):
+        fd = central_differences(func, args, i, eps)
+        r, f = np.asarray(reverse[k], dtype=np.float64), np.asarray(forward[k], dtype=np.float64)
+        err = float(max(np.max(np.abs(r - fd)), np.max(np.abs(f - fd)), np.max(np.abs(r - f))))
+        scale = float(np.max(np.abs(fd))) if np.size(fd) else 0.0
+        if not err <= atol + rtol * scale:        # also false for nan
+            ok = False
+        rows.append((names[i], reverse[k], forward[k], fd, err))
+    return rows, ok
+
+
+def _as_tuple(g) -> tuple:
+    return g if isinstance(g, tuple) else (g,)
+
+
+def _fmt(v) -> str:
+    if np.ndim(v) == 0:
+        return f"{float(v):.10g}"
+    return np.array2string(np.asarray(v, dtype=np.float64), precision=6, separator=", ",
+                           threshold=8, max_line_width=10_000)
+
+
+def format_table(rows) -> str:
+    header = ("argument", "reverse", "forward", "finite difference", "max abs error")
+    cells = [header] + [(r[0], _fmt(r[1]), _fmt(r[2]), _fmt(r[3]), f"{r[4]:.2e}") for r in rows]
+    widths = [max(len(row[c]) for row in cells) for c in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def cmd_check(args) -> int:
+    from .display import parse_args_text
+    func = load_function(args.target)
+    at = parse_args_text(args.at)
+    wrt = _wrt(args.wrt, func) if args.wrt is not None else None
+    rows, ok = gradient_check(func, at, wrt, rtol=args.rtol, atol=args.atol)
+    sys.stdout.write(format_table(rows))
+    if ok:
+        print(f"ok: reverse mode, forward mode and central finite differences agree "
+              f"(|error| <= {args.atol:g} + {args.rtol:g} * |finite difference|)")
+        return 0
+    print(f"MISMATCH: the derivatives disagree by more than {args.atol:g} + {args.rtol:g} * "
+          "|finite difference|; `wengert show` prints the code that computed them")
+    return 1
+
+
+# --------------------------------------------------------------------------
+# the parser
+
+
+SHOW_MODES_HELP = ("reverse (the gradient; default), forward (the tangent function), wengert "
+                   "(the Wengert list), vjp (value and adjoint), jvp (value and tangent), "
+                   "hvp (forward over reverse: the tangent of the gradient)")
+EXPORT_MODES_HELP = ("reverse or forward: NAME(*args) is the gradient, by that mode "
+                     "(default: reverse); vjp: NAME(*args, out_bar) -> (value, adjoints); "
+                     "jvp: NAME(*args, *tangents) -> (value, tangent); hvp: NAME(*args, "
+                     "*tangents) -> (gradient, Hessian @ tangents)")
+
+
+def _common(p, modes=None, modes_help="", args=True):
+    p.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
+    if modes:
+        p.add_argument("--mode", choices=modes, default="reverse", help=modes_help)
+    p.add_argument("--wrt", help="comma-separated parameter names or positions "
+                                 "(default: the first)")
+    if args:
+        p.add_argument("--args", help='example arguments, e.g. "2.0, 5.0" or "[1.0, 2.0], 3.0" '
+                                      "(lists become arrays): specialise for their kinds")
+        p.add_argument("--no-optimize", action="store_true",
+                       help="the derivative before optimisation")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,21 +267,40 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Source-to-source automatic differentiation.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True)
+
     show = sub.add_parser("show", help="print generated derivative source")
-    show.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
-    show.add_argument("--mode", choices=MODES, default="reverse",
-                      help="reverse (gradient), forward (tangent), wengert (the Wengert "
-                           "list), vjp (value and adjoint), jvp")
-    show.add_argument("--wrt", help="comma-separated parameter names or positions")
-    show.add_argument("--no-optimize", action="store_true",
-                      help="show the derivative before optimisation")
+    _common(show, MODES, SHOW_MODES_HELP)
     show.set_defaults(run=cmd_show)
+
+    export = sub.add_parser("export", help="write the derivative as a module needing only NumPy")
+    _common(export, EXPORT_MODES, EXPORT_MODES_HELP)
+    export.add_argument("--name", help="the exported function's name (default: grad_FUNC; "
+                                       "vjp_FUNC, jvp_FUNC or hvp_FUNC for those modes)")
+    export.add_argument("-o", "--output", help="the module to write (default: stdout)")
+    export.set_defaults(run=cmd_export)
+
+    graph = sub.add_parser("graph", help="draw the Wengert list as a graph (Graphviz DOT)")
+    _common(graph, args=False)
+    graph.add_argument("-o", "--output", help="OUT.dot (text), OUT.svg or OUT.png (needs "
+                                              "Graphviz); default: DOT on stdout")
+    graph.set_defaults(run=cmd_graph)
+
+    check = sub.add_parser("check", help="compare reverse, forward mode and finite differences")
+    check.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
+    check.add_argument("--at", required=True, help='the point, e.g. "2.0, 5.0"')
+    check.add_argument("--wrt", help="comma-separated parameter names or positions "
+                                     "(default: every argument)")
+    check.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance")
+    check.add_argument("--atol", type=float, default=1e-7, help="absolute tolerance")
+    check.set_defaults(run=cmd_check)
     return p
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return args.run(args)
     except (CLIError, WengertError) as exc:

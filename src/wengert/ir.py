@@ -390,8 +390,11 @@ class Namespace:
             attr = _attr_name_in(mod, obj)
             if attr is not None:
                 return f"{self._module_root(alias, mod)}.{attr}"
+        import keyword
         name = getattr(obj, "__name__", None) or type(obj).__name__
-        name = name.replace(".", "_").replace("<", "").replace(">", "") or "fn"
+        name = "".join(c if c.isalnum() or c == "_" else "_" for c in name).strip("_") or "fn"
+        if keyword.iskeyword(name) or not name.isidentifier():
+            name = f"{name}_fn" if name.isidentifier() or keyword.iskeyword(name) else "fn"
         return self.bind(name, obj)
 
     def _module_root(self, alias: str, mod) -> str:

@@ -147,8 +147,16 @@ def getitem_adjoint(t, x, index):
         out[index] = t          # ints (negative too) and slices
         return out if isinstance(x, list) else tuple(out)
     out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
-    np.add.at(out, index, t)
+    if _basic_index(index):
+        out[index] = t              # a view: no index repeats, so no accumulation needed
+    else:
+        np.add.at(out, index, t)    # integer arrays may repeat: add every contribution
     return out
+
+
+def _basic_index(index) -> bool:
+    parts = index if type(index) is tuple else (index,)
+    return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)
 
 
 def check_scalar(value, what="grad"):

@@ -199,3 +199,19 @@ CASES += [
     ]
     for c in second_order(expr, shapes, covers)
 ]
+
+# the BLAS adjoint helpers of np.dot, differentiated directly (they appear in
+# generated gradients, so second derivatives go through their rules)
+_DOT_HELPER_SHAPES = [((3,), (3,), ()), ((2, 3), (3,), (2,)), ((3,), (3, 4), (4,)),
+                      ((2, 3), (3, 4), (2, 4)), ((), (2, 3), (2, 3)), ((2, 3), (), (2, 3))]
+CASES += [
+    Case(f"numpy_products.dot_adjoint_a(t, np.full({sa}, 0.5), b)",
+         {"t": Arg(st), "b": Arg(sb)}, covers=(numpy_products.dot_adjoint_a,),
+         imports="from wengert.rules import numpy_products", float32=False)
+    for sa, sb, st in _DOT_HELPER_SHAPES
+] + [
+    Case(f"numpy_products.dot_adjoint_b(t, a, np.full({sb}, 0.5))",
+         {"t": Arg(st), "a": Arg(sa)}, covers=(numpy_products.dot_adjoint_b,),
+         imports="from wengert.rules import numpy_products", float32=False)
+    for sa, sb, st in _DOT_HELPER_SHAPES
+]

@@ -770,6 +770,11 @@ class Lowerer:
         return method(node)
 
     def expr_Constant(self, node) -> ir.Expr:
+        if isinstance(node.value, complex):
+            raise UnsupportedSyntaxError(
+                "a complex number", self.pf.loc(node),
+                hint="wengert differentiates real-valued code; split real and imaginary "
+                     "parts into separate real variables")
         return ir.Const(node.value)
 
     def expr_Name(self, node) -> ir.Expr:

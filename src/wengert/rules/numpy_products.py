@@ -337,11 +337,46 @@ def matmul(a, b):
             b=matmul_fit(mT(as_matrix(a, -2)) @ matrix_cotangent(g, a, b), b, -1))
 
 
-@rule(np.dot, methods=("dot",), linear=("a",))
+@rule(np.dot, methods=("dot",), bilinear=("a", "b"))
 def dot(a, b):
-    tangent(np.dot(a_dot, b) + contract(moved_first(dot_subscripts(a, b), 1, a, b), b_dot, a))
-    adjoint(a=contract(adjoint_subscripts(dot_subscripts(a, b), 0, a, b), g, b),
-            b=contract(adjoint_subscripts(dot_subscripts(a, b), 1, a, b), g, a))
+    tangent(np.dot(a_dot, b) + np.dot(a, b_dot))
+    adjoint(a=dot_adjoint_a(g, a, b), b=dot_adjoint_b(g, a, b))
+
+
+def dot_adjoint_a(t, a, b):
+    """``d/da <t, np.dot(a, b)>``: BLAS products for vectors and matrices."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(t * b, a) if na == 0 else t * b
+    if na <= 2 and nb <= 2:
+        if nb == 1:
+            return np.multiply.outer(t, b) if na == 2 else t * b
+        return np.dot(b, t) if na == 1 else np.dot(t, b.T)
+    return contract(adjoint_subscripts(dot_subscripts(a, b), 0, a, b), t, b)
+
+
+def dot_adjoint_b(t, a, b):
+    """``d/db <t, np.dot(a, b)>``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(t * a, b) if nb == 0 else t * a
+    if na <= 2 and nb <= 2:
+        if na == 1:
+            return np.multiply.outer(a, t) if nb == 2 else t * a
+        return np.dot(t, a) if nb == 1 else np.dot(a.T, t)
+    return contract(adjoint_subscripts(dot_subscripts(a, b), 1, a, b), t, a)
+
+
+@rule(dot_adjoint_a, bilinear=("t", "b"), zero_derivative=("a",))
+def dot_adjoint_a_(t, a, b):
+    tangent(dot_adjoint_a(t_dot, a, b) + dot_adjoint_a(t, a, b_dot))
+    adjoint(t=np.dot(g, b), b=dot_adjoint_b(t, g, b))
+
+
+@rule(dot_adjoint_b, bilinear=("t", "a"), zero_derivative=("b",))
+def dot_adjoint_b_(t, a, b):
+    tangent(dot_adjoint_b(t_dot, a, b) + dot_adjoint_b(t, a_dot, b))
+    adjoint(t=np.dot(a, g), a=dot_adjoint_a(t, a, g))
 
 
 @rule(np.inner, linear=("a",))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 
 import numpy as np
 import textwrap
@@ -120,9 +121,10 @@ class Rule:
             hit = sorted(n for n in names if n in active and not _integer(kinds.get(n)))
             if hit:
                 from ..errors import NonDifferentiableError
+                through = "" if re.fullmatch(r"v\d+", hit[0]) else f" (through `{hit[0]}`)"
                 raise NonDifferentiableError(
                     f"the argument `{p}` of `{self.name}` depends on what is being "
-                    f"differentiated (through `{hit[0]}`), but its derivative rule does not "
+                    f"differentiated{through}, but its derivative rule does not "
                     "differentiate it", loc,
                     hint="wrap the value in wengert.stop_gradient(...) if its derivative "
                          "should be ignored, or register a rule that differentiates it")
@@ -229,13 +231,15 @@ def lookup(fn) -> Optional[Rule]:
 
 
 def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
-         linear=None, notes="", zero_derivative=()):
+         linear=None, notes="", zero_derivative=(), bilinear=()):
     """Decorator: register a template function as the rule of ``fns``.
 
     ``methods``/``attrs`` also register it for ndarray methods or attributes
     of those names (the first parameter is then the array). ``linear`` names
     the parameters in which the primitive is linear, so zero tangents there
-    give a zero result without evaluating anything. ``zero_derivative`` names
+    give a zero result without evaluating anything; ``bilinear`` names
+    parameters in each of which it is linear separately (a product: a zero in
+    any one gives zero). ``zero_derivative`` names
     parameters whose derivative is zero by definition (read for their shape or
     dtype, or piecewise constant): a differentiated value may flow into them;
     any other parameter without an adjoint rejects one when the derivative is built.
@@ -257,6 +261,8 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
             register(fn, r)
             if linear:
                 algebra.LINEAR_FUNCTIONS[fn] = tuple(params.index(p) for p in linear)
+            if bilinear:
+                algebra.MULTILINEAR_FUNCTIONS[fn] = tuple(params.index(p) for p in bilinear)
         for m in methods:
             METHOD_RULES[m] = r
         for a in attrs:

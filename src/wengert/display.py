@@ -1,0 +1,180 @@
+"""Showing generated code: what ``wengert show`` prints, in a terminal or a notebook.
+
+``source_for`` is the one place that turns (function, mode, wrt, example
+arguments) into the text a user reads; the command line, ``wengert.show`` and
+``Derivative._repr_html_`` all go through it, so they always agree::
+
+    >>> import wengert
+    >>> def g(x):
+    ...     return 2 * x ** 2 - x + 1
+    >>> print(source_for(g, "wengert"), end="")          # doctest: +SKIP
+    def g(x):
+        v1 = x ** 2
+        ...
+
+Modes: ``reverse`` (the gradient), ``forward`` (the tangent function),
+``wengert`` (the Wengert list), ``vjp`` (value and adjoint), ``jvp`` (value and
+tangent) and ``hvp`` (forward over reverse: the tangent of the generated
+gradient, whose second result is the Hessian-vector product).
+
+With example arguments the code shown is the one specialised for their kinds
+(Python floats; arrays of a given shape and dtype), which is the code
+``wengert.grad`` runs on such arguments; without, it is the general version.
+
+Highlighting uses Pygments when it is installed (``pip install pygments``) and
+is skipped otherwise: plain text is always correct.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+import sys
+from typing import Optional
+
+import numpy as np
+
+MODES = ("reverse", "forward", "wengert", "jvp", "vjp", "hvp")
+
+
+# --------------------------------------------------------------------------
+# example arguments
+
+
+def parse_args_text(text: str) -> tuple:
+    """``"2.0, 5.0"`` -> ``(2.0, 5.0)``; nested lists become arrays.
+
+    >>> parse_args_text("2.0, [1.0, 2.0]")
+    (2.0, array([1., 2.]))
+    """
+    from .errors import UsageError
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError) as exc:
+        raise UsageError(f"cannot read the example arguments {text!r}: {exc}",
+                         hint='give Python literals separated by commas, e.g. '
+                              '"2.0, 5.0" or "[1.0, 2.0], 3.0"') from None
+    values = value if isinstance(value, tuple) else (value,)
+    return tuple(as_argument(v) for v in values)
+
+
+def as_argument(v):
+    """Lists (nested) become NumPy arrays; everything else is kept."""
+    if isinstance(v, list):
+        return np.array(v)
+    return v
+
+
+def kinds_of(func, wrt, args) -> Optional[tuple]:
+    """The argument kinds a derivative is specialised for, from example
+    arguments (integers we differentiate with respect to count as floats)."""
+    if args is None:
+        return None
+    from . import analysis
+    from .api import _promote, _wrt_positions
+    positions, _ = _wrt_positions(func, wrt)
+    args = _promote(tuple(as_argument(a) for a in args), positions)
+    return tuple(analysis.kind_of_value(a) for a in args)
+
+
+# --------------------------------------------------------------------------
+# the text
+
+
+def target_function(func):
+    """The plain function behind a decorated one (``@wengert.grad``, custom rules)."""
+    from .api import Derivative, _check_function
+    if isinstance(func, Derivative):
+        return func.__wrapped__
+    return _check_function(func, "show")
+
+
+def source_for(func, mode: str = "reverse", wrt=0, args=None, optimize: bool = True) -> str:
+    """The generated source ``wengert show`` prints for ``func``."""
+    from .api import _wrt_positions, build, derivative_source
+    from .errors import UsageError
+    func = target_function(func)
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}", hint=f"use one of: {', '.join(MODES)}")
+    kinds = kinds_of(func, wrt, args)
+    if mode != "hvp":
+        text = derivative_source(func, mode=mode, wrt=wrt, kinds=kinds, optimize=optimize)
+    else:
+        positions, _ = _wrt_positions(func, wrt)
+        text = build(gradient_function(func, positions, kinds, optimize), "jvp", positions,
+                     kinds, optimize=optimize).source
+    return normalise(text)
+
+
+def normalise(text: str) -> str:
+    """Source-map comments that point into generated code name it without
+    its build counter (``<wengert f_grad #3>`` -> ``<wengert f_grad>``), so
+    the text is the same whatever was built before."""
+    return _GENERATED_FILE.sub(r"<wengert \1>", text)
+
+
+_GENERATED_FILE = re.compile(r"<wengert ([^<>#]*?) #\d+>")
+
+
+def gradient_function(func, positions: tuple, kinds, optimize: bool = True):
+    """The generated reverse-mode gradient of ``func`` as a plain function
+    (no ``out_bar`` parameter): what forward-over-reverse differentiates."""
+    from .api import build
+    return build(func, "vjp", positions, kinds, optimize=optimize, seed_param=False).function
+
+
+# --------------------------------------------------------------------------
+# highlighting
+
+
+def _pygments():
+    try:
+        import pygments  # noqa: F401
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return None
+    return PythonLexer
+
+
+def highlight_terminal(text: str) -> str:
+    """ANSI-coloured ``text`` if Pygments is installed, else ``text``."""
+    lexer = _pygments()
+    if lexer is None:
+        return text
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+    return highlight(text, lexer(), TerminalFormatter())
+
+
+def highlight_html(text: str) -> str:
+    """HTML for ``text``: Pygments' if installed, else an escaped ``<pre>``."""
+    lexer = _pygments()
+    if lexer is None:
+        return f"<pre>{html.escape(text)}</pre>"
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    return highlight(text, lexer(), HtmlFormatter(noclasses=True))
+
+
+def write_source(text: str, stream=None) -> None:
+    """Write generated source, highlighted when ``stream`` is a terminal."""
+    stream = sys.stdout if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        text = highlight_terminal(text)
+    stream.write(text)
+
+
+def show(f, mode: str = "reverse", wrt=0, args=None, optimize: bool = True) -> None:
+    """Print the generated code for ``f``, as ``wengert show`` does.
+
+    ``args`` are example arguments: the code shown is then the version
+    specialised for their kinds (what ``wengert.grad(f)(*args)`` runs).
+    """
+    write_source(source_for(f, mode, wrt, args, optimize))
+
+
+def derivative_html(d) -> str:
+    """``Derivative._repr_html_``: its source, highlighted."""
+    return highlight_html(d.source)

@@ -1,0 +1,868 @@
+"""Export: a derivative as a standalone Python module that needs only NumPy.
+
+Generated code runs in a globals dict that binds every name it uses
+(``fn.namespace.bindings``). Exporting writes, for each of those names, the
+text that defines it, and then the derivative itself::
+
+    wengert export examples/quickstart.py:f --wrt x1,x2 -o grad_f.py
+
+    # header: what it was generated from and the command that regenerates it
+    from __future__ import annotations
+    import math
+
+    def unbroadcast(t, like):              # wengert's runtime helper, copied
+        ...
+
+    def grad_f(x1, x2, out_bar=1.0):       # the derivative, renamed
+        ...
+
+What defines a name:
+
+* a module: ``import numpy as np``, ``import math``;
+* a literal constant (``SCALE = 3.0``, a float32 scalar, a constant array a
+  derivative was built with): the literal;
+* a function or class with Python source: that source, recursively with
+  what *it* uses. This covers wengert's runtime and rule helpers (their
+  source, from ``inspect``), generated derivatives of callees (their source is
+  in ``linecache``) and the user's own functions called in the primal sweep;
+* anything else importable (``from numpy import float32``).
+
+A name the module would read when the derivative runs and that cannot be
+frozen faithfully — a module-level array, a closure value that is not a
+literal, a C function with no importable name — is an error naming it and
+what to do. Names are made unique (``helper``, ``helper_2``) and the module
+text is deterministic: exporting twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import inspect
+import keyword
+import math
+import os
+import re
+import shlex
+import symtable
+import sys
+import sysconfig
+import textwrap
+import types
+from typing import Optional
+
+import numpy as np
+
+from .errors import UsageError
+
+EXPORT_MODES = ("reverse", "forward", "vjp", "jvp", "hvp")
+DEFAULT_PREFIX = {"reverse": "grad", "forward": "grad", "vjp": "vjp", "jvp": "jvp",
+                  "hvp": "hvp"}
+MAX_ARRAY_LITERAL = 100_000          # elements; a bigger frozen array is an error
+
+
+def default_name(func_name: str, mode: str) -> str:
+    """``grad_f`` for the gradient modes, ``vjp_f``/``jvp_f``/``hvp_f`` otherwise."""
+    return f"{DEFAULT_PREFIX.get(mode, 'grad')}_{func_name}"
+
+
+# --------------------------------------------------------------------------
+# the entry point
+
+
+def export_source(func, mode: str = "reverse", wrt=0, kinds=None, name: Optional[str] = None,
+                  *, optimize: bool = True, command: Optional[str] = None) -> str:
+    """The text of a module defining ``name``, the derivative of ``func``.
+
+    ``mode``: ``reverse`` or ``forward`` (``name(*args)`` is the gradient, as
+    ``wengert.grad(func, wrt, mode)`` computes it), ``vjp`` (``name(*args,
+    out_bar)`` is ``(value, adjoints)``), ``jvp`` (``name(*args, *tangents)``
+    is ``(value, tangent)``) or ``hvp`` (``name(*args, *tangents)`` is
+    ``(gradient, Hessian @ tangents)``, forward over reverse). ``kinds``: the
+    argument kinds to specialise for (``None``: the general version).
+    ``command``: the command line to print in the header (default: one that
+    regenerates the same module).
+    """
+    from . import __version__
+    from .api import _wrt_positions, build
+    from .display import gradient_function, target_function
+    func = target_function(func)
+    if mode not in EXPORT_MODES:
+        raise UsageError(f"cannot export mode {mode!r}",
+                         hint=f"use one of: {', '.join(EXPORT_MODES)}")
+    positions, _ = _wrt_positions(func, wrt)
+    name = name or default_name(func.__name__, mode)
+    if not name.isidentifier():
+        raise UsageError(f"--name {name!r} is not a Python identifier")
+    if kinds is not None and all(k is None for k in kinds):
+        kinds = None
+    if mode == "hvp":
+        built = build(gradient_function(func, positions, kinds, optimize), "jvp", positions,
+                      kinds, optimize=optimize)
+    else:
+        built = build(func, "jvp" if mode in ("forward", "jvp") else "vjp", positions, kinds,
+                      return_value=mode == "vjp", optimize=optimize)
+    exporter = _Exporter()
+    if mode == "forward":
+        exporter.reserve_name(name)
+        jvp_name = exporter.export(built.function, f"_{built.function.__name__}",
+                                   "the tangent function")
+        exporter.add_definition(name, _forward_wrapper(exporter, built.function, jvp_name,
+                                                       name, func.__name__, positions,
+                                                       _defaults(func)))
+    else:
+        exporter.reserve(name, built.function)
+        exporter.export(built.function, name, "the derivative")
+        exporter.add_defaults(name, _defaults(func))
+    params = list(inspect.signature(func).parameters)
+    wrt_names = [params[i] for i in positions]
+    header = _header(func, mode, wrt_names, kinds, name, __version__,
+                     command or regenerate_command(func, mode, wrt_names, kinds, name))
+    return header + exporter.module_text()
+
+
+def regenerate_command(func, mode, wrt_names, kinds, name) -> str:
+    """A ``wengert export`` command line that writes this module again (or,
+    for kinds the command line cannot express, the Python call)."""
+    where = _relative(inspect.getsourcefile(func) or "FILE.py")
+    example = _example_args(kinds)
+    if kinds is not None and example is None:
+        return (f"export_source({func.__qualname__}, {mode!r}, {tuple(wrt_names)!r}, "
+                f"<kinds above>, {name!r})  (from Python: these kinds have no --args "
+                "spelling)")
+    parts = ["wengert", "export", f"{where}:{func.__qualname__}", "--mode", mode,
+             "--wrt", ",".join(wrt_names)]
+    if example:
+        parts += ["--args", example]
+    parts += ["--name", name, "-o", f"{name}.py"]
+    return shlex.join(parts)
+
+
+def _relative(path: str) -> str:
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else path
+
+
+def _example_args(kinds) -> Optional[str]:
+    """``--args`` text giving arguments of ``kinds`` (zeros), if the command
+    line can express them (Python floats and ints, float64 arrays)."""
+    if kinds is None:
+        return None
+    items = []
+    for k in kinds:
+        if k is None:
+            return None
+        if k.pyfloat:
+            items.append("0" if k.dtype == "int" else "0.0")
+        elif k.dtype in ("<f8", "float64") and k.shape and all(n >= 1 for n in k.shape):
+            items.append(repr(np.zeros(k.shape).tolist()))
+        else:
+            return None
+    return ", ".join(items) + ("," if len(items) == 1 else "")
+
+
+def _header(func, mode, wrt_names, kinds, name, version, command) -> str:
+    what = {
+        "reverse": f"{name}(*args) is the gradient of {func.__name__}, by reverse mode",
+        "forward": f"{name}(*args) is the gradient of {func.__name__}, by forward mode "
+                   "(one tangent pass per input element)",
+        "vjp": f"{name}(*args, out_bar) is (value, adjoints) of {func.__name__}",
+        "jvp": f"{name}(*args, *tangents) is (value, tangent) of {func.__name__}",
+        "hvp": f"{name}(*args, *tangents) is (gradient, Hessian @ tangents) of "
+               f"{func.__name__}, forward over reverse",
+    }[mode]
+    params = list(inspect.signature(func).parameters)
+    if kinds is None:
+        spec = "general (any argument kinds)"
+    else:
+        spec = ", ".join(f"{p}: {k}" for p, k in zip(params, kinds) if k is not None)
+    where = _relative(inspect.getsourcefile(func) or "<unknown>")
+    lines = [
+        f"Generated by wengert {version}; do not edit. Needs only NumPy at run time.",
+        f"from:        {where}, function {func.__qualname__}",
+        f"mode:        {mode}",
+        f"wrt:         {', '.join(wrt_names)}",
+        f"kinds:       {spec}",
+        f"defines:     {what}",
+        "regenerate:  " + command,
+    ]
+    return "".join(f"# {line}\n" for line in lines) + "\n"
+
+
+def _defaults(func) -> dict:
+    """The original function's default values, by parameter name."""
+    return {p.name: p.default for p in inspect.signature(func).parameters.values()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _forward_wrapper(exporter, jvp_fn, jvp_name, name, func_name, positions,
+                     defaults) -> str:
+    """``name(*args)``: the gradient by forward mode, calling the tangent
+    function once per input element (through ``_forward_gradient``)."""
+    params = list(inspect.signature(jvp_fn, follow_wrapped=False).parameters.values())[
+        :-len(positions)]
+    text = []
+    for p in params:
+        if p.name in defaults:
+            text.append(f"{p.name}={exporter.literal_or_name(defaults[p.name], p.name)}")
+        else:
+            text.append(p.name)
+    helper = exporter.export(_forward_gradient, "_forward_gradient", "forward mode")
+    names = [p.name for p in params]
+    args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+    calls = [f"{helper}({jvp_name}, args, {tuple(positions)!r}, {j})"
+             for j in range(len(positions))]
+    result = calls[0] if len(positions) == 1 else "(" + ", ".join(calls) + ")"
+    return (f"def {name}({', '.join(text)}):\n"
+            f'    """The gradient of {func_name} by forward mode: one tangent pass per '
+            f'input element."""\n'
+            f"    args = {args}\n"
+            f"    return {result}\n")
+
+
+def _forward_gradient(jvp, args, positions, j):
+    """Gradient with respect to ``args[positions[j]]`` by forward mode: one
+    call of ``jvp(*args, *tangents)`` per element, seeded with a unit tangent."""
+    x = args[positions[j]]
+    tangents = [0.0 if isinstance(args[p], (float, int)) else np.zeros_like(args[p])
+                for p in positions]
+    if np.shape(x) == ():
+        tangents[j] = x.dtype.type(1) if isinstance(x, np.generic) else 1.0
+        return jvp(*args, *tangents)[1]
+    grad = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+    for index in np.ndindex(*np.shape(x)):
+        unit = np.zeros(np.shape(x), dtype=grad.dtype)
+        unit[index] = 1
+        tangents[j] = unit
+        grad[index] = jvp(*args, *tangents)[1]
+    return grad
+
+
+# --------------------------------------------------------------------------
+# collecting definitions
+
+
+class _Exporter:
+    """Collects the definitions of a module, each under a unique name."""
+
+    def __init__(self):
+        self.taken: dict = {}            # exported name -> key
+        self.by_key: dict = {}           # key -> exported name
+        self.imports: dict = {}          # exported name -> import statement
+        self.consts: dict = {}           # exported name -> literal text
+        self.defs: list = []             # (name, text), dependencies first
+        self._alive: list = []           # objects whose ids are keys
+        self._done: list = []            # definitions in the order they were finished
+
+    # -- names ---------------------------------------------------------------
+
+    def _key(self, obj):
+        lit = _literal(obj, lambda: "np", frozen=True) if _is_plain_literal(obj) else None
+        if lit is not None:
+            return ("literal", type(obj).__name__, lit)
+        self._alive.append(obj)
+        return ("object", id(obj))
+
+    def reserve(self, name: str, obj) -> None:
+        key = self._key(obj)
+        self.taken[name] = key
+
+    def _claim(self, want: str, key, avoid=()) -> str:
+        name, i = want, 1
+        while (name in self.taken and self.taken[name] != key) or name in avoid or \
+                keyword.iskeyword(name) or hasattr(builtins, name):
+            i += 1
+            name = f"{want}_{i}"
+        self.taken[name] = key
+        self.by_key[key] = name
+        return name
+
+    def reserve_name(self, name: str) -> None:
+        self.taken[name] = ("definition", name)
+
+    def add_definition(self, name: str, text: str) -> None:
+        self.taken[name] = ("definition", name)
+        self.defs.append((name, text))
+        self._done.append(name)
+
+    # -- objects -------------------------------------------------------------
+
+    def export(self, obj, want: str, user: str, frozen: bool = True, avoid=()) -> str:
+        """The exported name of ``obj`` (wanted as ``want``), defining it if
+        needed. ``user`` says who needs it (for messages); ``frozen``: the value
+        was fixed when the derivative was built (not read at run time)."""
+        obj = _unwrap_reference(obj)
+        key = self._key(obj)
+        if key in self.by_key:
+            return self.by_key[key]
+        if isinstance(obj, types.ModuleType):
+            return self._export_module(obj, want, key, user, avoid)
+        lit = _literal(obj, self._numpy_name, frozen)
+        if lit is not None:
+            name = self._claim(want, key, avoid)
+            self.consts[name] = lit
+            return name
+        if isinstance(obj, np.ndarray):
+            raise UsageError(
+                f"cannot export: {user} reads the array `{want}` (shape {obj.shape}) "
+                "from its module when it runs, and an exported module cannot",
+                hint=f"pass `{want}` as an argument, or give it as a default value "
+                     f"(def f(..., {want}={want})), which is frozen into the derivative")
+        if not _is_library(obj):
+            definable = _definable(obj)
+            if definable is not None:
+                return self._define(definable, want, key, avoid)
+        spelling = _import_spelling(obj)
+        if spelling is not None:
+            module, attr = spelling
+            name = self._claim(want, key, avoid)
+            self.imports[name] = (f"from {module} import {attr}" if attr == name
+                                  else f"from {module} import {attr} as {name}")
+            return name
+        definable = _definable(obj)
+        if definable is not None:
+            return self._define(definable, want, key, avoid)
+        raise UsageError(
+            f"cannot export `{want}` used by {user}: {_describe(obj)} has no Python "
+            "source and no importable name",
+            hint="make it a literal constant, pass it as an argument, or call it "
+                 "through a module the exported code can import")
+
+    def _define(self, obj, want, key, avoid) -> str:
+        name = self._claim(want, key, avoid)
+        slot = len(self.defs)
+        self.defs.append((name, None))           # keeps the name's place while recursing
+        text = self._definition(obj, name)
+        self.defs[slot] = (name, text)
+        self._done.append(name)                  # dependencies finish first
+        return name
+
+    def _export_module(self, mod, want, key, user, avoid) -> str:
+        if mod.__name__.split(".")[0] == "wengert":
+            raise UsageError(
+                f"cannot export: {user} uses the module `{mod.__name__}` at run time, "
+                "and the exported module must not import wengert",
+                hint="move the wengert call out of the function called at run time")
+        name = self._claim(want, key, avoid)
+        full = mod.__name__
+        if full == name:
+            line = f"import {full}"
+        elif "." in full:
+            parent, _, child = full.rpartition(".")
+            line = f"from {parent} import {child}" if child == name else \
+                f"import {full} as {name}"
+        else:
+            line = f"import {full} as {name}"
+        self.imports[name] = line
+        return name
+
+    def _numpy_name(self) -> str:
+        return self.export(np, "np", "a NumPy constant")
+
+    def literal_or_name(self, value, want: str) -> str:
+        lit = _literal(value, self._numpy_name, frozen=True)
+        return lit if lit is not None else self.export(value, want, "a default value")
+
+    # -- definitions ---------------------------------------------------------
+
+    def _definition(self, obj, name: str) -> str:
+        """The source of a function or class, renamed to ``name``, with the
+        names it uses renamed to their exported names."""
+        what = _describe(obj)
+        text = _source_text(obj, what)
+        tree = ast.parse(text)
+        node = tree.body[0]
+        edits = []
+        env = _environment(obj)
+        extra = {}
+        # decorators that are wengert's own (custom_vjp, nondifferentiable): drop
+        for dec in getattr(node, "decorator_list", []):
+            if _is_wengert(_resolve_expr(dec, env)):
+                edits.append(_line_span(text, dec.lineno - 1, dec.end_lineno))
+        # imports of wengert inside the body: bind the names at module level
+        for stmt in ast.walk(node):
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)) and _imports_wengert(stmt):
+                for alias in stmt.names:
+                    extra[alias.asname or alias.name.split(".")[0]] = \
+                        _import_target(stmt, alias, obj)
+                edits.append(_span(text, stmt, "pass"))
+        text = _apply(text, edits)
+        text = _inline_wengert_attributes(text, env, extra, what)
+        free = _free_names(text)
+        avoid = _identifiers(text) - free
+        renames = {}
+        for free_name in sorted(free):
+            found, value, frozen = _lookup(free_name, extra, env)
+            if not found:
+                raise UsageError(
+                    f"cannot export {what}: it uses `{free_name}`, which is not defined",
+                    hint="define it at module level or pass it as an argument")
+            if value is _BUILTIN:
+                continue
+            exported = self.export(value, free_name, what, frozen, avoid=avoid)
+            if exported != free_name:
+                renames[free_name] = exported
+        return _rename(text, name, renames).rstrip("\n") + "\n"
+
+    def add_defaults(self, name: str, defaults: dict) -> None:
+        """Give the parameters of definition ``name`` the original function's
+        default values (generated code leaves them to the caller), where
+        Python allows it: every later parameter must have a default too."""
+        slot = next(i for i, (n, _) in enumerate(self.defs) if n == name)
+        text = self.defs[slot][1]
+        node = ast.parse(text).body[0]
+        args = node.args.args
+        has_default = [False] * (len(args) - len(node.args.defaults)) + \
+            [True] * len(node.args.defaults)
+        wanted = [d or a.arg in defaults for a, d in zip(args, has_default)]
+        if not any(w and not d for w, d in zip(wanted, has_default)) or \
+                any(w and not later for i, w in enumerate(wanted) for later in wanted[i:]):
+            return
+        edits = []
+        offsets = _line_offsets(text)
+        for a, w, d in zip(args, wanted, has_default):
+            if w and not d:
+                end = offsets[a.end_lineno - 1] + _char_col(text, a.end_lineno, a.end_col_offset)
+                value = self.literal_or_name(defaults[a.arg], a.arg)
+                edits.append((end, end, f"={value}"))
+        self.defs[slot] = (name, _apply(text, edits))
+
+    # -- the module ----------------------------------------------------------
+
+    def module_text(self) -> str:
+        parts = ["from __future__ import annotations\n"]
+        if self.imports:
+            parts.append("\n" + "".join(line + "\n" for line in sorted(
+                self.imports.values(), key=_import_order)))
+        if self.consts:
+            parts.append("\n" + "".join(f"{k} = {v}\n" for k, v in sorted(self.consts.items())))
+        for _, text in sorted(self.defs, key=lambda d: self._done.index(d[0])):
+            parts.append("\n\n" + text)
+        return _normalise("".join(parts))
+
+
+def _import_order(line: str):
+    return (line.startswith("from"), line)
+
+
+def _normalise(text: str) -> str:
+    """Deterministic text: no build counters in source-map comments."""
+    from .display import normalise
+    return normalise(text)
+
+
+# --------------------------------------------------------------------------
+# what an object is
+
+
+class _Builtin:
+    def __repr__(self) -> str:
+        return "<builtin>"
+
+
+_BUILTIN = _Builtin()
+
+
+def _unwrap_reference(obj):
+    """A forward reference to a derivative being built stands for its target."""
+    from .api import _ForwardRef
+    from .custom import CustomJVP, CustomVJP
+    if isinstance(obj, _ForwardRef) and obj.target is not None:
+        return obj.target
+    if isinstance(obj, (CustomVJP, CustomJVP)):
+        return obj.fun
+    return obj
+
+
+def _describe(obj) -> str:
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if isinstance(obj, type):
+        return f"class `{name}`"
+    if callable(obj) and name:
+        module = getattr(obj, "__module__", None)
+        return f"function `{name}`" + (f" (module {module})" if module and
+                                       module != "wengert.generated" else "")
+    return f"the {type(obj).__name__} value"
+
+
+def _is_wengert(obj) -> bool:
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__.split(".")[0] == "wengert"
+    module = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "")
+    return isinstance(module, str) and module.split(".")[0] == "wengert" and \
+        module != "wengert.generated"
+
+
+def _is_library(obj) -> bool:
+    """Is ``obj`` from an installed library or the standard library (import
+    it) rather than the user's code or wengert (copy its source)?"""
+    if _is_wengert(obj):
+        return False
+    code = getattr(inspect.unwrap(obj) if callable(obj) else obj, "__code__", None)
+    if code is not None and code.co_filename.startswith("<wengert"):
+        return False                              # generated code
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if module is None:
+        return not isinstance(obj, (types.FunctionType, type))
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return True                               # built into the interpreter
+    path = os.path.realpath(path)
+    roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("stdlib", "platstdlib",
+                                                                   "purelib", "platlib")}
+    return any(path.startswith(r + os.sep) for r in roots) or \
+        "site-packages" in path or "dist-packages" in path
+
+
+def _definable(obj):
+    """The function or class whose source defines ``obj``, if any."""
+    target = obj
+    if not isinstance(target, (types.FunctionType, type)) and \
+            not isinstance(getattr(obj, "__wrapped__", None), types.FunctionType):
+        return None                    # functools.lru_cache & co. wrap a function
+    if isinstance(target, type) and target.__module__ == "builtins":
+        return None
+    try:
+        inspect.getsource(target.__code__ if isinstance(target, types.FunctionType)
+                          else target)
+    except (OSError, TypeError):
+        return None
+    return target
+
+
+def _source_text(obj, what: str) -> str:
+    try:
+        # a function's own code: generated ones carry ``__wrapped__`` (the
+        # user's function), which ``inspect.getsource`` would follow
+        text = inspect.getsource(obj.__code__ if isinstance(obj, types.FunctionType) else obj)
+    except (OSError, TypeError) as exc:
+        raise UsageError(f"cannot export {what}: its source is unavailable ({exc})",
+                         hint="define it in a .py file") from None
+    text = textwrap.dedent(text)
+    if getattr(obj, "__name__", "") == "<lambda>":
+        raise UsageError(f"cannot export {what}: it is a lambda",
+                         hint="define it with def")
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise UsageError(f"cannot export {what}: its source does not parse alone ({exc})",
+                         hint="define it at the top level of a module") from None
+    if not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                      ast.ClassDef)):
+        raise UsageError(f"cannot export {what}: its source is not a def or class")
+    return text
+
+
+def _import_spelling(obj):
+    """``(module, attribute)`` such that ``from module import attribute`` is ``obj``."""
+    name = getattr(obj, "__name__", None)
+    if not isinstance(name, str) or not name.isidentifier():
+        return None
+    module = getattr(obj, "__module__", None)
+    candidates = []
+    if isinstance(module, str) and module not in ("__main__", "wengert.generated") and \
+            module.split(".")[0] != "wengert":
+        candidates += [module.lstrip("_"), module]
+        if module.startswith("numpy"):
+            candidates.insert(0, "numpy")
+    for cand in candidates:
+        try:
+            mod = importlib.import_module(cand)
+        except Exception:
+            continue
+        if getattr(mod, name, None) is obj:
+            return cand, name
+    return None
+
+
+def _environment(obj):
+    """(closure, globals, builtins) a function or class resolves names in."""
+    if isinstance(obj, type):
+        import sys
+        module = sys.modules.get(obj.__module__)
+        return {}, vars(module) if module else {}, vars(builtins), False
+    func = inspect.unwrap(obj) if not isinstance(obj, types.FunctionType) else obj
+    closure = {}
+    for n, cell in zip(func.__code__.co_freevars, func.__closure__ or ()):
+        try:
+            closure[n] = cell.cell_contents
+        except ValueError:
+            pass
+    glob = func.__globals__
+    b = glob.get("__builtins__", builtins)
+    b = b if isinstance(b, dict) else vars(b)
+    generated = glob.get("__name__") == "wengert.generated"
+    return closure, glob, b, generated
+
+
+def _lookup(name, extra, env):
+    """``(found, value, frozen)`` for a free name, as Python resolves it."""
+    closure, glob, b, generated = env
+    if name in extra:
+        return True, extra[name], True
+    if name in closure or name in glob:
+        value = closure[name] if name in closure else glob[name]
+        if getattr(builtins, name, _MISSING) is value:
+            return True, _BUILTIN, True
+        # a generated derivative's globals were fixed when it was built
+        return True, value, generated and name not in closure
+    if name in b:
+        value = b[name]
+        if b is vars(builtins) or getattr(builtins, name, _MISSING) is value:
+            return True, _BUILTIN, True
+        return True, value, False           # the user's module, read at run time
+    if hasattr(builtins, name):
+        return True, _BUILTIN, True
+    return False, None, False
+
+
+_MISSING = object()
+
+
+def _resolve_expr(expr, env):
+    """The object a decorator expression's root names (``wengert`` in
+    ``@wengert.custom_vjp``), following attributes when they resolve."""
+    node = expr.func if isinstance(expr, ast.Call) else expr
+    chain = []
+    while isinstance(node, ast.Attribute):
+        chain.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    found, value, _ = _lookup(node.id, {}, env)
+    if not found or value is _BUILTIN:
+        return None
+    for attr in reversed(chain):
+        value = getattr(value, attr, None)
+    return value
+
+
+def _inline_wengert_attributes(text: str, env, extra: dict, what: str) -> str:
+    """``wengert.stop_gradient(x)`` -> ``stop_gradient(x)``, with
+    ``stop_gradient`` bound in ``extra`` to the function (whose source is
+    then copied): the exported module never imports wengert."""
+    free = _free_names(text)
+    modules = {n for n in free if n not in extra and
+               isinstance(_lookup(n, extra, env)[1], types.ModuleType) and
+               _is_wengert(_lookup(n, extra, env)[1])}
+    if not modules:
+        return text
+    taken = _identifiers(text)
+    edits = []
+
+    def visit(node):
+        chain, root = [], node
+        while isinstance(root, ast.Attribute):
+            chain.append(root.attr)
+            root = root.value
+        if chain and isinstance(root, ast.Name) and root.id in modules:
+            value = _lookup(root.id, extra, env)[1]
+            for attr in reversed(chain):
+                value = getattr(value, attr)
+            if isinstance(value, types.ModuleType):
+                raise UsageError(f"cannot export {what}: it uses the module "
+                                 f"`{value.__name__}` at run time",
+                                 hint="the exported module must not import wengert")
+            name, i = chain[0], 1
+            while name in taken and extra.get(name) is not value:
+                i += 1
+                name = f"{chain[0]}_{i}"
+            taken.add(name)
+            extra[name] = value
+            edits.append(_span(text, node, name))
+            return
+        if isinstance(node, ast.Name) and node.id in modules:
+            raise UsageError(f"cannot export {what}: it uses the module `{node.id}` "
+                             "itself at run time, and the exported module must not "
+                             "import wengert",
+                             hint="call wengert's functions by name (wengert.f(...))")
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+    visit(ast.parse(text))
+    return _apply(text, edits)
+
+
+def _imports_wengert(stmt) -> bool:
+    if isinstance(stmt, ast.ImportFrom):
+        return stmt.level > 0 or (stmt.module or "").split(".")[0] == "wengert"
+    return any(a.name.split(".")[0] == "wengert" for a in stmt.names)
+
+
+def _import_target(stmt, alias, obj):
+    """The object an import statement inside ``obj``'s body binds."""
+    if isinstance(stmt, ast.Import):
+        top = alias.name if alias.asname else alias.name.split(".")[0]
+        return importlib.import_module(top)
+    module_name = stmt.module or ""
+    if stmt.level:
+        parts = (getattr(obj, "__module__", "") or "").split(".")
+        anchor = ".".join(parts[:len(parts) - stmt.level])
+        module_name = ".".join(p for p in (anchor, module_name) if p)
+    module = importlib.import_module(module_name)
+    if hasattr(module, alias.name):
+        return getattr(module, alias.name)
+    return importlib.import_module(f"{module_name}.{alias.name}")
+
+
+# --------------------------------------------------------------------------
+# literals
+
+
+def _is_plain_literal(v) -> bool:
+    return type(v) in (type(None), bool, int, float, complex, str, bytes) or v is Ellipsis
+
+
+def _literal(v, np_name, frozen: bool) -> Optional[str]:
+    """Python source for ``v`` if it is a literal constant, else ``None``.
+    Arrays count only when ``frozen`` (fixed when the derivative was built)."""
+    t = type(v)
+    if v is None or v is Ellipsis or t in (bool, int, str, bytes):
+        return repr(v)
+    if t is float:
+        return _float_text(v)
+    if t is complex:
+        return f"complex({_float_text(v.real)}, {_float_text(v.imag)})"
+    if t in (tuple, list):
+        items = [_literal(x, np_name, frozen) for x in v]
+        if any(x is None and y is not None for x, y in zip(items, v)):
+            return None
+        inner = ", ".join(items) + ("," if t is tuple and len(items) == 1 else "")
+        return f"({inner})" if t is tuple else f"[{inner}]"
+    if t in (set, frozenset):
+        items = sorted(_literal(x, np_name, frozen) or "" for x in v)
+        if any(not x for x in items):
+            return None
+        body = "{" + ", ".join(items) + "}" if items else "set()"
+        return body if t is set else f"frozenset({body if items else ''})"
+    if t is dict:
+        pairs = []
+        for k, x in v.items():
+            kt, xt = _literal(k, np_name, frozen), _literal(x, np_name, frozen)
+            if kt is None or (xt is None and x is not None):
+                return None
+            pairs.append(f"{kt}: {xt}")
+        return "{" + ", ".join(pairs) + "}"
+    if t is slice:
+        parts = [_literal(x, np_name, frozen) for x in (v.start, v.stop, v.step)]
+        return None if any(p is None for p in parts) else f"slice({', '.join(parts)})"
+    if t is range:
+        return f"range({v.start}, {v.stop}, {v.step})"
+    if isinstance(v, np.generic) and v.dtype.kind in "biufc":
+        return f"{np_name()}.{v.dtype.name}({_literal(v.item(), np_name, frozen)})"
+    if isinstance(v, np.dtype) and v.kind in "biufc":
+        return f"{np_name()}.dtype({v.name!r})"
+    if t is np.ndarray and frozen and v.dtype.kind in "biufc" and v.size <= MAX_ARRAY_LITERAL:
+        data = _literal(v.tolist(), np_name, frozen)
+        return f"{np_name()}.array({data}, dtype={np_name()}.{v.dtype.name})"
+    return None
+
+
+def _float_text(x: float) -> str:
+    if math.isnan(x):
+        return 'float("nan")'
+    if math.isinf(x):
+        return 'float("inf")' if x > 0 else '-float("inf")'
+    return repr(x)
+
+
+# --------------------------------------------------------------------------
+# source text
+
+
+def _strip_annotations(tree):
+    """Annotations are never evaluated (the module has ``from __future__
+    import annotations``), so they are not dependencies."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+            for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs + \
+                    [x for x in (node.args.vararg, node.args.kwarg) if x]:
+                a.annotation = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(value=None)
+    return tree
+
+
+def _free_names(text: str) -> set:
+    """Global names a definition reads (closure names included), from the
+    symbol table of the definition alone."""
+    stripped = ast.unparse(_strip_annotations(ast.parse(text)))
+    table = symtable.symtable(stripped, "<export>", "exec")
+    out = set()
+
+    def visit(t, top):
+        for sym in t.get_symbols():
+            if not sym.is_referenced():
+                continue
+            if top and not sym.is_assigned() and not sym.is_imported():
+                out.add(sym.get_name())
+            elif not top and sym.is_global():
+                out.add(sym.get_name())
+        for child in t.get_children():
+            visit(child, False)
+    visit(table, True)
+    return out
+
+
+def _identifiers(text: str) -> set:
+    """Every name and argument the definition mentions (new names avoid them)."""
+    out = set()
+    for n in ast.walk(ast.parse(text)):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)
+    return out
+
+
+def _line_offsets(text: str) -> list:
+    offsets, total = [], 0
+    for line in text.splitlines(True):
+        offsets.append(total)
+        total += len(line)
+    offsets.append(total)
+    return offsets
+
+
+def _span(text: str, node, replacement: str):
+    offsets = _line_offsets(text)
+    start = offsets[node.lineno - 1] + _char_col(text, node.lineno, node.col_offset)
+    end = offsets[node.end_lineno - 1] + _char_col(text, node.end_lineno, node.end_col_offset)
+    return (start, end, replacement)
+
+
+def _line_span(text: str, first: int, last: int):
+    """Whole lines ``first``..``last`` (0-based first, 1-based inclusive last)."""
+    offsets = _line_offsets(text)
+    return (offsets[first], offsets[last], "")
+
+
+def _char_col(text: str, lineno: int, col: int) -> int:
+    """``ast`` columns are UTF-8 byte offsets; convert to characters."""
+    line = text.splitlines(True)[lineno - 1]
+    return len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+
+
+def _apply(text: str, edits) -> str:
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _rename(text: str, name: str, renames: dict) -> str:
+    """Rename the definition to ``name`` and the global names in ``renames``."""
+    tree = ast.parse(text)
+    node = tree.body[0]
+    edits = []
+    if node.name != name:
+        offsets = _line_offsets(text)
+        keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+        line_start = offsets[node.lineno - 1]
+        line = text.splitlines(True)[node.lineno - 1]
+        m = re.search(rf"\b{keyword}\s+({re.escape(node.name)})\b", line)
+        edits.append((line_start + m.start(1), line_start + m.end(1), name))
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and n.id in renames:
+            edits.append(_span(text, n, renames[n.id]))
+    return _apply(text, edits)
