@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYENV  ?= $(HOME)/.pyenv/versions
 
-.PHONY: demo test test-all fuzz bench gradbench docs clean
+.PHONY: demo test test-all test-version fuzz bench gradbench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,15 +23,17 @@ test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
 # every supported Python (3.9 to 3.13) found under pyenv, each in a venv of its own
+VERSIONS ?= 3.9 3.10 3.11 3.12 3.13
 test-all:
-	@set -e; for v in 3.9 3.10 3.11 3.12 3.13; do \
-	  py=$$(ls -d $(PYENV)/$$v.*/bin/python 2>/dev/null | tail -n 1); \
-	  if [ -z "$$py" ]; then echo "python $$v: not installed, skipped"; continue; fi; \
-	  echo "== python $$v ($$py)"; \
-	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v; \
-	  .venv-$$v/bin/python -m pip install --quiet -e '.[dev]'; \
-	  .venv-$$v/bin/python -m pytest -q -x; \
-	done
+	@set -e; for v in $(VERSIONS); do $(MAKE) --no-print-directory test-version V=$$v; done
+
+test-version:
+	@py=$$(ls -d $(PYENV)/$(V).*/bin/python 2>/dev/null | tail -n 1); \
+	if [ -z "$$py" ]; then echo "python $(V): not installed, skipped"; exit 0; fi; \
+	echo "== python $(V) ($$py)"; \
+	[ -x .venv-$(V)/bin/python ] || $$py -m venv .venv-$(V); \
+	.venv-$(V)/bin/python -m pip install --quiet -e '.[dev]' && \
+	.venv-$(V)/bin/python -m pytest
 
 # long differential fuzzing: make fuzz MINUTES=30
 MINUTES ?= 10

@@ -125,7 +125,6 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             d = opt.readable(d)
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)
-        function.__wrapped__ = func
         built = Built(function, source, d, _output_kind(work, kinds))
         per_fn[key] = built
         return built
