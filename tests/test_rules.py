@@ -26,7 +26,8 @@ def test_rule_float32(case):
 RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
            runtime.check_scalar, runtime.accumulate, runtime.list_append,
            runtime.fill_like, runtime.seq_adjoint, runtime.list_pop, runtime.unpop,
-           runtime.seq_repeat, runtime.seq_repeat_left, runtime.unrepeat}
+           runtime.seq_repeat, runtime.seq_repeat_left, runtime.unrepeat,
+           runtime.scatter_into, runtime.copy_of}
 
 
 def test_every_rule_has_a_case():

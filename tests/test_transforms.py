@@ -219,3 +219,20 @@ def test_operators_have_source():
     d = wengert.grad(wengert.grad(poly))
     assert d(0.5) == pytest.approx(36 * 0.25 - 12 * 0.5)
     assert "def " in d.source
+
+
+def rosenbrock_vectorised(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_vectorised_rosenbrock_gradient_and_hessian(mode):
+    x = np.linspace(-0.8, 1.3, 6)
+    head, tail = x[:-1], x[1:]
+    expected = np.zeros_like(x)
+    expected[:-1] = -400.0 * (tail - head ** 2) * head - 2.0 * (1.0 - head)
+    expected[1:] += 200.0 * (tail - head ** 2)
+    np.testing.assert_allclose(wengert.grad(rosenbrock_vectorised, mode=mode)(x), expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(wengert.hessian(rosenbrock_vectorised)(x), rosenbrock_hessian(x),
+                               rtol=1e-12, atol=1e-9)

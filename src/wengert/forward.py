@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
+
 from . import algebra, analysis, ir
 from .errors import UnsupportedSyntaxError
 from .names import NameGen
@@ -296,6 +298,31 @@ def zeros_for(var: str, kinds: dict) -> ir.Expr:
     return ir.Op(runtime.zeros_like, (ir.Var(var),))
 
 
+def _known_shape_forms(fn, args, kwargs, kinds):
+    """Helpers whose result follows from known shapes: ``reduced_size`` is a
+    number; spreading a scalar over a float64 array is a broadcast view."""
+    from .rules import numpy_reductions as red
+    if kwargs:
+        return None
+    if fn is red.reduced_size and len(args) in (1, 2):
+        k = analysis.expr_kind(args[0], kinds)
+        axis = args[1] if len(args) == 2 else ir.NONE
+        if k is not None and not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) \
+                and isinstance(axis, ir.Const):
+            try:
+                return ir.Const(int(red.reduced_size(np.empty(k.shape), axis.value)))
+            except Exception:
+                return None
+    if fn is red.unreduce and len(args) == 2:
+        t, a = args
+        ka, kt = analysis.expr_kind(a, kinds), analysis.expr_kind(t, kinds)
+        if ka is not None and kt is not None and kt.shape == () and not ka.pyfloat \
+                and ka.shape[:1] not in ((-1,), (-2,)) and ka.dtype == "<f8" \
+                and (kt.pyfloat or kt.dtype == "<f8"):
+            return ir.Op(np.broadcast_to, (t, ir.Const(tuple(ka.shape))))
+    return None
+
+
 def simplify_kinds(e, kinds: dict, target: str):
     """Drop ``unbroadcast(t, x)`` where ``x`` provably has the result's shape."""
     if not isinstance(e, ir.Op):
@@ -306,6 +333,9 @@ def simplify_kinds(e, kinds: dict, target: str):
         out = kinds.get(target)
         if analysis.same_shape(like, out) and (like.pyfloat or like.dtype == out.dtype):
             return args[0]
+    special = _known_shape_forms(e.fn, args, e.kwargs, kinds)
+    if special is not None:
+        return special
     if e.fn is runtime.zeros_like and len(args) == 1:
         k = analysis.expr_kind(args[0], kinds)
         if k is not None and k.pyfloat:

@@ -111,9 +111,11 @@ class Reverse:
         return self.sum(var, terms)
 
     def sum(self, var: str, terms):
-        """Add adjoint contributions; lists and tuples add elementwise."""
+        """Add adjoint contributions; lists and tuples add elementwise.
+        Several ``getitem_adjoint`` terms (slices of one array) accumulate
+        into a single buffer instead of one full array each."""
         if var not in self.sequences:
-            return algebra.sum_of(terms)
+            return algebra.sum_of(_scatter_chain(terms))
         out = algebra.ZERO
         for t in terms:
             out = t if algebra.is_zero(out) else ir.Op(runtime.accumulate, (out, t))
@@ -530,6 +532,24 @@ class Reverse:
                 it = ir.Var(tape.seq)
             return pre + [replace(s, iter=it, body=push + s.body)]
         return pre + [replace(s, body=push + s.body)]
+
+
+def _scatter_chain(terms):
+    """``getitem_adjoint(a, x, i) + getitem_adjoint(b, x, j)`` becomes
+    ``scatter_into(getitem_adjoint(a, x, i), j, b)``."""
+    scattered = [t for t in terms if isinstance(t, ir.Op) and t.fn is runtime.getitem_adjoint
+                 and len(t.args) == 3 and not t.kwargs]
+    if len(scattered) < 2:
+        return terms
+    base = scattered[0]
+    same = [t for t in scattered[1:] if t.args[1] == base.args[1]]
+    if not same:
+        return terms
+    chain = base
+    for t in same:
+        chain = ir.Op(runtime.scatter_into, (chain, t.args[2], t.args[0]))
+    rest = [t for t in terms if t is not base and not any(t is s for s in same)]
+    return [chain] + rest
 
 
 def _tuple_target(names):

@@ -154,6 +154,22 @@ def getitem_adjoint(t, x, index):
     return out
 
 
+def copy_of(x):
+    """A copy (so an in-place update cannot reach a value someone else holds)."""
+    return x.copy() if hasattr(x, "copy") else x
+
+
+def scatter_into(out, index, t):
+    """Add ``t`` into ``out[index]`` in place and return ``out``: accumulating
+    several slices' adjoints into one buffer (``out`` is always a fresh array
+    made by ``getitem_adjoint`` in generated code)."""
+    if _basic_index(index):
+        out[index] += t
+    else:
+        np.add.at(out, index, t)
+    return out
+
+
 def _basic_index(index) -> bool:
     parts = index if type(index) is tuple else (index,)
     return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)

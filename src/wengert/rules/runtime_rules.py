@@ -24,6 +24,18 @@ def getitem_adjoint_(t, x, index):
     adjoint(t=g[index])
 
 
+@rule(runtime.scatter_into, linear=("out", "t"))
+def scatter_into_(out, index, t):
+    tangent(runtime.scatter_into(runtime.copy_of(out_dot), index, t_dot))
+    adjoint(out=g, t=unbroadcast(g[index], t))
+
+
+@rule(runtime.copy_of, linear=("x",))
+def copy_of_(x):
+    tangent(runtime.copy_of(x_dot))
+    adjoint(x=g)
+
+
 @rule(runtime.check_scalar, linear=("value",))
 def check_scalar_(value, what="grad"):
     tangent(value_dot)
