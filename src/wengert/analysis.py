@@ -23,6 +23,7 @@ stays unknown (``None``): generated code is then general, never wrong.
 from __future__ import annotations
 
 import operator
+import types
 from dataclasses import dataclass
 from typing import Optional
 
@@ -230,6 +231,10 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
                 any(expr_kind(a, kinds) == SEQ for a in e.args):
             return SEQ
         r = registry.lookup(e.fn)
+        if getattr(e.fn, "__module__", None) == "math" and e.fn not in _MATH_INTEGER:
+            return FLOAT                     # the math module computes Python floats
+        if r is None and CALLEE_KIND is not None and isinstance(e.fn, types.FunctionType):
+            return CALLEE_KIND(e.fn, tuple(expr_kind(a, kinds) for a in e.args))
         if r is None or r.nondiff:
             return None
         if r.scalar_result:
@@ -239,6 +244,15 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
     return None
+
+
+import math as _math
+_MATH_INTEGER = {_math.floor, _math.ceil, _math.trunc, _math.factorial, _math.gcd,
+                 _math.comb, _math.perm, _math.isfinite, _math.isinf, _math.isnan,
+                 _math.isclose}
+
+# Set by the API: the kind a user function returns for arguments of given kinds.
+CALLEE_KIND = None
 
 
 # NumPy functions and ndarray methods whose result's shape and dtype depend

@@ -34,6 +34,7 @@ from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse
+from .specialize import specialize
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -100,7 +101,11 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         if arg_kinds is not None:
             kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
         kinds = analysis.infer_kinds(primal, kinds_in)
-        body, aux = _resolve_derivative_calls(primal.body, kinds), None
+        body, aux = primal.body, None
+        if kinds_in:                   # shapes are constants under the specialisation's guard
+            body = specialize(body, kinds)
+            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+        body = _resolve_derivative_calls(body, kinds)
         if has_aux:
             body, aux = _split_aux(body, primal)
         work = primal.with_body(body, namespace=primal.namespace.copy())
@@ -177,6 +182,42 @@ def _fresh(names, base):
         name = f"{base}_{i}"
     names.add(name)
     return name
+
+
+_KIND_IN_PROGRESS: set = set()
+
+
+def _plain(func):
+    """The Python function behind a derivative (for kind queries)."""
+    while isinstance(func, Derivative):
+        func = func.__wrapped__
+    return func
+
+
+def _callee_kind(func, arg_kinds):
+    """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown)."""
+    key = (id(func), arg_kinds)
+    if key in _KIND_IN_PROGRESS or len(_KIND_IN_PROGRESS) > 20:
+        return None                      # recursion: unknown
+    _KIND_IN_PROGRESS.add(key)
+    try:
+        try:
+            primal = lowered(func)
+        except WengertError:
+            return None
+        names = primal.param_names()
+        kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+        kinds = analysis.infer_kinds(primal, kinds_in)
+        if kinds_in:
+            kinds = analysis.infer_kinds(primal.with_body(specialize(primal.body, kinds)),
+                                         kinds_in)
+        ret = primal.body[-1]
+        return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
+    finally:
+        _KIND_IN_PROGRESS.discard(key)
+
+
+analysis.CALLEE_KIND = _callee_kind
 
 
 def _header(primal, mode, wrt_names, kinds_in) -> str:
@@ -386,8 +427,11 @@ class Derivative:
 
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
+        known = kinds is not None and not self.has_aux and \
+            _callee_kind(_plain(self.__wrapped__), kinds) is not None
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
-                      return_value=want_value, optimize=self.optimize, has_aux=self.has_aux,
+                      return_value=want_value or not (known or self.has_aux),
+                      optimize=self.optimize, has_aux=self.has_aux,
                       seed_param=False, tuple_result=self._tuple)
         if built.out_kind is not None and built.out_kind.shape != ():
             raise UsageError(

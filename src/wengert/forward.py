@@ -304,6 +304,13 @@ def _known_shape_forms(fn, args, kwargs, kinds):
     from .rules import numpy_reductions as red
     if kwargs:
         return None
+    if fn in (np.shape, len) and len(args) == 1:
+        k = analysis.expr_kind(args[0], kinds)
+        if k is not None and not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)):
+            if fn is np.shape:
+                return ir.Const(tuple(k.shape))
+            if k.shape:
+                return ir.Const(k.shape[0])
     if fn is red.reduced_size and len(args) in (1, 2):
         k = analysis.expr_kind(args[0], kinds)
         axis = args[1] if len(args) == 2 else ir.NONE
