@@ -236,3 +236,40 @@ def test_vectorised_rosenbrock_gradient_and_hessian(mode):
                                rtol=1e-12)
     np.testing.assert_allclose(wengert.hessian(rosenbrock_vectorised)(x), rosenbrock_hessian(x),
                                rtol=1e-12, atol=1e-9)
+
+
+def elementwise_with_broadcast(x, y):
+    return np.sin(x) * y + np.exp(x / 3.0) + abs(x) * 2.0
+
+
+def test_jacfwd_is_one_vectorised_pass_for_elementwise_code(monkeypatch):
+    from wengert import transforms
+    calls = []
+    real = transforms._batched_columns
+
+    def spy(*a):
+        out = real(*a)
+        calls.append(out is not None)
+        return out
+    monkeypatch.setattr(transforms, "_batched_columns", spy)
+    x = np.array([0.3, -0.5, 0.7])
+    y = np.array([[1.0, 2.0, 3.0], [0.5, 0.1, -1.0]])     # broadcasts against x
+    jac = wengert.jacfwd(elementwise_with_broadcast, wrt=(0, 1))
+    jx, jy = jac(x, y)
+    assert calls == [True, True], "each input's columns should come from one batched pass"
+    rx, ry = wengert.jacrev(elementwise_with_broadcast, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(jx, rx, rtol=1e-12)
+    np.testing.assert_allclose(jy, ry, rtol=1e-12)
+    assert "def elementwise_with_broadcast_jvp" in jac.source
+
+
+def test_jacfwd_falls_back_to_one_pass_per_column_for_other_code():
+    x = np.array([0.3, -0.5, 0.7])
+    j = wengert.jacfwd(polar)(x)                  # indexing: not batchable
+    np.testing.assert_allclose(j, wengert.jacrev(polar)(x), rtol=1e-12)
+    assert wengert.jacfwd(lambda_free_scalar)(0.5) == pytest.approx(math.cos(0.5) * 0.5
+                                                                     + math.sin(0.5))
+
+
+def lambda_free_scalar(x):
+    return math.sin(x) * x

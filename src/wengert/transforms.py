@@ -29,6 +29,13 @@ def _prepare(func, wrt, args, kwargs):
     return positions, tuple_result, args
 
 
+def _float_dtype(x):
+    """The floating dtype derivatives of ``x`` have (float64 for Python numbers)."""
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.result_type(x.dtype, np.float32)
+    return np.dtype(np.float64)
+
+
 def _leaf(x, what):
     if not (isinstance(x, (float, int, np.ndarray, np.generic))):
         raise UsageError(f"{what} takes array or scalar inputs and outputs, not "
@@ -39,20 +46,82 @@ def _zeros(x):
     return 0.0 if isinstance(x, (float, int)) else np.zeros_like(x)
 
 
+def _batchable(func, positions, kinds) -> int:
+    """If every operation on a differentiated value is elementwise, tangents can
+    carry a leading batch axis: return how many singleton axes to put between
+    it and the input's axes (so it never meets a broadcast); else -1."""
+    from . import ir as _ir
+    from .api import lowered
+    from .rules import registry
+    if isinstance(func, Derivative) or any(k is None for k in kinds):
+        return -1
+    primal = lowered(func)
+    names = primal.param_names()
+    active = analysis.active(primal, tuple(names[i] for i in positions))
+    for s in _ir.walk(primal.body):
+        if isinstance(s, _ir.Assign) and set(s.targets()) & active:
+            e = s.value
+            if isinstance(e, (_ir.Var, _ir.Const)):
+                continue
+            r = registry.lookup(e.fn)
+            if r is None or not (r.elementwise or r.nondiff):
+                return -1
+    full = analysis.infer_kinds(primal, dict(zip(names, kinds)))
+    ndims = [len(k.shape) for v, k in full.items() if v in active and k is not None
+             and k.shape[:1] not in ((-1,), (-2,))]
+    return max(ndims, default=0)
+
+
+def _batched_columns(built, args, positions, j, depth):
+    """All forward-mode columns for input ``j`` in one pass (or None)."""
+    x = args[positions[j]]
+    size = int(np.size(x))
+    shape = np.shape(x)
+    dtype = _float_dtype(x)
+    seeds = np.eye(size, dtype=dtype).reshape((size,) + (1,) * (depth - len(shape)) + shape)
+    tangents = [_zeros(args[q]) for q in positions]
+    tangents[j] = seeds
+    try:
+        value, t = built.function(*args, *tangents)
+    except Exception:
+        return None
+    return value, t, size
+
+
 def jacfwd(func, wrt=0, has_aux=False):
-    """The Jacobian by forward mode: ``J[out_index + in_index]`` (JAX's layout),
-    one tangent pass per input element."""
+    """The Jacobian by forward mode: ``J[out_index + in_index]`` (JAX's layout).
+    When every operation on the differentiated values is elementwise, all the
+    tangents go through in one vectorised pass (a leading batch axis); otherwise
+    one pass per input element."""
     func = _check_function(func, "jacfwd")
 
     def jacobian(*args, **kwargs):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
         kinds = tuple(analysis.kind_of_value(a) for a in args)
         built = build(func, "jvp", positions, kinds, has_aux=has_aux)
+        jacobian.source = built.source
+        depth = _batchable(func, positions, kinds)
         out = aux = None
         blocks = []
         for j, p in enumerate(positions):
             x = args[p]
             _leaf(x, "jacfwd")
+            batched = _batched_columns(built, args, positions, j, depth) if depth >= 0 else None
+            if batched is not None:
+                value, t, size = batched
+                if has_aux:
+                    value, aux = value
+                out = value
+                out_shape = np.shape(value)
+                t = np.broadcast_to(np.asarray(t), (size,) + (1,) * 0 + np.shape(t)[1:]) \
+                    if np.ndim(t) else np.full((size,), t)
+                t = np.reshape(t, (size,) + out_shape) if np.size(t) == size * int(
+                    np.prod(out_shape)) else np.broadcast_to(
+                        np.reshape(t, (size,) + (1,) * len(out_shape)), (size,) + out_shape)
+                cols = np.moveaxis(t, 0, -1).reshape(out_shape + np.shape(x))
+                cols = cols.astype(np.result_type(cols, _float_dtype(x)), copy=False)
+                blocks.append(cols if out_shape or np.ndim(x) else cols[()])
+                continue
             cols = None
             for _, idx, e in basis(x):
                 tangents = [_zeros(args[q]) for q in positions]
@@ -63,7 +132,7 @@ def jacfwd(func, wrt=0, has_aux=False):
                 out = value
                 t = np.asarray(t)
                 if cols is None:
-                    cols = np.zeros(t.shape + np.shape(x), dtype=np.result_type(t, x, np.float32))
+                    cols = np.zeros(t.shape + np.shape(x), dtype=np.result_type(t, _float_dtype(x)))
                 cols[(Ellipsis,) + idx] = t
             blocks.append(cols if np.ndim(out) or np.ndim(x) else cols[()])
         result = tuple(blocks) if tuple_result else blocks[0]
@@ -80,6 +149,7 @@ def jacrev(func, wrt=0, has_aux=False):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
         kinds = tuple(analysis.kind_of_value(a) for a in args)
         built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
+        jacobian.source = built.source
         value = func(*args)
         aux = None
         if has_aux:
@@ -87,7 +157,8 @@ def jacrev(func, wrt=0, has_aux=False):
         _leaf(value, "jacrev")
         out_shape = np.shape(value)
         blocks = [np.zeros(out_shape + np.shape(args[p]),
-                           dtype=np.result_type(value, args[p], np.float32)) for p in positions]
+                           dtype=np.result_type(_float_dtype(value), _float_dtype(args[p])))
+                  for p in positions]
         for idx in np.ndindex(*out_shape):
             u = np.zeros(out_shape, dtype=np.result_type(value, np.float32))
             u[idx] = 1.0
@@ -132,6 +203,8 @@ def hvp(func, wrt=0):
         args = _promote(tuple(args), positions)
         tangents = [_zeros(a) for a in args]
         tangents[positions[0]] = v
+        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        product.source = build(g, "jvp", tuple(range(len(args))), kinds).source
         return jvp(g, args, tangents)[1]
     product.__name__ = f"hvp_{getattr(func, '__name__', 'f')}"
     return product
