@@ -194,8 +194,24 @@ def _plain(func):
     return func
 
 
+_KINDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _callee_kind(func, arg_kinds):
-    """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown)."""
+    """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
+    remembered per function."""
+    per_fn = _KINDS.get(func)
+    if per_fn is not None and arg_kinds in per_fn:
+        return per_fn[arg_kinds]
+    result = _infer_callee_kind(func, arg_kinds)
+    try:
+        _KINDS.setdefault(func, {})[arg_kinds] = result
+    except TypeError:
+        pass
+    return result
+
+
+def _infer_callee_kind(func, arg_kinds):
     key = (id(func), arg_kinds)
     if key in _KIND_IN_PROGRESS or len(_KIND_IN_PROGRESS) > 20:
         return None                      # recursion: unknown
