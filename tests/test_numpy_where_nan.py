@@ -62,10 +62,10 @@ def test_reverse_mode_double_where_is_finite_and_correct():
     np.testing.assert_allclose(g, EXPECTED)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "np.sqrt's adjoint multiplies the zero that np.where selected by "
-    "0.5 / sqrt(x), which is NaN for x < 0 (the elementwise rule, not np.where)"))
 def test_reverse_mode_single_where_is_finite_and_correct():
+    # np.sqrt's derivative is NaN where x < 0, but the adjoint np.where passes
+    # there is exactly zero: reverse mode keeps the selection through the
+    # elementwise rule, so the NaN never enters the gradient
     g = reverse_derivative(sqrt_where, X)
     assert np.all(np.isfinite(g))
     np.testing.assert_allclose(g, EXPECTED)

@@ -129,8 +129,10 @@ def kind_of_value(v) -> Optional[Kind]:
         return INT
     if t in (list, tuple, dict):
         return SEQ
-    if t is np.ndarray:
+    if t is np.ndarray and v.dtype.kind in "fb":
         return Kind(v.shape, v.dtype.str)
+    if t is np.ndarray:
+        return Kind(v.shape, v.dtype.str) if v.dtype.kind in "iu" else None
     if isinstance(v, np.generic) and v.dtype.kind == "f":
         return Kind((), v.dtype.str)
     return None
@@ -235,6 +237,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT                     # the math module computes Python floats
         if r is None and CALLEE_KIND is not None and isinstance(e.fn, types.FunctionType):
             return CALLEE_KIND(e.fn, tuple(expr_kind(a, kinds) for a in e.args))
+        if e.fn in _COMPARISONS:
+            return _bool_kind([expr_kind(a, kinds) for a in e.args])
         if r is None or r.nondiff:
             return None
         if r.scalar_result:
@@ -312,9 +316,28 @@ def _evaluated_kind(e, kinds) -> Optional[Kind]:
     except Exception:               # unknown inputs, or the stand-ins do not fit
         return None
     k = kind_of_value(value)
-    if k is not None and not k.pyfloat and np.dtype(k.dtype).kind != "f":
+    if k is not None and not k.pyfloat and np.dtype(k.dtype).kind not in "fb":
         return None
     return k
+
+
+_COMPARISONS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+                np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+                np.isnan, np.isfinite, np.isinf, np.logical_not, np.logical_and,
+                np.logical_or}
+
+
+def _bool_kind(ks) -> Optional[Kind]:
+    """An elementwise comparison of arrays: a boolean array of the broadcast shape."""
+    if any(k is None or k.shape[:1] in ((-1,), (-2,)) for k in ks):
+        return None
+    if all(k.pyfloat for k in ks):
+        return None                  # a Python bool
+    try:
+        shape = np.broadcast_shapes(*(k.shape for k in ks))
+    except ValueError:
+        return None
+    return Kind(tuple(shape), "|b1")
 
 
 def _getitem_kind(e, kinds) -> Optional[Kind]:

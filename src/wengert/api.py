@@ -200,15 +200,18 @@ _KINDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 def _callee_kind(func, arg_kinds):
     """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
     remembered per function."""
-    per_fn = _KINDS.get(func)
-    if per_fn is not None and arg_kinds in per_fn:
-        return per_fn[arg_kinds]
-    result = _infer_callee_kind(func, arg_kinds)
-    try:
-        _KINDS.setdefault(func, {})[arg_kinds] = result
-    except TypeError:
-        pass
-    return result
+    with _LOCK:                        # one thread infers; recursion is detected per key
+        per_fn = _KINDS.get(func)
+        if per_fn is not None and arg_kinds in per_fn:
+            return per_fn[arg_kinds]
+        recursing = bool(_KIND_IN_PROGRESS)
+        result = _infer_callee_kind(func, arg_kinds)
+        if not recursing:              # an answer cut short by recursion is not remembered
+            try:
+                _KINDS.setdefault(func, {})[arg_kinds] = result
+            except TypeError:
+                pass
+        return result
 
 
 def _infer_callee_kind(func, arg_kinds):
@@ -445,16 +448,16 @@ class Derivative:
         want_value = self.what == "value_and_grad"
         known = kinds is not None and not self.has_aux and \
             _callee_kind(_plain(self.__wrapped__), kinds) is not None
+        with_value = want_value or not (known or self.has_aux)
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
-                      return_value=want_value or not (known or self.has_aux),
-                      optimize=self.optimize, has_aux=self.has_aux,
+                      return_value=with_value, optimize=self.optimize, has_aux=self.has_aux,
                       seed_param=False, tuple_result=self._tuple)
         if built.out_kind is not None and built.out_kind.shape != ():
             raise UsageError(
                 f"{self.what} needs a function with a scalar output, but "
                 f"`{self.__wrapped__.__name__}` returns shape {built.out_kind.shape}",
                 hint="use wengert.vjp or wengert.jacrev for array outputs")
-        if built.out_kind is not None:
+        if built.out_kind is not None and with_value == want_value:
             self._last = built
             return built.function
         # the output's kind is unknown: check it is a scalar at run time

@@ -273,6 +273,7 @@ class Reverse:
         if isinstance(e, ir.Op) and _is_user_function(e.fn):
             return self.call(s)
         out = []
+        selection = None
         if isinstance(s.target, tuple):    # a, b = op(...): the adjoint is a tuple
             parts = [self.take(t) for t in targets]
             if all(algebra.is_zero(p) for p in parts):
@@ -293,6 +294,12 @@ class Reverse:
             g = self.take(target)
             if algebra.is_zero(g):
                 return []
+            selection = _selection(g) if _elementwise_rule(e, self.kinds) else None
+            if selection is not None:
+                # the adjoint is exactly zero where a np.where did not select
+                # this value: keep it exactly zero there, even where this
+                # operation's derivative is inf or NaN (sqrt of a negative)
+                cond, g, picked = selection
             if not ir.is_atom(g):
                 name = ir.Var(self.bar(target))
                 self._flush_readers(name.name, out, s.loc)
@@ -325,6 +332,8 @@ class Reverse:
                 c = r.adjoint_expr(p, bound, g, ans)
                 if target is not None:
                     c = simplify_kinds(c, self.kinds, target)
+                if selection is not None:
+                    c = _select(cond, c, picked)
                 self.contribute(arg, c)
         return out
 
@@ -532,6 +541,32 @@ class Reverse:
                 it = ir.Var(tape.seq)
             return pre + [replace(s, iter=it, body=push + s.body)]
         return pre + [replace(s, body=push + s.body)]
+
+
+def _selection(g):
+    """``np.where(c, a, 0.0)`` or ``np.where(c, 0.0, a)``: (c, a, True/False)."""
+    if isinstance(g, ir.Op) and g.fn is np.where and len(g.args) == 3 and not g.kwargs:
+        c, a, b = g.args
+        if algebra.is_const(b, 0):
+            return c, a, True
+        if algebra.is_const(a, 0):
+            return c, b, False
+    return None
+
+
+def _select(cond, c, picked):
+    """Apply the selection to a pointwise contribution (inside an unbroadcast)."""
+    if isinstance(c, ir.Op) and c.fn is runtime.unbroadcast:
+        return ir.Op(runtime.unbroadcast, (_select(cond, c.args[0], picked),) + c.args[1:])
+    zero = ir.Const(0.0)
+    return ir.Op(np.where, (cond, c, zero) if picked else (cond, zero, c))
+
+
+def _elementwise_rule(e, kinds) -> bool:
+    if not isinstance(e, ir.Op):
+        return False
+    r = registry.lookup(analysis.derivative_op(e, kinds))
+    return r is not None and r.elementwise and not r.nondiff
 
 
 def _scatter_chain(terms):
