@@ -239,6 +239,9 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return CALLEE_KIND(e.fn, tuple(expr_kind(a, kinds) for a in e.args))
         if e.fn in _COMPARISONS:
             return _bool_kind([expr_kind(a, kinds) for a in e.args])
+        if r is not None and r.nondiff and getattr(e.fn, "__name__", None) in _CONSTRUCTORS \
+                and getattr(np, e.fn.__name__, None) is e.fn:
+            return _evaluated_kind(e, kinds)       # np.zeros((16, 128)): a known shape
         if r is None or r.nondiff:
             return None
         if r.scalar_result:
@@ -271,6 +274,8 @@ _STABLE_FUNCTIONS = {
     "fliplr", "rot90", "tile", "pad", "diff", "diag", "diagonal", "triu", "tril",
     "clip", "where", "sort", "copy", "take", "take_along_axis", "full_like", "linspace",
 }
+_CONSTRUCTORS = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                 "eye", "identity"}
 _STABLE_METHODS = {"sum", "mean", "prod", "var", "std", "max", "min", "cumsum", "cumprod",
                    "dot", "trace", "reshape", "ravel", "flatten", "transpose", "swapaxes",
                    "squeeze", "clip", "copy", "diagonal", "take", "astype"}

@@ -298,12 +298,49 @@ def zeros_for(var: str, kinds: dict) -> ir.Expr:
     return ir.Op(runtime.zeros_like, (ir.Var(var),))
 
 
+def _product_adjoint(fn, args, kinds):
+    """The adjoint helpers of ``@``/``np.dot`` on known vectors and matrices,
+    written out (``t @ b.T``): no helper call, and ``a`` itself is not read."""
+    from .rules import numpy_products as prod
+    import operator
+    side_a = fn in (prod.dot_adjoint_a, prod.matmul_adjoint_a)
+    side_b = fn in (prod.dot_adjoint_b, prod.matmul_adjoint_b)
+    if not (side_a or side_b) or len(args) != 3:
+        return None
+    t, a, b = args
+    ka, kb = analysis.expr_kind(a, kinds), analysis.expr_kind(b, kinds)
+    if ka is None or kb is None or ka.pyfloat or kb.pyfloat or \
+            not (1 <= len(ka.shape) <= 2 and 1 <= len(kb.shape) <= 2):
+        return None
+    na, nb = len(ka.shape), len(kb.shape)
+    mm = lambda x, y: ir.Op(operator.matmul, (x, y))          # noqa: E731
+    T = lambda x: ir.Op(ir.Attr("T"), (x,))                    # noqa: E731
+    if side_a:
+        if na == 2 and nb == 2:
+            return mm(t, T(b))
+        if na == 1 and nb == 2:
+            return mm(b, t)
+        if na == 2 and nb == 1:
+            return ir.Op(np.outer, (t, b))
+        return ir.Op(operator.mul, (t, b))
+    if na == 2 and nb == 2:
+        return mm(T(a), t)
+    if na == 2 and nb == 1:
+        return mm(t, a)
+    if na == 1 and nb == 2:
+        return ir.Op(np.outer, (a, t))
+    return ir.Op(operator.mul, (t, a))
+
+
 def _known_shape_forms(fn, args, kwargs, kinds):
     """Helpers whose result follows from known shapes: ``reduced_size`` is a
     number; spreading a scalar over a float64 array is a broadcast view."""
     from .rules import numpy_reductions as red
     if kwargs:
         return None
+    product = _product_adjoint(fn, args, kinds)
+    if product is not None:
+        return product
     if fn in (np.shape, len) and len(args) == 1:
         k = analysis.expr_kind(args[0], kinds)
         if k is not None and not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)):

@@ -35,6 +35,7 @@ level records in the primal sweep.
 
 from __future__ import annotations
 
+import operator
 import types
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,8 @@ class Tape:
     state: tuple            # carried variables pushed at each iteration start
     counter: str = None     # iteration counter (while loops, loops with break)
     seq: str = None         # materialised iterable (non-sequence iterables)
+    kept_name: str = None   # the tape of expensive results kept at the end of iterations
+    kept: tuple = ()
 
 
 @dataclass
@@ -493,16 +496,56 @@ class Reverse:
         carried = [n for n in carried if n in live_in]
         replay = self.augment([x for x in s.body if not (isinstance(x, ir.Assign) and x.carry)],
                               replay=True)
+        replay, kept = self._record_expensive(replay, adj)
         tape_name = self.names.fresh("tape")
         pop = []
         if carried:
             pop = [ir.Assign(_tuple_target(carried), ir.Op(ir.Method("pop"),
                                                           (ir.Var(tape_name),)), s.loc)]
         self._pending_tape_name = tape_name
+        self._pending_kept = (self.names.fresh("kept") if kept else None, tuple(kept))
+        if kept:
+            pop.append(ir.Assign(_tuple_target(kept), ir.Op(ir.Method("pop"), (
+                ir.Var(self._pending_kept[0]),)), s.loc))
         return pop + replay + adj, carried, out
+
+    def _record_expensive(self, replay, adj):
+        """Results of expensive array operations (products, transcendental
+        functions of arrays) that the adjoint reads are kept on a tape of their
+        own in the primal sweep instead of being computed again in the replay."""
+        if not all(isinstance(x, (ir.Assign, ir.Effect, ir.Comment)) for x in replay):
+            return replay, []
+        live, _ = optimize.liveness(replay, ir.all_reads(adj))
+        needed, kept = set(ir.all_reads(adj)), []
+        for x in reversed(live):              # what the adjoint reads, and what that reads
+            if not (isinstance(x, ir.Assign) and set(x.targets()) & needed):
+                continue
+            if isinstance(x.target, ir.Var) and self._expensive(x):
+                kept.append(x.target.name)    # kept: its own inputs are not needed
+            else:
+                needed |= set(ir.expr_vars(x.value))
+        kept.reverse()
+        if not kept:
+            return replay, []
+        drop = set(kept)
+        return [x for x in replay if not (isinstance(x, ir.Assign) and
+                                          set(x.targets()) & drop)], kept
+
+    def _expensive(self, stmt) -> bool:
+        e = stmt.value
+        if not isinstance(e, ir.Op):
+            return False
+        k = self.kinds.get(stmt.targets()[0])
+        if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or \
+                int(np.prod(k.shape)) < 64:
+            return False                       # scalars and small arrays: replay
+        if e.fn in _PRODUCTS:
+            return True
+        return isinstance(e.fn, np.ufunc) and e.fn in _TRANSCENDENTAL
 
     def new_tape(self, s, carried) -> Tape:
         tape = Tape(self._pending_tape_name, tuple(carried))
+        tape.kept_name, tape.kept = self._pending_kept
         self.tapes[id(s)] = tape
         return tape
 
@@ -534,13 +577,27 @@ class Reverse:
             pre.append(ir.Assign(ir.Var(tape.counter), ir.Const(0), s.loc))
             push.append(ir.Assign(ir.Var(tape.counter), ir.Op(
                 operator.add, (ir.Var(tape.counter), ir.Const(1))), s.loc))
+        body = push + list(s.body)
+        if tape.kept:                    # expensive results, once computed
+            pre.append(ir.Assign(ir.Var(tape.kept_name), ir.Op(ir.MAKE_LIST, ()), s.loc))
+            at = next((i for i, x in enumerate(body) if isinstance(x, ir.Assign) and x.carry),
+                      len(body))
+            body.insert(at, ir.Effect(ir.Op(ir.Method("append"), (
+                ir.Var(tape.kept_name), _tuple_expr(tape.kept))), s.loc))
         if isinstance(s, ir.For):
             it = s.iter
             if tape.seq:
                 pre.append(ir.Assign(ir.Var(tape.seq), ir.Op(tuple, (s.iter,)), s.loc))
                 it = ir.Var(tape.seq)
-            return pre + [replace(s, iter=it, body=push + s.body)]
-        return pre + [replace(s, body=push + s.body)]
+            return pre + [replace(s, iter=it, body=body)]
+        return pre + [replace(s, body=body)]
+
+
+_PRODUCTS = {operator.matmul, np.matmul, np.dot, np.einsum, np.tensordot, np.inner,
+             np.outer, np.kron}
+_TRANSCENDENTAL = {np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10, np.sin, np.cos,
+                   np.tan, np.tanh, np.sinh, np.cosh, np.arctan, np.arcsin, np.arccos,
+                   np.arctanh, np.arcsinh, np.sqrt, np.cbrt, np.power, np.logaddexp}
 
 
 def _selection(g):

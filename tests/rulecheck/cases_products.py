@@ -215,3 +215,17 @@ CASES += [
          imports="from wengert.rules import numpy_products", float32=False)
     for sa, sb, st in _DOT_HELPER_SHAPES
 ]
+
+_MATMUL_HELPER_SHAPES = [((2, 3), (3, 4), (2, 4)), ((3,), (3, 4), (4,)), ((2, 3), (3,), (2,)),
+                         ((5, 2, 3), (3, 4), (5, 2, 4)), ((2, 3), (4, 3, 2), (4, 2, 2))]
+CASES += [
+    Case(f"numpy_products.matmul_adjoint_a(t, np.full({sa}, 0.5), b)",
+         {"t": Arg(st), "b": Arg(sb)}, covers=(numpy_products.matmul_adjoint_a,),
+         imports="from wengert.rules import numpy_products", float32=False)
+    for sa, sb, st in _MATMUL_HELPER_SHAPES
+] + [
+    Case(f"numpy_products.matmul_adjoint_b(t, a, np.full({sb}, 0.5))",
+         {"t": Arg(st), "a": Arg(sa)}, covers=(numpy_products.matmul_adjoint_b,),
+         imports="from wengert.rules import numpy_products", float32=False)
+    for sa, sb, st in _MATMUL_HELPER_SHAPES
+]

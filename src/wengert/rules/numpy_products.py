@@ -330,11 +330,25 @@ def trace_adjoint(t, a, offset=0, axis1=0, axis2=1):
 # rules: the products
 
 
-@rule(np.matmul, operator.matmul)
+@rule(np.matmul, operator.matmul, bilinear=("a", "b"))
 def matmul(a, b):
     tangent(a_dot @ b + a @ b_dot)
-    adjoint(a=matmul_fit(matrix_cotangent(g, a, b) @ mT(as_matrix(b, -1)), a, -2),
-            b=matmul_fit(mT(as_matrix(a, -2)) @ matrix_cotangent(g, a, b), b, -1))
+    adjoint(a=matmul_adjoint_a(g, a, b), b=matmul_adjoint_b(g, a, b))
+
+
+def matmul_adjoint_a(t, a, b):
+    """``d/da <t, a @ b>``: plain BLAS products for vectors and matrices,
+    batched (broadcast) stacks through the general helpers."""
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return dot_adjoint_a(t, a, b)
+    return matmul_fit(matrix_cotangent(t, a, b) @ mT(as_matrix(b, -1)), a, -2)
+
+
+def matmul_adjoint_b(t, a, b):
+    """``d/db <t, a @ b>``."""
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return dot_adjoint_b(t, a, b)
+    return matmul_fit(mT(as_matrix(a, -2)) @ matrix_cotangent(t, a, b), b, -1)
 
 
 @rule(np.dot, methods=("dot",), bilinear=("a", "b"))
@@ -365,6 +379,18 @@ def dot_adjoint_b(t, a, b):
             return np.multiply.outer(a, t) if nb == 2 else t * a
         return np.dot(t, a) if nb == 1 else np.dot(a.T, t)
     return contract(adjoint_subscripts(dot_subscripts(a, b), 1, a, b), t, a)
+
+
+@rule(matmul_adjoint_a, bilinear=("t", "b"), zero_derivative=("a",))
+def matmul_adjoint_a_(t, a, b):
+    tangent(matmul_adjoint_a(t_dot, a, b) + matmul_adjoint_a(t, a, b_dot))
+    adjoint(t=g @ b, b=matmul_adjoint_b(t, g, b))
+
+
+@rule(matmul_adjoint_b, bilinear=("t", "a"), zero_derivative=("b",))
+def matmul_adjoint_b_(t, a, b):
+    tangent(matmul_adjoint_b(t_dot, a, b) + matmul_adjoint_b(t, a_dot, b))
+    adjoint(t=a @ g, a=matmul_adjoint_a(t, a, g))
 
 
 @rule(dot_adjoint_a, bilinear=("t", "b"), zero_derivative=("a",))
