@@ -44,7 +44,7 @@ bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/run.py --markdown docs/performance.md
 
-gradbench: $(VENV)/.installed-dev
+gradbench: $(VENV)/.installed
 	$(PY) benchmarks/gradbench/relay.py --markdown docs/gradbench.md
 
 docs: $(VENV)/.installed-dev

@@ -1,0 +1,329 @@
+"""Run local GradBench evals against the wengert tool and report.
+
+    python benchmarks/gradbench/relay.py                     # every eval, small sizes
+    python benchmarks/gradbench/relay.py --evals gmm,lstm --min-seconds 0.5
+    python benchmarks/gradbench/relay.py --markdown docs/gradbench.md --log-dir /tmp/gb-logs
+
+For each eval the relay starts two child processes, the eval driver
+(``local_evals.py EVAL``) and the tool (``tool.py``), and passes lines between
+them: one message from the eval to the tool, one response back, until the eval
+closes its output; then it closes the tool's input and waits for both. It
+enforces what GradBench's intermediary enforces (section 1 of
+/work/shared/gradbench.md): each response one JSON object with the message's
+id, no NaN or infinity, no ``error`` beside ``success: true``, an ``output``
+with every successful evaluate, timings as ``{"name", "nanoseconds"}`` with a
+non-negative integer; both processes must exit with status 0. Any violation
+makes the eval's outcome ``error``; otherwise the outcome is ``undefined``,
+``failure``, ``invalid`` or ``success`` as in the specification (section 1.8).
+
+The summary gives, per workload, the mean of the ``"evaluate"`` timings of the
+primal function and of the derivative and their ratio, and the validity the
+eval reported; with ``--markdown`` it is written as a page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import local_evals  # noqa: E402
+
+EVALS = local_evals.EVALS
+PAIRS = local_evals.PAIRS
+
+
+class ProtocolError(Exception):
+    """The tool or the eval broke the protocol: the outcome is ``error``."""
+
+
+@dataclass
+class Evaluation:
+    function: str
+    description: str
+    success: bool
+    mean_ns: float = math.nan
+    runs: int = 0
+    valid: bool = None            # None until (unless) an analysis arrives
+    error: str = ""
+
+
+@dataclass
+class Result:
+    eval: str
+    outcome: str = "success"
+    defined: bool = True
+    error: str = ""
+    evaluations: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def check_response(line: str, msg: dict) -> dict:
+    """The intermediary's checks on one tool response."""
+    def reject(constant):
+        raise ProtocolError(f"non-finite number {constant} in the tool's response")
+    try:
+        reply = json.loads(line, parse_constant=reject)
+    except ValueError as exc:
+        raise ProtocolError(f"tool response is not JSON: {exc}: {line[:200]!r}") from None
+    if not isinstance(reply, dict):
+        raise ProtocolError(f"tool response is not a JSON object: {line[:200]!r}")
+    if reply.get("id") != msg.get("id"):
+        raise ProtocolError(f"response id {reply.get('id')!r} != message id {msg.get('id')!r}")
+    kind = msg.get("kind")
+    if kind in ("define", "evaluate"):
+        if not isinstance(reply.get("success"), bool):
+            raise ProtocolError(f"{kind} response without a boolean success")
+        if reply["success"] and "error" in reply:
+            raise ProtocolError(f"{kind} response with success: true and an error")
+        if kind == "evaluate" and reply["success"] and "output" not in reply:
+            raise ProtocolError("evaluate response with success: true and no output")
+    for t in reply.get("timings", []):
+        ns = t.get("nanoseconds") if isinstance(t, dict) else None
+        if not (isinstance(t, dict) and isinstance(t.get("name"), str)
+                and type(ns) is int and ns >= 0):
+            raise ProtocolError(f"bad timing object {t!r}")
+    return reply
+
+
+def relay(eval_cmd, tool_cmd, log=None) -> Result:
+    """Run one eval against the tool; returns what happened."""
+    result = Result(eval=eval_cmd[-1] if eval_cmd else "?")
+    t_start = time.perf_counter_ns()
+    ev = subprocess.Popen(eval_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                          bufsize=1)
+    tool = subprocess.Popen(tool_cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            bufsize=1)
+    pending = {}                  # evaluate id -> Evaluation
+    try:
+        for line in ev.stdout:
+            msg = json.loads(line)
+            if log:
+                log.write(json.dumps({"elapsed": {"nanoseconds": time.perf_counter_ns() - t_start},
+                                      "message": msg}) + "\n")
+            tool.stdin.write(line if line.endswith("\n") else line + "\n")
+            tool.stdin.flush()
+            answer = tool.stdout.readline()
+            if not answer:
+                raise ProtocolError("the tool exited without answering "
+                                    f"message {msg.get('id')} ({msg.get('kind')})")
+            reply = check_response(answer, msg)
+            if log:
+                log.write(json.dumps({"elapsed": {"nanoseconds": time.perf_counter_ns() - t_start},
+                                      "response": reply}) + "\n")
+            record(result, pending, msg, reply)
+            ev.stdin.write(answer if answer.endswith("\n") else answer + "\n")
+            ev.stdin.flush()
+    except (ProtocolError, BrokenPipeError) as exc:
+        result.outcome, result.error = "error", str(exc)
+    finally:
+        for p in (ev, tool):
+            try:
+                p.stdin.close()
+            except BrokenPipeError:
+                pass
+        codes = {"eval": ev.wait(), "tool": tool.wait()}
+    result.seconds = (time.perf_counter_ns() - t_start) / 1e9
+    bad = {k: v for k, v in codes.items() if v != 0}
+    if bad and result.outcome != "error":
+        result.outcome = "error"
+        result.error = ", ".join(f"{k} exited with status {v}" for k, v in bad.items())
+    if result.outcome != "error":
+        result.outcome = outcome(result)
+    return result
+
+
+def record(result: Result, pending: dict, msg: dict, reply: dict) -> None:
+    kind = msg.get("kind")
+    if kind == "define":
+        result.defined = reply["success"]
+        if not reply["success"]:
+            result.error = reply.get("error", "")
+    elif kind == "evaluate":
+        runs = [t["nanoseconds"] for t in reply.get("timings", []) if t["name"] == "evaluate"]
+        label = msg.get("description", "")
+        if not isinstance(msg.get("input"), dict):          # hello: a bare number
+            label = f"{msg['function']}({msg.get('input')})"
+        e = Evaluation(msg["function"], label, reply["success"],
+                       sum(runs) / len(runs) if runs else math.nan, len(runs),
+                       error=reply.get("error", "") if not reply["success"] else "")
+        result.evaluations.append(e)
+        pending[msg["id"]] = e
+    elif kind == "analysis" and msg.get("of") in pending:
+        e = pending.pop(msg["of"])
+        e.valid = bool(msg.get("valid"))
+        if not e.valid:
+            e.error = msg.get("error", "")
+
+
+def outcome(result: Result) -> str:
+    if not result.defined:
+        return "undefined"
+    if any(not e.success for e in result.evaluations):
+        return "failure"
+    if any(e.valid is False for e in result.evaluations):
+        return "invalid"
+    return "success"
+
+
+# --------------------------------------------------------------------------
+# reporting
+
+
+def fmt_ns(ns: float) -> str:
+    if ns != ns:
+        return "—"
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.0f} ns"
+
+
+def validity(e: Evaluation) -> str:
+    if not e.success:
+        return "failed"
+    return {True: "valid", False: "INVALID", None: "?"}[e.valid]
+
+
+def rows(result: Result):
+    """Table rows for one eval: paired evals per workload, the others per call."""
+    if result.eval in PAIRS:
+        primal_name, derivative_name = PAIRS[result.eval]
+        by_workload = {}
+        for e in result.evaluations:
+            by_workload.setdefault(e.description, {})[e.function] = e
+        for description, pair in by_workload.items():
+            p, d = pair.get(primal_name), pair.get(derivative_name)
+            ratio = (d.mean_ns / p.mean_ns if p and d and p.success and d.success
+                     else math.nan)
+            yield (description, f"{primal_name}: {fmt_ns(p.mean_ns) if p else '—'}",
+                   f"{derivative_name}: {fmt_ns(d.mean_ns) if d and d.success else '—'}",
+                   f"{ratio:.2f}" if ratio == ratio else "—",
+                   ", ".join(validity(x) for x in (p, d) if x))
+    else:
+        # hello: square is the primal, double its derivative; particle and
+        # saddle: every variant differentiates (nested) the whole optimisation
+        for e in result.evaluations:
+            time_text = fmt_ns(e.mean_ns) if e.success else "—"
+            if result.eval == "hello" and e.function == "square":
+                yield (e.description, time_text, "", "", validity(e))
+            elif result.eval == "hello":
+                yield (e.description, "", time_text, "", validity(e))
+            else:
+                yield (f"{e.function} ({e.description})", "", time_text, "", validity(e))
+
+
+def summary(results) -> str:
+    lines = []
+    for r in results:
+        lines.append(f"{r.eval}: {r.outcome} ({r.seconds:.1f} s)" + (f" — {first_line(r.error)}"
+                                                                       if r.error else ""))
+        for row in rows(r):
+            lines.append("    " + " | ".join(x for x in row if x))
+        for e in r.evaluations:
+            if e.error:
+                lines.append(f"    {e.function} {e.description}: {first_line(e.error)}")
+    return "\n".join(lines)
+
+
+def first_line(text: str) -> str:
+    text = text.strip()
+    last = text.splitlines()[-1] if text else ""
+    return last[:300]
+
+
+def markdown(results, args) -> str:
+    import numpy
+    out = ["# wengert on GradBench (local, reduced sizes)", "",
+           "Generated by `python benchmarks/gradbench/relay.py --markdown docs/gradbench.md` "
+           "(`make gradbench`); do not edit by hand.", "",
+           "Each eval ran as a child process (`benchmarks/gradbench/local_evals.py`, which "
+           "generates inputs in GradBench's formats at reduced sizes and validates outputs "
+           "against independent NumPy references), talking to the wengert tool "
+           "(`benchmarks/gradbench/tool.py`) through the relay, which enforces the protocol. "
+           "Times are the mean of the `evaluate` timings (the function call alone, "
+           "after a first untimed call on the same shapes, which builds wengert's "
+           "specialised derivative). *ratio* is derivative time / primal time. The "
+           "machine is shared: times and ratios vary by tens of percent from run to run.", "",
+           f"Settings: `--size {args.size} --min-runs {args.min_runs} "
+           f"--min-seconds {args.min_seconds}`; Python {platform.python_version()}, "
+           f"NumPy {numpy.__version__}, BLAS "
+           f"{'multithreaded' if args.multithreaded else 'on one thread'}; {platform.machine()}, "
+           f"{os.cpu_count()} CPUs.", "",
+           "| eval | outcome | workload | primal | derivative | ratio | validity |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        first = True
+        body = list(rows(r))
+        if not body:
+            out.append(f"| {r.eval} | {r.outcome} | — | — | — | — | "
+                       f"{first_line(r.error) or '—'} |")
+        for workload, primal, derivative, ratio, valid in body:
+            head = f"| {r.eval} | {r.outcome} " if first else "| | "
+            out.append(f"{head}| {workload} | {primal or '—'} | {derivative or '—'} | "
+                       f"{ratio or '—'} | {valid} |")
+            first = False
+    notes = [(r.eval, e) for r in results for e in r.evaluations if e.error]
+    errors = [r for r in results if r.error]
+    if notes or errors:
+        out += ["", "## Failures and invalid outputs", ""]
+        for r in errors:
+            out.append(f"- **{r.eval}** ({r.outcome}): {first_line(r.error)}")
+        for name, e in notes:
+            out.append(f"- **{name}::{e.function}** {e.description}: {first_line(e.error)}")
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--evals", default=",".join(EVALS),
+                   help="comma-separated evals (default: all)")
+    p.add_argument("--size", choices=("small", "tiny"), default="small")
+    p.add_argument("--min-runs", type=int, default=1)
+    p.add_argument("--min-seconds", type=float, default=0.5)
+    p.add_argument("--multithreaded", action="store_true")
+    p.add_argument("--markdown", metavar="FILE", help="write the table to FILE")
+    p.add_argument("--log-dir", metavar="DIR", help="write one JSONL log per eval")
+    args = p.parse_args(argv)
+    names = [n for n in args.evals.split(",") if n]
+    unknown = [n for n in names if n not in EVALS]
+    if unknown:
+        p.error(f"unknown evals: {', '.join(unknown)}")
+    tool_cmd = [sys.executable, str(HERE / "tool.py")] + \
+        (["--multithreaded"] if args.multithreaded else [])
+    results = []
+    for name in names:
+        eval_cmd = [sys.executable, str(HERE / "local_evals.py"), "--size", args.size,
+                    "--min-runs", str(args.min_runs), "--min-seconds", str(args.min_seconds),
+                    name]
+        log = None
+        if args.log_dir:
+            Path(args.log_dir).mkdir(parents=True, exist_ok=True)
+            log = open(Path(args.log_dir) / f"{name}.jsonl", "w")
+        try:
+            r = relay(eval_cmd, tool_cmd, log)
+        finally:
+            if log:
+                log.close()
+        results.append(r)
+        print(summary([r]), flush=True)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(results, args))
+        print(f"wrote {args.markdown}")
+    # declined modules and functions (undefined, failure) are reported, not fatal;
+    # a protocol violation or a wrong answer is
+    return int(any(r.outcome in ("error", "invalid") for r in results))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
