@@ -331,10 +331,8 @@ def test_lstm():
     close(jac, np.concatenate([fd_main.ravel(), fd_extra.ravel()]))
 
 
-# the four nested variants: wengert cannot yet call a forward-mode gradient
-# on values carried around a loop (their kinds are unknown), so the tool
-# declines ff and rf; when that changes, these tests say so
-WORKING, DECLINED = ("rr", "fr"), ("ff", "rf")
+# the four nested variants (inner and outer mode), all differentiated by wengert
+WORKING, DECLINED = ("rr", "fr", "ff", "rf"), ()
 
 
 def test_particle():

@@ -235,6 +235,10 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         r = registry.lookup(e.fn)
         if getattr(e.fn, "__module__", None) == "math" and e.fn not in _MATH_INTEGER:
             return FLOAT                     # the math module computes Python floats
+        if r is None and DERIVATIVE_KIND is not None:
+            k = DERIVATIVE_KIND(e.fn, tuple(expr_kind(a, kinds) for a in e.args))
+            if k is not False:
+                return k
         if r is None and CALLEE_KIND is not None and isinstance(e.fn, types.FunctionType):
             return CALLEE_KIND(e.fn, tuple(expr_kind(a, kinds) for a in e.args))
         if e.fn in _COMPARISONS:
@@ -258,8 +262,10 @@ _MATH_INTEGER = {_math.floor, _math.ceil, _math.trunc, _math.factorial, _math.gc
                  _math.comb, _math.perm, _math.isfinite, _math.isinf, _math.isnan,
                  _math.isclose}
 
-# Set by the API: the kind a user function returns for arguments of given kinds.
+# Set by the API: the kind a user function returns for arguments of given kinds,
+# and the kind a derivative object returns (False when ``fn`` is not one).
 CALLEE_KIND = None
+DERIVATIVE_KIND = None
 
 
 # NumPy functions and ndarray methods whose result's shape and dtype depend

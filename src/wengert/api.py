@@ -236,7 +236,19 @@ def _infer_callee_kind(func, arg_kinds):
         _KIND_IN_PROGRESS.discard(key)
 
 
+def _derivative_kind(fn, arg_kinds):
+    """A gradient is shaped like the input it is taken with respect to."""
+    if not isinstance(fn, Derivative):
+        return False
+    if fn.what != "grad" or fn.has_aux or fn._tuple:
+        return analysis.SEQ if fn._tuple or fn.what != "grad" else None
+    i = fn._positions[0]
+    k = arg_kinds[i] if i < len(arg_kinds) else None
+    return analysis.FLOAT if k == analysis.INT else k
+
+
 analysis.CALLEE_KIND = _callee_kind
+analysis.DERIVATIVE_KIND = _derivative_kind
 
 
 def _header(primal, mode, wrt_names, kinds_in) -> str:
@@ -675,13 +687,18 @@ def _forward_grad_function(d: "Derivative", built, kinds):
     one tangent pass per input, each seeded with 1."""
     import linecache
     from .backend import _counter
-    if kinds is None or any(kinds[i] is None or kinds[i].shape != () for i in d._positions):
+    if kinds is not None and any(kinds[i] is not None and kinds[i].shape != ()
+                                 for i in d._positions):
         raise UsageError(
             "a forward-mode gradient can be differentiated again only with respect to "
             "scalar inputs", hint="use mode='reverse' for the inner gradient")
     params = list(_signature(d.__wrapped__).parameters)
     jvp_name = built.function.__name__
     lines = [f"def {d.__name__}({', '.join(params)}):"]
+    for i in d._positions:              # kinds unknown here: check they are scalars
+        if kinds is None or kinds[i] is None:
+            lines.append(f"    {params[i]} = check_scalar({params[i]}, 'a forward-mode gradient "
+                         f"differentiated again (inputs must be scalars)')")
     outs = []
     for j, i in enumerate(d._positions):
         seeds = ", ".join("1.0" if k == j else "0.0" for k in range(len(d._positions)))
@@ -694,7 +711,8 @@ def _forward_grad_function(d: "Derivative", built, kinds):
     src = "\n".join(lines) + "\n"
     filename = f"<wengert {d.__name__} #{next(_counter)}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    namespace = {jvp_name: built.function}
+    from .runtime import check_scalar
+    namespace = {jvp_name: built.function, "check_scalar": check_scalar}
     exec(compile(src, filename, "exec"), namespace)
     return namespace[d.__name__]
 

@@ -992,6 +992,11 @@ class Lowerer:
                                          hint="call a named function")
         if not callable(value):
             raise UsageError(f"`{_dotted(func)}` is not callable", self.pf.loc(func))
+        if (getattr(value, "__module__", "") or "").startswith(("wengert.api", "wengert.transforms")):
+            raise UnsupportedSyntaxError(
+                f"calling `{_dotted(func)}` inside a function being differentiated", self.pf.loc(func),
+                hint="call a derivative made by wengert.grad or wengert.value_and_grad "
+                     "(wengert.grad(g)(x)); other operators work on the outside")
         self._static_expr(func, value)
         return value
 

@@ -40,7 +40,7 @@ def list_(iterable):
     adjoint(iterable=runtime.seq_adjoint(g, iterable))
 
 
-@rule(builtins.float, linear=("x",))
+@rule(builtins.float, linear=("x",), scalar_result=True)
 def float_(x):
     tangent(float(x_dot))
     adjoint(x=g)
