@@ -150,6 +150,20 @@ def kind_key(v):
     return t
 
 
+def _join(a: Optional[Kind], b: Optional[Kind]) -> Optional[Kind]:
+    """One kind for a variable assigned values of kinds ``a`` and ``b``: a Python
+    float and a NumPy float64 scalar are both float64 scalars (shape ())."""
+    if a is None or b is None or a.shape != b.shape or a.shape != ():
+        return None
+    if a == INT or b == INT or a.dtype in ("seq", "range") or b.dtype in ("seq", "range"):
+        return None
+    da = "<f8" if a.pyfloat else a.dtype
+    db = "<f8" if b.pyfloat else b.dtype
+    if da != db:
+        return None
+    return a if not a.pyfloat else b
+
+
 def _dummy(k: Kind):
     if k.pyfloat:
         return 0 if k is INT or k == INT else 0.0
@@ -185,6 +199,11 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
         if name in conflict:
             return False
         if name in kinds and kinds[name] != k:
+            joined = _join(kinds[name], k)
+            if joined is not None:
+                changed = joined != kinds[name]
+                kinds[name] = joined
+                return changed
             conflict.add(name)
             kinds[name] = None
             return True

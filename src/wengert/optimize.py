@@ -270,6 +270,9 @@ def _dce_block(stmts, live_out):
     live = set(live_out)
     out = []
     for s in reversed(stmts):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                s.value == ir.Var(s.target.name):
+            continue                                  # x = x
         if isinstance(s, ir.Assign):
             targets = set(s.targets())
             if targets & live or has_effect(s.value):

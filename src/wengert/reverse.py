@@ -64,12 +64,13 @@ class Tape:
 class _State:
     pending: dict = field(default_factory=lambda: defaultdict(list))
     materialized: set = field(default_factory=set)
+    owned: set = field(default_factory=set)      # adjoint arrays no one else holds
 
     def copy(self) -> "_State":
         p = defaultdict(list)
         for k, v in self.pending.items():
             p[k] = list(v)
-        return _State(p, set(self.materialized))
+        return _State(p, set(self.materialized), set(self.owned))
 
 
 class Reverse:
@@ -153,13 +154,31 @@ class Reverse:
             self.materialize_many(readers, out, loc)
 
     def _new_value(self, var: str):
-        """The value ``var_bar`` must take to hold its whole adjoint (or None)."""
+        """The value ``var_bar`` must take to hold its whole adjoint (or None).
+        An adjoint array this code made itself (``owned``) takes slices' adjoints
+        in place (``scatter_into``) instead of a new full array per slice."""
         terms = list(reversed(self.state.pending.pop(var, [])))
         name = ir.Var(self.bar(var))
         if var in self.state.materialized:
-            return self.sum(var, [name] + terms) if terms else None
-        self.state.materialized.add(var)
-        return self.sum(var, terms) if terms else self.zeros(var)
+            if not terms:
+                return None
+            if var in self.state.owned and self._array(var):
+                value = algebra.sum_of(_scatter_chain([name] + terms, owned=name))
+            else:
+                value = self.sum(var, [name] + terms)
+        else:
+            self.state.materialized.add(var)
+            value = self.sum(var, terms) if terms else self.zeros(var)
+        if self._array(var) and _fresh_array(value):
+            self.state.owned.add(var)
+        else:
+            self.state.owned.discard(var)
+        return value
+
+    def _array(self, var: str) -> bool:
+        k = self.kinds.get(var)
+        return k is not None and not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) \
+            and var not in self.sequences
 
     def materialize_many(self, variables, out: list, loc=None) -> None:
         """Materialise several adjoints at once. Where one's new value reads
@@ -427,7 +446,8 @@ class Reverse:
             orelse.append(ir.Assign(ir.Var(self.bar(v)), self.zeros(v), s.loc))
         for v in sorted(after_else.materialized - after_body.materialized):
             body.append(ir.Assign(ir.Var(self.bar(v)), self.zeros(v), s.loc))
-        self.state = _State(before.pending, after_body.materialized | after_else.materialized)
+        self.state = _State(before.pending, after_body.materialized | after_else.materialized,
+                            after_body.owned & after_else.owned)
         if body or orelse:
             out.append(ir.If(s.test, body, orelse, s.loc))
         return out
@@ -486,10 +506,11 @@ class Reverse:
         for v in sorted(outer):
             self.materialize(v, out, s.loc)
         saved = self.state
-        self.state = _State(defaultdict(list), set(saved.materialized))
+        self.state = _State(defaultdict(list), set(saved.materialized), set(saved.owned))
         adj = self.block(s.body)
         self.materialize_many(sorted(outer), adj, s.loc)
-        self.state = _State(saved.pending, saved.materialized | outer)
+        self.state = _State(saved.pending, saved.materialized | outer,
+                            saved.owned & self.state.owned)
         # only values live at the start of an iteration can be restored from the
         # tape (a temporary the body assigns first is recomputed by the replay)
         _, live_in = optimize.liveness(s.body, self._everything_read)
@@ -626,11 +647,18 @@ def _elementwise_rule(e, kinds) -> bool:
     return r is not None and r.elementwise and not r.nondiff
 
 
-def _scatter_chain(terms):
+def _scatter_chain(terms, owned=None):
     """``getitem_adjoint(a, x, i) + getitem_adjoint(b, x, j)`` becomes
-    ``scatter_into(getitem_adjoint(a, x, i), j, b)``."""
+    ``scatter_into(getitem_adjoint(a, x, i), j, b)``; with an ``owned``
+    accumulator, ``x_bar + getitem_adjoint(a, x, i)`` is ``scatter_into(x_bar, i, a)``."""
     scattered = [t for t in terms if isinstance(t, ir.Op) and t.fn is runtime.getitem_adjoint
                  and len(t.args) == 3 and not t.kwargs]
+    if owned is not None and scattered:
+        chain = owned
+        for t in scattered:
+            chain = ir.Op(runtime.scatter_into, (chain, t.args[2], t.args[0]))
+        rest = [t for t in terms if t is not owned and not any(t is s for s in scattered)]
+        return [chain] + rest
     if len(scattered) < 2:
         return terms
     base = scattered[0]
@@ -642,6 +670,14 @@ def _scatter_chain(terms):
         chain = ir.Op(runtime.scatter_into, (chain, t.args[2], t.args[0]))
     rest = [t for t in terms if t is not base and not any(t is s for s in same)]
     return [chain] + rest
+
+
+def _fresh_array(e) -> bool:
+    """Does ``e`` make a new array (one this code may update in place)?"""
+    if not isinstance(e, ir.Op):
+        return False
+    return e.fn in (np.zeros_like, runtime.zeros_like, runtime.getitem_adjoint,
+                    runtime.scatter_into, operator.add, operator.sub)
 
 
 def _tuple_target(names):
