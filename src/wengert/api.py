@@ -34,6 +34,7 @@ from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse
+from .inline import inline_calls
 from .specialize import specialize
 
 _LOCK = threading.RLock()
@@ -94,7 +95,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
             return per_fn[key]
-        primal = lowered(func)
+        primal = inline_calls(lowered(func), lowered) if optimize else lowered(func)
         names = primal.param_names()
         wrt_names = tuple(names[i] for i in wrt)
         kinds_in = {}

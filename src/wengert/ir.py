@@ -255,6 +255,8 @@ class Function:
     doc: Optional[str] = None
     header_comment: Optional[str] = None
     temps: frozenset = frozenset()      # generated names the optimiser may inline
+    free_data: frozenset = frozenset()  # module or closure data the function reads by name
+    closure_data: frozenset = frozenset()   # the part of it captured from a closure
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

@@ -151,7 +151,10 @@ class Lowerer:
         self.ns.reserve_locals(self.names.taken)
         return ir.Function(name=_func_name(self.pf), params=params, body=self.out,
                            namespace=self.ns, filename=self.pf.filename, doc=doc,
-                           temps=frozenset(self.names.temps))
+                           temps=frozenset(self.names.temps),
+                           free_data=frozenset(self.free),
+                           closure_data=frozenset(n for n, k in self.free.items()
+                                                  if k == "closure"))
 
     def _params(self, node) -> list:
         args = node.args
