@@ -248,6 +248,9 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return SEQ
         if e.fn is operator.getitem:
             return _getitem_kind(e, kinds)
+        if getattr(e.fn, "__name__", None) == "setitem" and \
+                getattr(e.fn, "__module__", "") == "wengert.runtime":
+            return expr_kind(e.args[0], kinds)          # y[i] = v keeps y's kind
         if e.fn in (operator.add, operator.mul) and \
                 any(expr_kind(a, kinds) == SEQ for a in e.args):
             return SEQ

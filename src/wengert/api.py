@@ -95,7 +95,9 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
             return per_fn[key]
-        primal = inline_calls(lowered(func), lowered) if optimize else lowered(func)
+        primal = lowered(func)
+        if optimize:        # helpers spliced in, and the copies that leaves folded away
+            primal = opt.copy_propagation(inline_calls(primal, lowered))
         names = primal.param_names()
         wrt_names = tuple(names[i] for i in wrt)
         kinds_in = {}
