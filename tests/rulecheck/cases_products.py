@@ -200,32 +200,28 @@ CASES += [
     for c in second_order(expr, shapes, covers)
 ]
 
-# the BLAS adjoint helpers of np.dot, differentiated directly (they appear in
-# generated gradients, so second derivatives go through their rules)
+# the adjoint helpers of np.dot and @, differentiated directly (they appear in
+# generated gradients, so second derivatives go through their rules). The
+# operand the helper reads only for its shape is a float64 constant, so these
+# cases are float64 only.
 _DOT_HELPER_SHAPES = [((3,), (3,), ()), ((2, 3), (3,), (2,)), ((3,), (3, 4), (4,)),
                       ((2, 3), (3, 4), (2, 4)), ((), (2, 3), (2, 3)), ((2, 3), (), (2, 3))]
-CASES += [
-    Case(f"numpy_products.dot_adjoint_a(t, np.full({sa}, 0.5), b)",
-         {"t": Arg(st), "b": Arg(sb)}, covers=(numpy_products.dot_adjoint_a,),
-         imports="from wengert.rules import numpy_products", float32=False)
-    for sa, sb, st in _DOT_HELPER_SHAPES
-] + [
-    Case(f"numpy_products.dot_adjoint_b(t, a, np.full({sb}, 0.5))",
-         {"t": Arg(st), "a": Arg(sa)}, covers=(numpy_products.dot_adjoint_b,),
-         imports="from wengert.rules import numpy_products", float32=False)
-    for sa, sb, st in _DOT_HELPER_SHAPES
-]
-
 _MATMUL_HELPER_SHAPES = [((2, 3), (3, 4), (2, 4)), ((3,), (3, 4), (4,)), ((2, 3), (3,), (2,)),
                          ((5, 2, 3), (3, 4), (5, 2, 4)), ((2, 3), (4, 3, 2), (4, 2, 2))]
-CASES += [
-    Case(f"numpy_products.matmul_adjoint_a(t, np.full({sa}, 0.5), b)",
-         {"t": Arg(st), "b": Arg(sb)}, covers=(numpy_products.matmul_adjoint_a,),
-         imports="from wengert.rules import numpy_products", float32=False)
-    for sa, sb, st in _MATMUL_HELPER_SHAPES
-] + [
-    Case(f"numpy_products.matmul_adjoint_b(t, a, np.full({sb}, 0.5))",
-         {"t": Arg(st), "a": Arg(sa)}, covers=(numpy_products.matmul_adjoint_b,),
-         imports="from wengert.rules import numpy_products", float32=False)
-    for sa, sb, st in _MATMUL_HELPER_SHAPES
-]
+
+
+def adjoint_helper_cases(name, shapes):
+    """``name_a(t, A, b)`` and ``name_b(t, a, B)`` with the shape-only operand constant."""
+    out = []
+    for sa, sb, st in shapes:
+        for side, expr, args in (
+                ("a", f"numpy_products.{name}_a(t, np.full({sa}, 0.5), b)", {"b": Arg(sb)}),
+                ("b", f"numpy_products.{name}_b(t, a, np.full({sb}, 0.5))", {"a": Arg(sa)})):
+            out.append(Case(expr, {"t": Arg(st), **args},
+                            covers=(getattr(numpy_products, f"{name}_{side}"),),
+                            imports="from wengert.rules import numpy_products", float32=False))
+    return out
+
+
+CASES += adjoint_helper_cases("dot_adjoint", _DOT_HELPER_SHAPES) + \
+    adjoint_helper_cases("matmul_adjoint", _MATMUL_HELPER_SHAPES)
