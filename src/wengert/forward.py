@@ -336,6 +336,8 @@ def _known_shape_forms(fn, args, kwargs, kinds):
     """Helpers whose result follows from known shapes: ``reduced_size`` is a
     number; spreading a scalar over a float64 array is a broadcast view."""
     from .rules import numpy_reductions as red
+    if fn is red.unreduce:
+        return _unreduce_view(args, dict(kwargs), kinds)
     if kwargs:
         return None
     product = _product_adjoint(fn, args, kinds)
@@ -357,14 +359,37 @@ def _known_shape_forms(fn, args, kwargs, kinds):
                 return ir.Const(int(red.reduced_size(np.empty(k.shape), axis.value)))
             except Exception:
                 return None
-    if fn is red.unreduce and len(args) == 2:
-        t, a = args
-        ka, kt = analysis.expr_kind(a, kinds), analysis.expr_kind(t, kinds)
-        if ka is not None and kt is not None and kt.shape == () and not ka.pyfloat \
-                and ka.shape[:1] not in ((-1,), (-2,)) and ka.dtype == "<f8" \
-                and (kt.pyfloat or kt.dtype == "<f8"):
-            return ir.Op(np.broadcast_to, (t, ir.Const(tuple(ka.shape))))
     return None
+
+
+def _unreduce_view(args, kwargs, kinds):
+    """``unreduce(t, a, axis, keepdims)`` (the adjoint of a sum over ``axis``) on
+    known float64 shapes: a broadcast view of ``t``, no array of ones."""
+    names = ("t", "a", "axis", "keepdims")
+    bound = dict(zip(names, args))
+    bound.update(kwargs)
+    t, a = bound.get("t"), bound.get("a")
+    axis = bound.get("axis", ir.NONE)
+    keepdims = bound.get("keepdims", ir.Const(False))
+    if t is None or a is None or not isinstance(axis, ir.Const) or \
+            not isinstance(keepdims, ir.Const):
+        return None
+    ka, kt = analysis.expr_kind(a, kinds), analysis.expr_kind(t, kinds)
+    if ka is None or kt is None or ka.pyfloat or ka.shape[:1] in ((-1,), (-2,)) or \
+            ka.dtype != "<f8" or not (kt.pyfloat or kt.dtype == "<f8"):
+        return None
+    shape = tuple(ka.shape)
+    if axis.value is None or keepdims.value:
+        if axis.value is None and kt.shape != ():
+            return None
+        return ir.Op(np.broadcast_to, (t, ir.Const(shape)))
+    try:
+        axes = axis.value if isinstance(axis.value, tuple) else (axis.value,)
+        axes = tuple(sorted(ax % len(shape) for ax in axes))
+    except TypeError:
+        return None
+    return ir.Op(np.broadcast_to, (ir.Op(np.expand_dims, (t, ir.Const(axes))),
+                                   ir.Const(shape)))
 
 
 def simplify_kinds(e, kinds: dict, target: str):
