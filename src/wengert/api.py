@@ -461,8 +461,16 @@ class Derivative:
 
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
-        known = kinds is not None and not self.has_aux and \
-            _callee_kind(_plain(self.__wrapped__), kinds) is not None
+        out_kind = _callee_kind(_plain(self.__wrapped__), kinds) \
+            if kinds is not None and not self.has_aux else None
+        if out_kind is not None and out_kind.shape != ():
+            what = "a list or tuple" if out_kind == analysis.SEQ else f"shape {out_kind.shape}"
+            raise UsageError(
+                f"{self.what} needs a function with a scalar output, but "
+                f"`{self.__wrapped__.__name__}` returns {what}",
+                hint="use wengert.vjp or wengert.jacrev for other outputs, or has_aux=True "
+                     "to return extra values")
+        known = out_kind is not None
         with_value = want_value or not (known or self.has_aux)
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
                       return_value=with_value, optimize=self.optimize, has_aux=self.has_aux,

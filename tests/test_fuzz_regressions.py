@@ -1,0 +1,598 @@
+"""Minimal programs for the bugs the fuzzer and the bad-input corpus found.
+
+Each test states the right behaviour. A bug still present is marked
+``xfail(strict=True)`` with its diagnosis, so the test starts failing -- and
+must be unmarked -- once the bug is fixed; when that bug is a fuzzer feature,
+also remove the feature from ``fuzz.gen.KNOWN_BROKEN`` so CI generates it
+again. Tests without the mark are bugs found here and fixed since: they stay
+as regression tests, with the diagnosis in ``FIXED_*`` for the record.
+"""
+
+import math
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import wengert
+from fuzz import check
+
+
+def module(src: str):
+    """Write ``src`` to a real file and import it (wengert reads source)."""
+    header = "import math\nimport operator\n\nimport numpy as np\n\n\n"
+    return check.load(header + textwrap.dedent(src), "regression")
+
+
+def central(f, x, h=1e-5):
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+def both_modes(f, *args, **kw):
+    return {mode: wengert.value_and_grad(f, mode=mode, **kw)(*args)
+            for mode in ("reverse", "forward")}
+
+
+def assert_value_and_grad(f, x, **kw):
+    """value == f(x) and gradient == central difference, in both modes."""
+    for mode, (value, g) in both_modes(f, x, **kw).items():
+        assert value == pytest.approx(f(x), rel=1e-12), f"{mode}: value"
+        assert g == pytest.approx(central(f, x), rel=1e-6), f"{mode}: gradient"
+
+
+def xfail(reason):
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# ===========================================================================
+# 1. break / continue / return inside a loop or a nested if
+# (fuzz feature "loop_jumps")
+
+FIXED_JUMPS = (
+    "frontend/jumps.py: _JumpEliminator.block computes guard_for(s) AFTER self.stmt(s) "
+    "has already replaced the jumps inside s by flag assignments, so _contains finds no "
+    "jump and the statements after it are never put under `if not flag`: they run anyway. "
+    "Values and gradients are both wrong")
+
+
+def test_continue_skips_rest_of_body():
+    m = module("""
+        def f(x):
+            for i in range(3):
+                if i == 1:
+                    continue
+                x = x * 2.0
+            return x
+    """)
+    assert m.f(1.5) == 6.0
+    assert_value_and_grad(m.f, 1.5)          # wengert: value 12.0, gradient 8.0
+
+
+def test_break_skips_rest_of_body():
+    m = module("""
+        def f(x):
+            for i in range(3):
+                if i == 1:
+                    break
+                x = x * 2.0
+            return x
+    """)
+    assert_value_and_grad(m.f, 1.5)          # wengert: value 6.0 (not 3.0), gradient 4.0
+
+
+def test_return_inside_loop():
+    m = module("""
+        def f(x):
+            for i in range(3):
+                if i == 1:
+                    return x
+                x = x * 2.0
+            return x * 10.0
+    """)
+    assert_value_and_grad(m.f, 1.5)          # wengert: value 60.0 (not 3.0)
+
+
+def test_return_inside_nested_if():
+    m = module("""
+        def f(x):
+            y = x
+            if x > 0:
+                y = x * 3.0
+                if x > 1:
+                    return y
+            return y * y
+    """)
+    assert_value_and_grad(m.f, 1.5)          # wengert: value 20.25 (not 4.5)
+
+
+# ===========================================================================
+# 2. a name first bound inside a loop body (fuzz feature "loop_locals")
+
+FIXED_LOOP_LOCAL = (
+    "lower._carried treats every name assigned in a loop body as loop-carried and "
+    "_enter_loop makes it live on entry (scope.env[name] = name) even when it has no value "
+    "before the loop; reverse mode then pushes it on the tape (tape.append(y)) and a nested "
+    "loop copies it in (v_1 = v) before it was ever assigned: UnboundLocalError")
+
+
+def test_variable_first_bound_in_loop_body():
+    m = module("""
+        def f(x):
+            s = 0.0
+            for i in range(3):
+                y = x * i
+                s = s + y * y
+            return s
+    """)
+    value, g = wengert.value_and_grad(m.f, optimize=False)(1.5)
+    assert (value, g) == (pytest.approx(11.25), pytest.approx(15.0))
+
+
+def test_variable_first_bound_in_nested_loop():
+    m = module("""
+        def f(x):
+            s = x
+            for i in range(2):
+                for j in range(2):
+                    v = x * 2.0
+                s = s * v
+            return s
+    """)
+    assert_value_and_grad(m.f, 1.5)
+
+
+def test_nested_sequence_loop():
+    m = module("""
+        def f(x, a):
+            s = x
+            for i in range(2):
+                for r in a:
+                    s = s * r
+            return s
+    """)
+    a = np.array([1.0, 2.0, 3.0])
+    assert wengert.grad(m.f)(1.5, a) == pytest.approx(36.0)
+
+
+def test_lambda_defined_in_loop_body():
+    m = module("""
+        def f(x):
+            for i in range(2):
+                g = lambda t: t * 3.0
+                x = g(x)
+            return x
+    """)
+    assert wengert.grad(m.f, optimize=False)(1.5) == pytest.approx(9.0)
+
+
+@xfail("a lambda defined after a guarded jump in a loop body: the If that guards the rest "
+       "of the body (`if not exit_loop`) merges the lambda's name, but lifted lambdas bind "
+       "nothing, so only the other branch copies `g_1 = g` and the loop end `g = g_1` reads "
+       "an unbound g_1 when the body ran: UnboundLocalError in both modes with "
+       "optimize=False; in a nested loop (g) also in optimized reverse mode "
+       "(fuzz feature \"loop_lambdas\")")
+def test_lambda_after_loop_jump():
+    m = module("""
+        def f(x):
+            for i in range(2):
+                if i == 1:
+                    break
+                g = lambda t: t * 2.0
+            return x * x
+
+        def g(x):
+            for i in range(2):
+                for j in range(1):
+                    if j > 5:
+                        continue
+                    h = lambda t: 0.9
+            return x * x
+    """)
+    assert wengert.grad(m.g)(1.5) == pytest.approx(3.0)
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(m.f, mode=mode, optimize=False)(1.5) == pytest.approx(3.0)
+        assert wengert.grad(m.g, mode=mode, optimize=False)(1.5) == pytest.approx(3.0)
+
+
+# ===========================================================================
+# 3. iterating over a sequence that the loop body rebinds
+
+@xfail("lower._index_loop turns `for r in xs` into `for i in range(len(xs)): r = xs[i]`, "
+       "which reads the CURRENT xs: when the body rebinds xs, wengert iterates over the new "
+       "value while Python iterates over the original object (value 72.0 instead of 36.0)")
+def test_sequence_rebound_in_loop_body():
+    m = module("""
+        def f(x):
+            for r in x:
+                x = x * r
+            return x[0] + x[1] + x[2]
+    """)
+    x = np.array([1.0, 2.0, 3.0])
+    assert m.f(x.copy()) == 36.0
+    for mode in ("reverse", "forward"):
+        value, g = wengert.value_and_grad(m.f, mode=mode)(x.copy())
+        assert value == pytest.approx(36.0)
+
+
+# ===========================================================================
+# 4. a local copy of module-level data (fuzz feature "global_copies")
+
+FIXED_GLOBAL_COPY = (
+    "optimize.coalesce_copies merged `c = K` into the name K because K (a global read "
+    "live, not a parameter) looked like a local whose life ends there: it dropped the copy "
+    "and renamed K to c in the (empty) prefix, so the generated code read an undefined `c`: "
+    "NameError in both modes")
+
+
+def test_local_copy_of_global_data():
+    m = module("""
+        K = 2.0
+        W = np.array([0.5, -1.0, 2.0])
+
+        def f(x):
+            c = K
+            return x * c
+
+        def g(x):
+            c = W
+            return x[0] * c[0] + x[1] * c[1]
+    """)
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(m.f, mode=mode)(1.5) == pytest.approx(2.0)
+        assert wengert.grad(m.g, mode=mode)(np.ones(3)) == pytest.approx([0.5, -1.0, 0.0])
+
+
+# ===========================================================================
+# 5. conditional expression inside a loop (fuzz feature "loop_ifexp")
+
+@xfail("reverse mode: the adjoint of `x = x * x + (x if c else 0.75)` in a loop zeroes the "
+       "loop-carried adjoint in the branch that does not read x (`x_bar = zeros_like(x)`) "
+       "and overwrites it in the other (`x_bar = v4_bar`): the carried x_bar (adjoint of the "
+       "new x, which shares the name) is treated as a fresh first write. Gradient 0.0 "
+       "instead of 1.008 (forward mode is right); also wrong with optimize=False")
+def test_conditional_expression_in_loop_reverse():
+    m = module("""
+        def f(x):
+            for i in range(2):
+                x = x * x + (x if i > 5 else 0.75)
+            return x
+    """)
+    assert wengert.grad(m.f, mode="forward")(0.3) == pytest.approx(1.008)
+    assert wengert.grad(m.f)(0.3) == pytest.approx(1.008)
+
+
+# ===========================================================================
+# 6. forward mode: a branch that assigns the result of a call with constant arguments
+# (fuzz feature "constant_calls")
+
+CONSTANT_CALL = (
+    "forward mode: a branch that assigns the result of a user function called with constant "
+    "arguments gets no tangent (the call is inactive), and the merge after the branch does "
+    "not account for it")
+
+
+@xfail(CONSTANT_CALL + ": with an if statement, `return w_dot` reads an unbound w_2_dot "
+       "when that branch is taken: UnboundLocalError")
+def test_forward_branch_with_constant_call():
+    m = module("""
+        K = 2.0
+
+        def h(p):
+            return K
+
+        def f(x):
+            if x > 10.0:
+                w = h(0.75)
+            else:
+                w = x
+            return w
+    """)
+    assert wengert.grad(m.f)(20.0) == 0.0
+    assert wengert.grad(m.f, mode="forward")(20.0) == 0.0
+
+
+@xfail(CONSTANT_CALL + ": with a conditional expression the tangent copy `w_dot = x_dot` "
+       "is emitted after the If, unconditionally: the gradient is silently 1.0 instead of 0.0")
+def test_forward_conditional_expression_with_constant_call():
+    m = module("""
+        K = 2.0
+
+        def h(p):
+            return K
+
+        def f(x):
+            w = h(0.75) if x > 10.0 else x
+            return w
+    """)
+    assert wengert.grad(m.f)(20.0) == 0.0
+    assert wengert.grad(m.f, mode="forward")(20.0) == 0.0      # wengert: 1.0
+
+
+# ===========================================================================
+# 7. odd arguments and results
+
+@xfail("forward-mode grad w.r.t. a tuple (or list) argument: api.forward_grad calls "
+       "np.zeros(shape, dtype=np.result_type(x, np.float32)) with x the tuple, which NumPy "
+       "reads as a dtype spec: TypeError escapes (reverse mode returns (2.0, 1.5))")
+def test_forward_grad_of_tuple_argument():
+    m = module("""
+        def f(t):
+            return t[0] * t[1]
+    """)
+    assert tuple(wengert.grad(m.f)((1.5, 2.0))) == (2.0, 1.5)
+    assert tuple(wengert.grad(m.f, mode="forward")((1.5, 2.0))) == (2.0, 1.5)
+
+
+@xfail("a function that returns None (a forgotten `return`) gets a gradient of 0.0 in both "
+       "modes; np.ndim(None) == 0 passes the scalar-output check. Expected UsageError")
+def test_grad_of_function_returning_none():
+    m = module("""
+        def f(x):
+            y = x * x
+    """)
+    with pytest.raises(wengert.UsageError):
+        wengert.grad(m.f)(1.5)
+
+
+@xfail("reverse mode reports a tuple output as `shape (-2,)` (the internal SEQ kind's "
+       "sentinel shape) and compiles a specialised adjoint containing `1.0[1]` (SyntaxWarning "
+       "'float' object is not subscriptable) before raising; forward mode says `shape (2,)`")
+def test_grad_of_tuple_output_message():
+    m = module("""
+        def f(x):
+            return x, x * 2.0
+    """)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)
+        with pytest.raises(wengert.UsageError, match=r"shape \(2,\)"):
+            wengert.grad(m.f)(1.5)
+
+
+@xfail("forward mode returns the comparison's tangent as a boolean array (array(False)) for "
+       "a function returning `x > 0`; reverse mode returns 0.0")
+def test_forward_grad_of_boolean_output_is_a_float():
+    m = module("""
+        def f(x):
+            return x > 0
+    """)
+    g = wengert.grad(m.f, mode="forward")(1.5)
+    assert g == 0.0 and np.asarray(g).dtype.kind == "f"
+
+
+@xfail("augmented assignment to an array is lowered as rebinding (b = b + 1.0), but NumPy "
+       "updates the array in place, so a read through another name (a) sees the update in "
+       "Python but not in wengert: value 2.0 instead of 4.0. Either refuse `+=` on arrays "
+       "that may be aliased or model it")
+def test_augmented_assignment_through_an_alias():
+    m = module("""
+        def f(a):
+            b = a
+            b += 1.0
+            return a[0] * 2.0
+    """)
+    assert m.f(np.array([1.0, 2.0])) == 4.0
+    value, g = wengert.value_and_grad(m.f)(np.array([1.0, 2.0]))
+    assert value == 4.0
+
+
+# ===========================================================================
+# 8. numbers at the edge
+
+@xfail("math.sqrt at 0.0: the rule's derivative 0.5 / ans is evaluated on Python floats and "
+       "raises ZeroDivisionError; NumPy semantics (and np.sqrt) give inf")
+def test_math_sqrt_at_zero():
+    m = module("""
+        def f(x):
+            return math.sqrt(x)
+    """)
+    with np.errstate(all="ignore"):
+        assert wengert.grad(m.f)(0.0) == math.inf
+
+
+@xfail("x ** 0.5 at x = 0.0 (Python float): the derivative y * x ** (y - 1) evaluates "
+       "0.0 ** -0.5, which raises ZeroDivisionError; with np.float64(0.0) it is inf")
+def test_power_at_zero():
+    m = module("""
+        def f(x):
+            return x ** 0.5
+    """)
+    with np.errstate(all="ignore"):
+        assert wengert.grad(m.f)(0.0) == math.inf
+
+
+FIXED_RECURSION_DEPTH = (
+    "a recursive callee's derivative cost about two stack frames per level (the _ForwardRef "
+    "trampoline): at depth 450 both modes raised RecursionError, while the function itself "
+    "runs at depth 900")
+
+
+def test_recursion_depth():
+    m = module("""
+        def drift(x, n):
+            if n == 0:
+                return x
+            return drift(x * 1.001, n - 1)
+
+        def f(x, n):
+            return drift(x, n)
+    """)
+    assert m.f(1.5, 900) == pytest.approx(1.5 * 1.001 ** 900)
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(m.f, mode=mode)(1.5, 450) == pytest.approx(1.001 ** 450)
+
+
+# ===========================================================================
+# 9. messages and the API surface
+
+@xfail("eval() resolves to the builtin with a constant-string argument, so the call looks "
+       "inactive and the derivative is silently 0.0 (should be 3.0): eval/exec must be "
+       "refused like other constructs that read locals behind wengert's back")
+def test_eval_is_refused():
+    m = module("""
+        def f(x):
+            return eval("x * x")
+    """)
+    with pytest.raises(wengert.UnsupportedSyntaxError):
+        wengert.grad(m.f)(1.5)
+
+
+@xfail("parse._find_def raises the async-function error without a Location: the message "
+       "has no file:line:col, source line or caret")
+def test_async_function_error_has_a_location():
+    m = module("""
+        async def f(x):
+            return x * x
+    """)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match=r"\.py:\d+:\d+"):
+        wengert.grad(m.f)(1.5)
+
+
+@xfail("functools.wraps gives the wrapper the wrapped function's __name__; parse reads the "
+       "wrapper's code but looks for a def of the wrapped name, finds none, and falls back "
+       "to the lambda finder: SourceUnavailableError 'no lambda with parameters ()'. It "
+       "should look up code.co_name (and then refuse the wrapper's *args clearly)")
+def test_functools_wraps_error_is_not_about_lambdas():
+    m = module("""
+        import functools
+
+        def deco(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return fn(*args, **kwargs)
+            return wrapper
+
+        @deco
+        def f(x):
+            return x * x
+    """)
+    with pytest.raises(wengert.WengertError) as info:
+        wengert.grad(m.f)(1.5)
+    assert "lambda" not in str(info.value)
+
+
+@xfail("derivative_source() does not check its argument: for a NumPy ufunc it raises "
+       "TypeError ('cannot create weak reference to numpy.ufunc object') from the cache, "
+       "where grad/lower raise UsageError")
+def test_derivative_source_of_a_ufunc():
+    with pytest.raises(wengert.WengertError):
+        wengert.derivative_source(np.sin)
+
+
+@xfail("registry.missing_rule_error prefixes __module__ to a name that already contains it "
+       "for objects without __qualname__ (their repr): `operator.operator.itemgetter(0)`; "
+       "the hint then suggests @wengert.defrule(operator.itemgetter(0))")
+def test_no_rule_error_names_the_callable_once():
+    m = module("""
+        first = operator.itemgetter(0)
+
+        def f(x):
+            return first([x, x])
+    """)
+    with pytest.raises(wengert.NoRuleError) as info:
+        wengert.grad(m.f)(1.5)
+    assert "operator.operator." not in str(info.value)
+
+
+@xfail("UsageError for a bad wrt (not a parameter, out of range, wrong type) has no help: "
+       "line, unlike every other WengertError message")
+def test_wrt_usage_error_has_help():
+    m = module("""
+        def f(x):
+            return x * x
+    """)
+    with pytest.raises(wengert.UsageError, match="(?m)^help: "):
+        wengert.grad(m.f, wrt="y")
+
+
+@xfail("calling a derivative with the wrong number of arguments raises TypeError about "
+       "`__call__()` (the generated dispatcher) instead of a UsageError naming f")
+def test_wrong_number_of_arguments_is_a_usage_error():
+    m = module("""
+        def f(x):
+            return x * x
+    """)
+    with pytest.raises(wengert.UsageError, match="f"):
+        wengert.grad(m.f)(1.0, 2.0)
+
+
+# ===========================================================================
+# 10. second order (grad of grad)
+
+@xfail("second order: the first derivative reads module globals (K) as live data, but when "
+       "it is differentiated again the generated function's globals are not carried over: "
+       "NameError: name 'K' is not defined, both modes")
+def test_second_order_reads_global_data():
+    m = module("""
+        K = 2.0
+
+        def f(x):
+            return x * x * K
+    """)
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(wengert.grad(m.f), mode=mode)(0.7) == pytest.approx(4.0)
+
+
+@xfail("second order of sum(array): analysis.expr_kind gives every fill_like(...) result "
+       "the SEQ (list/tuple) kind, but fill_like returns an ndarray for an array; "
+       "`v2_bar * x` is then taken as sequence repetition (seq_repeat, zero derivative in "
+       "x): grad(grad(f)) is silently 0.0 instead of 2 * sum(a) = 7.0, both modes")
+def test_second_order_through_sum_of_array():
+    m = module("""
+        def f(x, a):
+            return sum(a * x * x)
+    """)
+    a = np.array([0.5, 1.0, 2.0])
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(wengert.grad(m.f), mode=mode)(0.7, a) == pytest.approx(7.0)
+
+
+@xfail("second order through a recursive helper: the first derivative of a recursive "
+       "helper calls its own generated VJP (h_vjp), which cannot be differentiated again: "
+       "first NoRuleError for `wengert.api.h_vjp`, now refused as UnsupportedSyntaxError "
+       "'calling `h_vjp` inside a function being differentiated'")
+def test_second_order_through_recursive_helper():
+    m = module("""
+        def h(p, n):
+            if n <= 0:
+                return p
+            return h(p * 1.5, n - 1)
+
+        def f(x):
+            return h(x, 2) * x
+    """)
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(wengert.grad(m.f), mode=mode)(0.7) == pytest.approx(2 * 2.25)
+
+
+@xfail("reverse-over-reverse of a loop inside an if whose branch is not taken: the "
+       "second-order code reads the first derivative's tape (`tape_3`) although the branch "
+       "that creates it did not run: UnboundLocalError (forward-over-reverse gives 0.0)")
+def test_second_order_loop_in_untaken_branch():
+    m = module("""
+        def f(x):
+            if x > 0.0:
+                for i in range(2):
+                    x = x * x
+            return x
+    """)
+    assert wengert.grad(wengert.grad(m.f))(-0.7) == 0.0
+
+
+FIXED_SECOND_ORDER_CONSTANT_HELPER = (
+    "forward-over-reverse through a helper with two active arguments and a constant result: "
+    "the first derivative unpacked `c1, c2 = h_grad(...)`, its tangent was a symbolic zero "
+    "materialised as the float 0.0, and `c1_dot, c2_dot = r_dot2` failed: TypeError")
+
+
+def test_second_order_forward_through_constant_helper():
+    m = module("""
+        def h(p0, p1):
+            return 0.5
+
+        def f(x):
+            v = h(x * 2.0, x)
+            return math.sin(x) + v
+    """)
+    g2 = wengert.grad(wengert.grad(m.f), mode="forward")(0.7)
+    assert g2 == pytest.approx(-math.sin(0.7))
