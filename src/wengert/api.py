@@ -735,6 +735,9 @@ def _zero_like(x):
 
 
 def _check_scalar(value, what):
+    if value is None:
+        raise UsageError(f"{what} needs a function with a scalar output, but it returned None",
+                         hint="add the missing `return`")
     if np.ndim(value) != 0:
         raise UsageError(
             f"{what} needs a function with a scalar output, but it returned shape "

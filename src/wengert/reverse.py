@@ -433,9 +433,14 @@ class Reverse:
     def if_(self, s: ir.If) -> list:
         out = []
         inside = ir.all_reads(s.body + s.orelse) | ir.all_writes(s.body + s.orelse)
-        for v in sorted(inside):
-            if self.state.pending.get(v):
-                self.materialize(v, out, s.loc)
+        # evaluate now: pending terms of variables the branches touch, and pending
+        # terms that read an adjoint a branch may assign (each branch must see them)
+        touched = {self.bar_names[v] for v in inside if v in self.bar_names}
+        flush = {v for v in inside if self.state.pending.get(v)}
+        flush |= {v for v, terms in self.state.pending.items()
+                  if terms and any(set(ir.expr_vars(t)) & touched for t in terms)}
+        if flush:
+            self.materialize_many(sorted(flush), out, s.loc)
         before = self.state.copy()
         body = self.branch(s.body, inside)
         after_body = self.state

@@ -71,14 +71,12 @@ def mutate_input_array_augmented(x):
     return x[1] * x[1]
 
 
-@rejects(UnsupportedSyntaxError, 1.5, col=4, message="discarded")
+@rejects(UnsupportedSyntaxError, 1.5, col=4, message="exec")
 def exec_call(x):
     exec("y = x")  # <-- here
     return x
 
 
-@rejects(UnsupportedSyntaxError, 1.5, col=11, message="eval",
-         bug="eval() is resolved as an ordinary builtin with no active argument, so the "
-             "derivative is silently 0.0 (the right answer is 3.0): eval/exec must be refused")
+@rejects(UnsupportedSyntaxError, 1.5, col=11, message="eval")
 def eval_call(x):
     return eval("x * x")  # <-- here

@@ -146,8 +146,6 @@ def generator_yield_value(x):
     return y
 
 
-@rejects(UnsupportedSyntaxError, 1.5, col=0, message="async",
-         bug="the async-function error carries no location: no file:line:col, source "
-             "line or caret")
+@rejects(UnsupportedSyntaxError, 1.5, col=0, message="async")
 async def async_function(x):  # <-- here
     return x * x

@@ -995,6 +995,14 @@ class Lowerer:
                                          hint="call a named function")
         if not callable(value):
             raise UsageError(f"`{_dotted(func)}` is not callable", self.pf.loc(func))
+        import builtins as _b
+        if value in (_b.eval, _b.exec, _b.compile, _b.globals, _b.locals, _b.vars,
+                     _b.setattr, _b.delattr, _b.input, _b.open):
+            raise UnsupportedSyntaxError(
+                f"calling `{_dotted(func)}` inside a function being differentiated",
+                self.pf.loc(func),
+                hint="code run by eval/exec (or reached through globals/setattr) cannot be "
+                     "differentiated: write it out in the function")
         if (getattr(value, "__module__", "") or "").startswith(("wengert.api", "wengert.transforms")):
             raise UnsupportedSyntaxError(
                 f"calling `{_dotted(func)}` inside a function being differentiated", self.pf.loc(func),

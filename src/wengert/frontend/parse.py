@@ -82,6 +82,11 @@ def parse_function(func) -> ParsedFunction:
         col_offset = 0
     else:
         gast.increment_lineno(module, start - 1)
+        if isinstance(node, gast.AsyncFunctionDef):
+            raise UnsupportedSyntaxError(
+                f"async function `{func.__name__}` cannot be differentiated",
+                Location(filename, node.lineno, node.col_offset + col_offset),
+                hint="differentiate a plain (synchronous) function")
     node.decorator_list = []
     if inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func):
         what = "a generator function" if inspect.isgeneratorfunction(func) else "a coroutine"
@@ -112,10 +117,6 @@ def _find_def(module, func):
     for node in module.body:
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) \
                 and node.name == func.__name__:
-            if isinstance(node, gast.AsyncFunctionDef):
-                raise UnsupportedSyntaxError(
-                    f"async function `{func.__name__}` cannot be differentiated",
-                    hint="differentiate a plain (synchronous) function")
             return node
     return None
 
