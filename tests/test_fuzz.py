@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, Phase, event, given, settings, strategies as
 import wengert
 from fuzz import check, gen
 
-EXAMPLES = 100              # first order, arrays and control flow
-SECOND_ORDER_EXAMPLES = 25  # scalar straight-line-and-branches programs
+EXAMPLES = 90               # first order, arrays and control flow
+SECOND_ORDER_EXAMPLES = 20  # scalar straight-line-and-branches programs
 
 # No shrinking: a failing program is printed as generated, and
 # `python -m fuzz.reduce`-style triage (tests/fuzz/reduce.py, run.py --reduce)

@@ -198,9 +198,6 @@ def test_lambda_after_loop_jump():
 # ===========================================================================
 # 3. iterating over a sequence that the loop body rebinds
 
-@xfail("lower._index_loop turns `for r in xs` into `for i in range(len(xs)): r = xs[i]`, "
-       "which reads the CURRENT xs: when the body rebinds xs, wengert iterates over the new "
-       "value while Python iterates over the original object (value 72.0 instead of 36.0)")
 def test_sequence_rebound_in_loop_body():
     m = module("""
         def f(x):
@@ -261,14 +258,8 @@ def test_conditional_expression_in_loop_reverse():
 # 6. forward mode: a branch that assigns the result of a call with constant arguments
 # (fuzz feature "constant_calls")
 
-CONSTANT_CALL = (
-    "forward mode: a branch that assigns the result of a user function called with constant "
-    "arguments gets no tangent (the call is inactive), and the merge after the branch does "
-    "not account for it")
 
 
-@xfail(CONSTANT_CALL + ": with an if statement, `return w_dot` reads an unbound w_2_dot "
-       "when that branch is taken: UnboundLocalError")
 def test_forward_branch_with_constant_call():
     m = module("""
         K = 2.0
@@ -287,8 +278,6 @@ def test_forward_branch_with_constant_call():
     assert wengert.grad(m.f, mode="forward")(20.0) == 0.0
 
 
-@xfail(CONSTANT_CALL + ": with a conditional expression the tangent copy `w_dot = x_dot` "
-       "is emitted after the If, unconditionally: the gradient is silently 1.0 instead of 0.0")
 def test_forward_conditional_expression_with_constant_call():
     m = module("""
         K = 2.0

@@ -214,14 +214,24 @@ class Forward:
         e = s.value
         dots = tuple(self.materialized(a) for a in e.args)
         if all(algebra.is_zero(self.tangent(a)) for a in e.args):
-            for t in s.targets():
-                self.dot[t] = algebra.ZERO
-            return [s]
+            return [s] + self._zero_tangents(s)
         target = s.targets()[0]
         out_dot = ir.Var(self.dot_name(target))
         call = ir.Op(e.fn.jvp, (ir.Op(ir.MAKE_TUPLE, e.args), ir.Op(ir.MAKE_TUPLE, dots)))
         self.dot[target] = out_dot
         return [ir.Assign((s.target, out_dot), call, s.loc)]
+
+    def _zero_tangents(self, s: ir.Assign) -> list:
+        """Targets of a statement with no tangent: a symbolic zero, or a real
+        zero where the variable is also assigned on another path (a merge)."""
+        out = []
+        for t in s.targets():
+            if t in self.multi and t in self.active:
+                out.append(ir.Assign(ir.Var(self.dot_name(t)), self.zeros(t), s.loc))
+                self.dot[t] = ir.Var(self.dot_name(t))
+            else:
+                self.dot[t] = algebra.ZERO
+        return out
 
     def call(self, s: ir.Assign, fn=None) -> list:
         e = s.value
@@ -230,9 +240,7 @@ class Forward:
         positions = tuple(i for i, a in enumerate(args)
                           if not algebra.is_zero(self.tangent(a)))
         if not positions:
-            for t in s.targets():
-                self.dot[t] = algebra.ZERO
-            return [s]
+            return [s] + self._zero_tangents(s)
         callee = self.ctx.callee(fn, "jvp", positions, s.loc,
                                  tuple(analysis.expr_kind(a, self.kinds) for a in args))
         dots = tuple(self.tangent(args[i]) for i in positions)

@@ -666,9 +666,14 @@ class Lowerer:
 
     def _iteration(self, it, pre, node):
         """``(length, element)`` for an iterable: ``element(i)`` is the i-th item."""
+        rebound = set()
+        for stmt in node.body:
+            rebound |= _assigned_names(stmt)
+
         def named(expr, base):
-            if isinstance(expr, gast.Name) and expr.id in self.scope.env:
-                return expr.id
+            if isinstance(expr, gast.Name) and expr.id in self.scope.env \
+                    and expr.id not in rebound:
+                return expr.id          # (a name the body rebinds is read once, first)
             name = self._synthetic(base)
             pre.append(_g_assign(name, expr, node))
             return name
