@@ -318,10 +318,6 @@ def test_branch_then_statement_in_loop_reverse():
     assert wengert.grad(m.f, wrt=1)(0.5, 0.3) == pytest.approx(-1.0)      # wengert: -3.0
 
 
-@xfail("inlining a helper that calls another helper returning a module global (ONE23), "
-       "with that global also passed as an argument: the inliner renames the global as if "
-       "it were a local of the outer helper (`h2_ONE23`), so the generated code reads an "
-       "undefined name: NameError in both modes")
 def test_inlined_helper_returning_a_global():
     m = module("""
         ONE3 = np.ones(3)
@@ -340,10 +336,6 @@ def test_inlined_helper_returning_a_global():
         assert wengert.grad(m.f, mode=mode)(1.5) == pytest.approx(1.0)
 
 
-@xfail("reverse mode on a Python float: the adjoint of -np.fmax(z, 0.5) simplifies to "
-       "-((z >= 0.5) | np.isnan(0.5)) -- the `g *` factor folded away leaves a NumPy bool, "
-       "and negating it raises TypeError ('numpy boolean negative ... not supported'); "
-       "np.maximum and array inputs are fine. Same in second order")
 def test_negated_fmax_reverse():
     m = module("""
         def f(z):

@@ -110,6 +110,17 @@ def mul(a, b):
     return ir.Op(operator.mul, (a, b))
 
 
+_BOOLEAN_OPS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+                operator.and_, operator.or_, operator.not_}
+
+
+def _boolean(e) -> bool:
+    """An expression with a boolean value (a comparison, a mask)."""
+    import numpy as np
+    return isinstance(e, ir.Op) and (e.fn in _BOOLEAN_OPS or e.fn in (
+        np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isfinite, np.isinf))
+
+
 def _const_factor(e) -> bool:
     return isinstance(e, ir.Op) and e.fn is operator.mul and _num(e.args[0])
 
@@ -134,6 +145,8 @@ def _product(factors):
     out = rest[0]
     for f in rest[1:]:
         out = ir.Op(operator.mul, (out, f))
+    if len(rest) == 1 and _boolean(out) and c in (1, -1):
+        return ir.Op(operator.mul, (ir.Const(float(c)), out))   # keep a float, not a bool
     if c == 1:
         return out
     if c == -1:

@@ -32,23 +32,24 @@ def inline_calls(fn: ir.Function, lowered, depth: int = 0, stack=()) -> ir.Funct
     """``lowered(func) -> ir.Function`` gives a callee's Wengert list."""
     taken = _names(fn)
     temps = set(fn.temps)
-    body = _block(fn.body, fn, lowered, taken, temps, depth, stack)
-    return fn.with_body(body, temps=frozenset(temps))
+    free = set(fn.free_data)            # globals the spliced helpers read, by name
+    body = _block(fn.body, fn, lowered, taken, temps, depth, stack, free)
+    return fn.with_body(body, temps=frozenset(temps), free_data=frozenset(free))
 
 
-def _block(stmts, fn, lowered, taken, temps, depth, stack) -> list:
+def _block(stmts, fn, lowered, taken, temps, depth, stack, free) -> list:
     out = []
     for s in stmts:
         for attr in ("body", "orelse", "test_body"):
             if hasattr(s, attr):
                 s = replace(s, **{attr: _block(getattr(s, attr), fn, lowered, taken, temps,
-                                               depth, stack)})
-        spliced = _splice(s, fn, lowered, taken, temps, depth, stack)
+                                               depth, stack, free)})
+        spliced = _splice(s, fn, lowered, taken, temps, depth, stack, free)
         out.extend(spliced if spliced is not None else [s])
     return out
 
 
-def _splice(s, fn, lowered, taken, temps, depth, stack):
+def _splice(s, fn, lowered, taken, temps, depth, stack, free):
     if not (isinstance(s, ir.Assign) and isinstance(s.value, ir.Op)):
         return None
     callee_fn = s.value.fn
@@ -76,6 +77,9 @@ def _splice(s, fn, lowered, taken, temps, depth, stack):
     params = callee.param_names()
     if len(args) != len(params):
         return None
+    if callee.free_data & (taken - set(fn.free_data) - free):
+        return None                      # a global's name is a local here: keep the call
+    free |= set(callee.free_data)
     prefix = callee.name.strip("_") or "f"
     mapping = {}
     for name in sorted(_names(callee) - set(callee.free_data)):

@@ -57,12 +57,9 @@ FEATURES = frozenset({
 })
 KNOWN_BROKEN = frozenset({
     "loop_lambdas",    # test_lambda_after_loop_jump
-    "iter_rebind",     # test_sequence_rebound_in_loop_body
-    "loop_ifexp",      # test_conditional_expression_in_loop_reverse
-    "constant_calls",  # test_forward_conditional_expression_with_constant_call
 })
 # Fixed since the fuzzer found them (their regression tests now pass):
-# loop_jumps, loop_locals, global_copies.
+# loop_jumps, loop_locals, global_copies, iter_rebind, loop_ifexp, constant_calls.
 DEFAULT_FEATURES = FEATURES - KNOWN_BROKEN
 CONSTS = ["0.5", "1.5", "2.0", "-0.75", "0.25", "3.0", "-1.0", "2"]
 
