@@ -35,7 +35,7 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse
 from .inline import inline_calls
-from .specialize import specialize
+from .specialize import check_in_place, specialize
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -108,6 +108,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         if kinds_in:                   # shapes are constants under the specialisation's guard
             body = specialize(body, kinds)
             kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+        check_in_place(primal.with_body(body), kinds)
         body = _resolve_derivative_calls(body, kinds)
         if has_aux:
             body, aux = _split_aux(body, primal)

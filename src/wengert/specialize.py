@@ -108,6 +108,36 @@ def _fold(e, kinds):
     return e
 
 
+def check_in_place(fn: ir.Function, kinds: dict) -> None:
+    """``x += v`` on an array updates it in place in NumPy, so every other name
+    for that array (an input, ``a = x``) would see the change; wengert computes
+    a new array instead. Where that could differ, refuse it."""
+    from .errors import UnsupportedSyntaxError
+    params = set(fn.param_names())
+    copies: dict = {}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(s.value, ir.Var) and not s.carry:
+            copies.setdefault(s.value.name, []).append(s.target.name)
+            copies.setdefault(s.target.name, []).append(s.value.name)
+    for s in ir.walk(fn.body):
+        if not (isinstance(s, ir.Assign) and s.augmented and isinstance(s.value, ir.Op)):
+            continue
+        old = s.value.args[0]
+        if not isinstance(old, ir.Var):
+            continue
+        k = kinds.get(old.name)
+        if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,)):
+            continue                   # a number (or unknown kind): rebinding is right
+        shared = old.name in params or bool(copies.get(old.name))
+        if shared:
+            raise UnsupportedSyntaxError(
+                "an augmented assignment (`+=`, `*=`, ...) to an array that is an input "
+                "or has another name", s.loc,
+                hint="NumPy would change the array for every name it has; write "
+                     "`x = x + v` (a new array) instead")
+
+
 def specialized_kinds(body, kinds_in, fn):
     """Kinds again, after specialisation made more of them known."""
     return analysis.infer_kinds(fn.with_body(body), kinds_in)

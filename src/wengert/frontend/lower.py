@@ -277,6 +277,7 @@ class Lowerer:
         left = self.name_atom(target.id, target)
         right = self.atom(node.value)
         self.define(target.id, ir.Op(fn, (left, right)), node)
+        self.out[-1].augmented = True
 
     def augassign_other(self, node) -> None:
         target = node.target
