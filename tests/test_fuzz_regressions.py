@@ -560,10 +560,6 @@ def test_second_order_reads_global_data():
         assert wengert.grad(wengert.grad(m.f), mode=mode)(0.7) == pytest.approx(4.0)
 
 
-@xfail("second order of sum(array): analysis.expr_kind gives every fill_like(...) result "
-       "the SEQ (list/tuple) kind, but fill_like returns an ndarray for an array; "
-       "`v2_bar * x` is then taken as sequence repetition (seq_repeat, zero derivative in "
-       "x): grad(grad(f)) is silently 0.0 instead of 2 * sum(a) = 7.0, both modes")
 def test_second_order_through_sum_of_array():
     m = module("""
         def f(x, a):

@@ -242,9 +242,12 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
     if isinstance(e, ir.Op):
         if e.fn is range:
             return RANGE
+        if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
+            k = expr_kind(e.args[1], kinds)      # the adjoint of sum(xs): shaped like xs
+            return None if k is None else k
         if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
                 (isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "dict") or \
-                getattr(e.fn, "__name__", "") in ("list_append", "fill_like"):
+                getattr(e.fn, "__name__", "") == "list_append":
             return SEQ
         if e.fn is operator.getitem:
             return _getitem_kind(e, kinds)
