@@ -30,3 +30,18 @@ def argmin(F, grad_F, z0):
         else:
             eta = eta / 2.0
             i = 0
+
+
+def build_variants(variants, unsupported):
+    """Build every nested variant's derivatives (``variants``: name -> (function,
+    build)); a variant wengert refuses is recorded in ``unsupported`` with the
+    error's first line and help, so the tool can answer ``success: false``."""
+    import wengert
+    for name, (_, build) in variants.items():
+        try:
+            build()
+        except wengert.WengertError as exc:
+            lines = str(exc).splitlines()
+            message = "; ".join([lines[0]] + [x.strip() for x in lines if x.startswith("help:")])
+            unsupported[name] = (f"wengert cannot build variant {name}: "
+                                 f"{type(exc).__name__}: {message}")

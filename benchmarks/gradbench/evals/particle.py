@@ -15,7 +15,7 @@ import numpy as np
 
 import wengert
 
-from .descent import argmin
+from .descent import argmin, build_variants
 
 MODES = {"r": "reverse", "f": "forward"}
 
@@ -69,14 +69,7 @@ SPECIALISES = False         # every derivative is built for floats in define()
 
 
 def define():
-    for name, (_, build) in VARIANTS.items():
-        try:
-            build()                 # the derivatives for a float w
-        except wengert.WengertError as exc:
-            lines = str(exc).splitlines()
-            message = "; ".join([lines[0]] + [x.strip() for x in lines if x.startswith("help:")])
-            UNSUPPORTED[name] = (f"wengert cannot build variant {name}: "
-                                 f"{type(exc).__name__}: {message}")
+    build_variants(VARIANTS, UNSUPPORTED)      # the derivatives for a float w
 
 
 def prepare(function, input):
