@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,dask]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -32,6 +32,7 @@ test-version:
 	if [ -z "$$py" ]; then echo "python $(V): not installed, skipped"; exit 0; fi; \
 	echo "== python $(V) ($$py)"; \
 	[ -x .venv-$(V)/bin/python ] || $$py -m venv .venv-$(V); \
+	.venv-$(V)/bin/python -m pip install --quiet --upgrade pip && \
 	.venv-$(V)/bin/python -m pip install --quiet -e '.[dev]' && \
 	.venv-$(V)/bin/python -m pytest
 
