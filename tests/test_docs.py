@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import gast
+import pytest
 
 from wengert.frontend import lower as L
 
@@ -57,6 +58,11 @@ def test_readme_shows_the_two_commands_first():
 
 
 def test_rules_page_is_generated_from_the_table():
+    import numpy
+    page = read("docs/rules.md")
+    if f"with NumPy {numpy.__version__})" not in page:
+        pytest.skip("docs/rules.md was generated with another NumPy version, whose "
+                    "namespace (and so the table) differs")
     # in a fresh process: tests register rules of their own in this one
     fresh = subprocess.run([sys.executable, "-m", "wengert.rules.doc"], capture_output=True,
                            text=True, check=True).stdout

@@ -498,17 +498,11 @@ def test_functools_wraps_error_is_not_about_lambdas():
     assert "lambda" not in str(info.value)
 
 
-@xfail("derivative_source() does not check its argument: for a NumPy ufunc it raises "
-       "TypeError ('cannot create weak reference to numpy.ufunc object') from the cache, "
-       "where grad/lower raise UsageError")
 def test_derivative_source_of_a_ufunc():
     with pytest.raises(wengert.WengertError):
         wengert.derivative_source(np.sin)
 
 
-@xfail("registry.missing_rule_error prefixes __module__ to a name that already contains it "
-       "for objects without __qualname__ (their repr): `operator.operator.itemgetter(0)`; "
-       "the hint then suggests @wengert.defrule(operator.itemgetter(0))")
 def test_no_rule_error_names_the_callable_once():
     m = module("""
         first = operator.itemgetter(0)

@@ -828,6 +828,7 @@ def lower(func) -> ir.Function:
 def derivative_source(func, mode: str = "reverse", wrt=0, kinds=None,
                       optimize: bool = True) -> str:
     """Generated source of a derivative (what ``wengert show`` prints)."""
+    func = _check_function(func, "derivative_source")
     positions, _ = _wrt_positions(func, wrt)
     if mode == "wengert":
         return str(lower(func))

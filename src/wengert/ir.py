@@ -258,6 +258,7 @@ class Function:
     temps: frozenset = frozenset()      # generated names the optimiser may inline
     free_data: frozenset = frozenset()  # module or closure data the function reads by name
     closure_data: frozenset = frozenset()   # the part of it captured from a closure
+    user_of: dict = None                # SSA version -> user variable (from lowering)
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

@@ -26,6 +26,7 @@ class NameGen:
         self.taken: set = set()
         self.avoid = set(avoid)
         self.temps: set = set()        # names made by temp(): free to inline away
+        self.user_of: dict = {}        # SSA version -> the user variable it is a version of
         self._temp = 0
 
     def reserve(self, *names: str) -> None:
@@ -38,8 +39,11 @@ class NameGen:
         """A new SSA version of a user variable: the name itself the first time."""
         if user_name not in self.taken:
             self.taken.add(user_name)
+            self.user_of[user_name] = user_name
             return user_name
-        return self.fresh(user_name)
+        name = self.fresh(user_name)
+        self.user_of[name] = user_name
+        return name
 
     def fresh(self, base: str) -> str:
         """``base`` if free, else ``base_1``, ``base_2``, …"""

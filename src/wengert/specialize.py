@@ -114,10 +114,13 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
     a new array instead. Where that could differ, refuse it."""
     from .errors import UnsupportedSyntaxError
     params = set(fn.param_names())
+    user_of = fn.user_of or {}
     copies: dict = {}
     for s in ir.walk(fn.body):
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
-                isinstance(s.value, ir.Var) and not s.carry:
+                isinstance(s.value, ir.Var) and not s.carry and \
+                user_of.get(s.target.name, s.target.name) != \
+                user_of.get(s.value.name, s.value.name):   # `b = a`, not an SSA copy
             copies.setdefault(s.value.name, []).append(s.target.name)
             copies.setdefault(s.target.name, []).append(s.value.name)
     for s in ir.walk(fn.body):

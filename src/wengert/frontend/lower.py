@@ -154,7 +154,8 @@ class Lowerer:
                            temps=frozenset(self.names.temps),
                            free_data=frozenset(self.free),
                            closure_data=frozenset(n for n, k in self.free.items()
-                                                  if k == "closure"))
+                                                  if k == "closure"),
+                           user_of=dict(self.names.user_of))
 
     def _params(self, node) -> list:
         args = node.args

@@ -77,10 +77,14 @@ def parse_function(func) -> ParsedFunction:
     except SyntaxError:
         module = None
     node = _find_def(module, func) if module is not None else None
+    if node is None and func.__name__ != "<lambda>":
+        node = _def_from_file(func, filename, code.co_firstlineno)   # inspect cut it short
+        if node is not None:
+            col_offset = 0                 # parsed from the file: file coordinates already
     if node is None:
         node = _lambda_def(func, filename, code.co_firstlineno)
         col_offset = 0
-    else:
+    elif not getattr(node, "_from_file", False):
         gast.increment_lineno(module, start - 1)
         if isinstance(node, gast.AsyncFunctionDef):
             raise UnsupportedSyntaxError(
@@ -118,6 +122,23 @@ def _find_def(module, func):
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) \
                 and node.name == func.__name__:
             return node
+    return None
+
+
+def _def_from_file(func, filename: str, lineno: int):
+    """The def of ``func`` found by parsing its whole file (for sources that
+    ``inspect`` cannot cut out, e.g. a decorator holding a lambda on 3.9)."""
+    import linecache
+    try:
+        tree = gast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return None
+    for n in gast.walk(tree):
+        if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef)) and \
+                n.name == func.__name__ and \
+                lineno in [n.lineno] + [d.lineno for d in n.decorator_list]:
+            n._from_file = True
+            return n
     return None
 
 

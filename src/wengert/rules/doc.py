@@ -8,7 +8,8 @@ from . import registry
 
 HEADER = """# Derivative rules
 
-Generated from the rule table by `python -m wengert.rules.doc > docs/rules.md`;
+Generated from the rule table (with NumPy {numpy}) by
+`python -m wengert.rules.doc > docs/rules.md`;
 `tests/test_docs.py` fails when this page and the table disagree. Every rule listed
 here is checked in both modes against central finite differences and a dot-product
 test, on float64 and float32 (`tests/test_rules.py`).
@@ -82,7 +83,8 @@ def markdown() -> str:
     table = rows()
     n_fwd = sum(1 for _, f, _, _ in table if f)
     n_rev = sum(1 for _, _, p, _ in table if p)
-    lines = [HEADER, f"wengert: **{n_rev}** functions with reverse-mode rules and **{n_fwd}** "
+    import numpy
+    lines = [HEADER.format(numpy=numpy.__version__), f"wengert: **{n_rev}** functions with reverse-mode rules and **{n_fwd}** "
              "with forward-mode rules (every rule has both), plus "
              f"{len(nondiff_names())} declared non-differentiable.\n",
              "| function | forward | reverse | notes |", "| --- | --- | --- | --- |"]

@@ -460,9 +460,12 @@ def missing_rule_error(fn, loc) -> NoRuleError:
             "methods and attributes)", loc,
             hint="call the NumPy function instead (np.f(x) rather than x.f()), or register "
                  "a rule for the method with @wengert.defrule")
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     mod = getattr(fn, "__module__", None)
-    full = f"{mod}.{name}" if mod and mod != "builtins" else name
+    if name is None:
+        full = name = repr(fn)               # a callable object: its repr names it
+    else:
+        full = f"{mod}.{name}" if mod and mod != "builtins" else name
     return NoRuleError(
         f"no derivative rule for `{full}`, and its source is not available to "
         "differentiate it", loc,
