@@ -640,3 +640,30 @@ def test_second_order_comprehension_in_loop_with_return():
     d1 = wengert.grad(m.f)
     want = central(lambda t: d1(t, *args[1:]), args[0])
     assert wengert.grad(d1)(*args) == pytest.approx(want, rel=1e-6)
+
+
+def _scale_in_place(v, s=1.0):
+    s *= np.tanh(1.5)          # s is a NumPy scalar here: immutable, so rebinding is right
+    return v * s
+
+
+def _calls_scale_in_place(x, y):
+    return _scale_in_place(x, s=y[0][0]).sum()
+
+
+def test_augmented_assignment_to_a_numpy_scalar_is_accepted():
+    """Fuzz (Python 3.9, seed 21930): `s *= c` on an element read from an array was
+    refused as if it could write through to the caller's array."""
+    x, y = np.arange(3.0) + 1, np.full((1, 3), 2.0)
+    gx, gy = wengert.grad(_calls_scale_in_place, wrt=(0, 1))(x, y)
+    t = math.tanh(1.5)
+    np.testing.assert_allclose(gx, np.full(3, 2.0 * t))
+    np.testing.assert_allclose(gy, [[6.0 * t, 0.0, 0.0]])
+
+
+def test_augmented_assignment_to_an_input_array_is_still_refused():
+    def f(x):
+        x += 1.0
+        return (x * x).sum()
+    with pytest.raises(wengert.UnsupportedSyntaxError):
+        wengert.grad(f)(np.ones(3))
