@@ -132,12 +132,7 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         k = kinds.get(old.name)
         if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,)):
             continue                   # a number (or unknown kind): rebinding is right
-        if k.shape == ():
-            # NumPy scalars (``x[0]``, ``a.sum()``) are immutable; only a 0-d
-            # array passed in (or a name for one) can be written through.
-            shared = old.name in params or any(c in params for c in copies.get(old.name, ()))
-        else:
-            shared = old.name in params or bool(copies.get(old.name))
+        shared = old.name in params or bool(copies.get(old.name))
         if shared:
             raise UnsupportedSyntaxError(
                 "an augmented assignment (`+=`, `*=`, ...) to an array that is an input "
