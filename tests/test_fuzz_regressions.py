@@ -652,13 +652,56 @@ def _calls_scale_in_place(x, y):
 
 
 def test_augmented_assignment_to_a_numpy_scalar_is_accepted():
-    """An inlined helper may update its scalar parameter in place (the fuzz program of
-    Python 3.9, seed 21930, is the not-inlined form and is still refused: see #8)."""
+    """An inlined helper may update its scalar parameter in place."""
     x, y = np.arange(3.0) + 1, np.full((1, 3), 2.0)
     gx, gy = wengert.grad(_calls_scale_in_place, wrt=(0, 1))(x, y)
     t = math.tanh(1.5)
     np.testing.assert_allclose(gx, np.full(3, 2.0 * t))
     np.testing.assert_allclose(gy, [[6.0 * t, 0.0, 0.0]])
+
+
+def _scale_with_branch(v, s=0.5):
+    if v[0] > 0.0:             # a branch: built as a derivative of its own, not inlined
+        s *= np.tanh(1.5)
+    return v * s
+
+
+def test_augmented_assignment_to_a_numpy_scalar_parameter_of_a_helper():
+    """Python 3.9 fuzz, seed 21930: ``y[0][0]`` is a NumPy scalar (immutable), so
+    ``s *= c`` in a helper that is not inlined rebinds ``s`` and must be accepted."""
+    def f(x, y):
+        return _scale_with_branch(x, s=y[0][0]).sum()
+    x, y = np.arange(3.0) + 1, np.full((1, 3), 2.0)
+    gx, gy = wengert.grad(f, wrt=(0, 1))(x, y)
+    t = math.tanh(1.5)
+    np.testing.assert_allclose(gx, np.full(3, 2.0 * t))
+    np.testing.assert_allclose(gy, [[6.0 * t, 0.0, 0.0]])
+
+
+def test_numpy_scalar_and_0d_array_are_specialised_apart():
+    """A NumPy scalar may be updated in place (it is rebound); a 0-d ndarray may not
+    (NumPy would change the caller's array). The same derivative called with one and
+    then the other must not reuse the first specialisation."""
+    def f(x, s):
+        s *= 2.0
+        return x * s
+    g = wengert.grad(f)
+    assert g(1.5, np.float64(0.5)) == 1.0
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="augmented assignment"):
+        g(1.5, np.array(0.5))
+    assert g(1.5, np.float64(0.25)) == 0.5
+
+
+def test_augmented_assignment_to_an_aliased_local_0d_array_is_refused():
+    # NumPy: `b += x` changes `a` too, so f(x) = (2 + x) * x; computing a new
+    # `b` would give the derivative of 2 * x instead
+    def f(x):
+        a = np.array(2.0)
+        b = a
+        b += x
+        return a * x
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="augmented assignment"):
+        wengert.grad(f)(1.5)
 
 
 def test_augmented_assignment_to_an_input_array_is_still_refused():

@@ -101,11 +101,15 @@ def active(fn: ir.Function, wrt) -> set:
 
 @dataclass(frozen=True)
 class Kind:
-    """``pyfloat``: a Python float. Otherwise a NumPy array or scalar."""
+    """``pyfloat``: a Python float. Otherwise a NumPy array or scalar; of shape
+    ``()``, ``array0`` says the value may be a 0-d ndarray (mutable, so an
+    in-place update would be seen through its other names) rather than an
+    immutable NumPy scalar such as ``np.float64(2.0)``."""
 
     shape: tuple
     dtype: str = "float64"
     pyfloat: bool = False
+    array0: bool = False
 
     def __str__(self) -> str:
         if self.pyfloat:
@@ -129,10 +133,10 @@ def kind_of_value(v) -> Optional[Kind]:
         return INT
     if t in (list, tuple, dict):
         return SEQ
-    if t is np.ndarray and v.dtype.kind in "fb":
-        return Kind(v.shape, v.dtype.str)
+    if t is np.ndarray and v.dtype.kind in "fbiu":
+        return Kind(v.shape, v.dtype.str, array0=v.ndim == 0)
     if t is np.ndarray:
-        return Kind(v.shape, v.dtype.str) if v.dtype.kind in "iu" else None
+        return None
     if isinstance(v, np.generic) and v.dtype.kind == "f":
         return Kind((), v.dtype.str)
     return None
@@ -145,9 +149,7 @@ def kind_key(v):
         return float
     if t is np.ndarray:
         return (v.shape, v.dtype.str)
-    if isinstance(v, np.generic):
-        return ((), v.dtype.str)
-    return t
+    return t                     # a NumPy scalar: its type (np.float64, ...)
 
 
 def _join(a: Optional[Kind], b: Optional[Kind]) -> Optional[Kind]:
@@ -161,7 +163,8 @@ def _join(a: Optional[Kind], b: Optional[Kind]) -> Optional[Kind]:
     db = "<f8" if b.pyfloat else b.dtype
     if da != db:
         return None
-    return a if not a.pyfloat else b
+    k = a if not a.pyfloat else b
+    return k if k.array0 or not (a.array0 or b.array0) else Kind(k.shape, k.dtype, array0=True)
 
 
 def _dummy(k: Kind):
@@ -336,6 +339,8 @@ def _stand_in(e, kinds):
             return 1 if k == INT else 0.5
         if int(np.prod(k.shape)) > _MAX_STAND_IN:
             raise LookupError(e.name)
+        if k.shape == () and not k.array0:
+            return np.dtype(k.dtype).type(0.5)         # a NumPy scalar
         return np.full(k.shape, 0.5, dtype=np.dtype(k.dtype))
     raise LookupError(repr(e))
 

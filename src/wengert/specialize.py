@@ -130,8 +130,9 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         if not isinstance(old, ir.Var):
             continue
         k = kinds.get(old.name)
-        if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,)):
-            continue                   # a number (or unknown kind): rebinding is right
+        if k is not None and (k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or
+                              (k.shape == () and not k.array0)):
+            continue                   # a number, list or NumPy scalar: rebinding is right
         shared = old.name in params or bool(copies.get(old.name))
         if shared:
             raise UnsupportedSyntaxError(
