@@ -55,6 +55,8 @@ def neg(e):
         return e
     if isinstance(e, ir.Op) and e.fn is operator.neg:
         return e.args[0]
+    if _const_factor(e) and not _boolean(e.args[1]):
+        return _product([ir.Const(-e.args[0].value)] + _factors(e.args[1]))   # -(2*x): -2*x
     if isinstance(e, ir.Const) and type(e.value) in (int, float):
         return ir.Const(-e.value)
     return ir.Op(operator.neg, (e,))
@@ -129,6 +131,8 @@ def _factors(e) -> list:
     """``2 * x * y`` -> [2, x, y] (elementwise products only)."""
     if isinstance(e, ir.Op) and e.fn is operator.mul:
         return _factors(e.args[0]) + _factors(e.args[1])
+    if _is_neg(e) and not _boolean(e.args[0]):
+        return [ir.Const(-1)] + _factors(e.args[0])      # 2 * -x: -2 * x
     return [e]
 
 
@@ -169,6 +173,42 @@ def sum_of(terms):
     for t in terms:
         out = add(out, t)
     return out
+
+
+def factor_sums(e):
+    """``a*b + a*c - a`` as ``a * (b + c - 1)``: a variable that is a factor
+    of every term of a sum is multiplied once (bottom-up, whole expression)."""
+    if not isinstance(e, ir.Op):
+        return e
+    e = ir.Op(e.fn, tuple(factor_sums(a) for a in e.args), e.kwargs)
+    if e.fn not in (operator.add, operator.sub) or e.kwargs:
+        return e
+    terms = _signed_terms(e, 1)
+    if len(terms) < 2:
+        return e
+    lists = [_factors(t) for _, t in terms]
+    common = next((f for f in lists[0] if isinstance(f, ir.Var) and
+                   all(f in fs for fs in lists[1:])), None)
+    if common is None:
+        return e
+    out = None
+    for (sign, _), fs in zip(terms, lists):
+        fs = list(fs)
+        fs.remove(common)
+        rest = _product(fs) if fs else ir.Const(1)
+        if out is None:
+            out = rest if sign > 0 else neg(rest)
+        else:
+            out = ir.Op(operator.add if sign > 0 else operator.sub, (out, rest))
+    return mul(common, out)
+
+
+def _signed_terms(e, sign):
+    if isinstance(e, ir.Op) and e.fn in (operator.add, operator.sub) and not e.kwargs and \
+            len(e.args) == 2:
+        right = sign if e.fn is operator.add else -sign
+        return _signed_terms(e.args[0], sign) + _signed_terms(e.args[1], right)
+    return [(sign, e)]
 
 
 def _is_const_like(e) -> bool:

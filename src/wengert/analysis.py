@@ -229,6 +229,9 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
             elif isinstance(s, (ir.Assign, ir.For)):
                 for t in ir.stmt_writes(s):
                     changed |= put(t, None)
+            elif isinstance(s, ir.Effect) and _is_method(s.value, "append", 2) and \
+                    isinstance(s.value.args[0], ir.Var):        # a tape: what it holds
+                changed |= put(("item", s.value.args[0].name), expr_kind(s.value.args[1], kinds))
         if not changed:
             break
     return kinds
@@ -243,8 +246,11 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT if type(v) is float else INT
         return kind_of_value(v)
     if isinstance(e, ir.Op):
-        if e.fn is range:
+        if e.fn is range or (e.fn is reversed and len(e.args) == 1 and
+                             expr_kind(e.args[0], kinds) == RANGE):
             return RANGE
+        if _is_method(e, "pop", 1) and isinstance(e.args[0], ir.Var):
+            return kinds.get(("item", e.args[0].name))
         if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
             k = expr_kind(e.args[1], kinds)      # the adjoint of sum(xs): shaped like xs
             return None if k is None else k
@@ -260,6 +266,12 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if e.fn in (operator.add, operator.mul) and \
                 any(expr_kind(a, kinds) == SEQ for a in e.args):
             return SEQ
+        try:
+            like = _shaped_like().get(e.fn)
+        except TypeError:                            # an unhashable callable
+            like = None
+        if like is not None:
+            return _like_kind(e, like, kinds)
         r = registry.lookup(e.fn)
         if getattr(e.fn, "__module__", None) == "math" and e.fn not in _MATH_INTEGER:
             return FLOAT                     # the math module computes Python floats
@@ -279,10 +291,57 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if r.scalar_result:
             return FLOAT
         if r.elementwise:
-            return _broadcast([expr_kind(a, kinds) for a in e.args])
+            k = _broadcast([expr_kind(a, kinds) for a in e.args])
+            return FLOAT if k == INT and e.fn in _TRUE_DIVISION else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
     return None
+
+
+def _is_method(e, name, nargs) -> bool:
+    return isinstance(e, ir.Op) and isinstance(e.fn, ir.PseudoOp) and \
+        e.fn.kind == "method" and e.fn.name == name and len(e.args) == nargs and not e.kwargs
+
+
+_TRUE_DIVISION = {operator.truediv, np.true_divide}
+_SHAPED_LIKE: dict = {}
+
+
+def _shaped_like() -> dict:
+    """Helpers of generated code whose result has the shape of argument ``i``
+    (float64 in, float64 out): ``unbroadcast(t, like)`` is shaped like ``like``."""
+    if not _SHAPED_LIKE:
+        from . import runtime
+        from .rules import numpy_products as prod
+        from .rules import numpy_reductions as red
+        _SHAPED_LIKE.update({
+            runtime.unbroadcast: 1, runtime.broadcast_like: 1, runtime.getitem_adjoint: 1,
+            runtime.scatter_into: 0, runtime.zeros_like: 0, red.tie_share: 0,
+            prod.matmul_adjoint_a: 1, prod.matmul_adjoint_b: 2,
+            prod.dot_adjoint_a: 1, prod.dot_adjoint_b: 2})
+    return _SHAPED_LIKE
+
+
+def _like_kind(e, like, kinds) -> Optional[Kind]:
+    """Argument ``like``'s kind, when every array involved is float64 (then so
+    is the result; other dtypes may promote either way)."""
+    if len(e.args) <= like:
+        return None
+    from . import runtime
+    if e.fn is runtime.unbroadcast:
+        k = expr_kind(e.args[0], kinds)
+        if k is not None and k.pyfloat:
+            return k                                 # a number stays that number
+    for a in e.args + tuple(v for _, v in e.kwargs):
+        if isinstance(a, ir.Const) and not isinstance(a.value, np.ndarray):
+            continue                                 # an index, an axis
+        k = expr_kind(a, kinds)
+        if k is None or not (k.pyfloat or k.dtype == "<f8"):
+            return None
+    k = expr_kind(e.args[like], kinds)
+    if k.pyfloat or k.shape == ():
+        return None
+    return Kind(k.shape, k.dtype)
 
 
 import math as _math
@@ -331,18 +390,15 @@ def _stand_in(e, kinds):
     """A value with ``e``'s kind (for shape inference), or raise LookupError."""
     if isinstance(e, ir.Const):
         return e.value
-    if isinstance(e, ir.Var):
-        k = kinds.get(e.name)
-        if k is None or k.shape[:1] in ((-1,), (-2,)):
-            raise LookupError(e.name)
-        if k.pyfloat:
-            return 1 if k == INT else 0.5
-        if int(np.prod(k.shape)) > _MAX_STAND_IN:
-            raise LookupError(e.name)
-        if k.shape == () and not k.array0:
-            return np.dtype(k.dtype).type(0.5)         # a NumPy scalar
-        return np.full(k.shape, 0.5, dtype=np.dtype(k.dtype))
-    raise LookupError(repr(e))
+    k = kinds.get(e.name) if isinstance(e, ir.Var) else \
+        expr_kind(e, kinds) if isinstance(e, ir.Op) else None   # nested: by its kind
+    if k is None or k.shape[:1] in ((-1,), (-2,)) or int(np.prod(k.shape)) > _MAX_STAND_IN:
+        raise LookupError(repr(e))
+    if k.pyfloat:
+        return 1 if k == INT else 0.5
+    if k.shape == () and not k.array0:
+        return np.dtype(k.dtype).type(0.5)             # a NumPy scalar
+    return np.full(k.shape, 0.5, dtype=np.dtype(k.dtype))
 
 
 def _evaluated_kind(e, kinds) -> Optional[Kind]:

@@ -35,7 +35,7 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse
 from .inline import inline_calls
-from .specialize import check_in_place, specialize
+from .specialize import check_in_place, fold_shapes, specialize
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -131,7 +131,12 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             if mode == "vjp":
                 d = prune_tapes(d)
                 d = opt.optimize(d, keep)
-            d = opt.readable(d)
+            for _ in range(3 if kinds_in else 0):   # shapes known: peephole, re-optimise
+                folded = fold_shapes(d, kinds_in)
+                if folded is d:
+                    break
+                d = opt.optimize(folded, keep)
+            d = opt.readable(opt.factor_sums(d))
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)
         built = Built(function, source, d, _output_kind(work, kinds))

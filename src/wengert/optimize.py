@@ -440,6 +440,21 @@ def optimize(fn: ir.Function, keep=()) -> ir.Function:
     return fn
 
 
+def factor_sums(fn: ir.Function) -> ir.Function:
+    """Common factors out of sums, in every assignment (``algebra.factor_sums``)."""
+    from .algebra import factor_sums as factor
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            s = _map_blocks(s, block)
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op):
+                s = replace(s, value=factor(s.value))
+            out.append(s)
+        return out
+    return fn.with_body(block(fn.body))
+
+
 def readable(fn: ir.Function) -> ir.Function:
     """Name-merging passes, run last (they make names multiply assigned)."""
     fn = coalesce_carries(fn)

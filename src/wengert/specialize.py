@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import analysis, ir
+from . import algebra, analysis, ir, runtime
 from .optimize import _map_blocks
 
 _INT_OPS = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod,
@@ -145,3 +145,277 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
 def specialized_kinds(body, kinds_in, fn):
     """Kinds again, after specialisation made more of them known."""
     return analysis.infer_kinds(fn.with_body(body), kinds_in)
+
+
+# --------------------------------------------------------------------------
+# known shapes in the generated code
+
+_ELEMENTWISE = {operator.mul, operator.truediv, operator.add, operator.sub}
+
+
+def fold_shapes(fn: ir.Function, param_kinds: dict) -> ir.Function:
+    """Peephole rewrites of a generated derivative whose array shapes are all
+    known (float64 throughout), where the adjoint helpers' general forms do
+    work the shapes make unnecessary:
+
+    - ``np.broadcast_to(a, s) * y`` with ``y`` of shape ``s`` is ``a * y``
+      (NumPy broadcasts anyway); ``np.broadcast_to(c, s)`` of a number ``c``
+      assigned to a variable (the adjoint of ``sum``/``mean`` seeds one) is
+      the number ``c`` wherever it meets an array of shape ``s``::
+
+          v_bar = np.broadcast_to(1.0, (1000,)) / 1000   ──▶   (gone)
+          z_bar = v_bar * (1.0 - y)                          z_bar = 0.001 * (1.0 - y)
+
+    - ``unbroadcast(t, like)`` is ``np.sum`` over the known broadcast axes
+      (an ``np.einsum`` when ``t`` is a product of two arrays of its shape:
+      no temporary, and fast on short trailing axes);
+    - ``getitem_adjoint(t, x, (:, None, :))`` (the adjoint of inserting axes)
+      is a reshape, and a reshape to the shape an array has is that array.
+
+    A statement is rewritten only if every uniform variable in it folds away;
+    assignments left unread are removed by the optimiser afterwards."""
+    if not any(isinstance(e, ir.Op) and e.fn in _shape_helpers()
+               for s in ir.walk(fn.body) for e in _exprs(s)):
+        return fn
+    kinds = analysis.infer_kinds(fn, param_kinds)
+    writes = Counter(n for s in ir.walk(fn.body) for n in ir.stmt_writes(s))
+    uniform: dict = {}
+
+    def number(e):
+        if isinstance(e, ir.Const):
+            return type(e.value) in (int, float)
+        if isinstance(e, ir.Var) and writes[e.name] == 1:
+            k = kinds.get(e.name)
+            return k is not None and k.pyfloat and k != analysis.INT
+        return False
+
+    def uniform_of(e):
+        """``(c, shape)`` if ``e`` is the uniform float64 array ``c`` over ``shape``."""
+        if isinstance(e, ir.Var):
+            return uniform.get(e.name)
+        if _is_broadcast(e) and number(e.args[0]):
+            return e.args[0], e.args[1].value
+        if isinstance(e, ir.Op) and e.fn is np.expand_dims and len(e.args) == 2 and \
+                isinstance(e.args[1], ir.Const) and not e.kwargs:
+            inner = uniform_of(e.args[0])
+            if inner is not None:
+                try:
+                    shape = np.expand_dims(np.empty(inner[1], dtype=bool), e.args[1].value).shape
+                except (ValueError, TypeError, IndexError):      # AxisError is both
+                    return None
+                return inner[0], shape
+        return None
+
+    def kind(e, numbers=False):
+        """A float64 array's kind (or, with ``numbers``, a Python float's too)."""
+        k = analysis.expr_kind(e, kinds)
+        if k is None or k == analysis.INT:
+            return None
+        if k.pyfloat:
+            return k if numbers else None
+        return k if k.dtype == "<f8" else None
+
+    def fold(e):
+        if not isinstance(e, ir.Op):
+            return e
+        e = ir.Op(e.fn, tuple(fold(a) for a in e.args), e.kwargs)
+        out = _fold_one(e, uniform_of, kind)
+        return e if out is None else out
+
+    def mentions_uniform(e):
+        if uniform_of(e) is not None and isinstance(e, ir.Var):
+            return True
+        return isinstance(e, ir.Op) and any(map(mentions_uniform, e.args + tuple(
+            v for _, v in e.kwargs)))
+
+    def rewrite(stmts):
+        out = []
+        for s in stmts:
+            s = _map_blocks(s, rewrite)
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op):
+                value = fold(s.value)
+                u = uniform_of(value) if isinstance(s.target, ir.Var) else None
+                if u is not None and writes[s.target.name] == 1 and \
+                        not isinstance(value, ir.Var):
+                    uniform[s.target.name] = u
+                if value != s.value and not mentions_uniform(value):
+                    s = replace(s, value=algebra.materialize(algebra.simplify(value)))
+            out.append(s)
+        return out
+
+    body = rewrite(fn.body)
+    return fn if body == fn.body else fn.with_body(body)
+
+
+def _fold_one(e, uniform_of, kind):
+    if e.fn in _ELEMENTWISE and len(e.args) == 2 and not e.kwargs:
+        a, b = e.args
+        for u, other, first in ((a, b, True), (b, a, False)):
+            uni = uniform_of(u)
+            if uni is not None and isinstance(other, ir.Const) and \
+                    type(other.value) in (int, float) and e.fn in (operator.mul, operator.truediv):
+                c, shape = uni                   # (c over s) / 2: (c / 2) over s
+                value = algebra.simplify(ir.Op(e.fn, (c, other) if first else (other, c)))
+                return ir.Op(np.broadcast_to, (value, ir.Const(shape)))
+            ko = kind(other)
+            if ko is None:
+                continue
+            if uni is not None and _covers(ko.shape, uni[1]):
+                c = uni[0]
+            elif _is_broadcast(u) and _covers(ko.shape, u.args[1].value) and \
+                    kind(u.args[0], numbers=True) is not None:
+                c = u.args[0]
+            else:
+                continue
+            return algebra.simplify(ir.Op(e.fn, (c, other) if first else (other, c)))
+    if e.fn is runtime.unbroadcast and len(e.args) == 2 and not e.kwargs:
+        return _unbroadcast_known(e.args[0], e.args[1], kind)
+    if e.fn is runtime.getitem_adjoint and len(e.args) == 3 and not e.kwargs:
+        t, x, index = e.args
+        kt, kx = kind(t), kind(x)
+        if kt is None or kx is None or not isinstance(index, ir.Const):
+            return None
+        parts = index.value if type(index.value) is tuple else (index.value,)
+        if all(p is None or p == slice(None) for p in parts) and \
+                tuple(d for d in kt.shape if d != 1) == tuple(d for d in kx.shape if d != 1) \
+                and _inserted(kx.shape, parts) == tuple(kt.shape):
+            return _reshape(t, kx.shape, kind)
+        return None
+    if e.fn is np.reshape and len(e.args) == 2 and isinstance(e.args[1], ir.Const) and \
+            not e.kwargs and type(e.args[1].value) is tuple and \
+            all(type(n) is int and n >= 0 for n in e.args[1].value):
+        return _reshape(e.args[0], e.args[1].value, kind)
+    if e.fn is operator.mul and len(e.args) == 2 and _num(e.args[0]):
+        return _scale(e.args[1], e.args[0].value, kind)
+    return None
+
+
+def _num(e) -> bool:
+    return isinstance(e, ir.Const) and type(e.value) in (int, float) and \
+        type(e.value) is not bool
+
+
+def _size(e, kind):
+    k = kind(e)
+    return int(np.prod(k.shape)) if k is not None else None
+
+
+_LINEAR_VIEWS = {np.expand_dims, np.reshape, np.swapaxes, np.transpose, np.broadcast_to}
+
+
+def _scale(e, c, kind):
+    """``c * e`` with the number ``c`` applied where it costs least: to the
+    smaller factor of a product, inside an axis insertion or reshape (so
+    ``2 * (expand_dims(-0.5 * b) * Q)`` is ``expand_dims(-b) * Q``)."""
+    if c == 1:
+        return e
+    if isinstance(e, ir.Op) and not e.kwargs:
+        if e.fn is operator.neg and len(e.args) == 1:
+            return _scale(e.args[0], -c, kind)
+        if e.fn is operator.mul and len(e.args) == 2:
+            if _num(e.args[0]):
+                return _scale(e.args[1], c * e.args[0].value, kind)
+            sa, sb = _size(e.args[0], kind), _size(e.args[1], kind)
+            if sa is not None and sb is not None and sa != sb:
+                if sa < sb:
+                    return ir.Op(operator.mul, (_scale(e.args[0], c, kind), e.args[1]))
+                return ir.Op(operator.mul, (e.args[0], _scale(e.args[1], c, kind)))
+        if e.fn in _LINEAR_VIEWS and e.args and kind(e.args[0], numbers=True) is not None:
+            inner = _scale(e.args[0], c, kind)
+            return ir.Op(e.fn, (inner,) + e.args[1:])
+    return algebra.mul(ir.Const(c), e)
+
+
+def _covers(shape, other) -> bool:
+    """An array of ``shape`` combined with one of ``other`` keeps ``shape``."""
+    try:
+        return np.broadcast_shapes(tuple(shape), tuple(other)) == tuple(shape)
+    except ValueError:
+        return False
+
+
+def _inserted(shape, parts):
+    """``x[parts]``'s shape for an index of full slices and ``None``s."""
+    out, rest = [], list(shape)
+    for p in parts:
+        if p is None:
+            out.append(1)
+        elif rest:
+            out.append(rest.pop(0))
+    return tuple(out + rest)
+
+
+def _reshape(t, want, kind):
+    """``np.reshape(t, want)``, or ``t`` if it has that shape; a reshape of a
+    reshape is one reshape."""
+    if isinstance(t, ir.Op) and t.fn is operator.neg and len(t.args) == 1:
+        return ir.Op(operator.neg, (_reshape(t.args[0], want, kind),))
+    while isinstance(t, ir.Op) and t.fn is np.reshape and len(t.args) == 2 and not t.kwargs:
+        t = t.args[0]
+    k = kind(t)
+    if k is not None and tuple(k.shape) == tuple(want):
+        return t
+    return ir.Op(np.reshape, (t, ir.Const(tuple(want))))
+
+
+def _unbroadcast_known(t, like, kind):
+    if isinstance(t, ir.Const) and type(t.value) is float:
+        return t                                     # a number stays that number
+    if isinstance(t, ir.Op) and t.fn is operator.neg and len(t.args) == 1:
+        inner = _unbroadcast_known(t.args[0], like, kind)   # negate the smaller array
+        return None if inner is None else ir.Op(operator.neg, (inner,))
+    kt, kl = kind(t), kind(like)
+    if kt is None or kl is None:
+        return None
+    have, want = tuple(kt.shape), tuple(kl.shape)
+    if have == want:
+        return t
+    lead = len(have) - len(want)
+    if lead < 0 or any(w not in (1, h) for h, w in zip(have[lead:], want)):
+        return None
+    axes = tuple(range(lead)) + tuple(lead + i for i, w in enumerate(want)
+                                      if w == 1 and have[lead + i] != 1)
+    kept = tuple(n for i, n in enumerate(have) if i not in axes)
+    return _reshape(_sum(t, axes, have, kind), want, kind)
+
+
+def _sum(t, axes, shape, kind):
+    """``np.sum(t, axis=axes)``, as an ``np.einsum`` where that is faster and
+    adds in the same order: NumPy sums along a middle axis one slow strided
+    pass per element (5x slower on a (5, 1000, 2) array), and a product summed
+    by einsum needs no temporary. When the last axis is summed and long,
+    ``np.sum``'s pairwise summation is kept (it is more accurate)."""
+    operands = (t,)
+    if isinstance(t, ir.Op) and t.fn is operator.mul and len(t.args) == 2:
+        ka, kb = kind(t.args[0]), kind(t.args[1])
+        if ka is not None and kb is not None and tuple(ka.shape) == tuple(kb.shape) == shape:
+            operands = t.args
+    naive = len(shape) - 1 not in axes or shape[-1] <= 8
+    if len(shape) > 26 or not naive or (len(operands) == 1 and len(shape) - 1 in axes):
+        return ir.Op(np.sum, (t,), (("axis", ir.Const(axes)),))
+    letters = "abcdefghijklmnopqrstuvwxyz"[:len(shape)]
+    out = "".join(c for i, c in enumerate(letters) if i not in axes)
+    spec = ",".join([letters] * len(operands)) + "->" + out
+    return ir.Op(np.einsum, (ir.Const(spec),) + tuple(operands))
+
+
+def _is_broadcast(e) -> bool:
+    return isinstance(e, ir.Op) and e.fn is np.broadcast_to and len(e.args) == 2 and \
+        not e.kwargs and isinstance(e.args[1], ir.Const) and \
+        type(e.args[1].value) is tuple and e.args[1].value != ()
+
+
+def _shape_helpers():
+    return (np.broadcast_to, runtime.unbroadcast, runtime.getitem_adjoint, np.reshape)
+
+
+def _exprs(s):
+    if isinstance(s, ir.Assign):
+        yield from _subexprs(s.value)
+
+
+def _subexprs(e):
+    yield e
+    if isinstance(e, ir.Op):
+        for a in e.args:
+            yield from _subexprs(a)

@@ -3,5 +3,5 @@
 def f_grad(x1, x2, out_bar=1.0):
     # adjoint sweep
     x1_bar = out_bar / x1 + out_bar * x2  # seeds.py:11
-    x2_bar = out_bar * x1 - out_bar * math.cos(x2)
+    x2_bar = out_bar * (x1 - math.cos(x2))
     return (x1_bar, x2_bar)

@@ -12,5 +12,5 @@ def loop_grad(x, out_bar=1.0):
     for i in reversed(v1):
         x = tape.pop()
         v2 = math.sin(x)  # seeds.py:20
-        x_bar = x_bar * x * math.cos(x) + x_bar * v2  # seeds.py:19
+        x_bar = x_bar * (x * math.cos(x) + v2)  # seeds.py:19
     return x_bar  # seeds.py:21

@@ -162,7 +162,7 @@ def tie_share(a, extreme, axis=None, keepdims=False):
     """Each entry's share of ``d extreme``: ``1/k`` for the ``k`` entries of a
     slice equal to its extreme (maximum or minimum), 0 elsewhere."""
     hit = a == _kept(extreme, a, axis, keepdims)
-    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(_float_dtype(a))
+    return (hit / np.sum(hit, axis=axis, keepdims=True)).astype(_float_dtype(a), copy=False)
 
 
 def range_share(a, axis=None):
