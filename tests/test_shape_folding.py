@@ -139,3 +139,23 @@ def test_negated_reductions_negate_the_smaller_array(shape):
     a = rng.normal(size=shape[-1:])
     x = rng.normal(size=(4,) + shape)
     check(f, (a, x))
+
+
+def batched(A, B):
+    return np.sum(np.tanh(A @ B))
+
+
+def test_batched_matmul_adjoints_are_one_product_each():
+    rng = np.random.default_rng(7)
+    args = (rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 2, 5)))
+    for wrt in (0, 1):
+        src = check(batched, args, wrt)
+        assert "matmul_adjoint" not in src and "np.swapaxes(" in src
+
+
+def test_keepdims_sum_for_a_kept_axis():
+    def f(x):
+        return np.sum(np.exp(x - np.max(x, axis=1, keepdims=True)))
+    x = np.random.default_rng(8).normal(size=(3, 4))
+    src = check(f, (x,))
+    assert "unbroadcast" not in src

@@ -430,12 +430,12 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
 def optimize(fn: ir.Function, keep=()) -> ir.Function:
     """Run the passes to a fixpoint (bounded)."""
     for _ in range(8):
-        before = str_key(fn)
+        before = fn.body
         fn = copy_propagation(fn, keep)
         fn = dead_code(fn)
         fn = inline_single_use(fn, keep)
         fn = dead_code(fn)
-        if str_key(fn) == before:
+        if fn.body == before:     # structural: unchanged statements are the same objects
             break
     return fn
 
@@ -460,7 +460,3 @@ def readable(fn: ir.Function) -> ir.Function:
     fn = coalesce_carries(fn)
     fn = coalesce_copies(fn)
     return dead_code(fn)
-
-
-def str_key(fn: ir.Function):
-    return repr(fn.body)

@@ -281,6 +281,8 @@ def _fold_one(e, uniform_of, kind):
                 and _inserted(kx.shape, parts) == tuple(kt.shape):
             return _reshape(t, kx.shape, kind)
         return None
+    if e.fn in _matmul_adjoints() and len(e.args) == 3 and not e.kwargs:
+        return _matmul_adjoint_known(e, kind)
     if e.fn is np.reshape and len(e.args) == 2 and isinstance(e.args[1], ir.Const) and \
             not e.kwargs and type(e.args[1].value) is tuple and \
             all(type(n) is int and n >= 0 for n in e.args[1].value):
@@ -288,6 +290,31 @@ def _fold_one(e, uniform_of, kind):
     if e.fn is operator.mul and len(e.args) == 2 and _num(e.args[0]):
         return _scale(e.args[1], e.args[0].value, kind)
     return None
+
+
+def _matmul_adjoints():
+    from .rules import numpy_products as prod
+    return {prod.matmul_adjoint_a: 0, prod.matmul_adjoint_b: 1}
+
+
+def _matmul_adjoint_known(e, kind):
+    """The adjoints of ``a @ b`` for stacks of matrices with the same batch
+    shape: ``t @ bᵀ`` and ``aᵀ @ t``, one batched product each."""
+    t, a, b = e.args
+    kt, ka, kb = kind(t), kind(a), kind(b)
+    if kt is None or ka is None or kb is None or len(ka.shape) < 2 or \
+            not (len(ka.shape) == len(kb.shape) == len(kt.shape)) or \
+            not (ka.shape[:-2] == kb.shape[:-2] == kt.shape[:-2]):
+        return None
+    if _matmul_adjoints()[e.fn] == 0:
+        return ir.Op(operator.matmul, (t, _transposed(b, len(kb.shape))))
+    return ir.Op(operator.matmul, (_transposed(a, len(ka.shape)), t))
+
+
+def _transposed(x, ndim):
+    if ndim == 2:
+        return ir.Op(np.transpose, (x,))
+    return ir.Op(np.swapaxes, (x, ir.Const(-1), ir.Const(-2)))
 
 
 def _num(e) -> bool:
@@ -376,7 +403,10 @@ def _unbroadcast_known(t, like, kind):
     axes = tuple(range(lead)) + tuple(lead + i for i, w in enumerate(want)
                                       if w == 1 and have[lead + i] != 1)
     kept = tuple(n for i, n in enumerate(have) if i not in axes)
-    return _reshape(_sum(t, axes, have, kind), want, kind)
+    summed = _sum(t, axes, have, kind)
+    if summed.fn is np.sum and lead == 0:        # the kept axes stay, as ones
+        return ir.Op(np.sum, (t,), (("axis", ir.Const(axes)), ("keepdims", ir.Const(True))))
+    return _reshape(summed, want, kind)
 
 
 def _sum(t, axes, shape, kind):
@@ -406,7 +436,8 @@ def _is_broadcast(e) -> bool:
 
 
 def _shape_helpers():
-    return (np.broadcast_to, runtime.unbroadcast, runtime.getitem_adjoint, np.reshape)
+    return (np.broadcast_to, runtime.unbroadcast, runtime.getitem_adjoint, np.reshape) + \
+        tuple(_matmul_adjoints())
 
 
 def _exprs(s):
