@@ -121,6 +121,7 @@ class Reverse:
         Several ``getitem_adjoint`` terms (slices of one array) accumulate
         into a single buffer instead of one full array each."""
         if var not in self.sequences:
+            terms = _overwrite_zeroed(_concatenate_tiles(terms, self.kinds), self.kinds)
             return algebra.sum_of(_scatter_chain(terms))
         out = algebra.ZERO
         for t in terms:
@@ -716,6 +717,79 @@ def _scatter_chain(terms, owned=None):
         chain = ir.Op(runtime.scatter_into, (chain, t.args[2], t.args[0]))
     rest = [t for t in terms if t is not base and not any(t is s for s in same)]
     return [chain] + rest
+
+
+def _concatenate_tiles(terms, kinds):
+    """``getitem_adjoint(a, x, slice(0, 2)) + getitem_adjoint(b, x, slice(2, 5))``
+    is ``np.concatenate((a, b))`` when the slices tile ``x``'s first axis and
+    every part has its slice's shape (known kinds)."""
+    parts = {}
+    for t in terms:
+        if _is_getitem_adjoint(t) and isinstance(t.args[2], ir.Const) and \
+                type(t.args[2].value) is slice and isinstance(t.args[1], ir.Var):
+            parts.setdefault(t.args[1].name, []).append(t)
+    for name, tiles in parts.items():
+        x = kinds.get(name)
+        if len(tiles) < 2 or x is None or x.pyfloat or not x.shape or x.shape[0] < 0:
+            continue
+        spans = [t.args[2].value.indices(x.shape[0]) for t in tiles]
+        order = sorted(range(len(tiles)), key=lambda k: spans[k][0])
+        edges = [spans[k][:2] for k in order]
+        if any(spans[k][2] != 1 for k in order) or edges[0][0] != 0 or \
+                edges[-1][1] != x.shape[0] or \
+                any(a[1] != b[0] for a, b in zip(edges, edges[1:])):
+            continue
+        if not all(_same_array(analysis.expr_kind(tiles[k].args[0], kinds),
+                               analysis.Kind((stop - start,) + tuple(x.shape[1:]), x.dtype))
+                   for k, (start, stop) in zip(order, edges)):
+            continue
+        whole = ir.Op(np.concatenate, (ir.Op(ir.MAKE_TUPLE, tuple(tiles[k].args[0]
+                                                                   for k in order)),))
+        terms = [whole if t is tiles[0] else t for t in terms
+                 if not any(t is u for u in tiles[1:])]
+    return terms
+
+
+def _overwrite_zeroed(terms, kinds):
+    """``setitem(b, i, 0.0) + getitem_adjoint(a, x, i)`` is ``setitem(b, i, a)``
+    (an integer index, known kinds of one shape and dtype)."""
+    zeroed = [t for t in terms if isinstance(t, ir.Op) and t.fn is runtime.setitem and
+              len(t.args) == 3 and algebra.is_const(t.args[2], 0) and _int_index(t.args[1], kinds)]
+    if len(zeroed) != 1:
+        return terms
+    base, index = zeroed[0].args[:2]
+    whole = analysis.expr_kind(base, kinds)
+    if whole is None or whole.pyfloat or not whole.shape or whole.shape[0] < 0:
+        return terms
+    row = analysis.Kind(tuple(whole.shape[1:]), whole.dtype)
+    parts = [t for t in terms if _is_getitem_adjoint(t) and t.args[2] == index and
+             _same_array(analysis.expr_kind(t.args[1], kinds), whole) and
+             _same_array(analysis.expr_kind(t.args[0], kinds), row)]
+    if not parts:
+        return terms
+    new = ir.Op(runtime.setitem, (base, index, algebra.sum_of([t.args[0] for t in parts])))
+    return [new if t is zeroed[0] else t for t in terms if not any(t is u for u in parts)]
+
+
+def _is_getitem_adjoint(t) -> bool:
+    return isinstance(t, ir.Op) and t.fn is runtime.getitem_adjoint and len(t.args) == 3 \
+        and not t.kwargs
+
+
+def _int_index(i, kinds) -> bool:
+    if isinstance(i, ir.Const):
+        return type(i.value) is int
+    return isinstance(i, ir.Var) and kinds.get(i.name) == analysis.INT
+
+
+def _same_array(a, b) -> bool:
+    """Known kinds of NumPy values with one shape and one dtype."""
+    if a is None or b is None or a.pyfloat or b.pyfloat or a.shape != b.shape:
+        return False
+    try:
+        return np.dtype(a.dtype) == np.dtype(b.dtype)
+    except TypeError:
+        return False
 
 
 def _fresh_array(e) -> bool:
