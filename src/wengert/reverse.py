@@ -755,6 +755,8 @@ def _overwrite_zeroed(terms, kinds):
     (an integer index, known kinds of one shape and dtype)."""
     zeroed = [t for t in terms if isinstance(t, ir.Op) and t.fn is runtime.setitem and
               len(t.args) == 3 and algebra.is_const(t.args[2], 0) and _int_index(t.args[1], kinds)]
+    if not zeroed:
+        return _add_into_row(terms, kinds)
     if len(zeroed) != 1:
         return terms
     base, index = zeroed[0].args[:2]
@@ -769,6 +771,23 @@ def _overwrite_zeroed(terms, kinds):
         return terms
     new = ir.Op(runtime.setitem, (base, index, algebra.sum_of([t.args[0] for t in parts])))
     return [new if t is zeroed[0] else t for t in terms if not any(t is u for u in parts)]
+
+
+def _add_into_row(terms, kinds):
+    """``getitem_adjoint(a, x, i) + b`` is ``setitem(b, i, b[i] + a)`` (one row
+    of a copy of ``b`` updated, no zero buffer) for an integer index and
+    known kinds of one shape and dtype."""
+    if len(terms) != 2 or not _is_getitem_adjoint(terms[0]) and not _is_getitem_adjoint(terms[1]):
+        return terms
+    part, b = terms if _is_getitem_adjoint(terms[0]) else terms[::-1]
+    a, x, index = part.args
+    whole = analysis.expr_kind(x, kinds)
+    if not (ir.is_atom(b) and _int_index(index, kinds) and _same_array(whole,
+            analysis.expr_kind(b, kinds)) and whole.shape and _same_array(
+            analysis.expr_kind(a, kinds), analysis.Kind(tuple(whole.shape[1:]), whole.dtype))):
+        return terms
+    row = ir.Op(operator.getitem, (b, index))
+    return [ir.Op(runtime.setitem, (b, index, ir.Op(operator.add, (row, a))))]
 
 
 def _is_getitem_adjoint(t) -> bool:
