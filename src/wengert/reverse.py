@@ -29,8 +29,12 @@ adjoint. A loop of n iterations over one float records n floats::
         x = tape.pop()
         x_bar = x_bar * (math.sin(x) + x * math.cos(x))
 
-Nested loops are replayed by their parent's replay, so only the outermost
-level records in the primal sweep.
+Values cheaper to keep than to recompute (expensive array operations, any
+NumPy result on a small array) go on a second, kept tape instead of being
+replayed. A nested ``for`` loop records in the primal sweep too, into one tape
+over all outer iterations, and the outer body keeps its results, so the adjoint
+of an outer iteration does not run the inner loop again; nested ``while`` loops
+and loops with ``break`` are recorded by their parent's replay.
 """
 
 from __future__ import annotations
