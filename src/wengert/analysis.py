@@ -221,6 +221,9 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
         for s in stmts:
             if isinstance(s, ir.Assign) and s.value == ir.NONE:
                 continue            # a placeholder for "not yet assigned" carries no kind
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Var) and \
+                    s.value.name not in kinds:
+                continue            # a copy of a value not reached yet (a loop's phi)
             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, expr_kind(s.value, kinds))
             elif isinstance(s, ir.For) and isinstance(s.target, ir.Var) and \

@@ -407,9 +407,9 @@ def simplify_kinds(e, kinds: dict, target: str):
     args = tuple(simplify_kinds(a, kinds, target) for a in e.args)
     if e.fn is runtime.unbroadcast and len(args) == 2:
         like = analysis.expr_kind(args[1], kinds)
-        out = kinds.get(target)
-        if analysis.same_shape(like, out) and (like.pyfloat or like.dtype == out.dtype):
-            return args[0]
+        for out in (kinds.get(target), analysis.expr_kind(args[0], kinds)):
+            if analysis.same_shape(like, out) and (like.pyfloat or like.dtype == out.dtype):
+                return args[0]
     special = _known_shape_forms(e.fn, args, e.kwargs, kinds)
     if special is not None:
         return special

@@ -29,8 +29,12 @@ adjoint. A loop of n iterations over one float records n floats::
         x = tape.pop()
         x_bar = x_bar * (math.sin(x) + x * math.cos(x))
 
-Nested loops are replayed by their parent's replay, so only the outermost
-level records in the primal sweep.
+Values cheaper to keep than to recompute (expensive array operations, any
+NumPy result on a small array) go on a second, kept tape instead of being
+replayed. A nested ``for`` loop records in the primal sweep too, into one tape
+over all outer iterations, and the outer body keeps its results, so the adjoint
+of an outer iteration does not run the inner loop again; nested ``while`` loops
+and loops with ``break`` are recorded by their parent's replay.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Tape:
     seq: str = None         # materialised iterable (non-sequence iterables)
     kept_name: str = None   # the tape of expensive results kept at the end of iterations
     kept: tuple = ()
+    hoisted: bool = False   # a nested loop recorded in the primal sweep, not in a replay
 
 
 @dataclass
@@ -91,6 +96,7 @@ class Reverse:
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self._everything_read = ir.all_reads(fn.body)
         self.tuple_result = False               # wrt=(0,): a 1-tuple of gradients
+        self.depth = 0                          # loops around the statement being adjoined
 
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
@@ -119,6 +125,7 @@ class Reverse:
         Several ``getitem_adjoint`` terms (slices of one array) accumulate
         into a single buffer instead of one full array each."""
         if var not in self.sequences:
+            terms = _overwrite_zeroed(_concatenate_tiles(terms, self.kinds), self.kinds)
             return algebra.sum_of(_scatter_chain(terms))
         out = algebra.ZERO
         for t in terms:
@@ -482,6 +489,7 @@ class Reverse:
             import operator
             seq = ir.Op(operator.getitem, (seq, ir.Op(ir.SLICE, (ir.NONE, ir.Var(tape.counter),
                                                                   ir.NONE))))
+        tape.hoisted = self.depth > 0 and not tape.counter and not tape.seq
         rev = ir.Op(reversed, (seq,))
         out.append(ir.For(s.target, rev, body_adj, s.loc))
         return out
@@ -512,7 +520,9 @@ class Reverse:
             self.materialize(v, out, s.loc)
         saved = self.state
         self.state = _State(defaultdict(list), set(saved.materialized), set(saved.owned))
+        self.depth += 1
         adj = self.block(s.body)
+        self.depth -= 1
         self.materialize_many(sorted(outer), adj, s.loc)
         self.state = _State(saved.pending, saved.materialized | outer,
                             saved.owned & self.state.owned)
@@ -536,35 +546,51 @@ class Reverse:
         return pop + replay + adj, carried, out
 
     def _record_expensive(self, replay, adj):
-        """Results of expensive array operations (products, transcendental
-        functions of arrays) that the adjoint reads are kept on a tape of their
-        own in the primal sweep instead of being computed again in the replay."""
-        if not all(isinstance(x, (ir.Assign, ir.Effect, ir.Comment)) for x in replay):
+        """Values the adjoint reads are kept on a tape of their own in the
+        primal sweep instead of being computed again in the replay: results of
+        expensive array operations (products, transcendental functions of
+        arrays), every result of a NumPy call on a small array (its cost is
+        the call's overhead), and the results of inner loops that record in
+        the primal sweep (so the replay no longer runs them)."""
+        if not all(isinstance(x, (ir.Assign, ir.Effect, ir.Comment)) or self._hoisted(x)
+                   for x in replay):
             return replay, []
-        live, _ = optimize.liveness(replay, ir.all_reads(adj))
-        needed, kept = set(ir.all_reads(adj)), []
-        for x in reversed(live):              # what the adjoint reads, and what that reads
+        written = ir.all_writes(replay)
+        _, needed = optimize.liveness(adj, ir.all_reads(adj) - written)
+        kept, loops = [], []
+        for x in reversed(replay):            # what the adjoint reads, and what that reads
+            if self._hoisted(x):
+                results = sorted(_loop_results(x) & needed, reverse=True)
+                kept.extend(results)
+                needed -= set(results)        # earlier assignments to them are not needed
+                loops.append(x)
+                continue
             if not (isinstance(x, ir.Assign) and set(x.targets()) & needed):
                 continue
-            if isinstance(x.target, ir.Var) and self._expensive(x):
+            if isinstance(x.target, ir.Var) and self._worth_keeping(x):
                 kept.append(x.target.name)    # kept: its own inputs are not needed
+                needed.discard(x.target.name)
             else:
                 needed |= set(ir.expr_vars(x.value))
         kept.reverse()
         if not kept:
             return replay, []
         drop = set(kept)
-        return [x for x in replay if not (isinstance(x, ir.Assign) and
-                                          set(x.targets()) & drop)], kept
+        return [x for x in replay if not (isinstance(x, ir.Assign) and set(x.targets()) & drop)
+                and not any(x is loop for loop in loops)], kept
 
-    def _expensive(self, stmt) -> bool:
+    def _hoisted(self, s) -> bool:
+        return isinstance(s, ir.For) and id(s) in self.tapes and self.tapes[id(s)].hoisted
+
+    def _worth_keeping(self, stmt) -> bool:
         e = stmt.value
         if not isinstance(e, ir.Op):
             return False
         k = self.kinds.get(stmt.targets()[0])
-        if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or \
-                int(np.prod(k.shape)) < 64:
-            return False                       # scalars and small arrays: replay
+        if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,)):
+            return False                       # Python numbers are cheaper to replay
+        if int(np.prod(k.shape)) < 64:
+            return True                        # small arrays: NumPy's call overhead
         if e.fn in _PRODUCTS:
             return True
         return isinstance(e.fn, np.ufunc) and e.fn in _TRANSCENDENTAL
@@ -577,35 +603,55 @@ class Reverse:
 
     # -- primal sweep ------------------------------------------------------------
 
-    def augment(self, stmts, replay: bool) -> list:
-        """Primal statements; loops at this level record their tapes."""
+    def augment(self, stmts, replay: bool, nested: bool = False) -> list:
+        """Primal statements with the pushes of the loops that record here.
+        The primal sweep (``replay=False``) records top-level loops and, inside
+        them (``nested``), the hoisted ones; a replay records the loops nested
+        in the replayed body that are not hoisted."""
         out = []
         for s in stmts:
             if isinstance(s, ir.Effect) and replay:
                 continue
             if isinstance(s, ir.If):
-                out.append(replace(s, body=self.augment(s.body, replay),
-                                   orelse=self.augment(s.orelse, replay)))
+                out.append(replace(s, body=self.augment(s.body, replay, nested),
+                                   orelse=self.augment(s.orelse, replay, nested)))
             elif isinstance(s, (ir.For, ir.While)) and id(s) in self.tapes:
-                out.extend(self.recording_loop(s, self.tapes[id(s)]))
+                tape = self.tapes[id(s)]
+                if replay:
+                    out.extend([s] if tape.hoisted else
+                               self.recording_loop(s, tape, s.body, init=[tape]))
+                    continue
+                body = self.augment(s.body, False, nested=True)
+                if nested and not tape.hoisted:
+                    out.append(replace(s, body=body))     # records in its parent's replay
+                else:
+                    inner = [self.tapes[id(x)] for x in ir.walk(s.body) if self._hoisted(x)]
+                    out.extend(self.recording_loop(s, tape, body,
+                                                   init=[] if nested else [tape] + inner))
             else:
-                out.append(self.primal_replacements.get(id(s), s))
+                out.append(s if nested else self.primal_replacements.get(id(s), s))
         return out
 
-    def recording_loop(self, s, tape: Tape) -> list:
+    def recording_loop(self, s, tape: Tape, body, init) -> list:
+        """``s`` pushing its tapes; the tapes in ``init`` are made before it
+        (a top-level loop also makes those of the hoisted loops inside it,
+        which push into one tape over all of its iterations)."""
         import operator
         pre, push = [], []
+        for t in init:
+            if t.state:
+                pre.append(ir.Assign(ir.Var(t.name), ir.Op(ir.MAKE_LIST, ()), s.loc))
+            if t.kept:
+                pre.append(ir.Assign(ir.Var(t.kept_name), ir.Op(ir.MAKE_LIST, ()), s.loc))
         if tape.state:
-            pre.append(ir.Assign(ir.Var(tape.name), ir.Op(ir.MAKE_LIST, ()), s.loc))
             push.append(ir.Effect(ir.Op(ir.Method("append"), (
                 ir.Var(tape.name), _tuple_expr(tape.state))), s.loc))
         if tape.counter:
             pre.append(ir.Assign(ir.Var(tape.counter), ir.Const(0), s.loc))
             push.append(ir.Assign(ir.Var(tape.counter), ir.Op(
                 operator.add, (ir.Var(tape.counter), ir.Const(1))), s.loc))
-        body = push + list(s.body)
+        body = push + list(body)
         if tape.kept:                    # expensive results, once computed
-            pre.append(ir.Assign(ir.Var(tape.kept_name), ir.Op(ir.MAKE_LIST, ()), s.loc))
             at = next((i for i, x in enumerate(body) if isinstance(x, ir.Assign) and x.carry),
                       len(body))
             body.insert(at, ir.Effect(ir.Op(ir.Method("append"), (
@@ -677,12 +723,111 @@ def _scatter_chain(terms, owned=None):
     return [chain] + rest
 
 
+def _concatenate_tiles(terms, kinds):
+    """``getitem_adjoint(a, x, slice(0, 2)) + getitem_adjoint(b, x, slice(2, 5))``
+    is ``np.concatenate((a, b))`` when the slices tile ``x``'s first axis and
+    every part has its slice's shape (known kinds)."""
+    parts = {}
+    for t in terms:
+        if _is_getitem_adjoint(t) and isinstance(t.args[2], ir.Const) and \
+                type(t.args[2].value) is slice and isinstance(t.args[1], ir.Var):
+            parts.setdefault(t.args[1].name, []).append(t)
+    for name, tiles in parts.items():
+        x = kinds.get(name)
+        if len(tiles) < 2 or x is None or x.pyfloat or not x.shape or x.shape[0] < 0:
+            continue
+        spans = [t.args[2].value.indices(x.shape[0]) for t in tiles]
+        order = sorted(range(len(tiles)), key=lambda k: spans[k][0])
+        edges = [spans[k][:2] for k in order]
+        if any(spans[k][2] != 1 for k in order) or edges[0][0] != 0 or \
+                edges[-1][1] != x.shape[0] or \
+                any(a[1] != b[0] for a, b in zip(edges, edges[1:])):
+            continue
+        if not all(_same_array(analysis.expr_kind(tiles[k].args[0], kinds),
+                               analysis.Kind((stop - start,) + tuple(x.shape[1:]), x.dtype))
+                   for k, (start, stop) in zip(order, edges)):
+            continue
+        whole = ir.Op(np.concatenate, (ir.Op(ir.MAKE_TUPLE, tuple(tiles[k].args[0]
+                                                                   for k in order)),))
+        terms = [whole if t is tiles[0] else t for t in terms
+                 if not any(t is u for u in tiles[1:])]
+    return terms
+
+
+def _overwrite_zeroed(terms, kinds):
+    """``setitem(b, i, 0.0) + getitem_adjoint(a, x, i)`` is ``setitem(b, i, a)``
+    (an integer index, known kinds of one shape and dtype)."""
+    zeroed = [t for t in terms if isinstance(t, ir.Op) and t.fn is runtime.setitem and
+              len(t.args) == 3 and algebra.is_const(t.args[2], 0) and _int_index(t.args[1], kinds)]
+    if not zeroed:
+        return _add_into_row(terms, kinds)
+    if len(zeroed) != 1:
+        return terms
+    base, index = zeroed[0].args[:2]
+    whole = analysis.expr_kind(base, kinds)
+    if whole is None or whole.pyfloat or not whole.shape or whole.shape[0] < 0:
+        return terms
+    row = analysis.Kind(tuple(whole.shape[1:]), whole.dtype)
+    parts = [t for t in terms if _is_getitem_adjoint(t) and t.args[2] == index and
+             _same_array(analysis.expr_kind(t.args[1], kinds), whole) and
+             _same_array(analysis.expr_kind(t.args[0], kinds), row)]
+    if not parts:
+        return terms
+    new = ir.Op(runtime.setitem, (base, index, algebra.sum_of([t.args[0] for t in parts])))
+    return [new if t is zeroed[0] else t for t in terms if not any(t is u for u in parts)]
+
+
+def _add_into_row(terms, kinds):
+    """``getitem_adjoint(a, x, i) + b`` is ``setitem(b, i, b[i] + a)`` (one row
+    of a copy of ``b`` updated, no zero buffer) for an integer index and
+    known kinds of one shape and dtype."""
+    if len(terms) != 2 or not _is_getitem_adjoint(terms[0]) and not _is_getitem_adjoint(terms[1]):
+        return terms
+    part, b = terms if _is_getitem_adjoint(terms[0]) else terms[::-1]
+    a, x, index = part.args
+    whole = analysis.expr_kind(x, kinds)
+    if not (ir.is_atom(b) and _int_index(index, kinds) and _same_array(whole,
+            analysis.expr_kind(b, kinds)) and whole.shape and _same_array(
+            analysis.expr_kind(a, kinds), analysis.Kind(tuple(whole.shape[1:]), whole.dtype))):
+        return terms
+    row = ir.Op(operator.getitem, (b, index))
+    return [ir.Op(runtime.setitem, (b, index, ir.Op(operator.add, (row, a))))]
+
+
+def _is_getitem_adjoint(t) -> bool:
+    return isinstance(t, ir.Op) and t.fn is runtime.getitem_adjoint and len(t.args) == 3 \
+        and not t.kwargs
+
+
+def _int_index(i, kinds) -> bool:
+    if isinstance(i, ir.Const):
+        return type(i.value) is int
+    return isinstance(i, ir.Var) and kinds.get(i.name) == analysis.INT
+
+
+def _same_array(a, b) -> bool:
+    """Known kinds of NumPy values with one shape and one dtype."""
+    if a is None or b is None or a.pyfloat or b.pyfloat or a.shape != b.shape:
+        return False
+    try:
+        return np.dtype(a.dtype) == np.dtype(b.dtype)
+    except TypeError:
+        return False
+
+
 def _fresh_array(e) -> bool:
     """Does ``e`` make a new array (one this code may update in place)?"""
     if not isinstance(e, ir.Op):
         return False
     return e.fn in (np.zeros_like, runtime.zeros_like, runtime.getitem_adjoint,
                     runtime.scatter_into, operator.add, operator.sub)
+
+
+def _loop_results(loop) -> set:
+    """What a loop leaves behind: its carried variables and its target."""
+    carried = {n for x in loop.body if isinstance(x, ir.Assign) and x.carry
+               for n in x.targets()}
+    return carried | set(ir.target_names(loop.target))
 
 
 def _tuple_target(names):
