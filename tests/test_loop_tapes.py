@@ -151,7 +151,7 @@ def test_adjoints_of_tiles_and_rows_are_written_without_zero_buffers():
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     inner = g.source.split("for i_1 in reversed(")[1]
-    assert "w_2_bar = np.concat(" in inner        # np.concatenate (NumPy 2 calls it concat)
+    assert "w_2_bar = np.concatenate(" in inner   # its own name, not the NumPy 2 alias concat
     assert "cell_2_bar = setitem(cell_3_bar, i_1, " in inner
     assert "hidden_2_bar = setitem(hidden_3_bar, i_1, " in inner
     assert "hidden_3_bar = setitem(hidden_2_bar, i_1, hidden_2_bar[i_1] + " in inner

@@ -229,12 +229,21 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
             elif isinstance(s, ir.For) and isinstance(s.target, ir.Var) and \
                     expr_kind(s.iter, kinds) == RANGE:
                 changed |= put(s.target.name, INT)
+            elif isinstance(s, ir.Assign) and _is_method(s.value, "pop", 1) and \
+                    isinstance(s.value.args[0], ir.Var):         # a, b = tape.pop()
+                tape = s.value.args[0].name
+                for i, t in enumerate(s.target):
+                    changed |= put(t.name, kinds.get(("item", tape, i)))
             elif isinstance(s, (ir.Assign, ir.For)):
                 for t in ir.stmt_writes(s):
                     changed |= put(t, None)
             elif isinstance(s, ir.Effect) and _is_method(s.value, "append", 2) and \
                     isinstance(s.value.args[0], ir.Var):        # a tape: what it holds
-                changed |= put(("item", s.value.args[0].name), expr_kind(s.value.args[1], kinds))
+                tape, item = s.value.args[0].name, s.value.args[1]
+                changed |= put(("item", tape), expr_kind(item, kinds))
+                if isinstance(item, ir.Op) and item.fn is ir.MAKE_TUPLE:
+                    for i, a in enumerate(item.args):
+                        changed |= put(("item", tape, i), expr_kind(a, kinds))
         if not changed:
             break
     return kinds
@@ -455,8 +464,8 @@ def _getitem_kind(e, kinds) -> Optional[Kind]:
         except (IndexError, TypeError, ValueError):
             return None
         return Kind(tuple(shape), base.dtype)
-    if isinstance(index, ir.Var) and kinds.get(index.name) == INT and base.shape:
-        return Kind(base.shape[1:], base.dtype)
+    if isinstance(index, (ir.Var, ir.Op)) and expr_kind(index, kinds) == INT and base.shape:
+        return Kind(base.shape[1:], base.dtype)          # x[i], x[t + 1]: a row
     return None
 
 

@@ -422,6 +422,9 @@ def _attr_name_in(mod, obj) -> Optional[str]:
                 continue
             v = vars(mod)[k]
             if callable(v) and not isinstance(v, type(mod)):
-                index.setdefault(id(v), k)
+                if getattr(v, "__name__", None) == k:
+                    index[id(v)] = k         # its own name (np.concatenate, not the alias np.concat)
+                else:
+                    index.setdefault(id(v), k)
         _ATTR_INDEX[mod.__name__] = index
     return index.get(id(obj))
