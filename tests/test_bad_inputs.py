@@ -153,8 +153,7 @@ def _only_wengert_errors(call):
 
 # entries whose known bug lets an exception other than WengertError escape
 ESCAPES = {e.id: e.bug for e in CORPUS if e.id in {
-    "values.tuple_argument_forward", "values.sqrt_at_zero_math",
-    "values.power_half_at_zero"}}
+    "values.tuple_argument_forward"}}
 
 
 @pytest.mark.parametrize("entry", [

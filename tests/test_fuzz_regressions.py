@@ -411,8 +411,6 @@ def test_augmented_assignment_through_an_alias():
 # ===========================================================================
 # 8. numbers at the edge
 
-@xfail("math.sqrt at 0.0: the rule's derivative 0.5 / ans is evaluated on Python floats and "
-       "raises ZeroDivisionError; NumPy semantics (and np.sqrt) give inf")
 def test_math_sqrt_at_zero():
     m = module("""
         def f(x):
@@ -422,8 +420,6 @@ def test_math_sqrt_at_zero():
         assert wengert.grad(m.f)(0.0) == math.inf
 
 
-@xfail("x ** 0.5 at x = 0.0 (Python float): the derivative y * x ** (y - 1) evaluates "
-       "0.0 ** -0.5, which raises ZeroDivisionError; with np.float64(0.0) it is inf")
 def test_power_at_zero():
     m = module("""
         def f(x):
@@ -431,6 +427,33 @@ def test_power_at_zero():
     """)
     with np.errstate(all="ignore"):
         assert wengert.grad(m.f)(0.0) == math.inf
+
+
+MATH_AT_SINGULAR_POINTS = [          # (math expression, NumPy counterpart, x)
+    ("math.asin(x)", "np.arcsin(x)", 1.0), ("math.acos(x)", "np.arccos(x)", 1.0),
+    ("math.acosh(x)", "np.arccosh(x)", 1.0), ("math.pow(x, 0.5)", "np.power(x, 0.5)", 0.0),
+    ("math.hypot(x, 0.0)", "np.hypot(x, 0.0)", 0.0),
+    ("math.atan2(x, 0.0)", "np.arctan2(x, 0.0)", 0.0), ("x ** -1.5", "x ** -1.5", 2.0),
+    ("math.sqrt(x * x)", "np.sqrt(x * x)", 0.0), ("math.sqrt(x)", "np.sqrt(x)", -0.0)]
+
+
+@pytest.mark.parametrize("expr,numpy_expr,x", MATH_AT_SINGULAR_POINTS)
+def test_math_derivatives_at_singular_points_are_numpys(expr, numpy_expr, x):
+    # Python floats raise ZeroDivisionError (or ValueError) where NumPy gives
+    # inf or nan: a derivative of math code gives what the NumPy code gives
+    m = module(f"""
+        def f(x):
+            return {expr}
+
+        def g(x):
+            return {numpy_expr}
+    """)
+    with np.errstate(all="ignore"):
+        want = wengert.grad(m.g)(np.float64(x))
+        for mode in ("reverse", "forward"):
+            got = wengert.grad(m.f, mode=mode)(x)
+            assert type(got) is float, mode
+            assert got == want or (math.isnan(got) and math.isnan(want)), (mode, got, want)
 
 
 FIXED_RECURSION_DEPTH = (

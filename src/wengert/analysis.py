@@ -260,6 +260,9 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if e.fn in (operator.add, operator.mul) and \
                 any(expr_kind(a, kinds) == SEQ for a in e.args):
             return SEQ
+        if e.fn is ir.IFEXP:
+            body, orelse = expr_kind(e.args[1], kinds), expr_kind(e.args[2], kinds)
+            return body if body == orelse else None
         r = registry.lookup(e.fn)
         if getattr(e.fn, "__module__", None) == "math" and e.fn not in _MATH_INTEGER:
             return FLOAT                     # the math module computes Python floats
