@@ -347,9 +347,6 @@ def test_negated_fmax_reverse():
 # ===========================================================================
 # 7. odd arguments and results
 
-@xfail("forward-mode grad w.r.t. a tuple (or list) argument: api.forward_grad calls "
-       "np.zeros(shape, dtype=np.result_type(x, np.float32)) with x the tuple, which NumPy "
-       "reads as a dtype spec: TypeError escapes (reverse mode returns (2.0, 1.5))")
 def test_forward_grad_of_tuple_argument():
     m = module("""
         def f(t):
@@ -357,6 +354,24 @@ def test_forward_grad_of_tuple_argument():
     """)
     assert tuple(wengert.grad(m.f)((1.5, 2.0))) == (2.0, 1.5)
     assert tuple(wengert.grad(m.f, mode="forward")((1.5, 2.0))) == (2.0, 1.5)
+
+
+def test_forward_grad_of_nested_and_dict_arguments_is_shaped_like_them():
+    m = module("""
+        def f(p):
+            w, b = p
+            return np.sum(w * w) * b
+
+        def g(d):
+            return d["a"] * d["b"]
+    """)
+    p = (np.array([1.0, 2.0]), 3.0)
+    for fn, arg in ((m.f, p), (m.f, list(p)), (m.g, {"a": 1.5, "b": 2.0})):
+        back = wengert.grad(fn)(arg)
+        fwd = wengert.grad(fn, mode="forward")(arg)
+        assert type(fwd) is type(arg)
+        for k in (arg if isinstance(arg, dict) else range(len(arg))):
+            np.testing.assert_allclose(fwd[k], back[k])
 
 
 def test_grad_of_function_returning_none():
@@ -379,8 +394,6 @@ def test_grad_of_tuple_output_message():
             wengert.grad(m.f)(1.5)
 
 
-@xfail("forward mode returns the comparison's tangent as a boolean array (array(False)) for "
-       "a function returning `x > 0`; reverse mode returns 0.0")
 def test_forward_grad_of_boolean_output_is_a_float():
     m = module("""
         def f(x):
@@ -388,6 +401,9 @@ def test_forward_grad_of_boolean_output_is_a_float():
     """)
     g = wengert.grad(m.f, mode="forward")(1.5)
     assert g == 0.0 and np.asarray(g).dtype.kind == "f"
+    for x in (np.float64(1.5), np.array(1.5)):          # specialised: kind |b1
+        g = wengert.grad(m.f, mode="forward")(x)
+        assert g == 0.0 and np.asarray(g).dtype.kind == "f"
 
 
 def test_augmented_assignment_through_an_alias():

@@ -549,8 +549,16 @@ class Derivative:
             zeros = [_zero_like(args[k]) for k in positions]
             for j, i in enumerate(positions):
                 x = args[i]
-                shape = np.shape(x)
                 tangents = list(zeros)
+                if isinstance(x, (list, tuple, dict)):
+                    outs = []
+                    for tangents[j] in _one_hot_tangents(x):
+                        value, t = f(*args, *tangents)
+                        _check_scalar(value[0] if has_aux else value, what)
+                        outs.append(t)
+                    grads.append(_shaped_like(x, iter(outs)))
+                    continue
+                shape = np.shape(x)
                 if shape == ():
                     tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
                     value, t = f(*args, *tangents)
@@ -783,7 +791,50 @@ def _sequence_shape(func) -> str:
 def _zero_like(x):
     if isinstance(x, float) or type(x) is int:
         return 0.0
+    if isinstance(x, (list, tuple, dict)):
+        return _rebuild(x, map(_zero_like, _items(x)))
     return np.zeros_like(x)
+
+
+def _items(x):
+    return x.values() if isinstance(x, dict) else x
+
+
+def _rebuild(x, items):
+    """A list, tuple (named too) or dict like ``x`` holding ``items``."""
+    if isinstance(x, dict):
+        return type(x)(zip(x.keys(), items))
+    return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+
+
+def _one_hot_tangents(x):
+    """One tangent per scalar entry of ``x`` (a number, an array, or a list,
+    tuple or dict of them): ``x``'s zero with a 1 at that entry."""
+    if isinstance(x, (list, tuple, dict)):
+        zero = [_zero_like(e) for e in _items(x)]
+        for i, e in enumerate(_items(x)):
+            for t in _one_hot_tangents(e):
+                yield _rebuild(x, zero[:i] + [t] + zero[i + 1:])
+    elif np.shape(x) == ():
+        yield 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
+    else:
+        for idx in np.ndindex(*np.shape(x)):
+            e = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+            e[idx] = 1
+            yield e
+
+
+def _shaped_like(x, derivatives):
+    """The gradient with respect to ``x`` from the derivatives along
+    ``_one_hot_tangents(x)``, in order: shaped like ``x``."""
+    if isinstance(x, (list, tuple, dict)):
+        return _rebuild(x, [_shaped_like(e, derivatives) for e in _items(x)])
+    if np.shape(x) == ():
+        return next(derivatives)
+    g = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+    for idx in np.ndindex(*np.shape(x)):
+        g[idx] = next(derivatives)
+    return g
 
 
 def _check_scalar(value, what):

@@ -301,7 +301,8 @@ def zeros_for(var: str, kinds: dict) -> ir.Expr:
     if k is not None and k.pyfloat:
         return ir.Const(0.0)
     if k is not None and k.shape[:1] not in ((-1,), (-2,)):
-        import numpy as np
+        if np.dtype(k.dtype).kind in "biu":       # a comparison's derivative is real
+            return ir.Op(np.zeros_like, (ir.Var(var),), (("dtype", ir.Const(np.float64)),))
         return ir.Op(np.zeros_like, (ir.Var(var),))
     return ir.Op(runtime.zeros_like, (ir.Var(var),))
 
