@@ -161,9 +161,15 @@ class Lowerer:
         args = node.args
         if args.vararg is not None or args.kwarg is not None:
             bad = args.vararg or args.kwarg
+            func = self.pf.func
+            hint = "list the parameters one by one"
+            if getattr(func, "__wrapped__", None) is not None:     # functools.wraps
+                hint = (f"`{func.__name__}` is a decorator's wrapper "
+                        f"(`{func.__code__.co_name}`, made with functools.wraps): "
+                        f"differentiate `{func.__name__}.__wrapped__`, the undecorated function")
             raise UnsupportedSyntaxError(
                 "functions with *args or **kwargs cannot be differentiated",
-                self.pf.loc(bad), hint="list the parameters one by one")
+                self.pf.loc(bad), hint=hint)
         if getattr(args, "posonlyargs", None):
             pos = list(args.posonlyargs) + list(args.args)
         else:
