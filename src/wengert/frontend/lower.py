@@ -1203,11 +1203,18 @@ def _first_assignment_unconditional(body, name) -> bool:
 
 
 def _assigned_names(node) -> set:
-    """Names a statement may rebind, including lists it appends to."""
+    """Names a statement may rebind, including lists it appends to. A name
+    bound to a lambda (``g = lambda t: ...``) is not among them: like a
+    nested def, the lambda is lifted and bound at lowering time, never
+    assigned in the Wengert list."""
     out = set()
+    lifted = {id(t) for n in gast.walk(node)
+              if isinstance(n, gast.Assign) and isinstance(n.value, gast.Lambda)
+              for t in n.targets if isinstance(t, gast.Name)}
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-            out.add(n.id)
+            if id(n) not in lifted:
+                out.add(n.id)
         elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and \
                 isinstance(n.value, gast.Name):
             out.add(n.value.id)                 # y[i] = v rebinds y
