@@ -818,8 +818,13 @@ class Lowerer:
         """A global or closure variable read as data: inactive, read live."""
         kind = "closure" if name in self.pf.closure else "global"
         self.free[name] = kind
-        if kind == "closure":
+        # a derivative differentiated again: generated code binds the values it
+        # freezes in its globals and reads the user's module through __builtins__
+        generated = self.pf.globals.get("__name__") == "wengert.generated"
+        if kind == "closure" or (generated and name in self.pf.globals):
             self.ns.bindings[name] = value
+        elif generated:
+            self.ns.live_globals = self.pf.builtins
         else:
             self.ns.live_globals = self.pf.globals
         self.names.reserve(name)
