@@ -420,6 +420,10 @@ class Lowerer:
             for block, name, before in ((body, a, self.scope.env.get(user)),
                                         (orelse, b, self.scope.env.get(user))):
                 if name is None:
+                    # unbound on this path (Python would fail to read it): a
+                    # placeholder, so that derivative code, which initialises
+                    # adjoints on every path, never reads an unbound name
+                    block.append(ir.Assign(ir.Var(merged), ir.NONE, loc))
                     continue
                 if name != before and _defined_once_in(block, name):
                     _rename_in_block(block, {name: merged})
