@@ -636,10 +636,6 @@ def test_second_order_through_sum_of_array():
         assert wengert.grad(wengert.grad(m.f), mode=mode)(0.7, a) == pytest.approx(7.0)
 
 
-@xfail("second order through a recursive helper: the first derivative of a recursive "
-       "helper calls its own generated VJP (h_vjp), which cannot be differentiated again: "
-       "first NoRuleError for `wengert.api.h_vjp`, now refused as UnsupportedSyntaxError "
-       "'calling `h_vjp` inside a function being differentiated'")
 def test_second_order_through_recursive_helper():
     m = module("""
         def h(p, n):
@@ -650,8 +646,10 @@ def test_second_order_through_recursive_helper():
         def f(x):
             return h(x, 2) * x
     """)
-    for mode in ("reverse", "forward"):
-        assert wengert.grad(wengert.grad(m.f), mode=mode)(0.7) == pytest.approx(2 * 2.25)
+    for outer in ("reverse", "forward"):
+        for inner in ("reverse", "forward"):
+            gg = wengert.grad(wengert.grad(m.f, mode=inner), mode=outer)
+            assert gg(0.7) == pytest.approx(2 * 2.25), (outer, inner)
 
 
 def test_second_order_loop_in_untaken_branch():

@@ -80,6 +80,16 @@ class _ForwardRef:
 _IN_PROGRESS: dict = {}
 
 
+def _resolve_self_reference(function, ref) -> None:
+    """A recursive derivative calls itself through the stand-in it was built
+    with: bind the name to the finished function, so that the generated code
+    calls a plain generated function (which can be differentiated again)."""
+    namespace = function.__globals__
+    for name, value in list(namespace.items()):
+        if value is ref:
+            namespace[name] = function
+
+
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
           seed_param: bool = True, has_aux: bool = False,
@@ -302,6 +312,7 @@ class _Context:
                     exc = type(exc)(exc.message, loc, exc.hint)
                 raise exc from None
             ref.target = built.function
+            _resolve_self_reference(built.function, ref)
             return built.function
         finally:
             _IN_PROGRESS.pop(key, None)
