@@ -435,6 +435,29 @@ def test_augmented_assignment_to_a_sum_of_array_rows():
         assert value == pytest.approx(m.f(x, 2.0)), mode
         assert g == pytest.approx(central(lambda y: m.f(x, y), 2.0), rel=1e-6), mode
 
+
+def test_zero_trip_while_in_a_branch_after_an_early_return():
+    # the None placeholder a one-sided if gives `v_2` made it look defined twice,
+    # so the early return's merge copied `v_3 = v_2`, unbound when the while
+    # loop ran zero times (UnboundLocalError with optimize=False; fuzz)
+    m = module("""
+        def f(x, y):
+            if x > 5.0:
+                return x
+            if y > 0.5:
+                y = 0.5 * y
+            else:
+                k = 0
+                while k < 3 and y > 1.0:
+                    k = k + 1
+                    v = x * 2.0
+            return x * y
+    """)
+    for mode in ("reverse", "forward"):
+        for optimize in (True, False):
+            d = wengert.value_and_grad(m.f, wrt=(0, 1), mode=mode, optimize=optimize)
+            assert d(1.5, 0.2) == (pytest.approx(0.3), (0.2, 1.5))
+
 # ===========================================================================
 # 8. numbers at the edge
 

@@ -1250,7 +1250,10 @@ def _chain_to_boolop(node):
 
 
 def _defined_once_in(block, name: str) -> bool:
-    count = sum(1 for s in ir.walk(block) if name in ir.stmt_writes(s))
+    """One real definition (a ``None`` placeholder for a path that does not
+    bind the name is renamed with it): the name can be renamed in place."""
+    count = sum(1 for s in ir.walk(block) if name in ir.stmt_writes(s) and
+                not (isinstance(s, ir.Assign) and s.value == ir.NONE))
     return count == 1
 
 
