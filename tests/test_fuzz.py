@@ -38,13 +38,13 @@ def test_reverse_forward_and_finite_differences_agree(program, seed):
 
 
 @settings(max_examples=SECOND_ORDER_EXAMPLES, **SETTINGS)
-@given(program=gen.programs(features=gen.DEFAULT_FEATURES - {"recursion"}, scalar_only=True,
+@given(program=gen.programs(features=gen.DEFAULT_FEATURES, scalar_only=True,
                             control=False),
        seed=st.integers(0, 2 ** 16))
 def test_second_order(program, seed):
     """``grad(grad(f))`` in both modes == a finite difference of ``grad(f)``,
     on scalar programs without loops (see test_fuzz_regressions.py for the
-    second-order bugs with loops, recursion, arrays and globals)."""
+    second-order bugs with loops and arrays; recursive helpers are included)."""
     outcome = check.check_second_order(program, seed)
     event(outcome.status if outcome.status != "skip" else f"skip: {outcome.reason}")
     assert outcome.status != "fail", check.describe(program, seed, outcome)

@@ -22,6 +22,7 @@ stays unknown (``None``): generated code is then general, never wrong.
 
 from __future__ import annotations
 
+import builtins
 import operator
 import types
 from dataclasses import dataclass
@@ -266,6 +267,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
             k = expr_kind(e.args[1], kinds)      # the adjoint of sum(xs): shaped like xs
             return None if k is None else k
+        if e.fn is builtins.sum and len(e.args) == 1:
+            return _row_kind(expr_kind(e.args[0], kinds))   # sum(a): a[0] + a[1] + ...
         if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
                 (isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "dict") or \
                 getattr(e.fn, "__name__", "") == "list_append":
@@ -284,6 +287,9 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             like = None
         if like is not None:
             return _like_kind(e, like, kinds)
+        if e.fn is ir.IFEXP:
+            body, orelse = expr_kind(e.args[1], kinds), expr_kind(e.args[2], kinds)
+            return body if body == orelse else None
         r = registry.lookup(e.fn)
         if getattr(e.fn, "__module__", None) == "math" and e.fn not in _MATH_INTEGER:
             return FLOAT                     # the math module computes Python floats
@@ -434,6 +440,14 @@ _COMPARISONS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
                 np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
                 np.isnan, np.isfinite, np.isinf, np.logical_not, np.logical_and,
                 np.logical_or}
+
+
+def _row_kind(k: Optional[Kind]) -> Optional[Kind]:
+    """The kind of a float array's rows (or, for a vector, its NumPy scalars)."""
+    if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,), ()) or \
+            np.dtype(k.dtype).kind != "f":
+        return None
+    return Kind(k.shape[1:], k.dtype)
 
 
 def _bool_kind(ks) -> Optional[Kind]:

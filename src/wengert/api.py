@@ -80,6 +80,16 @@ class _ForwardRef:
 _IN_PROGRESS: dict = {}
 
 
+def _resolve_self_reference(function, ref) -> None:
+    """A recursive derivative calls itself through the stand-in it was built
+    with: bind the name to the finished function, so that the generated code
+    calls a plain generated function (which can be differentiated again)."""
+    namespace = function.__globals__
+    for name, value in list(namespace.items()):
+        if value is ref:
+            namespace[name] = function
+
+
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
           seed_param: bool = True, has_aux: bool = False,
@@ -117,11 +127,14 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
                                                 else "_vjp")
         name = f"{primal.name}{suffix}"
         ctx = _Context(optimize)
+        out_kind = _output_kind(work, kinds)
+        if mode == "vjp" and not seed_param and out_kind is not None and out_kind.shape != ():
+            raise _non_scalar_output("a gradient", func, out_kind)   # the seed is 1.0
         if mode == "jvp":
             d = forward(work, wrt_names, kinds, ctx, name=name, aux=aux)
         else:
             d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
-                        out_bar_default=_seed(_output_kind(work, kinds)),
+                        out_bar_default=_seed(out_kind),
                         seed_param=seed_param, aux=aux, tuple_result=tuple_result)
         if optimize:
             # forward mode keeps the Wengert list's primal statements (each
@@ -139,7 +152,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             d = opt.readable(opt.factor_sums(d))
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)
-        built = Built(function, source, d, _output_kind(work, kinds))
+        built = Built(function, source, d, out_kind)
         per_fn[key] = built
         return built
 
@@ -304,6 +317,7 @@ class _Context:
                     exc = type(exc)(exc.message, loc, exc.hint)
                 raise exc from None
             ref.target = built.function
+            _resolve_self_reference(built.function, ref)
             return built.function
         finally:
             _IN_PROGRESS.pop(key, None)
@@ -327,20 +341,25 @@ def _wrt_positions(func, wrt):
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
     positions = []
+    where = "0" if len(params) == 1 else f"0 to {len(params) - 1}"
+    hint = (f"pass wrt= a parameter name ({', '.join(map(repr, params))}) or position "
+            f"({where}), or a tuple of them" if params else
+            f"`{func.__name__}` has no parameters to differentiate with respect to")
     for w in items:
         if isinstance(w, str):
             if w not in params:
                 raise UsageError(f"`{w}` is not a parameter of `{func.__name__}` "
-                                 f"(its parameters: {', '.join(params)})")
+                                 f"(its parameters: {', '.join(params)})", hint=hint)
             positions.append(params.index(w))
         elif isinstance(w, int) and not isinstance(w, bool):
             n = len(params)
             if not -n <= w < n:
                 raise UsageError(f"wrt={w} is out of range: `{func.__name__}` has {n} "
-                                 "parameters")
+                                 "parameters", hint=hint)
             positions.append(w % n)
         else:
-            raise UsageError(f"wrt must be a parameter position or name, not {w!r}")
+            raise UsageError(f"wrt must be a parameter position or name, not {w!r}",
+                             hint=hint)
     return tuple(positions), not single
 
 
@@ -365,9 +384,14 @@ def _full_args(sig, func, args, kwargs):
     try:
         bound = sig.bind(*args, **kwargs)
     except TypeError as exc:
-        raise UsageError(f"{func.__name__}(): {exc}") from None
+        raise UsageError(f"{func.__name__}(): {exc}", hint=_call_hint(func)) from None
     bound.apply_defaults()
     return tuple(bound.arguments.values())
+
+
+def _call_hint(func) -> str:
+    return (f"a derivative takes the arguments of the function: "
+            f"{func.__name__}{_signature(func)}")
 
 
 def _promote(args, positions):
@@ -440,11 +464,22 @@ class Derivative:
 
     def _slow_call(self, *args):
         """The path for kinds the dispatcher does not check inline."""
+        if any(a is _MISSING for a in args):
+            self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
+                              if a is not _MISSING})
         key = tuple(map(analysis.kind_key, args))
         call = self._cache.get(key)
         if call is None:
             call = self._specialize(_promote(args, self._positions), key)
         return call(*_promote(args, self._positions))
+
+    def _bad_call(self, *args, **kwargs):
+        """Arguments that do not fit the signature: the dispatcher sends too
+        few or too many here, off its fast path."""
+        kwargs = {k: v for k, v in kwargs.items() if v is not _MISSING}
+        _full_args(self._sig, self.__wrapped__, args, kwargs)
+        raise UsageError(f"{self.__wrapped__.__name__}() got arguments that do not fit "
+                         "its signature", hint=_call_hint(self.__wrapped__))
 
     def _specialize(self, args, key):
         kinds = tuple(analysis.kind_of_value(a) for a in args)
@@ -463,29 +498,20 @@ class Derivative:
             return self._make_reverse(kinds)
         if self.mode == "forward":
             return self._make_forward(kinds)
-        raise UsageError(f"mode must be 'reverse' or 'forward', not {self.mode!r}")
+        raise UsageError(f"mode must be 'reverse' or 'forward', not {self.mode!r}",
+                         hint="pass mode='reverse' (the default) or mode='forward'")
 
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
         out_kind = _callee_kind(_plain(self.__wrapped__), kinds) \
             if kinds is not None and not self.has_aux else None
         if out_kind is not None and out_kind.shape != ():
-            what = "a list or tuple" if out_kind == analysis.SEQ else f"shape {out_kind.shape}"
-            raise UsageError(
-                f"{self.what} needs a function with a scalar output, but "
-                f"`{self.__wrapped__.__name__}` returns {what}",
-                hint="use wengert.vjp or wengert.jacrev for other outputs, or has_aux=True "
-                     "to return extra values")
+            raise _non_scalar_output(self.what, self.__wrapped__, out_kind)
         known = out_kind is not None
         with_value = want_value or not (known or self.has_aux)
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
                       return_value=with_value, optimize=self.optimize, has_aux=self.has_aux,
                       seed_param=False, tuple_result=self._tuple)
-        if built.out_kind is not None and built.out_kind.shape != ():
-            raise UsageError(
-                f"{self.what} needs a function with a scalar output, but "
-                f"`{self.__wrapped__.__name__}` returns shape {built.out_kind.shape}",
-                hint="use wengert.vjp or wengert.jacrev for array outputs")
         if built.out_kind is not None and with_value == want_value:
             self._last = built
             return built.function
@@ -539,8 +565,16 @@ class Derivative:
             zeros = [_zero_like(args[k]) for k in positions]
             for j, i in enumerate(positions):
                 x = args[i]
-                shape = np.shape(x)
                 tangents = list(zeros)
+                if isinstance(x, (list, tuple, dict)):
+                    outs = []
+                    for tangents[j] in _one_hot_tangents(x):
+                        value, t = f(*args, *tangents)
+                        _check_scalar(value[0] if has_aux else value, what)
+                        outs.append(t)
+                    grads.append(_shaped_like(x, iter(outs)))
+                    continue
+                shape = np.shape(x)
                 if shape == ():
                     tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
                     value, t = f(*args, *tangents)
@@ -590,35 +624,48 @@ class Derivative:
 
 
 _MAX_GUARDED = 8
+_MISSING = object()           # an argument the caller left out
 
 
 def _install_dispatcher(d: "Derivative") -> None:
     """Generate ``__call__`` for ``d``: the original signature (keywords and
     defaults bind natively), then one inline guard per specialisation::
 
-        def __call__(__w_self, x, y=2.0):
+        def __call__(__w_self, x=__w_missing, y=2.0, *__w_extra):
+            if __w_extra:
+                return __w_bad(x, y, *__w_extra)
             if type(x) is float and type(y) is float:
                 return __w_spec0(x, y)
             return __w_slow(x, y)
+
+    Arguments that do not fit the signature reach ``__w_bad`` or
+    ``__w_slow`` (a missing one is ``__w_missing``, which no guard passes),
+    which raise a UsageError naming the function.
     """
     sig = d._sig
     if sig is None:
         return
-    g = {"__w_slow": d._slow_call, "__w_nd": np.ndarray, "__w_f64": _as_float64}
-    params, names, seen_kwonly = [], [], False
+    g = {"__w_slow": d._slow_call, "__w_bad": d._bad_call, "__w_nd": np.ndarray,
+         "__w_f64": _as_float64, "__w_missing": _MISSING}
+    params, names, kwonly = [], [], []
     for i, p in enumerate(sig.parameters.values()):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             return                      # not differentiable anyway: keep the generic path
-        if p.kind == p.KEYWORD_ONLY and not seen_kwonly:
-            params.append("*")
-            seen_kwonly = True
-        if p.default is inspect.Parameter.empty:
-            params.append(p.name)
-        else:
+        # a missing argument is __w_missing: no guard passes it, so it reaches
+        # __w_slow; extra positional arguments land in *__w_extra
+        default = "__w_missing"
+        if p.default is not inspect.Parameter.empty:
             g[f"__w_default{i}"] = p.default
-            params.append(f"{p.name}=__w_default{i}")
+            default = f"__w_default{i}"
+        (kwonly if p.kind == p.KEYWORD_ONLY else params).append(f"{p.name}={default}")
         names.append(p.name)
-    lines = [f"def __call__(__w_self, {', '.join(params)}):"]
+    positional = names[:len(params)] + ["*__w_extra"]
+    by_name = [f"{n}={n}" for n in names[len(params):]]
+    # named like the derivative, so a TypeError for an unknown keyword names it
+    fname = d.__name__ if d.__name__.isidentifier() else "__call__"
+    lines = [f"def {fname}(__w_self, {', '.join(params + ['*__w_extra'] + kwonly)}):",
+             "    if __w_extra:",
+             f"        return __w_bad({', '.join(positional + by_name)})"]
     for n, key in enumerate(d._keys[:_MAX_GUARDED]):
         conds, args = [], []
         for j, (name, k) in enumerate(zip(names, key)):
@@ -637,7 +684,7 @@ def _install_dispatcher(d: "Derivative") -> None:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = _DISPATCH_CODE[source] = compile(source, filename, "exec")
     exec(code, g)
-    type(d).__call__ = g["__call__"]
+    type(d).__call__ = g[fname]
     d._dispatch_source = source
 
 
@@ -734,10 +781,76 @@ def _forward_grad_function(d: "Derivative", built, kinds):
     return namespace[d.__name__]
 
 
+def _non_scalar_output(what: str, func, out_kind) -> UsageError:
+    shape = _sequence_shape(func) if out_kind == analysis.SEQ else f"shape {out_kind.shape}"
+    return UsageError(
+        f"{what} needs a function with a scalar output, but `{func.__name__}` returns {shape}",
+        hint="use wengert.vjp or wengert.jacrev for other outputs, or has_aux=True "
+             "to return extra values")
+
+
+def _sequence_shape(func) -> str:
+    """How a function returning a list or tuple is described: as NumPy sees
+    it (``shape (2,)``) when its length can be read from the return."""
+    fn = lowered(_plain(func))
+    ret = fn.body[-1]
+    defs = [s.value for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and
+            isinstance(ret, ir.Return) and isinstance(ret.value, ir.Var) and
+            s.targets() == (ret.value.name,)]
+    if len(defs) == 1 and isinstance(defs[0], ir.Op) and \
+            defs[0].fn in (ir.MAKE_TUPLE, ir.MAKE_LIST):
+        what = "a tuple" if defs[0].fn is ir.MAKE_TUPLE else "a list"
+        return f"{what} of shape ({len(defs[0].args)},)"
+    return "a list or tuple"
+
+
 def _zero_like(x):
     if isinstance(x, float) or type(x) is int:
         return 0.0
+    if isinstance(x, (list, tuple, dict)):
+        return _rebuild(x, map(_zero_like, _items(x)))
     return np.zeros_like(x)
+
+
+def _items(x):
+    return x.values() if isinstance(x, dict) else x
+
+
+def _rebuild(x, items):
+    """A list, tuple (named too) or dict like ``x`` holding ``items``."""
+    if isinstance(x, dict):
+        return type(x)(zip(x.keys(), items))
+    return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+
+
+def _one_hot_tangents(x):
+    """One tangent per scalar entry of ``x`` (a number, an array, or a list,
+    tuple or dict of them): ``x``'s zero with a 1 at that entry."""
+    if isinstance(x, (list, tuple, dict)):
+        zero = [_zero_like(e) for e in _items(x)]
+        for i, e in enumerate(_items(x)):
+            for t in _one_hot_tangents(e):
+                yield _rebuild(x, zero[:i] + [t] + zero[i + 1:])
+    elif np.shape(x) == ():
+        yield 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
+    else:
+        for idx in np.ndindex(*np.shape(x)):
+            e = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+            e[idx] = 1
+            yield e
+
+
+def _shaped_like(x, derivatives):
+    """The gradient with respect to ``x`` from the derivatives along
+    ``_one_hot_tangents(x)``, in order: shaped like ``x``."""
+    if isinstance(x, (list, tuple, dict)):
+        return _rebuild(x, [_shaped_like(e, derivatives) for e in _items(x)])
+    if np.shape(x) == ():
+        return next(derivatives)
+    g = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+    for idx in np.ndindex(*np.shape(x)):
+        g[idx] = next(derivatives)
+    return g
 
 
 def _check_scalar(value, what):
@@ -793,7 +906,8 @@ def jvp(func, primals, tangents, has_aux: bool = False):
     func = _check_function(func, "jvp")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
-        raise UsageError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+        raise UsageError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
+                         hint="pass one tangent per primal, shaped like it")
     positions = tuple(range(len(primals)))
     primals = _promote(primals, positions)
     kinds = tuple(analysis.kind_of_value(a) for a in primals)
@@ -839,6 +953,7 @@ def derivative_source(func, mode: str = "reverse", wrt=0, kinds=None,
         return str(lower(func))
     m = {"reverse": "vjp", "forward": "jvp", "vjp": "vjp", "jvp": "jvp"}.get(mode)
     if m is None:
-        raise UsageError(f"unknown mode {mode!r}: use reverse, forward or wengert")
+        raise UsageError(f"unknown mode {mode!r}",
+                         hint="use mode='reverse', 'forward', 'vjp', 'jvp' or 'wengert'")
     return build(func, m, positions, kinds, return_value=mode == "vjp",
                  optimize=optimize).source

@@ -19,6 +19,7 @@ branches keep their shape.
 
 from __future__ import annotations
 
+import operator
 import types
 
 import numpy as np
@@ -145,7 +146,6 @@ class Forward:
 
     def assign_many(self, s: ir.Assign) -> list:
         """``a, b = op(...)``: the rule's tangent is a tuple."""
-        import operator
         targets = s.targets()
         ans = ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(t) for t in targets))
         t = self.tangent_of(s.value, None, s.loc, ans=ans)
@@ -301,7 +301,8 @@ def zeros_for(var: str, kinds: dict) -> ir.Expr:
     if k is not None and k.pyfloat:
         return ir.Const(0.0)
     if k is not None and k.shape[:1] not in ((-1,), (-2,)):
-        import numpy as np
+        if np.dtype(k.dtype).kind in "biu":       # a comparison's derivative is real
+            return ir.Op(np.zeros_like, (ir.Var(var),), (("dtype", ir.Const(np.float64)),))
         return ir.Op(np.zeros_like, (ir.Var(var),))
     return ir.Op(runtime.zeros_like, (ir.Var(var),))
 
@@ -310,7 +311,6 @@ def _product_adjoint(fn, args, kinds):
     """The adjoint helpers of ``@``/``np.dot`` on known vectors and matrices,
     written out (``t @ b.T``): no helper call, and ``a`` itself is not read."""
     from .rules import numpy_products as prod
-    import operator
     side_a = fn in (prod.dot_adjoint_a, prod.matmul_adjoint_a)
     side_b = fn in (prod.dot_adjoint_b, prod.matmul_adjoint_b)
     if not (side_a or side_b) or len(args) != 3:
@@ -421,7 +421,23 @@ def simplify_kinds(e, kinds: dict, target: str):
         if analysis.same_shape(analysis.expr_kind(args[0], kinds),
                                analysis.expr_kind(args[1], kinds)):
             return args[0]
+    if e.fn is operator.pow and len(args) == 2:
+        return _scalar_power(*args, kinds)
     return ir.Op(e.fn, args, e.kwargs)
+
+
+def _scalar_power(x, p, kinds):
+    """``x ** p`` in a derivative (``y * x ** (y - 1)``) on Python numbers
+    raises ZeroDivisionError at ``x == 0`` for ``p < 0``, where NumPy gives
+    inf: test ``x`` first, and compute that case as NumPy does."""
+    power = ir.Op(operator.pow, (x, p))
+    kx, kp = analysis.expr_kind(x, kinds), analysis.expr_kind(p, kinds)
+    if not (isinstance(x, ir.Var) and kx is not None and kx.pyfloat and
+            kp is not None and kp.pyfloat) or \
+            (isinstance(p, ir.Const) and p.value >= 0):
+        return power
+    numpy_power = ir.Op(float, (ir.Op(np.power, (x, p)),))
+    return ir.Op(ir.IFEXP, (x, power, numpy_power))
 
 
 def forward(fn: ir.Function, wrt, kinds=None, ctx=None, name=None, aux=None) -> ir.Function:

@@ -527,9 +527,14 @@ class Reverse:
         self.state = _State(saved.pending, saved.materialized | outer,
                             saved.owned & self.state.owned)
         # only values live at the start of an iteration can be restored from the
-        # tape (a temporary the body assigns first is recomputed by the replay)
+        # tape (a temporary the body assigns first is recomputed by the replay);
+        # an active value of a list's or an unknown kind too: the zero adjoint of
+        # its value at the start of the iteration is shaped like that value,
+        # which may differ from one iteration to the next (a list's length)
         _, live_in = optimize.liveness(s.body, self._everything_read)
-        carried = [n for n in carried if n in live_in]
+        carried = [n for n in carried if n in live_in or (
+            n in self.active and (n in self.sequences or self.kinds.get(n) is None)
+            and n in self._bound_before(s))]
         replay = self.augment([x for x in s.body if not (isinstance(x, ir.Assign) and x.carry)],
                               replay=True)
         replay, kept = self._record_expensive(replay, adj)
@@ -544,6 +549,14 @@ class Reverse:
             pop.append(ir.Assign(_tuple_target(kept), ir.Op(ir.Method("pop"), (
                 ir.Var(self._pending_kept[0]),)), s.loc))
         return pop + replay + adj, carried, out
+
+    def _bound_before(self, loop) -> set:
+        """Names the function assigns outside ``loop``'s body: a loop-carried
+        name among them holds a value when the loop starts (the lowering
+        copies it in, or gives it a None placeholder)."""
+        inside = {id(x) for x in ir.walk(loop.body)}
+        return {n for x in ir.walk(self.fn.body) if id(x) not in inside
+                for n in ir.stmt_writes(x)}
 
     def _record_expensive(self, replay, adj):
         """Values the adjoint reads are kept on a tape of their own in the

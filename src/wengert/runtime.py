@@ -38,8 +38,9 @@ def broadcast_like(t, like):
 
 def zeros_like(x):
     """A zero with the type, shape and dtype of ``x`` (elementwise for lists
-    and tuples, whose adjoints are tuples)."""
-    if isinstance(x, float):
+    and tuples, whose adjoints are tuples). Derivatives are real: the zero of
+    a boolean or an integer (a comparison, a count) is a float."""
+    if isinstance(x, (float, int)):
         return 0.0
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
@@ -47,6 +48,9 @@ def zeros_like(x):
         return [zeros_like(v) for v in x]
     if isinstance(x, tuple):
         return tuple(zeros_like(v) for v in x)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind in "biu":
+        return np.zeros_like(x, dtype=np.float64)
     return np.zeros_like(x)
 
 

@@ -65,10 +65,8 @@ def _plain_decorator(fn):
 
 @rejects(UnsupportedSyntaxError, 1.5, col=17, at=_passthrough, message="*args",
          note="what runs is the wrapper, whose *args cannot be differentiated; "
-              "differentiate f.__wrapped__ for the undecorated function",
-         bug="functools.wraps renames the wrapper, parse looks for a def of the wrapped "
-             "name in the wrapper's source, finds none and falls back to the lambda "
-             "finder: SourceUnavailableError 'no lambda with parameters ()' (misleading)")
+              "differentiate f.__wrapped__ for the undecorated function (parse finds "
+              "the wrapper's def by its code's name: functools.wraps renames it)")
 @_passthrough
 def wrapped_by_functools_wraps(x):
     return x * x * math.sin(x)

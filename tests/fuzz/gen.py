@@ -55,11 +55,10 @@ FEATURES = frozenset({
     "constant_calls",  # a helper called with constant arguments only
     "recursion",       # a recursive helper
 })
-KNOWN_BROKEN = frozenset({
-    "loop_lambdas",    # test_lambda_after_loop_jump
-})
+KNOWN_BROKEN = frozenset()
 # Fixed since the fuzzer found them (their regression tests now pass):
-# loop_jumps, loop_locals, global_copies, iter_rebind, loop_ifexp, constant_calls.
+# loop_jumps, loop_locals, global_copies, iter_rebind, loop_ifexp, constant_calls,
+# loop_lambdas.
 DEFAULT_FEATURES = FEATURES - KNOWN_BROKEN
 CONSTS = ["0.5", "1.5", "2.0", "-0.75", "0.25", "3.0", "-1.0", "2"]
 

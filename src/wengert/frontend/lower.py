@@ -161,9 +161,15 @@ class Lowerer:
         args = node.args
         if args.vararg is not None or args.kwarg is not None:
             bad = args.vararg or args.kwarg
+            func = self.pf.func
+            hint = "list the parameters one by one"
+            if getattr(func, "__wrapped__", None) is not None:     # functools.wraps
+                hint = (f"`{func.__name__}` is a decorator's wrapper "
+                        f"(`{func.__code__.co_name}`, made with functools.wraps): "
+                        f"differentiate `{func.__name__}.__wrapped__`, the undecorated function")
             raise UnsupportedSyntaxError(
                 "functions with *args or **kwargs cannot be differentiated",
-                self.pf.loc(bad), hint="list the parameters one by one")
+                self.pf.loc(bad), hint=hint)
         if getattr(args, "posonlyargs", None):
             pos = list(args.posonlyargs) + list(args.args)
         else:
@@ -414,6 +420,10 @@ class Lowerer:
             for block, name, before in ((body, a, self.scope.env.get(user)),
                                         (orelse, b, self.scope.env.get(user))):
                 if name is None:
+                    # unbound on this path (Python would fail to read it): a
+                    # placeholder, so that derivative code, which initialises
+                    # adjoints on every path, never reads an unbound name
+                    block.append(ir.Assign(ir.Var(merged), ir.NONE, loc))
                     continue
                 if name != before and _defined_once_in(block, name):
                     _rename_in_block(block, {name: merged})
@@ -812,8 +822,13 @@ class Lowerer:
         """A global or closure variable read as data: inactive, read live."""
         kind = "closure" if name in self.pf.closure else "global"
         self.free[name] = kind
-        if kind == "closure":
+        # a derivative differentiated again: generated code binds the values it
+        # freezes in its globals and reads the user's module through __builtins__
+        generated = self.pf.globals.get("__name__") == "wengert.generated"
+        if kind == "closure" or (generated and name in self.pf.globals):
             self.ns.bindings[name] = value
+        elif generated:
+            self.ns.live_globals = self.pf.builtins
         else:
             self.ns.live_globals = self.pf.globals
         self.names.reserve(name)
@@ -1197,11 +1212,18 @@ def _first_assignment_unconditional(body, name) -> bool:
 
 
 def _assigned_names(node) -> set:
-    """Names a statement may rebind, including lists it appends to."""
+    """Names a statement may rebind, including lists it appends to. A name
+    bound to a lambda (``g = lambda t: ...``) is not among them: like a
+    nested def, the lambda is lifted and bound at lowering time, never
+    assigned in the Wengert list."""
     out = set()
+    lifted = {id(t) for n in gast.walk(node)
+              if isinstance(n, gast.Assign) and isinstance(n.value, gast.Lambda)
+              for t in n.targets if isinstance(t, gast.Name)}
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-            out.add(n.id)
+            if id(n) not in lifted:
+                out.add(n.id)
         elif isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and \
                 isinstance(n.value, gast.Name):
             out.add(n.value.id)                 # y[i] = v rebinds y
@@ -1228,7 +1250,10 @@ def _chain_to_boolop(node):
 
 
 def _defined_once_in(block, name: str) -> bool:
-    count = sum(1 for s in ir.walk(block) if name in ir.stmt_writes(s))
+    """One real definition (a ``None`` placeholder for a path that does not
+    bind the name is renamed with it): the name can be renamed in place."""
+    count = sum(1 for s in ir.walk(block) if name in ir.stmt_writes(s) and
+                not (isinstance(s, ir.Assign) and s.value == ir.NONE))
     return count == 1
 
 

@@ -77,7 +77,7 @@ def parse_function(func) -> ParsedFunction:
     except SyntaxError:
         module = None
     node = _find_def(module, func) if module is not None else None
-    if node is None and func.__name__ != "<lambda>":
+    if node is None and code.co_name != "<lambda>":
         node = _def_from_file(func, filename, code.co_firstlineno)   # inspect cut it short
         if node is not None:
             col_offset = 0                 # parsed from the file: file coordinates already
@@ -116,11 +116,12 @@ def _removed_indent(text: str, dedented: str) -> int:
 
 
 def _find_def(module, func):
-    if func.__name__ == "<lambda>":
+    # the code's name, not __name__: functools.wraps renames a wrapper
+    if func.__code__.co_name == "<lambda>":
         return None
     for node in module.body:
         if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) \
-                and node.name == func.__name__:
+                and node.name == func.__code__.co_name:
             return node
     return None
 
@@ -135,7 +136,7 @@ def _def_from_file(func, filename: str, lineno: int):
         return None
     for n in gast.walk(tree):
         if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef)) and \
-                n.name == func.__name__ and \
+                n.name == func.__code__.co_name and \
                 lineno in [n.lineno] + [d.lineno for d in n.decorator_list]:
             n._from_file = True
             return n
