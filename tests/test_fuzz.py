@@ -1,7 +1,7 @@
 """Differential fuzzing (``tests/fuzz/``): random programs, differentiated in
 reverse and forward mode, checked against each other and against finite
-differences. A fixed, derandomized sample runs here (well under a minute on
-two cores); ``python tests/fuzz/run.py --minutes 10`` runs for longer.
+differences. A fixed, derandomized sample runs here (about a minute of one
+core); ``python tests/fuzz/run.py --minutes 10`` runs for longer.
 
 Features with known bugs (``gen.KNOWN_BROKEN``) are left out of the sample;
 each is pinned by an xfail test in ``test_fuzz_regressions.py``.
@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, Phase, event, given, settings, strategies as
 import wengert
 from fuzz import check, gen
 
-EXAMPLES = 90               # first order, arrays and control flow
-SECOND_ORDER_EXAMPLES = 20  # scalar straight-line-and-branches programs
+EXAMPLES = 300              # first order, arrays and control flow
+SECOND_ORDER_EXAMPLES = 60  # scalar straight-line-and-branches programs
 
 # No shrinking: a failing program is printed as generated, and
 # `python -m fuzz.reduce`-style triage (tests/fuzz/reduce.py, run.py --reduce)
