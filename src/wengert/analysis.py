@@ -266,9 +266,11 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if getattr(e.fn, "__name__", None) == "setitem" and \
                 getattr(e.fn, "__module__", "") == "wengert.runtime":
             return expr_kind(e.args[0], kinds)          # y[i] = v keeps y's kind
-        if e.fn in (operator.add, operator.mul) and \
-                any(expr_kind(a, kinds) == SEQ for a in e.args):
-            return SEQ
+        arg_kinds = None            # found once: nested expressions are walked once
+        if e.fn in (operator.add, operator.mul):
+            arg_kinds = [expr_kind(a, kinds) for a in e.args]
+            if SEQ in arg_kinds:
+                return SEQ
         try:
             like = _shaped_like().get(e.fn)
         except TypeError:                            # an unhashable callable
@@ -294,7 +296,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if r.scalar_result:
             return FLOAT
         if r.elementwise:
-            k = _broadcast([expr_kind(a, kinds) for a in e.args])
+            k = _broadcast(arg_kinds or [expr_kind(a, kinds) for a in e.args])
             return FLOAT if k == INT and e.fn in _TRUE_DIVISION else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
@@ -331,17 +333,20 @@ def _like_kind(e, like, kinds) -> Optional[Kind]:
     if len(e.args) <= like:
         return None
     from . import runtime
+    known = {}                                       # argument position -> kind
     if e.fn is runtime.unbroadcast:
-        k = expr_kind(e.args[0], kinds)
+        k = known[0] = expr_kind(e.args[0], kinds)
         if k is not None and k.pyfloat:
             return k                                 # a number stays that number
-    for a in e.args + tuple(v for _, v in e.kwargs):
+    for i, a in enumerate(e.args + tuple(v for _, v in e.kwargs)):
         if isinstance(a, ir.Const) and not isinstance(a.value, np.ndarray):
             continue                                 # an index, an axis
-        k = expr_kind(a, kinds)
+        if i not in known:
+            known[i] = expr_kind(a, kinds)
+        k = known[i]
         if k is None or not (k.pyfloat or k.dtype == "<f8"):
             return None
-    k = expr_kind(e.args[like], kinds)
+    k = known[like] if like in known else expr_kind(e.args[like], kinds)
     if k.pyfloat or k.shape == ():
         return None
     return Kind(k.shape, k.dtype)
