@@ -40,9 +40,9 @@ from .rules import registry
 def _stmt_edges(s):
     """(targets, sources, differentiable) for dataflow of one statement."""
     if isinstance(s, ir.Assign):
-        return s.targets(), list(ir.expr_vars(s.value)), _differentiable(s.value)
+        return s.targets(), ir.expr_vars(s.value), _differentiable(s.value)
     if isinstance(s, ir.For):
-        return ir.target_names(s.target), list(ir.expr_vars(s.iter)), True
+        return ir.target_names(s.target), ir.expr_vars(s.iter), True
     return (), (), False
 
 
@@ -57,12 +57,11 @@ def _differentiable(e: ir.Expr) -> bool:
 
 def varied(fn: ir.Function, wrt) -> set:
     out = set(wrt)
-    stmts = list(ir.walk(fn.body))
+    edges = [_stmt_edges(s) for s in ir.walk(fn.body)]
     changed = True
     while changed:
         changed = False
-        for s in stmts:
-            targets, sources, diff = _stmt_edges(s)
+        for targets, sources, diff in edges:
             if diff and any(v in out for v in sources):
                 for t in targets:
                     if t not in out:
@@ -77,11 +76,11 @@ def useful(fn: ir.Function) -> set:
     for s in stmts:
         if isinstance(s, ir.Return):
             out.update(ir.expr_vars(s.value))
+    edges = [_stmt_edges(s) for s in stmts]
     changed = True
     while changed:
         changed = False
-        for s in stmts:
-            targets, sources, diff = _stmt_edges(s)
+        for targets, sources, diff in reversed(edges):      # uses before definitions
             if diff and any(t in out for t in targets):
                 for v in sources:
                     if v not in out:

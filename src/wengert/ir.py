@@ -289,8 +289,9 @@ def walk(stmts) -> Iterator[Stmt]:
     """Every statement, nested ones included, in program order."""
     for s in stmts:
         yield s
-        for block in child_blocks(s):
-            yield from walk(block)
+        if isinstance(s, (If, For, While)):
+            for block in child_blocks(s):
+                yield from walk(block)
 
 
 def child_blocks(s: Stmt):
