@@ -421,6 +421,8 @@ def simplify_kinds(e, kinds: dict, target: str):
         if analysis.same_shape(analysis.expr_kind(args[0], kinds),
                                analysis.expr_kind(args[1], kinds)):
             return args[0]
+    if all(a is b for a, b in zip(args, e.args)):
+        return e                                # nothing dropped: the same expression
     return ir.Op(e.fn, args, e.kwargs)
 
 

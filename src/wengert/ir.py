@@ -167,6 +167,8 @@ def substitute(e: Expr, mapping) -> Expr:
     if isinstance(e, Var):
         return mapping.get(e.name, e)
     if isinstance(e, Op):
+        if mapping.keys().isdisjoint(e.vars):
+            return e                         # nothing to replace: the same expression
         return Op(e.fn, tuple(substitute(a, mapping) for a in e.args),
                   tuple((k, substitute(v, mapping)) for k, v in e.kwargs))
     return e
