@@ -444,6 +444,12 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
 
 def optimize(fn: ir.Function, keep=()) -> ir.Function:
     """Run the passes to a fixpoint (bounded)."""
+    return optimize_to_fixpoint(fn, keep)[0]
+
+
+def optimize_to_fixpoint(fn: ir.Function, keep=()):
+    """``(optimize(fn, keep), whether the passes reached their fixpoint)``: a
+    function equal to a fixpoint needs no optimising again."""
     for _ in range(8):
         before = fn.body
         fn = copy_propagation(fn, keep)
@@ -451,8 +457,8 @@ def optimize(fn: ir.Function, keep=()) -> ir.Function:
         fn = inline_single_use(fn, keep)
         fn = dead_code(fn)
         if fn.body == before:     # structural: unchanged statements are the same objects
-            break
-    return fn
+            return fn, True
+    return fn, False
 
 
 def factor_sums(fn: ir.Function) -> ir.Function:
