@@ -41,9 +41,9 @@ from .rules import registry
 def _stmt_edges(s):
     """(targets, sources, differentiable) for dataflow of one statement."""
     if isinstance(s, ir.Assign):
-        return s.targets(), list(ir.expr_vars(s.value)), _differentiable(s.value)
+        return s.targets(), ir.expr_vars(s.value), _differentiable(s.value)
     if isinstance(s, ir.For):
-        return ir.target_names(s.target), list(ir.expr_vars(s.iter)), True
+        return ir.target_names(s.target), ir.expr_vars(s.iter), True
     return (), (), False
 
 
@@ -58,12 +58,11 @@ def _differentiable(e: ir.Expr) -> bool:
 
 def varied(fn: ir.Function, wrt) -> set:
     out = set(wrt)
-    stmts = list(ir.walk(fn.body))
+    edges = [_stmt_edges(s) for s in ir.walk(fn.body)]
     changed = True
     while changed:
         changed = False
-        for s in stmts:
-            targets, sources, diff = _stmt_edges(s)
+        for targets, sources, diff in edges:
             if diff and any(v in out for v in sources):
                 for t in targets:
                     if t not in out:
@@ -78,11 +77,11 @@ def useful(fn: ir.Function) -> set:
     for s in stmts:
         if isinstance(s, ir.Return):
             out.update(ir.expr_vars(s.value))
+    edges = [_stmt_edges(s) for s in stmts]
     changed = True
     while changed:
         changed = False
-        for s in stmts:
-            targets, sources, diff = _stmt_edges(s)
+        for targets, sources, diff in reversed(edges):      # uses before definitions
             if diff and any(t in out for t in targets):
                 for v in sources:
                     if v not in out:
@@ -278,9 +277,11 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if getattr(e.fn, "__name__", None) == "setitem" and \
                 getattr(e.fn, "__module__", "") == "wengert.runtime":
             return expr_kind(e.args[0], kinds)          # y[i] = v keeps y's kind
-        if e.fn in (operator.add, operator.mul) and \
-                any(expr_kind(a, kinds) == SEQ for a in e.args):
-            return SEQ
+        arg_kinds = None            # found once: nested expressions are walked once
+        if e.fn in (operator.add, operator.mul):
+            arg_kinds = [expr_kind(a, kinds) for a in e.args]
+            if SEQ in arg_kinds:
+                return SEQ
         try:
             like = _shaped_like().get(e.fn)
         except TypeError:                            # an unhashable callable
@@ -309,7 +310,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if r.scalar_result:
             return FLOAT
         if r.elementwise:
-            k = _broadcast([expr_kind(a, kinds) for a in e.args])
+            k = _broadcast(arg_kinds or [expr_kind(a, kinds) for a in e.args])
             return FLOAT if k == INT and e.fn in _TRUE_DIVISION else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
@@ -346,17 +347,20 @@ def _like_kind(e, like, kinds) -> Optional[Kind]:
     if len(e.args) <= like:
         return None
     from . import runtime
+    known = {}                                       # argument position -> kind
     if e.fn is runtime.unbroadcast:
-        k = expr_kind(e.args[0], kinds)
+        k = known[0] = expr_kind(e.args[0], kinds)
         if k is not None and k.pyfloat:
             return k                                 # a number stays that number
-    for a in e.args + tuple(v for _, v in e.kwargs):
+    for i, a in enumerate(e.args + tuple(v for _, v in e.kwargs)):
         if isinstance(a, ir.Const) and not isinstance(a.value, np.ndarray):
             continue                                 # an index, an axis
-        k = expr_kind(a, kinds)
+        if i not in known:
+            known[i] = expr_kind(a, kinds)
+        k = known[i]
         if k is None or not (k.pyfloat or k.dtype == "<f8"):
             return None
-    k = expr_kind(e.args[like], kinds)
+    k = known[like] if like in known else expr_kind(e.args[like], kinds)
     if k.pyfloat or k.shape == ():
         return None
     return Kind(k.shape, k.dtype)

@@ -140,10 +140,11 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             # forward mode keeps the Wengert list's primal statements (each
             # followed by its tangent); reverse mode inlines freely.
             keep = set(primal.temps) if mode == "jvp" else set()
-            d = opt.optimize(d, keep)
+            d, settled = opt.optimize_to_fixpoint(d, keep)
             if mode == "vjp":
-                d = prune_tapes(d)
-                d = opt.optimize(d, keep)
+                pruned = prune_tapes(d)
+                if not settled or pruned.body != d.body:     # (else already optimal)
+                    d = opt.optimize(pruned, keep)
             for _ in range(3 if kinds_in else 0):   # shapes known: peephole, re-optimise
                 folded = fold_shapes(d, kinds_in)
                 if folded is d:

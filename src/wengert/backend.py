@@ -278,8 +278,7 @@ def to_source(fn: ir.Function, locations: bool = True) -> str:
     """The Python source of an IR function (deterministic)."""
     node = Emitter(fn.namespace).function(fn)
     module = ast.Module(body=[node], type_ignores=[])
-    ast.fix_missing_locations(module)
-    text = ast.unparse(module)
+    text = ast.unparse(module)           # (unparse needs no line numbers: none are filled in)
     if locations:
         text = _source_map_comments(module, text)
     text = re.sub(rf"^(\s*){_COMMENT}\((['\"])(.*)\2\)$", r"\1# \3", text, flags=re.M)

@@ -423,6 +423,8 @@ def simplify_kinds(e, kinds: dict, target: str):
             return args[0]
     if e.fn is operator.pow and len(args) == 2:
         return _scalar_power(*args, kinds)
+    if all(a is b for a, b in zip(args, e.args)):
+        return e                                # nothing dropped: the same expression
     return ir.Op(e.fn, args, e.kwargs)
 
 

@@ -34,6 +34,7 @@ valid Python: ``wengert.lower(f)`` shows exactly this text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Iterator, Optional, Tuple, Union
 
 from .errors import Location
@@ -127,6 +128,17 @@ class Op:
         return (isinstance(other, Op) and self.fn is other.fn
                 and self.args == other.args and self.kwargs == other.kwargs)
 
+    @cached_property
+    def vars(self) -> Tuple[str, ...]:
+        """``expr_vars(self)``, found once (an expression never changes)."""
+        names = []
+        for a in self.args + tuple(v for _, v in self.kwargs):
+            if isinstance(a, Var):
+                names.append(a.name)
+            elif isinstance(a, Op):
+                names.extend(a.vars)
+        return tuple(names)
+
 
 def _fn_label(fn) -> str:
     return getattr(fn, "__name__", None) or repr(fn)
@@ -141,15 +153,13 @@ def is_atom(e: Expr) -> bool:
     return isinstance(e, (Var, Const))
 
 
-def expr_vars(e: Expr) -> Iterator[str]:
+def expr_vars(e: Expr) -> Tuple[str, ...]:
     """Names of the variables an expression reads, in order, with repeats."""
     if isinstance(e, Var):
-        yield e.name
-    elif isinstance(e, Op):
-        for a in e.args:
-            yield from expr_vars(a)
-        for _, v in e.kwargs:
-            yield from expr_vars(v)
+        return (e.name,)
+    if isinstance(e, Op):
+        return e.vars
+    return ()
 
 
 def substitute(e: Expr, mapping) -> Expr:
@@ -157,6 +167,8 @@ def substitute(e: Expr, mapping) -> Expr:
     if isinstance(e, Var):
         return mapping.get(e.name, e)
     if isinstance(e, Op):
+        if mapping.keys().isdisjoint(e.vars):
+            return e                         # nothing to replace: the same expression
         return Op(e.fn, tuple(substitute(a, mapping) for a in e.args),
                   tuple((k, substitute(v, mapping)) for k, v in e.kwargs))
     return e
@@ -279,8 +291,9 @@ def walk(stmts) -> Iterator[Stmt]:
     """Every statement, nested ones included, in program order."""
     for s in stmts:
         yield s
-        for block in child_blocks(s):
-            yield from walk(block)
+        if isinstance(s, (If, For, While)):
+            for block in child_blocks(s):
+                yield from walk(block)
 
 
 def child_blocks(s: Stmt):
@@ -293,16 +306,15 @@ def child_blocks(s: Stmt):
     return ()
 
 
-def stmt_reads(s: Stmt) -> Iterator[str]:
+def stmt_reads(s: Stmt) -> Tuple[str, ...]:
     """Variables a statement reads itself (not in nested blocks)."""
     if isinstance(s, (Assign, Effect, Return)):
-        yield from expr_vars(s.value)
-    elif isinstance(s, If):
-        yield from expr_vars(s.test)
-    elif isinstance(s, For):
-        yield from expr_vars(s.iter)
-    elif isinstance(s, While):
-        yield from expr_vars(s.test)
+        return expr_vars(s.value)
+    if isinstance(s, (If, While)):
+        return expr_vars(s.test)
+    if isinstance(s, For):
+        return expr_vars(s.iter)
+    return ()
 
 
 def target_names(t: Target) -> Tuple[str, ...]:

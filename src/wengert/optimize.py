@@ -106,13 +106,7 @@ def substitute_block(stmts, mapping, simplify=False) -> list:
 
 
 def _write_counts(stmts) -> Counter:
-    c = Counter()
-    for s in ir.walk(stmts):
-        for t in ir.stmt_writes(s):
-            c[t] += 1
-        if isinstance(s, (ir.For, ir.While)) and s.stop:
-            pass
-    return c
+    return Counter(t for s in ir.walk(stmts) for t in ir.stmt_writes(s))
 
 
 def _read_counts(stmts) -> Counter:
@@ -202,18 +196,18 @@ def inline_single_use(fn: ir.Function, keep=()) -> ir.Function:
     keep = set(keep) | set(fn.param_names())
     candidates = {n for n, c in writes.items()
                   if c == 1 and reads[n] == 1 and n not in keep and n in fn.temps}
-    body = _inline_block(fn.body, candidates)
+    body = _inline_block(fn.body, candidates, _PerStatement(_nested_names))
     return fn.with_body(body)
 
 
-def _inline_block(stmts, candidates) -> list:
-    stmts = [_map_blocks(s, lambda b: _inline_block(b, candidates)) for s in stmts]
+def _inline_block(stmts, candidates, nested) -> list:
+    stmts = [_map_blocks(s, lambda b: _inline_block(b, candidates, nested)) for s in stmts]
     i = 0
     while i < len(stmts):
         s = stmts[i]
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
                 and s.target.name in candidates and not has_effect(s.value):
-            j = _use_index(stmts, i, s.target.name, set(ir.expr_vars(s.value)))
+            j = _use_index(stmts, i, s.target.name, set(ir.expr_vars(s.value)), nested)
             if j is not None:
                 mapping = {s.target.name: s.value}
                 stmts[j] = _substitute_own(stmts[j], mapping)
@@ -223,7 +217,7 @@ def _inline_block(stmts, candidates) -> list:
     return stmts
 
 
-def _use_index(stmts, i, name, deps):
+def _use_index(stmts, i, name, deps, nested):
     """Index of the statement after ``i`` that reads ``name`` itself (not in a
     nested block), if nothing in between writes one of ``deps``."""
     for j in range(i + 1, len(stmts)):
@@ -232,9 +226,9 @@ def _use_index(stmts, i, name, deps):
             if isinstance(s, ir.While):
                 return None       # the test is re-evaluated every iteration
             return j
-        if any(name in ir.all_reads([b]) for b in _nested(s)):
+        nested_reads, written = nested(s)
+        if name in nested_reads:
             return None
-        written = set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
         if written & deps:
             return None
         if isinstance(s, ir.Assign) and has_effect(s.value) and \
@@ -248,6 +242,11 @@ def _nested(s):
     for b in ir.child_blocks(s):
         out.extend(b)
     return out
+
+
+def _nested_names(s):
+    """(names read in ``s``'s nested blocks, names ``s`` writes, nested ones too)"""
+    return ir.all_reads(_nested(s)), set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
 
 
 def _substitute_own(s, mapping):
@@ -271,17 +270,17 @@ def _dce_block(stmts, live_out):
     out = []
     for s in reversed(stmts):
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
-                s.value == ir.Var(s.target.name):
+                isinstance(s.value, ir.Var) and s.value.name == s.target.name:
             continue                                  # x = x
         if isinstance(s, ir.Assign):
-            targets = set(s.targets())
-            if targets & live or has_effect(s.value):
+            targets = s.targets()
+            if not live.isdisjoint(targets) or has_effect(s.value):
                 out.append(s)
-                live -= targets
-                live |= set(ir.expr_vars(s.value))
+                live.difference_update(targets)
+                live.update(ir.expr_vars(s.value))
         elif isinstance(s, (ir.Effect, ir.Return)):
             out.append(s)
-            live |= set(ir.expr_vars(s.value))
+            live.update(ir.expr_vars(s.value))
         elif isinstance(s, ir.Comment):
             out.append(s)
         elif isinstance(s, ir.If):
@@ -358,23 +357,38 @@ def _refs(s) -> set:
         ({s.stop} if isinstance(s, (ir.For, ir.While)) and s.stop else set())
 
 
+class _PerStatement:
+    """``summary(stmt)``, found once per statement object: passes that ask
+    about the same statements once per candidate they look at stay linear."""
+
+    def __init__(self, summary):
+        self.summary = summary
+        self._found = {}          # id(stmt) -> (stmt, summary); holding stmt keeps ids unique
+
+    def __call__(self, s):
+        found = self._found.get(id(s))
+        if found is None:
+            found = self._found[id(s)] = (s, self.summary(s))
+        return found[1]
+
+
 def coalesce_carries(fn: ir.Function) -> ir.Function:
     """``y = f(x); x = y`` at the end of a loop body becomes ``x = f(x)``."""
     writes = _write_counts(fn.body)
-    return fn.with_body(_coalesce_in(fn.body, writes, set(fn.param_names())))
+    return fn.with_body(_coalesce_in(fn.body, writes, set(fn.param_names()), _PerStatement(_refs)))
 
 
-def _coalesce_in(stmts, writes, params) -> list:
+def _coalesce_in(stmts, writes, params, refs) -> list:
     out = []
     for s in stmts:
-        s = _map_blocks(s, lambda b: _coalesce_in(b, writes, params))
+        s = _map_blocks(s, lambda b: _coalesce_in(b, writes, params, refs))
         if isinstance(s, (ir.For, ir.While)):
-            s = replace(s, body=_coalesce_body(list(s.body), writes, params))
+            s = replace(s, body=_coalesce_body(list(s.body), writes, params, refs))
         out.append(s)
     return out
 
 
-def _coalesce_body(body, writes, params) -> list:
+def _coalesce_body(body, writes, params, refs) -> list:
     changed = True
     while changed:
         changed = False
@@ -388,9 +402,9 @@ def _coalesce_body(body, writes, params) -> list:
             if j is None or writes[y] != 1 or y in params:
                 continue
             between = body[j + 1:k]
-            if any(loop_var in _refs(x) for x in between):
+            if any(loop_var in refs(x) for x in between):
                 continue
-            if any(y in _refs(x) for x in body[k + 1:]):
+            if any(y in refs(x) for x in body[k + 1:]):
                 continue
             body[j:k] = rename_vars(body[j:k], {y: loop_var})
             del body[k]
@@ -405,6 +419,7 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
     body = list(fn.body)
     params = set(fn.param_names())
     local = _write_counts(fn.body)          # names the function itself assigns
+    refs = _PerStatement(_refs)
     k = 0
     while k < len(body):
         c = body[k]
@@ -412,8 +427,8 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
                 isinstance(c.value, ir.Var) and c.target.name != c.value.name:
             a, b = c.target.name, c.value.name
             before, after = body[:k], body[k + 1:]
-            a_before = any(a in _refs(x) for x in before)
-            b_after = any(b in _refs(x) for x in after)
+            a_before = any(a in refs(x) for x in before)
+            b_after = any(b in refs(x) for x in after)
             if not a_before and not b_after and b not in params and a not in params \
                     and local[b]:                              # (not a global's name)
                 body = rename_vars(before, {b: a}) + after     # b's life ends here
@@ -429,6 +444,12 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
 
 def optimize(fn: ir.Function, keep=()) -> ir.Function:
     """Run the passes to a fixpoint (bounded)."""
+    return optimize_to_fixpoint(fn, keep)[0]
+
+
+def optimize_to_fixpoint(fn: ir.Function, keep=()):
+    """``(optimize(fn, keep), whether the passes reached their fixpoint)``: a
+    function equal to a fixpoint needs no optimising again."""
     for _ in range(8):
         before = fn.body
         fn = copy_propagation(fn, keep)
@@ -436,8 +457,8 @@ def optimize(fn: ir.Function, keep=()) -> ir.Function:
         fn = inline_single_use(fn, keep)
         fn = dead_code(fn)
         if fn.body == before:     # structural: unchanged statements are the same objects
-            break
-    return fn
+            return fn, True
+    return fn, False
 
 
 def factor_sums(fn: ir.Function) -> ir.Function:
