@@ -821,3 +821,101 @@ def test_augmented_assignment_to_an_input_array_is_still_refused():
         return (x * x).sum()
     with pytest.raises(wengert.UnsupportedSyntaxError):
         wengert.grad(f)(np.ones(3))
+
+
+# ---------------------------------------------------------------------------
+# augmented assignments to numbers whose kind was unknown (falsely refused as
+# possibly shared arrays); fuzz seeds 500057 and 500062, second order
+
+def test_augmented_assignment_to_a_join_of_an_int_and_a_float():
+    # `s` is an int on one path and a float on the other: a NUMBER, never an array
+    def f(x):
+        s = 0
+        if x > 0.0:
+            s = x * 2.0
+        t = s
+        s += x
+        return s * t + x
+    assert_value_and_grad(f, 0.7)
+    assert_value_and_grad(f, -0.7)
+
+
+def test_augmented_assignment_to_a_conditional_int_or_float():
+    def f(x):
+        s = 1 if x > 0.0 else x
+        t = s
+        s *= x
+        return s * t
+    assert_value_and_grad(f, 0.7)
+    assert_value_and_grad(f, -0.7)
+
+
+def test_augmented_assignment_to_a_max_of_a_float_and_an_int():
+    # max(x, 1) is one of its arguments (an int here), not the float a
+    # broadcast of their kinds claimed: a NUMBER
+    def f(x):
+        m = max(x, 1)
+        n = m
+        m *= x
+        return m * n
+    assert_value_and_grad(f, 1.5)
+
+
+def test_augmented_assignment_to_a_sum_of_a_generator_of_floats():
+    # seed 500057: `sum(...)` of a comprehension's list of floats was unknown
+    def f(x):
+        v4 = sum(np.tanh(x) for j in range(3))
+        v7 = np.log(1.0 + x * x)
+        for i in range(2):
+            v7 *= np.tanh(v4)
+            x = 0.5 * x + v7
+        z = v7
+        return x + z
+    assert_value_and_grad(f, 0.7)
+
+
+def test_augmented_assignment_to_an_item_of_a_list_of_floats():
+    # seed 500062: `xs[0]` of a list the function appends floats to was unknown
+    def f(x):
+        xs = []
+        for i in range(2):
+            xs.append(x)
+            x -= 0.5 * x
+        v = xs[0] / 2.0
+        v, x = x, v
+        x *= np.tanh(v)
+        return x
+    assert_value_and_grad(f, 0.7)
+
+
+def test_augmented_assignment_to_a_loop_variable_over_a_list_of_floats():
+    def f(x):
+        total = 0
+        for u in [x, 2.0 * x]:
+            t = u
+            u += x
+            total = total + t * u
+        return total
+    assert_value_and_grad(f, 0.7)
+
+
+def test_augmented_assignment_to_an_aliased_int_or_0d_array_is_refused():
+    # an int joined with a 0-d array is not a number: `b += x` may change `a`
+    def f(x):
+        a = np.array(2.0) if x > 0.0 else 1
+        b = a
+        b += x
+        return a * x
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="augmented assignment"):
+        wengert.grad(f)(1.5)
+
+
+def test_augmented_assignment_to_an_aliased_0d_array_from_a_list_is_refused():
+    def f(x):
+        xs = [np.array(2.0), x]
+        b = xs[0]
+        c = b
+        c += x
+        return b * x
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="augmented assignment"):
+        wengert.grad(f)(1.5)

@@ -17,12 +17,16 @@ inactive value whatever its inputs.
 given shape and dtype), the kinds of intermediate values follow for
 elementwise operations, which lets generated code drop ``unbroadcast`` where
 shapes provably match and keep Python floats on ``math`` functions. Unknown
-stays unknown (``None``): generated code is then general, never wrong.
+stays unknown (``None``): generated code is then general, never wrong. A
+variable that is an int on one path and a float on another is a ``NUMBER``:
+its dtype is unknown, but it is never an array (so ``x += v`` may rebind it).
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+import itertools
 import operator
 import types
 from dataclasses import dataclass
@@ -101,10 +105,11 @@ def active(fn: ir.Function, wrt) -> set:
 
 @dataclass(frozen=True)
 class Kind:
-    """``pyfloat``: a Python float. Otherwise a NumPy array or scalar; of shape
-    ``()``, ``array0`` says the value may be a 0-d ndarray (mutable, so an
-    in-place update would be seen through its other names) rather than an
-    immutable NumPy scalar such as ``np.float64(2.0)``."""
+    """``pyfloat``: a Python number (``FLOAT``, ``INT``, or ``NUMBER``: either
+    of them or a NumPy float64 scalar, never an array). Otherwise a NumPy
+    array or scalar; of shape ``()``, ``array0`` says the value may be a 0-d
+    ndarray (mutable, so an in-place update would be seen through its other
+    names) rather than an immutable NumPy scalar such as ``np.float64(2.0)``."""
 
     shape: tuple
     dtype: str = "float64"
@@ -113,7 +118,7 @@ class Kind:
 
     def __str__(self) -> str:
         if self.pyfloat:
-            return "int" if self.dtype == "int" else "float"
+            return self.dtype if self.dtype in ("int", "number") else "float"
         if self.dtype in ("seq", "range"):
             return self.dtype
         return f"{self.dtype}[{','.join(map(str, self.shape))}]"
@@ -123,6 +128,7 @@ FLOAT = Kind((), "float64", pyfloat=True)
 INT = Kind((), "int", pyfloat=True)          # a Python int (loop index, constant)
 RANGE = Kind((-1,), "range")                 # a range object (only iterated over)
 SEQ = Kind((-2,), "seq")                     # a list, tuple or dict (adjoint: same)
+NUMBER = Kind((), "number", pyfloat=True)    # an int, a float or a NumPy float64 scalar
 
 
 def kind_of_value(v) -> Optional[Kind]:
@@ -154,11 +160,17 @@ def kind_key(v):
 
 def _join(a: Optional[Kind], b: Optional[Kind]) -> Optional[Kind]:
     """One kind for a variable assigned values of kinds ``a`` and ``b``: a Python
-    float and a NumPy float64 scalar are both float64 scalars (shape ())."""
+    float and a NumPy float64 scalar are both float64 scalars (shape ()); with
+    a Python int, they are a ``NUMBER`` (never an array: its dtype is unknown)."""
+    if a == b:
+        return a
     if a is None or b is None or a.shape != b.shape or a.shape != ():
         return None
-    if a == INT or b == INT or a.dtype in ("seq", "range") or b.dtype in ("seq", "range"):
-        return None
+    if a.pyfloat and b.pyfloat:
+        return NUMBER                                # two of INT, FLOAT, NUMBER
+    if a in (INT, NUMBER) or b in (INT, NUMBER):
+        other = b if a in (INT, NUMBER) else a
+        return NUMBER if not other.array0 and np.dtype(other.dtype) == np.float64 else None
     da = "<f8" if a.pyfloat else a.dtype
     db = "<f8" if b.pyfloat else b.dtype
     if da != db:
@@ -167,10 +179,13 @@ def _join(a: Optional[Kind], b: Optional[Kind]) -> Optional[Kind]:
     return k if k.array0 or not (a.array0 or b.array0) else Kind(k.shape, k.dtype, array0=True)
 
 
-def _dummy(k: Kind):
+def _dummies(k: Kind) -> tuple:
+    """Values of kind ``k`` that NumPy's type promotion can tell apart."""
+    if k == NUMBER:
+        return 0, 0.0, np.float64(0.0)
     if k.pyfloat:
-        return 0 if k is INT or k == INT else 0.0
-    return np.empty((), dtype=np.dtype(k.dtype))
+        return (0,) if k == INT else (0.0,)
+    return (np.empty((), dtype=np.dtype(k.dtype)),)
 
 
 def _broadcast(kinds) -> Optional[Kind]:
@@ -179,12 +194,18 @@ def _broadcast(kinds) -> Optional[Kind]:
     if any(k == RANGE or k == SEQ for k in kinds):
         return None
     if all(k.pyfloat for k in kinds):
-        return INT if all(k == INT for k in kinds) else FLOAT
+        if all(k == INT for k in kinds):
+            return INT
+        return FLOAT if FLOAT in kinds else NUMBER if NUMBER in kinds else FLOAT
     try:
         shape = np.broadcast_shapes(*(k.shape for k in kinds))
-        dtype = np.result_type(*(_dummy(k) for k in kinds))
+        dtypes = {np.result_type(*values)
+                  for values in itertools.product(*(_dummies(k) for k in kinds))}
     except (ValueError, TypeError):
         return None
+    if len(dtypes) != 1:
+        return None                   # a NUMBER's promotion depends on what it is
+    dtype = dtypes.pop()
     if dtype.kind != "f":
         return None
     return Kind(tuple(shape), dtype.str)
@@ -192,7 +213,10 @@ def _broadcast(kinds) -> Optional[Kind]:
 
 def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
     """Kinds of variables; a variable assigned twice with different kinds
-    (or from an unknown operation) has kind None."""
+    (or from an unknown operation) has kind None, unless ``_join`` finds one
+    kind for both. A list or tuple the function builds itself (``sequences``)
+    also has the kind of every item it may hold, under ``("items", name)``."""
+    sequences = _local_sequences(fn)
     kinds: dict = {}
     conflict: set = set()
     for name, k in arg_kinds.items():
@@ -216,7 +240,7 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
         return False
 
     stmts = list(ir.walk(fn.body))
-    for _ in range(3):              # loops: settle carried variables
+    for _ in range(100):            # loops: settle carried variables (joins only go up)
         changed = False
         for s in stmts:
             if isinstance(s, ir.Assign) and s.value == ir.NONE:
@@ -226,9 +250,11 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                 continue            # a copy of a value not reached yet (a loop's phi)
             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, expr_kind(s.value, kinds))
-            elif isinstance(s, ir.For) and isinstance(s.target, ir.Var) and \
-                    expr_kind(s.iter, kinds) == RANGE:
-                changed |= put(s.target.name, INT)
+                if s.target.name in sequences:
+                    for k in _new_items(s.value, kinds):
+                        changed |= put(("items", s.target.name), k)
+            elif isinstance(s, ir.For) and isinstance(s.target, ir.Var):
+                changed |= put(s.target.name, _iterated_kind(s.iter, kinds))
             elif isinstance(s, ir.Assign) and _is_method(s.value, "pop", 1) and \
                     isinstance(s.value.args[0], ir.Var):         # a, b = tape.pop()
                 tape = s.value.args[0].name
@@ -249,6 +275,90 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
     return kinds
 
 
+def _local_sequences(fn: ir.Function) -> set:
+    """Names only ever bound to lists and tuples built here: a display
+    (``[a, b]``), an append to one of them, or one of them (lists are values
+    in the IR: ``xs.append(v)`` is ``xs_2 = list_append(xs_1, v)``). Their
+    items are then all known; a parameter's, or a list a user function was
+    given (it may add to it), are not."""
+    from . import runtime
+    binds: dict = {}
+    for s in ir.walk(fn.body):
+        for name in ir.stmt_writes(s):
+            binds.setdefault(name, []).append(s)
+    escaped = {a.name for s in ir.walk(fn.body) for e in _stmt_ops(s) if _may_mutate(e.fn)
+               for a in e.args + tuple(v for _, v in e.kwargs) if isinstance(a, ir.Var)}
+
+    def built(s, names):
+        if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)):
+            return False
+        v = s.value
+        if v == ir.NONE or (isinstance(v, ir.Var) and v.name in names):
+            return True
+        if isinstance(v, ir.Op) and v.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE) and not v.kwargs:
+            return True
+        return isinstance(v, ir.Op) and v.fn is runtime.list_append and len(v.args) == 2 \
+            and isinstance(v.args[0], ir.Var) and v.args[0].name in names
+
+    names = set(binds) - set(fn.param_names()) - escaped
+    while True:
+        keep = {n for n in names if all(built(s, names) for s in binds[n])}
+        if keep == names:
+            return names
+        names = keep
+
+
+def _may_mutate(fn) -> bool:
+    """A method call (``tape.pop()``) or a user function may change a list in place."""
+    if isinstance(fn, ir.PseudoOp):
+        return fn.kind == "method"
+    return isinstance(fn, types.FunctionType) and \
+        not (getattr(fn, "__module__", None) or "").startswith("wengert.")
+
+
+def _stmt_ops(s):
+    exprs = [s.value] if isinstance(s, (ir.Assign, ir.Effect, ir.Return)) else \
+        [s.iter] if isinstance(s, ir.For) else [s.test] if isinstance(s, (ir.If, ir.While)) \
+        else []
+    todo = [e for e in exprs if isinstance(e, ir.Op)]
+    while todo:
+        e = todo.pop()
+        yield e
+        todo.extend(a for a in e.args + tuple(v for _, v in e.kwargs) if isinstance(a, ir.Op))
+
+
+def _new_items(value, kinds) -> list:
+    """Kinds of the items a local sequence bound to ``value`` holds (the
+    known ones so far: an empty list holds none)."""
+    from . import runtime
+    if isinstance(value, ir.Var):
+        key = ("items", value.name)
+        return [kinds[key]] if key in kinds else []
+    if value.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE):
+        return [expr_kind(a, kinds) for a in value.args]
+    if value.fn is runtime.list_append:
+        return _new_items(value.args[0], kinds) + [expr_kind(value.args[1], kinds)]
+    return []                                     # the None placeholder
+
+
+def _items_kind(e, kinds) -> Optional[Kind]:
+    """The kind of every item of a local sequence ``e`` (None if unknown)."""
+    return kinds.get(("items", e.name)) if isinstance(e, ir.Var) else None
+
+
+def _iterated_kind(it, kinds) -> Optional[Kind]:
+    """The kind of ``t`` in ``for t in it``."""
+    k = expr_kind(it, kinds)
+    if k == RANGE:
+        return INT
+    if isinstance(it, ir.Op) and it.fn is reversed and len(it.args) == 1 and not it.kwargs:
+        it = it.args[0]                            # the same items, last first
+        k = expr_kind(it, kinds)
+    if k == SEQ:
+        return _items_kind(it, kinds)
+    return _row_kind(k)                            # an array's rows
+
+
 def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
     if isinstance(e, ir.Var):
         return kinds.get(e.name)
@@ -266,8 +376,17 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
             k = expr_kind(e.args[1], kinds)      # the adjoint of sum(xs): shaped like xs
             return None if k is None else k
-        if e.fn is builtins.sum and len(e.args) == 1:
+        if e.fn is builtins.sum and len(e.args) == 1 and not e.kwargs:
+            if expr_kind(e.args[0], kinds) == SEQ:        # 0 + xs[0] + ...: 0 if empty
+                item = _items_kind(e.args[0], kinds)
+                return _join(INT, _broadcast([INT, item])) if item is not None else None
             return _row_kind(expr_kind(e.args[0], kinds))   # sum(a): a[0] + a[1] + ...
+        if e.fn in (builtins.max, builtins.min) and not e.kwargs:
+            if len(e.args) == 1 and expr_kind(e.args[0], kinds) == SEQ:
+                return _items_kind(e.args[0], kinds)      # one of the items
+            ks = [expr_kind(a, kinds) for a in e.args]
+            if len(ks) >= 2 and all(k is not None and k.shape == () for k in ks):
+                return functools.reduce(_join, ks)        # one of the arguments
         if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
                 (isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "dict") or \
                 getattr(e.fn, "__name__", "") == "list_append":
@@ -290,7 +409,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return _like_kind(e, like, kinds)
         if e.fn is ir.IFEXP:
             body, orelse = expr_kind(e.args[1], kinds), expr_kind(e.args[2], kinds)
-            return body if body == orelse else None
+            return body if body == orelse else _join(body, orelse)
         r = registry.lookup(e.fn)
         if getattr(e.fn, "__module__", None) == "math" and e.fn not in _MATH_INTEGER:
             return FLOAT                     # the math module computes Python floats
@@ -311,7 +430,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT
         if r.elementwise:
             k = _broadcast(arg_kinds or [expr_kind(a, kinds) for a in e.args])
-            return FLOAT if k == INT and e.fn in _TRUE_DIVISION else k
+            return FLOAT if k in (INT, NUMBER) and e.fn in _TRUE_DIVISION else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
     return None
@@ -416,6 +535,8 @@ def _stand_in(e, kinds):
         expr_kind(e, kinds) if isinstance(e, ir.Op) else None   # nested: by its kind
     if k is None or k.shape[:1] in ((-1,), (-2,)) or int(np.prod(k.shape)) > _MAX_STAND_IN:
         raise LookupError(repr(e))
+    if k == NUMBER:
+        raise LookupError(repr(e))                     # an int or a float: results differ
     if k.pyfloat:
         return 1 if k == INT else 0.5
     if k.shape == () and not k.array0:
@@ -470,9 +591,11 @@ def _bool_kind(ks) -> Optional[Kind]:
 def _getitem_kind(e, kinds) -> Optional[Kind]:
     """``x[i]``, ``x[1:]``, ``x[:, 0]`` on an array of known shape."""
     base = expr_kind(e.args[0], kinds)
+    index = e.args[1]
+    if base == SEQ and expr_kind(index, kinds) == INT:
+        return _items_kind(e.args[0], kinds)              # xs[i]: one of the items
     if base is None or base.pyfloat or base.shape[:1] in ((-1,), (-2,)):
         return None
-    index = e.args[1]
     if isinstance(index, ir.Const):
         parts = index.value if isinstance(index.value, tuple) else (index.value,)
         if not all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts):

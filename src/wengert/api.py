@@ -267,7 +267,7 @@ def _derivative_kind(fn, arg_kinds):
         return analysis.SEQ if fn._tuple or fn.what != "grad" else None
     i = fn._positions[0]
     k = arg_kinds[i] if i < len(arg_kinds) else None
-    return analysis.FLOAT if k == analysis.INT else k
+    return analysis.FLOAT if k in (analysis.INT, analysis.NUMBER) else k
 
 
 analysis.CALLEE_KIND = _callee_kind

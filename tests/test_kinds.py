@@ -1,0 +1,75 @@
+"""Kinds (analysis.infer_kinds): joins of numbers, and the items of lists a
+function builds itself."""
+
+import numpy as np
+
+from wengert import analysis, api, ir
+from wengert.analysis import FLOAT, INT, NUMBER, Kind
+
+F8 = Kind((), "<f8")                      # a NumPy float64 scalar
+A0 = Kind((), "<f8", array0=True)         # maybe a 0-d ndarray
+F4 = Kind((), "<f4")
+V3 = Kind((3,), "<f8")
+
+
+def test_join_table():
+    ks = {"int": INT, "float": FLOAT, "number": NUMBER, "f8": F8, "a0": A0, "f4": F4,
+          "v3": V3}
+    def show(k):
+        return "-" if k is None else f"{k}*" if k.array0 else str(k)   # *: maybe 0-d array
+    rows = [f"{a:>6}: " + " ".join(show(analysis._join(ka, kb)) for kb in ks.values())
+            for a, ka in ks.items()]
+    assert "\n".join(rows) == "\n".join([
+        "   int: int number number number - - -",
+        " float: number float number <f8[] <f8[]* - -",
+        "number: number number number number - - -",
+        "    f8: number <f8[] number <f8[] <f8[]* - -",
+        "    a0: - <f8[]* - <f8[]* <f8[]* - -",
+        "    f4: - - - - - <f4[] -",
+        "    v3: - - - - - - <f8[3]"])
+
+
+def returned_kind(f, *args):
+    fn = api.lowered(f)
+    kinds = analysis.infer_kinds(fn, {n: analysis.kind_of_value(a)
+                                      for n, a in zip(fn.param_names(), args)})
+    ret = fn.body[-1]
+    assert isinstance(ret, ir.Return)
+    return str(analysis.expr_kind(ret.value, kinds))
+
+
+def sum_of_floats(x):
+    return sum([x * j for j in range(3)])
+
+
+def item_of_appended(x):
+    xs = []
+    for i in range(2):
+        xs.append(np.tanh(x))
+    return xs[1]
+
+
+def loop_over_a_tuple(x):
+    t = 0
+    for u in (x, 2.0 * x):
+        t = t + u
+    return t
+
+
+def item_of_mixed_list(x):
+    xs = [x, np.ones(3)]
+    return xs[0]
+
+
+def max_of_float_and_int(x):
+    return max(x, 1)
+
+
+def test_kinds_of_numbers_and_items():
+    assert returned_kind(sum_of_floats, 1.5) == "number"       # 0 for an empty list
+    assert returned_kind(sum_of_floats, np.ones(3)) == "None"  # 0 or an array
+    assert returned_kind(item_of_appended, 1.5) == "float"
+    assert returned_kind(item_of_appended, np.ones(2)) == "<f8[2]"
+    assert returned_kind(loop_over_a_tuple, 1.5) == "number"
+    assert returned_kind(item_of_mixed_list, 1.5) == "None"
+    assert returned_kind(max_of_float_and_int, 1.5) == "number"
