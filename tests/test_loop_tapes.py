@@ -179,3 +179,19 @@ def test_slices_that_do_not_tile(mode):
     for k in range(2):
         np.testing.assert_allclose(grads[k], _central_difference(slices, args, k),
                                    rtol=1e-6, atol=1e-8)
+
+
+def _kept(source, tape="kept"):
+    """The names a loop pushes onto its kept tape, one tuple per iteration."""
+    line = next(x for x in source.splitlines() if x.strip().startswith(f"{tape}.append(("))
+    return line.split("((", 1)[1].split("))", 1)[0].split(", ")
+
+
+def test_a_reciprocal_keeps_its_result_not_its_denominator():
+    """``1.0 / (1.0 + np.exp(-z))``: the reciprocal's adjoint reads its
+    result (-g * ans * ans), so the sigmoid keeps two arrays, not three."""
+    g = wengert.grad(small_lstm, wrt=(0, 1))
+    g(*_inputs())
+    kept = _kept(g.source)
+    assert "sigmoid_v4" in kept and "sigmoid_v3" not in kept, kept
+    assert "* sigmoid_v4 * sigmoid_v4 * sigmoid_v2" in g.source
