@@ -904,6 +904,8 @@ def prune_tapes(fn: ir.Function) -> ir.Function:
     if not pops:
         return fn
     keep = {tape: [n for n in names if n in live] for tape, (names, live) in pops.items()}
+    if all(len(keep[tape]) == len(names) for tape, (names, _) in pops.items()):
+        return fn
     return fn.with_body(_rewrite_tapes(fn.body, keep))
 
 
@@ -914,10 +916,12 @@ def _find_pops(stmts, live_out: set, pops: dict) -> None:
         if isinstance(s, (ir.For, ir.While)):
             live_end = optimize.loop_live_end(s, live)
             body = s.body
-            if isinstance(s, ir.For) and body and isinstance(body[0], ir.Assign) \
-                    and _is_pop(body[0].value):
-                _, after_pop = optimize.liveness(body[1:], live_end)
-                pops[body[0].value.args[0].name] = (body[0].targets(), after_pop)
+            k = 0               # the leading pops: the carried state's, then the kept tape's
+            while isinstance(s, ir.For) and k < len(body) and \
+                    isinstance(body[k], ir.Assign) and _is_pop(body[k].value):
+                _, after_pop = optimize.liveness(body[k + 1:], live_end)
+                pops[body[k].value.args[0].name] = (body[k].targets(), after_pop)
+                k += 1
             _find_pops(body, live_end, pops)
         elif isinstance(s, ir.If):
             _find_pops(s.body, live, pops)
