@@ -220,3 +220,16 @@ def test_values_dead_after_shape_folding_leave_the_kept_tape():
     for k, i in enumerate((0, 2)):
         np.testing.assert_allclose(grads[k], _central_difference(recurrent_log_softmax, args, i),
                                    rtol=1e-6, atol=1e-8)
+
+
+def test_views_of_arrays_the_loop_does_not_write_are_replayed_not_kept():
+    """``w = params[2 * i]; w[:3]`` is an indexing away in the adjoint sweep:
+    only values computed in the loop (and rows of the carried state) are
+    kept, one object fewer alive per view and iteration."""
+    g = wengert.grad(small_lstm, wrt=(0, 1))
+    g(*_inputs())
+    inner = g.source.split("for i_1 in reversed(")[1]
+    assert _kept(g.source) == ["v13", "sigmoid_v2", "sigmoid_v4", "v17", "v19", "v22"]
+    assert "w_2 = params[v10]" in inner and "v11 = w_2[:3]" in inner and "v14 = w_2[3:]" in inner
+    assert _kept(g.source, "kept_1") == ["v24", "v26"]      # x[t], params[4][:3] replayed
+    assert "hidden_2[i_1]" not in inner                     # a row of the carried state: kept
