@@ -179,3 +179,57 @@ def test_slices_that_do_not_tile(mode):
     for k in range(2):
         np.testing.assert_allclose(grads[k], _central_difference(slices, args, k),
                                    rtol=1e-6, atol=1e-8)
+
+
+def _kept(source, tape="kept"):
+    """The names a loop pushes onto its kept tape, one tuple per iteration."""
+    line = next(x for x in source.splitlines() if x.strip().startswith(f"{tape}.append(("))
+    return line.split("((", 1)[1].split("))", 1)[0].split(", ")
+
+
+def test_a_reciprocal_keeps_its_result_not_its_denominator():
+    """``1.0 / (1.0 + np.exp(-z))``: the reciprocal's adjoint reads its
+    result (-g * ans * ans), so the sigmoid keeps two arrays, not three."""
+    g = wengert.grad(small_lstm, wrt=(0, 1))
+    g(*_inputs())
+    kept = _kept(g.source)
+    assert "sigmoid_v4" in kept and "sigmoid_v3" not in kept, kept
+    assert "* sigmoid_v4 * sigmoid_v4 * sigmoid_v2" in g.source
+
+
+def recurrent_log_softmax(w, x, h):
+    """A carried state (its own tape, popped first) and a log-sum-exp whose
+    value the adjoint never reads once shapes are folded."""
+    total = 0.0
+    for t in range(x.shape[0] - 1):
+        h = np.tanh(h * w + x[t])
+        lse = np.log(np.sum(np.exp(h)) + 2)
+        total = total + np.sum(x[t + 1] * (h - lse))
+    return total
+
+
+def test_values_dead_after_shape_folding_leave_the_kept_tape():
+    """``h - lse``'s adjoint read ``lse`` for its shape until the shapes were
+    folded; the tapes are pruned again afterwards, the kept tape too although
+    its pop comes second, after the carried state's."""
+    rng = np.random.RandomState(3)
+    args = (rng.rand(3), rng.rand(5, 3), rng.rand(3))
+    g = wengert.grad(recurrent_log_softmax, wrt=(0, 2))
+    grads = g(*args)
+    assert "tape.append(h)" in g.source and "lse_1" not in _kept(g.source), g.source
+    for k, i in enumerate((0, 2)):
+        np.testing.assert_allclose(grads[k], _central_difference(recurrent_log_softmax, args, i),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_views_of_arrays_the_loop_does_not_write_are_replayed_not_kept():
+    """``w = params[2 * i]; w[:3]`` is an indexing away in the adjoint sweep:
+    only values computed in the loop (and rows of the carried state) are
+    kept, one object fewer alive per view and iteration."""
+    g = wengert.grad(small_lstm, wrt=(0, 1))
+    g(*_inputs())
+    inner = g.source.split("for i_1 in reversed(")[1]
+    assert _kept(g.source) == ["v13", "sigmoid_v2", "sigmoid_v4", "v17", "v19", "v22"]
+    assert "w_2 = params[v10]" in inner and "v11 = w_2[:3]" in inner and "v14 = w_2[3:]" in inner
+    assert _kept(g.source, "kept_1") == ["v24", "v26"]      # x[t], params[4][:3] replayed
+    assert "hidden_2[i_1]" not in inner                     # a row of the carried state: kept

@@ -612,8 +612,11 @@ def _getitem_kind(e, kinds) -> Optional[Kind]:
 
 def derivative_op(e: ir.Op, kinds: dict):
     """The primitive whose rule differentiates ``e``: ``a + b`` on lists is
-    concatenation, not addition."""
+    concatenation, not addition; ``1.0 / y`` is a reciprocal, whose adjoint
+    reads its result instead of ``y``."""
     from . import runtime
+    if e.fn is operator.truediv and _nonzero_const(e.args[0]):
+        return runtime.const_over
     if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):
         return runtime.seq_concat
     if e.fn is operator.mul and len(e.args) == 2:
@@ -622,6 +625,11 @@ def derivative_op(e: ir.Op, kinds: dict):
         if expr_kind(e.args[1], kinds) == SEQ:
             return runtime.seq_repeat_left
     return e.fn
+
+
+def _nonzero_const(e) -> bool:
+    return (isinstance(e, ir.Const) and type(e.value) in (int, float)
+            and e.value != 0 and _math.isfinite(e.value))
 
 
 def same_shape(a: Optional[Kind], b: Optional[Kind]) -> bool:

@@ -150,6 +150,9 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
                 if folded is d:
                     break
                 d = opt.optimize(folded, keep)
+            if mode == "vjp" and kinds_in:         # folding drops reads of shapes
+                pruned = prune_tapes(d)
+                d = d if pruned is d else opt.optimize(pruned, keep)
             d = opt.readable(opt.factor_sums(d))
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)

@@ -537,7 +537,7 @@ class Reverse:
             and n in self._bound_before(s))]
         replay = self.augment([x for x in s.body if not (isinstance(x, ir.Assign) and x.carry)],
                               replay=True)
-        replay, kept = self._record_expensive(replay, adj)
+        replay, kept = self._record_expensive(replay, adj, body_writes)
         tape_name = self.names.fresh("tape")
         pop = []
         if carried:
@@ -558,7 +558,7 @@ class Reverse:
         return {n for x in ir.walk(self.fn.body) if id(x) not in inside
                 for n in ir.stmt_writes(x)}
 
-    def _record_expensive(self, replay, adj):
+    def _record_expensive(self, replay, adj, body_writes):
         """Values the adjoint reads are kept on a tape of their own in the
         primal sweep instead of being computed again in the replay: results of
         expensive array operations (products, transcendental functions of
@@ -570,6 +570,7 @@ class Reverse:
             return replay, []
         written = ir.all_writes(replay)
         _, needed = optimize.liveness(adj, ir.all_reads(adj) - written)
+        views = self._invariant_views(replay, body_writes)
         kept, loops = [], []
         for x in reversed(replay):            # what the adjoint reads, and what that reads
             if self._hoisted(x):
@@ -580,7 +581,8 @@ class Reverse:
                 continue
             if not (isinstance(x, ir.Assign) and set(x.targets()) & needed):
                 continue
-            if isinstance(x.target, ir.Var) and self._worth_keeping(x):
+            if isinstance(x.target, ir.Var) and x.target.name not in views \
+                    and self._worth_keeping(x):
                 kept.append(x.target.name)    # kept: its own inputs are not needed
                 needed.discard(x.target.name)
             else:
@@ -591,6 +593,28 @@ class Reverse:
         drop = set(kept)
         return [x for x in replay if not (isinstance(x, ir.Assign) and set(x.targets()) & drop)
                 and not any(x is loop for loop in loops)], kept
+
+    def _invariant_views(self, replay, body_writes) -> set:
+        """Rows and slices (basic indexing: views, no copy) of arrays the loop
+        does not write, or of such views: replaying them costs an indexing,
+        keeping them one more object per iteration alive until the adjoint
+        (``w = params[2 * i]; w[:b]``)."""
+        views = set()
+        for x in replay:
+            if isinstance(x, ir.Assign) and isinstance(x.target, ir.Var) \
+                    and isinstance(x.value, ir.Op) and x.value.fn is operator.getitem \
+                    and not x.value.kwargs:
+                base, index = x.value.args
+                if isinstance(base, ir.Var) and (base.name not in body_writes or base.name in views) \
+                        and self._array(base.name) and self._basic_index(index):
+                    views.add(x.target.name)
+        return views
+
+    def _basic_index(self, index) -> bool:
+        """An int, a constant slice, or a tuple of them (NumPy's basic indexing)."""
+        parts = index.args if isinstance(index, ir.Op) and index.fn is ir.MAKE_TUPLE else (index,)
+        return all(_int_index(p, self.kinds) or (isinstance(p, ir.Const) and (
+            p.value is None or isinstance(p.value, slice))) for p in parts)
 
     def _hoisted(self, s) -> bool:
         return isinstance(s, ir.For) and id(s) in self.tapes and self.tapes[id(s)].hoisted
@@ -904,6 +928,8 @@ def prune_tapes(fn: ir.Function) -> ir.Function:
     if not pops:
         return fn
     keep = {tape: [n for n in names if n in live] for tape, (names, live) in pops.items()}
+    if all(len(keep[tape]) == len(names) for tape, (names, _) in pops.items()):
+        return fn
     return fn.with_body(_rewrite_tapes(fn.body, keep))
 
 
@@ -914,10 +940,12 @@ def _find_pops(stmts, live_out: set, pops: dict) -> None:
         if isinstance(s, (ir.For, ir.While)):
             live_end = optimize.loop_live_end(s, live)
             body = s.body
-            if isinstance(s, ir.For) and body and isinstance(body[0], ir.Assign) \
-                    and _is_pop(body[0].value):
-                _, after_pop = optimize.liveness(body[1:], live_end)
-                pops[body[0].value.args[0].name] = (body[0].targets(), after_pop)
+            k = 0               # the leading pops: the carried state's, then the kept tape's
+            while isinstance(s, ir.For) and k < len(body) and \
+                    isinstance(body[k], ir.Assign) and _is_pop(body[k].value):
+                _, after_pop = optimize.liveness(body[k + 1:], live_end)
+                pops[body[k].value.args[0].name] = (body[k].targets(), after_pop)
+                k += 1
             _find_pops(body, live_end, pops)
         elif isinstance(s, ir.If):
             _find_pops(s.body, live, pops)

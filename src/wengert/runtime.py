@@ -84,6 +84,14 @@ def unpop(rest, last, xs):
     return list(rest) + [last]
 
 
+def const_over(c, y):
+    """``c / y`` for a nonzero constant ``c`` (``1.0 / (1.0 + np.exp(-z))``):
+    the primal still divides; only the rule differs, reading the result and
+    not ``y`` (``y``'s adjoint is ``-g * ans * ans / c``), so a loop keeps one
+    value on its tape instead of two."""
+    return c / y
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b

@@ -52,6 +52,11 @@ OPERATORS = (
     + [Case("2.0 ** x", {"x": Arg(s)}, covers=(operator.pow,)) for s in SHAPES]
     + [Case("x * y + x / y - x ** 2", {"x": Arg((), pyfloat=True), "y": Arg((), "nonzero", pyfloat=True)},
             covers=(operator.add, operator.sub, operator.mul, operator.truediv), float32=False)]
+    # a constant over x differentiates as a reciprocal (its adjoint reads the result)
+    + [Case(f"{c} / x", {"x": Arg(s, "nonzero")}, covers=(_rt.const_over,))
+       for s in SHAPES for c in ("1.0", "-2.5")]
+    + [Case("1 / x", {"x": Arg((), "nonzero", pyfloat=True)}, covers=(_rt.const_over,),
+            float32=False)]
 )
 
 OPERATORS += [

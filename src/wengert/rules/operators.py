@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 
+from .. import runtime
 from ..runtime import getitem_adjoint, unbroadcast
 from .registry import adjoint, binary, nondiff, rule, tangent
 
@@ -26,6 +27,12 @@ def mul(x, y):
 def truediv(x, y):
     tangent(x_dot / y - ans * y_dot / y)
     adjoint(x=unbroadcast(g / y, x), y=unbroadcast(-(g * ans) / y, y))
+
+
+@rule(runtime.const_over, elementwise=True)
+def const_over(c, y):
+    tangent(-(ans * y_dot) / y)
+    adjoint(y=unbroadcast(-(g * ans) * ans / c, y))
 
 
 @rule(operator.pow, elementwise=True,
