@@ -314,7 +314,7 @@ def full_header(results, args):
             f"{'multithreaded' if args.multithreaded else 'on one thread'}; "
             f"{platform.machine()}, {os.cpu_count()} CPUs. Started (UTC) and load averages "
             "(1, 5, 15 min) at the start of each eval: " + ("; ".join(runs) or "not recorded")
-            + "."] + (["", "Workloads left out (`--skip`): " + ", ".join(
+            + "."] + (["", "Workloads left out (`--skip`, too slow to run here): " + ", ".join(
                 f"{item.partition(':')[0]} {item.partition(':')[2]}" for item in args.skip)
                 + "."] if args.skip else [])
 
