@@ -919,3 +919,22 @@ def test_augmented_assignment_to_an_aliased_0d_array_from_a_list_is_refused():
         return b * x
     with pytest.raises(wengert.UnsupportedSyntaxError, match="augmented assignment"):
         wengert.grad(f)(1.5)
+
+
+def test_exec_string_source_is_never_read_from_a_foreign_linecache_entry():
+    """Python 3.13 under xdist: another test left lines in linecache under
+    ``<string>``; a function built by exec() must still be refused as having no
+    source, not parsed from those lines ("no lambda with parameters ...")."""
+    import linecache
+    saved = linecache.cache.get("<string>")
+    linecache.cache["<string>"] = (6, None, ["y = 1\n"], "<string>")
+    try:
+        namespace = {}
+        exec("def f(x):\n    return x * x\n", namespace)
+        with pytest.raises(wengert.SourceUnavailableError, match="could not get source code"):
+            wengert.grad(namespace["f"])(2.0)
+    finally:
+        if saved is None:
+            linecache.cache.pop("<string>", None)
+        else:
+            linecache.cache["<string>"] = saved

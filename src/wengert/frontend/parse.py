@@ -63,6 +63,8 @@ def parse_function(func) -> ParsedFunction:
     code = func.__code__
     filename = code.co_filename
     try:
+        if filename == "<string>":     # exec() of a string: whatever linecache holds under
+            raise OSError("could not get source code")     # that name is someone else's
         lines, start = inspect.getsourcelines(code)    # not func: it may carry __wrapped__
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
