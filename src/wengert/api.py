@@ -80,27 +80,32 @@ class _ForwardRef:
 _IN_PROGRESS: dict = {}
 
 
-def _resolve_self_reference(function, ref) -> None:
+def _resolve_self_reference(function, ref, target=None) -> None:
     """A recursive derivative calls itself through the stand-in it was built
-    with: bind the name to the finished function, so that the generated code
-    calls a plain generated function (which can be differentiated again)."""
-    namespace = function.__globals__
-    for name, value in list(namespace.items()):
+    with: bind the name to the finished function (or ``target``), so that the
+    generated code calls a plain generated function (which can be
+    differentiated again)."""
+    namespace = getattr(function, "__globals__", None)
+    for name, value in list((namespace or {}).items()):
         if value is ref:
-            namespace[name] = function
+            namespace[name] = function if target is None else target
 
 
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
           seed_param: bool = True, has_aux: bool = False,
-          tuple_result: bool = False) -> Built:
+          tuple_result: bool = False, split: bool = True) -> Built:
     """Build (or fetch) a derivative of ``func``.
 
     ``mode``: ``"jvp"`` (forward) or ``"vjp"`` (reverse); ``wrt``: positions.
+    ``split``: reverse mode calls the user functions it does not inline
+    through ``f_fwd``/``f_bwd`` pairs (``reverse.split_vjp``); a derivative
+    that will be differentiated again is built without them.
     """
     if isinstance(func, Derivative):      # a derivative of a derivative
         func = func.as_function(arg_kinds)
-    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result)
+    key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result,
+           split)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
@@ -126,7 +131,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
                                                 else "_vjp")
         name = f"{primal.name}{suffix}"
-        ctx = _Context(optimize)
+        ctx = _Context(optimize, split)
         out_kind = _output_kind(work, kinds)
         if mode == "vjp" and not seed_param and out_kind is not None and out_kind.shape != ():
             raise _non_scalar_output("a gradient", func, out_kind)   # the seed is 1.0
@@ -301,13 +306,14 @@ def _output_kind(primal, kinds):
 class _Context:
     """What forward and reverse mode ask of the API: derivatives of callees."""
 
-    def __init__(self, optimize: bool):
+    def __init__(self, optimize: bool, split: bool = True):
         self.optimize = optimize
+        self.split = split
 
     def callee(self, func, mode: str, positions: tuple, loc, arg_kinds=None):
         if arg_kinds is not None and all(k is None for k in arg_kinds):
             arg_kinds = None
-        key = (id(func), mode, positions, arg_kinds)
+        key = (id(func), mode, positions, arg_kinds, self.split)
         if key in _IN_PROGRESS:
             return _IN_PROGRESS[key]
         ref = _ForwardRef(f"{func.__name__}_{mode}")
@@ -315,7 +321,7 @@ class _Context:
         try:
             try:
                 built = build(func, mode, positions, arg_kinds, return_value=False,
-                              optimize=self.optimize)
+                              optimize=self.optimize, split=self.split)
             except WengertError as exc:
                 if exc.loc is None:
                     exc = type(exc)(exc.message, loc, exc.hint)
@@ -325,6 +331,58 @@ class _Context:
             return built.function
         finally:
             _IN_PROGRESS.pop(key, None)
+
+    def split_callee(self, func, positions: tuple, loc, arg_kinds=None):
+        """``(f_fwd, f_bwd)`` for a callee's reverse mode (see
+        ``reverse.split_vjp``)."""
+        if arg_kinds is not None and all(k is None for k in arg_kinds):
+            arg_kinds = None
+        key = (id(func), "split", positions, arg_kinds)
+        if key in _IN_PROGRESS:
+            return _IN_PROGRESS[key]
+        refs = (_ForwardRef(f"{func.__name__}_fwd"), _ForwardRef(f"{func.__name__}_bwd"))
+        _IN_PROGRESS[key] = refs
+        try:
+            try:
+                pair = build_split(func, positions, arg_kinds, self.optimize)
+            except WengertError as exc:
+                if exc.loc is None:
+                    exc = type(exc)(exc.message, loc, exc.hint)
+                raise exc from None
+            for ref, fn in zip(refs, pair):
+                ref.target = fn
+            for fn in pair:
+                for ref, target in zip(refs, pair):
+                    _resolve_self_reference(fn, ref, target)
+            return pair
+        finally:
+            _IN_PROGRESS.pop(key, None)
+
+
+def build_split(func, positions, arg_kinds, optimize: bool):
+    """The compiled ``(f_fwd, f_bwd)`` pair of ``func`` (``reverse.split_vjp``)."""
+    from .reverse import split_vjp
+    key = ("split", positions, arg_kinds, optimize)
+    with _LOCK:
+        per_fn = _BUILT.setdefault(func, {})
+        if key in per_fn:
+            return per_fn[key]
+        built = build(func, "vjp", positions, arg_kinds, return_value=True,
+                      optimize=optimize)
+        name = built.ir.name[:-len("_vjp")] if built.ir.name.endswith("_vjp") \
+            else built.ir.name
+        parts = split_vjp(built.ir, f"{name}_fwd", f"{name}_bwd")
+        if parts is None:                # no adjoint sweep to cut at: value, then VJP
+            function = built.function
+            full = build(func, "vjp", positions, arg_kinds, optimize=optimize)
+
+            def fwd(*args):
+                return function(*args)[0], args
+            pair = (fwd, lambda res, g: full.function(*res, g))
+        else:
+            pair = tuple(compile_function(p)[0] for p in parts)
+        per_fn[key] = pair
+        return pair
 
 
 # --------------------------------------------------------------------------
@@ -622,7 +680,7 @@ class Derivative:
             return build(self.__wrapped__, "vjp", self._positions, kinds,
                          return_value=want_value, optimize=self.optimize,
                          seed_param=False, tuple_result=self._tuple,
-                         has_aux=self.has_aux).function
+                         has_aux=self.has_aux, split=False).function
         built = build(self.__wrapped__, "jvp", self._positions, kinds, optimize=self.optimize)
         return _forward_grad_function(self, built, kinds)
 

@@ -121,7 +121,8 @@ def gradient_function(func, positions: tuple, kinds, optimize: bool = True):
     """The generated reverse-mode gradient of ``func`` as a plain function
     (no ``out_bar`` parameter): what forward-over-reverse differentiates."""
     from .api import build
-    return build(func, "vjp", positions, kinds, optimize=optimize, seed_param=False).function
+    return build(func, "vjp", positions, kinds, optimize=optimize, seed_param=False,
+                 split=False).function
 
 
 # --------------------------------------------------------------------------

@@ -94,6 +94,8 @@ class Reverse:
         self.defs = _defining_ops(fn.body)
         self.sequences = _sequence_like(fn.body, self.kinds)
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
+        self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
+        self.kept_calls: set = set()            # ids of calls whose f_fwd results are kept
         self._everything_read = ir.all_reads(fn.body)
         self.tuple_result = False               # wrt=(0,): a 1-tuple of gradients
         self.depth = 0                          # loops around the statement being adjoined
@@ -426,14 +428,36 @@ class Reverse:
         else:
             g = ir.Op(ir.MAKE_TUPLE, tuple(
                 self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
-        callee = self.ctx.callee(e.fn, "vjp", positions, s.loc,
-                                 tuple(analysis.expr_kind(a, self.kinds) for a in args))
+        arg_kinds = tuple(analysis.expr_kind(a, self.kinds) for a in args)
+        if self._splittable(s):
+            fwd, bwd = self.ctx.split_callee(e.fn, positions, s.loc, arg_kinds)
+            res = ir.Var(self.names.fresh(f"{targets[0]}_res"))
+            split = ir.Assign((s.target, res), ir.Op(fwd, args), s.loc)
+            self.primal_replacements[id(s)] = split
+            self.split_calls[id(split)] = id(s)
+            callee, args = bwd, (res,)
+        else:
+            callee = self.ctx.callee(e.fn, "vjp", positions, s.loc, arg_kinds)
         results = tuple(ir.Var(self.names.temp("c")) for _ in positions)
         target = results[0] if len(results) == 1 else results
-        out.append(ir.Assign(target, ir.Op(callee, all_args(e) + (g,)), s.loc))
+        out.append(ir.Assign(target, ir.Op(callee, args + (g,)), s.loc))
         for i, r in zip(positions, results):
-            self.contribute(args[i], r)
+            self.contribute(all_args(e)[i], r)
         return out
+
+    def _splittable(self, s) -> bool:
+        """Call ``f_fwd`` in the primal sweep and ``f_bwd`` in the adjoint
+        (see ``split_vjp``) when the result is one value that nothing here
+        mutates in place (the residuals may hold it)."""
+        if not isinstance(s.target, ir.Var) or not getattr(self.ctx, "split", False):
+            return False
+        kind = self.kinds.get(s.target.name)
+        if kind is not None and (kind.pyfloat or kind.shape[:1] not in ((-1,), (-2,))):
+            return True                  # a number or an array: never mutated in place
+        return kind is None and not any(
+            isinstance(x.value, ir.Op) and isinstance(x.value.fn, ir.PseudoOp)
+            and x.value.fn.kind == "method"
+            for x in ir.walk(self.fn.body) if isinstance(x, (ir.Assign, ir.Effect)))
 
     # -- branches ----------------------------------------------------------------
 
@@ -581,6 +605,11 @@ class Reverse:
                 continue
             if not (isinstance(x, ir.Assign) and set(x.targets()) & needed):
                 continue
+            if id(x) in self.split_calls:     # f_fwd's value and residuals, never rerun
+                kept.extend(reversed(x.targets()))
+                needed -= set(x.targets())
+                self.kept_calls.add(self.split_calls[id(x)])
+                continue
             if isinstance(x.target, ir.Var) and x.target.name not in views \
                     and self._worth_keeping(x):
                 kept.append(x.target.name)    # kept: its own inputs are not needed
@@ -666,7 +695,8 @@ class Reverse:
                     out.extend(self.recording_loop(s, tape, body,
                                                    init=[] if nested else [tape] + inner))
             else:
-                out.append(s if nested else self.primal_replacements.get(id(s), s))
+                out.append(s if nested and id(s) not in self.kept_calls
+                           else self.primal_replacements.get(id(s), s))
         return out
 
     def recording_loop(self, s, tape: Tape, body, init) -> list:
@@ -993,3 +1023,50 @@ def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
     r = Reverse(fn, wrt, kinds, ctx)
     r.tuple_result = tuple_result
     return r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)
+
+
+def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):
+    """A VJP with the value returned (``return (value, grads)``) and a seed
+    parameter, cut at its adjoint sweep into two functions::
+
+        def f_fwd(x, n):                      def f_bwd(res, out_bar):
+            ...primal sweep...                    (x, tape) = res
+            return (value, (x, tape))             ...adjoint sweep...
+                                                  return x_bar
+
+    The caller runs ``f_fwd`` in its own primal sweep and keeps the residuals
+    (on its tape, inside a loop); its adjoint sweep calls ``f_bwd``. A
+    recursive function's adjoint then never runs its callees' primal again.
+    ``None`` when the function does not have that shape."""
+    body = d.body
+    cut = next((i for i, s in enumerate(body)
+                if isinstance(s, ir.Comment) and s.text == "adjoint sweep"), None)
+    ret = body[-1]
+    if cut is None or not isinstance(ret, ir.Return) or not (
+            isinstance(ret.value, ir.Op) and ret.value.fn is ir.MAKE_TUPLE
+            and len(ret.value.args) == 2) or not d.params:
+        return None
+    seed = d.params[-1].name
+    primal, adjoint = body[:cut], body[cut + 1:-1]
+    value, grads = ret.value.args
+    if seed in ir.all_reads(primal) or seed in ir.expr_vars(value):
+        return None
+    adjoint, live = optimize.liveness(adjoint + [ir.Return(grads, ret.loc)], set())
+    adjoint = adjoint[:-1]               # (a loop left with no effect reads nothing)
+    # what the adjoint reads of the primal sweep (module data it reads itself)
+    res_names = sorted((live - {seed}) & (set(d.param_names()) | ir.all_writes(primal)))
+    names = NameGen(set(_all_names(d)) | set(d.param_names()))
+    res = names.fresh("res")
+    definite = set(d.param_names()) | {n for x in primal if isinstance(x, ir.Assign)
+                                       for n in x.targets()}
+    written = ir.all_writes(primal)
+    unset = [ir.Assign(ir.Var(n), ir.Const(None), ret.loc) for n in res_names
+             if n in written and n not in definite]     # assigned on some paths only
+    fwd = replace(d, name=fwd_name, params=d.params[:-1], body=unset + primal + [ir.Return(
+        ir.Op(ir.MAKE_TUPLE, (value, ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(n) for n in res_names)))),
+        ret.loc)])
+    unpack = [ir.Assign(tuple(ir.Var(n) for n in res_names), ir.Var(res), ret.loc)] \
+        if res_names else []
+    bwd = replace(d, name=bwd_name, params=[ir.Param(res), d.params[-1]],
+                  body=unpack + adjoint + [ir.Return(grads, ret.loc)])
+    return fwd, bwd

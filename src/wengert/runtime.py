@@ -14,6 +14,8 @@ import numpy as np
 def unbroadcast(t, like):
     """Sum ``t`` down to the shape of ``like`` (the adjoint of broadcasting),
     and back to ``like``'s floating dtype (the adjoint of type promotion)."""
+    if type(t) in (float, np.float64) and type(like) in (float, np.float64):
+        return t                         # numbers of unknown kind: nothing to do
     t_shape, shape = np.shape(t), np.shape(like)
     if t_shape != shape:
         lead = len(t_shape) - len(shape)
