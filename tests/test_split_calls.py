@@ -117,3 +117,18 @@ def test_float32_arrays_through_a_recursive_helper():
         want = [_central(lambda t, i=i: f(np.where(np.arange(3) == i, t, x64)), x64[i])
                 for i in range(3)]
         np.testing.assert_allclose(g, want, rtol=2e-3)
+
+
+def test_second_order_through_two_recursive_calls_per_level():
+    """Specialisations of one derivative called ``p_grad_jvp`` each: the
+    definition of one used to replace the other in its own globals (TypeError:
+    takes 4 positional arguments but 5 were given)."""
+    x, step = 0.7, 1e-5
+    g = wengert.grad(power_tower)
+    want = (g(x + step, 3) - g(x - step, 3)) / (2 * step)
+    for outer in ("reverse", "forward"):
+        for inner in ("reverse", "forward"):
+            gg = wengert.grad(wengert.grad(power_tower, mode=inner), mode=outer)
+            assert gg(x, 3) == pytest.approx(want, rel=1e-6), (outer, inner)
+    assert wengert.hessian(power_tower)(x, 3) == pytest.approx(want, rel=1e-6)
+    assert wengert.hvp(power_tower)(x, 3, 2.0) == pytest.approx(2 * want, rel=1e-6)

@@ -28,7 +28,7 @@ from typing import Optional
 import numpy as np
 
 from . import analysis, ir, optimize as opt
-from .backend import compile_function
+from .backend import compile_function, to_source
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
@@ -160,10 +160,32 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
                 d = d if pruned is d else opt.optimize(pruned, keep)
             d = opt.readable(opt.factor_sums(d))
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
-        function, source = compile_function(d)
+        function, source = _compile_named(d)
         built = Built(function, source, d, out_kind)
         per_fn[key] = built
         return built
+
+
+def _compile_named(d):
+    """``compile_function`` under a name none of the objects it calls has."""
+    source = to_source(d)
+    if _own_name(d) != d.name:           # (emitting bound the names of what it calls)
+        d.name = _own_name(d)
+        source = to_source(d)
+    return compile_function(d, source)
+
+
+def _own_name(d) -> str:
+    """A name for the generated function that no object it calls is bound to
+    (``p_grad_jvp`` calling another specialisation also named ``p_grad_jvp``:
+    the definition would replace it). Its own stand-in may share it."""
+    name, i = d.name, 0
+    ns = d.namespace
+    while name in ns.taken or (name in ns.bindings and
+                               not isinstance(ns.bindings[name], _ForwardRef)):
+        i += 1
+        name = f"{d.name}_{i}"
+    return name
 
 
 def _resolve_derivative_calls(stmts, kinds) -> list:
@@ -380,7 +402,7 @@ def build_split(func, positions, arg_kinds, optimize: bool):
                 return function(*args)[0], args
             pair = (fwd, lambda res, g: full.function(*res, g))
         else:
-            pair = tuple(compile_function(p)[0] for p in parts)
+            pair = tuple(_compile_named(p)[0] for p in parts)
         per_fn[key] = pair
         return pair
 
