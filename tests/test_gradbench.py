@@ -218,6 +218,33 @@ def test_det():
     close(grad, central(ref, A))
 
 
+@pytest.mark.parametrize("ell", [1, 2, 3, 5, 6])
+def test_det_with_shared_minors_is_the_recursion_bit_for_bit(ell):
+    det = load("gradbench_det", GRADBENCH / "evals" / "det.py")
+    A = np.random.default_rng(ell).random(ell * ell)
+    assert det.det_shared_minors(A, ell) == det.det(A, ell)
+    grad = wengert.grad(det.det_shared_minors)(A, ell)
+    M = A.reshape(ell, ell)
+    close(grad, (np.linalg.det(M) * np.linalg.inv(M).T).ravel())
+
+
+def test_tool_flag_det_shared_minors():
+    ell = 3
+    A = np.random.default_rng(7).random(ell * ell)
+    lines = [{"id": 0, "kind": "start", "eval": "det"},
+             {"id": 1, "kind": "define", "module": "det"},
+             {"id": 2, "kind": "evaluate", "module": "det", "function": "gradient",
+              "input": {"A": A.tolist(), "ell": ell}}]
+    out = subprocess.run([sys.executable, str(GRADBENCH / "tool.py"), "--det-shared-minors"],
+                         input="".join(json.dumps(m) + "\n" for m in lines),
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert replies[0]["config"]["det"] == "shared-minors"
+    assert replies[1]["success"] and replies[2]["success"]
+    M = A.reshape(ell, ell)
+    close(replies[2]["output"], (np.linalg.det(M) * np.linalg.inv(M).T).ravel())
+
+
 def kmeans_cost(P, C):
     return sum(min(float(np.sum((p - c) ** 2)) for c in C) for p in P)
 

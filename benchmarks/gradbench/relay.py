@@ -377,6 +377,9 @@ def main(argv=None) -> int:
                    help="leave out one workload, e.g. det:11 or ode:n=100000,s=100 "
                         "(repeatable)")
     p.add_argument("--multithreaded", action="store_true")
+    p.add_argument("--det-shared-minors", action="store_true",
+                   help="the tool writes det with each minor computed once "
+                        "(O(2^l l), not the eval's O(l!) work; see evals/det.py)")
     p.add_argument("--markdown", metavar="FILE", help="write the table to FILE")
     p.add_argument("--log-dir", metavar="DIR", help="write one JSONL log per eval")
     p.add_argument("--from-logs", metavar="DIR",
@@ -387,7 +390,8 @@ def main(argv=None) -> int:
     if unknown:
         p.error(f"unknown evals: {', '.join(unknown)}")
     tool_cmd = [sys.executable, str(HERE / "tool.py")] + \
-        (["--multithreaded"] if args.multithreaded else [])
+        (["--multithreaded"] if args.multithreaded else []) + \
+        (["--det-shared-minors"] if args.det_shared_minors else [])
     results = []
     for name in names:
         if args.from_logs:

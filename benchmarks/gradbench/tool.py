@@ -2,10 +2,11 @@
 writes one JSON response per line on stdout (the protocol of
 /work/shared/gradbench.md, section 1).
 
-    python benchmarks/gradbench/tool.py [--multithreaded]
+    python benchmarks/gradbench/tool.py [--multithreaded] [--det-shared-minors]
 
 BLAS runs on one thread unless ``--multithreaded`` is given (the thread
-variables are set before NumPy is imported). Nothing but responses is written
+variables are set before NumPy is imported). ``--det-shared-minors`` writes
+det with each minor computed once (see ``evals/det.py``). Nothing but responses is written
 to stdout: anything else printed while a message is handled goes to stderr.
 
 ``define`` imports ``evals/<module>.py`` and builds its derivatives.
@@ -35,6 +36,8 @@ def _single_threaded_unless_asked(argv) -> bool:
 
 if __name__ == "__main__":          # before NumPy is imported, directly or not
     MULTITHREADED = _single_threaded_unless_asked(sys.argv[1:])
+    if "--det-shared-minors" in sys.argv[1:]:
+        os.environ["WENGERT_DET"] = "shared-minors"
 else:
     MULTITHREADED = False
 
@@ -80,7 +83,8 @@ class Tool:
     def config(self) -> dict:
         import wengert
         return {"wengert": wengert.__version__, "numpy": np.__version__,
-                "python": platform.python_version(), "multithreaded": self.multithreaded}
+                "python": platform.python_version(), "multithreaded": self.multithreaded,
+                "det": os.environ.get("WENGERT_DET") or "recursive"}
 
     def define(self, name) -> dict:
         if name not in MODULES:
