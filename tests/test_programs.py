@@ -261,7 +261,7 @@ def _loops(source):
 
 
 def test_long_loop_pushes_one_value_per_iteration():
-    d = wengert.grad(long_loop)
+    d = wengert.grad(long_loop, mode="reverse")
     x0 = 1.58           # converges slowly to pi/2: a well-conditioned derivative
     g = d(x0)
     fn, loops = _loops(d.source)
@@ -285,11 +285,11 @@ def test_long_loop_pushes_one_value_per_iteration():
 
 def test_tape_holds_only_what_the_adjoint_reads():
     # a linear recurrence: the adjoint reads no loop state, so nothing is recorded
-    d = wengert.grad(linear_loop)
+    d = wengert.grad(linear_loop, mode="reverse")
     assert d(0.5) == pytest.approx(sum(range(1000)))
     assert not _calls(ast.parse(d.source), "append"), d.source
     # an inactive carried variable (t) is not recorded, only x
-    d = wengert.grad(loop_with_inactive_state)
+    d = wengert.grad(loop_with_inactive_state, mode="reverse")
     d(1.58)
     pushes = _calls(ast.parse(d.source), "append")
     assert len(pushes) == 1 and len(pushes[0].args) == 1, d.source
@@ -307,7 +307,7 @@ def _peak_bytes(call):
 def test_tape_grows_linearly_at_run_time():
     """Peak memory of the derivative of an n-step float loop grows by about one
     float (24 bytes) and one list slot (8 bytes) per iteration: the tape."""
-    d = wengert.grad(scan)
+    d = wengert.grad(scan, mode="reverse")
     assert d(1.58, 10) == pytest.approx(wengert.grad(scan, mode="forward")(1.58, 10))
     sizes = (10, 10_000, 20_000, 40_000)
     tracing = tracemalloc.is_tracing()

@@ -33,7 +33,7 @@ def check(f, args, wrt=0):
         got = fast(*args)
         np.testing.assert_allclose(got, slow(*args), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
-    g = wengert.grad(f, wrt=wrt)
+    g = wengert.grad(f, wrt=wrt, mode="reverse")
     g(*args)
     return g.source
 

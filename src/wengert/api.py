@@ -22,7 +22,7 @@ import linecache
 import threading
 import types
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace as dc_replace
 from typing import Optional
 
 import numpy as np
@@ -164,6 +164,61 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         built = Built(function, source, d, out_kind)
         per_fn[key] = built
         return built
+
+
+def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool) -> Built:
+    """The gradient with respect to one Python float by the tangent sweep:
+    the function's JVP with its seed made the constant 1.0, folded in. For one
+    scalar input it is the cheaper evaluation of the same derivative (one
+    pass, no tape), as a hand-written gradient of a loop accumulates the chain
+    rule forward."""
+    key = ("tangent_grad", position, arg_kinds, return_value)
+    with _LOCK:
+        per_fn = _BUILT.setdefault(func, {})
+        if key in per_fn:
+            return per_fn[key]
+        jvp = build(func, "jvp", (position,), arg_kinds)
+        d = jvp.ir
+        ret = d.body[-1]
+        n = len(d.params) - 1
+        if not (isinstance(ret, ir.Return) and isinstance(ret.value, ir.Op) and
+                ret.value.fn is ir.MAKE_TUPLE and len(ret.value.args) == 2):
+            return None
+        value, tangent = ret.value.args
+        seed = d.params[n].name
+        primal = lowered(func)
+        body = [ir.Assign(ir.Var(seed), ir.Const(1.0), ret.loc)] + d.body[:-1] + [
+            ir.Return(ir.Op(ir.MAKE_TUPLE, (value, tangent)) if return_value else tangent,
+                      ret.loc)]
+        g = dc_replace(d, name=f"{primal.name}_{'vjp' if return_value else 'grad'}",
+                       params=d.params[:n], body=body, temps=d.temps | {seed},
+                       namespace=d.namespace.copy())
+        g = opt.readable(opt.optimize(g, set(primal.temps)))
+        wrt_name = primal.param_names()[position]
+        kinds_in = {k: v for k, v in zip(primal.param_names(), arg_kinds) if v is not None}
+        g.header_comment = (f"gradient of {primal.name} with respect to {wrt_name} by the "
+                            "tangent sweep (forward mode: one Python-float input, no tape)\n"
+                            "specialised for " +
+                            ", ".join(f"{k}: {v}" for k, v in kinds_in.items()))
+        function, source = _compile_named(g)
+        built = Built(function, source, g, jvp.out_kind)
+        per_fn[key] = built
+        return built
+
+
+def _tangent_sweep_pays(func, positions, kinds, optimize: bool) -> bool:
+    """Reverse mode's gradient by the tangent sweep instead: one Python-float
+    input and a loop (whose adjoint would need a tape and a second pass)."""
+    if not optimize or kinds is None or len(positions) != 1:
+        return False
+    k = kinds[positions[0]]
+    if k is None or not k.pyfloat or k.dtype != "float64":
+        return False
+    try:
+        body = lowered(func).body
+    except WengertError:
+        return False
+    return any(isinstance(s, (ir.For, ir.While)) for s in ir.walk(body))
 
 
 def _compile_named(d):
@@ -578,12 +633,12 @@ class Derivative:
         return call
 
     def _make(self, kinds):
-        if self.mode == "reverse":
+        if self.mode in ("auto", "reverse"):
             return self._make_reverse(kinds)
         if self.mode == "forward":
             return self._make_forward(kinds)
-        raise UsageError(f"mode must be 'reverse' or 'forward', not {self.mode!r}",
-                         hint="pass mode='reverse' (the default) or mode='forward'")
+        raise UsageError(f"mode must be 'auto', 'reverse' or 'forward', not {self.mode!r}",
+                         hint="pass mode='auto' (the default), 'reverse' or 'forward'")
 
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
@@ -592,6 +647,13 @@ class Derivative:
         if out_kind is not None and out_kind.shape != ():
             raise _non_scalar_output(self.what, self.__wrapped__, out_kind)
         known = out_kind is not None
+        if self.mode == "auto" and known and out_kind.pyfloat and \
+                not (self.has_aux or self._tuple) and \
+                _tangent_sweep_pays(self.__wrapped__, self._positions, kinds, self.optimize):
+            built = build_tangent_grad(self.__wrapped__, self._positions[0], kinds, want_value)
+            if built is not None:
+                self._last = built
+                return built.function
         with_value = want_value or not (known or self.has_aux)
         built = build(self.__wrapped__, "vjp", self._positions, kinds,
                       return_value=with_value, optimize=self.optimize, has_aux=self.has_aux,
@@ -698,7 +760,7 @@ class Derivative:
         if kinds is not None and all(k is None for k in kinds):
             kinds = None
         want_value = self.what == "value_and_grad"
-        if self.mode == "reverse":
+        if self.mode != "forward":
             return build(self.__wrapped__, "vjp", self._positions, kinds,
                          return_value=want_value, optimize=self.optimize,
                          seed_param=False, tuple_result=self._tuple,
@@ -953,13 +1015,18 @@ def _check_scalar(value, what):
 # public functions
 
 
-def grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True,
+def grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
          has_aux: bool = False):
     """The gradient of a scalar function.
 
     Usable bare (``@wengert.grad``), with options (``@wengert.grad(wrt=1)``)
     or as a call (``wengert.grad(f, wrt=("x", "y"))``). ``wrt`` is a position,
     a parameter name, or a tuple of them (the result is then a tuple).
+
+    ``mode``: ``"reverse"`` (the adjoint sweep), ``"forward"`` (one tangent
+    sweep per input), or ``"auto"`` (the default): reverse mode, except for
+    one Python-float input to a function with a loop, whose gradient the
+    tangent sweep computes in one pass with no tape.
 
     >>> import wengert
     >>> def g(x):
@@ -973,7 +1040,7 @@ def grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True,
     return Derivative(func, wrt, mode, "grad", optimize, has_aux)
 
 
-def value_and_grad(func=None, wrt=0, mode: str = "reverse", optimize: bool = True,
+def value_and_grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
                    has_aux: bool = False):
     """Like ``grad``, returning ``(value, gradient)`` (``((value, aux), gradient)``
     with ``has_aux=True``)."""

@@ -1,0 +1,91 @@
+"""``mode="auto"`` (the default of grad and value_and_grad): the tangent sweep
+for one Python-float input to a function with a loop, reverse mode for
+everything else; explicit modes are always honoured."""
+
+import math
+
+import numpy as np
+import pytest
+
+import wengert
+
+
+def euler(x):
+    for i in range(50):
+        x = x + 0.01 * x * math.sin(x)
+    return x
+
+
+def euler_with_parameter(x, a):
+    for i in range(20):
+        x = x + a * math.sin(x)
+    return x
+
+
+def straight(x):
+    return 2 * x ** 2 - x + 1
+
+
+def array_loop(w):
+    for i in range(3):
+        w = np.tanh(w) * 1.5
+    return np.sum(w)
+
+
+def _central(f, x, step=1e-6):
+    return (f(x + step) - f(x - step)) / (2 * step)
+
+
+def test_one_float_input_with_a_loop_uses_the_tangent_sweep():
+    g = wengert.grad(euler)
+    x = 0.8
+    got = g(x)
+    assert type(got) is float
+    assert got == pytest.approx(_central(euler, x), rel=1e-7)
+    assert got == pytest.approx(wengert.grad(euler, mode="reverse")(x), rel=1e-13)
+    assert "tangent sweep" in g.source
+    assert "append" not in g.source and "adjoint sweep" not in g.source   # no tape
+
+
+def test_value_and_grad_by_the_tangent_sweep():
+    value, slope = wengert.value_and_grad(euler)(0.8)
+    assert value == euler(0.8)
+    assert slope == pytest.approx(_central(euler, 0.8), rel=1e-7)
+
+
+@pytest.mark.parametrize("f, args", [
+    (euler_with_parameter, (0.3, 0.05)),        # wrt=0 of two inputs: the second is a float
+    (straight, (1.5,)),                         # no loop: the adjoint is as cheap
+    (array_loop, (np.array([0.2, -0.4]),)),     # an array input
+])
+def test_other_functions_use_the_adjoint(f, args):
+    g = wengert.grad(f)
+    got = g(*args)
+    want = wengert.grad(f, mode="forward")(*args)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    if f is not euler_with_parameter:
+        assert "adjoint (reverse mode)" in g.source
+    else:      # a Python-float input and a loop: the tangent sweep, for wrt=0 only
+        assert "tangent sweep" in g.source
+        g2 = wengert.grad(f, wrt=(0, 1))
+        g2(*args)
+        assert "adjoint (reverse mode)" in g2.source
+
+
+def test_explicit_reverse_mode_is_the_adjoint():
+    g = wengert.grad(euler, mode="reverse")
+    g(0.8)
+    assert "adjoint sweep" in g.source and "tape.append(" in g.source
+
+
+def test_second_order_of_an_auto_gradient():
+    x, step = 0.8, 1e-5
+    want = _central(wengert.grad(euler), x, step)
+    for outer in ("auto", "reverse", "forward"):
+        assert wengert.grad(wengert.grad(euler), mode=outer)(x) == pytest.approx(want, rel=1e-6)
+    assert wengert.hessian(euler)(x) == pytest.approx(want, rel=1e-6)
+
+
+def test_unknown_mode_is_a_usage_error():
+    with pytest.raises(wengert.UsageError, match="'auto', 'reverse' or 'forward'"):
+        wengert.grad(euler, mode="sideways")(0.8)
