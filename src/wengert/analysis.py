@@ -197,6 +197,14 @@ def _broadcast(kinds) -> Optional[Kind]:
         if all(k == INT for k in kinds):
             return INT
         return FLOAT if FLOAT in kinds else NUMBER if NUMBER in kinds else FLOAT
+    return _promoted(tuple(kinds))
+
+
+@functools.lru_cache(maxsize=4096)
+def _promoted(kinds: tuple) -> Optional[Kind]:
+    """The kind NumPy gives an elementwise operation on arrays of ``kinds``
+    (asked once per combination: kind inference meets the same ones again
+    at every statement and every pass)."""
     try:
         shape = np.broadcast_shapes(*(k.shape for k in kinds))
         dtypes = {np.result_type(*values)
