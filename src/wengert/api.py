@@ -105,19 +105,18 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
             return per_fn[key]
-        primal = lowered(func)
+        own = lowered(func)
+        primal = own
         if optimize:        # helpers spliced in, and the copies that leaves folded away
             primal = opt.copy_propagation(inline_calls(primal, lowered))
         names = primal.param_names()
         wrt_names = tuple(names[i] for i in wrt)
-        kinds_in = {}
-        if arg_kinds is not None:
-            kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
-        kinds = analysis.infer_kinds(primal, kinds_in)
-        body, aux = primal.body, None
-        if kinds_in:                   # shapes are constants under the specialisation's guard
-            body = specialize(body, kinds)
-            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+        kinds_in = _kinds_in(primal, arg_kinds)
+        if primal is own:              # as _callee_kind finds them (often already has)
+            body, kinds = _own_kinds(func, own, arg_kinds)
+        else:
+            body, kinds = _specialised_kinds(primal, kinds_in)
+        kinds, aux = dict(kinds), None         # (forward and reverse add derivatives' kinds)
         check_in_place(primal.with_body(body), kinds)
         body = _resolve_derivative_calls(body, kinds)
         if has_aux:
@@ -210,6 +209,49 @@ def _fresh(names, base):
     return name
 
 
+def _kinds_in(primal, arg_kinds) -> dict:
+    """The known argument kinds, by parameter name."""
+    if arg_kinds is None:
+        return {}
+    return {n: k for n, k in zip(primal.param_names(), arg_kinds) if k is not None}
+
+
+def _specialised_kinds(primal, kinds_in):
+    """``(body, kinds)``: the kinds of ``primal``'s variables for arguments of
+    ``kinds_in``; with any known, its body specialised to them (shapes are
+    constants under the specialisation's guard) and its kinds found again."""
+    kinds = analysis.infer_kinds(primal, kinds_in)
+    body = primal.body
+    if kinds_in:
+        body = specialize(body, kinds)
+        kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+    return body, kinds
+
+
+_OWN_KINDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CALLEE_QUERIES = itertools.count()     # next() on each query about a callee's kind
+
+
+def _own_kinds(func, own, arg_kinds):
+    """``_specialised_kinds`` of ``func``'s own Wengert list ``own``, shared by
+    ``_callee_kind`` and ``build`` (a reverse-mode gradient asks both, for the
+    same function and argument kinds). Remembered only when the inference
+    asked about no callee: it then depends on nothing but ``own`` and the
+    argument kinds (not on which inferences are in progress), so both would
+    have found the same."""
+    per_fn = _OWN_KINDS.get(func)
+    if per_fn is not None and arg_kinds in per_fn:
+        return per_fn[arg_kinds]
+    before = next(_CALLEE_QUERIES)
+    found = _specialised_kinds(own, _kinds_in(own, arg_kinds))
+    if next(_CALLEE_QUERIES) == before + 1:
+        try:
+            _OWN_KINDS.setdefault(func, {})[arg_kinds] = found
+        except TypeError:
+            pass
+    return found
+
+
 _KIND_IN_PROGRESS: set = set()
 
 
@@ -227,6 +269,7 @@ def _callee_kind(func, arg_kinds):
     """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
     remembered per function."""
     with _LOCK:                        # one thread infers; recursion is detected per key
+        next(_CALLEE_QUERIES)
         per_fn = _KINDS.get(func)
         if per_fn is not None and arg_kinds in per_fn:
             return per_fn[arg_kinds]
@@ -250,12 +293,7 @@ def _infer_callee_kind(func, arg_kinds):
             primal = lowered(func)
         except WengertError:
             return None
-        names = primal.param_names()
-        kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
-        kinds = analysis.infer_kinds(primal, kinds_in)
-        if kinds_in:
-            kinds = analysis.infer_kinds(primal.with_body(specialize(primal.body, kinds)),
-                                         kinds_in)
+        _, kinds = _own_kinds(func, primal, arg_kinds)
         ret = primal.body[-1]
         return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
     finally:
