@@ -19,6 +19,7 @@ import functools
 import inspect
 import itertools
 import linecache
+import re
 import threading
 import types
 import weakref
@@ -28,7 +29,7 @@ from typing import Optional
 import numpy as np
 
 from . import analysis, ir, optimize as opt
-from .backend import compile_function
+from .backend import compile_function, is_comment, render
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
@@ -50,6 +51,7 @@ class Built:
     source: str
     ir: ir.Function
     out_kind: object = None
+    unparsed: Optional[str] = None      # the source before comments (backend.render)
 
 
 # --------------------------------------------------------------------------
@@ -154,8 +156,9 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
                 d = d if pruned is d else opt.optimize(pruned, keep)
             d = opt.readable(opt.factor_sums(d))
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
-        function, source = compile_function(d)
-        built = Built(function, source, d, out_kind)
+        source, unparsed = render(d)
+        function, _ = compile_function(d, source)
+        built = Built(function, source, d, out_kind, unparsed)
         per_fn[key] = built
         return built
 
@@ -756,17 +759,26 @@ def _inline_body(d, key, names, args, g):
 
 
 def _inline_lines(built):
-    """``(parameter names, indented body lines)`` of a generated function."""
-    tree = ast.parse(built.source).body[0]
+    """``(parameter names, indented body lines)`` of a generated function:
+    its statements without comments, as ``ast.unparse`` writes them. Read
+    from the text unparsing wrote before comments were added, unless a
+    re-parse could give other text: a docstring (written as one), or a
+    complex constant (``(1+2j)`` parses back as a sum)."""
+    unparsed = built.unparsed
+    if unparsed is None or built.ir.doc or re.search(r"\dj\b", unparsed):
+        tree = ast.parse(built.source).body[0]
+        body = [line for stmt in tree.body for line in ast.unparse(stmt).splitlines()]
+    else:
+        lines = unparsed.split("\n")
+        tree = ast.parse(lines[0] + "\n    pass").body[0]        # the def line
+        body = [line[4:] for line in lines[1:] if not is_comment(line)]
     params = [a.arg for a in tree.args.args]
     defaults = tree.args.defaults
     required = params[:len(params) - len(defaults)]
     out = []
     for name, default in zip(params[len(required):], defaults):
         out.append(f"        {name} = {ast.unparse(default)}")
-    for stmt in tree.body:
-        for line in ast.unparse(stmt).splitlines():
-            out.append("        " + line)
+    out.extend("        " + line for line in body)
     return (required, out)
 
 

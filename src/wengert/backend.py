@@ -287,15 +287,26 @@ def _short(filename: str) -> str:
 
 def to_source(fn: ir.Function, locations: bool = True) -> str:
     """The Python source of an IR function (deterministic)."""
+    return render(fn, locations)[0]
+
+
+def render(fn: ir.Function, locations: bool = True):
+    """``(to_source(fn), unparsed)``: ``unparsed`` is the function as
+    ``ast.unparse`` wrote it, before any comment was added (its statements
+    as a re-parse of the source would give them, without a re-parse)."""
     node = Emitter(fn.namespace).function(fn)
     module = ast.Module(body=[node], type_ignores=[])
-    text = ast.unparse(module)           # (unparse needs no line numbers: none are filled in)
-    if locations:
-        text = _source_map_comments(module, text)
+    unparsed = ast.unparse(module)       # (unparse needs no line numbers: none are filled in)
+    text = _source_map_comments(module, unparsed) if locations else unparsed
     text = re.sub(rf"^(\s*){_COMMENT}\((['\"])(.*)\2\)$", r"\1# \3", text, flags=re.M)
     if fn.header_comment:
         text = "".join(f"# {line}\n" for line in fn.header_comment.splitlines()) + text
-    return text + "\n"
+    return text + "\n", unparsed
+
+
+def is_comment(line: str) -> bool:
+    """Whether a line of ``render``'s ``unparsed`` text is a comment (in the source)."""
+    return line.lstrip().startswith(_COMMENT + "(")
 
 
 _counter = itertools.count(1)
