@@ -372,6 +372,9 @@ class _Context:
 # argument handling
 
 
+_MISSING = object()           # an argument the caller left out
+
+
 def _signature(func):
     try:
         return inspect.signature(func)
@@ -379,9 +382,10 @@ def _signature(func):
         return None
 
 
-def _wrt_positions(func, wrt):
-    """Normalise ``wrt`` to (positions, tuple_result)."""
-    sig = _signature(func)
+def _wrt_positions(func, wrt, sig=_MISSING):
+    """Normalise ``wrt`` to (positions, tuple_result); ``sig``: ``func``'s
+    signature, if already found."""
+    sig = _signature(func) if sig is _MISSING else sig
     params = list(sig.parameters) if sig is not None else []
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
@@ -488,8 +492,8 @@ class Derivative:
         self.mode = mode
         self.what = what                        # "grad" | "value_and_grad"
         self.optimize = optimize
-        self._positions, self._tuple = _wrt_positions(func, wrt)
         self._sig = _signature(func)
+        self._positions, self._tuple = _wrt_positions(func, wrt, self._sig)
         self._cache: dict = {}
         self._last: Optional[Built] = None
         functools.update_wrapper(self, func, updated=())
@@ -669,7 +673,6 @@ class Derivative:
 
 
 _MAX_GUARDED = 8
-_MISSING = object()           # an argument the caller left out
 
 
 def _install_dispatcher(d: "Derivative") -> None:
