@@ -283,6 +283,12 @@ class Function:
         return to_source(self)
 
 
+def with_value(s, value):
+    """``s`` (an ``Assign``, ``Effect`` or ``Return``) computing ``value``:
+    ``s`` itself when that is its value already (no copy made)."""
+    return s if value is s.value else replace(s, value=value)
+
+
 # --------------------------------------------------------------------------
 # walking
 
