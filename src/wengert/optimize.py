@@ -21,8 +21,6 @@ from dataclasses import replace
 
 from . import ir
 
-EFFECT_METHODS = {"append", "pop", "extend"}
-
 
 # --------------------------------------------------------------------------
 # renaming
@@ -118,12 +116,7 @@ def _read_counts(stmts) -> Counter:
 
 
 def has_effect(e) -> bool:
-    if isinstance(e, ir.Op):
-        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" \
-                and e.fn.name in EFFECT_METHODS:
-            return True
-        return any(has_effect(a) for a in e.args) or any(has_effect(v) for _, v in e.kwargs)
-    return False
+    return isinstance(e, ir.Op) and e.effect
 
 
 # --------------------------------------------------------------------------
