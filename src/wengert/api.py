@@ -222,12 +222,15 @@ def _kinds_in(primal, arg_kinds) -> dict:
 def _specialised_kinds(primal, kinds_in):
     """``(body, kinds)``: the kinds of ``primal``'s variables for arguments of
     ``kinds_in``; with any known, its body specialised to them (shapes are
-    constants under the specialisation's guard) and its kinds found again."""
+    constants under the specialisation's guard) and its kinds found again
+    (unless specialising left it as it was: then they are the same)."""
     kinds = analysis.infer_kinds(primal, kinds_in)
     body = primal.body
     if kinds_in:
-        body = specialize(body, kinds)
-        kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+        specialised = specialize(body, kinds)
+        if specialised != body:
+            body = specialised
+            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
     return body, kinds
 
 
