@@ -197,6 +197,14 @@ def _broadcast(kinds) -> Optional[Kind]:
         if all(k == INT for k in kinds):
             return INT
         return FLOAT if FLOAT in kinds else NUMBER if NUMBER in kinds else FLOAT
+    return _promoted(tuple(kinds))
+
+
+@functools.lru_cache(maxsize=4096)
+def _promoted(kinds: tuple) -> Optional[Kind]:
+    """The kind NumPy gives an elementwise operation on arrays of ``kinds``
+    (asked once per combination: kind inference meets the same ones again
+    at every statement and every pass)."""
     try:
         shape = np.broadcast_shapes(*(k.shape for k in kinds))
         dtypes = {np.result_type(*values)
@@ -221,23 +229,40 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
     conflict: set = set()
     for name, k in arg_kinds.items():
         kinds[name] = k
+    changes: dict = {}          # variable -> how often its kinds (its items' too) changed
 
     def put(name, k):
         if name in conflict:
             return False
+        base = name if isinstance(name, str) else name[1]
         if name in kinds and kinds[name] != k:
             joined = _join(kinds[name], k)
             if joined is not None:
                 changed = joined != kinds[name]
                 kinds[name] = joined
-                return changed
-            conflict.add(name)
-            kinds[name] = None
-            return True
-        if name not in kinds:
+            else:
+                conflict.add(name)
+                kinds[name] = None
+                changed = True
+        elif name not in kinds:
             kinds[name] = k
-            return True
-        return False
+            changed = True
+        else:
+            return False
+        if changed:
+            changes[base] = changes.get(base, 0) + 1
+        return changed
+
+    found: dict = {}            # id(statement) -> (changes of what it reads, its kind)
+
+    def value_kind(s):
+        """``expr_kind(s.value)``, found again on a later pass only if a
+        variable it reads changed kind (its kind depends on nothing else)."""
+        stamp = tuple([changes.get(v, 0) for v in ir.expr_vars(s.value)])
+        seen = found.get(id(s))
+        if seen is None or seen[0] != stamp:
+            seen = found[id(s)] = (stamp, expr_kind(s.value, kinds))
+        return seen[1]
 
     stmts = list(ir.walk(fn.body))
     for _ in range(100):            # loops: settle carried variables (joins only go up)
@@ -249,7 +274,7 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                     s.value.name not in kinds:
                 continue            # a copy of a value not reached yet (a loop's phi)
             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
-                changed |= put(s.target.name, expr_kind(s.value, kinds))
+                changed |= put(s.target.name, value_kind(s))
                 if s.target.name in sequences:
                     for k in _new_items(s.value, kinds):
                         changed |= put(("items", s.target.name), k)
@@ -280,8 +305,13 @@ def _local_sequences(fn: ir.Function) -> set:
     (``[a, b]``), an append to one of them, or one of them (lists are values
     in the IR: ``xs.append(v)`` is ``xs_2 = list_append(xs_1, v)``). Their
     items are then all known; a parameter's, or a list a user function was
-    given (it may add to it), are not."""
+    given (it may add to it), are not. None when the function builds no
+    list or tuple (a name bound only to ``None`` placeholders has no items)."""
     from . import runtime
+    makers = (ir.MAKE_LIST, ir.MAKE_TUPLE, runtime.list_append)
+    if not any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and s.value.fn in makers
+               for s in ir.walk(fn.body)):
+        return set()
     binds: dict = {}
     for s in ir.walk(fn.body):
         for name in ir.stmt_writes(s):

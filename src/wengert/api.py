@@ -19,6 +19,7 @@ import functools
 import inspect
 import itertools
 import linecache
+import re
 import threading
 import types
 import weakref
@@ -28,7 +29,7 @@ from typing import Optional
 import numpy as np
 
 from . import analysis, ir, optimize as opt
-from .backend import compile_function, to_source
+from .backend import compile_function, is_comment, render
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
@@ -50,6 +51,7 @@ class Built:
     source: str
     ir: ir.Function
     out_kind: object = None
+    unparsed: Optional[str] = None      # the source before comments (backend.render)
 
 
 # --------------------------------------------------------------------------
@@ -110,19 +112,18 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         per_fn = _BUILT.setdefault(func, {})
         if key in per_fn:
             return per_fn[key]
-        primal = lowered(func)
+        own = lowered(func)
+        primal = own
         if optimize:        # helpers spliced in, and the copies that leaves folded away
             primal = opt.copy_propagation(inline_calls(primal, lowered))
         names = primal.param_names()
         wrt_names = tuple(names[i] for i in wrt)
-        kinds_in = {}
-        if arg_kinds is not None:
-            kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
-        kinds = analysis.infer_kinds(primal, kinds_in)
-        body, aux = primal.body, None
-        if kinds_in:                   # shapes are constants under the specialisation's guard
-            body = specialize(body, kinds)
-            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+        kinds_in = _kinds_in(primal, arg_kinds)
+        if primal is own:              # as _callee_kind finds them (often already has)
+            body, kinds = _own_kinds(func, own, arg_kinds)
+        else:
+            body, kinds = _specialised_kinds(primal, kinds_in)
+        kinds, aux = dict(kinds), None         # (forward and reverse add derivatives' kinds)
         check_in_place(primal.with_body(body), kinds)
         body = _resolve_derivative_calls(body, kinds)
         if has_aux:
@@ -160,8 +161,8 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
                 d = d if pruned is d else opt.optimize(pruned, keep)
             d = opt.readable(opt.factor_sums(d))
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
-        function, source = _compile_named(d)
-        built = Built(function, source, d, out_kind)
+        function, source, unparsed = _compile_named(d)
+        built = Built(function, source, d, out_kind, unparsed)
         per_fn[key] = built
         return built
 
@@ -200,8 +201,8 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
                             "tangent sweep (forward mode: one Python-float input, no tape)\n"
                             "specialised for " +
                             ", ".join(f"{k}: {v}" for k, v in kinds_in.items()))
-        function, source = _compile_named(g)
-        built = Built(function, source, g, jvp.out_kind)
+        function, source, unparsed = _compile_named(g)
+        built = Built(function, source, g, jvp.out_kind, unparsed)
         per_fn[key] = built
         return built
 
@@ -222,12 +223,14 @@ def _tangent_sweep_pays(func, positions, kinds, optimize: bool) -> bool:
 
 
 def _compile_named(d):
-    """``compile_function`` under a name none of the objects it calls has."""
-    source = to_source(d)
+    """``(function, source, unparsed)`` (``backend.render``), compiled under a
+    name none of the objects it calls has."""
+    source, unparsed = render(d)
     if _own_name(d) != d.name:           # (emitting bound the names of what it calls)
         d.name = _own_name(d)
-        source = to_source(d)
-    return compile_function(d, source)
+        source, unparsed = render(d)
+    function, _ = compile_function(d, source)
+    return function, source, unparsed
 
 
 def _own_name(d) -> str:
@@ -292,6 +295,52 @@ def _fresh(names, base):
     return name
 
 
+def _kinds_in(primal, arg_kinds) -> dict:
+    """The known argument kinds, by parameter name."""
+    if arg_kinds is None:
+        return {}
+    return {n: k for n, k in zip(primal.param_names(), arg_kinds) if k is not None}
+
+
+def _specialised_kinds(primal, kinds_in):
+    """``(body, kinds)``: the kinds of ``primal``'s variables for arguments of
+    ``kinds_in``; with any known, its body specialised to them (shapes are
+    constants under the specialisation's guard) and its kinds found again
+    (unless specialising left it as it was: then they are the same)."""
+    kinds = analysis.infer_kinds(primal, kinds_in)
+    body = primal.body
+    if kinds_in:
+        specialised = specialize(body, kinds)
+        if specialised != body:
+            body = specialised
+            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+    return body, kinds
+
+
+_OWN_KINDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CALLEE_QUERIES = itertools.count()     # next() on each query about a callee's kind
+
+
+def _own_kinds(func, own, arg_kinds):
+    """``_specialised_kinds`` of ``func``'s own Wengert list ``own``, shared by
+    ``_callee_kind`` and ``build`` (a reverse-mode gradient asks both, for the
+    same function and argument kinds). Remembered only when the inference
+    asked about no callee: it then depends on nothing but ``own`` and the
+    argument kinds (not on which inferences are in progress), so both would
+    have found the same."""
+    per_fn = _OWN_KINDS.get(func)
+    if per_fn is not None and arg_kinds in per_fn:
+        return per_fn[arg_kinds]
+    before = next(_CALLEE_QUERIES)
+    found = _specialised_kinds(own, _kinds_in(own, arg_kinds))
+    if next(_CALLEE_QUERIES) == before + 1:
+        try:
+            _OWN_KINDS.setdefault(func, {})[arg_kinds] = found
+        except TypeError:
+            pass
+    return found
+
+
 _KIND_IN_PROGRESS: set = set()
 
 
@@ -309,6 +358,7 @@ def _callee_kind(func, arg_kinds):
     """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
     remembered per function."""
     with _LOCK:                        # one thread infers; recursion is detected per key
+        next(_CALLEE_QUERIES)
         per_fn = _KINDS.get(func)
         if per_fn is not None and arg_kinds in per_fn:
             return per_fn[arg_kinds]
@@ -332,12 +382,7 @@ def _infer_callee_kind(func, arg_kinds):
             primal = lowered(func)
         except WengertError:
             return None
-        names = primal.param_names()
-        kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
-        kinds = analysis.infer_kinds(primal, kinds_in)
-        if kinds_in:
-            kinds = analysis.infer_kinds(primal.with_body(specialize(primal.body, kinds)),
-                                         kinds_in)
+        _, kinds = _own_kinds(func, primal, arg_kinds)
         ret = primal.body[-1]
         return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
     finally:
@@ -466,6 +511,9 @@ def build_split(func, positions, arg_kinds, optimize: bool):
 # argument handling
 
 
+_MISSING = object()           # an argument the caller left out
+
+
 def _signature(func):
     try:
         return inspect.signature(func)
@@ -473,9 +521,10 @@ def _signature(func):
         return None
 
 
-def _wrt_positions(func, wrt):
-    """Normalise ``wrt`` to (positions, tuple_result)."""
-    sig = _signature(func)
+def _wrt_positions(func, wrt, sig=_MISSING):
+    """Normalise ``wrt`` to (positions, tuple_result); ``sig``: ``func``'s
+    signature, if already found."""
+    sig = _signature(func) if sig is _MISSING else sig
     params = list(sig.parameters) if sig is not None else []
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
@@ -582,8 +631,8 @@ class Derivative:
         self.mode = mode
         self.what = what                        # "grad" | "value_and_grad"
         self.optimize = optimize
-        self._positions, self._tuple = _wrt_positions(func, wrt)
         self._sig = _signature(func)
+        self._positions, self._tuple = _wrt_positions(func, wrt, self._sig)
         self._cache: dict = {}
         self._last: Optional[Built] = None
         functools.update_wrapper(self, func, updated=())
@@ -770,7 +819,6 @@ class Derivative:
 
 
 _MAX_GUARDED = 8
-_MISSING = object()           # an argument the caller left out
 
 
 def _install_dispatcher(d: "Derivative") -> None:
@@ -860,17 +908,26 @@ def _inline_body(d, key, names, args, g):
 
 
 def _inline_lines(built):
-    """``(parameter names, indented body lines)`` of a generated function."""
-    tree = ast.parse(built.source).body[0]
+    """``(parameter names, indented body lines)`` of a generated function:
+    its statements without comments, as ``ast.unparse`` writes them. Read
+    from the text unparsing wrote before comments were added, unless a
+    re-parse could give other text: a docstring (written as one), or a
+    complex constant (``(1+2j)`` parses back as a sum)."""
+    unparsed = built.unparsed
+    if unparsed is None or built.ir.doc or re.search(r"\dj\b", unparsed):
+        tree = ast.parse(built.source).body[0]
+        body = [line for stmt in tree.body for line in ast.unparse(stmt).splitlines()]
+    else:
+        lines = unparsed.split("\n")
+        tree = ast.parse(lines[0] + "\n    pass").body[0]        # the def line
+        body = [line[4:] for line in lines[1:] if not is_comment(line)]
     params = [a.arg for a in tree.args.args]
     defaults = tree.args.defaults
     required = params[:len(params) - len(defaults)]
     out = []
     for name, default in zip(params[len(required):], defaults):
         out.append(f"        {name} = {ast.unparse(default)}")
-    for stmt in tree.body:
-        for line in ast.unparse(stmt).splitlines():
-            out.append("        " + line)
+    out.extend("        " + line for line in body)
     return (required, out)
 
 

@@ -249,20 +249,31 @@ def _source_map_comments(tree, text: str) -> str:
     """Append ``# file.py:12`` to each generated line whose user source line
     differs from the line annotated before it (the source map)."""
     lines = text.split("\n")
-    reparsed = ast.parse(text)
+    made = list(_statements(tree))
     last = None
-    for made, parsed in zip(_statements(tree), _statements(reparsed)):
-        loc = getattr(made, "_wengert_loc", None)
+    for stmt, i in zip(made, _first_lines(made, lines, text)):
+        loc = getattr(stmt, "_wengert_loc", None)
         if loc is None or not loc.lineno:
             continue
         where = (_short(loc.filename), loc.lineno)
         if where == last:
             continue
         last = where
-        i = parsed.lineno - 1
         if "#" not in lines[i] and _COMMENT not in lines[i]:
             lines[i] = f"{lines[i]}  # {where[0]}:{where[1]}"
     return "\n".join(lines)
+
+
+def _first_lines(made, lines, text) -> list:
+    """The index in ``lines`` (the unparsed module) of each statement's
+    first line, in document order. Unparsing writes every statement (the
+    ``def`` too) on a line of its own, with ``else:`` lines between them;
+    only a multi-line string (a docstring) adds other lines: then the
+    statements' lines are found by parsing the text again."""
+    starts = [i for i, line in enumerate(lines) if line.strip() != "else:"]
+    if len(starts) == len(made):
+        return starts
+    return [parsed.lineno - 1 for parsed in _statements(ast.parse(text))]
 
 
 def _short(filename: str) -> str:
@@ -276,15 +287,26 @@ def _short(filename: str) -> str:
 
 def to_source(fn: ir.Function, locations: bool = True) -> str:
     """The Python source of an IR function (deterministic)."""
+    return render(fn, locations)[0]
+
+
+def render(fn: ir.Function, locations: bool = True):
+    """``(to_source(fn), unparsed)``: ``unparsed`` is the function as
+    ``ast.unparse`` wrote it, before any comment was added (its statements
+    as a re-parse of the source would give them, without a re-parse)."""
     node = Emitter(fn.namespace).function(fn)
     module = ast.Module(body=[node], type_ignores=[])
-    text = ast.unparse(module)           # (unparse needs no line numbers: none are filled in)
-    if locations:
-        text = _source_map_comments(module, text)
+    unparsed = ast.unparse(module)       # (unparse needs no line numbers: none are filled in)
+    text = _source_map_comments(module, unparsed) if locations else unparsed
     text = re.sub(rf"^(\s*){_COMMENT}\((['\"])(.*)\2\)$", r"\1# \3", text, flags=re.M)
     if fn.header_comment:
         text = "".join(f"# {line}\n" for line in fn.header_comment.splitlines()) + text
-    return text + "\n"
+    return text + "\n", unparsed
+
+
+def is_comment(line: str) -> bool:
+    """Whether a line of ``render``'s ``unparsed`` text is a comment (in the source)."""
+    return line.lstrip().startswith(_COMMENT + "(")
 
 
 _counter = itertools.count(1)

@@ -29,11 +29,14 @@ MAX_DEPTH = 3
 
 
 def inline_calls(fn: ir.Function, lowered, depth: int = 0, stack=()) -> ir.Function:
-    """``lowered(func) -> ir.Function`` gives a callee's Wengert list."""
+    """``lowered(func) -> ir.Function`` gives a callee's Wengert list; ``fn``
+    itself is returned when it calls nothing to inline."""
     taken = _names(fn)
     temps = set(fn.temps)
     free = set(fn.free_data)            # globals the spliced helpers read, by name
     body = _block(fn.body, fn, lowered, taken, temps, depth, stack, free)
+    if body == fn.body and temps == set(fn.temps) and free == set(fn.free_data):
+        return fn                        # nothing to inline: the same list
     return fn.with_body(body, temps=frozenset(temps), free_data=frozenset(free))
 
 

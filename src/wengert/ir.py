@@ -104,6 +104,8 @@ def MakeDict(keys) -> PseudoOp:
     return PseudoOp("dict", keys=tuple(keys))
 
 
+EFFECT_METHODS = {"append", "pop", "extend"}     # methods that change their object
+
 MAKE_TUPLE = PseudoOp("tuple")
 MAKE_LIST = PseudoOp("list")
 SLICE = PseudoOp("slice")        # args = (lower, upper, step), Const(None) for absent
@@ -138,6 +140,16 @@ class Op:
             elif isinstance(a, Op):
                 names.extend(a.vars)
         return tuple(names)
+
+    @cached_property
+    def effect(self) -> bool:
+        """Whether evaluating it changes an object (``tape.pop()`` anywhere in
+        it), found once."""
+        if isinstance(self.fn, PseudoOp) and self.fn.kind == "method" and \
+                self.fn.name in EFFECT_METHODS:
+            return True
+        return any(isinstance(a, Op) and a.effect
+                   for a in self.args + tuple(v for _, v in self.kwargs))
 
 
 def _fn_label(fn) -> str:
@@ -281,6 +293,12 @@ class Function:
     def __str__(self) -> str:
         from .backend import to_source
         return to_source(self)
+
+
+def with_value(s, value):
+    """``s`` (an ``Assign``, ``Effect`` or ``Return``) computing ``value``:
+    ``s`` itself when that is its value already (no copy made)."""
+    return s if value is s.value else replace(s, value=value)
 
 
 # --------------------------------------------------------------------------

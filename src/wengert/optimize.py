@@ -21,8 +21,6 @@ from dataclasses import replace
 
 from . import ir
 
-EFFECT_METHODS = {"append", "pop", "extend"}
-
 
 # --------------------------------------------------------------------------
 # renaming
@@ -81,10 +79,8 @@ def substitute_block(stmts, mapping, simplify=False) -> list:
         return materialize(simp(new)) if simplify and new != e else new
     out = []
     for s in stmts:
-        if isinstance(s, ir.Assign):
-            out.append(replace(s, value=sub(s.value)))
-        elif isinstance(s, (ir.Effect, ir.Return)):
-            out.append(replace(s, value=sub(s.value)))
+        if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
+            out.append(ir.with_value(s, sub(s.value)))
         elif isinstance(s, ir.If):
             out.append(replace(s, test=ir.substitute(s.test, mapping),
                                body=substitute_block(s.body, mapping, simplify),
@@ -120,12 +116,7 @@ def _read_counts(stmts) -> Counter:
 
 
 def has_effect(e) -> bool:
-    if isinstance(e, ir.Op):
-        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" \
-                and e.fn.name in EFFECT_METHODS:
-            return True
-        return any(has_effect(a) for a in e.args) or any(has_effect(v) for _, v in e.kwargs)
-    return False
+    return isinstance(e, ir.Op) and e.effect
 
 
 # --------------------------------------------------------------------------
@@ -252,7 +243,7 @@ def _nested_names(s):
 def _substitute_own(s, mapping):
     from .algebra import materialize, simplify
     if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
-        return replace(s, value=materialize(simplify(ir.substitute(s.value, mapping))))
+        return ir.with_value(s, materialize(simplify(ir.substitute(s.value, mapping))))
     if isinstance(s, ir.If):
         return replace(s, test=ir.substitute(s.test, mapping))
     if isinstance(s, ir.For):
@@ -470,7 +461,7 @@ def factor_sums(fn: ir.Function) -> ir.Function:
         for s in stmts:
             s = _map_blocks(s, block)
             if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op):
-                s = replace(s, value=factor(s.value))
+                s = ir.with_value(s, factor(s.value))
             out.append(s)
         return out
     return fn.with_body(block(fn.body))

@@ -43,7 +43,7 @@ def _block(stmts, kinds, writes, consts) -> list:
         s = _map_blocks(s, lambda b: _block(b, kinds, writes, consts))
         if isinstance(s, ir.Assign):
             value = _fold(ir.substitute(s.value, consts), kinds)
-            s = replace(s, value=value)
+            s = ir.with_value(s, value)
             if isinstance(s.target, tuple) and isinstance(value, ir.Const) and \
                     isinstance(value.value, tuple) and len(value.value) == len(s.target):
                 for t, v in zip(s.target, value.value):      # n, d = (1000, 2)
@@ -55,7 +55,7 @@ def _block(stmts, kinds, writes, consts) -> list:
                     writes[s.target.name] == 1 and _small(value.value):
                 consts[s.target.name] = value
         elif isinstance(s, (ir.Effect, ir.Return)):
-            s = replace(s, value=ir.substitute(s.value, consts))
+            s = ir.with_value(s, ir.substitute(s.value, consts))
         elif isinstance(s, ir.If):
             s = replace(s, test=ir.substitute(s.test, consts))
         elif isinstance(s, ir.For):

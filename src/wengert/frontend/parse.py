@@ -3,8 +3,9 @@
 The source is read with ``inspect`` (so functions in any module, file or
 enclosing function work), dedented, stripped of decorators and parsed with
 gast, which gives one AST shape on every supported Python version. Line
-numbers in the tree are shifted back to the file's, and the column offset the
-dedent removed is remembered, so every error can point into the real file.
+numbers in the tree are the file's (the text is parsed after as many blank
+lines as precede it there), and the column offset the dedent removed is
+remembered, so every error can point into the real file.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def parse_function(func) -> ParsedFunction:
     text = "".join(lines)
     dedented = textwrap.dedent(text)
     col_offset = _removed_indent(text, dedented)
-    try:
-        module = gast.parse(dedented)
+    try:                      # (blank lines first: line numbers are the file's)
+        module = gast.parse("\n" * (start - 1) + dedented)
     except SyntaxError:
         module = None
     node = _find_def(module, func) if module is not None else None
@@ -87,7 +88,6 @@ def parse_function(func) -> ParsedFunction:
         node = _lambda_def(func, filename, code.co_firstlineno)
         col_offset = 0
     elif not getattr(node, "_from_file", False):
-        gast.increment_lineno(module, start - 1)
         if isinstance(node, gast.AsyncFunctionDef):
             raise UnsupportedSyntaxError(
                 f"async function `{func.__name__}` cannot be differentiated",
