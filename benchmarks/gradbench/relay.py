@@ -316,7 +316,13 @@ def full_header(results, args):
             "(1, 5, 15 min) at the start of each eval: " + ("; ".join(runs) or "not recorded")
             + "."] + (["", "Workloads left out (`--skip`, too slow to run here): " + ", ".join(
                 f"{item.partition(':')[0]} {item.partition(':')[2]}" for item in args.skip)
-                + "."] if args.skip else [])
+                + "."] if args.skip else []) + [
+            "", "det is the eval's O(l!) recursion (`evals/det.py`). Its gradient keeps every "
+            "minor's residuals, so its memory grows with the work: l = 11 (about 40 million "
+            "products, minutes of primal in Python, tens of GB of tape) does not run here. "
+            "`--det-shared-minors` computes each minor once (bit-identical values, O(2^l l)) "
+            "and is valid at every size, l = 11 included; its results are in "
+            "`benchmarks/gradbench/README.md` (not comparable with other tools' det times)."]
 
 
 def markdown(results, args) -> str:
