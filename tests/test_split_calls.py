@@ -132,3 +132,30 @@ def test_second_order_through_two_recursive_calls_per_level():
             assert gg(x, 3) == pytest.approx(want, rel=1e-6), (outer, inner)
     assert wengert.hessian(power_tower)(x, 3) == pytest.approx(want, rel=1e-6)
     assert wengert.hvp(power_tower)(x, 3, 2.0) == pytest.approx(2 * want, rel=1e-6)
+
+
+def _helper_of_a_while(p0, s=0.5):
+    return (np.sum(np.sin(p0)) + p0) * np.ones(3)
+
+
+def while_in_for(x, z):
+    for i in range(2):
+        z = np.tanh(z) + z
+        k = 0
+        while k < 2:
+            k = k + 1
+            x = 0.5 * x + _helper_of_a_while(np.exp(z))
+    return np.sum(x - z)
+
+
+def test_kept_call_in_a_while_loop_recorded_by_its_parents_replay():
+    """Found by the fuzzer (seed 670): the while loop records while the for
+    loop's adjoint replays it, and pushed the residuals of the primal sweep's
+    last call instead of this iteration's: a wrong gradient, silently."""
+    x, z = np.array([-0.85, -0.18, -0.86]), np.array([0.95, -1.04, -0.09])
+    got = wengert.grad(while_in_for, wrt=1, mode="reverse")(x, z)
+    want = [_central(lambda t, i=i: while_in_for(x, np.where(np.arange(3) == i, t, z)), z[i])
+            for i in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    np.testing.assert_allclose(got, wengert.grad(while_in_for, wrt=1, mode="forward")(x, z),
+                               rtol=1e-12)

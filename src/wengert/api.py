@@ -173,6 +173,8 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
     scalar input it is the cheaper evaluation of the same derivative (one
     pass, no tape), as a hand-written gradient of a loop accumulates the chain
     rule forward."""
+    if isinstance(func, Derivative):      # a derivative of a derivative
+        func = func.as_function(arg_kinds)
     key = ("tangent_grad", position, arg_kinds, return_value)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
@@ -207,13 +209,17 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
         return built
 
 
+def _one_python_float(positions, kinds) -> bool:
+    if kinds is None or len(positions) != 1:
+        return False
+    k = kinds[positions[0]]
+    return k is not None and k.pyfloat and k.dtype == "float64"
+
+
 def _tangent_sweep_pays(func, positions, kinds, optimize: bool) -> bool:
     """Reverse mode's gradient by the tangent sweep instead: one Python-float
     input and a loop (whose adjoint would need a tape and a second pass)."""
-    if not optimize or kinds is None or len(positions) != 1:
-        return False
-    k = kinds[positions[0]]
-    if k is None or not k.pyfloat or k.dtype != "float64":
+    if not optimize or not _one_python_float(positions, kinds):
         return False
     try:
         body = lowered(func).body
@@ -728,6 +734,15 @@ class Derivative:
     def _make_forward(self, kinds):
         built = build(self.__wrapped__, "jvp", self._positions, kinds,
                       optimize=self.optimize, has_aux=self.has_aux)
+        if self.optimize and _one_python_float(self._positions, kinds) and \
+                built.out_kind is not None and built.out_kind.pyfloat and \
+                not (self.has_aux or self._tuple):
+            # the tangent sweep with its seed folded in: no wrapper around it
+            tangent = build_tangent_grad(self.__wrapped__, self._positions[0], kinds,
+                                         self.what == "value_and_grad")
+            if tangent is not None:
+                self._last = tangent
+                return tangent.function
         self._last = built
         f = built.function
         positions, tuple_result, want_value = self._positions, self._tuple, \

@@ -96,6 +96,7 @@ class Reverse:
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
         self.kept_calls: set = set()            # ids of calls whose f_fwd results are kept
+        self._keep_alive: list = []             # copies of loops whose ids key self.tapes
         self._everything_read = ir.all_reads(fn.body)
         self.tuple_result = False               # wrt=(0,): a 1-tuple of gradients
         self.depth = 0                          # loops around the statement being adjoined
@@ -684,8 +685,8 @@ class Reverse:
             elif isinstance(s, (ir.For, ir.While)) and id(s) in self.tapes:
                 tape = self.tapes[id(s)]
                 if replay:
-                    out.extend([s] if tape.hoisted else
-                               self.recording_loop(s, tape, s.body, init=[tape]))
+                    out.extend([s] if tape.hoisted else self.recording_loop(
+                        s, tape, self._kept_calls_split(s.body), init=[tape]))
                     continue
                 body = self.augment(s.body, False, nested=True)
                 if nested and not tape.hoisted:
@@ -697,6 +698,26 @@ class Reverse:
             else:
                 out.append(s if nested and id(s) not in self.kept_calls
                            else self.primal_replacements.get(id(s), s))
+        return out
+
+    def _kept_calls_split(self, stmts) -> list:
+        """``stmts`` with each call whose ``f_fwd`` results a tape keeps
+        replaced by that ``f_fwd`` call (where the loop records, the residuals
+        it pushes must be this iteration's)."""
+        if not self.kept_calls:
+            return stmts
+        out = []
+        for s in stmts:
+            if id(s) in self.kept_calls:
+                out.append(self.primal_replacements[id(s)])
+            elif any(id(x) in self.kept_calls for x in ir.walk([s])):
+                new = optimize._map_blocks(s, self._kept_calls_split)
+                if id(s) in self.tapes:            # tapes are found by the loop's id
+                    self.tapes[id(new)] = self.tapes[id(s)]
+                    self._keep_alive.append(new)
+                out.append(new)
+            else:
+                out.append(s)              # (the same statement: tapes are found by id)
         return out
 
     def recording_loop(self, s, tape: Tape, body, init) -> list:

@@ -4,6 +4,7 @@
     python tests/fuzz/run.py --minutes 60 --all-features --reduce --out /tmp/fuzz-failures
     python tests/fuzz/run.py --replay 12345            # one seed, verbose
     python tests/fuzz/run.py --minutes 5 --second-order  # grad of grad, scalar programs
+    python tests/fuzz/run.py --seed 0 --count 2000 --minutes 60   # the CI sample's seeds
 
 Generates programs from consecutive seeds (``--seed`` is the first), checks
 each (reverse == forward == finite differences), and prints a summary: how
@@ -37,6 +38,8 @@ def main(argv=None) -> int:
     ap.add_argument("--all-features", action="store_true",
                     help="also generate the features with known bugs (gen.KNOWN_BROKEN)")
     ap.add_argument("--reduce", action="store_true", help="shrink each failing program")
+    ap.add_argument("--count", type=int, default=None,
+                    help="stop after this many programs (whatever --minutes says)")
     ap.add_argument("--max-failures", type=int, default=50,
                     help="stop after this many failures")
     ap.add_argument("--replay", type=int, default=None,
@@ -68,7 +71,8 @@ def main(argv=None) -> int:
     failures = []
     started = time.monotonic()
     first = seed
-    while time.monotonic() < deadline and len(failures) < args.max_failures:
+    while time.monotonic() < deadline and len(failures) < args.max_failures and \
+            (args.count is None or seed - first < args.count):
         program = make(seed)
         try:
             outcome = run_check(program, seed)
