@@ -187,14 +187,32 @@ def _kept(source, tape="kept"):
     return line.split("((", 1)[1].split("))", 1)[0].split(", ")
 
 
-def test_a_reciprocal_keeps_its_result_not_its_denominator():
-    """``1.0 / (1.0 + np.exp(-z))``: the reciprocal's adjoint reads its
-    result (-g * ans * ans), so the sigmoid keeps two arrays, not three."""
+def test_a_sigmoid_keeps_its_result_only():
+    """``1.0 / (1.0 + np.exp(-z))`` is differentiated as one sigmoid whose
+    adjoint reads its result (g * s * (1.0 - s)): one array kept, not three."""
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     kept = _kept(g.source)
-    assert "sigmoid_v4" in kept and "sigmoid_v3" not in kept, kept
-    assert "* sigmoid_v4 * sigmoid_v4 * sigmoid_v2" in g.source
+    assert "sigmoid_v4" in kept and "sigmoid_v2" not in kept and "sigmoid_v3" not in kept, kept
+    assert "* sigmoid_v4 * (1.0 - sigmoid_v4)" in g.source
+
+
+def reciprocal_of_a_shifted_exp(x):
+    total = 0.0
+    for t in range(x.shape[0]):
+        total = total + np.sum(1.0 / (2.0 + np.exp(x[t])))
+    return total
+
+
+def test_a_reciprocal_keeps_its_result_not_its_denominator():
+    """A constant over y (not a sigmoid): the reciprocal's adjoint reads its
+    result (-g * ans * ans), not y."""
+    x = np.random.RandomState(4).rand(3, 2)
+    g = wengert.grad(reciprocal_of_a_shifted_exp)
+    np.testing.assert_allclose(g(x), _central_difference(reciprocal_of_a_shifted_exp, (x,), 0),
+                               rtol=1e-6, atol=1e-8)
+    assert _kept(g.source) == ["v5", "v7"]               # np.exp(x[t]) and 1.0 / (2.0 + v5)
+    assert " / " not in g.source.split("# adjoint sweep")[1]
 
 
 def recurrent_log_softmax(w, x, h):
@@ -229,7 +247,7 @@ def test_views_of_arrays_the_loop_does_not_write_are_replayed_not_kept():
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     inner = g.source.split("for i_1 in reversed(")[1]
-    assert _kept(g.source) == ["v13", "sigmoid_v2", "sigmoid_v4", "v17", "v19", "v22"]
+    assert _kept(g.source) == ["v13", "sigmoid_v4", "v17", "v19", "v22"]
     assert "w_2 = params[v10]" in inner and "v11 = w_2[:3]" in inner and "v14 = w_2[3:]" in inner
     assert _kept(g.source, "kept_1") == ["v24", "v26"]      # x[t], params[4][:3] replayed
     assert "hidden_2[i_1]" not in inner                     # a row of the carried state: kept

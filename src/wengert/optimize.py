@@ -16,10 +16,13 @@ skips them all, and the test suite checks that both give the same numbers.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import replace
 
-from . import ir
+import numpy as np
+
+from . import ir, runtime
 
 EFFECT_METHODS = {"append", "pop", "extend"}
 
@@ -440,6 +443,201 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
                 continue
         k += 1
     return fn.with_body(body)
+
+
+# --------------------------------------------------------------------------
+# common subexpressions
+
+
+def common_subexpressions(fn: ir.Function) -> ir.Function:
+    """``b = E`` after ``a = E`` in the same block becomes ``b = a`` when
+    nothing in between writes ``a`` or a variable ``E`` reads (copy
+    propagation then drops ``b``). Only operations without side effects are
+    shared (operators, ufuncs, NumPy's pure functions); a statement that may
+    mutate something (a method call, a Python function, ``out=``) forgets
+    everything. Each nested block starts with nothing known: a loop body
+    runs again after the writes at its end, a branch may not run at all."""
+    return fn.with_body(_cse_block(fn.body))
+
+
+def _cse_block(stmts) -> list:
+    known = {}             # expression (copies resolved) -> variable holding it
+    copies = {}            # b -> Var(a) after b = a
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, _cse_block)
+        key = None
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+                and isinstance(s.value, ir.Op) and _shareable(s.value):
+            key = ir.substitute(s.value, copies)
+            held = known.get(key)
+            if held is not None:
+                s, key = replace(s, value=ir.Var(held)), None
+        if _may_mutate(s):
+            known.clear()
+            copies.clear()
+        else:
+            written = set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
+            if written:
+                known = {e: v for e, v in known.items()
+                         if v not in written and written.isdisjoint(e.vars)}
+                copies = {b: a for b, a in copies.items()
+                          if b not in written and a.name not in written}
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            name = s.target.name
+            if key is not None and name not in key.vars:
+                known.setdefault(key, name)
+            elif isinstance(s.value, ir.Var) and s.value.name != name:
+                copies[name] = copies.get(s.value.name, s.value)
+        out.append(s)
+    return out
+
+
+_MUTATING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+
+
+def _shareable(e) -> bool:
+    """An operation whose result depends on its arguments' values only, and
+    which creates no object a later statement could mutate (lists, dicts)."""
+    if not isinstance(e, ir.Op):
+        return True
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        ok = fn.kind == "slice"
+    else:
+        ok = (isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in (
+            "_operator", "operator")) and not any(k == "out" for k, _ in e.kwargs)
+    return ok and all(_shareable(a) for a in e.args) and \
+        all(_shareable(v) for _, v in e.kwargs)
+
+
+def _may_mutate(s) -> bool:
+    """Whether ``s`` may change a value in place (not only rebind names)."""
+    if isinstance(s, (ir.If, ir.For, ir.While)):
+        return any(_may_mutate(x) for b in ir.child_blocks(s) for x in b) or \
+            (isinstance(s, ir.For) and _mutating_expr(s.iter))
+    if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
+        return _mutating_expr(s.value)
+    return False
+
+
+def _mutating_expr(e) -> bool:
+    if not isinstance(e, ir.Op):
+        return False
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        bad = fn.kind == "method"
+    elif isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in ("_operator", "operator"):
+        bad = False
+    else:
+        module = getattr(fn, "__module__", None) or ""
+        bad = not (module == "numpy" or module.startswith("numpy.")) or \
+            getattr(fn, "__name__", "") in _MUTATING_NUMPY
+    return bad or any(k == "out" for k, _ in e.kwargs) or \
+        any(_mutating_expr(a) for a in e.args) or any(_mutating_expr(v) for _, v in e.kwargs)
+
+
+# --------------------------------------------------------------------------
+# sigmoids
+
+
+def fuse_sigmoids(fn: ir.Function) -> ir.Function:
+    """``n = -z; e = np.exp(n); y = 1.0 + e; s = 1.0 / y`` (temporaries each
+    written and read once, in one block) becomes ``s = sigmoid(z)``
+    (``runtime.sigmoid``), whose adjoint ``g * s * (1.0 - s)`` reads only
+    ``s``. Reverse mode fuses before it differentiates and spells the sigmoid
+    out again afterwards (``expand_sigmoids``)."""
+    writes, reads = _write_counts(fn.body), _read_counts(fn.body)
+    single = {n for n in fn.temps if writes[n] == 1 and reads[n] == 1}
+    return fn.with_body(_fuse_block(fn.body, single))
+
+
+def _fuse_block(stmts, single) -> list:
+    stmts = [_map_blocks(s, lambda b: _fuse_block(b, single)) for s in stmts]
+    where = {s.target.name: i for i, s in enumerate(stmts)
+             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+             and s.target.name in single}
+    drop, fused = set(), {}
+    for k, s in enumerate(stmts):
+        chain = _sigmoid_chain(s, stmts, where)
+        if chain is None or not chain[0] < chain[1] < chain[2] < k:
+            continue
+        z = chain[-1]
+        between = [x for i, x in enumerate(stmts[chain[0] + 1:k], chain[0] + 1)
+                   if i not in chain]
+        if any(z in set(ir.stmt_writes(x)) | ir.all_writes(_nested(x))
+               or (z in _refs(x) and _may_mutate(x)) for x in between):
+            continue                        # z changes before the division: keep it
+        drop.update(chain[:3])
+        fused[k] = replace(s, value=ir.Op(runtime.sigmoid, (ir.Var(z),)))
+    return [fused.get(i, s) for i, s in enumerate(stmts) if i not in drop]
+
+
+def _sigmoid_chain(s, stmts, where):
+    """``(index of n, of e, of y, z)`` if ``s`` is ``1 / y`` with ``y = 1 + e``,
+    ``e = np.exp(n)``, ``n = -z``; else None."""
+    y = _unit_op(s, operator.truediv, where, const_first=True)
+    e = y and _unit_op(stmts[where[y]], operator.add, where)
+    n = e and _unit_op(stmts[where[e]], np.exp, where)
+    neg = n and stmts[where[n]].value
+    if not (isinstance(neg, ir.Op) and neg.fn in (operator.neg, np.negative)
+            and len(neg.args) == 1 and not neg.kwargs and isinstance(neg.args[0], ir.Var)):
+        return None
+    return where[n], where[e], where[y], neg.args[0].name
+
+
+def _unit_op(s, fn, where, const_first=False):
+    """The single-use temporary that ``s`` combines with the constant 1 by
+    ``fn`` (``1 / y``, ``1 + e`` or ``e + 1``, ``np.exp(n)``), or None."""
+    if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+            and isinstance(s.value, ir.Op) and s.value.fn is fn and not s.value.kwargs):
+        return None
+    args = s.value.args
+    if fn is np.exp:
+        temps = args if len(args) == 1 else ()
+    elif len(args) == 2 and _is_one(args[0]):
+        temps = args[1:]
+    elif len(args) == 2 and _is_one(args[1]) and not const_first:
+        temps = args[:1]
+    else:
+        return None
+    if len(temps) == 1 and isinstance(temps[0], ir.Var) and temps[0].name in where:
+        return temps[0].name
+    return None
+
+
+def _is_one(a) -> bool:
+    return isinstance(a, ir.Const) and type(a.value) in (int, float) and a.value == 1
+
+
+def expand_sigmoids(fn: ir.Function) -> ir.Function:
+    """``sigmoid(z)`` spelled out again: ``1.0 / (1.0 + np.exp(-z))``."""
+    def expand(e):
+        if not isinstance(e, ir.Op):
+            return e
+        e = ir.Op(e.fn, tuple(expand(a) for a in e.args),
+                  tuple((k, expand(v)) for k, v in e.kwargs))
+        if e.fn is runtime.sigmoid:
+            one = ir.Const(1.0)
+            exp = ir.Op(np.exp, (ir.Op(operator.neg, e.args),))
+            return ir.Op(operator.truediv, (one, ir.Op(operator.add, (one, exp))))
+        return e
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            s = _map_blocks(s, block)
+            if isinstance(s, (ir.Assign, ir.Effect, ir.Return)) and \
+                    isinstance(s.value, ir.Op) and _uses(s.value, runtime.sigmoid):
+                s = replace(s, value=expand(s.value))
+            out.append(s)
+        return out
+    return fn.with_body(block(fn.body))
+
+
+def _uses(e, fn) -> bool:
+    return isinstance(e, ir.Op) and (e.fn is fn or any(_uses(a, fn) for a in e.args)
+                                     or any(_uses(v, fn) for _, v in e.kwargs))
 
 
 def optimize(fn: ir.Function, keep=()) -> ir.Function:

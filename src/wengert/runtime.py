@@ -92,6 +92,14 @@ def const_over(c, y):
     return c / y
 
 
+def sigmoid(z):
+    """``1.0 / (1.0 + np.exp(-z))`` as one operation: reverse mode fuses the
+    four statements of a sigmoid into it while it differentiates, so the
+    adjoint reads only the result (``g * s * (1.0 - s)``) and a loop keeps one
+    value on its tape instead of two. Generated code spells it out again."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b

@@ -1,0 +1,171 @@
+"""Optimiser passes that reverse mode runs on the primal before it
+differentiates: common subexpressions and fused sigmoids. Each is checked
+against central differences (in both modes and without optimisation) and on
+the generated source, for the rewrite it should make."""
+
+import re
+
+import numpy as np
+import pytest
+
+import wengert
+from wengert import ir, optimize, runtime
+
+
+def _central_difference(f, args, i, step=1e-6):
+    x = np.asarray(args[i], dtype=float)
+    g = np.zeros(x.shape)
+    for idx in np.ndindex(*x.shape):
+        hi, lo = x.copy(), x.copy()
+        hi[idx] += step
+        lo[idx] -= step
+        at = lambda v: f(*args[:i], v if x.shape else float(v), *args[i + 1:])   # noqa: E731
+        g[idx] = (at(hi) - at(lo)) / (2 * step)
+    return g
+
+
+def _check(f, args, wrt):
+    expected = [_central_difference(f, args, i) for i in wrt]
+    for mode in ("reverse", "forward"):
+        for opt in (True, False):
+            grads = wengert.grad(f, wrt=wrt, mode=mode, optimize=opt)(*args)
+            for g, e in zip(grads, expected):
+                np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-7,
+                                           err_msg=f"{mode}, optimize={opt}")
+
+
+def _ops(fn, which):
+    return [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign)
+            and isinstance(s.value, ir.Op) and s.value.fn is which]
+
+
+# -- sigmoids ---------------------------------------------------------------------
+
+
+def gates(w, x):
+    total = 0.0
+    h = x[0]
+    for t in range(1, x.shape[0]):
+        a = 1.0 / (1.0 + np.exp(-(h * w[0] + x[t])))
+        b = 1 / (np.exp(-(h * w[1])) + 1)
+        h = a * np.tanh(h) + b
+        total = total + np.sum(h)
+    return total
+
+
+def test_sigmoids_match_finite_differences():
+    rng = np.random.RandomState(0)
+    _check(gates, (rng.rand(2, 3) - 0.5, rng.rand(4, 3)), (0, 1))
+
+
+def test_a_sigmoid_keeps_only_its_result():
+    """Both spellings are fused: the adjoint reads s * (1.0 - s), and the
+    kept tape holds each sigmoid's result, not np.exp(-z) as well."""
+    rng = np.random.RandomState(0)
+    g = wengert.grad(gates, wrt=(0,))
+    g(rng.rand(2, 3), rng.rand(4, 3))
+    kept = next(line for line in g.source.splitlines() if "kept.append((" in line)
+    assert kept.count(",") == 2, g.source             # a, b and np.tanh(h)
+    assert len(re.findall(r"(\w+) \* \(1\.0 - \1\)", g.source)) == 2, g.source
+    assert g.source.count("np.exp(") == 2, g.source    # only in the primal sweep
+    assert "sigmoid(" not in g.source                  # spelled out again
+
+
+def test_fuse_sigmoids_rewrites_the_wengert_list():
+    fn = optimize.fuse_sigmoids(wengert.lower(gates))
+    assert len(_ops(fn, runtime.sigmoid)) == 2
+    assert not _ops(fn, np.exp)
+
+
+def exp_read_twice(x):
+    e = np.exp(-x)
+    return np.sum(1.0 / (1.0 + e) + e)
+
+
+def minus_two_over(x):
+    return np.sum(2.0 / (1.0 + np.exp(-x)) + 1.0 / (2.0 + np.exp(-x)))
+
+
+@pytest.mark.parametrize("f", [exp_read_twice, minus_two_over])
+def test_near_sigmoids_are_left_alone(f):
+    """An exponential read elsewhere, or other constants: not a sigmoid."""
+    assert not _ops(optimize.fuse_sigmoids(wengert.lower(f)), runtime.sigmoid)
+    _check(f, (np.array([0.3, -1.2, 2.0]),), (0,))
+
+
+def test_a_python_float_sigmoid():
+    def f(x):
+        return 1.0 / (1.0 + np.exp(-x)) * x
+    _check(f, (0.7,), (0,))
+
+
+# -- common subexpressions -----------------------------------------------------
+
+
+def rows_twice(w, state):
+    h = state.copy()
+    total = 0.0
+    for i in range(h.shape[0]):
+        a = np.tanh(h[i] * w)
+        b = np.sin(h[i] * w)
+        h[i] = a * b
+        c = h[i] * w              # h[i] was written: not a + b's h[i] * w
+        total = total + np.sum(a + b + c)
+    return total
+
+
+def test_common_subexpressions_match_finite_differences():
+    rng = np.random.RandomState(1)
+    _check(rows_twice, (rng.rand(3), rng.rand(4, 3)), (0, 1))
+
+
+def test_a_repeated_product_is_computed_once():
+    rng = np.random.RandomState(1)
+    g = wengert.grad(rows_twice, wrt=(0,))
+    g(rng.rand(3), rng.rand(4, 3))
+    primal = g.source.split("# adjoint sweep")[0]
+    assert primal.count(" * w") == 1, g.source          # h[i] * w, for np.tanh and np.sin
+    assert primal.count("h_1[i]") == 2, g.source        # read again after h[i] = ...
+
+
+def test_cse_keeps_a_value_a_loop_changes():
+    """An expression before a loop is not reused inside it, nor after it
+    when the loop writes what it reads."""
+    def f(x, y):
+        a = x * y
+        for _ in range(3):
+            x = x * y + 1.0
+            b = x * y
+        c = x * y
+        return a + b + c
+    import operator
+    fn = wengert.lower(f)
+    assert len(_ops(optimize.common_subexpressions(fn), operator.mul)) == \
+        len(_ops(fn, operator.mul))
+    _check(f, (0.5, 1.5), (0, 1))
+
+
+def test_cse_reuses_in_straight_line_code_and_stops_at_writes():
+    def f(x, y):
+        a = np.sin(x * y)
+        b = np.sin(x * y)
+        x = x + 1.0
+        c = np.sin(x * y)
+        return a * b + c
+    fn = optimize.copy_propagation(optimize.common_subexpressions(wengert.lower(f)))
+    assert len(_ops(fn, np.sin)) == 2, str(fn)
+    _check(f, (0.5, 1.5), (0, 1))
+
+
+def test_cse_forgets_at_a_mutation():
+    """A method call may change a list in place: ``xs[-1]`` is read again."""
+    def f(x):
+        xs = [x * 2.0]
+        a = xs[-1] * x
+        xs.append(x * 3.0)
+        b = xs[-1] * x
+        return a + b
+    fn = optimize.copy_propagation(optimize.common_subexpressions(wengert.lower(f)))
+    import operator
+    assert len(_ops(fn, operator.getitem)) == 2, str(fn)
+    _check(f, (0.5,), (0,))
