@@ -169,3 +169,76 @@ def test_cse_forgets_at_a_mutation():
     import operator
     assert len(_ops(fn, operator.getitem)) == 2, str(fn)
     _check(f, (0.5,), (0,))
+
+
+# -- updates in place ----------------------------------------------------------
+
+from wengert.runtime import setitem  # noqa: E402  (a value: a copy with one entry set)
+
+
+def view_read_after(x):
+    z = np.zeros(3)
+    z1 = setitem(z, 0, x[0] * 2.0)
+    r = z1[1:]                            # a view of z1, read after z1's update
+    z2 = setitem(z1, 1, x[1] * x[2])
+    return np.sum(r * x[1:]) + np.sum(z2 * x)
+
+
+def copy_before_a_loop(x):
+    z = np.zeros(3)
+    before = z
+    for i in range(3):
+        z = setitem(z, i, x[i] * (i + 1.0))
+    return np.sum(z * x) + np.sum(before * x)
+
+
+def old_value_in_the_loop(x):
+    z = np.zeros(3)
+    total = 0.0
+    for i in range(3):
+        old = z
+        z = setitem(z, i, x[i])
+        total = total + np.sum(old * x)
+    return total
+
+
+def fresh_each_time(x):
+    """(conservative: z goes on a tape, and sharing is decided for the whole
+    function, so the tape counts as sharing z's memory before the update)"""
+    total = 0.0
+    for i in range(3):
+        z = np.zeros(3)
+        z = setitem(z, i, x[i] * x[i])
+        total = total + np.sum(z * x)
+    return total
+
+
+@pytest.mark.parametrize("f, updates", [(view_read_after, 1), (copy_before_a_loop, 0),
+                                        (old_value_in_the_loop, 0), (fresh_each_time, 0)])
+def test_an_update_is_in_place_only_when_no_one_reads_the_old_value(f, updates):
+    x = np.array([0.3, 1.2, -0.7])
+    _check(f, (x,), (0,))
+    g = wengert.grad(f)
+    g(x)
+    primal = g.source.split("# adjoint sweep")[0]
+    assert primal.count("setitem_into(") == updates, g.source
+
+
+def test_adjoint_rows_are_updated_in_place():
+    """The adjoint of a state updated row by row (lstm's hidden and cell)
+    updates one buffer instead of copying it once per row and iteration."""
+    rng = np.random.RandomState(1)
+    g = wengert.grad(rows_twice, wrt=(0,))
+    g(rng.rand(3), rng.rand(4, 3))
+    adjoint = g.source.split("# adjoint sweep")[1]
+    assert "setitem_into(" in adjoint and "setitem(" not in adjoint, g.source
+
+
+def test_generated_updates_in_place_are_values_when_differentiated_again():
+    """Second order: the lowering reads setitem_into as setitem."""
+    x = np.array([0.3, 1.2, -0.7])
+    h = wengert.hessian(fresh_each_time)(x)
+    step = 1e-5
+    cols = [(wengert.grad(fresh_each_time)(x + e) - wengert.grad(fresh_each_time)(x - e))
+            / (2 * step) for e in np.eye(3) * step]
+    np.testing.assert_allclose(h, np.array(cols).T, rtol=1e-5, atol=1e-6)

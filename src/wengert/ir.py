@@ -271,6 +271,7 @@ class Function:
     free_data: frozenset = frozenset()  # module or closure data the function reads by name
     closure_data: frozenset = frozenset()   # the part of it captured from a closure
     user_of: dict = None                # SSA version -> user variable (from lowering)
+    arrays: frozenset = frozenset()     # names known to hold NumPy arrays (reverse mode's kinds)
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

@@ -640,6 +640,165 @@ def _uses(e, fn) -> bool:
                                      or any(_uses(v, fn) for _, v in e.kwargs))
 
 
+# --------------------------------------------------------------------------
+# updates in place
+
+
+def update_in_place(fn: ir.Function) -> ir.Function:
+    """``y = setitem(x, i, v)`` copies ``x``; it becomes ``setitem_into``
+    (an update of ``x`` in place) when no variable that may share ``x``'s
+    memory is read afterwards. Which variables may share memory is decided
+    for the whole function at once: a value that is not a new array (a view,
+    a copy of a name, an item of a tape, another setitem) joins the names it
+    is made from; parameters and names the function does not assign are
+    never updated. Liveness is structured: loops to a fixpoint."""
+    sites = [s for s in ir.walk(fn.body) if _setitem_site(s)]
+    if not sites:
+        return fn
+    share = _sharing(fn)
+    local = _write_counts(fn.body)
+    outside = {n for n in share if not local[n]} | set(fn.param_names())
+    after = {}
+    _live_after(fn.body, set(), after)
+    chosen = set()
+    for s in sites:
+        x, y = s.value.args[0].name, s.target.name
+        group = share.get(x, {x})
+        if group & outside or (group - {y}) & after[id(s)]:
+            continue
+        chosen.add(id(s))
+    if not chosen:
+        return fn
+    return fn.with_body(_into_block(fn.body, chosen))
+
+
+def _setitem_site(s) -> bool:
+    return isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+        and isinstance(s.value, ir.Op) and s.value.fn is runtime.setitem \
+        and len(s.value.args) == 3 and not s.value.kwargs \
+        and isinstance(s.value.args[0], ir.Var)
+
+
+def _into_block(stmts, chosen) -> list:
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, lambda b: _into_block(b, chosen))
+        if id(s) in chosen:
+            s = replace(s, value=ir.Op(runtime.setitem_into, s.value.args))
+        out.append(s)
+    return out
+
+
+def _sharing(fn) -> dict:
+    """name -> the set of names that may share memory with it."""
+    parent = {}
+
+    def find(n):
+        parent.setdefault(n, n)
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    def join(names):
+        names = [find(n) for n in names]
+        for n in names[1:]:
+            parent[n] = names[0]
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign):
+            join(list(s.targets()) + _referenced(s.value, s.targets(), fn.arrays))
+        elif isinstance(s, ir.Effect):
+            join(list(ir.expr_vars(s.value)))
+        elif isinstance(s, ir.For):
+            join(list(ir.target_names(s.target)) + list(ir.expr_vars(s.iter)))
+        for n in ir.stmt_reads(s):
+            find(n)
+    groups = {}
+    for n in list(parent):
+        groups.setdefault(find(n), set()).add(n)
+    return {n: groups[find(n)] for n in parent}
+
+
+def _referenced(e, targets, arrays) -> list:
+    """Variables whose memory the value of ``e`` may share: none for a new
+    array; an indexing's or an update's base, not its index; an array's
+    update copies the values in (a list's holds them)."""
+    if not isinstance(e, ir.Op):
+        return list(ir.expr_vars(e))
+    if _new_array(e, targets, arrays):
+        return []
+    fn, args = e.fn, e.args
+    if fn is operator.getitem and len(args) == 2 and not e.kwargs:
+        return list(ir.expr_vars(args[0]))
+    if fn in (runtime.setitem, runtime.scatter_into) and len(args) == 3 and not e.kwargs:
+        x = args[0]
+        into_array = isinstance(x, ir.Var) and x.name in arrays
+        return list(ir.expr_vars(x)) + ([] if into_array else list(ir.expr_vars(args[2])))
+    return list(ir.expr_vars(e))
+
+
+_NEW_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+              "full_like", "array", "copy", "stack", "concatenate"}
+
+
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
+               operator.pow, operator.matmul}
+
+
+def _new_array(e: ir.Op, targets, arrays) -> bool:
+    """Does ``e`` make a new array that holds no reference to its arguments?
+    (Arithmetic does when its result is known to be an array: on lists it
+    concatenates or repeats, and the new list holds the old items.)"""
+    if any(k == "out" for k, _ in e.kwargs):
+        return False
+    fn = e.fn
+    if isinstance(fn, np.ufunc) or fn in (runtime.zeros_like, runtime.getitem_adjoint):
+        return True
+    if fn in _ARITHMETIC:
+        return len(targets) == 1 and targets[0] in arrays
+    name = getattr(fn, "__name__", None)
+    return name in _NEW_NUMPY and getattr(np, name, None) is fn
+
+
+def _live_after(stmts, live_out, table) -> set:
+    """Fill ``table[id(s)]`` with the variables live after each statement
+    ``s``; return those live before ``stmts``."""
+    live = set(live_out)
+    for s in reversed(stmts):
+        table[id(s)] = set(live)
+        if isinstance(s, ir.Assign):
+            live.difference_update(s.targets())
+            live.update(ir.expr_vars(s.value))
+        elif isinstance(s, (ir.Effect, ir.Return)):
+            live.update(ir.expr_vars(s.value))
+        elif isinstance(s, ir.If):
+            live = _live_after(s.body, live, table) | _live_after(s.orelse, live, table) \
+                | set(ir.expr_vars(s.test))
+        elif isinstance(s, (ir.For, ir.While)):
+            live = _live_loop(s, live, table)
+    return live
+
+
+def _live_loop(s, live_after, table) -> set:
+    stop = {s.stop} if s.stop else set()
+    header = set(ir.expr_vars(s.iter if isinstance(s, ir.For) else s.test))
+    targets = set(ir.target_names(s.target)) if isinstance(s, ir.For) else set()
+    end = set(live_after) | stop
+    while True:
+        if isinstance(s, ir.While):
+            test_in = _live_after(s.test_body, end | header, table)
+            start = _live_after(s.body, test_in, table) | test_in
+        else:
+            start = _live_after(s.body, end, table) - targets
+        new = set(live_after) | stop | start | (header if isinstance(s, ir.While) else set())
+        if new == end:
+            break
+        end = new
+    if isinstance(s, ir.While):
+        return set(live_after) | start | header
+    return set(live_after) | start | header
+
+
 def optimize(fn: ir.Function, keep=()) -> ir.Function:
     """Run the passes to a fixpoint (bounded)."""
     return optimize_to_fixpoint(fn, keep)[0]
@@ -675,7 +834,8 @@ def factor_sums(fn: ir.Function) -> ir.Function:
 
 
 def readable(fn: ir.Function) -> ir.Function:
-    """Name-merging passes, run last (they make names multiply assigned)."""
+    """Name-merging passes, run last (they make names multiply assigned),
+    then updates in place (after them: no later pass may move a read)."""
     fn = coalesce_carries(fn)
     fn = coalesce_copies(fn)
-    return dead_code(fn)
+    return update_in_place(dead_code(fn))

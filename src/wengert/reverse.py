@@ -996,4 +996,5 @@ def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
     r = Reverse(fn, wrt, kinds, ctx)
     r.tuple_result = tuple_result
     d = r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)
-    return optimize.expand_sigmoids(d)
+    arrays = frozenset(n for n in r.kinds if r._array(n))   # (for updates in place)
+    return optimize.expand_sigmoids(d.with_body(d.body, arrays=arrays))

@@ -155,6 +155,14 @@ def setitem(x, index, v):
     return out
 
 
+def setitem_into(x, index, v):
+    """``x[index] = v`` in place, returning ``x``: ``setitem`` where the
+    optimiser proved that nothing reads ``x``'s old value afterwards (the
+    lowering reads generated code's calls to it as ``setitem`` again)."""
+    x[index] = v
+    return x
+
+
 def getitem_adjoint(t, x, index):
     """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
     For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""
