@@ -147,15 +147,17 @@ def test_nested_loops_of_floats():
 def test_adjoints_of_tiles_and_rows_are_written_without_zero_buffers():
     """Slices that tile a row: their adjoints are concatenated; a row written
     with ``x[i] = ...``: its adjoint overwrites that row; a row read: its
-    adjoint is added into that row (in place: no one reads the old adjoint)."""
+    adjoint is added into that row, which the row's adjoint then reads back
+    as the sum itself (no store, no indexing) before it is overwritten in
+    place (no one reads the old adjoint)."""
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     inner = g.source.split("for i_1 in reversed(")[1]
     assert "w_2_bar = np.concatenate(" in inner   # its own name, not the NumPy 2 alias concat
-    assert "cell_2_bar = setitem(cell_3_bar, i_1, " in inner     # a copy: v20_bar, a view
-    assert "v20_bar = cell_3_bar[i_1]" in inner                # of its row, is read after
-    assert "hidden_2_bar = setitem_into(hidden_3_bar, i_1, " in inner
-    assert "hidden_3_bar = setitem_into(hidden_2_bar, i_1, hidden_2_bar[i_1] + " in inner
+    assert "cell_2_bar = setitem_into(cell_2_bar, i_1, " in inner
+    assert "hidden_2_bar = setitem_into(hidden_2_bar, i_1, " in inner
+    assert "v23_bar = hidden_2_bar[i_1] + v_2_bar" in inner
+    assert "v20_bar = cell_2_bar[i_1] + " in inner
     assert "getitem_adjoint(" not in inner.split("params_bar = ")[0]
 
 

@@ -216,12 +216,18 @@ def fresh_each_time(x):
 @pytest.mark.parametrize("f, updates", [(view_read_after, 1), (copy_before_a_loop, 0),
                                         (old_value_in_the_loop, 0), (fresh_each_time, 0)])
 def test_an_update_is_in_place_only_when_no_one_reads_the_old_value(f, updates):
+    primal = _checked_primal_sweep(f)
+    assert primal.count("setitem_into(") == updates, primal
+
+
+def _checked_primal_sweep(f):
+    """The primal sweep of ``grad(f)``, once its gradient matched central
+    differences (both modes, optimised or not) at one point."""
     x = np.array([0.3, 1.2, -0.7])
     _check(f, (x,), (0,))
     g = wengert.grad(f)
     g(x)
-    primal = g.source.split("# adjoint sweep")[0]
-    assert primal.count("setitem_into(") == updates, g.source
+    return g.source.split("# adjoint sweep")[0]
 
 
 def test_adjoint_rows_are_updated_in_place():
@@ -242,3 +248,48 @@ def test_generated_updates_in_place_are_values_when_differentiated_again():
     cols = [(wengert.grad(fresh_each_time)(x + e) - wengert.grad(fresh_each_time)(x - e))
             / (2 * step) for e in np.eye(3) * step]
     np.testing.assert_allclose(h, np.array(cols).T, rtol=1e-5, atol=1e-6)
+
+
+# -- rows stored and read again ------------------------------------------------
+
+
+def row_read_back(x):
+    z = np.zeros((2, 3))
+    z1 = setitem(z, 0, x * 2.0)
+    r = z1[0] * x                         # the row just written: x * 2.0
+    z2 = setitem(z1, 0, r)                # written again: the first write is dead
+    return np.sum(z2 * x)
+
+
+def scalar_into_a_row(x):
+    z = np.zeros((2, 3))
+    z1 = setitem(z, 0, x[0])              # broadcast: z1[0] is not x[0]
+    r = z1[0] * x
+    z2 = setitem(z1, 0, x[1] * x)
+    return np.sum(r) + np.sum(z2 * x)
+
+
+def row_read_twice(x):
+    z = np.zeros((2, 3))
+    z1 = setitem(z, 1, x * 2.0)
+    r = z1[1] * x
+    s = z1 * x                            # the whole of z1: it must exist
+    z2 = setitem(z1, 1, r)
+    return np.sum(z2 * x) + np.sum(s)
+
+
+@pytest.mark.parametrize("f, writes", [(row_read_back, 1), (scalar_into_a_row, 2),
+                                       (row_read_twice, 2)])
+def test_a_row_written_is_read_back_as_the_value_written(f, writes):
+    primal = _checked_primal_sweep(f)
+    assert primal.count("setitem") == writes, primal
+
+
+def test_a_state_adjoint_updated_row_by_row_is_not_stored_twice():
+    """rows_twice's adjoint adds into row i, reads it back and overwrites it:
+    one update of the buffer, and the row read is the sum itself."""
+    rng = np.random.RandomState(1)
+    g = wengert.grad(rows_twice, wrt=(0,))
+    g(rng.rand(3), rng.rand(4, 3))
+    adjoint = g.source.split("# adjoint sweep")[1]
+    assert adjoint.count("setitem_into(") == 1 and "_bar[i] + " in adjoint, g.source

@@ -272,6 +272,7 @@ class Function:
     closure_data: frozenset = frozenset()   # the part of it captured from a closure
     user_of: dict = None                # SSA version -> user variable (from lowering)
     arrays: frozenset = frozenset()     # names known to hold NumPy arrays (reverse mode's kinds)
+    kinds: dict = None                  # reverse mode's kinds, for the passes after it
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

@@ -493,6 +493,8 @@ def _cse_block(stmts) -> list:
     return out
 
 
+_PURE_RUNTIME = {runtime.setitem, runtime.getitem_adjoint, runtime.unbroadcast,
+                 runtime.broadcast_like, runtime.zeros_like, runtime.sigmoid}
 _MUTATING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
 
 
@@ -527,7 +529,8 @@ def _mutating_expr(e) -> bool:
     fn = e.fn
     if isinstance(fn, ir.PseudoOp):
         bad = fn.kind == "method"
-    elif isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in ("_operator", "operator"):
+    elif isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in ("_operator", "operator") \
+            or fn in _PURE_RUNTIME:
         bad = False
     else:
         module = getattr(fn, "__module__", None) or ""
@@ -638,6 +641,102 @@ def expand_sigmoids(fn: ir.Function) -> ir.Function:
 def _uses(e, fn) -> bool:
     return isinstance(e, ir.Op) and (e.fn is fn or any(_uses(a, fn) for a in e.args)
                                      or any(_uses(v, fn) for _, v in e.kwargs))
+
+
+# --------------------------------------------------------------------------
+# rows stored and read again
+
+
+def forward_rows(fn: ir.Function) -> ir.Function:
+    """``y = setitem(x, i, v); ...; r = y[i]; ...; z = setitem(y, i, w)``,
+    where ``y`` is read nowhere else, becomes ``r = v; ...; z = setitem(x,
+    i, w)``: the row written is read back as the value written, and the
+    second write of the row makes the first one dead (a state's adjoint
+    updated row by row: one copy of the state fewer and no indexing). ``i``
+    is an int and ``v`` has exactly the row's shape and dtype (reverse
+    mode's kinds), so ``y[i]`` is ``v``."""
+    if not fn.kinds:
+        return fn
+    writes, reads = _write_counts(fn.body), _read_counts(fn.body)
+    return fn.with_body(_forward_block(fn.body, fn.kinds, writes, reads))
+
+
+def _forward_block(stmts, kinds, writes, reads) -> list:
+    stmts = [_map_blocks(s, lambda b: _forward_block(b, kinds, writes, reads)) for s in stmts]
+    k = 0
+    while k < len(stmts):
+        new = _forward_row(stmts, k, kinds, writes, reads)
+        if new is not None:
+            stmts = new
+        else:
+            k += 1
+    return stmts
+
+
+def _forward_row(stmts, k, kinds, writes, reads):
+    s = stmts[k]
+    if not (_setitem_site(s) and writes[s.target.name] == 1 and _exact_row(s.value, kinds)):
+        return None
+    y = s.target.name
+    x, i, v = s.value.args
+    deps = {x.name} | set(ir.expr_vars(i)) | set(ir.expr_vars(v))
+    row = ir.Op(operator.getitem, (ir.Var(y), i))
+    uses, last = [], None
+    for j in range(k + 1, len(stmts)):
+        t = stmts[j]
+        if y in ir.all_reads(_nested(t)) or (isinstance(t, (ir.For, ir.While)) and t.stop == y):
+            return None
+        if y in ir.stmt_reads(t):
+            if _setitem_site(t) and t.value.args[0] == ir.Var(y) and t.value.args[1] == i \
+                    and y not in ir.expr_vars(t.value.args[2]):
+                last = j
+                break
+            if not isinstance(t, (ir.Assign, ir.Effect, ir.Return)):
+                return None
+            uses.append(j)
+        if deps & (set(ir.stmt_writes(t)) | ir.all_writes(_nested(t))) or \
+                (_may_mutate(t) and deps & _refs(t)):
+            return None
+    if last is None or len(uses) > 1 or reads[y] != len(uses) + 1:
+        return None
+    out = list(stmts)
+    if uses:
+        t = out[uses[0]]
+        value = _replace_expr(t.value, row, v)
+        if y in ir.expr_vars(value):
+            return None                       # y read otherwise than as its row i
+        out[uses[0]] = replace(t, value=value)
+    z = out[last]
+    out[last] = replace(z, value=ir.Op(runtime.setitem, (x,) + z.value.args[1:]))
+    del out[k]
+    return out
+
+
+def _exact_row(e, kinds) -> bool:
+    """``setitem(x, i, v)`` with an int ``i`` and ``v`` exactly ``x[i]``'s kind."""
+    from . import analysis
+    x, i, v = e.args
+    kx, kv = analysis.expr_kind(x, kinds), analysis.expr_kind(v, kinds)
+    if kx is None or kv is None or kx.pyfloat or kv.pyfloat or not kx.shape \
+            or any(n < 0 for n in kx.shape) or kv.shape != kx.shape[1:]:
+        return False
+    if not (isinstance(i, ir.Const) and type(i.value) is int or
+            isinstance(i, ir.Var) and kinds.get(i.name) == analysis.INT):
+        return False
+    try:
+        return np.dtype(kx.dtype) == np.dtype(kv.dtype)
+    except TypeError:
+        return False
+
+
+def _replace_expr(e, old, new):
+    """``e`` with every occurrence of the expression ``old`` replaced by ``new``."""
+    if e == old:
+        return new
+    if isinstance(e, ir.Op):
+        return ir.Op(e.fn, tuple(_replace_expr(a, old, new) for a in e.args),
+                     tuple((k, _replace_expr(a, old, new)) for k, a in e.kwargs))
+    return e
 
 
 # --------------------------------------------------------------------------
@@ -836,6 +935,6 @@ def factor_sums(fn: ir.Function) -> ir.Function:
 def readable(fn: ir.Function) -> ir.Function:
     """Name-merging passes, run last (they make names multiply assigned),
     then updates in place (after them: no later pass may move a read)."""
-    fn = coalesce_carries(fn)
+    fn = coalesce_carries(forward_rows(fn))
     fn = coalesce_copies(fn)
     return update_in_place(dead_code(fn))

@@ -997,4 +997,4 @@ def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
     r.tuple_result = tuple_result
     d = r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)
     arrays = frozenset(n for n in r.kinds if r._array(n))   # (for updates in place)
-    return optimize.expand_sigmoids(d.with_body(d.body, arrays=arrays))
+    return optimize.expand_sigmoids(d.with_body(d.body, arrays=arrays, kinds=r.kinds))
