@@ -191,7 +191,7 @@ def scatter_into(out, index, t):
     """Add ``t`` into ``out[index]`` in place and return ``out``: accumulating
     several slices' adjoints into one buffer (``out`` is always a fresh array
     made by ``getitem_adjoint`` in generated code)."""
-    if _basic_index(index):
+    if type(index) is int or _basic_index(index):      # (a row: the common case, first)
         out[index] += t
     else:
         np.add.at(out, index, t)
