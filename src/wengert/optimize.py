@@ -10,6 +10,18 @@ fixed order until nothing changes:
 * ``dead_code``          statements whose results nobody reads are removed
   (structured liveness: branches are joined, loops iterated to a fixpoint)
 
+Reverse mode prepares the primal with ``common_subexpressions`` (one value per
+repeated pure expression in a block) and ``fuse_sigmoids`` (``1/(1+np.exp(-z))``
+as one operation whose adjoint reads its result; ``expand_sigmoids`` spells it
+out again). ``readable`` runs last: ``forward_rows`` (a row written and read
+back is the value written), the name-merging passes, then ``update_in_place``
+(``setitem`` without a copy where nothing reads the old array again)::
+
+    h1 = setitem(h, i, h[i] + a)          r = h[i] + a
+    r = h1[i]                     ──▶     ...
+    ...                                   h = setitem_into(h, i, w)
+    h = setitem(h1, i, w)
+
 Every pass preserves the meaning of the program; ``optimize=False`` on the API
 skips them all, and the test suite checks that both give the same numbers.
 """
