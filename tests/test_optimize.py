@@ -202,6 +202,15 @@ def old_value_in_the_loop(x):
     return total
 
 
+def same_base_each_iteration(x):
+    z = np.zeros(3)
+    total = 0.0
+    for i in range(3):
+        y = setitem(z, i, x[i])           # z itself is read again next iteration
+        total = total + np.sum(y * x)
+    return total
+
+
 def fresh_each_time(x):
     """(conservative: z goes on a tape, and sharing is decided for the whole
     function, so the tape counts as sharing z's memory before the update)"""
@@ -214,7 +223,8 @@ def fresh_each_time(x):
 
 
 @pytest.mark.parametrize("f, updates", [(view_read_after, 1), (copy_before_a_loop, 0),
-                                        (old_value_in_the_loop, 0), (fresh_each_time, 0)])
+                                        (old_value_in_the_loop, 0), (same_base_each_iteration, 0),
+                                        (fresh_each_time, 0)])
 def test_an_update_is_in_place_only_when_no_one_reads_the_old_value(f, updates):
     primal = _checked_primal_sweep(f)
     assert primal.count("setitem_into(") == updates, primal

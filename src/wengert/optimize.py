@@ -860,7 +860,7 @@ def _new_array(e: ir.Op, targets, arrays) -> bool:
     """Does ``e`` make a new array that holds no reference to its arguments?
     (Arithmetic does when its result is known to be an array: on lists it
     concatenates or repeats, and the new list holds the old items.)"""
-    if any(k == "out" for k, _ in e.kwargs):
+    if any(k in ("out", "copy") for k, _ in e.kwargs):     # (np.array(x, copy=False))
         return False
     fn = e.fn
     if isinstance(fn, np.ufunc) or fn in (runtime.zeros_like, runtime.getitem_adjoint):
