@@ -303,3 +303,40 @@ def test_a_state_adjoint_updated_row_by_row_is_not_stored_twice():
     g(rng.rand(3), rng.rand(4, 3))
     adjoint = g.source.split("# adjoint sweep")[1]
     assert adjoint.count("setitem_into(") == 1 and "_bar[i] + " in adjoint, g.source
+
+
+# -- products of tiles -----------------------------------------------------------
+
+
+def gate_rows(p, x):
+    n = x.shape[0]
+    total = 0.0
+    for t in range(3):
+        w, b = p[0], p[1]
+        x = np.tanh(x * w[:n] + b[:n]) + np.sin(x[::-1] * w[n:] + b[n:])
+        total = total + np.sum(x * x)
+    return total
+
+
+def gate_rows_scaled(p, s):
+    n = 3
+    w, b = p[0], p[1]
+    y = np.tanh(s * w[:n] + b[:n]) + np.sin(s * w[n:] + b[n:])   # s a number: broadcast
+    return np.sum(y * y)
+
+
+def test_products_of_tiles_are_one_product():
+    rng = np.random.RandomState(2)
+    args = (rng.rand(2, 6) - 0.5, rng.rand(3))
+    _check(gate_rows, args, (0, 1))
+    g = wengert.grad(gate_rows, wrt=(0,))
+    g(*args)
+    assert re.search(r"w_\w*bar = \w+_bar \* np\.concatenate\(\(", g.source), g.source
+
+
+def test_products_of_tiles_with_a_broadcast_factor_are_left_alone():
+    args = (np.random.RandomState(3).rand(2, 6) - 0.5, 0.7)
+    _check(gate_rows_scaled, args, (0, 1))
+    g = wengert.grad(gate_rows_scaled, wrt=(0,))
+    g(*args)
+    assert "* np.concatenate((" not in g.source, g.source

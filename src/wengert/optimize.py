@@ -14,7 +14,9 @@ Reverse mode prepares the primal with ``common_subexpressions`` (one value per
 repeated pure expression in a block) and ``fuse_sigmoids`` (``1/(1+np.exp(-z))``
 as one operation whose adjoint reads its result; ``expand_sigmoids`` spells it
 out again). ``readable`` runs last: ``forward_rows`` (a row written and read
-back is the value written), the name-merging passes, then ``update_in_place``
+back is the value written), ``factor_tiles`` (a concatenation of products by
+tiles already concatenated is one product), the name-merging passes, then
+``update_in_place``
 (``setitem`` without a copy where nothing reads the old array again)::
 
     h1 = setitem(h, i, h[i] + a)          r = h[i] + a
@@ -752,6 +754,91 @@ def _replace_expr(e, old, new):
 
 
 # --------------------------------------------------------------------------
+# products of tiles
+
+
+def factor_tiles(fn: ir.Function) -> ir.Function:
+    """``np.concatenate((a * x, b * y))`` after ``B = np.concatenate((a, b))``
+    in the same block is ``B * np.concatenate((x, y))``: one product instead of
+    one per tile (the adjoints of ``w[:n] * x + bias[:n]``, ``w[n:] * y +
+    bias[n:]`` with respect to ``w`` and ``bias``). Every factor has exactly
+    its partner's shape and dtype (reverse mode's kinds): nothing broadcasts."""
+    if not fn.kinds:
+        return fn
+    return fn.with_body(_tiles_block(fn.body, fn.kinds))
+
+
+def _tiles_block(stmts, kinds) -> list:
+    known = {}                                # the tiles' tuple -> the variable holding it
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, lambda b: _tiles_block(b, kinds))
+        if isinstance(s, (ir.Assign, ir.Effect, ir.Return)) and known:
+            value = _factor_tiles(s.value, known, kinds)
+            if value is not s.value:
+                s = replace(s, value=value)
+        if _may_mutate(s):
+            known.clear()
+        else:
+            written = set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
+            if written:
+                known = {t: v for t, v in known.items()
+                         if v not in written and written.isdisjoint(ir.expr_vars(t))}
+        tiles = _tiles(s.value) if isinstance(s, ir.Assign) else None
+        if tiles is not None and isinstance(s.target, ir.Var) \
+                and s.target.name not in ir.expr_vars(tiles):
+            known.setdefault(tiles, s.target.name)
+        out.append(s)
+    return out
+
+
+def _tiles(e):
+    """``np.concatenate((a, b, ...))``'s tuple of tiles, or None."""
+    if isinstance(e, ir.Op) and e.fn is np.concatenate and len(e.args) == 1 \
+            and not e.kwargs and isinstance(e.args[0], ir.Op) \
+            and e.args[0].fn is ir.MAKE_TUPLE and len(e.args[0].args) > 1:
+        return e.args[0]
+    return None
+
+
+def _factor_tiles(e, known, kinds):
+    if not isinstance(e, ir.Op):
+        return e
+    args = tuple(_factor_tiles(a, known, kinds) for a in e.args)
+    if any(a is not b for a, b in zip(args, e.args)):
+        e = ir.Op(e.fn, args, e.kwargs)
+    tiles = _tiles(e)
+    if tiles is None:
+        return e
+    for whole, name in known.items():
+        others = _partners(tiles.args, whole.args, kinds)
+        if others is not None:
+            rest = ir.Op(np.concatenate, (ir.Op(ir.MAKE_TUPLE, others),))
+            return ir.Op(operator.mul, (ir.Var(name), rest))
+    return e
+
+
+def _partners(products, factors, kinds):
+    """``(x, y, ...)`` if ``products`` is ``(a * x, b * y, ...)`` (either
+    order) for ``factors`` ``(a, b, ...)``, each ``x`` of its ``a``'s kind."""
+    from . import analysis
+    if len(products) != len(factors):
+        return None
+    out = []
+    for p, a in zip(products, factors):
+        if not (isinstance(p, ir.Op) and p.fn is operator.mul and len(p.args) == 2
+                and not p.kwargs and a in p.args):
+            return None
+        x = p.args[1] if p.args[0] == a else p.args[0]
+        ka, kx = analysis.expr_kind(a, kinds), analysis.expr_kind(x, kinds)
+        if ka is None or ka != kx or ka.pyfloat or not ka.shape or \
+                any(n < 0 for n in ka.shape):
+            return None
+        out.append(x)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------
 # updates in place
 
 
@@ -947,6 +1034,6 @@ def factor_sums(fn: ir.Function) -> ir.Function:
 def readable(fn: ir.Function) -> ir.Function:
     """Name-merging passes, run last (they make names multiply assigned),
     then updates in place (after them: no later pass may move a read)."""
-    fn = coalesce_carries(forward_rows(fn))
+    fn = coalesce_carries(factor_tiles(forward_rows(fn)))
     fn = coalesce_copies(fn)
     return update_in_place(dead_code(fn))
