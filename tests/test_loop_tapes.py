@@ -146,15 +146,18 @@ def test_nested_loops_of_floats():
 
 def test_adjoints_of_tiles_and_rows_are_written_without_zero_buffers():
     """Slices that tile a row: their adjoints are concatenated; a row written
-    with ``x[i] = ...``: its adjoint overwrites that row of a copy; a row
-    read: its adjoint is added into that row of a copy."""
+    with ``x[i] = ...``: its adjoint overwrites that row; a row read: its
+    adjoint is added into that row, which the row's adjoint then reads back
+    as the sum itself (no store, no indexing) before it is overwritten in
+    place (no one reads the old adjoint)."""
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     inner = g.source.split("for i_1 in reversed(")[1]
     assert "w_2_bar = np.concatenate(" in inner   # its own name, not the NumPy 2 alias concat
-    assert "cell_2_bar = setitem(cell_3_bar, i_1, " in inner
-    assert "hidden_2_bar = setitem(hidden_3_bar, i_1, " in inner
-    assert "hidden_3_bar = setitem(hidden_2_bar, i_1, hidden_2_bar[i_1] + " in inner
+    assert "cell_2_bar = setitem_into(cell_2_bar, i_1, " in inner
+    assert "hidden_2_bar = setitem_into(hidden_2_bar, i_1, " in inner
+    assert "v23_bar = hidden_2_bar[i_1] + v_2_bar" in inner
+    assert "v20_bar = cell_2_bar[i_1] + " in inner
     assert "getitem_adjoint(" not in inner.split("params_bar = ")[0]
 
 
@@ -187,14 +190,32 @@ def _kept(source, tape="kept"):
     return line.split("((", 1)[1].split("))", 1)[0].split(", ")
 
 
-def test_a_reciprocal_keeps_its_result_not_its_denominator():
-    """``1.0 / (1.0 + np.exp(-z))``: the reciprocal's adjoint reads its
-    result (-g * ans * ans), so the sigmoid keeps two arrays, not three."""
+def test_a_sigmoid_keeps_its_result_only():
+    """``1.0 / (1.0 + np.exp(-z))`` is differentiated as one sigmoid whose
+    adjoint reads its result (g * s * (1.0 - s)): one array kept, not three."""
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     kept = _kept(g.source)
-    assert "sigmoid_v4" in kept and "sigmoid_v3" not in kept, kept
-    assert "* sigmoid_v4 * sigmoid_v4 * sigmoid_v2" in g.source
+    assert "sigmoid_v4" in kept and "sigmoid_v2" not in kept and "sigmoid_v3" not in kept, kept
+    assert "* sigmoid_v4 * (1.0 - sigmoid_v4)" in g.source
+
+
+def reciprocal_of_a_shifted_exp(x):
+    total = 0.0
+    for t in range(x.shape[0]):
+        total = total + np.sum(1.0 / (2.0 + np.exp(x[t])))
+    return total
+
+
+def test_a_reciprocal_keeps_its_result_not_its_denominator():
+    """A constant over y (not a sigmoid): the reciprocal's adjoint reads its
+    result (-g * ans * ans), not y."""
+    x = np.random.RandomState(4).rand(3, 2)
+    g = wengert.grad(reciprocal_of_a_shifted_exp)
+    np.testing.assert_allclose(g(x), _central_difference(reciprocal_of_a_shifted_exp, (x,), 0),
+                               rtol=1e-6, atol=1e-8)
+    assert _kept(g.source) == ["v5", "v7"]               # np.exp(x[t]) and 1.0 / (2.0 + v5)
+    assert " / " not in g.source.split("# adjoint sweep")[1]
 
 
 def recurrent_log_softmax(w, x, h):
@@ -229,7 +250,7 @@ def test_views_of_arrays_the_loop_does_not_write_are_replayed_not_kept():
     g = wengert.grad(small_lstm, wrt=(0, 1))
     g(*_inputs())
     inner = g.source.split("for i_1 in reversed(")[1]
-    assert _kept(g.source) == ["v13", "sigmoid_v2", "sigmoid_v4", "v17", "v19", "v22"]
+    assert _kept(g.source) == ["v13", "sigmoid_v4", "v17", "v19", "v22"]
     assert "w_2 = params[v10]" in inner and "v11 = w_2[:3]" in inner and "v14 = w_2[3:]" in inner
     assert _kept(g.source, "kept_1") == ["v24", "v26"]      # x[t], params[4][:3] replayed
     assert "hidden_2[i_1]" not in inner                     # a row of the carried state: kept

@@ -159,3 +159,26 @@ def test_kept_call_in_a_while_loop_recorded_by_its_parents_replay():
     np.testing.assert_allclose(got, want, rtol=1e-6)
     np.testing.assert_allclose(got, wengert.grad(while_in_for, wrt=1, mode="forward")(x, z),
                                rtol=1e-12)
+
+
+def _recursive_sum_sin(p, n):
+    if n == 0:
+        return np.sum(np.sin(p))
+    return _recursive_sum_sin(p, n - 1)
+
+
+def update_after_call(x):
+    y = x * 2.0
+    s = _recursive_sum_sin(y, 1)
+    y[0] = 3.0
+    return s + np.sum(y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_update_of_an_array_a_callee_keeps(mode):
+    """The callee's residuals hold ``y``: its update must copy. (The adjoint's
+    update of the seed, a read-only broadcast, raised `assignment destination
+    is read-only` when it was made in place.)"""
+    x = np.array([0.3, 0.7])
+    got = wengert.grad(update_after_call, mode=mode)(x)
+    np.testing.assert_allclose(got, 2 * np.cos(2 * x) + np.array([0.0, 2.0]), rtol=1e-12)

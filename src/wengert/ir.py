@@ -283,6 +283,8 @@ class Function:
     free_data: frozenset = frozenset()  # module or closure data the function reads by name
     closure_data: frozenset = frozenset()   # the part of it captured from a closure
     user_of: dict = None                # SSA version -> user variable (from lowering)
+    arrays: frozenset = frozenset()     # names known to hold NumPy arrays (reverse mode's kinds)
+    kinds: dict = None                  # reverse mode's kinds, for the passes after it
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

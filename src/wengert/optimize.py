@@ -10,16 +10,33 @@ fixed order until nothing changes:
 * ``dead_code``          statements whose results nobody reads are removed
   (structured liveness: branches are joined, loops iterated to a fixpoint)
 
+Reverse mode prepares the primal with ``common_subexpressions`` (one value per
+repeated pure expression in a block) and ``fuse_sigmoids`` (``1/(1+np.exp(-z))``
+as one operation whose adjoint reads its result; ``expand_sigmoids`` spells it
+out again). ``readable`` runs last: ``forward_rows`` (a row written and read
+back is the value written), ``factor_tiles`` (a concatenation of products by
+tiles already concatenated is one product), the name-merging passes, then
+``update_in_place``
+(``setitem`` without a copy where nothing reads the old array again)::
+
+    h1 = setitem(h, i, h[i] + a)          r = h[i] + a
+    r = h1[i]                     ──▶     ...
+    ...                                   h = setitem_into(h, i, w)
+    h = setitem(h1, i, w)
+
 Every pass preserves the meaning of the program; ``optimize=False`` on the API
 skips them all, and the test suite checks that both give the same numbers.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from dataclasses import replace
 
-from . import ir
+import numpy as np
+
+from . import ir, runtime
 
 
 # --------------------------------------------------------------------------
@@ -433,6 +450,560 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
     return fn.with_body(body)
 
 
+# --------------------------------------------------------------------------
+# common subexpressions
+
+
+def common_subexpressions(fn: ir.Function) -> ir.Function:
+    """``b = E`` after ``a = E`` in the same block becomes ``b = a`` when
+    nothing in between writes ``a`` or a variable ``E`` reads (copy
+    propagation then drops ``b``). Only operations without side effects are
+    shared (operators, ufuncs, NumPy's pure functions); a statement that may
+    mutate something (a method call, a Python function, ``out=``) forgets
+    everything. Each nested block starts with nothing known: a loop body
+    runs again after the writes at its end, a branch may not run at all."""
+    return fn.with_body(_cse_block(fn.body))
+
+
+def _cse_block(stmts) -> list:
+    known = {}             # expression (copies resolved) -> variable holding it
+    copies = {}            # b -> Var(a) after b = a
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, _cse_block)
+        key = None
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+                and isinstance(s.value, ir.Op) and _shareable(s.value):
+            key = ir.substitute(s.value, copies)
+            held = known.get(key)
+            if held is not None:
+                s, key = replace(s, value=ir.Var(held)), None
+        if _may_mutate(s):
+            known.clear()
+            copies.clear()
+        else:
+            written = set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
+            if written:
+                known = {e: v for e, v in known.items()
+                         if v not in written and written.isdisjoint(e.vars)}
+                copies = {b: a for b, a in copies.items()
+                          if b not in written and a.name not in written}
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            name = s.target.name
+            if key is not None and name not in key.vars:
+                known.setdefault(key, name)
+            elif isinstance(s.value, ir.Var) and s.value.name != name:
+                copies[name] = copies.get(s.value.name, s.value)
+        out.append(s)
+    return out
+
+
+_PURE_RUNTIME = {runtime.setitem, runtime.getitem_adjoint, runtime.unbroadcast,
+                 runtime.broadcast_like, runtime.zeros_like, runtime.sigmoid}
+_MUTATING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+
+
+def _shareable(e) -> bool:
+    """An operation whose result depends on its arguments' values only, and
+    which creates no object a later statement could mutate (lists, dicts)."""
+    if not isinstance(e, ir.Op):
+        return True
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        ok = fn.kind == "slice"
+    else:
+        ok = (isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in (
+            "_operator", "operator")) and not any(k == "out" for k, _ in e.kwargs)
+    return ok and all(_shareable(a) for a in e.args) and \
+        all(_shareable(v) for _, v in e.kwargs)
+
+
+def _may_mutate(s) -> bool:
+    """Whether ``s`` may change a value in place (not only rebind names)."""
+    if isinstance(s, (ir.If, ir.For, ir.While)):
+        return any(_may_mutate(x) for b in ir.child_blocks(s) for x in b) or \
+            (isinstance(s, ir.For) and _mutating_expr(s.iter))
+    if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
+        return _mutating_expr(s.value)
+    return False
+
+
+def _mutating_expr(e) -> bool:
+    if not isinstance(e, ir.Op):
+        return False
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        bad = fn.kind == "method"
+    elif isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) in ("_operator", "operator") \
+            or fn in _PURE_RUNTIME:
+        bad = False
+    else:
+        module = getattr(fn, "__module__", None) or ""
+        bad = not (module == "numpy" or module.startswith("numpy.")) or \
+            getattr(fn, "__name__", "") in _MUTATING_NUMPY
+    return bad or any(k == "out" for k, _ in e.kwargs) or \
+        any(_mutating_expr(a) for a in e.args) or any(_mutating_expr(v) for _, v in e.kwargs)
+
+
+# --------------------------------------------------------------------------
+# sigmoids
+
+
+def fuse_sigmoids(fn: ir.Function) -> ir.Function:
+    """``n = -z; e = np.exp(n); y = 1.0 + e; s = 1.0 / y`` (temporaries each
+    written and read once, in one block) becomes ``s = sigmoid(z)``
+    (``runtime.sigmoid``), whose adjoint ``g * s * (1.0 - s)`` reads only
+    ``s``. Reverse mode fuses before it differentiates and spells the sigmoid
+    out again afterwards (``expand_sigmoids``)."""
+    writes, reads = _write_counts(fn.body), _read_counts(fn.body)
+    single = {n for n in fn.temps if writes[n] == 1 and reads[n] == 1}
+    return fn.with_body(_fuse_block(fn.body, single))
+
+
+def _fuse_block(stmts, single) -> list:
+    stmts = [_map_blocks(s, lambda b: _fuse_block(b, single)) for s in stmts]
+    where = {s.target.name: i for i, s in enumerate(stmts)
+             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+             and s.target.name in single}
+    drop, fused = set(), {}
+    for k, s in enumerate(stmts):
+        chain = _sigmoid_chain(s, stmts, where)
+        if chain is None or not chain[0] < chain[1] < chain[2] < k:
+            continue
+        z = chain[-1]
+        between = [x for i, x in enumerate(stmts[chain[0] + 1:k], chain[0] + 1)
+                   if i not in chain]
+        if any(z in set(ir.stmt_writes(x)) | ir.all_writes(_nested(x))
+               or (z in _refs(x) and _may_mutate(x)) for x in between):
+            continue                        # z changes before the division: keep it
+        drop.update(chain[:3])
+        fused[k] = replace(s, value=ir.Op(runtime.sigmoid, (ir.Var(z),)))
+    return [fused.get(i, s) for i, s in enumerate(stmts) if i not in drop]
+
+
+def _sigmoid_chain(s, stmts, where):
+    """``(index of n, of e, of y, z)`` if ``s`` is ``1 / y`` with ``y = 1 + e``,
+    ``e = np.exp(n)``, ``n = -z``; else None."""
+    y = _unit_op(s, operator.truediv, where, const_first=True)
+    e = y and _unit_op(stmts[where[y]], operator.add, where)
+    n = e and _unit_op(stmts[where[e]], np.exp, where)
+    neg = n and stmts[where[n]].value
+    if not (isinstance(neg, ir.Op) and neg.fn in (operator.neg, np.negative)
+            and len(neg.args) == 1 and not neg.kwargs and isinstance(neg.args[0], ir.Var)):
+        return None
+    return where[n], where[e], where[y], neg.args[0].name
+
+
+def _unit_op(s, fn, where, const_first=False):
+    """The single-use temporary that ``s`` combines with the constant 1 by
+    ``fn`` (``1 / y``, ``1 + e`` or ``e + 1``, ``np.exp(n)``), or None."""
+    if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+            and isinstance(s.value, ir.Op) and s.value.fn is fn and not s.value.kwargs):
+        return None
+    args = s.value.args
+    if fn is np.exp:
+        temps = args if len(args) == 1 else ()
+    elif len(args) == 2 and _is_one(args[0]):
+        temps = args[1:]
+    elif len(args) == 2 and _is_one(args[1]) and not const_first:
+        temps = args[:1]
+    else:
+        return None
+    if len(temps) == 1 and isinstance(temps[0], ir.Var) and temps[0].name in where:
+        return temps[0].name
+    return None
+
+
+def _is_one(a) -> bool:
+    return isinstance(a, ir.Const) and type(a.value) in (int, float) and a.value == 1
+
+
+def expand_sigmoids(fn: ir.Function) -> ir.Function:
+    """``sigmoid(z)`` spelled out again: ``1.0 / (1.0 + np.exp(-z))``."""
+    def expand(e):
+        if not isinstance(e, ir.Op):
+            return e
+        e = ir.Op(e.fn, tuple(expand(a) for a in e.args),
+                  tuple((k, expand(v)) for k, v in e.kwargs))
+        if e.fn is runtime.sigmoid:
+            one = ir.Const(1.0)
+            exp = ir.Op(np.exp, (ir.Op(operator.neg, e.args),))
+            return ir.Op(operator.truediv, (one, ir.Op(operator.add, (one, exp))))
+        return e
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            s = _map_blocks(s, block)
+            if isinstance(s, (ir.Assign, ir.Effect, ir.Return)) and \
+                    isinstance(s.value, ir.Op) and _uses(s.value, runtime.sigmoid):
+                s = replace(s, value=expand(s.value))
+            out.append(s)
+        return out
+    return fn.with_body(block(fn.body))
+
+
+def _uses(e, fn) -> bool:
+    return isinstance(e, ir.Op) and (e.fn is fn or any(_uses(a, fn) for a in e.args)
+                                     or any(_uses(v, fn) for _, v in e.kwargs))
+
+
+# --------------------------------------------------------------------------
+# rows stored and read again
+
+
+def forward_rows(fn: ir.Function) -> ir.Function:
+    """``y = setitem(x, i, v); ...; r = y[i]; ...; z = setitem(y, i, w)``,
+    where ``y`` is read nowhere else, becomes ``r = v; ...; z = setitem(x,
+    i, w)``: the row written is read back as the value written, and the
+    second write of the row makes the first one dead (a state's adjoint
+    updated row by row: one copy of the state fewer and no indexing). ``i``
+    is an int and ``v`` has exactly the row's shape and dtype (reverse
+    mode's kinds), so ``y[i]`` is ``v``."""
+    if not fn.kinds:
+        return fn
+    writes, reads = _write_counts(fn.body), _read_counts(fn.body)
+    return fn.with_body(_forward_block(fn.body, fn.kinds, writes, reads))
+
+
+def _forward_block(stmts, kinds, writes, reads) -> list:
+    stmts = [_map_blocks(s, lambda b: _forward_block(b, kinds, writes, reads)) for s in stmts]
+    k = 0
+    while k < len(stmts):
+        new = _forward_row(stmts, k, kinds, writes, reads)
+        if new is not None:
+            stmts = new
+        else:
+            k += 1
+    return stmts
+
+
+def _forward_row(stmts, k, kinds, writes, reads):
+    s = stmts[k]
+    if not (_setitem_site(s) and writes[s.target.name] == 1 and _exact_row(s.value, kinds)):
+        return None
+    y = s.target.name
+    x, i, v = s.value.args
+    deps = {x.name} | set(ir.expr_vars(i)) | set(ir.expr_vars(v))
+    row = ir.Op(operator.getitem, (ir.Var(y), i))
+    uses, last = [], None
+    for j in range(k + 1, len(stmts)):
+        t = stmts[j]
+        if y in ir.all_reads(_nested(t)) or (isinstance(t, (ir.For, ir.While)) and t.stop == y):
+            return None
+        if y in ir.stmt_reads(t):
+            if _setitem_site(t) and t.value.args[0] == ir.Var(y) and t.value.args[1] == i \
+                    and y not in ir.expr_vars(t.value.args[2]):
+                last = j
+                break
+            if not isinstance(t, (ir.Assign, ir.Effect, ir.Return)):
+                return None
+            uses.append(j)
+        if deps & (set(ir.stmt_writes(t)) | ir.all_writes(_nested(t))) or \
+                (_may_mutate(t) and deps & _refs(t)):
+            return None
+    if last is None or len(uses) > 1 or reads[y] != len(uses) + 1:
+        return None
+    out = list(stmts)
+    if uses:
+        t = out[uses[0]]
+        value = _replace_expr(t.value, row, v)
+        if y in ir.expr_vars(value):
+            return None                       # y read otherwise than as its row i
+        out[uses[0]] = replace(t, value=value)
+    z = out[last]
+    out[last] = replace(z, value=ir.Op(runtime.setitem, (x,) + z.value.args[1:]))
+    del out[k]
+    return out
+
+
+def _exact_row(e, kinds) -> bool:
+    """``setitem(x, i, v)`` with an int ``i`` and ``v`` exactly ``x[i]``'s kind."""
+    from . import analysis
+    x, i, v = e.args
+    kx, kv = analysis.expr_kind(x, kinds), analysis.expr_kind(v, kinds)
+    if kx is None or kv is None or kx.pyfloat or kv.pyfloat or not kx.shape \
+            or any(n < 0 for n in kx.shape) or kv.shape != kx.shape[1:]:
+        return False
+    if not (isinstance(i, ir.Const) and type(i.value) is int or
+            isinstance(i, ir.Var) and kinds.get(i.name) == analysis.INT):
+        return False
+    try:
+        return np.dtype(kx.dtype) == np.dtype(kv.dtype)
+    except TypeError:
+        return False
+
+
+def _replace_expr(e, old, new):
+    """``e`` with every occurrence of the expression ``old`` replaced by ``new``."""
+    if e == old:
+        return new
+    if isinstance(e, ir.Op):
+        return ir.Op(e.fn, tuple(_replace_expr(a, old, new) for a in e.args),
+                     tuple((k, _replace_expr(a, old, new)) for k, a in e.kwargs))
+    return e
+
+
+# --------------------------------------------------------------------------
+# products of tiles
+
+
+def factor_tiles(fn: ir.Function) -> ir.Function:
+    """``np.concatenate((a * x, b * y))`` after ``B = np.concatenate((a, b))``
+    in the same block is ``B * np.concatenate((x, y))``: one product instead of
+    one per tile (the adjoints of ``w[:n] * x + bias[:n]``, ``w[n:] * y +
+    bias[n:]`` with respect to ``w`` and ``bias``). Every factor has exactly
+    its partner's shape and dtype (reverse mode's kinds): nothing broadcasts."""
+    if not fn.kinds:
+        return fn
+    return fn.with_body(_tiles_block(fn.body, fn.kinds))
+
+
+def _tiles_block(stmts, kinds) -> list:
+    known = {}                                # the tiles' tuple -> the variable holding it
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, lambda b: _tiles_block(b, kinds))
+        if isinstance(s, (ir.Assign, ir.Effect, ir.Return)) and known:
+            value = _factor_tiles(s.value, known, kinds)
+            if value is not s.value:
+                s = replace(s, value=value)
+        if _may_mutate(s):
+            known.clear()
+        else:
+            written = set(ir.stmt_writes(s)) | ir.all_writes(_nested(s))
+            if written:
+                known = {t: v for t, v in known.items()
+                         if v not in written and written.isdisjoint(ir.expr_vars(t))}
+        tiles = _tiles(s.value) if isinstance(s, ir.Assign) else None
+        if tiles is not None and isinstance(s.target, ir.Var) \
+                and s.target.name not in ir.expr_vars(tiles):
+            known.setdefault(tiles, s.target.name)
+        out.append(s)
+    return out
+
+
+def _tiles(e):
+    """``np.concatenate((a, b, ...))``'s tuple of tiles, or None."""
+    if isinstance(e, ir.Op) and e.fn is np.concatenate and len(e.args) == 1 \
+            and not e.kwargs and isinstance(e.args[0], ir.Op) \
+            and e.args[0].fn is ir.MAKE_TUPLE and len(e.args[0].args) > 1:
+        return e.args[0]
+    return None
+
+
+def _factor_tiles(e, known, kinds):
+    if not isinstance(e, ir.Op):
+        return e
+    args = tuple(_factor_tiles(a, known, kinds) for a in e.args)
+    if any(a is not b for a, b in zip(args, e.args)):
+        e = ir.Op(e.fn, args, e.kwargs)
+    tiles = _tiles(e)
+    if tiles is None:
+        return e
+    for whole, name in known.items():
+        others = _partners(tiles.args, whole.args, kinds)
+        if others is not None:
+            rest = ir.Op(np.concatenate, (ir.Op(ir.MAKE_TUPLE, others),))
+            return ir.Op(operator.mul, (ir.Var(name), rest))
+    return e
+
+
+def _partners(products, factors, kinds):
+    """``(x, y, ...)`` if ``products`` is ``(a * x, b * y, ...)`` (either
+    order) for ``factors`` ``(a, b, ...)``, each ``x`` of its ``a``'s kind."""
+    from . import analysis
+    if len(products) != len(factors):
+        return None
+    out = []
+    for p, a in zip(products, factors):
+        if not (isinstance(p, ir.Op) and p.fn is operator.mul and len(p.args) == 2
+                and not p.kwargs and a in p.args):
+            return None
+        x = p.args[1] if p.args[0] == a else p.args[0]
+        ka, kx = analysis.expr_kind(a, kinds), analysis.expr_kind(x, kinds)
+        if ka is None or ka != kx or ka.pyfloat or not ka.shape or \
+                any(n < 0 for n in ka.shape):
+            return None
+        out.append(x)
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------
+# updates in place
+
+
+def update_in_place(fn: ir.Function) -> ir.Function:
+    """``y = setitem(x, i, v)`` copies ``x``; it becomes ``setitem_into``
+    (an update of ``x`` in place) when no variable that may share ``x``'s
+    memory is read afterwards. Which variables may share memory is decided
+    for the whole function at once: a value that is not a new array (a view,
+    a copy of a name, an item of a tape, another setitem) joins the names it
+    is made from; parameters and names the function does not assign are
+    never updated. Liveness is structured: loops to a fixpoint."""
+    sites = [s for s in ir.walk(fn.body) if _setitem_site(s)]
+    if not sites:
+        return fn
+    share = _sharing(fn)
+    local = _write_counts(fn.body)
+    outside = {n for n in share if not local[n]} | set(fn.param_names())
+    for n in _read_only(fn):              # broadcasts are read-only views
+        outside |= share.get(n, {n})
+    after = {}
+    _live_after(fn.body, set(), after)
+    chosen = set()
+    for s in sites:
+        x, y = s.value.args[0].name, s.target.name
+        group = share.get(x, {x})
+        if group & outside or (group - {y}) & after[id(s)]:
+            continue
+        chosen.add(id(s))
+    if not chosen:
+        return fn
+    return fn.with_body(_into_block(fn.body, chosen))
+
+
+def _read_only(fn) -> set:
+    """Names assigned an array that may not be writable: a broadcast, or a
+    value made from no variable that is not a new array (``np.broadcast_to(1.0,
+    (2,))``, a seed)."""
+    out = set()
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op):
+            e = s.value
+            if e.fn in (np.broadcast_to, runtime.broadcast_like) or (
+                    not ir.expr_vars(e) and not _new_array(e, s.targets(), fn.arrays)):
+                out.update(s.targets())
+    return out
+
+
+def _setitem_site(s) -> bool:
+    return isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
+        and isinstance(s.value, ir.Op) and s.value.fn is runtime.setitem \
+        and len(s.value.args) == 3 and not s.value.kwargs \
+        and isinstance(s.value.args[0], ir.Var)
+
+
+def _into_block(stmts, chosen) -> list:
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, lambda b: _into_block(b, chosen))
+        if id(s) in chosen:
+            s = replace(s, value=ir.Op(runtime.setitem_into, s.value.args))
+        out.append(s)
+    return out
+
+
+def _sharing(fn) -> dict:
+    """name -> the set of names that may share memory with it."""
+    parent = {}
+
+    def find(n):
+        parent.setdefault(n, n)
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    def join(names):
+        names = [find(n) for n in names]
+        for n in names[1:]:
+            parent[n] = names[0]
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign):
+            join(list(s.targets()) + _referenced(s.value, s.targets(), fn.arrays))
+        elif isinstance(s, ir.Effect):
+            join(list(ir.expr_vars(s.value)))
+        elif isinstance(s, ir.For):
+            join(list(ir.target_names(s.target)) + list(ir.expr_vars(s.iter)))
+        for n in ir.stmt_reads(s):
+            find(n)
+    groups = {}
+    for n in list(parent):
+        groups.setdefault(find(n), set()).add(n)
+    return {n: groups[find(n)] for n in parent}
+
+
+def _referenced(e, targets, arrays) -> list:
+    """Variables whose memory the value of ``e`` may share: none for a new
+    array; an indexing's or an update's base, not its index; an array's
+    update copies the values in (a list's holds them)."""
+    if not isinstance(e, ir.Op):
+        return list(ir.expr_vars(e))
+    if _new_array(e, targets, arrays):
+        return []
+    fn, args = e.fn, e.args
+    if fn is operator.getitem and len(args) == 2 and not e.kwargs:
+        return list(ir.expr_vars(args[0]))
+    if fn in (runtime.setitem, runtime.scatter_into) and len(args) == 3 and not e.kwargs:
+        x = args[0]
+        into_array = isinstance(x, ir.Var) and x.name in arrays
+        return list(ir.expr_vars(x)) + ([] if into_array else list(ir.expr_vars(args[2])))
+    return list(ir.expr_vars(e))
+
+
+_NEW_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+              "full_like", "array", "copy", "stack", "concatenate"}
+
+
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
+               operator.pow, operator.matmul}
+
+
+def _new_array(e: ir.Op, targets, arrays) -> bool:
+    """Does ``e`` make a new array that holds no reference to its arguments?
+    (Arithmetic does when its result is known to be an array: on lists it
+    concatenates or repeats, and the new list holds the old items.)"""
+    if any(k in ("out", "copy") for k, _ in e.kwargs):     # (np.array(x, copy=False))
+        return False
+    fn = e.fn
+    if isinstance(fn, np.ufunc) or fn in (runtime.zeros_like, runtime.getitem_adjoint):
+        return True
+    if fn in _ARITHMETIC:
+        return len(targets) == 1 and targets[0] in arrays
+    name = getattr(fn, "__name__", None)
+    return name in _NEW_NUMPY and getattr(np, name, None) is fn
+
+
+def _live_after(stmts, live_out, table) -> set:
+    """Fill ``table[id(s)]`` with the variables live after each statement
+    ``s``; return those live before ``stmts``."""
+    live = set(live_out)
+    for s in reversed(stmts):
+        table[id(s)] = set(live)
+        if isinstance(s, ir.Assign):
+            live.difference_update(s.targets())
+            live.update(ir.expr_vars(s.value))
+        elif isinstance(s, (ir.Effect, ir.Return)):
+            live.update(ir.expr_vars(s.value))
+        elif isinstance(s, ir.If):
+            live = _live_after(s.body, live, table) | _live_after(s.orelse, live, table) \
+                | set(ir.expr_vars(s.test))
+        elif isinstance(s, (ir.For, ir.While)):
+            live = _live_loop(s, live, table)
+    return live
+
+
+def _live_loop(s, live_after, table) -> set:
+    stop = {s.stop} if s.stop else set()
+    header = set(ir.expr_vars(s.iter if isinstance(s, ir.For) else s.test))
+    targets = set(ir.target_names(s.target)) if isinstance(s, ir.For) else set()
+    end = set(live_after) | stop
+    while True:
+        if isinstance(s, ir.While):
+            test_in = _live_after(s.test_body, end | header, table)
+            start = _live_after(s.body, test_in, table) | test_in
+        else:
+            start = _live_after(s.body, end, table) - targets
+        new = set(live_after) | stop | start | (header if isinstance(s, ir.While) else set())
+        if new == end:
+            break
+        end = new
+    if isinstance(s, ir.While):
+        return set(live_after) | start | header
+    return set(live_after) | start | header
+
+
 def optimize(fn: ir.Function, keep=()) -> ir.Function:
     """Run the passes to a fixpoint (bounded)."""
     return optimize_to_fixpoint(fn, keep)[0]
@@ -468,7 +1039,8 @@ def factor_sums(fn: ir.Function) -> ir.Function:
 
 
 def readable(fn: ir.Function) -> ir.Function:
-    """Name-merging passes, run last (they make names multiply assigned)."""
-    fn = coalesce_carries(fn)
+    """Name-merging passes, run last (they make names multiply assigned),
+    then updates in place (after them: no later pass may move a read)."""
+    fn = coalesce_carries(factor_tiles(forward_rows(fn)))
     fn = coalesce_copies(fn)
-    return dead_code(fn)
+    return update_in_place(dead_code(fn))

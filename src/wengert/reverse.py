@@ -660,7 +660,7 @@ class Reverse:
             return True                        # small arrays: NumPy's call overhead
         if e.fn in _PRODUCTS:
             return True
-        return isinstance(e.fn, np.ufunc) and e.fn in _TRANSCENDENTAL
+        return (isinstance(e.fn, np.ufunc) and e.fn in _TRANSCENDENTAL) or e.fn is runtime.sigmoid
 
     def new_tape(self, s, carried) -> Tape:
         tape = Tape(self._pending_tape_name, tuple(carried))
@@ -1041,9 +1041,14 @@ def _rewrite_tapes(stmts, keep) -> list:
 def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
             return_value=False, out_bar_default=1.0, seed_param=True, aux=None,
             tuple_result=False) -> ir.Function:
+    if ctx is None or ctx.optimize:      # one value per repeated expression
+        fn = optimize.copy_propagation(optimize.common_subexpressions(fn))
+    fn = optimize.fuse_sigmoids(fn)      # sigmoid(z): its adjoint reads only its result
     r = Reverse(fn, wrt, kinds, ctx)
     r.tuple_result = tuple_result
-    return r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)
+    d = r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)
+    arrays = frozenset(n for n in r.kinds if r._array(n))   # (for updates in place)
+    return optimize.expand_sigmoids(d.with_body(d.body, arrays=arrays, kinds=r.kinds))
 
 
 def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):

@@ -94,6 +94,14 @@ def const_over(c, y):
     return c / y
 
 
+def sigmoid(z):
+    """``1.0 / (1.0 + np.exp(-z))`` as one operation: reverse mode fuses the
+    four statements of a sigmoid into it while it differentiates, so the
+    adjoint reads only the result (``g * s * (1.0 - s)``) and a loop keeps one
+    value on its tape instead of two. Generated code spells it out again."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b
@@ -149,6 +157,14 @@ def setitem(x, index, v):
     return out
 
 
+def setitem_into(x, index, v):
+    """``x[index] = v`` in place, returning ``x``: ``setitem`` where the
+    optimiser proved that nothing reads ``x``'s old value afterwards (the
+    lowering reads generated code's calls to it as ``setitem`` again)."""
+    x[index] = v
+    return x
+
+
 def getitem_adjoint(t, x, index):
     """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
     For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""
@@ -177,7 +193,7 @@ def scatter_into(out, index, t):
     """Add ``t`` into ``out[index]`` in place and return ``out``: accumulating
     several slices' adjoints into one buffer (``out`` is always a fresh array
     made by ``getitem_adjoint`` in generated code)."""
-    if _basic_index(index):
+    if type(index) is int or _basic_index(index):      # (a row: the common case, first)
         out[index] += t
     else:
         np.add.at(out, index, t)

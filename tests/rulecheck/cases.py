@@ -57,6 +57,10 @@ OPERATORS = (
        for s in SHAPES for c in ("1.0", "-2.5")]
     + [Case("1 / x", {"x": Arg((), "nonzero", pyfloat=True)}, covers=(_rt.const_over,),
             float32=False)]
+    # a sigmoid is one operation in reverse mode (its adjoint reads its result)
+    + [Case("1.0 / (1.0 + np.exp(-x))", {"x": Arg(s)}, covers=(_rt.sigmoid,)) for s in SHAPES]
+    + [Case("sigmoid(x) * x", {"x": Arg(s)}, covers=(_rt.sigmoid,),
+            imports="from wengert.runtime import sigmoid") for s in SHAPES]
 )
 
 OPERATORS += [

@@ -974,6 +974,8 @@ class Lowerer:
             kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
             return ir.Op(ir.Method(func.attr), args, kwargs)
         fn = self._callee_object(func)
+        if fn is runtime.setitem_into:      # generated code, differentiated again:
+            fn = runtime.setitem            # values, not updates, in the Wengert list
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):

@@ -35,6 +35,12 @@ def const_over(c, y):
     adjoint(y=unbroadcast(-(g * ans) * ans / c, y))
 
 
+@rule(runtime.sigmoid, elementwise=True)
+def sigmoid(z):
+    tangent(z_dot * ans * (1.0 - ans))
+    adjoint(z=g * ans * (1.0 - ans))
+
+
 @rule(operator.pow, elementwise=True,
       notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0")
 def pow_(x, y):
