@@ -199,6 +199,7 @@ class Assign:
     loc: Optional[Location] = None
     carry: bool = False     # the copy that ends a loop body (``x = x_2``)
     augmented: bool = False  # from ``x += v`` (NumPy would update an array in place)
+    store: bool = False      # from ``x[i] = v`` (NumPy updates x's array in place)
 
     def targets(self) -> Tuple[str, ...]:
         if isinstance(self.target, Var):

@@ -113,6 +113,7 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
     for that array (an input, ``a = x``) would see the change; wengert computes
     a new array instead. Where that could differ, refuse it."""
     from .errors import UnsupportedSyntaxError
+    check_updates_of_shared_arrays(fn, kinds)
     params = set(fn.param_names())
     user_of = fn.user_of or {}
     copies: dict = {}
@@ -140,6 +141,92 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
                 "or has another name", s.loc,
                 hint="NumPy would change the array for every name it has; write "
                      "`x = x + v` (a new array) instead")
+
+
+_VIEW_FUNCTIONS = {np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims,
+                   np.swapaxes, np.moveaxis, np.asarray, np.asanyarray, np.atleast_1d,
+                   np.atleast_2d, np.atleast_3d, np.broadcast_to, np.diagonal, np.real,
+                   np.imag}
+_VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "view", "swapaxes", "diagonal",
+                 "T", "real", "imag", "flat", "mT"}
+
+
+def _may_view(s, kinds) -> list:
+    """The variables whose memory the value of ``s`` may share (NumPy: a
+    copy of a name, a view by basic indexing or reshaping, a subscript
+    assignment's result, which is its array updated in place)."""
+    e = s.value
+    if isinstance(e, ir.Var):
+        return [e.name]
+    if not (isinstance(e, ir.Op) and e.args and isinstance(e.args[0], ir.Var)):
+        return []
+    base = e.args[0].name
+    if e.fn in (runtime.setitem, runtime.list_append) and s.store:
+        return [base]
+    if e.fn is operator.getitem:
+        k = kinds.get(s.target.name) if isinstance(s.target, ir.Var) else None
+        b = kinds.get(base)
+        if b is not None and b.shape[:1] in ((-1,), (-2,)):
+            return []                 # an item of a list: the list's update leaves it
+        if k is not None and (k.pyfloat or (k.shape == () and not k.array0)):
+            return []                 # a number: a copy
+        return [base]
+    if e.fn in _VIEW_FUNCTIONS or (isinstance(e.fn, ir.PseudoOp) and
+                                   e.fn.kind in ("method", "attr") and e.fn.name in _VIEW_METHODS):
+        return [base]
+    return []
+
+
+def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict) -> None:
+    """``y[i] = v`` updates ``y``'s array in place in NumPy (``ys.append(v)``
+    its list in Python): every other name for it (``b = y``) and every view
+    of it (``r = y[1:]``, ``y.reshape(...)``) sees the change. wengert computes a new array instead, so a name or view
+    made before the update and read after it would hold the old values:
+    refuse that."""
+    from .errors import UnsupportedSyntaxError
+    from .optimize import _live_after
+    sites = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.store and
+             isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
+             isinstance(s.value.args[0], ir.Var)]
+    if not sites:
+        return
+    views: dict = {}          # names and views (what an array's update changes)
+    names: dict = {}          # names only (what a list's append changes: not its items)
+
+    def find(parent, n):
+        while parent.setdefault(n, n) != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            for other in _may_view(s, kinds):
+                views[find(views, s.target.name)] = find(views, other)
+                if not (isinstance(s.value, ir.Op) and s.value.fn is operator.getitem):
+                    names[find(names, s.target.name)] = find(names, other)
+    after: dict = {}
+    _live_after(fn.body, set(), after)
+    user_of = fn.user_of or {}
+    for s in sites:
+        parent = names if s.value.fn is runtime.list_append else views
+        root = find(parent, s.target.name)
+        stale = sorted(n for n in after[id(s)]
+                       if n != s.target.name and find(parent, n) == root)
+        if stale:
+            name = user_of.get(stale[0], stale[0])
+            array = user_of.get(s.target.name, s.target.name)
+            if s.value.fn is runtime.list_append:
+                raise UnsupportedSyntaxError(
+                    f"`{array}.append(...)` while `{name}`, another name for the same list, "
+                    "is used afterwards", s.loc,
+                    hint=f"Python would change `{name}` too; build a new list instead "
+                         f"(`{array} = {array} + [v]`), or copy it first "
+                         f"(`{name} = list({array})`)")
+            raise UnsupportedSyntaxError(
+                f"an assignment into `{array}[...]` while `{name}`, another name for the same "
+                "array or a view of it, is used afterwards", s.loc,
+                hint=f"NumPy would change `{name}` too; make it a copy before the update "
+                     f"(`{name} = {array}.copy()`, or `np.array(...)` of the slice)")
 
 
 def specialized_kinds(body, kinds_in, fn):

@@ -80,3 +80,66 @@ def exec_call(x):
 @rejects(UnsupportedSyntaxError, 1.5, col=11, message="eval")
 def eval_call(x):
     return eval("x * x")  # <-- here
+
+
+# -- updates of an array that has another name or a view -------------------------
+# NumPy changes the array for every name and view; wengert computes new arrays,
+# so the other name would keep the old values: refused (silently wrong before).
+
+@rejects(UnsupportedSyntaxError, np.array([0.3, 0.7, 1.1]), col=4, message="`b`")
+def update_array_with_another_name(x):
+    z = x * 1.0
+    b = z
+    z[1] = x[0] * 5.0  # <-- here
+    return np.sum(b * b)
+
+
+@rejects(UnsupportedSyntaxError, np.array([0.3, 0.7, 1.1]), col=4, message="`r`")
+def update_array_with_a_slice_view(x):
+    z = x * 1.0
+    r = z[1:]
+    z[1] = x[0] * 5.0  # <-- here
+    return np.sum(r * r)
+
+
+@rejects(UnsupportedSyntaxError, np.array([0.3, 0.7, 1.1]), col=8, message="`r`")
+def update_array_with_a_reshaped_view_in_a_loop(x):
+    z = x * 1.0
+    r = z.reshape(3, 1)
+    for i in range(3):
+        z[i] = x[i] * 2.0  # <-- here
+    return np.sum(r * r)
+
+
+@accepts(np.array([0.3, 0.7, 1.1]), note="an element read before the update is a copy")
+def update_after_reading_an_element(x):
+    z = x * 1.0
+    old = z[1]
+    z[1] = x[0] * 5.0
+    return old * np.sum(z)
+
+
+@accepts(np.array([0.3, 0.7, 1.1]), note="a copy made before the update keeps the old values")
+def update_after_a_copy(x):
+    z = x * 1.0
+    r = z[1:].copy()
+    z[1] = x[0] * 5.0
+    return np.sum(r * r) + np.sum(z)
+
+
+@rejects(UnsupportedSyntaxError, 1.5, col=4, message="`a`")
+def append_to_a_list_with_another_name(x):
+    a = [x]
+    b = a
+    b.append(x * x)  # <-- here
+    return sum(a)
+
+
+@accepts(1.5, note="an item read before an append is not changed by it")
+def append_after_reading_an_item(x):
+    xs = [x]
+    for i in range(3):
+        last = xs[-1]
+        xs.append(last * x)
+        x = last + x
+    return sum(xs) + x

@@ -243,6 +243,7 @@ class Lowerer:
             xs = self.name_atom(base.id, base)
             v = self.atom(call.args[0])
             self.define(base.id, ir.Op(runtime.list_append, (xs, v)), call)
+            self.out[-1].store = True     # (Python appends to the list in place)
             return
         raise UnsupportedSyntaxError(
             f"the method call `.{call.func.attr}(...)` used as a statement (it would "
@@ -319,6 +320,7 @@ class Lowerer:
     def _setitem(self, name, index, value, node) -> None:
         var = self.define(name, ir.Op(runtime.setitem, (self.name_atom(name, node), index, value)),
                           node)
+        self.out[-1].store = True
         self.fresh.add(var.name)
 
     def assign(self, target, value_node, node) -> None:
