@@ -33,8 +33,8 @@ def parse_args(argv):
                         "scalar_loop, logreg, mlp, rnn, rosenbrock, gmm_2_5, gmm_10_25, "
                         "build)")
     p.add_argument("--tools", default="",
-                   help="tool columns to run, comma-separated (hand, wengert_rev, "
-                        "wengert_fwd, autograd, jax, jax_jit, torch); default: all "
+                   help="tool columns to run, comma-separated (hand, wengert_auto, "
+                        "wengert_rev, wengert_fwd, autograd, jax, jax_jit, torch); default: all "
                         "installed. The hand-written column always runs.")
     p.add_argument("--repeat", type=int, help="samples per cell (default 15, quick 5)")
     p.add_argument("--target-ms", type=float, help="length of one sample (default 20, quick 5)")

@@ -108,8 +108,8 @@ class Wengert(Tool):
         # forward mode builds in well under a second, so a long first call is
         # the JVPs themselves: no need to wait for the harness's generous limit
         self.first_call_limit_s = first_call_limit_s
-        self.name = f"wengert_{'rev' if mode == 'reverse' else 'fwd'}"
-        self.label = f"wengert {mode}"
+        self.name = f"wengert_{ {'reverse': 'rev', 'forward': 'fwd'}.get(mode, mode)}"
+        self.label = "wengert default" if mode == "auto" else f"wengert {mode}"
         self.max_jvps = max_jvps
         self.derivatives = {}         # workload name -> Derivative (for .source)
 
@@ -298,6 +298,6 @@ class Torch(Tool):
 
 def all_tools(max_jvps: int = 20_000, forward_first_call_s=None) -> list:
     """Every adapter, in the report's column order (hand-written first)."""
-    return [Tool(), Wengert("reverse"),
+    return [Tool(), Wengert("auto"), Wengert("reverse"),
             Wengert("forward", max_jvps=max_jvps, first_call_limit_s=forward_first_call_s),
             Autograd(), Jax(jit=False), Jax(jit=True), Torch()]
