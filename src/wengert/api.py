@@ -27,13 +27,13 @@ from typing import Optional
 
 import numpy as np
 
-from . import analysis, ir, optimize as opt
+from . import analysis, ir, optimize as opt, runtime
 from .backend import compile_function
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
-from .reverse import prune_tapes, reverse
+from .reverse import prune_tapes, reverse, typed_gradients
 from .inline import inline_calls
 from .specialize import check_in_place, fold_shapes, specialize
 
@@ -154,6 +154,12 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
                 pruned = prune_tapes(d)
                 d = d if pruned is d else opt.optimize(pruned, keep)
             d = opt.readable(opt.factor_sums(d))
+        if mode == "vjp" and kinds_in:     # a float's gradient is a float, on the final code
+            known = dict(kinds_in)
+            if seed_param and out_kind is not None:   # the cotangent has the output's kind
+                known[d.params[-1].name] = out_kind   # (vjp's pullback converts it to that)
+            d = typed_gradients(d, wrt_names, known, return_value, aux is not None,
+                                len(wrt) != 1 or tuple_result)
         d.header_comment = _header(primal, mode, wrt_names, kinds_in)
         function, source = compile_function(d)
         built = Built(function, source, d, out_kind)
@@ -558,6 +564,7 @@ class Derivative:
                     grads.append(t)
                 if not scalar_out:
                     _check_scalar(value[0] if has_aux else value, what)
+                grads = [t if type(t) is float else float(t) for t in grads]   # not an int
                 result = tuple(grads) if tuple_result else grads[0]
                 if has_aux:
                     return (value, result) if want_value else (result, value[1])
@@ -583,7 +590,7 @@ class Derivative:
                     tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
                     value, t = f(*args, *tangents)
                     _check_scalar(value[0] if has_aux else value, what)
-                    grads.append(t)
+                    grads.append(_typed_like(t, x))
                     continue
                 g = np.zeros(shape, dtype=np.result_type(x, np.float32))
                 e = np.zeros(shape, dtype=g.dtype)       # one seed buffer, reused
@@ -785,6 +792,19 @@ def _forward_grad_function(d: "Derivative", built, kinds):
     return namespace[d.__name__]
 
 
+def _typed_like(t, x):
+    """A forward-mode gradient with respect to the scalar ``x`` (the tangent
+    ``t``), given ``x``'s type: a Python float, a NumPy scalar of its type,
+    or a 0-d array of its dtype."""
+    if type(x) is float:
+        return t if type(t) is float else float(t)
+    if isinstance(x, np.generic):
+        return t if type(t) is type(x) else type(x)(t)
+    if type(x) is np.ndarray:
+        return runtime.as_array(t, x.dtype.type)
+    return t
+
+
 def _non_scalar_output(what: str, func, out_kind) -> UsageError:
     shape = _sequence_shape(func) if out_kind == analysis.SEQ else f"shape {out_kind.shape}"
     return UsageError(
@@ -933,13 +953,32 @@ def vjp(func, *primals, has_aux: bool = False):
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
     value = func(*primals)
 
+    out_kind = built.out_kind
+
     def pullback(cotangent):
-        _, grads = built.function(*primals, cotangent)
+        _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
         return grads if len(primals) > 1 else (grads,)
     pullback.source = built.source
     if has_aux:
         return value[0], pullback, value[1]
     return value, pullback
+
+
+def _cotangent_like(c, k):
+    """A cotangent of the output's kind (the generated code, and the types of
+    the gradients it returns, assume it): ``1`` for a float output is ``1.0``."""
+    if k is None or type(c) is np.ndarray and k.pyfloat:
+        return c
+    if k.pyfloat:
+        return c if type(c) is float or k != analysis.FLOAT else float(c)
+    if k.shape[:1] in ((-1,), (-2,)) or np.dtype(k.dtype).kind != "f":
+        return c
+    dtype = np.dtype(k.dtype)
+    if k.shape == () and not k.array0:
+        return c if type(c) is dtype.type else dtype.type(c)
+    if type(c) is np.ndarray and c.dtype != dtype:
+        return c.astype(dtype)
+    return c
 
 
 def lower(func) -> ir.Function:

@@ -197,3 +197,20 @@ def check_scalar(value, what="grad"):
             hint="use wengert.vjp or wengert.jacrev for array outputs, or reduce "
                  "the output (e.g. with np.sum)")
     return value
+
+
+def as_scalar(t, scalar_type):
+    """``t`` as a NumPy scalar of ``scalar_type`` (``np.float32``): a gradient
+    with respect to a NumPy scalar is a scalar of its type."""
+    return scalar_type(t)
+
+
+def as_array(t, scalar_type):
+    """``t`` as an ndarray of ``scalar_type``'s dtype: a gradient with respect
+    to an ndarray (a 0-d one too) is an ndarray of its dtype. A duck array
+    (Dask) keeps its type, cast to the dtype: it stays lazy."""
+    if type(t) is np.ndarray and t.dtype == scalar_type:
+        return t
+    if isinstance(t, (np.ndarray, np.generic, float, int)):
+        return np.asarray(t, dtype=scalar_type)
+    return t if t.dtype == scalar_type else t.astype(scalar_type)
