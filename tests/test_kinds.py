@@ -73,3 +73,71 @@ def test_kinds_of_numbers_and_items():
     assert returned_kind(loop_over_a_tuple, 1.5) == "number"
     assert returned_kind(item_of_mixed_list, 1.5) == "None"
     assert returned_kind(max_of_float_and_int, 1.5) == "number"
+
+
+# --------------------------------------------------------------------------
+# issue #8: in-place updates no longer refused for want of a recursive call's kind
+
+import math  # noqa: E402
+
+import pytest  # noqa: E402
+
+import wengert  # noqa: E402
+
+def power(x, n):            # recursive: its result's kind is a fixpoint
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def cube_updated(x):
+    y = power(x, 3)
+    z = y
+    y += x
+    return y * z
+
+
+def even(n, x):             # mutual recursion
+    if n == 0:
+        return x
+    return odd(n - 1, x) * 2.0
+
+
+def odd(n, x):
+    if n == 0:
+        return x * x
+    return even(n - 1, x) + x
+
+
+def mutual_updated(x):
+    y = even(3, x)
+    t = y
+    y *= x
+    return y + t
+
+
+def finite_difference(f, x, h=1e-6):
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        return (f(float(x) + h) - f(float(x) - h)) / (2 * h)
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f,x", [(cube_updated, 0.7), (mutual_updated, 0.7)],
+                         ids=["recursive", "mutually-recursive"])
+def test_augmented_assignment_once_refused_now_differentiated(f, x, mode):
+    g = wengert.grad(f, mode=mode)(x)
+    np.testing.assert_allclose(g, finite_difference(f, x), rtol=1e-6, atol=1e-6)
+
+
+def test_recursive_result_kind_is_a_fixpoint():
+    assert returned_kind(cube_updated, 0.7) == "float"
+    assert str(api._callee_kind(power, (FLOAT, INT))) == "float"
+    assert str(api._callee_kind(power, (V3, INT))) == "None"   # 1.0 or an array
+    assert str(api._callee_kind(even, (INT, FLOAT))) == "float"

@@ -216,7 +216,7 @@ def _fresh(names, base):
     return name
 
 
-_KIND_IN_PROGRESS: set = set()
+_KIND_IN_PROGRESS: dict = {}      # (id(func), arg kinds) -> the kind assumed for now
 
 
 def _plain(func):
@@ -238,7 +238,7 @@ def _callee_kind(func, arg_kinds):
             return per_fn[arg_kinds]
         recursing = bool(_KIND_IN_PROGRESS)
         result = _infer_callee_kind(func, arg_kinds)
-        if not recursing:              # an answer cut short by recursion is not remembered
+        if not recursing:              # an answer that assumed another's is not remembered
             try:
                 _KINDS.setdefault(func, {})[arg_kinds] = result
             except TypeError:
@@ -247,25 +247,46 @@ def _callee_kind(func, arg_kinds):
 
 
 def _infer_callee_kind(func, arg_kinds):
+    """A fixpoint for recursive functions: a recursive call first returns
+    ``PENDING`` (joins to the other branch's kind, the base case's), then the
+    kind found so far, until the kind returned is the kind assumed. A kind
+    that keeps changing joins to None (unknown), so this ends."""
     key = (id(func), arg_kinds)
-    if key in _KIND_IN_PROGRESS or len(_KIND_IN_PROGRESS) > 20:
-        return None                      # recursion: unknown
-    _KIND_IN_PROGRESS.add(key)
+    if key in _KIND_IN_PROGRESS:
+        return _KIND_IN_PROGRESS[key]    # recursion: the kind assumed for now
+    if len(_KIND_IN_PROGRESS) > 20:
+        return None
     try:
-        try:
-            primal = lowered(func)
-        except WengertError:
-            return None
-        names = primal.param_names()
-        kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
-        kinds = analysis.infer_kinds(primal, kinds_in)
-        if kinds_in:
-            kinds = analysis.infer_kinds(primal.with_body(specialize(primal.body, kinds)),
-                                         kinds_in)
-        ret = primal.body[-1]
-        return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
+        primal = lowered(func)
+    except WengertError:
+        return None
+    assumed = _KIND_IN_PROGRESS[key] = analysis.PENDING
+    try:
+        for _ in range(8):
+            found = _returned_kind(primal, arg_kinds)
+            joined = analysis._join(assumed, found)
+            if joined == assumed:
+                break
+            assumed = _KIND_IN_PROGRESS[key] = joined
+        else:
+            assumed = None
     finally:
-        _KIND_IN_PROGRESS.discard(key)
+        del _KIND_IN_PROGRESS[key]
+    if assumed == analysis.PENDING and not _KIND_IN_PROGRESS:
+        return None                      # never returns without recursing
+    return assumed
+
+
+def _returned_kind(primal, arg_kinds):
+    names = primal.param_names()
+    kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+    kinds = analysis.infer_kinds(primal, kinds_in)
+    if kinds_in:
+        known = {n: k for n, k in kinds.items() if k != analysis.PENDING}
+        kinds = analysis.infer_kinds(primal.with_body(specialize(primal.body, known)),
+                                     kinds_in)
+    ret = primal.body[-1]
+    return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
 
 
 def _derivative_kind(fn, arg_kinds):
