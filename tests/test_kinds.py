@@ -76,13 +76,32 @@ def test_kinds_of_numbers_and_items():
 
 
 # --------------------------------------------------------------------------
-# issue #8: in-place updates no longer refused for want of a recursive call's kind
+# issue #8: in-place updates no longer refused for want of a kind (module
+# data, recursive calls)
 
 import math  # noqa: E402
 
 import pytest  # noqa: E402
 
 import wengert  # noqa: E402
+
+SCALE = 2.0                               # module data: their kinds specialise
+WEIGHTS = np.array([1.0, -2.0, 0.5])      # the code, and guard it
+
+
+def scaled_twice(x):
+    s = x * SCALE
+    t = s                   # a second name: fine for a float, refused for an array
+    s += SCALE
+    return s * t
+
+
+def dotted_twice(x):
+    s = np.dot(WEIGHTS, x)  # a NumPy scalar once WEIGHTS is known to be a vector
+    t = s
+    s += 1.0
+    return s * t
+
 
 def power(x, n):            # recursive: its result's kind is a fixpoint
     if n == 0:
@@ -129,11 +148,49 @@ def finite_difference(f, x, h=1e-6):
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-@pytest.mark.parametrize("f,x", [(cube_updated, 0.7), (mutual_updated, 0.7)],
-                         ids=["recursive", "mutually-recursive"])
+@pytest.mark.parametrize("f,x", [
+    (scaled_twice, 0.7), (dotted_twice, np.array([0.5, 1.0, 1.5])),
+    (cube_updated, 0.7), (mutual_updated, 0.7)],
+    ids=["float-global", "array-global", "recursive", "mutually-recursive"])
 def test_augmented_assignment_once_refused_now_differentiated(f, x, mode):
     g = wengert.grad(f, mode=mode)(x)
     np.testing.assert_allclose(g, finite_difference(f, x), rtol=1e-6, atol=1e-6)
+
+
+def test_global_kinds_are_in_the_specialisation_and_its_header():
+    grad = wengert.grad(dotted_twice)
+    grad(np.ones(3))
+    assert "specialised for x: <f8[3], WEIGHTS: <f8[3]" in grad.source
+
+
+def test_a_global_that_changes_kind_gets_new_code():
+    global SCALE
+    grad = wengert.grad(scaled_twice)
+    exact = lambda x, c: 2 * x * c * c + c * c          # noqa: E731
+    try:
+        assert math.isclose(grad(0.7), exact(0.7, 2.0), rel_tol=1e-12)
+        SCALE = 3.0                     # same kind: the same code, reading it live
+        assert math.isclose(grad(0.7), exact(0.7, 3.0), rel_tol=1e-12)
+        assert len(grad._keys) == 1
+        SCALE = np.float32(2.0)         # another kind: guarded, specialised again
+        assert math.isclose(grad(0.7), exact(0.7, 2.0), rel_tol=1e-6)
+        assert len(grad._keys) == 2
+        assert "SCALE: <f4[]" in grad.source
+        SCALE = np.array([1.0, 2.0])    # an array: not run with code for a number
+        with pytest.raises(wengert.WengertError):
+            grad(0.7)
+        SCALE = 2.0                     # back: the first specialisation's guard passes
+        assert math.isclose(grad(0.7), exact(0.7, 2.0), rel_tol=1e-12)
+        assert len(grad._keys) == 2
+    finally:
+        SCALE = 2.0
+
+
+def test_the_dispatcher_guards_module_data():
+    grad = wengert.grad(dotted_twice)
+    grad(np.ones(3))
+    grad(np.ones(3))
+    assert "__w_scope0_0.get('WEIGHTS')" in grad._dispatch_source
 
 
 def test_recursive_result_kind_is_a_fixpoint():

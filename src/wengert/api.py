@@ -50,6 +50,69 @@ class Built:
     source: str
     ir: ir.Function
     out_kind: object = None
+    guards: tuple = ()        # the module data whose kinds it was specialised for
+
+
+# --------------------------------------------------------------------------
+# module data: specialised for, and guarded
+
+_SCOPES: dict = {}            # id(module dict) -> the dict (guards name it by id)
+_RECORDERS: list = []         # open recordings: each collects the guards consulted
+
+
+class _Recording:
+    """Collects, while a derivative is built, every piece of module data whose
+    kind it was specialised for: ``(id(module dict), name, kind_key)``."""
+
+    def __enter__(self):
+        self.guards = {}
+        _RECORDERS.append(self.guards)
+        return self
+
+    def __exit__(self, *exc):
+        i = max(i for i, r in enumerate(_RECORDERS) if r is self.guards)
+        del _RECORDERS[i]                # by identity: recordings compare equal
+
+    def result(self) -> tuple:
+        return tuple(self.guards.values())
+
+
+def _record(guards) -> None:
+    for guard in guards:
+        for r in _RECORDERS:
+            r[guard[:2]] = guard
+
+
+def _guards_hold(guards) -> bool:
+    """The module data still has the kinds code was specialised for."""
+    for scope_id, name, key in guards:
+        scope = _SCOPES[scope_id]
+        if name not in scope or analysis.kind_key(scope[name]) != key:
+            return False
+    return True
+
+
+def _data_kinds(fn: ir.Function) -> dict:
+    """The kinds of the module data ``fn`` reads by name (a global array, a
+    constant), as they are now: each one read live becomes a guard of what is
+    built with it. Values generated code froze (closure cells) need none."""
+    ns = fn.namespace
+    out = {}
+    for name in sorted(fn.free_data):
+        if name in ns.bindings:
+            value, scope = ns.bindings[name], None
+        elif ns.live_globals is not None and name in ns.live_globals:
+            value, scope = ns.live_globals[name], ns.live_globals
+        else:
+            continue
+        k = analysis.kind_of_value(value)
+        if k is None:
+            continue                     # unknown: code for any kind is built
+        out[name] = k
+        if scope is not None:
+            _SCOPES.setdefault(id(scope), scope)
+            _record([(id(scope), name, analysis.kind_key(value))])
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -103,68 +166,80 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
     key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
-        if key in per_fn:
-            return per_fn[key]
-        primal = lowered(func)
-        if optimize:        # helpers spliced in, and the copies that leaves folded away
-            primal = opt.copy_propagation(inline_calls(primal, lowered))
-        names = primal.param_names()
-        wrt_names = tuple(names[i] for i in wrt)
-        kinds_in = {}
-        if arg_kinds is not None:
-            kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
-        kinds = analysis.infer_kinds(primal, kinds_in)
-        body, aux = primal.body, None
-        if kinds_in:                   # shapes are constants under the specialisation's guard
-            body = specialize(body, kinds)
-            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
-        check_in_place(primal.with_body(body), kinds)
-        body = _resolve_derivative_calls(body, kinds)
-        if has_aux:
-            body, aux = _split_aux(body, primal)
-        work = primal.with_body(body, namespace=primal.namespace.copy())
-        suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
-                                                else "_vjp")
-        name = f"{primal.name}{suffix}"
-        ctx = _Context(optimize)
-        out_kind = _output_kind(work, kinds)
-        if mode == "vjp" and not seed_param and out_kind is not None and out_kind.shape != ():
-            raise _non_scalar_output("a gradient", func, out_kind)   # the seed is 1.0
-        if mode == "jvp":
-            d = forward(work, wrt_names, kinds, ctx, name=name, aux=aux)
-        else:
-            d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
-                        out_bar_default=_seed(out_kind),
-                        seed_param=seed_param, aux=aux, tuple_result=tuple_result)
-        if optimize:
-            # forward mode keeps the Wengert list's primal statements (each
-            # followed by its tangent); reverse mode inlines freely.
-            keep = set(primal.temps) if mode == "jvp" else set()
-            d, settled = opt.optimize_to_fixpoint(d, keep)
-            if mode == "vjp":
-                pruned = prune_tapes(d)
-                if not settled or pruned.body != d.body:     # (else already optimal)
-                    d = opt.optimize(pruned, keep)
-            for _ in range(3 if kinds_in else 0):   # shapes known: peephole, re-optimise
-                folded = fold_shapes(d, kinds_in)
-                if folded is d:
-                    break
-                d = opt.optimize(folded, keep)
-            if mode == "vjp" and kinds_in:         # folding drops reads of shapes
-                pruned = prune_tapes(d)
-                d = d if pruned is d else opt.optimize(pruned, keep)
-            d = opt.readable(opt.factor_sums(d))
-        if mode == "vjp" and kinds_in:     # a float's gradient is a float, on the final code
-            known = dict(kinds_in)
-            if seed_param and out_kind is not None:   # the cotangent has the output's kind
-                known[d.params[-1].name] = out_kind   # (vjp's pullback converts it to that)
-            d = typed_gradients(d, wrt_names, known, return_value, aux is not None,
-                                len(wrt) != 1 or tuple_result)
-        d.header_comment = _header(primal, mode, wrt_names, kinds_in)
-        function, source = compile_function(d)
-        built = Built(function, source, d, out_kind)
+        cached = per_fn.get(key)
+        if cached is not None and _guards_hold(cached.guards):
+            _record(cached.guards)
+            return cached
+        with _Recording() as recording:
+            built = _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param,
+                           has_aux, tuple_result)
+        built.guards = recording.result()
+        _record(built.guards)
         per_fn[key] = built
         return built
+
+
+def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
+           tuple_result) -> Built:
+    primal = lowered(func)
+    if optimize:        # helpers spliced in, and the copies that leaves folded away
+        primal = opt.copy_propagation(inline_calls(primal, lowered))
+    names = primal.param_names()
+    wrt_names = tuple(names[i] for i in wrt)
+    kinds_in = {}
+    if arg_kinds is not None:
+        kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+        kinds_in.update(_data_kinds(primal))     # module data: guarded at each call
+    kinds = analysis.infer_kinds(primal, kinds_in)
+    body, aux = primal.body, None
+    if kinds_in:                   # shapes are constants under the specialisation's guard
+        body = specialize(body, kinds)
+        kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+    check_in_place(primal.with_body(body), kinds)
+    body = _resolve_derivative_calls(body, kinds)
+    if has_aux:
+        body, aux = _split_aux(body, primal)
+    work = primal.with_body(body, namespace=primal.namespace.copy())
+    suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
+                                            else "_vjp")
+    name = f"{primal.name}{suffix}"
+    ctx = _Context(optimize)
+    out_kind = _output_kind(work, kinds)
+    if mode == "vjp" and not seed_param and out_kind is not None and out_kind.shape != ():
+        raise _non_scalar_output("a gradient", func, out_kind)   # the seed is 1.0
+    if mode == "jvp":
+        d = forward(work, wrt_names, kinds, ctx, name=name, aux=aux)
+    else:
+        d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
+                    out_bar_default=_seed(out_kind),
+                    seed_param=seed_param, aux=aux, tuple_result=tuple_result)
+    if optimize:
+        # forward mode keeps the Wengert list's primal statements (each
+        # followed by its tangent); reverse mode inlines freely.
+        keep = set(primal.temps) if mode == "jvp" else set()
+        d, settled = opt.optimize_to_fixpoint(d, keep)
+        if mode == "vjp":
+            pruned = prune_tapes(d)
+            if not settled or pruned.body != d.body:     # (else already optimal)
+                d = opt.optimize(pruned, keep)
+        for _ in range(3 if kinds_in else 0):   # shapes known: peephole, re-optimise
+            folded = fold_shapes(d, kinds_in)
+            if folded is d:
+                break
+            d = opt.optimize(folded, keep)
+        if mode == "vjp" and kinds_in:         # folding drops reads of shapes
+            pruned = prune_tapes(d)
+            d = d if pruned is d else opt.optimize(pruned, keep)
+        d = opt.readable(opt.factor_sums(d))
+    if mode == "vjp" and kinds_in:     # a float's gradient is a float, on the final code
+        known = dict(kinds_in)
+        if seed_param and out_kind is not None:   # the cotangent has the output's kind
+            known[d.params[-1].name] = out_kind   # (vjp's pullback converts it to that)
+        d = typed_gradients(d, wrt_names, known, return_value, aux is not None,
+                            len(wrt) != 1 or tuple_result)
+    d.header_comment = _header(primal, mode, wrt_names, kinds_in)
+    function, source = compile_function(d)
+    return Built(function, source, d, out_kind)
 
 
 def _resolve_derivative_calls(stmts, kinds) -> list:
@@ -235,12 +310,16 @@ def _callee_kind(func, arg_kinds):
     with _LOCK:                        # one thread infers; recursion is detected per key
         per_fn = _KINDS.get(func)
         if per_fn is not None and arg_kinds in per_fn:
-            return per_fn[arg_kinds]
+            result, guards = per_fn[arg_kinds]
+            if _guards_hold(guards):
+                _record(guards)
+                return result
         recursing = bool(_KIND_IN_PROGRESS)
-        result = _infer_callee_kind(func, arg_kinds)
+        with _Recording() as recording:
+            result = _infer_callee_kind(func, arg_kinds)
         if not recursing:              # an answer that assumed another's is not remembered
             try:
-                _KINDS.setdefault(func, {})[arg_kinds] = result
+                _KINDS.setdefault(func, {})[arg_kinds] = (result, recording.result())
             except TypeError:
                 pass
         return result
@@ -280,6 +359,7 @@ def _infer_callee_kind(func, arg_kinds):
 def _returned_kind(primal, arg_kinds):
     names = primal.param_names()
     kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+    kinds_in.update(_data_kinds(primal))
     kinds = analysis.infer_kinds(primal, kinds_in)
     if kinds_in:
         known = {n: k for n, k in kinds.items() if k != analysis.PENDING}
@@ -498,10 +578,11 @@ class Derivative:
         if any(a is _MISSING for a in args):
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
-        key = tuple(map(analysis.kind_key, args))
-        call = self._cache.get(key)
+        kinds = tuple(map(analysis.kind_key, args))
+        call = next((self._cache[key] for key in self._keys
+                     if key[0] == kinds and _guards_hold(key[1])), None)
         if call is None:
-            call = self._specialize(_promote(args, self._positions), key)
+            call = self._specialize(_promote(args, self._positions), kinds)
         return call(*_promote(args, self._positions))
 
     def _bad_call(self, *args, **kwargs):
@@ -512,9 +593,14 @@ class Derivative:
         raise UsageError(f"{self.__wrapped__.__name__}() got arguments that do not fit "
                          "its signature", hint=_call_hint(self.__wrapped__))
 
-    def _specialize(self, args, key):
+    def _specialize(self, args, arg_keys):
+        """Build for these arguments' kinds. The key is theirs and the kinds of
+        the module data the code was specialised for (``guards``), each checked
+        by the dispatcher before this code runs."""
         kinds = tuple(analysis.kind_of_value(a) for a in args)
-        call = self._make(kinds)
+        with _LOCK, _Recording() as recording:
+            call = self._make(kinds)
+        key = (arg_keys, recording.result())
         with _LOCK:
             if key not in self._cache:
                 self._cache[key] = call
@@ -677,7 +763,10 @@ def _install_dispatcher(d: "Derivative") -> None:
     sig = d._sig
     if sig is None:
         return
+    # builtins by names of their own: an inlined body that reads module data
+    # runs with the user's module as its builtins
     g = {"__w_slow": d._slow_call, "__w_bad": d._bad_call, "__w_nd": np.ndarray,
+         "__w_type": type, "__w_float": float,
          "__w_f64": _as_float64, "__w_missing": _MISSING}
     params, names, kwonly = [], [], []
     for i, p in enumerate(sig.parameters.values()):
@@ -700,10 +789,14 @@ def _install_dispatcher(d: "Derivative") -> None:
              f"        return __w_bad({', '.join(positional + by_name)})"]
     for n, key in enumerate(d._keys[:_MAX_GUARDED]):
         conds, args = [], []
-        for j, (name, k) in enumerate(zip(names, key)):
+        for j, (name, k) in enumerate(zip(names, key[0])):
             cond, arg = _guard(name, k, j in d._positions, g, f"{n}_{j}")
             conds.append(cond)
             args.append(arg)
+        for j, (scope_id, name, k) in enumerate(key[1]):   # module data it was built for
+            g[f"__w_scope{n}_{j}"] = _SCOPES[scope_id]
+            cond, _ = _guard(f"__w_scope{n}_{j}.get({name!r})", k, False, g, f"{n}_g{j}")
+            conds.append(cond)
         g[f"__w_spec{n}"] = d._cache[key]
         lines.append(f"    if {' and '.join(conds) or 'True'}:")
         inline = _inline_body(d, key, names, args, g) if n == 0 else None
@@ -765,13 +858,13 @@ def _guard(name, k, wrt, g, tag):
     if isinstance(k, tuple):            # an array: shape and dtype
         shape, dtype = k
         g[f"__w_dt{tag}"] = np.dtype(dtype)
-        cond = (f"type({name}) is __w_nd and {name}.shape == {shape!r} "
+        cond = (f"__w_type({name}) is __w_nd and {name}.shape == {shape!r} "
                 f"and {name}.dtype is __w_dt{tag}")
         arg = f"__w_f64({name})" if wrt and np.dtype(dtype).kind in "iub" else name
         return cond, arg
     g[f"__w_t{tag}"] = k
-    arg = f"float({name})" if wrt and k in (int, bool) else name
-    return f"type({name}) is __w_t{tag}", arg
+    arg = f"__w_float({name})" if wrt and k in (int, bool) else name
+    return f"__w_type({name}) is __w_t{tag}", arg
 
 
 def _as_float64(a):
