@@ -76,8 +76,7 @@ def test_kinds_of_numbers_and_items():
 
 
 # --------------------------------------------------------------------------
-# issue #8: in-place updates no longer refused for want of a kind (module
-# data, recursive calls)
+# issue #8: in-place updates no longer refused for want of a kind
 
 import math  # noqa: E402
 
@@ -198,3 +197,43 @@ def test_recursive_result_kind_is_a_fixpoint():
     assert str(api._callee_kind(power, (FLOAT, INT))) == "float"
     assert str(api._callee_kind(power, (V3, INT))) == "None"   # 1.0 or an array
     assert str(api._callee_kind(even, (INT, FLOAT))) == "float"
+
+
+def aliased_by_a_copy(x):
+    y = x * WEIGHTS
+    z = y
+    y += WEIGHTS            # z changes too: genuinely aliased
+    return np.sum(y * z)
+
+
+def aliased_by_a_slice(x):
+    y = x[0:2]
+    y += 1.0                # changes x
+    return np.sum(x * x)
+
+
+def aliased_by_a_transpose(x):
+    y = x.T
+    y *= 2.0
+    return np.sum(x * x)
+
+
+def identity_deep(n, a):
+    if n <= 0:
+        return a
+    return identity_deep(n - 1, a)
+
+
+def aliased_through_a_call(x):
+    y = identity_deep(0, x)
+    y += 1.0                # y is x
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("f", [aliased_by_a_copy, aliased_by_a_slice,
+                               aliased_by_a_transpose, aliased_through_a_call])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_genuinely_aliased_update_is_still_refused(f, mode):
+    with pytest.raises(wengert.UnsupportedSyntaxError) as info:
+        wengert.grad(f, mode=mode)(np.array([0.5, 1.0, 1.5]))
+    assert "augmented assignment" in str(info.value)

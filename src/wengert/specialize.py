@@ -123,6 +123,7 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
                 user_of.get(s.value.name, s.value.name):   # `b = a`, not an SSA copy
             copies.setdefault(s.value.name, []).append(s.target.name)
             copies.setdefault(s.target.name, []).append(s.value.name)
+    views = _views(fn.body)
     for s in ir.walk(fn.body):
         if not (isinstance(s, ir.Assign) and s.augmented and isinstance(s.value, ir.Op)):
             continue
@@ -140,6 +141,58 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
                 "or has another name", s.loc,
                 hint="NumPy would change the array for every name it has; write "
                      "`x = x + v` (a new array) instead")
+        if old.name in views:
+            name = user_of.get(old.name, old.name)
+            raise UnsupportedSyntaxError(
+                "an augmented assignment (`+=`, `*=`, ...) to an array that may share memory "
+                "with another (a slice, a reshape or transpose, a function's result)",
+                s.loc,
+                hint=f"NumPy would change the other array too; write `{name} = {name} + v` "
+                     "(a new array), or make it a copy (`.copy()`) where it is defined")
+
+
+# Operations whose result may share memory with an argument: basic indexing,
+# reshapes and transposes return views; a user function may return its argument.
+_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze",
+                 "diagonal", "T", "real", "imag", "flat", "mT"}
+_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "rollaxis",
+                   "squeeze", "expand_dims", "broadcast_to", "diagonal", "atleast_1d",
+                   "atleast_2d", "atleast_3d", "asarray", "asanyarray", "ascontiguousarray",
+                   "flip", "fliplr", "flipud", "rot90", "real", "imag", "matrix_transpose",
+                   "permute_dims", "broadcast_arrays", "split", "array_split", "hsplit",
+                   "vsplit", "dsplit", "unstack"}
+
+
+def _may_be_view(e) -> bool:
+    if not isinstance(e, ir.Op):
+        return False
+    if e.fn is operator.getitem:
+        return True
+    if isinstance(e.fn, ir.PseudoOp):
+        return e.fn.kind in ("attr", "method") and e.fn.name in _VIEW_METHODS
+    import types
+    if isinstance(e.fn, types.FunctionType):
+        return True                          # a user function: may return its argument
+    name = getattr(e.fn, "__name__", None)
+    return name in _VIEW_FUNCTIONS and getattr(np, name, None) is e.fn
+
+
+def _views(body) -> set:
+    """Variables that may be views of other arrays (or be other arrays), and
+    their copies."""
+    views = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in ir.walk(body):
+            if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)) or \
+                    s.target.name in views:
+                continue
+            v = s.value
+            if _may_be_view(v) or (isinstance(v, ir.Var) and v.name in views):
+                views.add(s.target.name)
+                changed = True
+    return views
 
 
 def specialized_kinds(body, kinds_in, fn):
