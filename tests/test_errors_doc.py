@@ -65,6 +65,18 @@ def _assign_into_input():
     return wengert.grad(m["f"])(np.ones(3))
 
 
+def _update_a_view():
+    m = load("""
+        import numpy as np
+
+        def f(x):
+            head = x[:2]
+            head += 1.0
+            return np.sum(x * x)
+    """)
+    return wengert.grad(m["f"])(np.ones(3))
+
+
 def _no_rule():
     m = load("""
         import numpy as np
@@ -152,6 +164,7 @@ def _bad_rule_template():
 EXAMPLES = {
     "try-except": (wengert.UnsupportedSyntaxError, _try_except),
     "assign-into-input": (wengert.UnsupportedSyntaxError, _assign_into_input),
+    "update-a-view": (wengert.UnsupportedSyntaxError, _update_a_view),
     "no-rule": (wengert.NoRuleError, _no_rule),
     "keyword-not-in-rule": (wengert.NoRuleError, _keyword_not_in_rule),
     "no-source": (wengert.SourceUnavailableError, _no_source),

@@ -129,6 +129,9 @@ INT = Kind((), "int", pyfloat=True)          # a Python int (loop index, constan
 RANGE = Kind((-1,), "range")                 # a range object (only iterated over)
 SEQ = Kind((-2,), "seq")                     # a list, tuple or dict (adjoint: same)
 NUMBER = Kind((), "number", pyfloat=True)    # an int, a float or a NumPy float64 scalar
+# The result of a recursive call while the callee's kind is being found (a
+# fixpoint, ``api._infer_callee_kind``): no value yet, so it joins to the other.
+PENDING = Kind((-3,), "pending")
 
 
 def kind_of_value(v) -> Optional[Kind]:
@@ -162,8 +165,10 @@ def _join(a: Optional[Kind], b: Optional[Kind]) -> Optional[Kind]:
     """One kind for a variable assigned values of kinds ``a`` and ``b``: a Python
     float and a NumPy float64 scalar are both float64 scalars (shape ()); with
     a Python int, they are a ``NUMBER`` (never an array: its dtype is unknown)."""
-    if a == b:
+    if a == b or b == PENDING:
         return a
+    if a == PENDING:
+        return b
     if a is None or b is None or a.shape != b.shape or a.shape != ():
         return None
     if a.pyfloat and b.pyfloat:
@@ -381,6 +386,8 @@ def _iterated_kind(it, kinds) -> Optional[Kind]:
     k = expr_kind(it, kinds)
     if k == RANGE:
         return INT
+    if k == PENDING:
+        return PENDING
     if isinstance(it, ir.Op) and it.fn is reversed and len(it.args) == 1 and not it.kwargs:
         it = it.args[0]                            # the same items, last first
         k = expr_kind(it, kinds)
@@ -398,6 +405,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT if type(v) is float else INT
         return kind_of_value(v)
     if isinstance(e, ir.Op):
+        if any(isinstance(a, ir.Var) and kinds.get(a.name) == PENDING for a in e.args):
+            return PENDING                 # computed from a value not known yet
         if e.fn is range or (e.fn is reversed and len(e.args) == 1 and
                              expr_kind(e.args[0], kinds) == RANGE):
             return RANGE
@@ -599,7 +608,7 @@ _COMPARISONS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
 
 def _row_kind(k: Optional[Kind]) -> Optional[Kind]:
     """The kind of a float array's rows (or, for a vector, its NumPy scalars)."""
-    if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,), ()) or \
+    if k is None or k.pyfloat or k.shape[:1] in ((-1,), (-2,), (-3,), ()) or \
             np.dtype(k.dtype).kind != "f":
         return None
     return Kind(k.shape[1:], k.dtype)

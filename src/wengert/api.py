@@ -28,13 +28,13 @@ from typing import Optional
 
 import numpy as np
 
-from . import analysis, ir, optimize as opt
+from . import analysis, ir, optimize as opt, runtime
 from .backend import compile_function, is_comment, render
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
-from .reverse import prune_tapes, reverse
+from .reverse import prune_tapes, reverse, typed_gradients
 from .inline import inline_calls
 from .specialize import check_in_place, fold_shapes, specialize
 
@@ -52,6 +52,69 @@ class Built:
     ir: ir.Function
     out_kind: object = None
     unparsed: Optional[str] = None      # the source before comments (backend.render)
+    guards: tuple = ()        # the module data whose kinds it was specialised for
+
+
+# --------------------------------------------------------------------------
+# module data: specialised for, and guarded
+
+_SCOPES: dict = {}            # id(module dict) -> the dict (guards name it by id)
+_RECORDERS: list = []         # open recordings: each collects the guards consulted
+
+
+class _Recording:
+    """Collects, while a derivative is built, every piece of module data whose
+    kind it was specialised for: ``(id(module dict), name, kind_key)``."""
+
+    def __enter__(self):
+        self.guards = {}
+        _RECORDERS.append(self.guards)
+        return self
+
+    def __exit__(self, *exc):
+        i = max(i for i, r in enumerate(_RECORDERS) if r is self.guards)
+        del _RECORDERS[i]                # by identity: recordings compare equal
+
+    def result(self) -> tuple:
+        return tuple(self.guards.values())
+
+
+def _record(guards) -> None:
+    for guard in guards:
+        for r in _RECORDERS:
+            r[guard[:2]] = guard
+
+
+def _guards_hold(guards) -> bool:
+    """The module data still has the kinds code was specialised for."""
+    for scope_id, name, key in guards:
+        scope = _SCOPES[scope_id]
+        if name not in scope or analysis.kind_key(scope[name]) != key:
+            return False
+    return True
+
+
+def _data_kinds(fn: ir.Function) -> dict:
+    """The kinds of the module data ``fn`` reads by name (a global array, a
+    constant), as they are now: each one read live becomes a guard of what is
+    built with it. Values generated code froze (closure cells) need none."""
+    ns = fn.namespace
+    out = {}
+    for name in sorted(fn.free_data):
+        if name in ns.bindings:
+            value, scope = ns.bindings[name], None
+        elif ns.live_globals is not None and name in ns.live_globals:
+            value, scope = ns.live_globals[name], ns.live_globals
+        else:
+            continue
+        k = analysis.kind_of_value(value)
+        if k is None:
+            continue                     # unknown: code for any kind is built
+        out[name] = k
+        if scope is not None:
+            _SCOPES.setdefault(id(scope), scope)
+            _record([(id(scope), name, analysis.kind_key(value))])
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -110,61 +173,76 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
            split)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
-        if key in per_fn:
-            return per_fn[key]
-        own = lowered(func)
-        primal = own
-        if optimize:        # helpers spliced in, and the copies that leaves folded away
-            primal = opt.copy_propagation(inline_calls(primal, lowered))
-        names = primal.param_names()
-        wrt_names = tuple(names[i] for i in wrt)
-        kinds_in = _kinds_in(primal, arg_kinds)
-        if primal is own:              # as _callee_kind finds them (often already has)
-            body, kinds = _own_kinds(func, own, arg_kinds)
-        else:
-            body, kinds = _specialised_kinds(primal, kinds_in)
-        kinds, aux = dict(kinds), None         # (forward and reverse add derivatives' kinds)
-        check_in_place(primal.with_body(body), kinds)
-        body = _resolve_derivative_calls(body, kinds)
-        if has_aux:
-            body, aux = _split_aux(body, primal)
-        work = primal.with_body(body, namespace=primal.namespace.copy())
-        suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
-                                                else "_vjp")
-        name = f"{primal.name}{suffix}"
-        ctx = _Context(optimize, split)
-        out_kind = _output_kind(work, kinds)
-        if mode == "vjp" and not seed_param and out_kind is not None and out_kind.shape != ():
-            raise _non_scalar_output("a gradient", func, out_kind)   # the seed is 1.0
-        if mode == "jvp":
-            d = forward(work, wrt_names, kinds, ctx, name=name, aux=aux)
-        else:
-            d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
-                        out_bar_default=_seed(out_kind),
-                        seed_param=seed_param, aux=aux, tuple_result=tuple_result)
-        if optimize:
-            # forward mode keeps the Wengert list's primal statements (each
-            # followed by its tangent); reverse mode inlines freely.
-            keep = set(primal.temps) if mode == "jvp" else set()
-            d, settled = opt.optimize_to_fixpoint(d, keep)
-            if mode == "vjp":
-                pruned = prune_tapes(d)
-                if not settled or pruned.body != d.body:     # (else already optimal)
-                    d = opt.optimize(pruned, keep)
-            for _ in range(3 if kinds_in else 0):   # shapes known: peephole, re-optimise
-                folded = fold_shapes(d, kinds_in)
-                if folded is d:
-                    break
-                d = opt.optimize(folded, keep)
-            if mode == "vjp" and kinds_in:         # folding drops reads of shapes
-                pruned = prune_tapes(d)
-                d = d if pruned is d else opt.optimize(pruned, keep)
-            d = opt.readable(opt.factor_sums(d))
-        d.header_comment = _header(primal, mode, wrt_names, kinds_in)
-        function, source, unparsed = _compile_named(d)
-        built = Built(function, source, d, out_kind, unparsed)
+        cached = per_fn.get(key)
+        if cached is not None and _guards_hold(cached.guards):
+            _record(cached.guards)
+            return cached
+        with _Recording() as recording:
+            built = _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param,
+                           has_aux, tuple_result, split)
+        built.guards = recording.result()
+        _record(built.guards)
         per_fn[key] = built
         return built
+
+
+def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
+           tuple_result, split) -> Built:
+    primal = lowered(func)
+    if optimize:        # helpers spliced in, and the copies that leaves folded away
+        primal = opt.copy_propagation(inline_calls(primal, lowered))
+    names = primal.param_names()
+    wrt_names = tuple(names[i] for i in wrt)
+    kinds_in = _kinds_in(primal, arg_kinds)
+    if arg_kinds is not None:
+        kinds_in.update(_data_kinds(primal))     # module data: guarded at each call
+    body, kinds = _specialised_kinds(primal, kinds_in)
+    kinds, aux = dict(kinds), None         # (forward and reverse add derivatives' kinds)
+    check_in_place(primal.with_body(body), kinds)
+    body = _resolve_derivative_calls(body, kinds)
+    if has_aux:
+        body, aux = _split_aux(body, primal)
+    work = primal.with_body(body, namespace=primal.namespace.copy())
+    suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
+                                            else "_vjp")
+    name = f"{primal.name}{suffix}"
+    ctx = _Context(optimize, split)
+    out_kind = _output_kind(work, kinds)
+    if mode == "vjp" and not seed_param and out_kind is not None and out_kind.shape != ():
+        raise _non_scalar_output("a gradient", func, out_kind)   # the seed is 1.0
+    if mode == "jvp":
+        d = forward(work, wrt_names, kinds, ctx, name=name, aux=aux)
+    else:
+        d = reverse(work, wrt_names, kinds, ctx, name=name, return_value=return_value,
+                    out_bar_default=_seed(out_kind),
+                    seed_param=seed_param, aux=aux, tuple_result=tuple_result)
+    if optimize:
+        # forward mode keeps the Wengert list's primal statements (each
+        # followed by its tangent); reverse mode inlines freely.
+        keep = set(primal.temps) if mode == "jvp" else set()
+        d, settled = opt.optimize_to_fixpoint(d, keep)
+        if mode == "vjp":
+            pruned = prune_tapes(d)
+            if not settled or pruned.body != d.body:     # (else already optimal)
+                d = opt.optimize(pruned, keep)
+        for _ in range(3 if kinds_in else 0):   # shapes known: peephole, re-optimise
+            folded = fold_shapes(d, kinds_in)
+            if folded is d:
+                break
+            d = opt.optimize(folded, keep)
+        if mode == "vjp" and kinds_in:         # folding drops reads of shapes
+            pruned = prune_tapes(d)
+            d = d if pruned is d else opt.optimize(pruned, keep)
+        d = opt.readable(opt.factor_sums(d))
+    if mode == "vjp" and kinds_in:     # a float's gradient is a float, on the final code
+        known = dict(kinds_in)
+        if seed_param and out_kind is not None:   # the cotangent has the output's kind
+            known[d.params[-1].name] = out_kind   # (vjp's pullback converts it to that)
+        d = typed_gradients(d, wrt_names, known, return_value, aux is not None,
+                            len(wrt) != 1 or tuple_result)
+    d.header_comment = _header(primal, mode, wrt_names, kinds_in)
+    function, source, unparsed = _compile_named(d)
+    return Built(function, source, d, out_kind, unparsed)
 
 
 def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool) -> Built:
@@ -178,8 +256,10 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
     key = ("tangent_grad", position, arg_kinds, return_value)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
-        if key in per_fn:
-            return per_fn[key]
+        cached = per_fn.get(key)
+        if cached is not None and _guards_hold(cached.guards):
+            _record(cached.guards)
+            return cached
         jvp = build(func, "jvp", (position,), arg_kinds)
         d = jvp.ir
         ret = d.body[-1]
@@ -199,12 +279,13 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
         g = opt.readable(opt.optimize(g, set(primal.temps)))
         wrt_name = primal.param_names()[position]
         kinds_in = {k: v for k, v in zip(primal.param_names(), arg_kinds) if v is not None}
+        g = typed_gradients(g, (wrt_name,), kinds_in, return_value, False, False)
         g.header_comment = (f"gradient of {primal.name} with respect to {wrt_name} by the "
                             "tangent sweep (forward mode: one Python-float input, no tape)\n"
                             "specialised for " +
                             ", ".join(f"{k}: {v}" for k, v in kinds_in.items()))
         function, source, unparsed = _compile_named(g)
-        built = Built(function, source, g, jvp.out_kind, unparsed)
+        built = Built(function, source, g, jvp.out_kind, unparsed, jvp.guards)
         per_fn[key] = built
         return built
 
@@ -323,31 +404,7 @@ def _specialised_kinds(primal, kinds_in):
     return body, kinds
 
 
-_OWN_KINDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_CALLEE_QUERIES = itertools.count()     # next() on each query about a callee's kind
-
-
-def _own_kinds(func, own, arg_kinds):
-    """``_specialised_kinds`` of ``func``'s own Wengert list ``own``, shared by
-    ``_callee_kind`` and ``build`` (a reverse-mode gradient asks both, for the
-    same function and argument kinds). Remembered only when the inference
-    asked about no callee: it then depends on nothing but ``own`` and the
-    argument kinds (not on which inferences are in progress), so both would
-    have found the same."""
-    per_fn = _OWN_KINDS.get(func)
-    if per_fn is not None and arg_kinds in per_fn:
-        return per_fn[arg_kinds]
-    before = next(_CALLEE_QUERIES)
-    found = _specialised_kinds(own, _kinds_in(own, arg_kinds))
-    if next(_CALLEE_QUERIES) == before + 1:
-        try:
-            _OWN_KINDS.setdefault(func, {})[arg_kinds] = found
-        except TypeError:
-            pass
-    return found
-
-
-_KIND_IN_PROGRESS: set = set()
+_KIND_IN_PROGRESS: dict = {}      # (id(func), arg kinds) -> the kind assumed for now
 
 
 def _plain(func):
@@ -364,35 +421,65 @@ def _callee_kind(func, arg_kinds):
     """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
     remembered per function."""
     with _LOCK:                        # one thread infers; recursion is detected per key
-        next(_CALLEE_QUERIES)
         per_fn = _KINDS.get(func)
         if per_fn is not None and arg_kinds in per_fn:
-            return per_fn[arg_kinds]
+            result, guards = per_fn[arg_kinds]
+            if _guards_hold(guards):
+                _record(guards)
+                return result
         recursing = bool(_KIND_IN_PROGRESS)
-        result = _infer_callee_kind(func, arg_kinds)
-        if not recursing:              # an answer cut short by recursion is not remembered
+        with _Recording() as recording:
+            result = _infer_callee_kind(func, arg_kinds)
+        if not recursing:              # an answer that assumed another's is not remembered
             try:
-                _KINDS.setdefault(func, {})[arg_kinds] = result
+                _KINDS.setdefault(func, {})[arg_kinds] = (result, recording.result())
             except TypeError:
                 pass
         return result
 
 
 def _infer_callee_kind(func, arg_kinds):
+    """A fixpoint for recursive functions: a recursive call first returns
+    ``PENDING`` (joins to the other branch's kind, the base case's), then the
+    kind found so far, until the kind returned is the kind assumed. A kind
+    that keeps changing joins to None (unknown), so this ends."""
     key = (id(func), arg_kinds)
-    if key in _KIND_IN_PROGRESS or len(_KIND_IN_PROGRESS) > 20:
-        return None                      # recursion: unknown
-    _KIND_IN_PROGRESS.add(key)
+    if key in _KIND_IN_PROGRESS:
+        return _KIND_IN_PROGRESS[key]    # recursion: the kind assumed for now
+    if len(_KIND_IN_PROGRESS) > 20:
+        return None
     try:
-        try:
-            primal = lowered(func)
-        except WengertError:
-            return None
-        _, kinds = _own_kinds(func, primal, arg_kinds)
-        ret = primal.body[-1]
-        return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
+        primal = lowered(func)
+    except WengertError:
+        return None
+    assumed = _KIND_IN_PROGRESS[key] = analysis.PENDING
+    try:
+        for _ in range(8):
+            found = _returned_kind(primal, arg_kinds)
+            joined = analysis._join(assumed, found)
+            if joined == assumed:
+                break
+            assumed = _KIND_IN_PROGRESS[key] = joined
+        else:
+            assumed = None
     finally:
-        _KIND_IN_PROGRESS.discard(key)
+        del _KIND_IN_PROGRESS[key]
+    if assumed == analysis.PENDING and not _KIND_IN_PROGRESS:
+        return None                      # never returns without recursing
+    return assumed
+
+
+def _returned_kind(primal, arg_kinds):
+    names = primal.param_names()
+    kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+    kinds_in.update(_data_kinds(primal))
+    kinds = analysis.infer_kinds(primal, kinds_in)
+    if kinds_in:
+        known = {n: k for n, k in kinds.items() if k != analysis.PENDING}
+        kinds = analysis.infer_kinds(primal.with_body(specialize(primal.body, known)),
+                                     kinds_in)
+    ret = primal.body[-1]
+    return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
 
 
 def _derivative_kind(fn, arg_kinds):
@@ -493,8 +580,10 @@ def build_split(func, positions, arg_kinds, optimize: bool):
     key = ("split", positions, arg_kinds, optimize)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
-        if key in per_fn:
-            return per_fn[key]
+        cached = per_fn.get(key)
+        if cached is not None and _guards_hold(cached[1]):
+            _record(cached[1])
+            return cached[0]
         built = build(func, "vjp", positions, arg_kinds, return_value=True,
                       optimize=optimize)
         name = built.ir.name[:-len("_vjp")] if built.ir.name.endswith("_vjp") \
@@ -509,7 +598,7 @@ def build_split(func, positions, arg_kinds, optimize: bool):
             pair = (fwd, lambda res, g: full.function(*res, g))
         else:
             pair = tuple(_compile_named(p)[0] for p in parts)
-        per_fn[key] = pair
+        per_fn[key] = (pair, built.guards)
         return pair
 
 
@@ -661,10 +750,11 @@ class Derivative:
         if any(a is _MISSING for a in args):
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
-        key = tuple(map(analysis.kind_key, args))
-        call = self._cache.get(key)
+        kinds = tuple(map(analysis.kind_key, args))
+        call = next((self._cache[key] for key in self._keys
+                     if key[0] == kinds and _guards_hold(key[1])), None)
         if call is None:
-            call = self._specialize(_promote(args, self._positions), key)
+            call = self._specialize(_promote(args, self._positions), kinds)
         return call(*_promote(args, self._positions))
 
     def _bad_call(self, *args, **kwargs):
@@ -675,9 +765,14 @@ class Derivative:
         raise UsageError(f"{self.__wrapped__.__name__}() got arguments that do not fit "
                          "its signature", hint=_call_hint(self.__wrapped__))
 
-    def _specialize(self, args, key):
+    def _specialize(self, args, arg_keys):
+        """Build for these arguments' kinds. The key is theirs and the kinds of
+        the module data the code was specialised for (``guards``), each checked
+        by the dispatcher before this code runs."""
         kinds = tuple(analysis.kind_of_value(a) for a in args)
-        call = self._make(kinds)
+        with _LOCK, _Recording() as recording:
+            call = self._make(kinds)
+        key = (arg_keys, recording.result())
         with _LOCK:
             if key not in self._cache:
                 self._cache[key] = call
@@ -764,6 +859,7 @@ class Derivative:
                     grads.append(t)
                 if not scalar_out:
                     _check_scalar(value[0] if has_aux else value, what)
+                grads = [t if type(t) is float else float(t) for t in grads]   # not an int
                 result = tuple(grads) if tuple_result else grads[0]
                 if has_aux:
                     return (value, result) if want_value else (result, value[1])
@@ -789,7 +885,7 @@ class Derivative:
                     tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
                     value, t = f(*args, *tangents)
                     _check_scalar(value[0] if has_aux else value, what)
-                    grads.append(t)
+                    grads.append(_typed_like(t, x))
                     continue
                 g = np.zeros(shape, dtype=np.result_type(x, np.float32))
                 e = np.zeros(shape, dtype=g.dtype)       # one seed buffer, reused
@@ -854,7 +950,10 @@ def _install_dispatcher(d: "Derivative") -> None:
     sig = d._sig
     if sig is None:
         return
+    # builtins by names of their own: an inlined body that reads module data
+    # runs with the user's module as its builtins
     g = {"__w_slow": d._slow_call, "__w_bad": d._bad_call, "__w_nd": np.ndarray,
+         "__w_type": type, "__w_float": float,
          "__w_f64": _as_float64, "__w_missing": _MISSING}
     params, names, kwonly = [], [], []
     for i, p in enumerate(sig.parameters.values()):
@@ -877,10 +976,14 @@ def _install_dispatcher(d: "Derivative") -> None:
              f"        return __w_bad({', '.join(positional + by_name)})"]
     for n, key in enumerate(d._keys[:_MAX_GUARDED]):
         conds, args = [], []
-        for j, (name, k) in enumerate(zip(names, key)):
+        for j, (name, k) in enumerate(zip(names, key[0])):
             cond, arg = _guard(name, k, j in d._positions, g, f"{n}_{j}")
             conds.append(cond)
             args.append(arg)
+        for j, (scope_id, name, k) in enumerate(key[1]):   # module data it was built for
+            g[f"__w_scope{n}_{j}"] = _SCOPES[scope_id]
+            cond, _ = _guard(f"__w_scope{n}_{j}.get({name!r})", k, False, g, f"{n}_g{j}")
+            conds.append(cond)
         g[f"__w_spec{n}"] = d._cache[key]
         lines.append(f"    if {' and '.join(conds) or 'True'}:")
         inline = _inline_body(d, key, names, args, g) if n == 0 else None
@@ -951,13 +1054,13 @@ def _guard(name, k, wrt, g, tag):
     if isinstance(k, tuple):            # an array: shape and dtype
         shape, dtype = k
         g[f"__w_dt{tag}"] = np.dtype(dtype)
-        cond = (f"type({name}) is __w_nd and {name}.shape == {shape!r} "
+        cond = (f"__w_type({name}) is __w_nd and {name}.shape == {shape!r} "
                 f"and {name}.dtype is __w_dt{tag}")
         arg = f"__w_f64({name})" if wrt and np.dtype(dtype).kind in "iub" else name
         return cond, arg
     g[f"__w_t{tag}"] = k
-    arg = f"float({name})" if wrt and k in (int, bool) else name
-    return f"type({name}) is __w_t{tag}", arg
+    arg = f"__w_float({name})" if wrt and k in (int, bool) else name
+    return f"__w_type({name}) is __w_t{tag}", arg
 
 
 def _as_float64(a):
@@ -997,6 +1100,19 @@ def _forward_grad_function(d: "Derivative", built, kinds):
     namespace = {jvp_name: built.function, "check_scalar": check_scalar}
     exec(compile(src, filename, "exec"), namespace)
     return namespace[d.__name__]
+
+
+def _typed_like(t, x):
+    """A forward-mode gradient with respect to the scalar ``x`` (the tangent
+    ``t``), given ``x``'s type: a Python float, a NumPy scalar of its type,
+    or a 0-d array of its dtype."""
+    if type(x) is float:
+        return t if type(t) is float else float(t)
+    if isinstance(x, np.generic):
+        return t if type(t) is type(x) else type(x)(t)
+    if type(x) is np.ndarray:
+        return runtime.as_array(t, x.dtype.type)
+    return t
 
 
 def _non_scalar_output(what: str, func, out_kind) -> UsageError:
@@ -1152,13 +1268,32 @@ def vjp(func, *primals, has_aux: bool = False):
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
     value = func(*primals)
 
+    out_kind = built.out_kind
+
     def pullback(cotangent):
-        _, grads = built.function(*primals, cotangent)
+        _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
         return grads if len(primals) > 1 else (grads,)
     pullback.source = built.source
     if has_aux:
         return value[0], pullback, value[1]
     return value, pullback
+
+
+def _cotangent_like(c, k):
+    """A cotangent of the output's kind (the generated code, and the types of
+    the gradients it returns, assume it): ``1`` for a float output is ``1.0``."""
+    if k is None or type(c) is np.ndarray and k.pyfloat:
+        return c
+    if k.pyfloat:
+        return c if type(c) is float or k != analysis.FLOAT else float(c)
+    if k.shape[:1] in ((-1,), (-2,)) or np.dtype(k.dtype).kind != "f":
+        return c
+    dtype = np.dtype(k.dtype)
+    if k.shape == () and not k.array0:
+        return c if type(c) is dtype.type else dtype.type(c)
+    if type(c) is np.ndarray and c.dtype != dtype:
+        return c.astype(dtype)
+    return c
 
 
 def lower(func) -> ir.Function:

@@ -233,9 +233,6 @@ class Reverse:
             g = self.take(p)
             if algebra.is_zero(g):
                 g = self.zeros(p)
-            if self.kinds.get(p) == analysis.FLOAT and \
-                    analysis.expr_kind(g, self.kinds) != analysis.FLOAT:
-                g = ir.Op(float, (g,))    # a Python float's gradient is a Python float
             if not (isinstance(g, ir.Var) and g.name == self.bar(p)):
                 tail.append(ir.Assign(ir.Var(self.bar(p)), g, ret.loc))
             grads.append(ir.Var(self.bar(p)))
@@ -1036,6 +1033,74 @@ def _rewrite_tapes(stmts, keep) -> list:
             continue
         out.append(optimize._map_blocks(s, lambda b: _rewrite_tapes(b, keep)))
     return out
+
+
+def typed_gradients(fn: ir.Function, wrt, arg_kinds: dict, return_value: bool,
+                    aux: bool, many: bool) -> ir.Function:
+    """Give each gradient the kind of its input: a Python float's gradient is
+    a Python float, a float32 array's a float32 array, a 0-d array's a 0-d
+    array. Runs on the final code, whose kinds are inferred afresh: the
+    optimiser's identities keep values but not types (``1.0 * s`` is folded
+    to ``s``, an int where ``s`` is one), and an adjoint's kind recorded
+    while building it is its input's, not necessarily what was computed.
+    Where the gradient provably has its input's kind, nothing is added;
+    otherwise it is converted on return (``float(x_bar)``)."""
+    targets = [arg_kinds.get(p) for p in wrt]
+    if not any(_castable(k) for k in targets):
+        return fn
+    ret = fn.body[-1]
+    path = ((1,) if return_value else (0,) if aux else ())
+    grads = _at(ret.value, path)
+    if grads is None or (many and not (isinstance(grads, ir.Op) and grads.fn is ir.MAKE_TUPLE
+                                       and len(grads.args) == len(wrt))):
+        return fn            # not the layout run() made: nothing to convert (no known kinds)
+    kinds = analysis.infer_kinds(fn, {n: k for n, k in arg_kinds.items() if k is not None})
+    items = list(grads.args) if many else [grads]
+    typed = [_as_kind(g, k, kinds) for g, k in zip(items, targets)]
+    if all(a is b for a, b in zip(typed, items)):
+        return fn
+    new = ir.Op(ir.MAKE_TUPLE, tuple(typed)) if many else typed[0]
+    return fn.with_body(fn.body[:-1] + [replace(ret, value=_put(ret.value, path, new))])
+
+
+def _castable(k) -> bool:
+    return k is not None and not k.shape[:1] in ((-1,), (-2,)) and \
+        (k.pyfloat or np.dtype(k.dtype).kind == "f")
+
+
+def _as_kind(g, want, kinds):
+    """``g`` converted to kind ``want`` unless it provably has that kind."""
+    if not _castable(want):
+        return g
+    have = analysis.expr_kind(g, kinds)
+    if want.pyfloat:
+        return g if have == analysis.FLOAT else ir.Op(float, (g,))
+    dtype = np.dtype(want.dtype)
+    if want.shape == () and not want.array0:          # a NumPy scalar
+        if have is not None and not have.pyfloat and have.shape == () and \
+                not have.array0 and np.dtype(have.dtype) == dtype:
+            return g
+        return ir.Op(runtime.as_scalar, (g, ir.Const(dtype.type)))
+    if want.shape != () and have is not None and not have.pyfloat and \
+            have.shape == want.shape and np.dtype(have.dtype) == dtype:
+        return g
+    return ir.Op(runtime.as_array, (g, ir.Const(dtype.type)))
+
+
+def _at(e, path):
+    for i in path:
+        if not (isinstance(e, ir.Op) and e.fn is ir.MAKE_TUPLE and i < len(e.args)):
+            return None
+        e = e.args[i]
+    return e
+
+
+def _put(e, path, new):
+    if not path:
+        return new
+    args = list(e.args)
+    args[path[0]] = _put(args[path[0]], path[1:], new)
+    return ir.Op(e.fn, tuple(args), e.kwargs)
 
 
 def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,

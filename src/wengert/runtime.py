@@ -160,7 +160,10 @@ def setitem(x, index, v):
 def setitem_into(x, index, v):
     """``x[index] = v`` in place, returning ``x``: ``setitem`` where the
     optimiser proved that nothing reads ``x``'s old value afterwards (the
-    lowering reads generated code's calls to it as ``setitem`` again)."""
+    lowering reads generated code's calls to it as ``setitem`` again). A
+    read-only array (a broadcast adjoint seed) is copied first."""
+    if not x.flags.writeable:
+        x = x.copy()
     x[index] = v
     return x
 
@@ -215,3 +218,20 @@ def check_scalar(value, what="grad"):
             hint="use wengert.vjp or wengert.jacrev for array outputs, or reduce "
                  "the output (e.g. with np.sum)")
     return value
+
+
+def as_scalar(t, scalar_type):
+    """``t`` as a NumPy scalar of ``scalar_type`` (``np.float32``): a gradient
+    with respect to a NumPy scalar is a scalar of its type."""
+    return scalar_type(t)
+
+
+def as_array(t, scalar_type):
+    """``t`` as an ndarray of ``scalar_type``'s dtype: a gradient with respect
+    to an ndarray (a 0-d one too) is an ndarray of its dtype. A duck array
+    (Dask) keeps its type, cast to the dtype: it stays lazy."""
+    if type(t) is np.ndarray and t.dtype == scalar_type:
+        return t
+    if isinstance(t, (np.ndarray, np.generic, float, int)):
+        return np.asarray(t, dtype=scalar_type)
+    return t if t.dtype == scalar_type else t.astype(scalar_type)

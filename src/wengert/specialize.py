@@ -109,21 +109,13 @@ def _fold(e, kinds):
 
 
 def check_in_place(fn: ir.Function, kinds: dict) -> None:
-    """``x += v`` on an array updates it in place in NumPy, so every other name
-    for that array (an input, ``a = x``) would see the change; wengert computes
-    a new array instead. Where that could differ, refuse it."""
+    """``x += v`` on an array, ``y[i] = v`` and ``ys.append(v)`` update in
+    place in NumPy and Python, so every other name for that array or list (an
+    input, ``b = y``, a view ``r = y[1:]``) sees the change; wengert computes
+    a new value instead. Where that could differ, refuse it."""
     from .errors import UnsupportedSyntaxError
-    check_updates_of_shared_arrays(fn, kinds)
-    params = set(fn.param_names())
-    user_of = fn.user_of or {}
-    copies: dict = {}
-    for s in ir.walk(fn.body):
-        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
-                isinstance(s.value, ir.Var) and not s.carry and \
-                user_of.get(s.target.name, s.target.name) != \
-                user_of.get(s.value.name, s.value.name):   # `b = a`, not an SSA copy
-            copies.setdefault(s.value.name, []).append(s.target.name)
-            copies.setdefault(s.target.name, []).append(s.value.name)
+    sharing = _Sharing(fn, kinds)
+    check_updates_of_shared_arrays(fn, kinds, sharing)
     for s in ir.walk(fn.body):
         if not (isinstance(s, ir.Assign) and s.augmented and isinstance(s.value, ir.Op)):
             continue
@@ -134,88 +126,141 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         if k is not None and (k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or
                               (k.shape == () and not k.array0)):
             continue                   # a number, list or NumPy scalar: rebinding is right
-        shared = old.name in params or bool(copies.get(old.name))
-        if shared:
+        group = sharing.group(old.name, views=True)
+        outside = {n for n in group & sharing.outside if not _number(kinds.get(n))}
+        stale = sorted(n for n in sharing.after[id(s)] & group
+                       if n != s.target.name and not _number(kinds.get(n)))
+        if outside or stale:
+            what = (f"`{sharing.user(sorted(outside)[0])}`, an input or data from outside"
+                    if outside else f"`{sharing.user(stale[0])}`, another name for it or a "
+                                    "view of it, used afterwards")
             raise UnsupportedSyntaxError(
-                "an augmented assignment (`+=`, `*=`, ...) to an array that is an input "
-                "or has another name", s.loc,
+                "an augmented assignment (`+=`, `*=`, ...) to an array that shares its "
+                f"memory with {what}", s.loc,
                 hint="NumPy would change the array for every name it has; write "
                      "`x = x + v` (a new array) instead")
 
 
-_VIEW_FUNCTIONS = {np.reshape, np.ravel, np.transpose, np.squeeze, np.expand_dims,
-                   np.swapaxes, np.moveaxis, np.asarray, np.asanyarray, np.atleast_1d,
-                   np.atleast_2d, np.atleast_3d, np.broadcast_to, np.diagonal, np.real,
-                   np.imag}
-_VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "view", "swapaxes", "diagonal",
-                 "T", "real", "imag", "flat", "mT"}
+# Operations whose result may share memory with an argument: basic indexing,
+# reshapes and transposes return views; a user function may return its argument.
+_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze",
+                 "diagonal", "T", "real", "imag", "flat", "mT"}
+_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "rollaxis",
+                   "squeeze", "expand_dims", "broadcast_to", "diagonal", "atleast_1d",
+                   "atleast_2d", "atleast_3d", "asarray", "asanyarray", "ascontiguousarray",
+                   "flip", "fliplr", "flipud", "rot90", "real", "imag", "matrix_transpose",
+                   "permute_dims", "broadcast_arrays", "split", "array_split", "hsplit",
+                   "vsplit", "dsplit", "unstack"}
 
 
-def _may_view(s, kinds) -> list:
-    """The variables whose memory the value of ``s`` may share (NumPy: a
-    copy of a name, a view by basic indexing or reshaping, a subscript
-    assignment's result, which is its array updated in place)."""
+class _Sharing:
+    """Which names may share memory (NumPy arrays and Python lists updated in
+    place), and which names are live after each statement."""
+
+    def __init__(self, fn: ir.Function, kinds: dict):
+        from .optimize import _live_after
+        self.views: dict = {}     # names and views (what an array's update changes)
+        self.names: dict = {}     # names only (what a list's append changes: not its items)
+        for s in ir.walk(fn.body):
+            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+                names, held = _may_view(s, kinds)
+                for other in names:
+                    self._join(self.names, s.target.name, other)
+                for other in names + held:
+                    self._join(self.views, s.target.name, other)
+        self.after: dict = {}
+        _live_after(fn.body, set(), self.after)
+        assigned = {n for s in ir.walk(fn.body) for n in ir.stmt_writes(s)}
+        self.outside = set(fn.param_names()) | \
+            {n for n in list(self.views) if n not in assigned}
+        self.user_of = fn.user_of or {}
+
+    @staticmethod
+    def _find(parent, n):
+        while parent.setdefault(n, n) != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    def _join(self, parent, a, b):
+        parent[self._find(parent, a)] = self._find(parent, b)
+
+    def group(self, name: str, views: bool) -> set:
+        parent = self.views if views else self.names
+        root = self._find(parent, name)
+        return {n for n in list(parent) if self._find(parent, n) == root}
+
+    def user(self, name: str) -> str:
+        return self.user_of.get(name, name)
+
+
+def _may_view(s, kinds):
+    """``(names, held)``: the variables whose memory the value of ``s`` may
+    share. ``names``: its array or list itself (a copy of a name, a subscript
+    assignment's or an append's result, which is the old value updated in
+    place, a view by reshaping); ``held``: arrays it holds or views without
+    being them (a basic-indexing view, an item of a list or tuple, a tuple
+    or list made of them, what a user function may return)."""
     e = s.value
     if isinstance(e, ir.Var):
-        return [e.name]
-    if not (isinstance(e, ir.Op) and e.args and isinstance(e.args[0], ir.Var)):
-        return []
-    base = e.args[0].name
-    if e.fn in (runtime.setitem, runtime.list_append) and s.store:
-        return [base]
-    if e.fn is operator.getitem:
+        return [e.name], []
+    if not isinstance(e, ir.Op):
+        return [], []
+    args = [a.name for a in e.args if isinstance(a, ir.Var)]
+    base = e.args[0].name if e.args and isinstance(e.args[0], ir.Var) else None
+    if e.fn in (runtime.setitem, runtime.list_append) and s.store and base:
+        return [base], args[1:] if e.fn is runtime.list_append else []
+    if e.fn is operator.getitem and base:
         k = kinds.get(s.target.name) if isinstance(s.target, ir.Var) else None
-        b = kinds.get(base)
-        if b is not None and b.shape[:1] in ((-1,), (-2,)):
-            return []                 # an item of a list: the list's update leaves it
         if k is not None and (k.pyfloat or (k.shape == () and not k.array0)):
-            return []                 # a number: a copy
-        return [base]
-    if e.fn in _VIEW_FUNCTIONS or (isinstance(e.fn, ir.PseudoOp) and
-                                   e.fn.kind in ("method", "attr") and e.fn.name in _VIEW_METHODS):
-        return [base]
-    return []
+            return [], []             # a number: a copy
+        return [], [base]
+    if base and (_numpy_view(e.fn) or (isinstance(e.fn, ir.PseudoOp) and
+                                       e.fn.kind in ("method", "attr") and
+                                       e.fn.name in _VIEW_METHODS)):
+        return [base], []
+    if (isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict")) or \
+            _user_function(e.fn):
+        return [], args
+    return [], []
 
 
-def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict) -> None:
+def _number(k) -> bool:
+    return k is not None and (k.pyfloat or (k.shape == () and not k.array0))
+
+
+def _numpy_view(fn) -> bool:
+    name = getattr(fn, "__name__", None)
+    return name in _VIEW_FUNCTIONS and getattr(np, name, None) is fn
+
+
+def _user_function(fn) -> bool:
+    import types
+    from .rules import registry
+    return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
+
+
+def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -> None:
     """``y[i] = v`` updates ``y``'s array in place in NumPy (``ys.append(v)``
     its list in Python): every other name for it (``b = y``) and every view
-    of it (``r = y[1:]``, ``y.reshape(...)``) sees the change. wengert computes a new array instead, so a name or view
-    made before the update and read after it would hold the old values:
-    refuse that."""
+    of it (``r = y[1:]``, ``y.reshape(...)``) sees the change. wengert computes
+    a new array instead, so a name or view made before the update and read
+    after it would hold the old values: refuse that."""
     from .errors import UnsupportedSyntaxError
-    from .optimize import _live_after
     sites = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.store and
              isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
              isinstance(s.value.args[0], ir.Var)]
     if not sites:
         return
-    views: dict = {}          # names and views (what an array's update changes)
-    names: dict = {}          # names only (what a list's append changes: not its items)
-
-    def find(parent, n):
-        while parent.setdefault(n, n) != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-    for s in ir.walk(fn.body):
-        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
-            for other in _may_view(s, kinds):
-                views[find(views, s.target.name)] = find(views, other)
-                if not (isinstance(s.value, ir.Op) and s.value.fn is operator.getitem):
-                    names[find(names, s.target.name)] = find(names, other)
-    after: dict = {}
-    _live_after(fn.body, set(), after)
-    user_of = fn.user_of or {}
+    sharing = sharing or _Sharing(fn, kinds)
     for s in sites:
-        parent = names if s.value.fn is runtime.list_append else views
-        root = find(parent, s.target.name)
-        stale = sorted(n for n in after[id(s)]
-                       if n != s.target.name and find(parent, n) == root)
+        append = s.value.fn is runtime.list_append
+        group = sharing.group(s.target.name, views=not append)
+        stale = sorted(n for n in sharing.after[id(s)] & group
+                       if n != s.target.name and not _number(kinds.get(n)))
         if stale:
-            name = user_of.get(stale[0], stale[0])
-            array = user_of.get(s.target.name, s.target.name)
-            if s.value.fn is runtime.list_append:
+            name, array = sharing.user(stale[0]), sharing.user(s.target.name)
+            if append:
                 raise UnsupportedSyntaxError(
                     f"`{array}.append(...)` while `{name}`, another name for the same list, "
                     "is used afterwards", s.loc,

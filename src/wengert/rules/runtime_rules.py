@@ -42,6 +42,18 @@ def check_scalar_(value, what="grad"):
     adjoint(value=g)
 
 
+@rule(runtime.as_scalar, linear=("t",))
+def as_scalar_(t, scalar_type):
+    tangent(runtime.as_scalar(t_dot, scalar_type))
+    adjoint(t=g)
+
+
+@rule(runtime.as_array, linear=("t",))
+def as_array_(t, scalar_type):
+    tangent(runtime.as_array(t_dot, scalar_type))
+    adjoint(t=g)
+
+
 @rule(runtime.accumulate, linear=("a", "b"))
 def accumulate_(a, b):
     tangent(runtime.accumulate(a_dot, b_dot))

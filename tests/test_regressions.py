@@ -1,0 +1,206 @@
+"""Regressions from issue #8: a gradient has the type of its input.
+
+Reverse mode once returned a Python int as the gradient of a float: in
+``s = 1 if x > 0 else x; return s * x`` the adjoint ``1.0 * s`` was folded to
+``s``, an int on one branch. The identities keep values, not types, so the
+gradient's kind is now checked on the final code (``reverse.typed_gradients``)
+and converted where it is not provably its input's. Forward mode converts the
+tangents it assembles into a gradient (``api._typed_like``).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import wengert
+
+
+def branch_to_int_constant(x):          # the issue's example
+    s = 1 if x > 0 else x
+    return s * x
+
+
+def three_x(x):
+    return 3 * x
+
+
+def times_zero(x):
+    return x * 0
+
+
+def identity(x):
+    return x
+
+
+def constant(x):
+    return 1.0
+
+
+def branch_constants(x):
+    if x > 0:
+        y = 2
+    else:
+        y = 3
+    return y * x
+
+
+def int_of_x_times_x(x):
+    return int(x) * x
+
+
+def loop_sum_of_ints(x):
+    k = 0
+    for i in range(3):
+        k = k + i
+    return k * x
+
+
+def bool_times_x(x):
+    return True * x
+
+
+def x_minus_x(x):
+    return x - x
+
+
+def numpy_sin(x):
+    return np.sin(x)
+
+
+def global_scale(x):
+    return np.float64(2.0) * x
+
+
+SCALAR_FUNCTIONS = [branch_to_int_constant, three_x, times_zero, identity, constant,
+                    branch_constants, int_of_x_times_x, loop_sum_of_ints, bool_times_x,
+                    x_minus_x, numpy_sin, global_scale]
+
+SCALAR_INPUTS = {
+    "float": lambda v: v,
+    "np.float64": np.float64,
+    "np.float32": np.float32,
+    "0-d float64": lambda v: np.array(v),
+    "0-d float32": lambda v: np.array(v, dtype=np.float32),
+}
+
+
+def assert_typed_like(g, x):
+    """The contract: a Python float's gradient is a float (never an int or a
+    bool), a NumPy scalar's a scalar of its type, an ndarray's an ndarray of
+    its dtype and shape."""
+    if type(x) is float:
+        assert isinstance(g, float) and type(g) in (float, np.float64), type(g)
+    elif isinstance(x, np.generic):
+        assert type(g) is type(x), (type(g), type(x))
+    else:
+        assert type(g) is np.ndarray, type(g)
+        assert g.dtype == x.dtype and g.shape == x.shape, (g.dtype, g.shape)
+
+
+def central_difference(f, x, h=1e-6):
+    v = float(x)
+    return (f(v + h) - f(v - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("make", list(SCALAR_INPUTS.values()), ids=list(SCALAR_INPUTS))
+@pytest.mark.parametrize("f", SCALAR_FUNCTIONS, ids=[f.__name__ for f in SCALAR_FUNCTIONS])
+def test_gradient_has_the_type_of_its_input(f, make, mode):
+    for v in (0.7, -0.4):
+        x = make(v)
+        g = wengert.grad(f, mode=mode)(x)
+        assert_typed_like(g, x)
+        tol = 1e-3 if getattr(x, "dtype", None) == np.float32 else 1e-6
+        assert math.isclose(float(g), central_difference(f, v), rel_tol=tol, abs_tol=tol)
+
+
+def test_issue_8_reverse_gradient_of_a_float_is_not_an_int():
+    grad = wengert.grad(branch_to_int_constant)
+    g = grad(0.7)
+    assert type(g) is float and g == 1.0
+    assert "return float(x_bar)" in grad.source          # converted on return
+    assert type(wengert.grad(branch_to_int_constant, mode="forward")(0.7)) is float
+
+
+def test_bool_and_int_adjoints_become_floats():
+    assert type(wengert.grad(bool_times_x)(0.5)) is float
+    assert type(wengert.grad(int_of_x_times_x)(2.5)) is float
+    assert type(wengert.grad(branch_constants)(-1.0)) is float
+
+
+def square_plus_two_x(x):
+    return x * x + 2.0 * x
+
+
+def test_no_conversion_where_the_gradient_is_already_a_float():
+    grad = wengert.grad(square_plus_two_x)
+    assert type(grad(1.5)) is float
+    assert "float(" not in grad.source, grad.source
+    grad32 = wengert.grad(square_plus_two_x)
+    assert type(grad32(np.float32(1.5))) is np.float32
+    assert "as_scalar" not in grad32.source, grad32.source
+
+
+W32 = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+W64 = np.array([0.5, -1.0, 2.0])
+COUNTS = np.arange(3)
+
+
+def weighted_by_float64(x):
+    return np.sum(x * W64)
+
+
+def weighted_by_ints(x):
+    return np.sum(x * COUNTS)
+
+
+def sum_of_three_x(x):
+    return np.sum(3 * x)
+
+
+def constant_of_array(x):
+    return 1.0
+
+
+def first_times_two(x):
+    return x[0] * 2
+
+
+ARRAY_FUNCTIONS = [weighted_by_float64, weighted_by_ints, sum_of_three_x, constant_of_array,
+                   first_times_two]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("f", ARRAY_FUNCTIONS, ids=[f.__name__ for f in ARRAY_FUNCTIONS])
+def test_array_gradient_has_the_dtype_of_its_input(f, dtype, mode):
+    x = np.array([0.3, -0.2, 0.9], dtype=dtype)
+    g = wengert.grad(f, mode=mode)(x)
+    assert_typed_like(g, x)
+    expected = np.zeros(3)
+    for i in range(3):
+        e = np.zeros(3)
+        e[i] = 1e-6
+        expected[i] = (f(x.astype(np.float64) + e) - f(x.astype(np.float64) - e)) / 2e-6
+    np.testing.assert_allclose(g, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_several_gradients_each_typed_like_its_input():
+    def f(x, y):
+        return 2 * x * y
+    gx, gy = wengert.grad(f, wrt=(0, 1))(1.0, np.float32(2.0))
+    assert type(gx) is float and type(gy) is np.float32
+    value, (gx, gy) = wengert.value_and_grad(f, wrt=(0, 1))(1.0, np.float32(2.0))
+    assert type(gx) is float and type(gy) is np.float32
+    _, pullback = wengert.vjp(f, 1.0, np.float32(2.0))
+    gx, gy = pullback(1.0)
+    assert type(gx) is float and type(gy) is np.float32
+
+
+def test_second_order_through_the_conversions():
+    # the inner gradients convert (as_scalar, as_array), and are differentiated again
+    for x in (np.float32(-0.5), np.array(-0.5)):
+        gg = wengert.grad(wengert.grad(branch_to_int_constant))(x)
+        assert math.isclose(float(gg), 2.0, rel_tol=1e-6)
+        assert_typed_like(gg, x)
