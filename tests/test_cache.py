@@ -93,3 +93,24 @@ def test_a_second_derivative_object_reuses_the_compiled_code():
     d1, d2 = wengert.grad(poly), wengert.grad(poly)
     assert d1(1.5) == d2(1.5) == pytest.approx(3 * 1.5 ** 2 - 2.0)
     assert d1._last.function is d2._last.function
+
+
+def test_grad_again_returns_the_same_derivative_while_it_lives():
+    def target(x):
+        return x * x
+    d = wengert.grad(target)
+    assert wengert.grad(target) is d
+    assert wengert.grad(target, mode="forward") is not d
+    assert wengert.value_and_grad(target) is not d
+    assert wengert.grad(target, wrt=[0]) is not d      # unhashable wrt: not cached
+    assert d(3.0) == 6.0 and wengert.grad(target)(2.0) == 4.0
+
+
+def test_cached_derivatives_do_not_keep_functions_alive():
+    def target(x):
+        return x * x
+    d = wengert.grad(target)
+    ref = weakref.ref(target)
+    del target, d
+    gc.collect()
+    assert ref() is None

@@ -1199,6 +1199,31 @@ def _check_scalar(value, what):
                  "the output (e.g. with np.sum)")
 
 
+# function -> {(wrt, mode, what, optimize, has_aux): weakref to its Derivative}.
+# The Derivative is held weakly too: it holds its function (``__wrapped__``),
+# so a strong value would keep the weak key alive.
+_DERIVATIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _derivative(func, wrt, mode, what, optimize, has_aux) -> "Derivative":
+    """The Derivative for these options: the one already made while it lives
+    (its specialisations are then shared), otherwise a new one."""
+    key = (wrt, mode, what, optimize, has_aux)
+    try:
+        ref = _DERIVATIVES.get(func, {}).get(key)
+    except TypeError:                           # an unhashable wrt (a list)
+        return Derivative(func, wrt, mode, what, optimize, has_aux)
+    d = ref() if ref is not None else None
+    if d is None:
+        d = Derivative(func, wrt, mode, what, optimize, has_aux)
+        with _LOCK:
+            made = _DERIVATIVES.setdefault(func, {})
+            old = made.get(key)
+            d = (old() if old is not None else None) or d
+            made[key] = weakref.ref(d)
+    return d
+
+
 # --------------------------------------------------------------------------
 # public functions
 
@@ -1225,7 +1250,7 @@ def grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
     if func is None:
         return lambda f: grad(f, wrt=wrt, mode=mode, optimize=optimize, has_aux=has_aux)
     func = _check_function(func, "grad")
-    return Derivative(func, wrt, mode, "grad", optimize, has_aux)
+    return _derivative(func, wrt, mode, "grad", optimize, has_aux)
 
 
 def value_and_grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
@@ -1236,7 +1261,7 @@ def value_and_grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
         return lambda f: value_and_grad(f, wrt=wrt, mode=mode, optimize=optimize,
                                         has_aux=has_aux)
     func = _check_function(func, "value_and_grad")
-    return Derivative(func, wrt, mode, "value_and_grad", optimize, has_aux)
+    return _derivative(func, wrt, mode, "value_and_grad", optimize, has_aux)
 
 
 def jvp(func, primals, tangents, has_aux: bool = False):
