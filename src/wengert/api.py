@@ -173,9 +173,8 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
            split)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
-        cached = per_fn.get(key)
-        if cached is not None and _guards_hold(cached.guards):
-            _record(cached.guards)
+        cached = _still_valid(per_fn.get(key))
+        if cached is not None:
             return cached
         with _Recording() as recording:
             built = _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param,
@@ -184,6 +183,15 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
         _record(built.guards)
         per_fn[key] = built
         return built
+
+
+def _still_valid(built):
+    """A cached build whose module-data guards still hold (recorded for the
+    build in progress), or None."""
+    if built is None or not _guards_hold(built.guards):
+        return None
+    _record(built.guards)
+    return built
 
 
 def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
@@ -256,9 +264,8 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
     key = ("tangent_grad", position, arg_kinds, return_value)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
-        cached = per_fn.get(key)
-        if cached is not None and _guards_hold(cached.guards):
-            _record(cached.guards)
+        cached = _still_valid(per_fn.get(key))
+        if cached is not None:
             return cached
         jvp = build(func, "jvp", (position,), arg_kinds)
         d = jvp.ir
