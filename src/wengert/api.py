@@ -196,18 +196,10 @@ def _still_valid(built):
 
 def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
            tuple_result, split) -> Built:
-    primal = lowered(func)
-    if optimize:        # helpers spliced in, and the copies that leaves folded away
-        primal = opt.copy_propagation(inline_calls(primal, lowered))
+    primal, kinds_in, body, kinds = _prepared(func, arg_kinds, optimize)
     names = primal.param_names()
     wrt_names = tuple(names[i] for i in wrt)
-    kinds_in = _kinds_in(primal, arg_kinds)
-    if arg_kinds is not None:
-        kinds_in.update(_data_kinds(primal))     # module data: guarded at each call
-    body, kinds = _specialised_kinds(primal, kinds_in)
-    kinds, aux = dict(kinds), None         # (forward and reverse add derivatives' kinds)
-    check_in_place(primal.with_body(body), kinds)
-    body = _resolve_derivative_calls(body, kinds)
+    kinds_in, kinds, aux = dict(kinds_in), dict(kinds), None   # (modes add derivatives' kinds)
     if has_aux:
         body, aux = _split_aux(body, primal)
     work = primal.with_body(body, namespace=primal.namespace.copy())
@@ -251,6 +243,40 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
     d.header_comment = _header(primal, mode, wrt_names, kinds_in)
     function, source, unparsed = _compile_named(d)
     return Built(function, source, d, out_kind, unparsed)
+
+
+_PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _prepared(func, arg_kinds, optimize: bool):
+    """``(primal, kinds_in, body, kinds)``: what every mode's build of ``func``
+    for ``arg_kinds`` starts from (helpers inlined, the body specialised,
+    in-place updates checked), made once and shared by them while the
+    module data it was specialised for keeps its kinds."""
+    key = (arg_kinds, optimize)
+    per_fn = _PREPARED.setdefault(func, {})
+    cached = per_fn.get(key)
+    if cached is not None and _guards_hold(cached[1]):
+        _record(cached[1])
+        return cached[0]
+    with _Recording() as recording:
+        primal = lowered(func)
+        if optimize:        # helpers spliced in, and the copies that leaves folded away
+            primal = opt.copy_propagation(inline_calls(primal, lowered))
+        kinds_in = _kinds_in(primal, arg_kinds)
+        if arg_kinds is not None:
+            kinds_in.update(_data_kinds(primal))     # module data: guarded at each call
+        body, kinds = _specialised_kinds(primal, kinds_in)
+        check_in_place(primal.with_body(body), kinds)
+        body = _resolve_derivative_calls(body, kinds)
+    guards = recording.result()
+    _record(guards)
+    prepared = (primal, kinds_in, body, kinds)
+    try:
+        per_fn[key] = (prepared, guards)
+    except TypeError:                  # kinds that cannot be a key
+        pass
+    return prepared
 
 
 def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool) -> Built:
@@ -412,6 +438,9 @@ def _specialised_kinds(primal, kinds_in):
 
 
 _KIND_IN_PROGRESS: dict = {}      # (id(func), arg kinds) -> the kind assumed for now
+# the lowest depth in _KIND_IN_PROGRESS whose assumed kind the inference
+# under way has read (one list, changed under _LOCK)
+_ASSUMED = [0]
 
 
 def _plain(func):
@@ -434,10 +463,18 @@ def _callee_kind(func, arg_kinds):
             if _guards_hold(guards):
                 _record(guards)
                 return result
-        recursing = bool(_KIND_IN_PROGRESS)
-        with _Recording() as recording:
-            result = _infer_callee_kind(func, arg_kinds)
-        if not recursing:              # an answer that assumed another's is not remembered
+        depth = len(_KIND_IN_PROGRESS)
+        saved, _ASSUMED[0] = _ASSUMED[0], depth
+        try:
+            with _Recording() as recording:
+                result = _infer_callee_kind(func, arg_kinds)
+            lowest = _ASSUMED[0]
+        finally:
+            _ASSUMED[0] = min(saved, _ASSUMED[0])
+        # an answer that read the kind assumed for a call still being inferred
+        # (one entered before this one) holds only under that assumption: not
+        # remembered. One that read only its own (its recursion) is final.
+        if lowest >= depth:
             try:
                 _KINDS.setdefault(func, {})[arg_kinds] = (result, recording.result())
             except TypeError:
@@ -451,9 +488,11 @@ def _infer_callee_kind(func, arg_kinds):
     kind found so far, until the kind returned is the kind assumed. A kind
     that keeps changing joins to None (unknown), so this ends."""
     key = (id(func), arg_kinds)
-    if key in _KIND_IN_PROGRESS:
-        return _KIND_IN_PROGRESS[key]    # recursion: the kind assumed for now
+    if key in _KIND_IN_PROGRESS:         # recursion: the kind assumed for now
+        _ASSUMED[0] = min(_ASSUMED[0], list(_KIND_IN_PROGRESS).index(key))
+        return _KIND_IN_PROGRESS[key]
     if len(_KIND_IN_PROGRESS) > 20:
+        _ASSUMED[0] = -1                 # cut off by depth: nothing above is final
         return None
     try:
         primal = lowered(func)
