@@ -938,3 +938,30 @@ def test_exec_string_source_is_never_read_from_a_foreign_linecache_entry():
             linecache.cache.pop("<string>", None)
         else:
             linecache.cache["<string>"] = saved
+
+
+FIXED_PENDING_KIND = (
+    "api._callee_kind remembered the kind a recursive helper was given while another call's "
+    "kind was being inferred; a helper that never returns without recursing answers "
+    "analysis.PENDING there (left to the call that recursed into it), and that answer was "
+    "remembered: the next query read PENDING (shape (-3,)) as the helper's kind, and "
+    "grad refused the function as having a non-scalar output (fuzz seed 111048)")
+
+
+def test_kind_of_a_recursive_helper_inferred_inside_another_is_not_left_pending():
+    m = module("""
+        ONE13 = np.ones((1, 3))
+
+        def h1(p0, n):
+            return p0
+            return h1(p0, n)
+
+        def f(x):
+            v5 = sum((ONE13 * x[0] for j4 in range(1)))
+            return sum(h1(v5, 2))[0]
+    """)
+    x = np.array([-0.3, 0.2, 0.4])
+    for optimize in (True, False):
+        for mode in ("reverse", "forward"):
+            g = wengert.grad(m.f, mode=mode, optimize=optimize)(x)
+            assert g == pytest.approx([1.0, 0.0, 0.0]), (mode, optimize)

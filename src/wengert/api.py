@@ -473,8 +473,10 @@ def _callee_kind(func, arg_kinds):
             _ASSUMED[0] = min(saved, _ASSUMED[0])
         # an answer that read the kind assumed for a call still being inferred
         # (one entered before this one) holds only under that assumption: not
-        # remembered. One that read only its own (its recursion) is final.
-        if lowest >= depth:
+        # remembered. One that read only its own (its recursion) is final,
+        # unless it is still PENDING (it never returns without recursing:
+        # what it returns is left to the call that recursed into it).
+        if lowest >= depth and result != analysis.PENDING:
             try:
                 _KINDS.setdefault(func, {})[arg_kinds] = (result, recording.result())
             except TypeError:
