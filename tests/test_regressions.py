@@ -172,7 +172,7 @@ ARRAY_FUNCTIONS = [weighted_by_float64, weighted_by_ints, sum_of_three_x, consta
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
 @pytest.mark.parametrize("f", ARRAY_FUNCTIONS, ids=[f.__name__ for f in ARRAY_FUNCTIONS])
 def test_array_gradient_has_the_dtype_of_its_input(f, dtype, mode):
     x = np.array([0.3, -0.2, 0.9], dtype=dtype)
@@ -183,7 +183,31 @@ def test_array_gradient_has_the_dtype_of_its_input(f, dtype, mode):
         e = np.zeros(3)
         e[i] = 1e-6
         expected[i] = (f(x.astype(np.float64) + e) - f(x.astype(np.float64) - e)) / 2e-6
-    np.testing.assert_allclose(g, expected, rtol=1e-4, atol=1e-4)
+    tol = 4e-3 if dtype == np.float16 else 1e-4
+    np.testing.assert_allclose(g, expected, rtol=tol, atol=tol)
+
+
+def half_x_plus_square(x):
+    return np.sum(x * 0.5 + x * x * 0.25)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("make", [np.int64, np.int32, np.uint8, int,
+                                  lambda v: np.array(v), lambda v: np.array([v])],
+                         ids=["np.int64", "np.int32", "np.uint8", "int", "0-d int", "int array"])
+def test_integer_inputs_are_differentiated_as_float64(make, mode):
+    """An integer input is promoted to float64 (docs/subset.md): the forward
+    tangent seeded into np.int64(3) was an integer, and the gradient of
+    x * 0.5 came back np.int64(0) -- silently wrong. Called twice: the
+    dispatcher's own guard path converts too."""
+    x = make(3)
+    d = wengert.grad(half_x_plus_square, mode=mode)
+    for _ in range(2):
+        g = d(x)
+        assert np.asarray(g).dtype == np.float64, type(g)
+        assert float(np.sum(g)) == 2.0
+    value, g = wengert.value_and_grad(half_x_plus_square, mode=mode)(x)
+    assert float(value) == 3.75 and float(np.sum(g)) == 2.0
 
 
 def test_several_gradients_each_typed_like_its_input():

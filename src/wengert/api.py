@@ -736,6 +736,7 @@ def _promote(args, positions):
                 f"argument {i} is complex: wengert differentiates real-valued functions",
                 hint="pass the real and imaginary parts as separate real arguments")
     if not any(type(args[i]) in (int, bool) or
+               isinstance(args[i], (np.integer, np.bool_)) or
                (type(args[i]) is np.ndarray and args[i].dtype.kind in "iub")
                for i in positions):
         return args
@@ -744,6 +745,8 @@ def _promote(args, positions):
         a = out[i]
         if type(a) in (int, bool):
             out[i] = float(a)
+        elif isinstance(a, (np.integer, np.bool_)):      # np.int64(3): np.float64(3.0)
+            out[i] = np.float64(a)
         elif type(a) is np.ndarray and a.dtype.kind in "iub":
             out[i] = a.astype(np.float64)
     return tuple(out)
@@ -935,7 +938,9 @@ class Derivative:
                     _check_scalar(value[0] if has_aux else value, what)
                     grads.append(_typed_like(t, x))
                     continue
-                g = np.zeros(shape, dtype=np.result_type(x, np.float32))
+                # the input's float dtype (float16 stays float16)
+                g = np.zeros(shape, dtype=x.dtype if x.dtype.kind == "f" else
+                             np.result_type(x, np.float64))
                 e = np.zeros(shape, dtype=g.dtype)       # one seed buffer, reused
                 tangents[j] = e
                 for idx in np.ndindex(*shape):
@@ -1107,7 +1112,12 @@ def _guard(name, k, wrt, g, tag):
         arg = f"__w_f64({name})" if wrt and np.dtype(dtype).kind in "iub" else name
         return cond, arg
     g[f"__w_t{tag}"] = k
-    arg = f"__w_float({name})" if wrt and k in (int, bool) else name
+    arg = name
+    if wrt and k in (int, bool):
+        arg = f"__w_float({name})"
+    elif wrt and isinstance(k, type) and issubclass(k, (np.integer, np.bool_)):
+        g["__w_npf64"] = np.float64                     # as _promote does
+        arg = f"__w_npf64({name})"
     return f"__w_type({name}) is __w_t{tag}", arg
 
 
