@@ -20,7 +20,7 @@ demo: $(VENV)/.installed
 	$(PY) examples/quickstart.py
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist worksteal
 
 # every supported Python (3.9 to 3.13) found under pyenv, each in a venv of its own
 VERSIONS ?= 3.9 3.10 3.11 3.12 3.13
@@ -34,7 +34,7 @@ test-version:
 	[ -x .venv-$(V)/bin/python ] || $$py -m venv .venv-$(V); \
 	.venv-$(V)/bin/python -m pip install --quiet --upgrade pip && \
 	.venv-$(V)/bin/python -m pip install --quiet -e '.[dev]' && \
-	.venv-$(V)/bin/python -m pytest -n auto
+	.venv-$(V)/bin/python -m pytest -n auto --dist worksteal
 
 # long differential fuzzing: make fuzz MINUTES=30
 MINUTES ?= 10
