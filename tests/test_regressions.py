@@ -228,3 +228,67 @@ def test_second_order_through_the_conversions():
         gg = wengert.grad(wengert.grad(branch_to_int_constant))(x)
         assert math.isclose(float(gg), 2.0, rel_tol=1e-6)
         assert_typed_like(gg, x)
+
+
+W_SHARED = np.array([1.0, 2.0, 3.0])
+
+
+def dot_with_module_data(x):
+    return np.sum(x * W_SHARED)
+
+
+def dot_of_inputs(x, y):
+    return np.sum(x * y)
+
+
+def row_of_module_data(x):
+    return np.sum(x * W_SHARED.reshape(1, 3)[0])
+
+
+def scaled_square(x):
+    return np.sum(x * x) * 0.5          # its gradient is x itself
+
+
+def sum_of_sines(x):
+    return np.sum(np.sin(x))
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_gradient_is_never_the_callers_own_array(optimize):
+    """The adjoint of np.sum(x * W) is W itself, of np.sum(x * y) with respect
+    to x the input y: returned as they are, `g *= lr` in the caller would
+    change W or y. A gradient is the caller's own array in both modes, through
+    grad, value_and_grad and vjp."""
+    x, y = np.array([0.1, 0.2, 0.3]), np.array([4.0, 5.0, 6.0])
+    for mode in ("reverse", "forward"):
+        for f in (dot_with_module_data, row_of_module_data):
+            for _ in range(2):                       # built, then the cached path
+                g = wengert.grad(f, mode=mode, optimize=optimize)(x)
+                np.testing.assert_array_equal(g, W_SHARED)
+                assert not np.shares_memory(g, W_SHARED), (f.__name__, mode)
+        gx, gy = wengert.grad(dot_of_inputs, wrt=(0, 1), mode=mode, optimize=optimize)(x, y)
+        np.testing.assert_array_equal(gx, y)
+        assert not np.shares_memory(gx, y) and not np.shares_memory(gy, x), mode
+        value, g = wengert.value_and_grad(dot_with_module_data, mode=mode)(x)
+        assert not np.shares_memory(g, W_SHARED), mode
+    _, pullback = wengert.vjp(lambda_free_identity, x)
+    cotangent = np.array([1.0, 2.0, 3.0])
+    (g,) = pullback(cotangent)
+    np.testing.assert_array_equal(g, cotangent)
+    assert not np.shares_memory(g, cotangent)
+    assert W_SHARED.tolist() == [1.0, 2.0, 3.0]
+
+
+def lambda_free_identity(x):
+    return x
+
+
+def test_a_gradient_computed_afresh_is_not_copied():
+    grad = wengert.grad(sum_of_sines)
+    grad(np.array([1.0, 2.0]))
+    assert "copy_of" not in grad.source, grad.source
+    x = np.array([1.0, 2.0])
+    assert not np.shares_memory(wengert.grad(scaled_square)(x), x)
+    grad = wengert.grad(dot_with_module_data)
+    grad(np.array([1.0, 2.0, 3.0]))
+    assert "copy_of(" in grad.source, grad.source

@@ -36,7 +36,7 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
 from .inline import inline_calls
-from .specialize import check_in_place, fold_shapes, specialize
+from .specialize import check_in_place, fold_shapes, owned_gradients, specialize
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -234,12 +234,16 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
             pruned = prune_tapes(d)
             d = d if pruned is d else opt.optimize(pruned, keep)
         d = opt.readable(opt.factor_sums(d))
+    known = dict(kinds_in)
+    if mode == "vjp" and seed_param and out_kind is not None:
+        known[d.params[-1].name] = out_kind   # the cotangent has the output's kind
+                                              # (vjp's pullback converts it to that)
     if mode == "vjp" and kinds_in:     # a float's gradient is a float, on the final code
-        known = dict(kinds_in)
-        if seed_param and out_kind is not None:   # the cotangent has the output's kind
-            known[d.params[-1].name] = out_kind   # (vjp's pullback converts it to that)
         d = typed_gradients(d, wrt_names, known, return_value, aux is not None,
                             len(wrt) != 1 or tuple_result)
+    if mode == "vjp":                  # never an input's or module data's own array
+        d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
+                            known)
     d.header_comment = _header(primal, mode, wrt_names, kinds_in)
     function, source, unparsed = _compile_named(d)
     return Built(function, source, d, out_kind, unparsed)

@@ -582,3 +582,90 @@ def _subexprs(e):
     if isinstance(e, ir.Op):
         for a in e.args:
             yield from _subexprs(a)
+
+
+# --------------------------------------------------------------------------
+# gradients the caller owns
+
+# runtime helpers that may return their first argument itself
+_PASS_THROUGH = {runtime.unbroadcast, runtime.broadcast_like, runtime.as_array,
+                 runtime.setitem_into, runtime.scatter_into}
+
+
+def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Function:
+    """A gradient returned to the caller must be an array of its own: the
+    adjoint of ``np.sum(x * W)`` is ``W`` itself, and of ``np.sum(x * y)``
+    with respect to ``x`` the input ``y``; a caller that updates the gradient
+    in place (``g *= lr``) would change ``W`` or ``y``. Each returned gradient
+    that may be an input, module data, a constant array of the code or a view
+    of one is copied (``copy_of``); one computed afresh is returned as it is.
+    ``path``: where the gradients sit in the returned tuples."""
+    ret = fn.body[-1] if fn.body else None
+    if not isinstance(ret, ir.Return):
+        return fn
+    grads = ret.value
+    for i in path:
+        if not (isinstance(grads, ir.Op) and grads.fn is ir.MAKE_TUPLE and i < len(grads.args)):
+            return fn
+        grads = grads.args[i]
+    defs: dict = {}
+    for s in ir.walk(fn.body):
+        for name in ir.stmt_writes(s):
+            defs.setdefault(name, []).append(s)
+    kinds = analysis.infer_kinds(fn, {n: k for n, k in arg_kinds.items() if k is not None})
+    outside = set(fn.param_names())
+    sh: dict = {}              # name -> may share: a fixpoint (loops), False -> True only
+
+    def shared(e) -> bool:
+        """May ``e``'s value be (or hold, or view) an array from outside?"""
+        if isinstance(e, ir.Const):
+            return isinstance(e.value, (np.ndarray, list, dict))
+        if isinstance(e, ir.Var):
+            if _number(kinds.get(e.name)):
+                return False
+            return e.name in outside or e.name not in defs or sh.get(e.name, False)
+        if not isinstance(e, ir.Op):
+            return True
+        f, args = e.fn, e.args
+        if f is operator.getitem or f in _PASS_THROUGH or _numpy_view(f) or (
+                isinstance(f, ir.PseudoOp) and f.kind in ("method", "attr") and
+                f.name in _VIEW_METHODS):
+            return bool(args) and shared(args[0])
+        if (isinstance(f, ir.PseudoOp) and f.kind in ("tuple", "list", "dict")) or \
+                f in (ir.MAKE_TUPLE, ir.MAKE_LIST):
+            return any(shared(a) for a in args)
+        if _user_function(f) and getattr(f, "__module__", "") != runtime.__name__:
+            return True                      # it may return what it was given
+        return False                         # arithmetic, ufuncs, reductions: a new value
+
+    def shared_def(s, name) -> bool:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and s.target.name == name:
+            return shared(s.value)
+        return True                          # a loop variable, an unpacked tuple
+
+    changed = True
+    while changed:
+        changed = False
+        for name, sites in defs.items():
+            if not sh.get(name) and any(shared_def(s, name) for s in sites):
+                sh[name] = changed = True
+
+    def own(g):
+        if isinstance(g, ir.Op) and g.fn in (ir.MAKE_TUPLE, ir.MAKE_LIST) and not g.kwargs:
+            return ir.Op(g.fn, tuple(own(a) for a in g.args))
+        if isinstance(g, ir.Op) and g.fn in (float, runtime.as_scalar):
+            return g                         # a number: immutable
+        return ir.Op(runtime.copy_of, (g,)) if shared(g) else g
+
+    new = own(grads)
+    if new == grads:
+        return fn
+    value = new
+    for depth in range(len(path), 0, -1):
+        outer = ret.value
+        for i in path[:depth - 1]:
+            outer = outer.args[i]
+        args = list(outer.args)
+        args[path[depth - 1]] = value
+        value = ir.Op(outer.fn, tuple(args), outer.kwargs)
+    return fn.with_body(fn.body[:-1] + [replace(ret, value=value)])
