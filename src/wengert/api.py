@@ -698,9 +698,62 @@ def _wrt_positions(func, wrt, sig=_MISSING):
     return tuple(positions), not single
 
 
+def _bound(func):
+    """``(function, leading arguments, keywords)`` for a bound method
+    (``model.loss``, or a classmethod bound to its class) or a
+    ``functools.partial`` of a function, else None. Their derivative is the
+    function's, with the bound arguments passed as they are: held, never
+    differentiated (an instance's attributes are read like any argument's)."""
+    if isinstance(func, types.MethodType) and \
+            isinstance(func.__func__, (types.FunctionType, Derivative)):
+        return func.__func__, (func.__self__,), {}
+    if type(func) in (functools.partial, _BoundDerivative) and \
+            isinstance(func.func, (types.FunctionType, Derivative)):
+        return func.func, func.args, dict(func.keywords)
+    return None
+
+
+def _shift_wrt(wrt, func, lead: int, keywords):
+    """``wrt`` of a bound method or a partial, for its function (the ``lead``
+    bound arguments come first)."""
+    sig = _signature(func)
+    params = list(sig.parameters) if sig is not None else []
+
+    def one(w):
+        if isinstance(w, str) and (w in params[:lead] or w in keywords):
+            raise UsageError(f"wrt={w!r} is bound (the instance of a method, or an argument "
+                             f"of a functools.partial of `{func.__name__}`)",
+                             hint="differentiate with respect to the arguments it is called "
+                                  "with; bound ones are held constant")
+        return w + lead if isinstance(w, int) and not isinstance(w, bool) and w >= 0 else w
+    return tuple(one(w) for w in wrt) if isinstance(wrt, (tuple, list)) else one(wrt)
+
+
+class _BoundDerivative(functools.partial):
+    """A derivative of a ``functools.partial``: the partial of the function's
+    derivative, whose attributes (``.source``) it shows."""
+
+    def __getattr__(self, name):
+        return getattr(self.func, name)
+
+
+def _on_bound(func, transform, wrt, **options):
+    """``transform`` of a bound method (a method of the same instance) or of a
+    partial (the same partial of the function's)."""
+    f, lead, keywords = _bound(func)
+    d = transform(f, wrt=_shift_wrt(wrt, f, len(lead), keywords), **options)
+    if isinstance(func, types.MethodType):
+        return types.MethodType(d, lead[0])
+    return _BoundDerivative(d, *lead, **keywords)
+
+
 def _check_function(func, api: str):
     if isinstance(func, Derivative):
         return func
+    if _bound(func) is not None:
+        raise UsageError(f"wengert.{api} does not take a bound method or a partial",
+                         hint=f"pass the function, with the bound arguments as its "
+                              f"first arguments")
     from .custom import CustomJVP, CustomVJP
     if isinstance(func, (CustomVJP, CustomJVP)):
         return func.fun
@@ -1311,6 +1364,8 @@ def grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
     """
     if func is None:
         return lambda f: grad(f, wrt=wrt, mode=mode, optimize=optimize, has_aux=has_aux)
+    if _bound(func) is not None:
+        return _on_bound(func, grad, wrt, mode=mode, optimize=optimize, has_aux=has_aux)
     func = _check_function(func, "grad")
     return _derivative(func, wrt, mode, "grad", optimize, has_aux)
 
@@ -1322,6 +1377,9 @@ def value_and_grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
     if func is None:
         return lambda f: value_and_grad(f, wrt=wrt, mode=mode, optimize=optimize,
                                         has_aux=has_aux)
+    if _bound(func) is not None:
+        return _on_bound(func, value_and_grad, wrt, mode=mode, optimize=optimize,
+                         has_aux=has_aux)
     func = _check_function(func, "value_and_grad")
     return _derivative(func, wrt, mode, "value_and_grad", optimize, has_aux)
 
@@ -1329,12 +1387,12 @@ def value_and_grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
 def jvp(func, primals, tangents, has_aux: bool = False):
     """Forward mode: ``(f(*primals), J @ tangents)`` (JAX's convention); with
     ``has_aux=True``, ``(out, J @ tangents, aux)``."""
-    func = _check_function(func, "jvp")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise UsageError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="pass one tangent per primal, shaped like it")
-    positions = tuple(range(len(primals)))
+    func, primals, first = _unbound_primals(func, primals, "jvp")
+    positions = tuple(range(first, len(primals)))
     primals = _promote(primals, positions)
     kinds = tuple(analysis.kind_of_value(a) for a in primals)
     built = build(func, "jvp", positions, kinds, has_aux=has_aux)
@@ -1348,8 +1406,8 @@ def vjp(func, *primals, has_aux: bool = False):
     """Reverse mode: ``(f(*primals), pullback)``; ``pullback(cotangent)``
     returns a tuple with one adjoint per primal. With ``has_aux=True``, ``f``
     returns ``(out, aux)`` and the result is ``(out, pullback, aux)``."""
-    func = _check_function(func, "vjp")
-    positions = tuple(range(len(primals)))
+    func, primals, first = _unbound_primals(func, primals, "vjp")
+    positions = tuple(range(first, len(primals)))
     primals = _promote(primals, positions)
     kinds = tuple(analysis.kind_of_value(a) for a in primals)
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
@@ -1359,11 +1417,25 @@ def vjp(func, *primals, has_aux: bool = False):
 
     def pullback(cotangent):
         _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
-        return grads if len(primals) > 1 else (grads,)
+        return grads if len(positions) > 1 else (grads,)
     pullback.source = built.source
     if has_aux:
         return value[0], pullback, value[1]
     return value, pullback
+
+
+def _unbound_primals(func, primals, api):
+    """``(function, primals, first differentiated position)``: a bound
+    method's function, with its instance as the first primal (held)."""
+    bound = _bound(func)
+    if bound is None:
+        return _check_function(func, api), primals, 0
+    f, lead, keywords = bound
+    if keywords:
+        raise UsageError(f"wengert.{api} of a functools.partial with keyword arguments",
+                         hint=f"bind them positionally, or differentiate `{f.__name__}` "
+                              "itself")
+    return _check_function(f, api), tuple(lead) + primals, len(lead)
 
 
 def _cotangent_like(c, k):

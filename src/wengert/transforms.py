@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import analysis
-from .api import (Derivative, _check_function, _full_args, _promote, _signature,
+from .api import (Derivative, _bound, _check_function, _on_bound, _full_args, _promote, _signature,
                   _wrt_positions, build, grad, jvp, vjp)
 from .errors import UsageError
 from .tree import basis, flatten
@@ -93,6 +93,8 @@ def jacfwd(func, wrt=0, has_aux=False):
     When every operation on the differentiated values is elementwise, all the
     tangents go through in one vectorised pass (a leading batch axis); otherwise
     one pass per input element."""
+    if _bound(func) is not None:
+        return _on_bound(func, jacfwd, wrt, has_aux=has_aux)
     func = _check_function(func, "jacfwd")
 
     def jacobian(*args, **kwargs):
@@ -143,6 +145,8 @@ def jacfwd(func, wrt=0, has_aux=False):
 
 def jacrev(func, wrt=0, has_aux=False):
     """The Jacobian by reverse mode: one cotangent pass per output element."""
+    if _bound(func) is not None:
+        return _on_bound(func, jacrev, wrt, has_aux=has_aux)
     func = _check_function(func, "jacrev")
 
     def jacobian(*args, **kwargs):
@@ -178,6 +182,8 @@ def jacrev(func, wrt=0, has_aux=False):
 def hessian(func, wrt=0):
     """The Hessian by forward-over-reverse (``jacfwd`` of ``grad``). With a
     tuple ``wrt`` the result is a tuple of tuples of blocks."""
+    if _bound(func) is not None:
+        return _on_bound(func, hessian, wrt)
     func = _check_function(func, "hessian")
     positions, tuple_result = _wrt_positions(func, wrt)
     if not tuple_result:
@@ -192,6 +198,8 @@ def hessian(func, wrt=0):
 def hvp(func, wrt=0):
     """``(*args, v) -> H v``: one forward pass over the gradient code; the
     Hessian is never formed."""
+    if _bound(func) is not None:
+        return _on_bound(func, hvp, wrt)
     func = _check_function(func, "hvp")
     positions, tuple_result = _wrt_positions(func, wrt)
     if tuple_result:
@@ -201,11 +209,11 @@ def hvp(func, wrt=0):
     def product(*args_and_v):
         *args, v = args_and_v
         args = _promote(tuple(args), positions)
-        tangents = [_zeros(a) for a in args]
-        tangents[positions[0]] = v
         kinds = tuple(analysis.kind_of_value(a) for a in args)
-        product.source = build(g, "jvp", tuple(range(len(args))), kinds).source
-        return jvp(g, args, tangents)[1]
+        # a tangent for the one argument: the others (an instance, data) are held
+        built = build(g, "jvp", positions, kinds)
+        product.source = built.source
+        return built.function(*args, v)[1]
     product.__name__ = f"hvp_{getattr(func, '__name__', 'f')}"
     return product
 

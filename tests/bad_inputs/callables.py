@@ -34,10 +34,11 @@ class Scaler:
         return x * x
 
 
-rejects(UsageError, 1.5, name="bound_method", located=False, at_grad=True,
-        note="refused cleanly; differentiate a function of (self-free) arguments")(
-    Scaler(2.0).apply)
-rejects(UsageError, 1.5, name="classmethod", located=False, at_grad=True)(Scaler.square)
+accepts(1.5, expect=2 * 2.0 * 1.5, name="bound_method",
+        note="the function's derivative with the instance held (self.k is read, not "
+             "differentiated)")(Scaler(2.0).apply)
+accepts(1.5, expect=2 * 1.5, name="classmethod",
+        note="bound to its class like a method")(Scaler.square)
 accepts(1.5, expect=3 * 1.5 ** 2, name="staticmethod",
         note="a staticmethod is a plain function")(Scaler.cube)
 
@@ -46,8 +47,16 @@ def _scaled_square(x, a):
     return a * x * x
 
 
-rejects(UsageError, 1.5, name="functools_partial", located=False, at_grad=True)(
+def _scaled_square_a_first(a, x):
+    return a * x * x
+
+
+accepts(1.5, expect=2 * 3.0 * 1.5, name="functools_partial",
+        note="the function's derivative with the partial's arguments held")(
     functools.partial(_scaled_square, a=3.0))
+accepts(1.5, expect=2 * 3.0 * 1.5, name="functools_partial_positional",
+        note="wrt=0 is the first argument the partial is called with")(
+    functools.partial(_scaled_square_a_first, 3.0))
 
 
 def _passthrough(fn):

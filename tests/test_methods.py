@@ -1,0 +1,115 @@
+"""Bound methods and functools.partial: the function's derivative with the
+bound arguments held (an instance's attributes are read, never
+differentiated), through every entry point."""
+
+import functools
+
+import numpy as np
+import pytest
+
+import wengert
+
+
+class Model:
+    def __init__(self, weights, scale=1.0):
+        self.weights = weights
+        self.scale = scale
+
+    def loss(self, x):
+        return self.scale * np.sum(np.tanh(x @ self.weights) ** 2)
+
+    def two(self, x, y):
+        return np.sum(x * y * self.weights[:, 0])
+
+    @classmethod
+    def cubed(cls, x):
+        return x * x * x
+
+
+def loss_of(model, x):
+    return model.scale * np.sum(np.tanh(x @ model.weights) ** 2)
+
+
+def central(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+W1 = np.array([[0.5, -1.0], [0.25, 2.0], [1.5, 0.1]])
+W2 = np.array([[-0.3, 0.7], [1.1, -0.4], [0.2, 0.9]])
+X = np.array([0.3, -0.6, 0.8])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_grad_of_a_bound_method_reads_its_own_instance(mode):
+    a, b = Model(W1, 2.0), Model(W2, 0.5)
+    for m in (a, b, a):                    # one derivative of Model.loss, per instance's data
+        g = wengert.grad(m.loss, mode=mode)(X)
+        np.testing.assert_allclose(g, central(m.loss, X), rtol=1e-6, atol=1e-9)
+    a.weights = W2                         # attributes are read at each call
+    np.testing.assert_allclose(wengert.grad(a.loss, mode=mode)(X), central(a.loss, X),
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_every_entry_point_takes_a_bound_method():
+    m = Model(W1, 2.0)
+    ref = central(m.loss, X)
+    value, g = wengert.value_and_grad(m.loss)(X)
+    assert value == pytest.approx(m.loss(X)) and np.allclose(g, ref, atol=1e-8)
+    out, t = wengert.jvp(m.loss, (X,), (np.ones(3),))
+    assert out == pytest.approx(m.loss(X)) and t == pytest.approx(ref.sum(), rel=1e-6)
+    out, pullback = wengert.vjp(m.loss, X)
+    (g,) = pullback(1.0)
+    np.testing.assert_allclose(g, ref, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(wengert.jacfwd(m.loss)(X), ref, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(wengert.jacrev(m.loss)(X), ref, rtol=1e-6, atol=1e-9)
+    hessian = wengert.hessian(m.loss)(X)
+    expected = np.array([central(lambda x: wengert.grad(m.loss)(x)[i], X) for i in range(3)])
+    np.testing.assert_allclose(hessian, expected, rtol=1e-5, atol=1e-7)
+    v = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(wengert.hvp(m.loss)(X, v), expected @ v, rtol=1e-5, atol=1e-7)
+
+
+def test_wrt_counts_the_arguments_after_self():
+    m = Model(W1)
+    y = np.array([1.0, 2.0, 3.0])
+    gx, gy = wengert.grad(m.two, wrt=(0, 1))(X, y)
+    np.testing.assert_allclose(gx, y * W1[:, 0])
+    np.testing.assert_allclose(gy, X * W1[:, 0])
+    np.testing.assert_allclose(wengert.grad(m.two, wrt="y")(X, y), X * W1[:, 0])
+    np.testing.assert_allclose(wengert.grad(m.two, wrt=-1)(X, y), X * W1[:, 0])
+    with pytest.raises(wengert.UsageError, match="is bound"):
+        wengert.grad(m.two, wrt="self")
+
+
+def test_the_method_derivative_shows_its_source_and_differentiates_again():
+    m = Model(W1)
+    d = wengert.grad(m.loss)
+    d(X)
+    assert "def loss_grad(self, x)" in d.source or "self.weights" in d.source, d.source
+    assert wengert.grad(wengert.grad(Model.cubed))(2.0) == pytest.approx(12.0)
+    assert wengert.grad(Model.cubed, mode="forward")(2.0) == pytest.approx(12.0)
+
+
+def test_partials_bind_leading_and_keyword_arguments():
+    m = Model(W1, 2.0)
+    ref = central(m.loss, X)
+    by_position = functools.partial(loss_of, m)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(wengert.grad(by_position, mode=mode)(X), ref,
+                                   rtol=1e-6, atol=1e-9)
+    by_name = functools.partial(loss_of, model=m)
+    np.testing.assert_allclose(wengert.grad(by_name, wrt="x")(x=X), ref, rtol=1e-6, atol=1e-9)
+    d = wengert.grad(by_position)
+    d(X)
+    assert "model.weights" in d.source
+    (g,) = wengert.vjp(by_position, X)[1](1.0)
+    np.testing.assert_allclose(g, ref, rtol=1e-6, atol=1e-9)
+    with pytest.raises(wengert.UsageError, match="keyword"):
+        wengert.jvp(by_name, (X,), (X,))
+    with pytest.raises(wengert.UsageError, match="is bound"):
+        wengert.grad(by_name, wrt="model")
