@@ -175,3 +175,30 @@ def test_kinds_of_deep_expressions_take_linear_time():
     kinds = {"x": array, "y": array}
     assert analysis.expr_kind(sums, kinds) == array
     assert analysis.expr_kind(adjoint, kinds) == array
+
+
+def centred_quadratic(means, x, L):
+    xc = x[None, :, :] - means[:, None, :]
+    z = np.exp(means)[:, None, :] * xc + xc @ L
+    return np.sum(z ** 2)
+
+
+def test_sum_of_a_broadcast_adjoint_is_pushed_through_the_linear_maps():
+    """means_bar sums xc_bar = A * c + A @ B over the points: the sum of A,
+    multiplied and matrix-multiplied, never the (k, n, d) product itself."""
+    rng = np.random.default_rng(0)
+    means, x, L = rng.normal(size=(3, 2)), rng.normal(size=(50, 2)), rng.normal(size=(3, 2, 2))
+    grad = wengert.grad(centred_quadratic)
+    g = grad(means, x, L)
+    assert "np.einsum('abc->ac'" in grad.source and "np.squeeze(" in grad.source, grad.source
+    expected = np.zeros_like(means)
+    for i in np.ndindex(means.shape):
+        e = np.zeros_like(means)
+        e[i] = 1e-6
+        expected[i] = (centred_quadratic(means + e, x, L) -
+                       centred_quadratic(means - e, x, L)) / 2e-6
+    np.testing.assert_allclose(g, expected, rtol=1e-6)
+    unoptimized = wengert.grad(centred_quadratic, optimize=False)(means, x, L)
+    np.testing.assert_allclose(g, unoptimized, rtol=1e-12)
+    forward = wengert.grad(centred_quadratic, mode="forward")(means, x, L)
+    np.testing.assert_allclose(g, forward, rtol=1e-10)

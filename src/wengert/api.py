@@ -29,6 +29,7 @@ from typing import Optional
 import numpy as np
 
 from . import analysis, ir, optimize as opt, runtime
+from .names import fresh
 from .backend import compile_function, is_comment, render
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
@@ -36,7 +37,7 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
 from .inline import inline_calls
-from .specialize import check_in_place, fold_shapes, owned_gradients, specialize
+from .specialize import check_in_place, fold_shapes, owned_gradients, push_sums, specialize
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -230,6 +231,9 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
             if folded is d:
                 break
             d = opt.optimize(folded, keep)
+        if mode == "vjp" and kinds_in:
+            pushed = push_sums(d, kinds_in)
+            d = d if pushed is d else opt.optimize(pushed, keep)
         if mode == "vjp" and kinds_in:         # folding drops reads of shapes
             pruned = prune_tapes(d)
             d = d if pruned is d else opt.optimize(pruned, keep)
@@ -399,7 +403,7 @@ def _split_aux(body, primal):
     defs = [s for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(r, ir.Var)
             and s.targets() == (r.name,)]
     names = set(primal.param_names()) | {n for s in ir.walk(body) for n in ir.stmt_writes(s)}
-    out_name, aux_name = _fresh(names, "out"), _fresh(names, "aux")
+    out_name, aux_name = fresh(names, "out"), fresh(names, "aux")
     if len(defs) == 1 and isinstance(defs[0].value, ir.Op) and \
             defs[0].value.fn is ir.MAKE_TUPLE and len(defs[0].value.args) == 2:
         out, aux = defs[0].value.args
@@ -408,15 +412,6 @@ def _split_aux(body, primal):
     else:                  # several returns: take the pair apart at the end
         split = [ir.Assign((ir.Var(out_name), ir.Var(aux_name)), r, ret.loc)]
     return body[:-1] + split + [ir.Return(ir.Var(out_name), ret.loc)], aux_name
-
-
-def _fresh(names, base):
-    name, i = base, 0
-    while name in names:
-        i += 1
-        name = f"{base}_{i}"
-    names.add(name)
-    return name
 
 
 def _kinds_in(primal, arg_kinds) -> dict:

@@ -62,3 +62,14 @@ class NameGen:
                 self.taken.add(name)
                 self.temps.add(name)
                 return name
+
+
+def fresh(taken: set, base: str) -> str:
+    """``base``, or ``base_1``, ``base_2``, ... : the first not in ``taken``
+    (which then holds it)."""
+    name, i = base, 0
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    taken.add(name)
+    return name

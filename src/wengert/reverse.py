@@ -789,6 +789,10 @@ def _scatter_chain(terms, owned=None):
     accumulator, ``x_bar + getitem_adjoint(a, x, i)`` is ``scatter_into(x_bar, i, a)``."""
     scattered = [t for t in terms if isinstance(t, ir.Op) and t.fn is runtime.getitem_adjoint
                  and len(t.args) == 3 and not t.kwargs]
+    merged = _same_index_summed(scattered)
+    if len(merged) < len(scattered):
+        rest = [t for t in terms if not any(t is s for s in scattered)]
+        terms, scattered = merged + rest, merged
     if owned is not None and scattered:
         chain = owned
         for t in scattered:
@@ -806,6 +810,25 @@ def _scatter_chain(terms, owned=None):
         chain = ir.Op(runtime.scatter_into, (chain, t.args[2], t.args[0]))
     rest = [t for t in terms if t is not base and not any(t is s for s in same)]
     return [chain] + rest
+
+
+def _same_index_summed(scattered):
+    """``getitem_adjoint(a, x, i) + getitem_adjoint(b, x, i)`` (the same
+    index) is ``getitem_adjoint(a + b, x, i)``: one scatter of the sum (the
+    adjoint of ``x[:-1]`` read twice), also for integer indices, where
+    ``np.add.at`` of each is ``np.add.at`` of their sum."""
+    groups: list = []
+    for t in scattered:
+        for g in groups:
+            if g[0].args[1] == t.args[1] and g[0].args[2] == t.args[2]:
+                g.append(t)
+                break
+        else:
+            groups.append([t])
+    return [g[0] if len(g) == 1 else
+            ir.Op(runtime.getitem_adjoint,
+                  (algebra.sum_of([t.args[0] for t in g]),) + g[0].args[1:])
+            for g in groups]
 
 
 def _concatenate_tiles(terms, kinds):

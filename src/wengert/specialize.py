@@ -25,6 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import algebra, analysis, ir, runtime
+from .names import fresh
 from .optimize import _map_blocks
 
 _INT_OPS = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod,
@@ -669,3 +670,192 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
         args[path[depth - 1]] = value
         value = ir.Op(outer.fn, tuple(args), outer.kwargs)
     return fn.with_body(fn.body[:-1] + [replace(ret, value=value)])
+
+
+# --------------------------------------------------------------------------
+# sums pushed through linear maps
+
+_ADD = (operator.add, np.add)
+_SUB = (operator.sub, np.subtract)
+_NEG = (operator.neg, np.negative)
+_MUL = (operator.mul, np.multiply)
+_MATMUL = (operator.matmul, np.matmul)
+
+
+def push_sums(fn: ir.Function, param_kinds: dict) -> ir.Function:
+    """The sum over one axis of an array read once, whose value is a linear
+    map of other arrays, is the map of their sums: for ``A`` of shape
+    ``(k, n, d)``, ``c`` constant along ``n`` and any ``B``::
+
+        t = A * c + A @ B                     S = np.sum(A, axis=1, keepdims=True)
+        g = np.einsum('abc->ac', t)   ──▶    g = np.squeeze(S * c + S @ B, axis=1)
+
+    the adjoint of a broadcast (``x[None, :, :] - means[:, None, :]``)
+    summing a chain rule that never needed the full ``(k, n, d)`` array: one
+    reduction of ``A`` instead of a product and a batched matrix product over
+    all of it. Only where something is pushed through (a product by a
+    constant along the axis, or a matrix product of the axis's rows); the
+    sum of the rest is the same sum. Top-level statements, shapes known."""
+    body = fn.body
+    if not any(isinstance(e, ir.Op) and e.fn in (np.einsum, np.sum)
+               for s in body for e in _exprs(s)):
+        return fn
+    kinds = analysis.infer_kinds(fn, param_kinds)
+    reads = Counter(v for s in ir.walk(body) for v in ir.stmt_reads(s))
+    writes = Counter(n for s in ir.walk(body) for n in ir.stmt_writes(s))
+    taken = set(reads) | set(writes) | set(fn.param_names())
+    defined: dict = {}
+    out = []
+    changed = False
+
+    def shape(e):
+        k = analysis.expr_kind(e, kinds)
+        if k is None or k.shape[:1] in ((-1,), (-2,), (-3,)):
+            return None
+        return () if k.pyfloat else k.shape
+
+    for s in body:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(s.value, ir.Op):
+            new_value, sums = _push_in(s.value, defined, reads, shape, taken)
+            if sums:
+                for name, e in sums:
+                    out.append(ir.Assign(ir.Var(name), e, s.loc))
+                s = replace(s, value=new_value)
+                changed = True
+        out.append(s)
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                writes[s.target.name] == 1:
+            defined[s.target.name] = s.value
+    return fn.with_body(out) if changed else fn
+
+
+def _reduction(e, shape):
+    """``(array, axis, keepdims)`` for ``np.sum(a, axis=j)`` or a one-operand
+    ``np.einsum`` dropping one axis (``'abc->ac'``), else None."""
+    if not isinstance(e, ir.Op):
+        return None
+    if e.fn is np.einsum and len(e.args) == 2 and not e.kwargs and \
+            isinstance(e.args[0], ir.Const) and type(e.args[0].value) is str:
+        spec = e.args[0].value.replace(" ", "")
+        if spec.count("->") != 1:
+            return None
+        inp, res = spec.split("->")
+        if not inp.isalpha() or len(set(inp)) != len(inp) or len(res) != len(inp) - 1:
+            return None
+        for j in range(len(inp)):
+            if inp[:j] + inp[j + 1:] == res:
+                return e.args[1], j, False
+        return None
+    if e.fn is np.sum and len(e.args) == 1:
+        kw = dict(e.kwargs)
+        axis, keep = kw.get("axis"), kw.get("keepdims", ir.Const(False))
+        if set(kw) - {"axis", "keepdims"} or not isinstance(axis, ir.Const) or \
+                not isinstance(keep, ir.Const) or type(keep.value) is not bool:
+            return None
+        j = axis.value
+        if type(j) is tuple and len(j) == 1:
+            j = j[0]
+        if type(j) is not int:
+            return None
+        a_shape = shape(e.args[0])
+        if a_shape is None or not a_shape:
+            return None
+        return e.args[0], j % len(a_shape), keep.value
+    return None
+
+
+def _push_in(e, defined, reads, shape, taken):
+    """``e`` with each sum it holds of a once-read linear value pushed in;
+    ``(new e, [(name, base sum)])`` (no sums: unchanged)."""
+    sums: list = []
+
+    def visit(x):
+        found = _reduction(x, shape)
+        if found is not None:
+            a, j, keep = found
+            if isinstance(a, ir.Var) and a.name in defined and reads[a.name] == 1:
+                full = shape(a)
+                if full is not None and len(full) >= 2:
+                    new = []
+                    result = _sum_keep(defined[a.name], j, full, shape, new)
+                    if result is not None and result[1]:
+                        for base in new:
+                            if not any(b == base for _, b in sums):
+                                name = fresh(taken, f"{a.name}_sum{j}")
+                                sums.append((name, base))
+                        named = _name_sums(result[0], sums)
+                        return named if keep else ir.Op(np.squeeze, (named,),
+                                                        (("axis", ir.Const(j)),))
+        if isinstance(x, ir.Op):
+            args = tuple(visit(y) for y in x.args)
+            if any(p is not q for p, q in zip(args, x.args)):
+                return ir.Op(x.fn, args, x.kwargs)
+        return x
+
+    new_e = visit(e)
+    return new_e, sums
+
+
+def _sum_keep(e, j, full, shape, bases):
+    """``(expression equal to np.sum(e, axis=j, keepdims=True), pushed)``
+    for ``e`` of shape ``full``, or None; the sums it is left with are
+    appended to ``bases``."""
+    def base(x):
+        # einsum: much faster than np.sum over a middle axis with short trailing ones
+        letters = "abcdefghijklmnopqrstuvwxyz"[:len(full)]
+        spec = f"{letters}->{letters[:j] + letters[j + 1:]}"
+        s = ir.Op(np.expand_dims, (ir.Op(np.einsum, (ir.Const(spec), x)), ir.Const(j)))
+        bases.append(s)
+        return s, False
+
+    if not isinstance(e, ir.Op) or e.kwargs:
+        return base(e)
+    fn, args = e.fn, e.args
+    ndim = len(full)
+
+    def is_full(x):
+        return shape(x) == full
+
+    def constant_along(x):
+        sx = shape(x)
+        if sx is None:
+            return False
+        lead = ndim - len(sx)            # right-aligned, as NumPy broadcasts
+        return lead >= 0 and (j < lead or sx[j - lead] == 1)
+
+    if fn in _ADD + _SUB and len(args) == 2 and all(is_full(a) for a in args):
+        left = _sum_keep(args[0], j, full, shape, bases)
+        right = _sum_keep(args[1], j, full, shape, bases)
+        if left is None or right is None:
+            return None
+        return ir.Op(fn, (left[0], right[0])), left[1] or right[1]
+    if fn in _NEG and len(args) == 1 and is_full(args[0]):
+        inner = _sum_keep(args[0], j, full, shape, bases)
+        return None if inner is None else (ir.Op(fn, (inner[0],)), inner[1])
+    if fn in _MUL and len(args) == 2:
+        a, b = args
+        if is_full(a) and constant_along(b):
+            inner = _sum_keep(a, j, full, shape, bases)
+            return None if inner is None else (ir.Op(fn, (inner[0], b)), True)
+        if is_full(b) and constant_along(a):
+            inner = _sum_keep(b, j, full, shape, bases)
+            return None if inner is None else (ir.Op(fn, (a, inner[0])), True)
+    if fn in _MATMUL and len(args) == 2 and j == ndim - 2:
+        a, b = args
+        sa, sb = shape(a), shape(b)
+        if sa is not None and sb is not None and len(sa) == ndim and \
+                2 <= len(sb) <= ndim and sa[j] == full[j]:      # (rows of a: B has none)
+            inner = _sum_keep(a, j, sa, shape, bases)
+            return None if inner is None else (ir.Op(fn, (inner[0], b)), True)
+    return base(e)
+
+
+def _name_sums(e, sums):
+    for name, s in sums:
+        if e == s:
+            return ir.Var(name)
+    if isinstance(e, ir.Op):
+        return ir.Op(e.fn, tuple(_name_sums(a, sums) for a in e.args), e.kwargs)
+    return e
+
