@@ -338,6 +338,19 @@ def _one_python_float(positions, kinds) -> bool:
     return k is not None and k.pyfloat and k.dtype == "float64"
 
 
+def _output_kind_for(func, kinds, optimize: bool):
+    """The kind ``func`` returns for arguments of ``kinds``: for a plain
+    function, from the start of its build (``_prepared``, which the build
+    then reuses), else inferred (``_callee_kind``)."""
+    if isinstance(func, types.FunctionType):
+        try:
+            primal, _, body, found = _prepared(func, kinds, optimize)
+        except WengertError:
+            return None                  # (the build says what is wrong)
+        return _output_kind(primal.with_body(body), found)
+    return _callee_kind(_plain(func), kinds)
+
+
 def _tangent_sweep_pays(func, positions, kinds, optimize: bool) -> bool:
     """Reverse mode's gradient by the tangent sweep instead: one Python-float
     input and a loop (whose adjoint would need a tape and a second pass)."""
@@ -895,7 +908,7 @@ class Derivative:
 
     def _make_reverse(self, kinds):
         want_value = self.what == "value_and_grad"
-        out_kind = _callee_kind(_plain(self.__wrapped__), kinds) \
+        out_kind = _output_kind_for(self.__wrapped__, kinds, self.optimize) \
             if kinds is not None and not self.has_aux else None
         if out_kind is not None and out_kind.shape != ():
             raise _non_scalar_output(self.what, self.__wrapped__, out_kind)

@@ -604,6 +604,8 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
     ret = fn.body[-1] if fn.body else None
     if not isinstance(ret, ir.Return):
         return fn
+    if fn.params and all(_number(arg_kinds.get(p.name)) for p in fn.params):
+        return fn           # numbers in, numbers out (typed_gradients): nothing to share
     grads = ret.value
     for i in path:
         if not (isinstance(grads, ir.Op) and grads.fn is ir.MAKE_TUPLE and i < len(grads.args)):
