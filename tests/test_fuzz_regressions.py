@@ -965,3 +965,24 @@ def test_kind_of_a_recursive_helper_inferred_inside_another_is_not_left_pending(
         for mode in ("reverse", "forward"):
             g = wengert.grad(m.f, mode=mode, optimize=optimize)(x)
             assert g == pytest.approx([1.0, 0.0, 0.0]), (mode, optimize)
+
+
+FIXED_LEN_KIND = (
+    "analysis.expr_kind gave len(...) no kind, so `for u in reversed(xs)` over a list of "
+    "floats (lowered to xs[len(xs) - 1 - i]) had items of unknown kind, and `u *= v` was "
+    "refused as a possible in-place update of an array (fuzz seeds 90962, 90261)")
+
+
+def test_augmented_assignment_to_the_items_of_a_reversed_list_of_floats():
+    m = module("""
+        def f(x):
+            xs = []
+            for i in range(3):
+                xs.append(1.5 * i)
+            total = 0.0
+            for u in reversed(xs):
+                u *= np.tanh(x)
+                total = total + u
+            return total + x * len(xs)
+    """)
+    assert_value_and_grad(m.f, 0.3)

@@ -412,6 +412,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return RANGE
         if _is_method(e, "pop", 1) and isinstance(e.args[0], ir.Var):
             return kinds.get(("item", e.args[0].name))
+        if e.fn is builtins.len and len(e.args) == 1 and not e.kwargs:
+            return INT                     # (xs[len(xs) - 1 - i]: one of the items)
         if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
             k = expr_kind(e.args[1], kinds)      # the adjoint of sum(xs): shaped like xs
             return None if k is None else k
