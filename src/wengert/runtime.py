@@ -171,6 +171,13 @@ def setitem_into(x, index, v):
 def getitem_adjoint(t, x, index):
     """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
     For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""
+    if type(x) is np.ndarray and getattr(t, "dtype", None) == x.dtype:     # (fast path)
+        out = np.zeros(x.shape, dtype=x.dtype)
+        if type(index) in (int, slice) or _basic_index(index):
+            out[index] = t
+        else:
+            np.add.at(out, index, t)
+        return out
     if isinstance(x, dict):
         out = {k: zeros_like(v) for k, v in x.items()}
         out[index] = t
@@ -196,7 +203,7 @@ def scatter_into(out, index, t):
     """Add ``t`` into ``out[index]`` in place and return ``out``: accumulating
     several slices' adjoints into one buffer (``out`` is always a fresh array
     made by ``getitem_adjoint`` in generated code)."""
-    if type(index) is int or _basic_index(index):      # (a row: the common case, first)
+    if type(index) in (int, slice) or _basic_index(index):   # (a row or a slice: first)
         out[index] += t
     else:
         np.add.at(out, index, t)
