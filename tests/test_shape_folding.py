@@ -202,3 +202,29 @@ def test_sum_of_a_broadcast_adjoint_is_pushed_through_the_linear_maps():
     np.testing.assert_allclose(g, unoptimized, rtol=1e-12)
     forward = wengert.grad(centred_quadratic, mode="forward")(means, x, L)
     np.testing.assert_allclose(g, forward, rtol=1e-10)
+
+
+def row_energies(A, w):
+    e = np.sum((A * w) ** 2, axis=-1)
+    return np.sum(np.sqrt(1.0 + e)) + np.sum(w * w) + np.sum(np.square(A[0]))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_sums_of_squares_become_einsum_and_vdot(mode):
+    rng = np.random.default_rng(1)
+    A, w = rng.normal(size=(4, 5, 3)), rng.normal(size=3)
+    d = wengert.value_and_grad(row_energies, wrt=(0, 1), mode=mode)
+    value, (gA, gw) = d(A, w)
+    if mode == "reverse":
+        assert "np.einsum('...i,...i->...'" in d.source and "np.vdot(w, w)" in d.source, \
+            d.source
+    assert value == pytest.approx(row_energies(A, w), rel=1e-13)
+    plain_value, (pA, pw) = wengert.value_and_grad(row_energies, wrt=(0, 1), mode=mode,
+                                                   optimize=False)(A, w)
+    np.testing.assert_allclose(gA, pA, rtol=1e-12)
+    np.testing.assert_allclose(gw, pw, rtol=1e-12)
+    h = 1e-6
+    e = np.zeros_like(w)
+    e[1] = h
+    assert gw[1] == pytest.approx((row_energies(A, w + e) - row_energies(A, w - e)) / (2 * h),
+                                  rel=1e-6)
