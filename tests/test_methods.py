@@ -84,6 +84,10 @@ def test_wrt_counts_the_arguments_after_self():
     np.testing.assert_allclose(wengert.grad(m.two, wrt=-1)(X, y), X * W1[:, 0])
     with pytest.raises(wengert.UsageError, match="is bound"):
         wengert.grad(m.two, wrt="self")
+    with pytest.raises(wengert.UsageError, match="called with 2 arguments after the bound one"):
+        wengert.grad(m.two, wrt=2)
+    with pytest.raises(wengert.UsageError, match="out of range"):
+        wengert.grad(m.two, wrt=-3)
 
 
 def test_the_method_derivative_shows_its_source_and_differentiates_again():

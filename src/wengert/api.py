@@ -730,13 +730,23 @@ def _shift_wrt(wrt, func, lead: int, keywords):
     sig = _signature(func)
     params = list(sig.parameters) if sig is not None else []
 
+    free = len(params) - lead                  # the arguments it is called with
+
     def one(w):
         if isinstance(w, str) and (w in params[:lead] or w in keywords):
             raise UsageError(f"wrt={w!r} is bound (the instance of a method, or an argument "
                              f"of a functools.partial of `{func.__name__}`)",
                              hint="differentiate with respect to the arguments it is called "
                                   "with; bound ones are held constant")
-        return w + lead if isinstance(w, int) and not isinstance(w, bool) and w >= 0 else w
+        if isinstance(w, int) and not isinstance(w, bool):
+            if not -free <= w < free:
+                raise UsageError(f"wrt={w} is out of range: `{func.__name__}` is called with "
+                                 f"{free} argument{'s' if free != 1 else ''} after the bound "
+                                 f"one{'s' if lead != 1 else ''}",
+                                 hint="count positions from the first argument after the "
+                                      "instance (or the partial's arguments)")
+            return w + lead if w >= 0 else w
+        return w
     return tuple(one(w) for w in wrt) if isinstance(wrt, (tuple, list)) else one(wrt)
 
 
