@@ -719,7 +719,7 @@ def push_sums(fn: ir.Function, param_kinds: dict) -> ir.Function:
     for s in body:
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
                 isinstance(s.value, ir.Op):
-            new_value, sums = _push_in(s.value, defined, reads, shape, taken)
+            new_value, sums = _push_in(s.value, defined, reads, writes, shape, taken)
             if sums:
                 for name, e in sums:
                     out.append(ir.Assign(ir.Var(name), e, s.loc))
@@ -767,16 +767,18 @@ def _reduction(e, shape):
     return None
 
 
-def _push_in(e, defined, reads, shape, taken):
+def _push_in(e, defined, reads, writes, shape, taken):
     """``e`` with each sum it holds of a once-read linear value pushed in;
-    ``(new e, [(name, base sum)])`` (no sums: unchanged)."""
+    ``(new e, [(name, base sum)])`` (no sums: unchanged). The value moves
+    to ``e``'s statement: only if nothing it reads is assigned twice."""
     sums: list = []
 
     def visit(x):
         found = _reduction(x, shape)
         if found is not None:
             a, j, keep = found
-            if isinstance(a, ir.Var) and a.name in defined and reads[a.name] == 1:
+            if isinstance(a, ir.Var) and a.name in defined and reads[a.name] == 1 and \
+                    all(writes[v] <= 1 for v in ir.expr_vars(defined[a.name])):
                 full = shape(a)
                 if full is not None and len(full) >= 2:
                     new = []
