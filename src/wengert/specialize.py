@@ -27,6 +27,7 @@ import numpy as np
 from . import algebra, analysis, ir, runtime
 from .names import fresh
 from .optimize import _map_blocks
+from .reverse import _at, _put
 
 _INT_OPS = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod,
             operator.neg}
@@ -606,11 +607,9 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
         return fn
     if fn.params and all(_number(arg_kinds.get(p.name)) for p in fn.params):
         return fn           # numbers in, numbers out (typed_gradients): nothing to share
-    grads = ret.value
-    for i in path:
-        if not (isinstance(grads, ir.Op) and grads.fn is ir.MAKE_TUPLE and i < len(grads.args)):
-            return fn
-        grads = grads.args[i]
+    grads = _at(ret.value, path)
+    if grads is None:
+        return fn
     defs: dict = {}
     for s in ir.walk(fn.body):
         for name in ir.stmt_writes(s):
@@ -663,15 +662,7 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
     new = own(grads)
     if new == grads:
         return fn
-    value = new
-    for depth in range(len(path), 0, -1):
-        outer = ret.value
-        for i in path[:depth - 1]:
-            outer = outer.args[i]
-        args = list(outer.args)
-        args[path[depth - 1]] = value
-        value = ir.Op(outer.fn, tuple(args), outer.kwargs)
-    return fn.with_body(fn.body[:-1] + [replace(ret, value=value)])
+    return fn.with_body(fn.body[:-1] + [replace(ret, value=_put(ret.value, path, new))])
 
 
 # --------------------------------------------------------------------------
