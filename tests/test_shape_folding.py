@@ -228,3 +228,21 @@ def test_sums_of_squares_become_einsum_and_vdot(mode):
     e[1] = h
     assert gw[1] == pytest.approx((row_energies(A, w + e) - row_energies(A, w - e)) / (2 * h),
                                   rel=1e-6)
+
+
+def scaled_and_mapped(q, L, x):
+    y = np.exp(q)[:, None, :] * x + x @ np.swapaxes(L, 1, 2)
+    return np.sum(np.sin(y))
+
+
+def test_sum_of_a_product_reads_the_diagonal_of_the_matrix_product():
+    rng = np.random.default_rng(8)
+    q, L, x = rng.normal(size=(3, 4)), rng.normal(size=(3, 4, 4)), rng.normal(size=(3, 6, 4))
+    for wrt in (0, 1):
+        check(scaled_and_mapped, (q, L, x), wrt=wrt)
+    d = wengert.grad(scaled_and_mapped, wrt=(0, 1))
+    gq, gL = d(q, L, x)
+    assert "np.diagonal(gram" in d.source and "einsum" not in d.source, d.source
+    gq32 = wengert.grad(scaled_and_mapped)(*(a.astype(np.float32) for a in (q, L, x)))
+    assert gq32.dtype == np.float32
+    np.testing.assert_allclose(gq32, gq, rtol=1e-4, atol=1e-4)

@@ -412,6 +412,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return RANGE
         if _is_method(e, "pop", 1) and isinstance(e.args[0], ir.Var):
             return kinds.get(("item", e.args[0].name))
+        if _identity(e.fn) and len(e.args) == 1 and not e.kwargs:
+            return expr_kind(e.args[0], kinds)   # stop_gradient(x), held(x): x
         if e.fn is builtins.len and len(e.args) == 1 and not e.kwargs:
             return INT                     # (xs[len(xs) - 1 - i]: one of the items)
         if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
@@ -475,6 +477,11 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
     return None
+
+
+def _identity(fn) -> bool:
+    return getattr(fn, "__name__", None) in ("held", "stop_gradient") and \
+        getattr(fn, "__module__", None) in ("wengert.runtime", "wengert.custom")
 
 
 def _is_method(e, name, nargs) -> bool:

@@ -37,8 +37,8 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
 from .inline import inline_calls
-from .specialize import (check_in_place, fold_shapes, owned_gradients, push_sums, specialize,
-                         sums_of_squares)
+from .specialize import (check_in_place, diagonals_of_products, fold_shapes, owned_gradients,
+                         push_sums, specialize, sums_of_squares)
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -236,7 +236,7 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
             pushed = push_sums(d, kinds_in)
             d = d if pushed is d else opt.optimize(pushed, keep)
         if kinds_in:
-            d = sums_of_squares(d, kinds_in)
+            d = diagonals_of_products(sums_of_squares(d, kinds_in), kinds_in)
         if mode == "vjp" and kinds_in:         # folding drops reads of shapes
             pruned = prune_tapes(d)
             d = d if pruned is d else opt.optimize(pruned, keep)

@@ -24,7 +24,7 @@ import types
 
 import numpy as np
 
-from . import algebra, analysis, ir
+from . import algebra, analysis, ir, optimize
 from .errors import UnsupportedSyntaxError
 from .names import NameGen
 from .rules import registry
@@ -443,4 +443,8 @@ def _scalar_power(x, p, kinds):
 
 
 def forward(fn: ir.Function, wrt, kinds=None, ctx=None, name=None, aux=None) -> ir.Function:
-    return Forward(fn, wrt, kinds, ctx).run(name or f"{fn.name}_jvp", aux)
+    held = ctx is None or ctx.optimize
+    if held:                             # m in m + log(sum(exp(b - m))): no tangent
+        fn = optimize.hold_shifts(fn, kinds)
+    d = Forward(fn, wrt, kinds, ctx).run(name or f"{fn.name}_jvp", aux)
+    return optimize.release_shifts(d) if held else d

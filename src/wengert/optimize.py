@@ -13,7 +13,8 @@ fixed order until nothing changes:
 Reverse mode prepares the primal with ``common_subexpressions`` (one value per
 repeated pure expression in a block) and ``fuse_sigmoids`` (``1/(1+np.exp(-z))``
 as one operation whose adjoint reads its result; ``expand_sigmoids`` spells it
-out again). ``readable`` runs last: ``forward_rows`` (a row written and read
+out again). Both modes hold the shift of a stable log-sum-exp or softmax
+constant (``hold_shifts``; its derivatives cancel). ``readable`` runs last: ``forward_rows`` (a row written and read
 back is the value written), ``factor_tiles`` (a concatenation of products by
 tiles already concatenated is one product), the name-merging passes, then
 ``update_in_place``
@@ -30,6 +31,7 @@ skips them all, and the test suite checks that both give the same numbers.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections import Counter
 from dataclasses import replace
@@ -646,6 +648,251 @@ def expand_sigmoids(fn: ir.Function) -> ir.Function:
 def _uses(e, fn) -> bool:
     return isinstance(e, ir.Op) and (e.fn is fn or any(_uses(a, fn) for a in e.args)
                                      or any(_uses(v, fn) for _, v in e.kwargs))
+
+
+# --------------------------------------------------------------------------
+# shifts whose derivatives cancel
+
+
+_EXPS = {np.exp, math.exp}
+_LOGS = {np.log, math.log}
+_ADDS = {operator.add, np.add}
+_SUBS = {operator.sub, np.subtract}
+
+
+def hold_shifts(fn: ir.Function, kinds) -> ir.Function:
+    """Hold the shift ``m`` of a numerically stable log-sum-exp, softmax or
+    log-softmax constant (``runtime.held``) for differentiation::
+
+        m + log(sum(exp(b - m), axis))           (also exp(a - m) + exp(c - m))
+        exp(b - m) / sum(exp(b - m), axis, keepdims=True)
+        (b - m) - log(sum(exp(b - m), axis, keepdims=True))
+
+    each is the same for every ``m`` constant along ``axis``, so ``m``'s
+    derivatives through it cancel exactly: the adjoint of ``m = max(b)`` (one
+    minus the softmax's sum, times the ties' share) and its tangent are never
+    computed. The temporaries in between must be read only there, and the
+    shapes known to put ``m`` (and the sum) on the axes that are not summed.
+    Derivative code reads ``m`` again (``release_shifts``)."""
+    writes, reads = _write_counts(fn.body), _read_counts(fn.body)
+    taken = set(writes) | set(reads) | set(fn.param_names())
+    before = set(taken)
+    body = _hold_block(fn.body, kinds or {}, writes, reads, taken)
+    if taken == before:
+        return fn
+    return fn.with_body(body, temps=fn.temps | (taken - before))   # (folded away again)
+
+
+def release_shifts(fn: ir.Function) -> ir.Function:
+    """``runtime.held(m)`` read as ``m`` again (after differentiation)."""
+    if not any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Op)
+               and s.value.fn is runtime.held for s in ir.walk(fn.body)):
+        return fn
+    return copy_propagation(fn.with_body(_release_block(fn.body)))
+
+
+def _release_block(stmts) -> list:
+    out = []
+    for s in stmts:
+        s = _map_blocks(s, _release_block)
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and \
+                s.value.fn is runtime.held:
+            s = replace(s, value=s.value.args[0])
+        out.append(s)
+    return out
+
+
+def _hold_block(stmts, kinds, writes, reads, taken) -> list:
+    stmts = [_map_blocks(s, lambda b: _hold_block(b, kinds, writes, reads, taken))
+             for s in stmts]
+    where = {s.target.name: i for i, s in enumerate(stmts)
+             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+             and writes[s.target.name] == 1}
+    held, changed = {}, {}          # shift -> its held name; index -> new statement
+    inserts = {}                    # index -> statements to put before it
+    for k, s in enumerate(stmts):
+        found = _shifted(s, stmts, where, kinds, reads)
+        if found is None:
+            continue
+        m, uses, outer = found       # statements subtracting m; ``outer``: adds m back
+        first = min(uses + ([k] if outer else []))
+        if any(m in set(ir.stmt_writes(x)) | ir.all_writes(_nested(x))
+               for x in stmts[first:k + 1]) or \
+                any(i in changed for i in uses + ([k] if outer else [])):
+            continue                 # m changes in between; or already rewritten
+        name = held.get((m, first))
+        if name is None:
+            name = held[(m, first)] = _fresh_name(taken, f"{m}_held")
+            inserts.setdefault(first, []).append(
+                ir.Assign(ir.Var(name), ir.Op(runtime.held, (ir.Var(m),)), stmts[first].loc))
+        mapping = {m: ir.Var(name)}
+        for i in uses + ([k] if outer else []):
+            x = changed.get(i, stmts[i])
+            changed[i] = replace(x, value=ir.substitute(x.value, mapping))
+    if not changed:
+        return stmts
+    out = []
+    for i, s in enumerate(stmts):
+        out.extend(inserts.get(i, ()))
+        out.append(changed.get(i, s))
+    return out
+
+
+def _fresh_name(taken, base) -> str:
+    from .names import fresh
+    return fresh(taken, base)
+
+
+def _shifted(s, stmts, where, kinds, reads):
+    """``(m, indices of the statements computing b - m, whether s adds m
+    back)`` if ``s`` ends one of ``hold_shifts``' patterns; else None."""
+    if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+            and isinstance(s.value, ir.Op) and len(s.value.args) == 2 and not s.value.kwargs):
+        return None
+    fn, (a, b) = s.value.fn, s.value.args
+    if fn in _ADDS:                                  # m + log(sum(exp(x - m)))
+        for m, log in ((a, b), (b, a)):
+            found = _log_sum_exp(log, stmts, where, kinds, reads, once=True)
+            if found is not None and isinstance(m, ir.Var) and found[0] == m.name and \
+                    _fits(found[2], m.name, kinds, outer=True):
+                return m.name, found[1], True
+    elif fn is operator.truediv or fn is np.true_divide:     # exp(b - m) / sum(exp(b - m))
+        if isinstance(a, ir.Var) and reads[a.name] == 2 and _single(b, where, reads):
+            red = _reduction(stmts[where[b.name]].value)
+            if red is not None and red[0] == a and a.name in where:
+                d = _exp_of_shift(a.name, stmts, where, reads, reads_of_exp=2)
+                if d is not None and _fits((red, d[2]), d[0], kinds, outer=False):
+                    return d[0], [d[1]], False
+    elif fn in _SUBS and isinstance(a, ir.Var) and a.name in where and \
+            reads[a.name] == 2:                      # (b - m) - log(sum(exp(b - m)))
+        found = _log_sum_exp(b, stmts, where, kinds, reads, once=False)
+        if found is not None and found[1] == [where[a.name]] and \
+                _fits(found[2], found[0], kinds, outer=False):
+            return found[0], found[1], False
+    return None
+
+
+def _single(e, where, reads) -> bool:
+    return isinstance(e, ir.Var) and e.name in where and reads[e.name] == 1
+
+
+def _log_sum_exp(e, stmts, where, kinds, reads, once):
+    """For ``e`` = ``log(s)``, ``s`` a sum of ``exp(x - m)`` (a reduction of
+    one, or ``+`` of several): ``(m, indices of the x - m statements,
+    shape facts)``, each temporary read once (``once=False``: the ``x - m`` of
+    a reduction is read twice, there and by a log-softmax)."""
+    if not _single(e, where, reads):
+        return None
+    log = stmts[where[e.name]].value
+    if not (isinstance(log, ir.Op) and log.fn in _LOGS and len(log.args) == 1
+            and not log.kwargs and _single(log.args[0], where, reads)):
+        return None
+    total = stmts[where[log.args[0].name]].value
+    red = _reduction(total)
+    if red is not None:
+        if not (isinstance(red[0], ir.Var) and _single(red[0], where, reads)):
+            return None
+        d = _exp_of_shift(red[0].name, stmts, where, reads, reads_of_shift=1 if once else 2)
+        return None if d is None else (d[0], [d[1]], (red, d[2]))
+    if not once:
+        return None
+    terms, stack = [], [total]                       # exp(x - m) + exp(y - m) + ...
+    while stack:
+        t = stack.pop()
+        if isinstance(t, ir.Op) and t.fn in _ADDS and len(t.args) == 2 and not t.kwargs:
+            for a in t.args:
+                if not _single(a, where, reads):
+                    return None
+                stack.append(stmts[where[a.name]].value)
+                terms.append(a.name)
+    found = []
+    for name in terms:
+        v = stmts[where[name]].value
+        if isinstance(v, ir.Op) and v.fn in _EXPS:
+            d = _exp_of_shift(name, stmts, where, reads)
+            if d is None:
+                return None
+            found.append(d)
+        elif not (isinstance(v, ir.Op) and v.fn in _ADDS):
+            return None                              # a term that is not exp(x - m)
+    ms = {d[0] for d in found}
+    if len(found) < 2 or len(ms) != 1:
+        return None
+    return ms.pop(), [d[1] for d in found], None
+
+
+def _exp_of_shift(name, stmts, where, reads, reads_of_exp=1, reads_of_shift=1):
+    """For ``name = exp(d)``, ``d = x - m``: ``(m, index of d's statement, d)``."""
+    v = stmts[where[name]].value
+    if not (isinstance(v, ir.Op) and v.fn in _EXPS and len(v.args) == 1 and not v.kwargs
+            and isinstance(v.args[0], ir.Var) and v.args[0].name in where
+            and reads[name] == reads_of_exp and reads[v.args[0].name] == reads_of_shift):
+        return None
+    i = where[v.args[0].name]
+    sub = stmts[i].value
+    if not (isinstance(sub, ir.Op) and sub.fn in _SUBS and len(sub.args) == 2
+            and not sub.kwargs and isinstance(sub.args[1], ir.Var)):
+        return None
+    return sub.args[1].name, i, v.args[0].name
+
+
+def _reduction(e):
+    """``(summed, axis, keepdims)`` for ``np.sum(x, axis, keepdims=...)`` or
+    ``x.sum(...)`` with constant arguments; else None."""
+    if not isinstance(e, ir.Op):
+        return None
+    is_method = isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and e.fn.name == "sum"
+    if not (e.fn is np.sum or is_method) or not e.args:
+        return None
+    params = dict(zip(("axis", "dtype", "out", "keepdims"), e.args[1:]))
+    params.update(e.kwargs)
+    if set(params) - {"axis", "keepdims"} or \
+            not all(isinstance(v, ir.Const) for v in params.values()):
+        return None
+    axis = params.get("axis", ir.Const(None)).value
+    keepdims = params.get("keepdims", ir.Const(False)).value
+    if not (axis is None or isinstance(axis, int) or
+            (isinstance(axis, tuple) and all(isinstance(x, int) for x in axis))) or \
+            not isinstance(keepdims, bool):
+        return None
+    return e.args[0], axis, keepdims
+
+
+def _fits(facts, m, kinds, outer) -> bool:
+    """Whether the shift ``m`` is constant along the summed axes (so ``x - m``
+    subtracts one value from all the terms of each sum) and, where the sum is
+    combined with ``m`` or ``x - m`` again (``outer``: ``m + log(s)``, else
+    ``e / s`` or ``d - log(s)``), its entries line up with theirs."""
+    if facts is None:
+        return True                  # exp(x - m) + exp(y - m): elementwise throughout
+    (summed, axis, keepdims), d = facts
+    kd, km = kinds.get(d), kinds.get(m)
+    if kd is None or km is None or any(n < 0 for n in kd.shape + km.shape):
+        return False
+    n = len(kd.shape)
+    try:
+        axes = tuple(range(n)) if axis is None else _normalize(axis, n)
+    except ValueError:
+        return False
+    mshape = km.shape
+    if len(mshape) > n:
+        return False
+    padded = (1,) * (n - len(mshape)) + tuple(mshape)
+    if any(padded[a] != 1 for a in axes):
+        return False                 # m varies along a summed axis
+    if keepdims:
+        return True                  # the sum keeps every axis in place
+    if outer:                        # m + log(s): m's axes are the sum's last ones
+        return all(a < n - len(mshape) for a in axes)
+    return all(a < len(axes) for a in axes)   # s broadcast back: leading axes summed
+
+
+def _normalize(axis, n):
+    axes = (axis,) if isinstance(axis, int) else axis
+    out = tuple(a + n if a < 0 else a for a in axes)
+    if any(not 0 <= a < n for a in out) or len(set(out)) != len(out):
+        raise ValueError(axis)
+    return out
 
 
 # --------------------------------------------------------------------------

@@ -1131,12 +1131,14 @@ def reverse(fn: ir.Function, wrt, kinds=None, ctx=None, name=None,
             tuple_result=False) -> ir.Function:
     if ctx is None or ctx.optimize:      # one value per repeated expression
         fn = optimize.copy_propagation(optimize.common_subexpressions(fn))
+        fn = optimize.hold_shifts(fn, kinds)   # m in m + log(sum(exp(b - m))): no adjoint
     fn = optimize.fuse_sigmoids(fn)      # sigmoid(z): its adjoint reads only its result
     r = Reverse(fn, wrt, kinds, ctx)
     r.tuple_result = tuple_result
     d = r.run(name or f"{fn.name}_vjp", return_value, out_bar_default, seed_param, aux)
     arrays = frozenset(n for n in r.kinds if r._array(n))   # (for updates in place)
-    return optimize.expand_sigmoids(d.with_body(d.body, arrays=arrays, kinds=r.kinds))
+    return optimize.release_shifts(optimize.expand_sigmoids(
+        d.with_body(d.body, arrays=arrays, kinds=r.kinds)))
 
 
 def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):

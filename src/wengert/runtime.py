@@ -102,6 +102,14 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def held(x):
+    """``x`` itself, held constant by differentiation. ``optimize.hold_shifts``
+    wraps the shift of a shifted log-sum-exp or softmax in it (``m + log(sum(
+    exp(b - m)))`` is the same for every ``m``, so ``m``'s derivatives cancel
+    and need not be computed); derivative code reads ``x`` again."""
+    return x
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b

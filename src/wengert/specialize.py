@@ -930,6 +930,129 @@ def sums_of_squares(fn: ir.Function, param_kinds: dict) -> ir.Function:
     return fn.with_body(body) if changed[0] else fn
 
 
+def diagonals_of_products(fn: ir.Function, param_kinds: dict) -> ir.Function:
+    """``np.einsum('kbc,kbc->kc', a, x)`` (a sum over the second-to-last
+    axis of a product) is the diagonal of ``np.swapaxes(x, -1, -2) @ a``:
+    where that product is computed in the same block, the einsum reads its
+    diagonal instead of multiplying again. The adjoint of ``s[:, None, :] *
+    x + x @ L`` (a scale and a matrix applied to the same rows, as GMM's
+    ``Q = diag(exp(q)) + L``) needs both."""
+    if not any(isinstance(e, ir.Op) and e.fn is np.einsum
+               for s in ir.walk(fn.body) for e in _all_exprs(s)):
+        return fn
+    kinds = analysis.infer_kinds(fn, param_kinds)
+    taken = ir.all_reads(fn.body) | ir.all_writes(fn.body) | set(fn.param_names())
+    changed = [False]
+
+    def block(stmts):
+        stmts = [_map_blocks(s, block) for s in stmts]
+        for i, s in enumerate(stmts):
+            for e in (_all_exprs(s) if isinstance(s, (ir.Assign, ir.Return)) else ()):
+                pair = _diagonal_sum(e, kinds)
+                if pair is None:
+                    continue
+                j, product = _product_of(stmts, pair)
+                if product is None or any(
+                        set(pair) & (set(ir.stmt_writes(x)) | ir.all_writes(_nested_blocks(x)))
+                        for x in stmts[min(i, j):max(i, j)]):
+                    continue                  # an operand changes in between
+                first = min(i, j)
+                name = fresh(taken, "gram")
+                define = ir.Assign(ir.Var(name), product, stmts[first].loc)
+                diag = ir.Op(np.diagonal, (ir.Var(name),), (
+                    ("axis1", ir.Const(-2)), ("axis2", ir.Const(-1))))
+                if not _operand_of_arithmetic(stmts[i].value, e):
+                    diag = ir.Op(ir.Method("copy"), (diag,))    # (a view of gram)
+                stmts[i] = replace(stmts[i], value=_swap(stmts[i].value, e, diag))
+                stmts[j] = replace(stmts[j], value=_swap(stmts[j].value, product,
+                                                         ir.Var(name)))
+                stmts.insert(first, define)
+                changed[0] = True
+                return block(stmts)           # (indices moved: look again)
+        return stmts
+
+    body = block(list(fn.body))
+    return fn.with_body(body) if changed[0] else fn
+
+
+def _nested_blocks(s):
+    return [x for b in (getattr(s, "body", ()), getattr(s, "orelse", ()),
+                        getattr(s, "test_body", ())) for x in b] \
+        if isinstance(s, (ir.If, ir.For, ir.While)) else []
+
+
+def _diagonal_sum(e, kinds):
+    """``(a, x)`` if ``e`` is ``np.einsum('...bc,...bc->...c', a, x)`` with
+    named float operands of one known shape; else None."""
+    if not (isinstance(e, ir.Op) and e.fn is np.einsum and len(e.args) == 3
+            and not e.kwargs and isinstance(e.args[0], ir.Const)
+            and isinstance(e.args[0].value, str)
+            and all(isinstance(a, ir.Var) for a in e.args[1:])):
+        return None
+    spec = e.args[0].value.replace(" ", "")
+    ins, _, out = spec.partition("->")
+    parts = ins.split(",")
+    if len(parts) != 2 or parts[0] != parts[1] or "." in spec or len(parts[0]) < 2 or \
+            len(set(parts[0])) != len(parts[0]) or out != parts[0][:-2] + parts[0][-1]:
+        return None
+    ka, kx = (kinds.get(a.name) for a in e.args[1:])
+    if ka is None or kx is None or ka.pyfloat or ka.shape != kx.shape or \
+            len(ka.shape) != len(parts[0]) or ka.dtype != kx.dtype or \
+            ka.dtype not in ("<f8", "<f4"):
+        return None
+    return e.args[1].name, e.args[2].name
+
+
+def _product_of(stmts, pair):
+    """``(index, expression)`` of ``np.swapaxes(x, -1, -2) @ a`` (either
+    operand swapped) in ``stmts``; ``(None, None)`` if there is none."""
+    a, x = pair
+    for j, s in enumerate(stmts):
+        if not isinstance(s, (ir.Assign, ir.Return)):
+            continue
+        for e in _all_exprs(s):
+            if isinstance(e, ir.Op) and e.fn is operator.matmul and len(e.args) == 2 and \
+                    not e.kwargs and isinstance(e.args[1], ir.Var):
+                t = e.args[0]
+                if isinstance(t, ir.Op) and t.fn is np.swapaxes and len(t.args) == 3 and \
+                        not t.kwargs and isinstance(t.args[0], ir.Var) and \
+                        {_axis(t.args[1]), _axis(t.args[2])} == {-1, -2} and \
+                        {t.args[0].name, e.args[1].name} == {a, x} and \
+                        (a != x or t.args[0].name == a):
+                    return j, e
+    return None, None
+
+
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
+               np.add, np.subtract, np.multiply, np.true_divide, np.negative}
+
+
+def _operand_of_arithmetic(root, e) -> bool:
+    """Whether ``e`` is read in ``root`` only as an operand of arithmetic
+    (whose result is a new array, never a view of ``e``)."""
+    if not isinstance(root, ir.Op):
+        return False
+    if any(a is e for a in root.args):
+        return root.fn in _ARITHMETIC and not root.kwargs
+    return any(_operand_of_arithmetic(a, e) for a in root.args)
+
+
+def _axis(c):
+    return c.value if isinstance(c, ir.Const) and type(c.value) is int else None
+
+
+def _swap(e, old, new):
+    """``e`` with the subexpression ``old`` (by identity) replaced by ``new``."""
+    if e is old:
+        return new
+    if not isinstance(e, ir.Op):
+        return e
+    args = tuple(_swap(a, old, new) for a in e.args)
+    if all(a is b for a, b in zip(args, e.args)):
+        return e
+    return ir.Op(e.fn, args, e.kwargs)
+
+
 def _all_exprs(s):
     if isinstance(s, (ir.Assign, ir.Return)):
         yield from _subexprs(s.value)

@@ -41,6 +41,9 @@ def sigmoid(z):
     adjoint(z=g * ans * (1.0 - ans))
 
 
+nondiff(runtime.held, notes="a shift whose derivative cancels (see optimize.hold_shifts)")
+
+
 @rule(operator.pow, elementwise=True,
       notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0")
 def pow_(x, y):
