@@ -131,7 +131,7 @@ class Reverse:
             terms = _overwrite_zeroed(_concatenate_tiles(terms, self.kinds), self.kinds)
             return algebra.sum_of(_scatter_chain(terms))
         out = algebra.ZERO
-        for t in terms:
+        for t in _items_together(terms):
             out = t if algebra.is_zero(out) else ir.Op(runtime.accumulate, (out, t))
         return out
 
@@ -921,6 +921,40 @@ def _same_array(a, b) -> bool:
         return np.dtype(a.dtype) == np.dtype(b.dtype)
     except TypeError:
         return False
+
+
+def _items_together(terms) -> list:
+    """The adjoints of several items of one dict, list or tuple read at
+    constant keys (``getitem_adjoint(W_bar, params, 'W')``, ...) as one
+    ``items_adjoint(params, ('W', 'b'), W_bar, b_bar)``: a container with
+    zeros only for the items not read, instead of one per term (each full of
+    zeros) added item by item."""
+    groups: dict = {}
+    for t in terms:
+        key = _item_term(t)
+        if key is not None:
+            groups.setdefault(key[0], []).append(t)
+    out, done = [], set()
+    for t in terms:
+        key = _item_term(t)
+        if key is None or len(groups[key[0]]) < 2:
+            out.append(t)
+        elif key[0] not in done:
+            done.add(key[0])
+            group = groups[key[0]]
+            out.append(ir.Op(runtime.items_adjoint, (
+                ir.Var(key[0]), ir.Const(tuple(g.args[2].value for g in group)),
+                *(g.args[0] for g in group))))
+    return out
+
+
+def _item_term(t):
+    """``(x,)`` for ``getitem_adjoint(t, x, k)`` with ``k`` a constant str or int."""
+    if isinstance(t, ir.Op) and t.fn is runtime.getitem_adjoint and len(t.args) == 3 and \
+            not t.kwargs and isinstance(t.args[1], ir.Var) and \
+            isinstance(t.args[2], ir.Const) and type(t.args[2].value) in (str, int):
+        return (t.args[1].name,)
+    return None
 
 
 def _fresh_array(e) -> bool:

@@ -202,6 +202,38 @@ def getitem_adjoint(t, x, index):
     return out
 
 
+def items_adjoint(x, index, *ts):
+    """``accumulate(getitem_adjoint(t1, x, i1), getitem_adjoint(t2, x, i2),
+    ...)`` for a dict, list or tuple ``x`` read at constant keys ``index``: one
+    container, with zeros only for the items not read. An array adjoint of
+    its item's shape and dtype that owns its memory is placed as it is (no
+    full addition of zeros); anything else is added to zeros as before.
+    (An array ``x``, where the same code also sees arrays, as before.)"""
+    if not isinstance(x, (dict, list, tuple)):
+        out = getitem_adjoint(ts[0], x, index[0])
+        for k, t in zip(index[1:], ts[1:]):
+            out = accumulate(out, getitem_adjoint(t, x, k))
+        return out
+    n = len(x)
+    keys = index if isinstance(x, dict) else tuple(i % n if i < 0 else i for i in index)
+    got = {}
+    for k, t in zip(keys, ts):
+        got[k] = accumulate(got[k], t) if k in got else t
+    items = x.items() if isinstance(x, dict) else enumerate(x)
+    out = {k: _placed(got[k], v) if k in got else zeros_like(v) for k, v in items}
+    if isinstance(x, dict):
+        return out
+    return list(out.values()) if isinstance(x, list) else tuple(out.values())
+
+
+def _placed(t, v):
+    if type(t) is np.ndarray and type(v) is np.ndarray and t is not v and \
+            t.base is None and t.flags.writeable and t.shape == v.shape and \
+            t.dtype == v.dtype:
+        return t
+    return accumulate(zeros_like(v), t)
+
+
 def copy_of(x):
     """A copy (so an in-place update cannot reach a value someone else holds)."""
     return x.copy() if hasattr(x, "copy") else x

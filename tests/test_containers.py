@@ -1,0 +1,131 @@
+"""Gradients with respect to dicts, lists and tuples of arrays (parameters
+passed as one container, as in JAX-style code): the adjoints of the items
+read at constant keys are gathered into one container
+(``runtime.items_adjoint``), with zeros only for the items not read."""
+
+import numpy as np
+import pytest
+
+import wengert
+from wengert import runtime
+
+
+def mlp(params, X):
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return np.sum(out ** 2) + 0.1 * np.sum(params["W1"] ** 2)     # W1 read twice
+
+
+def from_list(ws, x):
+    return np.sum(np.sin(ws[0] * x) + ws[-1] * ws[1] ** 2)
+
+
+def from_tuple(ws, x):
+    return np.sum(ws[2] * x + ws[0])
+
+
+def mlp_flat(W1, b1, W2, b2, X):
+    h = np.tanh(X @ W1 + b1)
+    out = h @ W2 + b2
+    return np.sum(out ** 2) + 0.1 * np.sum(W1 ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dict_of_parameters_matches_separate_arguments(mode, dtype):
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.normal(size=(4, 5)), "b1": rng.normal(size=5),
+              "unused": rng.normal(size=3), "W2": rng.normal(size=(5, 2)),
+              "b2": rng.normal(size=2)}
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    X = rng.normal(size=(6, 4)).astype(dtype)
+    g = wengert.grad(mlp, mode=mode)(params, X)
+    assert list(g) == list(params)                       # the caller's key order
+    want = wengert.grad(mlp_flat, wrt=(0, 1, 2, 3))(params["W1"], params["b1"],
+                                                     params["W2"], params["b2"], X)
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    for k, w in zip(("W1", "b1", "W2", "b2"), want):
+        np.testing.assert_allclose(g[k], w, rtol=tol, atol=tol)
+        assert g[k].dtype == dtype
+    assert not np.any(g["unused"]) and g["unused"].shape == (3,)
+
+
+def test_finite_differences_for_one_item():
+    rng = np.random.default_rng(1)
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
+    X = rng.normal(size=(5, 3))
+    g = wengert.grad(mlp)(params, X)
+    h = 1e-6
+    for k in params:
+        e = np.zeros_like(params[k])
+        e.flat[1] = h
+        up, down = dict(params), dict(params)
+        up[k], down[k] = params[k] + e, params[k] - e
+        assert g[k].flat[1] == pytest.approx((mlp(up, X) - mlp(down, X)) / (2 * h), rel=1e-6)
+
+
+@pytest.mark.parametrize("f, container", [(from_list, list), (from_tuple, tuple)])
+def test_lists_and_tuples_with_negative_indices(f, container):
+    rng = np.random.default_rng(2)
+    ws = container(rng.normal(size=3) for _ in range(3))
+    x = rng.normal(size=3)
+    g = wengert.grad(f)(ws, x)
+    assert type(g) is container and len(g) == 3
+    h = 1e-6
+    for i in range(3):
+        for j in range(3):
+            up, down = list(ws), list(ws)
+            e = np.zeros(3)
+            e[j] = h
+            up[i], down[i] = ws[i] + e, ws[i] - e
+            want = (f(container(up), x) - f(container(down), x)) / (2 * h)
+            assert g[i][j] == pytest.approx(want, rel=1e-6, abs=1e-9)
+
+
+def test_gradients_are_the_callers_own_arrays():
+    rng = np.random.default_rng(3)
+    params = {"W1": rng.normal(size=(3, 4)), "b1": rng.normal(size=4),
+              "W2": rng.normal(size=(4, 2)), "b2": rng.normal(size=2)}
+    X = rng.normal(size=(5, 3))
+    before = {k: v.copy() for k, v in params.items()}
+    g = wengert.grad(mlp)(params, X)
+    for k in g:
+        g[k] *= 0.5                               # writable, and no input changes
+        np.testing.assert_array_equal(params[k], before[k])
+
+
+def test_one_container_of_adjoints_in_the_generated_code():
+    params = {"W1": np.ones((3, 4)), "b1": np.ones(4), "W2": np.ones((4, 2)),
+              "b2": np.ones(2)}
+    d = wengert.grad(mlp)
+    d(params, np.ones((5, 3)))
+    assert d.source.count("items_adjoint(params") == 1 and "accumulate" not in d.source, \
+        d.source
+
+
+def test_items_adjoint_equals_accumulated_item_adjoints():
+    rng = np.random.default_rng(4)
+    x = {"a": rng.normal(size=3).astype(np.float32), "b": 2.0, "c": np.arange(3),
+         "d": rng.normal(size=(2, 2))}
+    cases = [(("a", "d"), (rng.normal(size=3).astype(np.float32), rng.normal(size=(2, 2)))),
+             (("a", "a", "b"), (np.ones(3), np.ones(3), 0.5)),           # repeats add
+             (("c", "d"), (np.ones(3), np.broadcast_to(1.0, (2, 2))))]   # int item; a view
+    for keys, ts in cases:
+        want = runtime.getitem_adjoint(ts[0], x, keys[0])
+        for k, t in zip(keys[1:], ts[1:]):
+            want = runtime.accumulate(want, runtime.getitem_adjoint(t, x, k))
+        got = runtime.items_adjoint(x, keys, *ts)
+        assert list(got) == list(want)
+        for k in want:
+            np.testing.assert_array_equal(got[k], want[k])
+            assert np.result_type(got[k]) == np.result_type(want[k])
+            if isinstance(got[k], np.ndarray):
+                assert got[k].flags.writeable
+    seq = [np.ones(2), np.ones(2), 1.0]
+    got = runtime.items_adjoint(seq, (-1, 0, 2), 3.0, np.full(2, 2.0), 1.0)
+    assert type(got) is list and got[2] == 4.0 and list(got[0]) == [2.0, 2.0] and \
+        not np.any(got[1])
+    arr = np.ones(3)                   # the same code may see an array: as before
+    np.testing.assert_array_equal(runtime.items_adjoint(arr, (0, 2, 0), 1.0, 2.0, 3.0),
+                                  [4.0, 0.0, 2.0])
