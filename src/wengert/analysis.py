@@ -151,6 +151,61 @@ def kind_of_value(v) -> Optional[Kind]:
     return None
 
 
+@dataclass(frozen=True)
+class SeqItems(Kind):
+    """An argument that is a dict, list or tuple of float arrays and floats,
+    with its items' kinds (``items``: ``((key, Kind), ...)``). The build gives
+    its name the kind ``SEQ`` and each item read at a constant key the kind
+    ``("key", name, key)`` (``api._kinds_in``): code reading
+    ``params["W"]`` is specialised like code given ``W`` itself."""
+
+    items: tuple = ()
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k!r}: {v}" for k, v in self.items)
+        return f"{{{inner}}}" if self.dtype == "dict" else f"({inner})"
+
+
+_MAX_ITEMS = 64
+
+
+def arg_kind(v) -> Optional[Kind]:
+    """``kind_of_value``, and a ``SeqItems`` for a small dict, list or tuple
+    whose items are all float arrays or Python floats (at str or int keys)."""
+    t = type(v)
+    if t in (list, tuple, dict) and 0 < len(v) <= _MAX_ITEMS:
+        items = v.items() if t is dict else enumerate(v)
+        out = []
+        for key, item in items:
+            if type(key) not in (str, int):
+                return SEQ
+            k = kind_of_value(item)
+            if k is None or not (k == FLOAT or (not k.pyfloat and k.shape[:1] not in (
+                    (-1,), (-2,)) and np.dtype(k.dtype).kind == "f")):
+                return SEQ
+            out.append((key, k))
+        return SeqItems(SEQ.shape, "dict" if t is dict else "seq", items=tuple(out))
+    return kind_of_value(v)
+
+
+@dataclass(frozen=True)
+class ItemsKey:
+    """The specialisation key of a container argument: its type and its
+    items' keys (``kind_key`` of each); the dispatcher checks them inline."""
+
+    type: type
+    items: tuple
+
+
+def arg_key(v):
+    """``kind_key``, with the items of a container ``arg_kind`` specialises."""
+    k = arg_kind(v) if type(v) in (list, tuple, dict) else None
+    if isinstance(k, SeqItems):
+        items = v.items() if type(v) is dict else enumerate(v)
+        return ItemsKey(type(v), tuple((key, kind_key(item)) for key, item in items))
+    return kind_key(v)
+
+
 def kind_key(v):
     """A hashable, cheap summary of an argument for the specialisation cache."""
     t = type(v)
@@ -640,6 +695,11 @@ def _getitem_kind(e, kinds) -> Optional[Kind]:
     """``x[i]``, ``x[1:]``, ``x[:, 0]`` on an array of known shape."""
     base = expr_kind(e.args[0], kinds)
     index = e.args[1]
+    if base == SEQ and isinstance(e.args[0], ir.Var) and isinstance(index, ir.Const) and \
+            type(index.value) in (str, int):
+        k = kinds.get(("key", e.args[0].name, index.value))   # an argument's item
+        if k is not None:
+            return k
     if base == SEQ and expr_kind(index, kinds) == INT:
         return _items_kind(e.args[0], kinds)              # xs[i]: one of the items
     if base is None or base.pyfloat or base.shape[:1] in ((-1,), (-2,)):

@@ -434,7 +434,19 @@ def _kinds_in(primal, arg_kinds) -> dict:
     """The known argument kinds, by parameter name."""
     if arg_kinds is None:
         return {}
-    return {n: k for n, k in zip(primal.param_names(), arg_kinds) if k is not None}
+    out = {n: k for n, k in zip(primal.param_names(), arg_kinds) if k is not None}
+    containers = {n: k for n, k in out.items() if isinstance(k, analysis.SeqItems)}
+    if containers:
+        written = ir.all_writes(primal.body)
+        for n, k in containers.items():
+            out[n] = analysis.SEQ
+            if n in written:
+                continue                 # another value (or an item set): items unknown
+            for key, item in k.items:
+                out[("key", n, key)] = item
+                if type(key) is int:     # xs[-1]
+                    out[("key", n, key - len(k.items))] = item
+    return out
 
 
 def _specialised_kinds(primal, kinds_in):
@@ -564,7 +576,18 @@ def _header(primal, mode, wrt_names, kinds_in) -> str:
     what = "tangent (forward mode)" if mode == "jvp" else "adjoint (reverse mode)"
     lines = [f"{what} of {primal.name} with respect to {', '.join(wrt_names) or 'nothing'}"]
     if kinds_in:
-        lines.append("specialised for " + ", ".join(f"{k}: {v}" for k, v in kinds_in.items()))
+        shown = []
+        for name, k in kinds_in.items():
+            if not isinstance(name, str):
+                continue                                 # an item: shown with its container
+            items = [(key[2], v) for key, v in kinds_in.items()
+                     if isinstance(key, tuple) and key[0] == "key" and key[1] == name and
+                     not (type(key[2]) is int and key[2] < 0)]
+            if items:
+                dict_like = any(type(key) is str for key, _ in items)
+                k = analysis.SeqItems(k.shape, "dict" if dict_like else "seq", items=tuple(items))
+            shown.append(f"{name}: {k}")
+        lines.append("specialised for " + ", ".join(shown))
     return "\n".join(lines)
 
 
@@ -879,7 +902,7 @@ class Derivative:
         if any(a is _MISSING for a in args):
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
-        kinds = tuple(map(analysis.kind_key, args))
+        kinds = tuple(map(analysis.arg_key, args))
         call = next((self._cache[key] for key in self._keys
                      if key[0] == kinds and _guards_hold(key[1])), None)
         if call is None:
@@ -898,7 +921,7 @@ class Derivative:
         """Build for these arguments' kinds. The key is theirs and the kinds of
         the module data the code was specialised for (``guards``), each checked
         by the dispatcher before this code runs."""
-        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        kinds = tuple(analysis.arg_kind(a) for a in args)
         with _LOCK, _Recording() as recording:
             call = self._make(kinds)
         key = (arg_keys, recording.result())
@@ -1182,6 +1205,15 @@ def _inline_lines(built):
 
 def _guard(name, k, wrt, g, tag):
     """The inline test that an argument has kind key ``k``, and how to pass it."""
+    if isinstance(k, analysis.ItemsKey):     # a container: its length, keys and items
+        g[f"__w_t{tag}"] = k.type
+        conds = [f"__w_type({name}) is __w_t{tag}", f"len({name}) == {len(k.items)}"]
+        if k.type is dict:
+            g[f"__w_keys{tag}"] = frozenset(key for key, _ in k.items)
+            conds.append(f"{name}.keys() == __w_keys{tag}")
+        for i, (key, item) in enumerate(k.items):
+            conds.append(_guard(f"{name}[{key!r}]", item, False, g, f"{tag}_{i}")[0])
+        return " and ".join(conds), name
     if isinstance(k, tuple):            # an array: shape and dtype
         shape, dtype = k
         g[f"__w_dt{tag}"] = np.dtype(dtype)

@@ -652,17 +652,41 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
             if not sh.get(name) and any(shared_def(s, name) for s in sites):
                 sh[name] = changed = True
 
+    def container(g) -> bool:
+        """Does ``g`` put adjoints into a new dict, list or tuple as they are?"""
+        return isinstance(g, ir.Op) and not g.kwargs and (
+            g.fn is runtime.items_adjoint or (
+                g.fn is runtime.getitem_adjoint and len(g.args) == 3 and
+                analysis.expr_kind(g.args[1], kinds) == analysis.SEQ))
+
+    def own_items(g):
+        """``g`` with the adjoints it places owned (the container is new)."""
+        if g.fn is runtime.items_adjoint:
+            return ir.Op(g.fn, g.args[:2] + tuple(own(t) for t in g.args[2:]))
+        return ir.Op(g.fn, (own(g.args[0]),) + g.args[1:])
+
+    body = list(fn.body[:-1])
+    where = {s.target.name: i for i, s in enumerate(body)
+             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
+
     def own(g):
         if isinstance(g, ir.Op) and g.fn in (ir.MAKE_TUPLE, ir.MAKE_LIST) and not g.kwargs:
             return ir.Op(g.fn, tuple(own(a) for a in g.args))
         if isinstance(g, ir.Op) and g.fn in (float, runtime.as_scalar):
             return g                         # a number: immutable
+        if container(g):
+            return own_items(g)
+        if isinstance(g, ir.Var) and len(defs.get(g.name, ())) == 1 and \
+                g.name in where and container(body[where[g.name]].value):
+            s = body[where[g.name]]          # params_bar = items_adjoint(...), returned
+            body[where[g.name]] = replace(s, value=own_items(s.value))
+            return g
         return ir.Op(runtime.copy_of, (g,)) if shared(g) else g
 
     new = own(grads)
-    if new == grads:
+    if new == grads and body == fn.body[:-1]:
         return fn
-    return fn.with_body(fn.body[:-1] + [replace(ret, value=_put(ret.value, path, new))])
+    return fn.with_body(body + [replace(ret, value=_put(ret.value, path, new))])
 
 
 # --------------------------------------------------------------------------
