@@ -330,7 +330,7 @@ class Gen:
             (1 if not env.loop or "loop_ifexp" in self.features else 0, "ifexp"),
             (2 if env.ints else 0, "int"),
             (3 if self.helpers else 0, "helper"), (2 if env.lists else 0, "list"),
-            (2 if env.lambdas else 0, "lambda"),
+            (2 if env.lambdas else 0, "lambda"), (1, "lse"),
         ])
         sub = lambda: self.expr(env, d, fit)           # noqa: E731
         if kind == "arith":
@@ -417,7 +417,42 @@ class Gen:
             pty, rty = env.lambdas[lam]
             arg = self.exact(self.expr(env, d, pty), pty)
             return call(lam, arg, ty=rty)
+        if kind == "lse":
+            return self.shifted(env, fit)
         raise AssertionError(kind)
+
+    def shifted(self, env: Env, fit) -> Ex:
+        """A numerically stable log-sum-exp or softmax, shifted by a max (whose
+        derivatives cancel: ``optimize.hold_shifts``), of names in scope."""
+        ch = self.ch
+        arrays = [name(n, t) for n, t in env.vars.items() if t != ()]
+        if arrays and not self.scalar_only and ch.chance(0.6):
+            a = ch.choice(arrays)
+            k = ch.integer(0, len(a.ty) - 1)
+            keep = ch.chance(0.6) or k != 0
+            if keep and tuple(1 if i == k else n for i, n in enumerate(a.ty)) not in ONES:
+                k, keep = 0, False                     # (1, 1): not a shape of the grammar
+            m = f"np.max({a.text}, axis={k}, keepdims={keep})"
+            total = f"np.sum(np.exp({a.text} - {m}), axis={k}, keepdims={keep})"
+            if ch.chance(0.3):                         # a softmax
+                ty = a.ty
+                text = f"(np.exp({a.text} - {m}) / np.sum(np.exp({a.text} - {m}), " \
+                       f"axis={k}, keepdims=True))"
+                if not keep:
+                    text = text.replace("keepdims=False", "keepdims=True")
+            else:
+                ty = tuple(1 if i == k else n for i, n in enumerate(a.ty)) if keep \
+                    else a.ty[1:]
+                text = f"({m} + np.log({total}))"
+            return Ex(text, text, ty)
+        a, b = self.leaf(env, fit), self.leaf(env, fit)
+        if a.ty == () and b.ty == () and ch.chance(0.5):
+            m = f"max({a.text}, {b.text})"
+            text = f"({m} + math.log(math.exp({a.text} - {m}) + math.exp({b.text} - {m})))"
+            return Ex(text, text, ())
+        m = f"np.maximum({a.text}, {b.text})"
+        text = f"({m} + np.log(np.exp({a.text} - {m}) + np.exp({b.text} - {m})))"
+        return Ex(text, text, broadcast(a.ty, b.ty))
 
     def positive(self, env, d, fit) -> Ex:
         """An expression that is >= 1 (or > 0.5): a safe log/sqrt/divide argument."""
