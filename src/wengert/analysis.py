@@ -555,7 +555,9 @@ def _shaped_like() -> dict:
         from . import runtime
         from .rules import numpy_products as prod
         from .rules import numpy_reductions as red
+        from .rules import numpy_shape as shape
         _SHAPED_LIKE.update({
+            shape.untake_along_axis: 1,
             runtime.unbroadcast: 1, runtime.broadcast_like: 1, runtime.getitem_adjoint: 1,
             runtime.scatter_into: 0, runtime.zeros_like: 0, red.tie_share: 0,
             prod.matmul_adjoint_a: 1, prod.matmul_adjoint_b: 2,
@@ -580,6 +582,9 @@ def _like_kind(e, like, kinds) -> Optional[Kind]:
         if i not in known:
             known[i] = expr_kind(a, kinds)
         k = known[i]
+        if i not in (0, like) and k is not None and not k.pyfloat and \
+                k.shape[:1] not in ((-1,), (-2,)) and np.dtype(k.dtype).kind in "iu":
+            continue                                 # an index array: not in the result
         if k is None or not (k.pyfloat or k.dtype == "<f8"):
             return None
     k = known[like] if like in known else expr_kind(e.args[like], kinds)
