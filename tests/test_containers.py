@@ -206,3 +206,52 @@ def test_classifier_with_dict_parameters_is_fully_specialised():
     for k in params:
         want = central_item(picked_log_softmax, params, k, 2, X, labels)
         assert g[k].flat[2] == pytest.approx(want, rel=1e-6)
+
+
+def nested_mlp(params, X):
+    h = np.tanh(X @ params["l1"]["W"] + params["l1"]["b"])
+    out = h @ params["l2"][0] + params["l2"][1]
+    return np.sum(out ** 2) + params["scale"] * np.sum(h)
+
+
+def test_nested_containers_are_specialised_to_their_leaves():
+    rng = np.random.default_rng(7)
+    params = {"l1": {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4)},
+              "l2": [rng.normal(size=(4, 2)), rng.normal(size=2)], "scale": 0.5}
+    X = rng.normal(size=(5, 3))
+    for mode in ("reverse", "forward"):
+        d = wengert.grad(nested_mlp, mode=mode)
+        g = d(params, X)
+        assert type(g["l2"]) is list and set(g) == set(params)
+        if mode == "reverse":
+            assert "'l1': {'W': <f8[3,4]" in d.source and "matmul_adjoint" not in d.source, \
+                d.source
+        h = 1e-6
+        for path in (("l1", "W"), ("l1", "b"), ("l2", 0), ("l2", 1)):
+            up, down = _copy(params), _copy(params)
+            up[path[0]][path[1]].flat[1] += h
+            down[path[0]][path[1]].flat[1] -= h
+            want = (nested_mlp(up, X) - nested_mlp(down, X)) / (2 * h)
+            assert g[path[0]][path[1]].flat[1] == pytest.approx(want, rel=1e-6), (mode, path)
+        want = (nested_mlp(dict(params, scale=0.5 + h), X) -
+                nested_mlp(dict(params, scale=0.5 - h), X)) / (2 * h)
+        assert g["scale"] == pytest.approx(want, rel=1e-6)
+    # a layer reassigned in the function: its items are not assumed
+    g = wengert.grad(relayered)(params, X)
+    up, down = _copy(params), _copy(params)
+    up["l1"]["W"][1, 2] += 1e-6
+    down["l1"]["W"][1, 2] -= 1e-6
+    assert g["l1"]["W"][1, 2] == pytest.approx(
+        (relayered(up, X) - relayered(down, X)) / 2e-6, rel=1e-6)
+
+
+def _copy(params):
+    return {"l1": {k: v.copy() for k, v in params["l1"].items()},
+            "l2": [v.copy() for v in params["l2"]], "scale": params["scale"]}
+
+
+def relayered(params, X):
+    layer = params["l1"]
+    s = np.sum(X @ layer["W"])
+    layer = {"W": layer["W"] * 2.0, "b": layer["b"]}
+    return s + np.sum(layer["W"] ** 2)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+from collections import Counter
 import itertools
 import operator
 import types
@@ -169,23 +170,37 @@ class SeqItems(Kind):
 _MAX_ITEMS = 64
 
 
-def arg_kind(v) -> Optional[Kind]:
+def arg_kind(v, depth: int = 0) -> Optional[Kind]:
     """``kind_of_value``, and a ``SeqItems`` for a small dict, list or tuple
-    whose items are all float arrays or Python floats (at str or int keys)."""
+    whose items are all float arrays, Python floats or such containers (at
+    str or int keys, nested at most four deep)."""
     t = type(v)
-    if t in (list, tuple, dict) and 0 < len(v) <= _MAX_ITEMS:
+    if t in (list, tuple, dict) and 0 < len(v) <= _MAX_ITEMS and depth < 4:
         items = v.items() if t is dict else enumerate(v)
         out = []
         for key, item in items:
             if type(key) not in (str, int):
                 return SEQ
-            k = kind_of_value(item)
-            if k is None or not (k == FLOAT or (not k.pyfloat and k.shape[:1] not in (
-                    (-1,), (-2,)) and np.dtype(k.dtype).kind == "f")):
+            k = arg_kind(item, depth + 1) if type(item) in (list, tuple, dict) else \
+                kind_of_value(item)
+            if not (isinstance(k, SeqItems) or (k is not None and (k == FLOAT or (
+                    not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
+                    np.dtype(k.dtype).kind == "f")))):
                 return SEQ
             out.append((key, k))
         return SeqItems(SEQ.shape, "dict" if t is dict else "seq", items=tuple(out))
     return kind_of_value(v)
+
+
+def item_kinds(name, k: "SeqItems") -> dict:
+    """``{("key", name, key): kind}`` for a container ``name`` of kind ``k``
+    (int keys also counted from the end: ``xs[-1]``)."""
+    out = {}
+    for key, item in k.items:
+        out[("key", name, key)] = item
+        if type(key) is int:
+            out[("key", name, key - len(k.items))] = item
+    return out
 
 
 @dataclass(frozen=True)
@@ -201,9 +216,15 @@ def arg_key(v):
     """``kind_key``, with the items of a container ``arg_kind`` specialises."""
     k = arg_kind(v) if type(v) in (list, tuple, dict) else None
     if isinstance(k, SeqItems):
-        items = v.items() if type(v) is dict else enumerate(v)
-        return ItemsKey(type(v), tuple((key, kind_key(item)) for key, item in items))
+        return _items_key(v)
     return kind_key(v)
+
+
+def _items_key(v):
+    items = v.items() if type(v) is dict else enumerate(v)
+    return ItemsKey(type(v), tuple(
+        (key, _items_key(item) if type(item) in (list, tuple, dict) else kind_key(item))
+        for key, item in items))
 
 
 def kind_key(v):
@@ -325,6 +346,8 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
         return seen[1]
 
     stmts = list(ir.walk(fn.body))
+    nested = any(isinstance(k, SeqItems) for k in arg_kinds.values())
+    once = Counter(t for s in stmts for t in ir.stmt_writes(s)) if nested else {}
     for _ in range(100):            # loops: settle carried variables (joins only go up)
         changed = False
         for s in stmts:
@@ -335,6 +358,11 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                 continue            # a copy of a value not reached yet (a loop's phi)
             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, value_kind(s))
+                inner = _inner_container(s.value, kinds) if nested and \
+                    once[s.target.name] == 1 else None
+                if inner is not None:          # layer = params["layer1"]: its items too
+                    for key, k in item_kinds(s.target.name, inner).items():
+                        changed |= put(key, k)
                 if s.target.name in sequences:
                     for k in _new_items(s.value, kinds):
                         changed |= put(("items", s.target.name), k)
@@ -358,6 +386,17 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
         if not changed:
             break
     return kinds
+
+
+def _inner_container(e, kinds) -> Optional["SeqItems"]:
+    """The ``SeqItems`` of ``xs[key]``, an argument's item that is itself a
+    container, or None."""
+    if isinstance(e, ir.Op) and e.fn is operator.getitem and len(e.args) == 2 and \
+            isinstance(e.args[0], ir.Var) and isinstance(e.args[1], ir.Const) and \
+            type(e.args[1].value) in (str, int):
+        k = kinds.get(("key", e.args[0].name, e.args[1].value))
+        return k if isinstance(k, SeqItems) else None
+    return None
 
 
 def _local_sequences(fn: ir.Function) -> set:
@@ -704,7 +743,7 @@ def _getitem_kind(e, kinds) -> Optional[Kind]:
             type(index.value) in (str, int):
         k = kinds.get(("key", e.args[0].name, index.value))   # an argument's item
         if k is not None:
-            return k
+            return SEQ if isinstance(k, SeqItems) else k
     if base == SEQ and expr_kind(index, kinds) == INT:
         return _items_kind(e.args[0], kinds)              # xs[i]: one of the items
     if base is None or base.pyfloat or base.shape[:1] in ((-1,), (-2,)):

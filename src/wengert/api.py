@@ -440,12 +440,8 @@ def _kinds_in(primal, arg_kinds) -> dict:
         written = ir.all_writes(primal.body)
         for n, k in containers.items():
             out[n] = analysis.SEQ
-            if n in written:
-                continue                 # another value (or an item set): items unknown
-            for key, item in k.items:
-                out[("key", n, key)] = item
-                if type(key) is int:     # xs[-1]
-                    out[("key", n, key - len(k.items))] = item
+            if n not in written:         # (another value, or an item set: items unknown)
+                out.update(analysis.item_kinds(n, k))
     return out
 
 

@@ -227,10 +227,17 @@ def items_adjoint(x, index, *ts):
 
 
 def _placed(t, v):
+    """``accumulate(zeros_like(v), t)``, without the addition where ``t`` is
+    an array of ``v``'s shape and dtype that owns its memory (or a dict, list
+    or tuple shaped like ``v`` holding such arrays: a new one holds them)."""
     if type(t) is np.ndarray and type(v) is np.ndarray and t is not v and \
             t.base is None and t.flags.writeable and t.shape == v.shape and \
             t.dtype == v.dtype:
         return t
+    if type(t) is dict and type(v) is dict and t.keys() == v.keys():
+        return {k: _placed(t[k], x) for k, x in v.items()}
+    if type(t) in (list, tuple) and type(v) is type(t) and len(t) == len(v):
+        return type(t)(_placed(a, x) for a, x in zip(t, v))
     return accumulate(zeros_like(v), t)
 
 
