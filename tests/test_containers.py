@@ -255,3 +255,16 @@ def relayered(params, X):
     s = np.sum(X @ layer["W"])
     layer = {"W": layer["W"] * 2.0, "b": layer["b"]}
     return s + np.sum(layer["W"] ** 2)
+
+
+def total_of(xs, w):
+    return w * sum(xs)
+
+
+def test_containers_of_many_lengths_stop_being_specialised():
+    d = wengert.grad(total_of, wrt=1)
+    for n in range(1, 15):
+        assert d([1.0] * n, 2.0) == pytest.approx(float(n))
+    # one build per length up to the dispatcher's inline limit, then one for any list
+    assert len(d._keys) == 9
+    assert d([0.5] * 20, 2.0) == pytest.approx(10.0) and len(d._keys) == 9

@@ -292,3 +292,23 @@ def test_a_gradient_computed_afresh_is_not_copied():
     grad = wengert.grad(dot_with_module_data)
     grad(np.array([1.0, 2.0, 3.0]))
     assert "copy_of(" in grad.source, grad.source
+
+
+def linear_by_keyword(x):
+    y = np.cumsum(a=x, axis=0)
+    return np.sum(a=y ** 2) + np.sum(a=x * x)
+
+
+def test_a_linear_function_given_its_argument_by_keyword_is_not_zero():
+    """The simplifier took ``np.sum(a=...)`` (a linear function whose linear
+    argument came by keyword) for a call with no derivative-carrying
+    argument, hence zero: reverse mode's value was 0.0 (found while adding
+    the trapezoid rule, whose helper was called that way)."""
+    x = np.array([1.0, 2.0, 3.0])
+    want = np.array([2 * (1 + 3 + 6) + 2, 2 * (3 + 6) + 4, 2 * 6 + 6])
+    for mode in ("reverse", "forward"):
+        for optimize in (True, False):
+            value, g = wengert.value_and_grad(linear_by_keyword, mode=mode,
+                                              optimize=optimize)(x)
+            assert value == pytest.approx(linear_by_keyword(x)), (mode, optimize)
+            np.testing.assert_allclose(g, want)

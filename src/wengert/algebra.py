@@ -36,9 +36,9 @@ ZERO = Zero()
 
 # Functions linear in every argument that can carry a derivative: a call
 # whose derivative-carrying arguments are all zero is zero. Filled by rules.
-LINEAR_FUNCTIONS: dict = {}      # fn -> tuple of linear argument positions (None: first)
+LINEAR_FUNCTIONS: dict = {}      # fn -> ((position, name), ...) of its linear arguments
 # Functions linear in each of these arguments separately (products): a zero in
-# any one of them makes the result zero.
+# any one of them makes the result zero. (Same form.)
 MULTILINEAR_FUNCTIONS: dict = {}
 
 
@@ -290,14 +290,23 @@ def simplify(e):
     if fn is ir.IFEXP and is_zero(args[1]) and is_zero(args[2]):
         return ZERO
     linear = _linear_positions(fn)
-    if linear is not None and linear and all(is_zero(args[i]) for i in linear
-                                              if i < len(args)):
-        return ZERO
+    if linear:
+        given = _given(linear, args, kwargs)       # by position or by keyword
+        if given and all(is_zero(a) for a in given):
+            return ZERO
     multi = _multilinear_positions(fn)
-    if multi and any(is_zero(args[i]) for i in multi if i < len(args)):
+    if multi and any(is_zero(a) for a in _given(multi, args, kwargs)):
         return ZERO
     return ir.Op(fn, tuple(materialize(a) for a in args),
                  tuple((k, materialize(v)) for k, v in kwargs))
+
+
+def _given(params, args, kwargs) -> list:
+    """The arguments passed for ``params`` (``(position, name)`` pairs) by
+    position or by keyword; those not passed are left out."""
+    by_name = dict(kwargs)
+    return [args[i] if i < len(args) else by_name[name]
+            for i, name in params if i < len(args) or name in by_name]
 
 
 def _multilinear_positions(fn):

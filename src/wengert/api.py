@@ -899,11 +899,19 @@ class Derivative:
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
         kinds = tuple(map(analysis.arg_key, args))
-        call = next((self._cache[key] for key in self._keys
-                     if key[0] == kinds and _guards_hold(key[1])), None)
+        call = self._lookup(kinds)
+        if call is None and len(self._keys) >= _MAX_GUARDED and \
+                any(isinstance(k, analysis.ItemsKey) for k in kinds):
+            # containers seen with many item shapes: code for any items from now on
+            kinds = tuple(map(analysis.kind_key, args))
+            call = self._lookup(kinds)
         if call is None:
             call = self._specialize(_promote(args, self._positions), kinds)
         return call(*_promote(args, self._positions))
+
+    def _lookup(self, kinds):
+        return next((self._cache[key] for key in self._keys
+                     if key[0] == kinds and _guards_hold(key[1])), None)
 
     def _bad_call(self, *args, **kwargs):
         """Arguments that do not fit the signature: the dispatcher sends too
@@ -917,7 +925,8 @@ class Derivative:
         """Build for these arguments' kinds. The key is theirs and the kinds of
         the module data the code was specialised for (``guards``), each checked
         by the dispatcher before this code runs."""
-        kinds = tuple(analysis.arg_kind(a) for a in args)
+        kinds = tuple(analysis.arg_kind(a) if isinstance(k, analysis.ItemsKey) else
+                      analysis.kind_of_value(a) for a, k in zip(args, arg_keys))
         with _LOCK, _Recording() as recording:
             call = self._make(kinds)
         key = (arg_keys, recording.result())

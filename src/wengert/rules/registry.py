@@ -260,9 +260,10 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
         for fn in fns:
             register(fn, r)
             if linear:
-                algebra.LINEAR_FUNCTIONS[fn] = tuple(params.index(p) for p in linear)
+                algebra.LINEAR_FUNCTIONS[fn] = tuple((params.index(p), p) for p in linear)
             if bilinear:
-                algebra.MULTILINEAR_FUNCTIONS[fn] = tuple(params.index(p) for p in bilinear)
+                algebra.MULTILINEAR_FUNCTIONS[fn] = tuple((params.index(p), p)
+                                                          for p in bilinear)
         for m in methods:
             METHOD_RULES[m] = r
         for a in attrs:
@@ -300,7 +301,7 @@ def define(fns, params, tangent_src: str, adjoint_srcs: dict, namespace: dict,
     for fn in fns:
         register(fn, r)
         if linear:
-            algebra.LINEAR_FUNCTIONS[fn] = tuple(r.params.index(p) for p in linear)
+            algebra.LINEAR_FUNCTIONS[fn] = tuple((r.params.index(p), p) for p in linear)
     return r
 
 
