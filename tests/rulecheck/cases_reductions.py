@@ -67,6 +67,8 @@ CASES = (
     + reduction_cases(np.ptp, "np.ptp")
     + reduction_cases(np.median, "np.median", axes=AXES)
     + reduction_cases(np.average, "np.average", axes=AXES)
+    + reduction_cases(np.quantile, "np.quantile", extra=", 0.3", axes=AXES)
+    + reduction_cases(np.percentile, "np.percentile", extra=", 70.0", axes=SMALL_AXES)
 )
 
 # ties (two-way, so the equal split matches central differences)
@@ -75,6 +77,18 @@ CASES += [
     for fn, cover in (("np.max", np.max), ("np.min", np.min), ("np.median", np.median),
                       ("np.ptp", np.ptp))
     for shape, kw in (((4,), ""), ((2, 3), ""), ((2, 4), ", axis=(0, 1), keepdims=True"))
+]
+CASES += [
+    Case(f"np.quantile(x, {q}{kw})", {"x": Arg(shape, "pairs")}, covers=(np.quantile,))
+    for q in (0.0, 0.4, 0.5, 1.0)
+    for shape, kw in (((4,), ""), ((2, 3), ", axis=1"), ((2, 4), ", method='linear'"))
+]
+CASES += [
+    Case("np.quantile(x, 0.25, 1, None, False, 'linear', True)", {"x": Arg((2, 5))},
+         covers=(np.quantile,)),
+    Case("np.percentile(x, 90, axis=0, keepdims=True)", {"x": Arg((3, 2))},
+         covers=(np.percentile,)),
+    Case("np.percentile(x, np.float64(12.5))", {"x": Arg((3, 3))}, covers=(np.percentile,)),
 ]
 CASES += [
     Case("np.max(x + x[::-1])", {"x": Arg((4,))}, covers=(np.max,)),
@@ -178,10 +192,10 @@ CASES += [
 
 # second derivatives: the gradient's own derivative, in both modes, through
 # the rules of the helpers above (prod stays exact at zeros)
-def second_order(expr, args, covers):
+def second_order(expr, args, covers, imports=""):
     names = ", ".join(args)
     return [Case(f"wengert.grad(_h, wrt={i})({names})", args, covers=covers,
-                 imports=f"\ndef _h({names}):\n    return {expr}\n",
+                 imports=imports + f"\ndef _h({names}):\n    return {expr}\n",
                  id=f"second order d/d{name}: {expr}")
             for i, name in enumerate(args)]
 
@@ -206,6 +220,8 @@ CASES += [
         ("np.sum(np.nansum(x, axis=0) ** 2)", (3, 2), "real", (np.nansum,)),
         ("np.sum(np.nanmean(x, axis=0) ** 2)", (3, 2), "real", (np.nanmean,)),
         ("np.sum(np.average(x, axis=0) ** 2)", (3, 2), "real", (np.average,)),
+        ("np.sum(np.quantile(x, 0.3, axis=0) ** 2)", (4, 2), "real", (np.quantile,)),
+        ("np.sum(np.percentile(x, 60.0, axis=1) ** 2)", (2, 4), "real", (np.percentile,)),
     ]
     for c in second_order(expr, {"x": Arg(shape, domain)}, covers)
 ]

@@ -1,6 +1,6 @@
-"""NumPy reductions (sum, mean, prod, var, std, max/min, median, ptp, average,
-nansum/nanmean) and cumulative sums and products, with ``axis`` (None, int,
-negative int, tuple) and ``keepdims``.
+"""NumPy reductions (sum, mean, prod, var, std, max/min, median, quantile,
+percentile, ptp, average, nansum/nanmean) and cumulative sums and products,
+with ``axis`` (None, int, negative int, tuple) and ``keepdims``.
 
 A reduction ``ans = R(a, axis)`` maps each slice of ``a`` along ``axis`` to
 one number, so its adjoint spreads ``g`` back over the slice and weights it by
@@ -18,9 +18,9 @@ can be differentiated again: ``unreduce``, ``reverse_cumsum``,
 ``weights_like``, ``weight_sum``, ``weights_unlike`` and
 ``others_at_zeros(_t)`` are linear; ``ratio`` (``t / a``, 0 where ``a`` is 0)
 and ``prod_others`` (``d prod / d a``, exact with zeros, and so are its own
-derivatives) are smooth; ``tie_share``, ``median_share``, ``range_share``,
-``first_zero``, ``reduced_size`` and ``count_valid`` are piecewise constant,
-hence non-differentiable.
+derivatives) are smooth; ``tie_share``, ``median_share``, ``quantile_share``,
+``range_share``, ``first_zero``, ``reduced_size`` and ``count_valid`` are
+piecewise constant, hence non-differentiable.
 
 Helpers never call ``np.asarray`` on their arguments (duck arrays flow
 through), and an adjoint has its operand's dtype (float32 stays float32).
@@ -181,6 +181,29 @@ def median_share(a, axis=None, out=None, overwrite_input=False):
     if out is not None or overwrite_input:
         raise NotImplementedError("wengert's rule for np.median supports neither out= "
                                   "nor overwrite_input=True")
+    return _order_share(a, 0.5, axis)
+
+
+def quantile_share(a, q, axis=None, out=None, overwrite_input=False, method="linear"):
+    """Each entry's weight in ``d quantile``: the two order statistics around
+    position ``q * (n - 1)`` of each slice get ``1 - frac`` and ``frac``,
+    split equally among entries equal to them (as ``median_share``). The
+    rule passes the keywords it does not support on, to refuse them."""
+    if out is not None or overwrite_input:
+        raise NotImplementedError("wengert's rule for np.quantile/np.percentile supports "
+                                  "neither out= nor overwrite_input=True")
+    if method != "linear":
+        raise NotImplementedError(f"wengert's rule for np.quantile/np.percentile supports "
+                                  f"only method='linear', not {method!r}")
+    if np.ndim(q) != 0:
+        raise NotImplementedError("wengert's rule for np.quantile/np.percentile supports "
+                                  "only a scalar q: call it once per quantile")
+    return _order_share(a, q, axis)
+
+
+def _order_share(a, q, axis):
+    """The weights of the order statistics ``np.quantile(a, q, axis)``
+    interpolates (method 'linear'), shaped like ``a``."""
     nd = np.ndim(a)
     axes = _axes(axis, nd)
     keep = nd - len(axes)
@@ -188,9 +211,13 @@ def median_share(a, axis=None, out=None, overwrite_input=False):
     flat = np.reshape(moved, np.shape(moved)[:keep] + (-1,))
     n = np.shape(flat)[-1]
     ordered = np.sort(flat, axis=-1)
-    lo = tie_share(flat, ordered[..., (n - 1) // 2:(n + 1) // 2], -1, True)
-    hi = tie_share(flat, ordered[..., n // 2:n // 2 + 1], -1, True)
-    share = np.reshape(0.5 * (lo + hi), np.shape(moved))
+    position = float(q) * (n - 1)
+    lo = min(int(np.floor(position)), n - 1)
+    hi = min(lo + 1, n - 1)
+    frac = position - lo
+    share = (1.0 - frac) * tie_share(flat, ordered[..., lo:lo + 1], -1, True) \
+        + frac * tie_share(flat, ordered[..., hi:hi + 1], -1, True)
+    share = np.reshape(share.astype(_float_dtype(a), copy=False), np.shape(moved))
     return np.moveaxis(share, tuple(range(keep, nd)), axes)
 
 
@@ -360,6 +387,34 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
             * median_share(a, axis=axis, out=out, overwrite_input=overwrite_input))
 
 
+_QUANTILE = ("scalar q, method='linear' only (others, a sequence q, out= and "
+             "overwrite_input=True raise NotImplementedError); the two order statistics "
+             "interpolated get weights 1 - frac and frac, split equally among entries equal "
+             "to them; q is not differentiated")
+
+
+@rule(np.quantile, notes=_QUANTILE)
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False):
+    tangent(np.sum(a_dot * quantile_share(a, q, axis=axis, out=out,
+                                          overwrite_input=overwrite_input, method=method),
+                   axis=axis, keepdims=keepdims))
+    adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
+            * quantile_share(a, q, axis=axis, out=out, overwrite_input=overwrite_input,
+                             method=method))
+
+
+@rule(np.percentile, notes=_QUANTILE.replace("scalar q", "scalar q (in percent)"))
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False):
+    tangent(np.sum(a_dot * quantile_share(a, q / 100.0, axis=axis, out=out,
+                                          overwrite_input=overwrite_input, method=method),
+                   axis=axis, keepdims=keepdims))
+    adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
+            * quantile_share(a, q / 100.0, axis=axis, out=out, overwrite_input=overwrite_input,
+                             method=method))
+
+
 # --------------------------------------------------------------------------
 # rules for the helpers, so derivatives can be differentiated again
 
@@ -423,4 +478,5 @@ def weights_unlike_(t, w, axis=None):
 
 
 nondiff(reduced_size, count_valid, first_zero, tie_share, range_share, median_share,
+        quantile_share,
         notes="piecewise constant: zero derivative")
