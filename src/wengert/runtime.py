@@ -137,8 +137,11 @@ def unrepeat(t, m):
 
 
 def fill_like(t, xs):
-    """The adjoint of ``sum(xs)``: ``t`` once per element (per row of an array)."""
+    """The adjoint of ``sum(xs)``: ``t`` once per element (per row of an
+    array, in its floating dtype: ``math.fsum`` gives a Python float)."""
     if isinstance(xs, np.ndarray):
+        if xs.dtype.kind == "f" and getattr(t, "dtype", None) != xs.dtype:
+            t = np.asarray(t, dtype=xs.dtype)
         return np.broadcast_to(t, xs.shape)
     return tuple(t for _ in xs)
 

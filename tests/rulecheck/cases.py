@@ -97,6 +97,10 @@ MATH += [
          covers=(math.hypot,), **_PF),
     Case("math.copysign(x, y)", {"x": Arg((), "nonzero", True), "y": Arg((), "nonzero", True)},
          covers=(math.copysign,), **_PF),
+    Case("math.fsum([x, y, x * y])", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
+         covers=(math.fsum,), **_PF),
+    Case("math.fsum(v * v for v in list(x))", {"x": Arg((4,))}, covers=(math.fsum,)),
+    Case("math.fsum(x) * 2.0", {"x": Arg((5,))}, covers=(math.fsum,)),
     Case("math.fmod(x, y)", {"x": Arg((), "positive", True), "y": Arg((), "gt1", True)},
          covers=(math.fmod,), **_PF),
 ]

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import runtime
 from .registry import adjoint, define, nondiff, rule, tangent, unary
 
 NS = globals()
@@ -99,6 +100,14 @@ def copysign(x, y):
 def fmod(x, y):
     tangent(x_dot - float(int(x / y)) * y_dot)
     adjoint(x=g, y=-g * float(int(x / y)))
+
+
+@rule(math.fsum, linear=("iterable",), scalar_result=True,
+      notes="over a list or tuple of floats or a 1-D array (a generator expression is "
+            "lowered to a list); the derivative of each item is 1, as for sum")
+def fsum(iterable):
+    tangent(math.fsum(iterable_dot))
+    adjoint(iterable=runtime.fill_like(g, iterable))
 
 
 nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isinf, math.isnan,
