@@ -169,9 +169,10 @@ BUILTINS += [
 
 ALL = OPERATORS + MATH + NUMPY + BUILTINS
 
+from .cases_extra import CASES as _EXTRA  # noqa: E402
 from .cases_linalg import CASES as _LINALG  # noqa: E402
 from .cases_products import CASES as _PRODUCTS  # noqa: E402
 from .cases_reductions import CASES as _REDUCTIONS  # noqa: E402
 from .cases_shape import CASES as _SHAPE  # noqa: E402
 
-ALL = ALL + _REDUCTIONS + _PRODUCTS + _SHAPE + _LINALG
+ALL = ALL + _REDUCTIONS + _PRODUCTS + _SHAPE + _LINALG + _EXTRA

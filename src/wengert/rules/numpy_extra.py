@@ -1,0 +1,237 @@
+"""Piecewise-linear interpolation, polynomials, convolution and the
+trapezoid rule: ``np.interp``, ``np.polyval``, ``np.convolve`` and
+``np.trapezoid``.
+
+Each is linear in its data, so most of its derivative is the function
+itself applied to a tangent, and its adjoint is the transpose of that
+linear map::
+
+    ans = np.interp(x, xp, fp)      tangent(x_dot * interp_slope(x, xp, fp)
+                                            + interp_linear(x, xp, fp_dot))
+                                    fp_bar = interp_t(g, x, xp, fp)   (scatter to the two knots)
+    ans = np.convolve(a, v, mode)   a_bar = np.convolve(convolve_pad(g, a, v, mode), v[::-1],
+                                                        'valid')    (g back in the full length)
+    ans = np.polyval(p, x)          x_bar = g * np.polyval(p', x)
+
+The knots ``xp`` of ``np.interp`` and the sample points ``x``/``dx`` of
+``np.trapezoid`` are not differentiated (an active one is refused when the
+derivative is built). Helpers that generated code calls have rules of their
+own, so derivatives can be differentiated again; ``poly_exponents`` and
+``trapezoid_weights`` read only constants and are non-differentiable.
+"""
+
+import numpy as np
+
+from .numpy_products import reshape_like
+from .numpy_reductions import _cast_like, _float_dtype, unreduce
+from .registry import adjoint, nondiff, rule, tangent
+
+# --------------------------------------------------------------------------
+# np.interp: the value at x mixes the two knots around it
+
+
+def _interp_cell(x, xp):
+    """The index of the knot at or left of each ``x`` (clamped to a cell of
+    ``xp``), and the cell's width."""
+    n = len(xp)
+    if n < 2:
+        raise NotImplementedError("wengert's rule for np.interp needs at least two knots")
+    lo = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, n - 2)
+    return lo, np.take(xp, lo + 1) - np.take(xp, lo)
+
+
+def interp_slope(x, xp, fp):
+    """``d np.interp(x, xp, fp) / dx``: the slope of the segment holding each
+    ``x``, 0 outside ``[xp[0], xp[-1]]`` (where the value is constant)."""
+    lo, width = _interp_cell(x, xp)
+    rise = np.take(fp, lo + 1) - np.take(fp, lo)
+    return np.where((x >= xp[0]) & (x <= xp[-1]), rise / width, 0.0)
+
+
+def interp_slope_t(t, x, xp, fp):
+    """The transpose of ``interp_slope(x, xp, .)``: ``t / width`` added to the
+    right knot of each cell and taken from its left one, shaped like ``fp``."""
+    lo, width = _interp_cell(x, xp)
+    c = np.ravel(np.where((x >= xp[0]) & (x <= xp[-1]), t / width, 0.0))
+    lo, n = np.ravel(lo), len(fp)
+    return _cast_like(np.bincount(lo + 1, c, n) - np.bincount(lo, c, n), fp)
+
+
+def interp_linear(x, xp, fp, left=None, right=None):
+    """``np.interp`` with a given ``left``/``right`` taken as 0: the part of
+    the interpolation that is linear in ``fp`` (its tangent in ``fp``)."""
+    return np.interp(x, xp, fp, left=None if left is None else 0.0,
+                     right=None if right is None else 0.0)
+
+
+def interp_t(t, x, xp, fp, left=None, right=None):
+    """The transpose of ``interp_linear(x, xp, .)``: each ``t`` split between
+    the knots around its ``x`` (all to the end knot outside, or nothing where
+    ``left``/``right`` replaces the value), shaped like ``fp``."""
+    lo, width = _interp_cell(x, xp)
+    w = np.clip((x - np.take(xp, lo)) / width, 0.0, 1.0)
+    keep = np.ones(np.shape(w), dtype=bool)
+    if left is not None:
+        keep &= x >= xp[0]
+    if right is not None:
+        keep &= x <= xp[-1]
+    t = np.where(keep, t, 0.0)
+    lo, n = np.ravel(lo), len(fp)
+    return _cast_like(np.bincount(lo, np.ravel(t * (1.0 - w)), n)
+                      + np.bincount(lo + 1, np.ravel(t * w), n), fp)
+
+
+_INTERP = ("1-D xp and fp; d/dx is the slope of the segment, 0 outside [xp[0], xp[-1]]; "
+           "xp, left and right are not differentiated; period= is not supported")
+
+
+@rule(np.interp, notes=_INTERP)
+@rule(interp_linear, linear=("fp",))
+def interp(x, xp, fp, left=None, right=None):
+    tangent(x_dot * interp_slope(x, xp, fp) + interp_linear(x, xp, fp_dot, left, right))
+    adjoint(x=reshape_like(g * interp_slope(x, xp, fp), x),
+            fp=interp_t(g, x, xp, fp, left, right))
+
+
+@rule(interp_slope, linear=("fp",), zero_derivative=("x",))
+def interp_slope_(x, xp, fp):
+    tangent(interp_slope(x, xp, fp_dot))
+    adjoint(fp=interp_slope_t(g, x, xp, fp))
+
+
+@rule(interp_slope_t, linear=("t",), zero_derivative=("x", "fp"))
+def interp_slope_t_(t, x, xp, fp):
+    tangent(interp_slope_t(t_dot, x, xp, fp))
+    adjoint(t=reshape_like(interp_slope(x, xp, g), t))
+
+
+@rule(interp_t, linear=("t",), zero_derivative=("fp",))
+def interp_t_(t, x, xp, fp, left=None, right=None):
+    tangent(interp_t(t_dot, x, xp, fp, left, right) + interp_slope_t(t * x_dot, x, xp, fp))
+    adjoint(t=reshape_like(interp_linear(x, xp, g, left, right), t),
+            x=reshape_like(t * interp_slope(x, xp, g), x))
+
+
+# --------------------------------------------------------------------------
+# np.polyval: linear in the coefficients p (highest power first)
+
+
+def poly_exponents(p, x):
+    """The power of ``x`` each coefficient multiplies (``n-1, ..., 1, 0``),
+    in the floating dtype of ``p`` and ``x``."""
+    dtype = np.result_type(_float_dtype(np.asarray(p)), _float_dtype(np.asarray(x)))
+    return np.arange(len(p) - 1, -1, -1, dtype=dtype)
+
+
+def poly_powers(x, p, order=0):
+    """The powers of ``x`` that the coefficients ``p`` multiply (``x ** (n-1)``
+    down to ``x ** 0``, on a new last axis), differentiated ``order`` times:
+    exact at ``x == 0`` (no negative powers are formed)."""
+    e = poly_exponents(p, x)
+    factor = np.ones_like(e)
+    for j in range(order):
+        factor = factor * (e - j)          # zero where e < order
+    return factor * np.expand_dims(x, -1) ** np.maximum(e - order, 0)
+
+
+@rule(np.polyval, linear=("p",), notes="1-D p (highest power first), x of any shape")
+def polyval(p, x):
+    tangent(np.polyval(p_dot, x) + x_dot * np.polyval(p[:-1] * poly_exponents(p, x)[:-1], x))
+    adjoint(p=reshape_like(np.tensordot(g, poly_powers(x, p), axes=np.ndim(x)), p),
+            x=reshape_like(g * np.polyval(p[:-1] * poly_exponents(p, x)[:-1], x), x))
+
+
+@rule(poly_powers, zero_derivative=("p",))
+def poly_powers_(x, p, order=0):
+    tangent(np.expand_dims(x_dot, -1) * poly_powers(x, p, order + 1))
+    adjoint(x=reshape_like(np.sum(g * poly_powers(x, p, order + 1), axis=-1), x))
+
+
+# --------------------------------------------------------------------------
+# np.convolve: bilinear; an adjoint is a correlation with the other operand
+
+
+def _convolve_window(a, v, mode):
+    """Where the ``mode`` result starts in the full convolution, and its length."""
+    m, n = len(a), len(v)
+    if mode == "full":
+        return 0, m + n - 1
+    if mode == "same":
+        return (min(m, n) - 1) // 2, max(m, n)
+    if mode == "valid":
+        return min(m, n) - 1, max(m, n) - min(m, n) + 1
+    raise ValueError(f"np.convolve: unknown mode {mode!r}")
+
+
+def convolve_pad(t, a, v, mode="full"):
+    """A ``mode``-sized ``t`` put back at its place in a full-length
+    convolution (zeros elsewhere): the adjoint of cutting the window."""
+    start, size = _convolve_window(a, v, mode)
+    out = np.zeros(len(a) + len(v) - 1, dtype=np.result_type(t))
+    out[start:start + size] = t
+    return out
+
+
+def convolve_crop(t, a, v, mode="full"):
+    """The ``mode`` window of a full-length convolution ``t``."""
+    start, size = _convolve_window(a, v, mode)
+    return t[start:start + size]
+
+
+@rule(np.convolve, bilinear=("a", "v"),
+      notes="1-D operands, modes 'full', 'same' and 'valid' (either operand may be longer)")
+def convolve(a, v, mode="full"):
+    tangent(np.convolve(a_dot, v, mode=mode) + np.convolve(v_dot, a, mode=mode))
+    adjoint(a=reshape_like(np.convolve(convolve_pad(g, a, v, mode), v[::-1], mode="valid"), a),
+            v=reshape_like(np.convolve(convolve_pad(g, a, v, mode), a[::-1], mode="valid"), v))
+
+
+@rule(convolve_pad, linear=("t",))
+def convolve_pad_(t, a, v, mode="full"):
+    tangent(convolve_pad(t_dot, a, v, mode))
+    adjoint(t=reshape_like(convolve_crop(g, a, v, mode), t))
+
+
+@rule(convolve_crop, linear=("t",))
+def convolve_crop_(t, a, v, mode="full"):
+    tangent(convolve_crop(t_dot, a, v, mode))
+    adjoint(t=reshape_like(convolve_pad(g, a, v, mode), t))
+
+
+# --------------------------------------------------------------------------
+# np.trapezoid: linear in y
+
+
+def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
+    """Each sample's weight in ``np.trapezoid(y, x, dx, axis)`` (half the
+    widths of the intervals on either side), laid out to broadcast against
+    ``y`` along ``axis``, in ``y``'s floating dtype."""
+    nd = np.ndim(y)
+    ax = axis % nd
+    n = np.shape(y)[ax]
+    if x is None:
+        d = np.full(n - 1, dx)
+    else:
+        x = np.asarray(x)
+        d = np.diff(x) if x.ndim == 1 else np.diff(x, axis=axis)
+    if np.ndim(d) == 1:
+        d = np.reshape(d, (-1,) + (1,) * (nd - 1 - ax))
+    pad = [(0, 0)] * np.ndim(d)
+    before, after = list(pad), list(pad)
+    before[np.ndim(d) - nd + ax] = (1, 0)
+    after[np.ndim(d) - nd + ax] = (0, 1)
+    w = 0.5 * (np.pad(d, before) + np.pad(d, after))
+    return w.astype(_float_dtype(y), copy=False)
+
+
+_trapezoids = [np.trapezoid] + ([np.trapz] if hasattr(np, "trapz") else [])
+
+
+@rule(*_trapezoids, linear=("y",),
+      notes="differentiated in y only: x and dx are sample points, refused when active")
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    tangent(np.trapezoid(y_dot, x=x, dx=dx, axis=axis))
+    adjoint(y=unreduce(g, y, axis=axis) * trapezoid_weights(y, x=x, dx=dx, axis=axis))
+
+
+nondiff(poly_exponents, trapezoid_weights, notes="constants: no derivative")
