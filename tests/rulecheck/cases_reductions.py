@@ -90,6 +90,22 @@ CASES += [
          covers=(np.percentile,)),
     Case("np.percentile(x, np.float64(12.5))", {"x": Arg((3, 3))}, covers=(np.percentile,)),
 ]
+# d/dq: the slope between the two order statistics, with a scalar q (array or float)
+CASES += [
+    Case(f"{fn}(x, {q}{kw})", {"x": Arg(shape), "q": Arg((), "prob", pyfloat)},
+         covers=(cover,), float32=not pyfloat)
+    for fn, q, cover in (("np.quantile", "q", np.quantile),
+                         ("np.percentile", "100.0 * q", np.percentile))
+    for shape, kw, pyfloat in (((5,), "", False), ((2, 4), ", axis=1", False),
+                               ((3, 4), ", axis=0, keepdims=True", True),
+                               ((2, 3, 2), ", axis=(0, 2)", False))
+]
+CASES += [
+    Case("np.quantile(x, q, axis=0)", {"x": Arg((4, 2), "pairs"), "q": Arg((), "prob")},
+         covers=(np.quantile,)),
+    Case("np.quantile(np.linspace(0.0, 1.0, 5) ** 2, q)", {"q": Arg((), "prob")},
+         covers=(np.quantile,)),
+]
 CASES += [
     Case("np.max(x + x[::-1])", {"x": Arg((4,))}, covers=(np.max,)),
     Case("np.median(x)", {"x": Arg((5,))}, covers=(np.median,)),
@@ -188,6 +204,10 @@ CASES += [
                 False),
     helper_case("weights_unlike(x, np.zeros((1, 3)), 1)", {"x": Arg((2, 3))}, "weights_unlike",
                 False),
+    helper_case("quantile_share(np.array([[0.5, -1.0, 2.0], [0.0, 1.0, 1.0]]), x, 1)",
+                {"x": Arg((), "prob")}, "quantile_share", False),
+    helper_case("quantile_share(np.array([0.5, -1.0, 2.0, 0.25]), x)", {"x": Arg((), "prob")},
+                "quantile_share", False),
 ]
 
 # second derivatives: the gradient's own derivative, in both modes, through
@@ -225,6 +245,10 @@ CASES += [
     ]
     for c in second_order(expr, {"x": Arg(shape, domain)}, covers)
 ]
+CASES += second_order("np.sum(np.quantile(x, q, axis=0) ** 2)",
+                      {"x": Arg((5, 2)), "q": Arg((), "prob")}, (np.quantile,))
+CASES += second_order("np.percentile(x, 100.0 * q) ** 2",
+                      {"x": Arg((6,)), "q": Arg((), "prob")}, (np.percentile,))
 CASES += second_order("np.sum(np.average(x, axis=1, weights=y) ** 2)",
                       {"x": Arg((2, 3)), "y": Arg((3,), "positive")}, (np.average,))
 CASES += second_order("np.sum(np.average(x, axis=0, weights=y) ** 2)",

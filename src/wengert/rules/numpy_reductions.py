@@ -18,7 +18,8 @@ can be differentiated again: ``unreduce``, ``reverse_cumsum``,
 ``weights_like``, ``weight_sum``, ``weights_unlike`` and
 ``others_at_zeros(_t)`` are linear; ``ratio`` (``t / a``, 0 where ``a`` is 0)
 and ``prod_others`` (``d prod / d a``, exact with zeros, and so are its own
-derivatives) are smooth; ``tie_share``, ``median_share``, ``quantile_share``,
+derivatives) are smooth; ``quantile_share`` is linear in ``q`` between order
+statistics; ``tie_share``, ``median_share``, ``quantile_slope``,
 ``range_share``, ``first_zero``, ``reduced_size`` and ``count_valid`` are
 piecewise constant, hence non-differentiable.
 
@@ -34,6 +35,7 @@ built; ``np.average(returned=True)`` and ``np.median(out=...)`` or
 import numpy as np
 
 from ..runtime import broadcast_like, unbroadcast
+from .numpy_products import reshape_like
 from .registry import adjoint, nondiff, rule, tangent
 
 # --------------------------------------------------------------------------
@@ -201,9 +203,18 @@ def quantile_share(a, q, axis=None, out=None, overwrite_input=False, method="lin
     return _order_share(a, q, axis)
 
 
-def _order_share(a, q, axis):
+def quantile_slope(a, q, axis=None, method="linear"):
+    """Each entry's weight in ``d quantile / dq`` (and ``d quantile_share /
+    dq``): ``n - 1`` times the share of the order statistic right of
+    position ``q * (n - 1)`` minus that of the one left of it (at a whole
+    position, the segment to the right)."""
+    quantile_share(a, q, method=method)         # refuse what quantile_share refuses
+    return _order_share(a, q, axis, slope=True)
+
+
+def _order_share(a, q, axis, slope=False):
     """The weights of the order statistics ``np.quantile(a, q, axis)``
-    interpolates (method 'linear'), shaped like ``a``."""
+    interpolates (method 'linear'), or of its slope in ``q``, shaped like ``a``."""
     nd = np.ndim(a)
     axes = _axes(axis, nd)
     keep = nd - len(axes)
@@ -215,8 +226,12 @@ def _order_share(a, q, axis):
     lo = min(int(np.floor(position)), n - 1)
     hi = min(lo + 1, n - 1)
     frac = position - lo
-    share = (1.0 - frac) * tie_share(flat, ordered[..., lo:lo + 1], -1, True) \
-        + frac * tie_share(flat, ordered[..., hi:hi + 1], -1, True)
+    if slope:
+        share = (n - 1) * (tie_share(flat, ordered[..., hi:hi + 1], -1, True)
+                           - tie_share(flat, ordered[..., lo:lo + 1], -1, True))
+    else:
+        share = (1.0 - frac) * tie_share(flat, ordered[..., lo:lo + 1], -1, True) \
+            + frac * tie_share(flat, ordered[..., hi:hi + 1], -1, True)
     share = np.reshape(share.astype(_float_dtype(a), copy=False), np.shape(moved))
     return np.moveaxis(share, tuple(range(keep, nd)), axes)
 
@@ -390,29 +405,38 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 _QUANTILE = ("scalar q, method='linear' only (others, a sequence q, out= and "
              "overwrite_input=True raise NotImplementedError); the two order statistics "
              "interpolated get weights 1 - frac and frac, split equally among entries equal "
-             "to them; q is not differentiated")
+             "to them; d/dq is the slope between them (the right one where q * (n - 1) is "
+             "a whole number)")
 
 
 @rule(np.quantile, notes=_QUANTILE)
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False):
     tangent(np.sum(a_dot * quantile_share(a, q, axis=axis, out=out,
-                                          overwrite_input=overwrite_input, method=method),
+                                          overwrite_input=overwrite_input, method=method)
+                   + q_dot * a * quantile_slope(a, q, axis=axis, method=method),
                    axis=axis, keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
             * quantile_share(a, q, axis=axis, out=out, overwrite_input=overwrite_input,
-                             method=method))
+                             method=method),
+            q=reshape_like(np.sum(g * np.sum(a * quantile_slope(a, q, axis=axis,
+                                                                method=method),
+                                             axis=axis, keepdims=keepdims)), q))
 
 
 @rule(np.percentile, notes=_QUANTILE.replace("scalar q", "scalar q (in percent)"))
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False):
     tangent(np.sum(a_dot * quantile_share(a, q / 100.0, axis=axis, out=out,
-                                          overwrite_input=overwrite_input, method=method),
+                                          overwrite_input=overwrite_input, method=method)
+                   + q_dot * a * quantile_slope(a, q / 100.0, axis=axis, method=method) / 100.0,
                    axis=axis, keepdims=keepdims))
     adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
             * quantile_share(a, q / 100.0, axis=axis, out=out, overwrite_input=overwrite_input,
-                             method=method))
+                             method=method),
+            q=reshape_like(np.sum(g * np.sum(a * quantile_slope(a, q / 100.0, axis=axis,
+                                                                method=method),
+                                             axis=axis, keepdims=keepdims)) / 100.0, q))
 
 
 # --------------------------------------------------------------------------
@@ -477,6 +501,13 @@ def weights_unlike_(t, w, axis=None):
     adjoint(t=broadcast_like(weights_like(g, t, axis=axis), t))
 
 
+@rule(quantile_share, zero_derivative=("a",),
+      notes="piecewise constant in a; linear in q between order statistics")
+def quantile_share_(a, q, axis=None, out=None, overwrite_input=False, method="linear"):
+    tangent(q_dot * quantile_slope(a, q, axis=axis, method=method))
+    adjoint(q=reshape_like(np.sum(g * quantile_slope(a, q, axis=axis, method=method)), q))
+
+
 nondiff(reduced_size, count_valid, first_zero, tie_share, range_share, median_share,
-        quantile_share,
+        quantile_slope,
         notes="piecewise constant: zero derivative")
