@@ -73,6 +73,22 @@ CASES += [
     ]
 ]
 
+CASES += [
+    Case(expr, {"y": Arg(shape), "x": Arg(xshape)}, covers=(np.trapezoid,))
+    for expr, shape, xshape in [
+        ("np.trapezoid(y, x)", (4,), (4,)),
+        ("np.trapezoid(y, x)", (2, 4), (4,)),
+        ("np.trapezoid(y, x, axis=0)", (4, 2), (4,)),
+        ("np.trapezoid(y, x=x, axis=1)", (2, 3, 2), (3,)),
+        ("np.trapezoid(y, x, axis=-2)", (3, 2), (3, 2)),
+        ("np.trapezoid(y, x=x)", (2, 3), (2, 3)),
+    ]
+]
+CASES += [
+    Case("np.trapezoid(np.array([0.5, -1.0, 2.0, 0.3]), x)", {"x": Arg((4,))},
+         covers=(np.trapezoid,)),
+    Case("np.trapezoid(x ** 2, x)", {"x": Arg((5,))}, covers=(np.trapezoid,)),
+]
 
 # the helpers generated code calls (their rules serve higher derivatives)
 def helper_case(expr, args, name, float32=True):
@@ -94,6 +110,16 @@ CASES += [
                 "interp_t", False),
     helper_case("poly_powers(x, np.zeros(4))", {"x": Arg((2, 3))}, "poly_powers", False),
     helper_case("poly_powers(x, np.zeros(3), 2)", {"x": Arg((3,))}, "poly_powers", False),
+    helper_case("trapezoid_weights(np.zeros((2, 3, 2)), x, 1.0, 1)", {"x": Arg((3,))},
+                "trapezoid_weights", False),
+    helper_case("trapezoid_weights(np.zeros((2, 3)), x, 1.0, 0)", {"x": Arg((2, 3))},
+                "trapezoid_weights", False),
+    helper_case("trapezoid_gaps(t, np.zeros((2, 3, 2)), np.zeros(3), 1)", {"t": Arg((2, 3, 2))},
+                "trapezoid_gaps", False),
+    helper_case("trapezoid_gaps(t, np.zeros((2, 3, 2)), np.zeros(3), 1)", {"t": Arg((3, 1))},
+                "trapezoid_gaps", False),
+    helper_case("trapezoid_gaps(t, np.zeros((2, 3)), np.zeros((2, 3)), -1)", {"t": Arg((2, 3))},
+                "trapezoid_gaps", False),
     helper_case("convolve_pad(t, np.zeros(5), np.zeros(3), 'same')", {"t": Arg((5,))},
                 "convolve_pad", False),
     helper_case("convolve_crop(t, np.zeros(2), np.zeros(4), 'valid')", {"t": Arg((5,))},
@@ -114,3 +140,7 @@ CASES += second_order("np.sum(np.convolve(a, v, mode='same') ** 2)",
 CASES += second_order("np.sum(np.convolve(a, v, mode='valid') ** 2)",
                       {"a": Arg((3,)), "v": Arg((5,))}, (np.convolve,))
 CASES += second_order("np.trapezoid(y, dx=0.3) ** 2", {"y": Arg((4,))}, (np.trapezoid,))
+CASES += second_order("np.sum(np.trapezoid(y, x, axis=0) ** 2)",
+                      {"y": Arg((4, 2)), "x": Arg((4,))}, (np.trapezoid,))
+CASES += second_order("np.sum(np.trapezoid(y, x) ** 2)",
+                      {"y": Arg((2, 3)), "x": Arg((2, 3))}, (np.trapezoid,))

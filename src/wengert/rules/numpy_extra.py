@@ -13,15 +13,16 @@ linear map::
                                                         'valid')    (g back in the full length)
     ans = np.polyval(p, x)          x_bar = g * np.polyval(p', x)
 
-The knots ``xp`` of ``np.interp`` and the sample points ``x``/``dx`` of
-``np.trapezoid`` are not differentiated (an active one is refused when the
-derivative is built). Helpers that generated code calls have rules of their
-own, so derivatives can be differentiated again; ``poly_exponents`` and
-``trapezoid_weights`` read only constants and are non-differentiable.
+The knots ``xp`` of ``np.interp`` and the spacing ``dx`` of ``np.trapezoid``
+are not differentiated (an active one is refused when the derivative is
+built). Helpers that generated code calls have rules of their own, so
+derivatives can be differentiated again; ``poly_exponents`` reads only
+constants and is non-differentiable.
 """
 
 import numpy as np
 
+from ..runtime import broadcast_like, unbroadcast
 from .numpy_products import reshape_like
 from .numpy_reductions import _cast_like, _float_dtype, unreduce
 from .registry import adjoint, nondiff, rule, tangent
@@ -199,7 +200,14 @@ def convolve_crop_(t, a, v, mode="full"):
 
 
 # --------------------------------------------------------------------------
-# np.trapezoid: linear in y
+# np.trapezoid: linear in y, and in the sample points x when they are given
+#
+# Along the axis, with d = np.diff(x), ans = sum(w * y) for weights
+# w = W x (w_j = (d_{j-1} + d_j) / 2, ``trapezoid_weights``), so
+# d ans / dx = W^T y (``trapezoid_gaps``): W^T is the adjoint of one, W of
+# the other. Templates pass x positionally: ``linear``/``bilinear`` name
+# positions, so a zero tangent there drops the term, and a linear argument
+# passed by keyword would not be seen (the call would be taken for zero).
 
 
 def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
@@ -216,22 +224,50 @@ def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
         d = np.diff(x) if x.ndim == 1 else np.diff(x, axis=axis)
     if np.ndim(d) == 1:
         d = np.reshape(d, (-1,) + (1,) * (nd - 1 - ax))
-    pad = [(0, 0)] * np.ndim(d)
-    before, after = list(pad), list(pad)
-    before[np.ndim(d) - nd + ax] = (1, 0)
-    after[np.ndim(d) - nd + ax] = (0, 1)
-    w = 0.5 * (np.pad(d, before) + np.pad(d, after))
-    return w.astype(_float_dtype(y), copy=False)
+    d = np.moveaxis(d, ax - nd, -1)
+    w = 0.5 * (_pad_last(d, (1, 0)) + _pad_last(d, (0, 1)))
+    return np.moveaxis(w, -1, ax - nd).astype(_float_dtype(y), copy=False)
+
+
+def trapezoid_gaps(t, y, x, axis=-1):
+    """The transpose of ``trapezoid_weights(y, ., axis=axis)``: along the
+    axis, ``c_j = (t_{j-1} - t_{j+1}) / 2`` (``-(t_0 + t_1) / 2`` and
+    ``(t_{n-2} + t_{n-1}) / 2`` at the ends), summed to the shape of ``x``."""
+    ax = axis % np.ndim(y) - np.ndim(y)
+    s = np.moveaxis(t, ax, -1)
+    s = s[..., :-1] + s[..., 1:]
+    c = 0.5 * (_pad_last(s, (1, 0)) - _pad_last(s, (0, 1)))
+    if np.ndim(x) == 1:
+        return _cast_like(np.sum(np.reshape(c, (-1, np.shape(c)[-1])), axis=0), x)
+    return unbroadcast(np.moveaxis(c, -1, ax), x)
+
+
+def _pad_last(a, widths):
+    return np.pad(a, [(0, 0)] * (np.ndim(a) - 1) + [widths])
 
 
 _trapezoids = [np.trapezoid] + ([np.trapz] if hasattr(np, "trapz") else [])
 
 
-@rule(*_trapezoids, linear=("y",),
-      notes="differentiated in y only: x and dx are sample points, refused when active")
+@rule(*_trapezoids, bilinear=("y", "x"),
+      notes="differentiated in y and in the sample points x (1-D or shaped like y); "
+            "dx is not differentiated")
 def trapezoid(y, x=None, dx=1.0, axis=-1):
-    tangent(np.trapezoid(y_dot, x=x, dx=dx, axis=axis))
-    adjoint(y=unreduce(g, y, axis=axis) * trapezoid_weights(y, x=x, dx=dx, axis=axis))
+    tangent(np.trapezoid(y_dot, x=x, dx=dx, axis=axis) + np.trapezoid(y, x_dot, axis=axis))
+    adjoint(y=unreduce(g, y, axis=axis) * trapezoid_weights(y, x, dx, axis=axis),
+            x=trapezoid_gaps(unreduce(g, y, axis=axis) * y, y, x, axis=axis))
 
 
-nondiff(poly_exponents, trapezoid_weights, notes="constants: no derivative")
+@rule(trapezoid_weights, linear=("x",), zero_derivative=("y",))
+def trapezoid_weights_(y, x=None, dx=1.0, axis=-1):
+    tangent(trapezoid_weights(y, x_dot, dx, axis=axis))
+    adjoint(x=trapezoid_gaps(g, y, x, axis=axis))
+
+
+@rule(trapezoid_gaps, linear=("t",), zero_derivative=("y",))
+def trapezoid_gaps_(t, y, x, axis=-1):
+    tangent(trapezoid_gaps(t_dot, y, x, axis=axis))
+    adjoint(t=broadcast_like(trapezoid_weights(y, g, axis=axis), t))
+
+
+nondiff(poly_exponents, notes="constants: no derivative")
