@@ -205,9 +205,7 @@ def convolve_crop_(t, a, v, mode="full"):
 # Along the axis, with d = np.diff(x), ans = sum(w * y) for weights
 # w = W x (w_j = (d_{j-1} + d_j) / 2, ``trapezoid_weights``), so
 # d ans / dx = W^T y (``trapezoid_gaps``): W^T is the adjoint of one, W of
-# the other. Templates pass x positionally: ``linear``/``bilinear`` name
-# positions, so a zero tangent there drops the term, and a linear argument
-# passed by keyword would not be seen (the call would be taken for zero).
+# the other (``linear``/``bilinear``: a zero tangent there drops the term).
 
 
 def trapezoid_weights(y, x=None, dx=1.0, axis=-1):
