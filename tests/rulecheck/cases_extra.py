@@ -59,9 +59,15 @@ CASES += [
          covers=(np.convolve,)),
 ]
 
-# np.trapezoid: along any axis, with sample points x (1-D or full) or a spacing dx
+# np.trapezoid: along any axis, with sample points x (1-D or full) or a spacing dx.
+# (NumPy 2.0-2.3 also have np.trapz, deprecated, and before 2.0 only np.trapz.)
+TRAPEZOID = getattr(np, "trapezoid", None) or np.trapz
+if getattr(np, "trapz", None) is not None:
+    CASES += [Case("np.trapz(y, dx=0.5)", {"y": Arg((2, 4))}, covers=(np.trapz,)),
+              Case("np.trapz(y, x)", {"y": Arg((4,)), "x": Arg((4,))}, covers=(np.trapz,))]
 CASES += [
-    Case(expr, {"y": Arg(shape)}, covers=(np.trapezoid,))
+    Case(expr.replace("np.trapezoid", f"np.{TRAPEZOID.__name__}"), {"y": Arg(shape)},
+         covers=(TRAPEZOID,))
     for expr, shape in [
         ("np.trapezoid(y)", (4,)),
         ("np.trapezoid(y)", (1,)),
@@ -74,7 +80,8 @@ CASES += [
 ]
 
 CASES += [
-    Case(expr, {"y": Arg(shape), "x": Arg(xshape)}, covers=(np.trapezoid,))
+    Case(expr.replace("np.trapezoid", f"np.{TRAPEZOID.__name__}"),
+         {"y": Arg(shape), "x": Arg(xshape)}, covers=(TRAPEZOID,))
     for expr, shape, xshape in [
         ("np.trapezoid(y, x)", (4,), (4,)),
         ("np.trapezoid(y, x)", (2, 4), (4,)),
@@ -85,9 +92,9 @@ CASES += [
     ]
 ]
 CASES += [
-    Case("np.trapezoid(np.array([0.5, -1.0, 2.0, 0.3]), x)", {"x": Arg((4,))},
-         covers=(np.trapezoid,)),
-    Case("np.trapezoid(x ** 2, x)", {"x": Arg((5,))}, covers=(np.trapezoid,)),
+    Case(f"np.{TRAPEZOID.__name__}(np.array([0.5, -1.0, 2.0, 0.3]), x)", {"x": Arg((4,))},
+         covers=(TRAPEZOID,)),
+    Case(f"np.{TRAPEZOID.__name__}(x ** 2, x)", {"x": Arg((5,))}, covers=(TRAPEZOID,)),
 ]
 
 # the helpers generated code calls (their rules serve higher derivatives)
@@ -139,8 +146,9 @@ CASES += second_order("np.sum(np.convolve(a, v, mode='same') ** 2)",
                       {"a": Arg((5,)), "v": Arg((3,))}, (np.convolve,))
 CASES += second_order("np.sum(np.convolve(a, v, mode='valid') ** 2)",
                       {"a": Arg((3,)), "v": Arg((5,))}, (np.convolve,))
-CASES += second_order("np.trapezoid(y, dx=0.3) ** 2", {"y": Arg((4,))}, (np.trapezoid,))
-CASES += second_order("np.sum(np.trapezoid(y, x, axis=0) ** 2)",
-                      {"y": Arg((4, 2)), "x": Arg((4,))}, (np.trapezoid,))
+CASES += second_order(f"np.{TRAPEZOID.__name__}(y, dx=0.3) ** 2", {"y": Arg((4,))},
+                      (TRAPEZOID,))
+CASES += second_order(f"np.sum(np.{TRAPEZOID.__name__}(y, x, axis=0) ** 2)",
+                      {"y": Arg((4, 2)), "x": Arg((4,))}, (TRAPEZOID,))
 CASES += second_order("np.sum(np.trapezoid(y, x) ** 2)",
                       {"y": Arg((2, 3)), "x": Arg((2, 3))}, (np.trapezoid,))

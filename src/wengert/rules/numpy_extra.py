@@ -244,14 +244,17 @@ def _pad_last(a, widths):
     return np.pad(a, [(0, 0)] * (np.ndim(a) - 1) + [widths])
 
 
-_trapezoids = [np.trapezoid] + ([np.trapz] if hasattr(np, "trapz") else [])
+# NumPy 2 calls it trapezoid; before 2.0 it was trapz (deprecated in 2.0-2.3)
+_trapezoids = [f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None))
+               if f is not None]
+_trapezoid = _trapezoids[0]
 
 
 @rule(*_trapezoids, bilinear=("y", "x"),
       notes="differentiated in y and in the sample points x (1-D or shaped like y); "
             "dx is not differentiated")
 def trapezoid(y, x=None, dx=1.0, axis=-1):
-    tangent(np.trapezoid(y_dot, x=x, dx=dx, axis=axis) + np.trapezoid(y, x_dot, axis=axis))
+    tangent(_trapezoid(y_dot, x=x, dx=dx, axis=axis) + _trapezoid(y, x_dot, axis=axis))
     adjoint(y=unreduce(g, y, axis=axis) * trapezoid_weights(y, x, dx, axis=axis),
             x=trapezoid_gaps(unreduce(g, y, axis=axis) * y, y, x, axis=axis))
 
