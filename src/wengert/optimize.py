@@ -39,6 +39,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import ir, runtime
+from .names import fresh
 
 
 # --------------------------------------------------------------------------
@@ -722,7 +723,7 @@ def _hold_block(stmts, kinds, writes, reads, taken) -> list:
             continue                 # m changes in between; or already rewritten
         name = held.get((m, first))
         if name is None:
-            name = held[(m, first)] = _fresh_name(taken, f"{m}_held")
+            name = held[(m, first)] = fresh(taken, f"{m}_held")
             inserts.setdefault(first, []).append(
                 ir.Assign(ir.Var(name), ir.Op(runtime.held, (ir.Var(m),)), stmts[first].loc))
         mapping = {m: ir.Var(name)}
@@ -736,11 +737,6 @@ def _hold_block(stmts, kinds, writes, reads, taken) -> list:
         out.extend(inserts.get(i, ()))
         out.append(changed.get(i, s))
     return out
-
-
-def _fresh_name(taken, base) -> str:
-    from .names import fresh
-    return fresh(taken, base)
 
 
 def _shifted(s, stmts, where, kinds, reads):
