@@ -430,27 +430,37 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
     body = list(fn.body)
     params = set(fn.param_names())
     local = _write_counts(fn.body)          # names the function itself assigns
-    refs = _PerStatement(_refs)
+    refs = [_refs(s) for s in body]         # kept beside body (renaming updates both)
     k = 0
     while k < len(body):
         c = body[k]
         if isinstance(c, ir.Assign) and isinstance(c.target, ir.Var) and \
                 isinstance(c.value, ir.Var) and c.target.name != c.value.name:
             a, b = c.target.name, c.value.name
-            before, after = body[:k], body[k + 1:]
-            a_before = any(a in refs(x) for x in before)
-            b_after = any(b in refs(x) for x in after)
+            a_before = any(a in r for r in refs[:k])
+            b_after = any(b in r for r in refs[k + 1:])
             if not a_before and not b_after and b not in params and a not in params \
                     and local[b]:                              # (not a global's name)
-                body = rename_vars(before, {b: a}) + after     # b's life ends here
+                _rename_in(body, refs, range(k), b, a)         # b's life ends here
+                del body[k], refs[k]
                 continue
             derived = a.endswith(("_bar", "_dot")) and b in params   # keep x_bar, not out_bar
             if not a_before and not b_after and a not in params and not derived \
                     and (local[b] or b in params):
-                body = before + rename_vars(after, {a: b})     # a's life starts here
+                _rename_in(body, refs, range(k + 1, len(body)), a, b)   # a's life starts here
+                del body[k], refs[k]
                 continue
         k += 1
     return fn.with_body(body)
+
+
+def _rename_in(body, refs, indices, old: str, new: str) -> None:
+    """Rename ``old`` to ``new`` in the statements at ``indices`` that refer
+    to it (``refs``: the names each refers to), in place."""
+    for i in indices:
+        if old in refs[i]:
+            body[i] = rename_vars([body[i]], {old: new})[0]
+            refs[i] = _refs(body[i])
 
 
 # --------------------------------------------------------------------------
