@@ -5,6 +5,7 @@ Gradients in both modes against central differences and closed forms, and
 the generated code read for the property that matters: a recursive
 gradient never runs its callees' primal again."""
 
+import gc
 import linecache
 import math
 
@@ -182,3 +183,68 @@ def test_update_of_an_array_a_callee_keeps(mode):
     x = np.array([0.3, 0.7])
     got = wengert.grad(update_after_call, mode=mode)(x)
     np.testing.assert_allclose(got, 2 * np.cos(2 * x) + np.array([0.0, 2.0]), rtol=1e-12)
+
+
+# -- the collector paused while residuals accumulate ---------------------------
+
+COLLECTOR_SEEN = []
+
+
+@wengert.nondifferentiable
+def collector_probe(fail):
+    """Records whether the cyclic collector runs; raises when told to."""
+    COLLECTOR_SEEN.append(gc.isenabled())
+    if fail:
+        raise RuntimeError("probe told to fail")
+    return 0.0
+
+
+def probed_tower(x, k, fail):
+    if k == 0:
+        return x + collector_probe(fail)
+    return math.sin(probed_tower(x, k - 1, fail)) * x
+
+
+def test_a_recursive_gradient_runs_with_the_collector_paused():
+    COLLECTOR_SEEN.clear()
+    assert gc.isenabled()
+    g = wengert.grad(probed_tower, mode="reverse")(0.7, 3, False)
+    assert COLLECTOR_SEEN and not any(COLLECTOR_SEEN)   # paused in every call
+    assert gc.isenabled()                               # and running again after
+    assert g == pytest.approx(_central(lambda t: probed_tower(t, 3, False), 0.7), rel=1e-7)
+    source = wengert.grad(probed_tower, mode="reverse").source
+    assert "with gc_paused():" in source and "collector is paused" in source
+
+
+def test_the_collector_runs_again_when_the_gradient_raises():
+    d = wengert.grad(probed_tower, mode="reverse")
+    d(0.7, 2, False)
+    with pytest.raises(RuntimeError, match="probe told to fail"):
+        d(0.7, 2, True)
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_by_the_caller_stays_paused():
+    d = wengert.grad(det)
+    a = np.random.RandomState(1).rand(9)
+    gc.disable()
+    try:
+        d(a, 3)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_paused_only_where_residuals_accumulate():
+    a = np.random.RandomState(2).rand(9)
+    d = wengert.grad(det)
+    d(a, 3)
+    assert "with gc_paused():" in d.source            # recursion
+    d = wengert.grad(loop_of_calls, optimize=False, mode="reverse")
+    d(0.7, 1.3)
+    assert "with gc_paused():" in d.source            # a helper's residuals kept in a loop
+    d = wengert.grad(helper, mode="reverse", optimize=False)
+    d(0.7, 1.3)
+    assert "gc_paused" not in d.source                # nothing kept beyond one call
+    for text in _generated("det_minor_fwd") + _generated("det_minor_bwd"):
+        assert "gc_paused" not in text                # once, at the outermost call

@@ -136,6 +136,8 @@ def lowered(func) -> ir.Function:
 class _ForwardRef:
     """Stands for a derivative still being built (recursion)."""
 
+    __wengert_grows__ = True      # an f_fwd calling itself: its residuals nest
+
     def __init__(self, name):
         self.__name__ = name
         self.target = None
@@ -252,6 +254,9 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
         d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
                             known)
     d.header_comment = _header(primal, mode, wrt_names, kinds_in)
+    if d.pause_gc:
+        d.header_comment += ("\nthe residuals of its calls accumulate: the cyclic garbage "
+                             "collector is paused while it runs")
     function, source, unparsed = _compile_named(d)
     return Built(function, source, d, out_kind, unparsed)
 
@@ -680,6 +685,8 @@ def build_split(func, positions, arg_kinds, optimize: bool):
             pair = (fwd, lambda res, g: full.function(*res, g))
         else:
             pair = tuple(_compile_named(p)[0] for p in parts)
+        # (read by its callers' reverse mode: pause the collector over them)
+        pair[0].__wengert_grows__ = built.ir.pause_gc
         per_fn[key] = (pair, built.guards)
         return pair
 

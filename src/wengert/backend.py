@@ -26,7 +26,7 @@ import types
 
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 
 BINOPS = {
     operator.add: ast.Add, operator.sub: ast.Sub, operator.mul: ast.Mult,
@@ -228,7 +228,13 @@ class Emitter:
         body = []
         if fn.doc:
             body.append(ast.Expr(value=ast.Constant(value=fn.doc)))
-        body.extend(self.block(fn.body))
+        if fn.pause_gc:             # (the residuals it keeps hold no cycles)
+            body.append(ast.With(items=[ast.withitem(context_expr=ast.Call(
+                func=self._name_expr(self.ns.spell(runtime.gc_paused)), args=[], keywords=[]),
+                optional_vars=None)], body=self.block(fn.body), type_comment=None,
+                lineno=1, col_offset=0))
+        else:
+            body.extend(self.block(fn.body))
         node = ast.FunctionDef(name=fn.name, args=arguments, body=body, decorator_list=[],
                                returns=None, type_comment=None, lineno=1, col_offset=0)
         if "type_params" in ast.FunctionDef._fields:

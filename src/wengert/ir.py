@@ -286,6 +286,7 @@ class Function:
     user_of: dict = None                # SSA version -> user variable (from lowering)
     arrays: frozenset = frozenset()     # names known to hold NumPy arrays (reverse mode's kinds)
     kinds: dict = None                  # reverse mode's kinds, for the passes after it
+    pause_gc: bool = False              # run under runtime.gc_paused (a tape of residuals)
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

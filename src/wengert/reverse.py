@@ -96,6 +96,7 @@ class Reverse:
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
         self.kept_calls: set = set()            # ids of calls whose f_fwd results are kept
+        self.split_fwds: list = []              # the f_fwd functions called
         self._keep_alive: list = []             # copies of loops whose ids key self.tapes
         self._everything_read = ir.all_reads(fn.body)
         self.tuple_result = False               # wrt=(0,): a 1-tuple of gradients
@@ -258,7 +259,16 @@ class Reverse:
         temps = set(self.names.temps) | {b for v, b in self.bar_names.items()
                                          if v in self.fn.temps}
         return ir.Function(name=name, params=params, body=out, namespace=self.fn.namespace,
-                           filename=self.fn.filename, temps=frozenset(temps))
+                           filename=self.fn.filename, temps=frozenset(temps),
+                           pause_gc=self._residuals_grow())
+
+    def _residuals_grow(self) -> bool:
+        """Whether the primal sweep keeps residuals without bound: of calls
+        in a loop (a tape keeps them), or of calls whose own residuals grow
+        (recursion: a call still being built is one). The collector is then
+        paused while it runs (``runtime.gc_paused``)."""
+        return bool(self.kept_calls) or any(getattr(f, "__wengert_grows__", False)
+                                            for f in self.split_fwds)
 
     def _keep(self, value, base, primal, loc):
         """Copy a returned primal value aside: loops replayed in the adjoint
@@ -429,6 +439,7 @@ class Reverse:
         arg_kinds = tuple(analysis.expr_kind(a, self.kinds) for a in args)
         if self._splittable(s):
             fwd, bwd = self.ctx.split_callee(e.fn, positions, s.loc, arg_kinds)
+            self.split_fwds.append(fwd)
             res = ir.Var(self.names.fresh(f"{targets[0]}_res"))
             split = ir.Assign((s.target, res), ir.Op(fwd, args), s.loc)
             self.primal_replacements[id(s)] = split
@@ -1212,11 +1223,12 @@ def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):
     written = ir.all_writes(primal)
     unset = [ir.Assign(ir.Var(n), ir.Const(None), ret.loc) for n in res_names
              if n in written and n not in definite]     # assigned on some paths only
-    fwd = replace(d, name=fwd_name, params=d.params[:-1], body=unset + primal + [ir.Return(
+    fwd = replace(d, name=fwd_name, params=d.params[:-1], pause_gc=False,
+                  body=unset + primal + [ir.Return(
         ir.Op(ir.MAKE_TUPLE, (value, ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(n) for n in res_names)))),
         ret.loc)])
     unpack = [ir.Assign(tuple(ir.Var(n) for n in res_names), ir.Var(res), ret.loc)] \
         if res_names else []
-    bwd = replace(d, name=bwd_name, params=[ir.Param(res), d.params[-1]],
+    bwd = replace(d, name=bwd_name, params=[ir.Param(res), d.params[-1]], pause_gc=False,
                   body=unpack + adjoint + [ir.Return(grads, ret.loc)])
     return fwd, bwd
