@@ -295,7 +295,7 @@ def write_page(path: Path, results, args) -> None:
         full = markdown(results, args)
     else:
         reduced = markdown(results, args)
-    path.write_text(reduced + ("\n" + full + "\n" if full else ""))
+    path.write_text(reduced + ("\n" + full.rstrip("\n") + "\n" if full else ""))
 
 
 def full_header(results, args):
