@@ -117,3 +117,133 @@ def test_partials_bind_leading_and_keyword_arguments():
         wengert.jvp(by_name, (X,), (X,))
     with pytest.raises(wengert.UsageError, match="is bound"):
         wengert.grad(by_name, wrt="model")
+
+
+# -- calls of methods of an instance: self, an argument, module data -----------
+
+class Layer:
+    def __init__(self, weights, bias):
+        self.weights = weights
+        self.bias = bias
+
+    def __call__(self, x):
+        return np.tanh(x @ self.weights + self.bias)
+
+    def forward(self, x):
+        return self.activate(x @ self.weights) + self.bias
+
+    def activate(self, z):             # called by forward: resolved after splicing
+        return z * self.sigmoid(z)
+
+    @staticmethod
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def loss(self, x):
+        return np.sum(self.forward(x) ** 2) + self.penalty()
+
+    def penalty(self):
+        return 0.1 * np.sum(self.weights ** 2)
+
+
+class Doubled(Layer):
+    def activate(self, z):             # a subclass's own method is the one called
+        return 2.0 * np.sin(z)
+
+
+def energy_of(x, layer):
+    return np.sum(layer.forward(x) ** 2)
+
+
+LAYER = Layer(W1, np.array([0.1, -0.2]))
+
+
+def energy_of_module_layer(x):
+    return np.sum(LAYER.forward(x) * x[:2])
+
+
+def layer_call_by_name(x, layer):
+    return np.sum(layer.__call__(x))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_method_calling_methods_of_self(mode, optimize):
+    for layer in (Layer(W1, np.array([0.1, -0.2])), Doubled(W2, np.array([0.3, 0.0]))):
+        g = wengert.grad(layer.loss, mode=mode, optimize=optimize)(X)
+        np.testing.assert_allclose(g, central(layer.loss, X), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_methods_of_an_argument_follow_its_class(mode):
+    d = wengert.grad(energy_of, mode=mode)
+    for layer in (Layer(W1, np.array([0.1, -0.2])), Doubled(W1, np.array([0.1, -0.2])),
+                  Layer(W2, np.zeros(2))):
+        want = central(lambda x: energy_of(x, layer), X)
+        np.testing.assert_allclose(d(X, layer), want, rtol=1e-6, atol=1e-9)
+    assert "Doubled instance" in d.source or "Layer instance" in d.source
+    g = wengert.grad(layer_call_by_name, mode=mode)(X, LAYER)
+    np.testing.assert_allclose(g, central(lambda x: layer_call_by_name(x, LAYER), X),
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_a_module_level_instance_is_guarded_by_its_class():
+    global LAYER
+    d = wengert.grad(energy_of_module_layer)
+    saved = LAYER
+    try:
+        np.testing.assert_allclose(d(X), central(energy_of_module_layer, X),
+                                   rtol=1e-6, atol=1e-9)
+        LAYER = Doubled(W2, np.array([0.5, 0.5]))     # another class: built again
+        np.testing.assert_allclose(d(X), central(energy_of_module_layer, X),
+                                   rtol=1e-6, atol=1e-9)
+        LAYER.weights = W1                            # its data: read at each call
+        np.testing.assert_allclose(d(X), central(energy_of_module_layer, X),
+                                   rtol=1e-6, atol=1e-9)
+    finally:
+        LAYER = saved
+
+
+def test_methods_that_cannot_be_resolved_are_refused():
+    class Odd:
+        def __init__(self):
+            self.fn = np.sin            # an instance attribute, not a method
+
+        @property
+        def scale(self):
+            return 2.0
+
+    def through_attribute(x, obj):
+        return np.sum(obj.fn(x))
+
+    def on_an_item(x, layers):
+        return np.sum(layers[0].forward(x))
+
+    with pytest.raises(wengert.NoRuleError, match=r"method `\.fn\(\)`") as info:
+        wengert.grad(through_attribute)(X, Odd())
+    assert "argument" in info.value.hint
+    with pytest.raises(wengert.NoRuleError, match=r"method `\.forward\(\)`"):
+        wengert.grad(on_an_item)(X, [LAYER])
+
+
+class Scaled:
+    def __init__(self, w):
+        self.w = w
+
+    def __call__(self, x):
+        return np.tanh(x * self.w)
+
+    def loss(self, x):
+        return np.sum(self(x) ** 2)
+
+
+def total(x, layer):
+    return layer.loss(x) + np.sum(layer(2 * x))
+
+
+def test_the_example_of_docs_api(capsys):
+    g = wengert.grad(total)(np.array([0.1, 0.2]), Scaled(np.array([1.0, -1.0])))
+    assert repr(np.round(g, 4)) == "array([ 2.1194, -1.3319])"    # as docs/api.md shows
+    layer = Scaled(np.array([1.0, -1.0]))
+    np.testing.assert_allclose(g, central(lambda x: total(x, layer), np.array([0.1, 0.2])),
+                               rtol=1e-6)

@@ -153,6 +153,55 @@ def kind_of_value(v) -> Optional[Kind]:
 
 
 @dataclass(frozen=True)
+class Instance:
+    """An argument that is an instance of a class written in Python (``self``
+    of a bound method, a model object). Not a kind of value: it is never
+    differentiated, the analyses know nothing of it, and ``api._kinds_in``
+    leaves it out. It carries the class, so that ``obj.method(x)`` can be
+    compiled as a call of the class's function (``inline.resolve_methods``),
+    and keys the specialisation (the dispatcher checks the type)."""
+
+    cls: type
+
+    def __str__(self) -> str:
+        return f"{self.cls.__qualname__} instance"
+
+
+_NOT_INSTANCES = (np.ndarray, np.generic, types.ModuleType, types.FunctionType,
+                  types.BuiltinFunctionType, type, list, tuple, dict, str, bytes, int,
+                  float, complex, bool, range, slice, set, frozenset)
+
+
+def build_kind(v) -> Optional[object]:
+    """``kind_of_value(v)``; for an instance of a class written in Python
+    (not NumPy's, not a builtin type), its ``Instance``."""
+    k = kind_of_value(v)
+    if k is None and v is not None and not isinstance(v, _NOT_INSTANCES) and \
+            type(v).__module__ not in ("builtins", "numpy") and hasattr(v, "__dict__"):
+        return Instance(type(v))
+    return k
+
+
+def build_kinds(args, wrt=()) -> tuple:
+    """The kinds of a call's arguments for a build: ``build_kind`` of each,
+    and plain ``kind_of_value`` at the differentiated positions ``wrt``."""
+    return tuple(kind_of_value(a) if i in wrt else build_kind(a) for i, a in enumerate(args))
+
+
+def call_kinds(args, kinds: dict, instances=None) -> tuple:
+    """The kinds of a call's arguments, for building the callee: an
+    instance's ``Instance`` (``instances``: name -> class), else ``expr_kind``."""
+    return tuple(Instance(instances[a.name]) if instances and isinstance(a, ir.Var) and
+                 a.name in instances else expr_kind(a, kinds) for a in args)
+
+
+def known_kinds(names, arg_kinds) -> dict:
+    """``{name: kind}`` of the arguments whose kind is known (not ``Instance``)."""
+    return {n: k for n, k in zip(names, arg_kinds)
+            if k is not None and not isinstance(k, Instance)}
+
+
+@dataclass(frozen=True)
 class SeqItems(Kind):
     """An argument that is a dict, list or tuple of float arrays and floats,
     with its items' kinds (``items``: ``((key, Kind), ...)``). The build gives

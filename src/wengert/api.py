@@ -36,7 +36,7 @@ from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
-from .inline import inline_calls
+from .inline import MAX_DEPTH, inline_calls, resolve_methods
 from .specialize import (check_in_place, diagonals_of_products, fold_shapes, owned_gradients,
                          push_sums, specialize, sums_of_squares)
 
@@ -100,15 +100,8 @@ def _data_kinds(fn: ir.Function) -> dict:
     """The kinds of the module data ``fn`` reads by name (a global array, a
     constant), as they are now: each one read live becomes a guard of what is
     built with it. Values generated code froze (closure cells) need none."""
-    ns = fn.namespace
     out = {}
-    for name in sorted(fn.free_data):
-        if name in ns.bindings:
-            value, scope = ns.bindings[name], None
-        elif ns.live_globals is not None and name in ns.live_globals:
-            value, scope = ns.live_globals[name], ns.live_globals
-        else:
-            continue
+    for name, value, scope in _data_values(fn):
         k = analysis.kind_of_value(value)
         if k is None:
             continue                     # unknown: code for any kind is built
@@ -253,7 +246,11 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
     if mode == "vjp":                  # never an input's or module data's own array
         d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
                             known)
-    d.header_comment = _header(primal, mode, wrt_names, kinds_in)
+    shown = {n: arg_kinds[i] if isinstance(arg_kinds[i], analysis.Instance) else kinds_in[n]
+             for i, n in enumerate(names) if arg_kinds and i < len(arg_kinds) and
+             (n in kinds_in or isinstance(arg_kinds[i], analysis.Instance))}
+    shown.update((k, v) for k, v in kinds_in.items() if k not in shown)
+    d.header_comment = _header(primal, mode, wrt_names, shown)
     if d.pause_gc:
         d.header_comment += ("\nthe residuals of its calls accumulate: the cyclic garbage "
                              "collector is paused while it runs")
@@ -276,9 +273,7 @@ def _prepared(func, arg_kinds, optimize: bool):
         _record(cached[1])
         return cached[0]
     with _Recording() as recording:
-        primal = lowered(func)
-        if optimize:        # helpers spliced in, and the copies that leaves folded away
-            primal = opt.copy_propagation(inline_calls(primal, lowered))
+        primal = _with_methods_resolved(lowered(func), arg_kinds, optimize)
         kinds_in = _kinds_in(primal, arg_kinds)
         if arg_kinds is not None:
             kinds_in.update(_data_kinds(primal))     # module data: guarded at each call
@@ -293,6 +288,53 @@ def _prepared(func, arg_kinds, optimize: bool):
     except TypeError:                  # kinds that cannot be a key
         pass
     return prepared
+
+
+def _with_methods_resolved(primal, arg_kinds, optimize: bool):
+    """``primal`` with calls of its instance arguments' methods made calls
+    of their classes' functions (``inline.resolve_methods``) and, optimising,
+    helpers spliced in: a method spliced in may call another method of the
+    same object (``self.layer(x)`` in ``self.forward(x)``), resolved in turn."""
+    classes = {n: k.cls for n, k in zip(primal.param_names(), arg_kinds or ())
+               if isinstance(k, analysis.Instance)}
+    data = _data_instances(primal)
+    classes.update((n, type(v)) for n, (v, _) in data.items())
+    used: set = set()
+    for _ in range(MAX_DEPTH + 1):
+        resolved, receivers = resolve_methods(primal, classes)
+        used |= receivers
+        if not optimize:
+            primal = resolved
+            break
+        primal, before = inline_calls(resolved, lowered), primal
+        if resolved is before:         # nothing (more) resolved: spliced as before
+            break
+    for name in sorted(used & set(data)):      # module data: guarded like its kinds
+        value, scope = data[name]
+        if scope is not None:
+            _SCOPES.setdefault(id(scope), scope)
+            _record([(id(scope), name, analysis.kind_key(value))])
+    return opt.copy_propagation(primal) if optimize else primal
+
+
+def _data_instances(fn: ir.Function) -> dict:
+    """``{name: (instance, scope)}`` for the module or closure data ``fn``
+    reads by name that is an instance of a class written in Python (scope:
+    the module's globals, where it is read live; None for a closure cell)."""
+    return {name: (value, scope) for name, value, scope in _data_values(fn)
+            if isinstance(analysis.build_kind(value), analysis.Instance)}
+
+
+def _data_values(fn: ir.Function):
+    """``(name, value, scope)`` of the module or closure data ``fn`` reads by
+    name, as it is now (scope: the module's globals, where it is read live;
+    None for a value frozen in the generated code's own globals)."""
+    ns = fn.namespace
+    for name in sorted(fn.free_data):
+        if name in ns.bindings:
+            yield name, ns.bindings[name], None
+        elif ns.live_globals is not None and name in ns.live_globals:
+            yield name, ns.live_globals[name], ns.live_globals
 
 
 def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool) -> Built:
@@ -439,7 +481,7 @@ def _kinds_in(primal, arg_kinds) -> dict:
     """The known argument kinds, by parameter name."""
     if arg_kinds is None:
         return {}
-    out = {n: k for n, k in zip(primal.param_names(), arg_kinds) if k is not None}
+    out = analysis.known_kinds(primal.param_names(), arg_kinds)
     containers = {n: k for n, k in out.items() if isinstance(k, analysis.SeqItems)}
     if containers:
         written = ir.all_writes(primal.body)
@@ -546,8 +588,7 @@ def _infer_callee_kind(func, arg_kinds):
 
 
 def _returned_kind(primal, arg_kinds):
-    names = primal.param_names()
-    kinds_in = {n: k for n, k in zip(names, arg_kinds) if k is not None}
+    kinds_in = analysis.known_kinds(primal.param_names(), arg_kinds)
     kinds_in.update(_data_kinds(primal))
     kinds = analysis.infer_kinds(primal, kinds_in)
     if kinds_in:
@@ -933,7 +974,8 @@ class Derivative:
         the module data the code was specialised for (``guards``), each checked
         by the dispatcher before this code runs."""
         kinds = tuple(analysis.arg_kind(a) if isinstance(k, analysis.ItemsKey) else
-                      analysis.kind_of_value(a) for a, k in zip(args, arg_keys))
+                      analysis.kind_of_value(a) if i in self._positions else
+                      analysis.build_kind(a) for i, (a, k) in enumerate(zip(args, arg_keys)))
         with _LOCK, _Recording() as recording:
             call = self._make(kinds)
         key = (arg_keys, recording.result())
@@ -1459,7 +1501,7 @@ def jvp(func, primals, tangents, has_aux: bool = False):
     func, primals, first = _unbound_primals(func, primals, "jvp")
     positions = tuple(range(first, len(primals)))
     primals = _promote(primals, positions)
-    kinds = tuple(analysis.kind_of_value(a) for a in primals)
+    kinds = analysis.build_kinds(primals, positions)
     built = build(func, "jvp", positions, kinds, has_aux=has_aux)
     out, tangent = built.function(*primals, *tangents)
     if has_aux:
@@ -1474,7 +1516,7 @@ def vjp(func, *primals, has_aux: bool = False):
     func, primals, first = _unbound_primals(func, primals, "vjp")
     positions = tuple(range(first, len(primals)))
     primals = _promote(primals, positions)
-    kinds = tuple(analysis.kind_of_value(a) for a in primals)
+    kinds = analysis.build_kinds(primals, positions)
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
     value = func(*primals)
 

@@ -75,7 +75,7 @@ def kinds_of(func, wrt, args) -> Optional[tuple]:
     from .api import _promote, _wrt_positions
     positions, _ = _wrt_positions(func, wrt)
     args = _promote(tuple(as_argument(a) for a in args), positions)
-    return tuple(analysis.kind_of_value(a) for a in args)
+    return analysis.build_kinds(args, positions)
 
 
 # --------------------------------------------------------------------------

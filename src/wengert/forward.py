@@ -242,7 +242,7 @@ class Forward:
         if not positions:
             return [s] + self._zero_tangents(s)
         callee = self.ctx.callee(fn, "jvp", positions, s.loc,
-                                 tuple(analysis.expr_kind(a, self.kinds) for a in args))
+                                 analysis.call_kinds(args, self.kinds, self.fn.instances))
         dots = tuple(self.tangent(args[i]) for i in positions)
         targets = s.targets()
         out_dot = tuple(ir.Var(self.dot_name(t)) for t in targets)

@@ -112,3 +112,156 @@ def _names(fn: ir.Function) -> set:
         if isinstance(s, (ir.For, ir.While)) and s.stop:
             names.add(s.stop)
     return names
+
+
+# --------------------------------------------------------------------------
+# methods of instance arguments
+
+
+def resolve_methods(fn: ir.Function, classes: dict):
+    """Calls of methods of objects whose class is known become calls of the
+    class's functions, as Python would make them: ``obj.method(a)`` is
+    ``Class.method(obj, a)`` and ``obj(a)`` is ``Class.__call__(obj, a)``.
+    Known are: instance arguments (``classes``: name -> class, the
+    specialisation's, which the dispatcher checks), module data that is an
+    instance (its class guarded the same way by the caller), a name bound
+    once to one of them (a helper's parameter spliced in: ``forward_self =
+    self``), and an instance the function refers to as a constant (a callable
+    object at module level, frozen when the derivative is built, as functions
+    are). Only methods that are plain functions on the class are resolved (a
+    static method drops ``obj``), with their defaults and keywords bound; a
+    property, a class method, ``*args``, a class that redefines
+    ``__getattribute__`` and an instance attribute are left alone, so their
+    calls meet the missing-rule error as before.
+
+    Returns ``(fn, receivers)``: the function (``fn`` itself when nothing
+    changes; else with ``instances``, the class of each name known to hold an
+    instance, for the callees it builds) and the names in ``classes`` whose
+    methods were resolved."""
+    if not classes and not any(_object_call(s) for s in ir.walk(fn.body)):
+        return fn, set()
+    counts: dict = {}
+    for s in ir.walk(fn.body):
+        for t in ir.stmt_writes(s):
+            counts[t] = counts.get(t, 0) + 1
+    known = {n: c for n, c in classes.items() if not counts.get(n)}
+    roots = {n: n for n in known}
+    for s in ir.walk(fn.body):             # copies of them, assigned once
+        if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+                counts.get(s.target.name) == 1):
+            continue
+        if isinstance(s.value, ir.Var) and s.value.name in known:
+            known[s.target.name] = known[s.value.name]
+            if s.value.name in roots:
+                roots[s.target.name] = roots[s.value.name]
+        elif isinstance(s.value, ir.Const) and _instance(s.value.value) is not None:
+            known[s.target.name] = _instance(s.value.value)     # (a constant: no guard)
+    used: set = set()
+    body = _resolve_block(fn.body, known, roots, used)
+    if body == fn.body and (fn.instances or {}) == known:
+        return fn, used
+    return fn.with_body(body, instances=known), used
+
+
+def _object_call(s) -> bool:
+    """Whether ``s`` calls a method, or an instance bound as a constant."""
+    if not (isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op)):
+        return False
+    fn = s.value.fn
+    return (isinstance(fn, ir.PseudoOp) and fn.kind == "method") or _instance(fn) is not None
+
+
+def _instance(obj):
+    """The class of ``obj`` if it is an instance of a class written in Python
+    (not wengert's own: derivatives and custom rules are called as they are)."""
+    from .analysis import Instance, build_kind
+    k = build_kind(obj)
+    if isinstance(k, Instance) and not type(obj).__module__.startswith(("wengert", "numpy")):
+        return k.cls
+    return None
+
+
+def _resolve_block(stmts, known, roots, used) -> list:
+    out = []
+    for s in stmts:
+        for attr in ("body", "orelse", "test_body"):
+            if hasattr(s, attr):
+                s = replace(s, **{attr: _resolve_block(getattr(s, attr), known, roots, used)})
+        if isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op):
+            call = _resolved_call(s.value, known)
+            if call is not None:
+                obj = s.value.args[0] if isinstance(s.value.fn, ir.PseudoOp) else None
+                if isinstance(obj, ir.Var) and obj.name in roots:
+                    used.add(roots[obj.name])
+                s = replace(s, value=call)
+        out.append(s)
+    return out
+
+
+def _resolved_call(e: ir.Op, known):
+    """``e`` as a call of a class's function, or None."""
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        if fn.kind != "method" or not e.args:
+            return None
+        obj, name, rest = e.args[0], fn.name, e.args[1:]
+        if isinstance(obj, ir.Var):
+            cls = known.get(obj.name)
+        elif isinstance(obj, ir.Const):
+            cls = _instance(obj.value)
+        else:
+            cls = None
+    else:
+        cls = _instance(fn)
+        if cls is None:
+            return None
+        obj, name, rest = ir.Const(fn), "__call__", e.args
+    if cls is None:
+        return None
+    from .rules import registry
+    if not isinstance(fn, ir.PseudoOp) and registry.lookup(fn) is not None:
+        return None                        # a callable object with a rule of its own
+    found = method_function(cls, name)
+    if found is None:
+        return None
+    func, static = found
+    bound = _bound_arguments(func, (() if static else (obj,)) + tuple(rest), e.kwargs)
+    if bound is None:
+        return None
+    return ir.Op(func, *bound)
+
+
+def _bound_arguments(func, args, kwargs):
+    """``(positional, keyword)`` arguments of a call of ``func`` with its
+    defaults filled in, as lowering binds a call of a function by name; None
+    when they do not fit or it takes ``*args``/``**kwargs``."""
+    import inspect
+    try:
+        sig = inspect.signature(func)
+        bound = sig.bind(*args, **dict(kwargs))
+    except (TypeError, ValueError):
+        return None
+    pos, kw = [], []
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            return None
+        value = bound.arguments[p.name] if p.name in bound.arguments else ir.Const(p.default)
+        (kw.append((p.name, value)) if p.kind == p.KEYWORD_ONLY else pos.append(value))
+    return tuple(pos), tuple(kw)
+
+
+def method_function(cls, name: str):
+    """``(function, is_static)`` that ``instance.name`` calls for an instance
+    of ``cls`` whose own attributes do not shadow it, or None."""
+    import inspect
+    if cls.__getattribute__ is not object.__getattribute__:
+        return None
+    try:
+        attr = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
+    if isinstance(attr, staticmethod) and isinstance(attr.__func__, types.FunctionType):
+        return attr.__func__, True
+    if isinstance(attr, types.FunctionType):
+        return attr, False
+    return None

@@ -287,6 +287,7 @@ class Function:
     arrays: frozenset = frozenset()     # names known to hold NumPy arrays (reverse mode's kinds)
     kinds: dict = None                  # reverse mode's kinds, for the passes after it
     pause_gc: bool = False              # run under runtime.gc_paused (a tape of residuals)
+    instances: dict = None              # name -> class of the instances it is given
 
     def param_names(self) -> Tuple[str, ...]:
         return tuple(p.name for p in self.params)

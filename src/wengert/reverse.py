@@ -436,7 +436,7 @@ class Reverse:
         else:
             g = ir.Op(ir.MAKE_TUPLE, tuple(
                 self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
-        arg_kinds = tuple(analysis.expr_kind(a, self.kinds) for a in args)
+        arg_kinds = analysis.call_kinds(args, self.kinds, self.fn.instances)
         if self._splittable(s):
             fwd, bwd = self.ctx.split_callee(e.fn, positions, s.loc, arg_kinds)
             self.split_fwds.append(fwd)

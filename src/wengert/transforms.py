@@ -99,7 +99,7 @@ def jacfwd(func, wrt=0, has_aux=False):
 
     def jacobian(*args, **kwargs):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
-        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        kinds = analysis.build_kinds(args, positions)
         built = build(func, "jvp", positions, kinds, has_aux=has_aux)
         jacobian.source = built.source
         depth = _batchable(func, positions, kinds)
@@ -151,7 +151,7 @@ def jacrev(func, wrt=0, has_aux=False):
 
     def jacobian(*args, **kwargs):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
-        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        kinds = analysis.build_kinds(args, positions)
         built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
         jacobian.source = built.source
         value = func(*args)
@@ -209,7 +209,7 @@ def hvp(func, wrt=0):
     def product(*args_and_v):
         *args, v = args_and_v
         args = _promote(tuple(args), positions)
-        kinds = tuple(analysis.kind_of_value(a) for a in args)
+        kinds = analysis.build_kinds(args, positions)
         # a tangent for the one argument: the others (an instance, data) are held
         built = build(g, "jvp", positions, kinds)
         product.source = built.source

@@ -188,6 +188,7 @@ class Lowerer:
         for p in params:
             self.names.reserve(p.name)
             self.scope.env[p.name] = p.name
+        self.param_names = {p.name for p in params}
         return params
 
     # -- statements ----------------------------------------------------------
@@ -970,6 +971,11 @@ class Lowerer:
             return self._list_pop(func.value, node)
         if isinstance(func, gast.Call):
             return self._derivative_call(node)
+        if isinstance(func, gast.Name) and self._object_name(func.id):
+            # an object called: its class's __call__ once its class is known
+            args = (self.atom(func),) + tuple(self.atom(a) for a in node.args)
+            kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
+            return ir.Op(ir.Method("__call__"), args, kwargs)
         if isinstance(func, gast.Attribute) and self._static_value(func) is _NOT_STATIC:
             base = self.atom(func.value)
             args = (base,) + tuple(self.atom(a) for a in node.args)
@@ -1036,6 +1042,16 @@ class Lowerer:
                      "(wengert.grad(g)(x)); other operators work on the outside")
         self._static_expr(func, value)
         return value
+
+    def _object_name(self, name: str) -> bool:
+        """Whether a call of ``name`` calls an object: a parameter, or module or
+        closure data that is an instance with a ``__call__`` written in Python."""
+        if name in self.scope.fns:
+            return False
+        if name in self.scope.env:         # a parameter not assigned since
+            return name in getattr(self, "param_names", ()) and self.scope.env[name] == name
+        found, value = self.pf.lookup(name)
+        return found and _callable_object(value)
 
     def _static_value(self, node):
         """The object a name or attribute chain denotes when it is not local."""
@@ -1148,8 +1164,21 @@ _FRESH_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "em
 
 def _is_static(value) -> bool:
     """Modules, functions and classes are resolved when the derivative is built;
-    data (numbers, arrays) in globals is read when the derivative runs."""
+    data (numbers, arrays) in globals is read when the derivative runs, and so
+    is an object whose ``__call__`` is written in Python (a model, a layer):
+    calls of it are calls of its class's ``__call__`` (``inline.resolve_methods``),
+    guarded by its class."""
+    if _callable_object(value):
+        return False
     return callable(value) or isinstance(value, types.ModuleType)
+
+
+def _callable_object(value) -> bool:
+    """An instance of a class written in Python with a ``__call__`` of its own."""
+    from ..inline import _instance, method_function
+    cls = _instance(value)
+    return cls is not None and method_function(cls, "__call__") is not None \
+        and not _is_rule_target(value)
 
 
 def _is_literal(value) -> bool:

@@ -456,11 +456,16 @@ def _to_ir(node, namespace: dict, placeholders: set):
 def missing_rule_error(fn, loc) -> NoRuleError:
     if isinstance(fn, ir.PseudoOp):
         what = f"the method `.{fn.name}()`" if fn.kind == "method" else f"the attribute `.{fn.name}`"
+        if fn.kind == "method" and fn.name == "__call__":
+            what = "a call of an object whose class is not known here (`.__call__()`)"
         return NoRuleError(
             f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
             "methods and attributes)", loc,
-            hint="call the NumPy function instead (np.f(x) rather than x.f()), or register "
-                 "a rule for the method with @wengert.defrule")
+            hint="on an array, call the NumPy function instead (np.f(x) rather than x.f()); "
+                 "a method of your own class is differentiated where its object is an "
+                 "argument of the function (`self` too) or module data, not an item of a "
+                 "list or an attribute: pass the object in as an argument; or register a rule "
+                 "for the method with @wengert.defrule")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     mod = getattr(fn, "__module__", None)
     if name is None:
