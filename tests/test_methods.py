@@ -216,14 +216,18 @@ def test_methods_that_cannot_be_resolved_are_refused():
     def through_attribute(x, obj):
         return np.sum(obj.fn(x))
 
-    def on_an_item(x, layers):
-        return np.sum(layers[0].forward(x))
+    class Net:
+        def __init__(self, layers):
+            self.layers = layers
+
+    def on_an_attribute(x, net):       # the items of an attribute's list: not known
+        return np.sum(net.layers[0].forward(x))
 
     with pytest.raises(wengert.NoRuleError, match=r"method `\.fn\(\)`") as info:
         wengert.grad(through_attribute)(X, Odd())
     assert "argument" in info.value.hint
     with pytest.raises(wengert.NoRuleError, match=r"method `\.forward\(\)`"):
-        wengert.grad(on_an_item)(X, [LAYER])
+        wengert.grad(on_an_attribute)(X, Net([LAYER]))
 
 
 class Scaled:
@@ -247,3 +251,40 @@ def test_the_example_of_docs_api(capsys):
     layer = Scaled(np.array([1.0, -1.0]))
     np.testing.assert_allclose(g, central(lambda x: total(x, layer), np.array([0.1, 0.2])),
                                rtol=1e-6)
+
+
+def chain(x, layers):
+    for layer in layers:               # every item one class: resolved in the loop
+        x = layer.forward(x[:3]) @ np.ones((2, 3))
+    return np.sum(x ** 2)
+
+
+def first_and_last(x, layers):
+    return np.sum(layers[0].forward(x)) * np.sum(layers[-1](x))
+
+
+def by_name(x, layers):
+    return np.sum(layers["enc"].forward(x) * layers["dec"].forward(x))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_methods_of_the_items_of_a_container_argument(mode):
+    a, b = Layer(W1, np.array([0.1, -0.2])), Layer(W2, np.zeros(2))
+    c = Doubled(W2, np.array([0.3, 0.3]))
+    d = wengert.grad(chain, mode=mode)
+    for layers in ([a, b], (b, a, a), [c, c]):
+        want = central(lambda x: chain(x, layers), X)
+        np.testing.assert_allclose(d(X, layers), want, rtol=1e-6, atol=1e-9)
+    d = wengert.grad(first_and_last, mode=mode)
+    for layers in ([a, b], [a, c], [c, a]):        # each item's class is checked
+        want = central(lambda x: first_and_last(x, layers), X)
+        np.testing.assert_allclose(d(X, layers), want, rtol=1e-6, atol=1e-9)
+    layers = {"enc": a, "dec": c}
+    np.testing.assert_allclose(wengert.grad(by_name, mode=mode)(X, layers),
+                               central(lambda x: by_name(x, layers), X), rtol=1e-6, atol=1e-9)
+
+
+def test_a_loop_over_objects_of_several_classes_is_refused():
+    layers = [Layer(W1, np.zeros(2)), Doubled(W1, np.zeros(2))]
+    with pytest.raises(wengert.NoRuleError, match=r"method `\.forward\(\)`"):
+        wengert.grad(chain)(X, layers)

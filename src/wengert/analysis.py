@@ -219,10 +219,12 @@ class SeqItems(Kind):
 _MAX_ITEMS = 64
 
 
-def arg_kind(v, depth: int = 0) -> Optional[Kind]:
+def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
     """``kind_of_value``, and a ``SeqItems`` for a small dict, list or tuple
     whose items are all float arrays, Python floats or such containers (at
-    str or int keys, nested at most four deep)."""
+    str or int keys, nested at most four deep); with ``instances``, instances
+    of classes written in Python too (``Instance``: their methods can be
+    resolved, ``inline.resolve_methods``)."""
     t = type(v)
     if t in (list, tuple, dict) and 0 < len(v) <= _MAX_ITEMS and depth < 4:
         items = v.items() if t is dict else enumerate(v)
@@ -230,8 +232,11 @@ def arg_kind(v, depth: int = 0) -> Optional[Kind]:
         for key, item in items:
             if type(key) not in (str, int):
                 return SEQ
-            k = arg_kind(item, depth + 1) if type(item) in (list, tuple, dict) else \
-                kind_of_value(item)
+            k = arg_kind(item, depth + 1, instances) if type(item) in (list, tuple, dict) \
+                else build_kind(item) if instances else kind_of_value(item)
+            if isinstance(k, Instance):
+                out.append((key, k))
+                continue
             if not (isinstance(k, SeqItems) or (k is not None and (k == FLOAT or (
                     not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
                     np.dtype(k.dtype).kind == "f")))):
@@ -246,6 +251,8 @@ def item_kinds(name, k: "SeqItems") -> dict:
     (int keys also counted from the end: ``xs[-1]``)."""
     out = {}
     for key, item in k.items:
+        if isinstance(item, Instance):
+            continue                  # not a kind: its class resolves its methods
         out[("key", name, key)] = item
         if type(key) is int:
             out[("key", name, key - len(k.items))] = item
@@ -263,7 +270,7 @@ class ItemsKey:
 
 def arg_key(v):
     """``kind_key``, with the items of a container ``arg_kind`` specialises."""
-    k = arg_kind(v) if type(v) in (list, tuple, dict) else None
+    k = arg_kind(v, instances=True) if type(v) in (list, tuple, dict) else None
     if isinstance(k, SeqItems):
         return _items_key(v)
     return kind_key(v)

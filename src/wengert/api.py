@@ -297,11 +297,14 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     same object (``self.layer(x)`` in ``self.forward(x)``), resolved in turn."""
     classes = {n: k.cls for n, k in zip(primal.param_names(), arg_kinds or ())
                if isinstance(k, analysis.Instance)}
+    containers = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
+                  if isinstance(k, analysis.SeqItems) and
+                  any(isinstance(item, analysis.Instance) for _, item in k.items)}
     data = _data_instances(primal)
     classes.update((n, type(v)) for n, (v, _) in data.items())
     used: set = set()
     for _ in range(MAX_DEPTH + 1):
-        resolved, receivers = resolve_methods(primal, classes)
+        resolved, receivers = resolve_methods(primal, classes, containers)
         used |= receivers
         if not optimize:
             primal = resolved
@@ -973,7 +976,8 @@ class Derivative:
         """Build for these arguments' kinds. The key is theirs and the kinds of
         the module data the code was specialised for (``guards``), each checked
         by the dispatcher before this code runs."""
-        kinds = tuple(analysis.arg_kind(a) if isinstance(k, analysis.ItemsKey) else
+        kinds = tuple(analysis.arg_kind(a, instances=i not in self._positions)
+                      if isinstance(k, analysis.ItemsKey) else
                       analysis.kind_of_value(a) if i in self._positions else
                       analysis.build_kind(a) for i, (a, k) in enumerate(zip(args, arg_keys)))
         with _LOCK, _Recording() as recording:

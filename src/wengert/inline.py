@@ -18,6 +18,7 @@ ones that read module data of another module are left as calls.
 
 from __future__ import annotations
 
+import operator
 import types
 from dataclasses import replace
 
@@ -118,7 +119,7 @@ def _names(fn: ir.Function) -> set:
 # methods of instance arguments
 
 
-def resolve_methods(fn: ir.Function, classes: dict):
+def resolve_methods(fn: ir.Function, classes: dict, containers=None):
     """Calls of methods of objects whose class is known become calls of the
     class's functions, as Python would make them: ``obj.method(a)`` is
     ``Class.method(obj, a)`` and ``obj(a)`` is ``Class.__call__(obj, a)``.
@@ -126,9 +127,12 @@ def resolve_methods(fn: ir.Function, classes: dict):
     specialisation's, which the dispatcher checks), module data that is an
     instance (its class guarded the same way by the caller), a name bound
     once to one of them (a helper's parameter spliced in: ``forward_self =
-    self``), and an instance the function refers to as a constant (a callable
-    object at module level, frozen when the derivative is built, as functions
-    are). Only methods that are plain functions on the class are resolved (a
+    self``), an item of a container argument (``containers``: name ->
+    ``SeqItems`` whose items include ``Instance``s; the dispatcher checks each
+    item's class) read at a constant key or, when every item has one class, in
+    a loop, and an instance the function refers to as a constant (an object
+    reached through a module, ``mod.MODEL``, bound when the derivative is
+    built, as functions are). Only methods that are plain functions on the class are resolved (a
     static method drops ``obj``), with their defaults and keywords bound; a
     property, a class method, ``*args``, a class that redefines
     ``__getattribute__`` and an instance attribute are left alone, so their
@@ -138,13 +142,14 @@ def resolve_methods(fn: ir.Function, classes: dict):
     changes; else with ``instances``, the class of each name known to hold an
     instance, for the callees it builds) and the names in ``classes`` whose
     methods were resolved."""
-    if not classes and not any(_object_call(s) for s in ir.walk(fn.body)):
+    if not classes and not containers and not any(_object_call(s) for s in ir.walk(fn.body)):
         return fn, set()
     counts: dict = {}
     for s in ir.walk(fn.body):
         for t in ir.stmt_writes(s):
             counts[t] = counts.get(t, 0) + 1
     known = {n: c for n, c in classes.items() if not counts.get(n)}
+    containers = {n: k for n, k in (containers or {}).items() if not counts.get(n)}
     roots = {n: n for n in known}
     for s in ir.walk(fn.body):             # copies of them, assigned once
         if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
@@ -156,11 +161,35 @@ def resolve_methods(fn: ir.Function, classes: dict):
                 roots[s.target.name] = roots[s.value.name]
         elif isinstance(s.value, ir.Const) and _instance(s.value.value) is not None:
             known[s.target.name] = _instance(s.value.value)     # (a constant: no guard)
+        elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
+                len(s.value.args) == 2 and isinstance(s.value.args[0], ir.Var) and \
+                s.value.args[0].name in containers:
+            cls = _item_class(containers[s.value.args[0].name], s.value.args[1])
+            if cls is not None:
+                known[s.target.name] = cls
     used: set = set()
     body = _resolve_block(fn.body, known, roots, used)
     if body == fn.body and (fn.instances or {}) == known:
         return fn, used
     return fn.with_body(body, instances=known), used
+
+
+def _item_class(k, index):
+    """The class of the item of a container of kind ``k`` (a ``SeqItems``) at
+    ``index``: a constant key's, or any index's in a list or tuple whose items
+    all have one class."""
+    from .analysis import Instance
+    if isinstance(index, ir.Const):
+        n, want = len(k.items), index.value
+        for key, item in k.items:
+            if (type(key) is type(want) and key == want) or \
+                    (type(key) is int and type(want) is int and key - n == want):
+                return item.cls if isinstance(item, Instance) else None
+        return None
+    classes = {item.cls if isinstance(item, Instance) else None for _, item in k.items}
+    if k.dtype == "seq" and len(classes) == 1 and None not in classes:
+        return classes.pop()
+    return None
 
 
 def _object_call(s) -> bool:

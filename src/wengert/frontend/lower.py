@@ -971,8 +971,10 @@ class Lowerer:
             return self._list_pop(func.value, node)
         if isinstance(func, gast.Call):
             return self._derivative_call(node)
-        if isinstance(func, gast.Name) and self._object_name(func.id):
-            # an object called: its class's __call__ once its class is known
+        if (isinstance(func, gast.Name) and self._object_name(func.id)) or \
+                isinstance(func, gast.Subscript):
+            # an object called (layers[-1](x) too): its class's __call__ once its
+            # class is known
             args = (self.atom(func),) + tuple(self.atom(a) for a in node.args)
             kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
             return ir.Op(ir.Method("__call__"), args, kwargs)

@@ -457,15 +457,17 @@ def missing_rule_error(fn, loc) -> NoRuleError:
     if isinstance(fn, ir.PseudoOp):
         what = f"the method `.{fn.name}()`" if fn.kind == "method" else f"the attribute `.{fn.name}`"
         if fn.kind == "method" and fn.name == "__call__":
-            what = "a call of an object whose class is not known here (`.__call__()`)"
+            what = ("a call of an object whose class is not known here (`.__call__()`; "
+                    "a function read from a list or dict cannot be differentiated)")
         return NoRuleError(
             f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
             "methods and attributes)", loc,
             hint="on an array, call the NumPy function instead (np.f(x) rather than x.f()); "
-                 "a method of your own class is differentiated where its object is an "
-                 "argument of the function (`self` too) or module data, not an item of a "
-                 "list or an attribute: pass the object in as an argument; or register a rule "
-                 "for the method with @wengert.defrule")
+                 "a method of your own class is differentiated where its object's class is "
+                 "known: an argument (`self` too), an item of a list or dict argument, "
+                 "module data; not an object read from an attribute: pass the object (or the "
+                 "list) in as an argument; or register a rule for the method with "
+                 "@wengert.defrule")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     mod = getattr(fn, "__module__", None)
     if name is None:
