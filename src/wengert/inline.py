@@ -23,6 +23,7 @@ import types
 from dataclasses import replace
 
 from . import ir
+from .analysis import Instance, build_kind
 from .optimize import rename_vars
 
 MAX_STATEMENTS = 40
@@ -174,11 +175,13 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
     return fn.with_body(body, instances=known), used
 
 
+_PLAIN = (types.FunctionType, types.BuiltinFunctionType, type, ir.PseudoOp)
+
+
 def _item_class(k, index):
     """The class of the item of a container of kind ``k`` (a ``SeqItems``) at
     ``index``: a constant key's, or any index's in a list or tuple whose items
     all have one class."""
-    from .analysis import Instance
     if isinstance(index, ir.Const):
         n, want = len(k.items), index.value
         for key, item in k.items:
@@ -203,7 +206,8 @@ def _object_call(s) -> bool:
 def _instance(obj):
     """The class of ``obj`` if it is an instance of a class written in Python
     (not wengert's own: derivatives and custom rules are called as they are)."""
-    from .analysis import Instance, build_kind
+    if isinstance(obj, _PLAIN):
+        return None
     k = build_kind(obj)
     if isinstance(k, Instance) and not type(obj).__module__.startswith(("wengert", "numpy")):
         return k.cls
