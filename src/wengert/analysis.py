@@ -564,7 +564,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return kinds.get(("item", e.args[0].name))
         if _identity(e.fn) and len(e.args) == 1 and not e.kwargs:
             return expr_kind(e.args[0], kinds)   # stop_gradient(x), held(x): x
-        if e.fn is builtins.len and len(e.args) == 1 and not e.kwargs:
+        if (e.fn is builtins.len and len(e.args) == 1 and not e.kwargs) or \
+                getattr(e.fn, "__name__", "") == "extreme_index":
             return INT                     # (xs[len(xs) - 1 - i]: one of the items)
         if getattr(e.fn, "__name__", "") == "fill_like" and len(e.args) == 2:
             k = expr_kind(e.args[1], kinds)      # the adjoint of sum(xs): shaped like xs

@@ -162,6 +162,26 @@ def unrepeat(t, m):
     return tuple(out)
 
 
+def extreme_index(xs, largest):
+    """The index of the item ``max(xs)`` (``largest``) or ``min(xs)`` returns:
+    the first of the extreme ones, as the builtins keep the first. Lowering
+    reads ``max(xs)`` as ``xs[extreme_index(xs, True)]``, the same item, so
+    its derivative is the getitem's: all of it goes to that one item. Raises
+    what the builtin raises for an empty sequence or items that do not
+    compare (the rows of a 2-D array)."""
+    if not isinstance(xs, (list, tuple, np.ndarray)):
+        raise TypeError(f"wengert differentiates max()/min() of a list, tuple or array, "
+                        f"not of a {type(xs).__name__}")
+    if len(xs) == 0:
+        raise ValueError(f"{'max' if largest else 'min'}() iterable argument is empty")
+    best_i, best = 0, xs[0]
+    for i in range(1, len(xs)):
+        v = xs[i]
+        if (v > best) if largest else (v < best):
+            best_i, best = i, v
+    return best_i
+
+
 def fill_like(t, xs):
     """The adjoint of ``sum(xs)``: ``t`` once per element (per row of an
     array, in its floating dtype: ``math.fsum`` gives a Python float)."""

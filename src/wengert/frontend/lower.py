@@ -27,6 +27,7 @@ Early ``return``, ``break`` and ``continue`` have been turned into flags by
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import itertools
 import linecache
@@ -369,17 +370,39 @@ class Lowerer:
             self.assign_other(target, None, node)
 
     def unpack(self, target, value: ir.Expr, node) -> None:
-        names = []
+        """``a, b = value``; a target that is not a plain name (``(c, d)``,
+        ``y[i]``) is assigned from a temporary afterwards, and a starred one
+        (``a, *rest, b = value``) takes ``list(value[1:-1])``."""
+        starred = [i for i, t in enumerate(target.elts) if isinstance(t, gast.Starred)]
+        if starred:
+            self._unpack_starred(target.elts, starred[0], value, node)
+            return
+        new, later = [], []
         for t in target.elts:
-            if not isinstance(t, gast.Name):
-                raise UnsupportedSyntaxError(
-                    "unpacking into something other than plain names", self.pf.loc(t),
-                    hint="unpack into names first, then assign")
-            names.append(t.id)
-        new = tuple(ir.Var(self.new_version(n)) for n in names)
-        self.out.append(ir.Assign(new, value, self.pf.loc(node)))
-        for n, v in zip(names, new):
-            self.scope.env[n] = v.name
+            if isinstance(t, gast.Name):
+                new.append(ir.Var(self.new_version(t.id)))
+            else:
+                new.append(ir.Var(self.names.temp()))
+                later.append((t, new[-1]))
+        self.out.append(ir.Assign(tuple(new), value, self.pf.loc(node)))
+        for t, v in zip(target.elts, new):
+            if isinstance(t, gast.Name):
+                self.scope.env[t.id] = v.name
+        for t, v in later:
+            self.assign_atom(t, v, node)
+
+    def _unpack_starred(self, elts, i, value, node) -> None:
+        whole = value if ir.is_atom(value) else self._temp_assign(value, node)
+        after = len(elts) - i - 1
+
+        def item(key):
+            return self._temp_assign(ir.Op(operator.getitem, (whole, ir.Const(key))), node)
+        for j, t in enumerate(elts[:i]):
+            self.assign_atom(t, item(j), node)
+        rest = item(slice(i, -after if after else None))
+        self.assign_atom(elts[i].value, self._temp_assign(ir.Op(list, (rest,)), node), node)
+        for j, t in enumerate(elts[i + 1:]):
+            self.assign_atom(t, item(j - after), node)
 
     def define(self, user_name: str, value: ir.Expr, node) -> ir.Var:
         self.scope.fns.pop(user_name, None)
@@ -988,9 +1011,24 @@ class Lowerer:
             fn = runtime.setitem            # values, not updates, in the Wengert list
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
+        if fn in (builtins.max, builtins.min) and not kwargs and len(args) != 2 and args:
+            return self._extreme(fn, args, node)
         if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):
             return ir.Op(fn, *self._bind_call(fn, args, kwargs, node))
         return ir.Op(fn, args, kwargs)
+
+    def _extreme(self, fn, args, node) -> ir.Expr:
+        """``max(a, b, c)`` as ``max(max(a, b), c)`` (ties keep the first, as
+        the builtin does); ``max(xs)`` as the item it returns,
+        ``xs[extreme_index(xs, True)]``, whose derivative is the getitem's."""
+        if len(args) == 1:
+            index = self._temp_assign(ir.Op(runtime.extreme_index,
+                                            (args[0], ir.Const(fn is builtins.max))), node)
+            return ir.Op(operator.getitem, (args[0], index))
+        acc = args[0]
+        for a in args[1:-1]:
+            acc = self._temp_assign(ir.Op(fn, (acc, a)), node)
+        return ir.Op(fn, (acc, args[-1]))
 
     def _bind_call(self, fn, args, kwargs, node):
         """Desugar keywords and defaults of a call to a user function."""

@@ -1,4 +1,5 @@
-"""Python builtins: ``abs``, two-argument ``max``/``min``, ``float``, and the
+"""Python builtins: ``abs``, ``max``/``min`` (two arguments; lowering takes more in
+pairs and reads one sequence as its extreme item), ``float``, and the
 builtins that produce no derivative (``len``, ``range``, ``int``, …)."""
 
 import builtins
@@ -15,13 +16,13 @@ def abs_(x):
     adjoint(x=g * np.sign(x))
 
 
-@rule(builtins.max, elementwise=True, notes="two arguments; ties go to the first")
+@rule(builtins.max, elementwise=True, notes="two arguments (more: taken in pairs; one list, tuple or 1-D array: the item it returns gets the derivative); ties go to the first")
 def max_(x, y):
     tangent(x_dot if x >= y else y_dot)
     adjoint(x=g if x >= y else 0.0, y=0.0 if x >= y else g)
 
 
-@rule(builtins.min, elementwise=True, notes="two arguments; ties go to the first")
+@rule(builtins.min, elementwise=True, notes="two arguments (more: taken in pairs; one list, tuple or 1-D array: the item it returns gets the derivative); ties go to the first")
 def min_(x, y):
     tangent(x_dot if x <= y else y_dot)
     adjoint(x=g if x <= y else 0.0, y=0.0 if x <= y else g)

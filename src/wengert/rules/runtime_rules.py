@@ -123,3 +123,4 @@ def setitem_(x, index, v):
 
 
 nondiff(runtime.zeros_like, runtime.assert_)
+nondiff(runtime.extreme_index, notes="an index (max(xs) is xs[extreme_index(xs, True)])")
