@@ -312,3 +312,31 @@ def test_a_linear_function_given_its_argument_by_keyword_is_not_zero():
                                               optimize=optimize)(x)
             assert value == pytest.approx(linear_by_keyword(x)), (mode, optimize)
             np.testing.assert_allclose(g, want)
+
+
+def nuclear_norm(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False))
+
+
+def top_singular_value(a):
+    return np.linalg.svd(a @ a.T, full_matrices=False, compute_uv=False)[0]
+
+
+@pytest.mark.skipif(not hasattr(np.linalg, "svdvals"), reason="np.linalg.svdvals is NumPy 2")
+def test_singular_values_alone_by_svd_with_compute_uv_false():
+    """``np.linalg.svd(a, compute_uv=False)`` was refused (its rule covers the
+    factorisation); it is read as ``np.linalg.svdvals(a)``, the same values.
+    Nuclear norm gradient: U Vᵀ; a top singular value's: u1 v1ᵀ (of a @ a.T)."""
+    a = np.array([[2.0, 0.5, -1.0], [0.3, 1.5, 0.2], [-0.7, 0.1, 1.1]])
+    u, _, vt = np.linalg.svd(a)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(wengert.grad(nuclear_norm, mode=mode)(a), u @ vt,
+                                   rtol=1e-8, atol=1e-10)
+        g = wengert.grad(top_singular_value, mode=mode)(a)
+        h = 1e-6
+        want = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            e = np.zeros_like(a)
+            e[i] = h
+            want[i] = (top_singular_value(a + e) - top_singular_value(a - e)) / (2 * h)
+        np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-7)

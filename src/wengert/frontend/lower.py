@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import gast
+import numpy as np
 
 from .. import ir, runtime
 from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError
@@ -1013,6 +1014,8 @@ class Lowerer:
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         if fn in (builtins.max, builtins.min) and not kwargs and len(args) != 2 and args:
             return self._extreme(fn, args, node)
+        if fn is np.linalg.svd and _svdvals_call(args, kwargs):
+            return ir.Op(np.linalg.svdvals, args[:1])     # the same values, its own rule
         if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):
             return ir.Op(fn, *self._bind_call(fn, args, kwargs, node))
         return ir.Op(fn, args, kwargs)
@@ -1200,6 +1203,16 @@ _FRESH_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "em
                 "stack", "concatenate", "vstack", "hstack", "column_stack", "outer", "tile",
                 "repeat", "dot", "matmul", "einsum", "diag", "tril", "triu", "cumsum",
                 "cumprod", "sort", "where", "clip", "kron", "cross", "pad"}
+
+
+def _svdvals_call(args, kwargs) -> bool:
+    """``np.linalg.svd(a, compute_uv=False)``: the singular values alone, which
+    ``np.linalg.svdvals(a)`` computes (NumPy 2), whatever ``full_matrices``."""
+    kw = dict(kwargs)
+    return hasattr(np.linalg, "svdvals") and len(args) == 1 and \
+        kw.get("compute_uv") == ir.Const(False) and \
+        set(kw) <= {"compute_uv", "full_matrices"} and \
+        isinstance(kw.get("full_matrices", ir.Const(True)), ir.Const)
 
 
 def _is_static(value) -> bool:

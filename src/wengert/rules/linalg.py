@@ -562,8 +562,8 @@ def eigvalsh(a, UPLO="L"):
 @rule(np.linalg.svd,
       notes="full_matrices=False (or a square matrix); the singular vector derivatives do "
             "not exist where singular values repeat or vanish (they blow up near them; at "
-            "exact ties the rotation is taken as zero); compute_uv=False is not supported: "
-            "use np.linalg.svdvals")
+            "exact ties the rotation is taken as zero); svd(a, compute_uv=False) is read "
+            "as np.linalg.svdvals(a)")
 def svd(a, full_matrices=True):
     # A = U S Vᵀ, dP = Uᵀ dA V:  ds = diag(dP),
     #   dU = U (F ∘ (dP S + S dPᵀ) - dP S⁻¹) + dA V S⁻¹,   F = 1 / (s_j² - s_i²),
