@@ -268,3 +268,51 @@ def test_containers_of_many_lengths_stop_being_specialised():
     # one build per length up to the dispatcher's inline limit, then one for any list
     assert len(d._keys) == 9
     assert d([0.5] * 20, 2.0) == pytest.approx(10.0) and len(d._keys) == 9
+
+
+# -- items assigned in lists and dicts the function builds; list.extend --------
+
+def dict_items_assigned(x):
+    d = {"a": x[0], "b": x[1] * 2}
+    d["c"] = d["a"] * d["b"]            # a new key
+    d["a"] = d["a"] + 1.0               # an existing one
+    return d["c"] + d["a"] * d["b"]
+
+
+def list_items_assigned(x):
+    out = [x[0], x[1], 0.0]
+    out[2] = out[0] * out[1]
+    for i in range(3):
+        out[i] = out[i] ** 2
+    parts = [x[:2], x[2:]]
+    parts[1] = np.sin(parts[1])
+    return out[0] + out[1] * out[2] + np.sum(parts[0]) * np.sum(parts[1])
+
+
+def extended(x):
+    out = []
+    for i in range(3):
+        out.append(x[i] * (i + 1))
+    out.extend([x[0], x[1]])
+    out.extend(x[2:])                   # an array's items
+    return np.sum(np.array(out) ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("f", [dict_items_assigned, list_items_assigned, extended])
+def test_items_assigned_and_lists_extended(mode, optimize, f):
+    x = np.array([0.3, -1.2, 0.8, 0.5])
+    g = wengert.grad(f, mode=mode, optimize=optimize)(x)
+    h = 1e-6
+    want = [(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8)
+
+
+def test_an_augmented_assignment_to_a_list_item_is_refused():
+    def f(x):
+        parts = [x[:2], x[2:]]
+        parts[0] *= 2.0                 # Python would double x[:2] in place
+        return np.sum(x) + np.sum(parts[0])
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="item of the list or dict `parts`"):
+        wengert.grad(f)(np.ones(4))

@@ -92,8 +92,8 @@ def _keyword_not_in_rule():
         import numpy as np
 
         def f(a):
-            s = np.linalg.svd(a, compute_uv=False)
-            return np.sum(s)
+            s = np.sum(a * a, where=a > 0)
+            return s
     """)
     return wengert.grad(m["f"])(np.eye(3))
 

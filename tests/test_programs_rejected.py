@@ -65,12 +65,6 @@ def global_statement(x):
     return x * 2.0
 
 
-def subscript_assignment(x):
-    xs = [0.0, 0.0]
-    xs[0] = x
-    return xs[0] * xs[1]
-
-
 def augmented_subscript_assignment(x):
     xs = [x, x]
     xs[1] += x
@@ -130,7 +124,7 @@ def class_in_function(x):
 
 
 REJECTED = [for_else, while_else, try_except, with_block, nonlocal_in_nested_def,
-            global_statement, subscript_assignment, augmented_subscript_assignment,
+            global_statement, augmented_subscript_assignment,
             star_arguments, generator_function, lambda_passed_as_value,
             discarded_expression, mutating_method, del_statement, walrus, fstring,
             class_in_function]

@@ -207,8 +207,14 @@ def assert_(condition, message=None):
 
 
 def setitem(x, index, v):
-    """``x[index] = v`` as a value: a copy of ``x`` with the entries replaced.
-    (The IR has no mutation; an in-place version is an optimisation.)"""
+    """``x[index] = v`` as a value: a copy of ``x`` (an array, a list or a
+    dict) with the entries replaced; of a tuple too, as the adjoint of a list
+    can be one. (The IR has no mutation; an in-place version is an
+    optimisation.)"""
+    if type(x) is tuple:
+        out = list(x)
+        out[index] = v
+        return tuple(out)
     out = x.copy()
     out[index] = v
     return out
@@ -219,7 +225,9 @@ def setitem_into(x, index, v):
     optimiser proved that nothing reads ``x``'s old value afterwards (the
     lowering reads generated code's calls to it as ``setitem`` again). A
     read-only array (a broadcast adjoint seed) is copied first."""
-    if not x.flags.writeable:
+    if type(x) is tuple:
+        return setitem(x, index, v)
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
         x = x.copy()
     x[index] = v
     return x

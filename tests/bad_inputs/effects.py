@@ -31,11 +31,18 @@ def discarded_numpy_call(x):
     return x
 
 
-@rejects(UnsupportedSyntaxError, 1.5, col=4, message=".extend")
+@rejects(UnsupportedSyntaxError, 1.5, col=4, message=".sort")
 def list_method_as_statement(x):
-    xs = [x]
-    xs.extend([x])  # <-- here
+    xs = [x, 2.0 * x]
+    xs.sort()  # <-- here
     return xs[0]
+
+
+@accepts(1.5, expect=3.0 + 2.0 * 1.5)
+def list_extend_is_supported(x):
+    xs = [x]
+    xs.extend([2.0 * x, x * x])
+    return xs[0] + xs[1] + xs[2]
 
 
 @accepts(1.5, expect=2.0 * 1.5 + 1.0)

@@ -135,6 +135,7 @@ class Lowerer:
         self.free: dict = {}          # free data name -> "global" | "closure"
         self.out: list = []
         self.fresh: set = set()       # IR names holding arrays this function created
+        self.containers: set = set()  # those of them that are lists or dicts
 
     # -- entry -------------------------------------------------------------
 
@@ -248,6 +249,12 @@ class Lowerer:
             self.define(base.id, ir.Op(runtime.list_append, (xs, v)), call)
             self.out[-1].store = True     # (Python appends to the list in place)
             return
+        if call.func.attr == "extend" and len(call.args) == 1 and not call.keywords:
+            xs = self.name_atom(base.id, base)
+            items = self._temp_assign(ir.Op(list, (self.atom(call.args[0]),)), call)
+            self.define(base.id, ir.Op(runtime.seq_concat, (xs, items)), call)
+            self.out[-1].store = True     # (Python extends the list in place)
+            return
         raise UnsupportedSyntaxError(
             f"the method call `.{call.func.attr}(...)` used as a statement (it would "
             "modify an object in place)", self.pf.loc(call),
@@ -294,6 +301,12 @@ class Lowerer:
         target = node.target
         if isinstance(target, gast.Subscript):
             base, index = self._setitem_target(target)
+            if self.scope.env[base] in self.containers:
+                raise UnsupportedSyntaxError(
+                    f"an augmented assignment (`+=`, `*=`, ...) to an item of the list or "
+                    f"dict `{base}`", self.pf.loc(target),
+                    hint=f"an array item would be changed in place, and every other name "
+                         f"for it with it: write `{base}[...] = {base}[...] + v`")
             old = self._temp_assign(ir.Op(operator.getitem, (self.name_atom(base, target), index)),
                                     node)
             new = self._temp_assign(ir.Op(BINOPS[type(node.op)], (old, self.atom(node.value))),
@@ -412,6 +425,8 @@ class Lowerer:
         self.scope.env[user_name] = var.name
         if _creates_array(value, self.fresh):
             self.fresh.add(var.name)
+            if _makes_container(value, self.containers):
+                self.containers.add(var.name)
         return var
 
     def new_version(self, user_name: str) -> str:
@@ -444,6 +459,8 @@ class Lowerer:
             merged = self.names.version(user)
             if a in self.fresh and b in self.fresh:
                 self.fresh.add(merged)
+                if a in self.containers or b in self.containers:
+                    self.containers.add(merged)
             for block, name, before in ((body, a, self.scope.env.get(user)),
                                         (orelse, b, self.scope.env.get(user))):
                 if name is None:
@@ -760,6 +777,8 @@ class Lowerer:
                 self.out.append(ir.Assign(ir.Var(name), ir.Var(before), loc))
                 if before in self.fresh:
                     self.fresh.add(name)
+                if before in self.containers:
+                    self.containers.add(name)
             elif not _first_assignment_unconditional(node.body, user):
                 # assigned on some paths only: give it a value, so that joining
                 # branches never reads an unbound name (Python would not read it)
@@ -1179,16 +1198,28 @@ class _Renamer(gast.NodeTransformer):
 _FRESH_METHODS = {"copy", "astype", "flatten"}
 
 
+def _makes_container(value, containers) -> bool:
+    """Does ``value`` (a new array, list or dict) make a list or dict?"""
+    if isinstance(value, ir.Var):
+        return value.name in containers
+    fn = value.fn
+    if isinstance(fn, ir.PseudoOp):
+        return fn.kind in ("list", "dict")
+    return fn is runtime.setitem and isinstance(value.args[0], ir.Var) and \
+        value.args[0].name in containers
+
+
 def _creates_array(value, fresh) -> bool:
-    """Does ``value`` produce an array that nothing else refers to?"""
+    """Does ``value`` produce an array (or a list or dict, for ``d[k] = v``)
+    that nothing else refers to?"""
     import numpy as np
     if isinstance(value, ir.Var):
         return value.name in fresh
     if not isinstance(value, ir.Op):
         return False
     fn = value.fn
-    if isinstance(fn, ir.PseudoOp):
-        return fn.kind == "method" and fn.name in _FRESH_METHODS
+    if isinstance(fn, ir.PseudoOp):           # a list or dict display: a new container
+        return (fn.kind == "method" and fn.name in _FRESH_METHODS) or fn.kind in ("list", "dict")
     if fn is runtime.setitem or isinstance(fn, np.ufunc):
         return True
     if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
