@@ -340,3 +340,63 @@ def test_singular_values_alone_by_svd_with_compute_uv_false():
             e[i] = h
             want[i] = (top_singular_value(a + e) - top_singular_value(a - e)) / (2 * h)
         np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-7)
+
+
+def valid_convolution(w, x):
+    out = np.zeros(len(x) - len(w) + 1)
+    for i in range(len(out)):
+        out[i] = np.dot(w, x[i:i + len(w)])
+    return np.sum(np.tanh(out))
+
+
+def sizes_from_lengths(x):
+    n = len(x) // 2
+    halves = x.reshape(n, -1)
+    weights = np.linspace(0.0, 1.0, n)
+    acc = np.ones(n + 1)
+    for i in range(len(acc) - 1):
+        acc[i + 1] = acc[i] * np.cos(halves[i, 0]) + weights[i] * halves[i, 1]
+    return np.sum(acc ** 2)
+
+
+@pytest.mark.parametrize("f, sizes", [(valid_convolution, ((3,), (9,))),
+                                      (sizes_from_lengths, ((8,),))])
+def test_a_shape_computed_from_lengths_is_not_made_up(f, sizes):
+    """Silently wrong (both modes): the first kind inference took an int it did
+    not know the value of as 1, so ``np.zeros(len(x) - len(w) + 1)`` had shape
+    (1,), specialisation folded ``range(len(out))`` to ``range(1)`` and the
+    gradient summed one window of the convolution. An int of unknown value now
+    gives no kind, and sizes folded to constants are inferred again."""
+    rng = np.random.default_rng(7)
+    args = [rng.normal(size=s) for s in sizes]
+    h = 1e-6
+    want = np.zeros_like(args[0])
+    for i in range(args[0].size):
+        e = np.zeros_like(args[0])
+        e[i] = h
+        want[i] = (f(args[0] + e, *args[1:]) - f(args[0] - e, *args[1:])) / (2 * h)
+    for mode in ("reverse", "forward"):
+        for optimize in (True, False):
+            g = wengert.grad(f, mode=mode, optimize=optimize)(*args)
+            np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8)
+    d = wengert.grad(f)
+    d(*args)
+    assert "range(1)" not in d.source
+
+
+def buffer_of_an_int_argument(x, n):
+    y = np.zeros(n)
+    for i in range(len(y)):
+        y[i] = x[i % len(x)] * (i + 1)
+    return np.sum(y ** 2)
+
+
+def test_an_array_sized_by_an_int_argument():
+    """The same made-up size with the int an argument: ``np.zeros(n)`` was
+    taken for shape (1,), and the gradient was [1, 0, 0] for n = 5."""
+    x = np.array([0.5, -1.0, 2.0])
+    for n, want in ((5, [2 * 0.5 * (1 + 16), 2 * -1.0 * (4 + 25), 2 * 2.0 * 9]),
+                    (2, [2 * 0.5, 2 * -1.0 * 4, 0.0])):
+        for mode in ("reverse", "forward"):
+            np.testing.assert_allclose(wengert.grad(buffer_of_an_int_argument, mode=mode)(x, n),
+                                       want, rtol=1e-12)

@@ -739,10 +739,13 @@ def _stand_in(e, kinds):
         expr_kind(e, kinds) if isinstance(e, ir.Op) else None   # nested: by its kind
     if k is None or k.shape[:1] in ((-1,), (-2,)) or int(np.prod(k.shape)) > _MAX_STAND_IN:
         raise LookupError(repr(e))
-    if k == NUMBER:
-        raise LookupError(repr(e))                     # an int or a float: results differ
+    if k in (NUMBER, INT):
+        # an int's value can set a shape (np.zeros(n), x.reshape(n, -1), an axis):
+        # a stand-in value would make one up (np.zeros(n) of shape (1,), then a
+        # loop over range(len(out)) folded to one step); a float's never does
+        raise LookupError(repr(e))
     if k.pyfloat:
-        return 1 if k == INT else 0.5
+        return 0.5
     if k.shape == () and not k.array0:
         return np.dtype(k.dtype).type(0.5)             # a NumPy scalar
     return np.full(k.shape, 0.5, dtype=np.dtype(k.dtype))

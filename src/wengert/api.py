@@ -502,11 +502,12 @@ def _specialised_kinds(primal, kinds_in):
     (unless specialising left it as it was: then they are the same)."""
     kinds = analysis.infer_kinds(primal, kinds_in)
     body = primal.body
-    if kinds_in:
-        specialised = specialize(body, kinds)
-        if specialised != body:
-            body = specialised
-            kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
+    for _ in range(3 if kinds_in else 0):   # folded sizes can make more kinds known
+        specialised = specialize(body, kinds)        # (n = len(x) - 1; np.zeros(n))
+        if specialised == body:
+            break
+        body = specialised
+        kinds = analysis.infer_kinds(primal.with_body(body), kinds_in)
     return body, kinds
 
 
