@@ -54,6 +54,7 @@ FEATURES = frozenset({
     "loop_ifexp",      # a conditional expression (a if c else b) inside a loop body
     "constant_calls",  # a helper called with constant arguments only
     "recursion",       # a recursive helper
+    "buffers",         # b = np.zeros(len(a) - k) filled in a loop over range(len(b))
 })
 KNOWN_BROKEN = frozenset()
 # Fixed since the fuzzer found them (their regression tests now pass):
@@ -612,6 +613,8 @@ class Gen:
             (1 if jumps or (depth == 0 and not env.loop) else 0, "return"),
             (1 if same else 0, "swap"),
             (1 if local and self.control else 0, "comprehension"),
+            (1 if local and nested_loop and "buffers" in self.features and
+             any(len(t) == 1 for t in env.vars.values()) else 0, "buffer"),
             (1 if env.fn == "f" and local and (not env.loop or "loop_lambdas" in
                                                 self.features) else 0, "lambda"),
         ])
@@ -702,6 +705,25 @@ class Gen:
         if self.ch.chance(0.5):
             self.block(inner, ind + 1, 2, depth + 1)
         env.lists[xs] = e.ty
+
+    def stmt_buffer(self, env, ind, depth):
+        """An array sized by arithmetic on a length and filled item by item in
+        a loop over its own length: its size is known only once ``len(a)`` is
+        folded (kind inference once made up a size of 1 for it)."""
+        a = self.ch.choice(sorted(n for n, t in env.vars.items() if len(t) == 1))
+        n = env.vars[a][0]
+        k = self.ch.integer(0, n - 1)
+        b, i = self.fresh("b"), self.fresh("i")
+        self.emit(ind, f"{b} = np.zeros(len({a}) - {k})")
+        self.emit(ind, f"for {i} in range(len({b})):")
+        inner = env.copy(loop=True)
+        inner.ints.append(i)
+        e = self.exact(self.expr(inner, self.EXPR_DEPTH - 1, ()), ())
+        self.emit(ind + 1, f"{b}[{i}] = ({_bare(e.text)}) * {a}[{i} + {k}]",
+                  f"{b}[{i}] = ({_bare(e.probed)}) * {a}[{i} + {k}]")
+        v = self.fresh("v")                # (its shape is none of the grammar's: summed)
+        self.emit(ind, f"{v} = np.sum({b} * {b}) + {b}[-1]")
+        env.vars[v] = ()
 
     def stmt_for_list(self, env, ind, depth):
         xs = self.ch.choice(sorted(env.lists))
