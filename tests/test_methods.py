@@ -288,3 +288,25 @@ def test_a_loop_over_objects_of_several_classes_is_refused():
     layers = [Layer(W1, np.zeros(2)), Doubled(W1, np.zeros(2))]
     with pytest.raises(wengert.NoRuleError, match=r"method `\.forward\(\)`"):
         wengert.grad(chain)(X, layers)
+
+
+class Slotted:
+    __slots__ = ("w",)
+
+    def __init__(self, w):
+        self.w = w
+
+    def f(self, x, scale=2.0, *, shift=0.5):
+        return np.sum(np.sin(x * self.w) * scale + shift)
+
+
+def with_defaults_and_keywords(x, obj):
+    return obj.f(x, 3.0, shift=1.0) + obj.f(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_slotted_object_and_a_method_with_defaults_and_keywords(mode):
+    obj = Slotted(np.array([1.0, 2.0, -0.5]))
+    g = wengert.grad(with_defaults_and_keywords, mode=mode)(X, obj)
+    np.testing.assert_allclose(g, central(lambda x: with_defaults_and_keywords(x, obj), X),
+                               rtol=1e-6, atol=1e-9)

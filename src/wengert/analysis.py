@@ -177,9 +177,13 @@ def build_kind(v) -> Optional[object]:
     (not NumPy's, not a builtin type), its ``Instance``."""
     k = kind_of_value(v)
     if k is None and v is not None and not isinstance(v, _NOT_INSTANCES) and \
-            type(v).__module__ not in ("builtins", "numpy") and hasattr(v, "__dict__"):
+            type(v).__module__ not in ("builtins", "numpy") and \
+            type(v).__flags__ & _HEAP_TYPE:          # a class statement's (slots too)
         return Instance(type(v))
     return k
+
+
+_HEAP_TYPE = 1 << 9        # Py_TPFLAGS_HEAPTYPE: set for classes made by ``class``
 
 
 def build_kinds(args, wrt=()) -> tuple:
