@@ -310,3 +310,36 @@ def test_a_slotted_object_and_a_method_with_defaults_and_keywords(mode):
     g = wengert.grad(with_defaults_and_keywords, mode=mode)(X, obj)
     np.testing.assert_allclose(g, central(lambda x: with_defaults_and_keywords(x, obj), X),
                                rtol=1e-6, atol=1e-9)
+
+
+class Base:
+    def f(self, x):
+        return np.sum(np.sin(x) * self.scale)
+
+
+class Left(Base):
+    def f(self, x):
+        return super().f(x) * 2.0 + np.sum(x ** 2)
+
+
+class Right(Base):
+    def f(self, x):
+        return super().f(2.0 * x) + 1.0
+
+
+class Both(Left, Right):              # Left's super() is Right here, then Base
+    def f(self, x):
+        return super().f(x) + np.sum(np.cos(x))
+
+
+def calls_f(x, obj):
+    return obj.f(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("cls", [Left, Right, Both])
+def test_super_follows_the_method_resolution_order_of_the_object(mode, cls):
+    obj = cls()
+    obj.scale = 1.5
+    g = wengert.grad(calls_f, mode=mode)(X, obj)
+    np.testing.assert_allclose(g, central(lambda x: calls_f(x, obj), X), rtol=1e-6, atol=1e-9)

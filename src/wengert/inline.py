@@ -162,6 +162,15 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
                 roots[s.target.name] = roots[s.value.name]
         elif isinstance(s.value, ir.Const) and _instance(s.value.value) is not None:
             known[s.target.name] = _instance(s.value.value)     # (a constant: no guard)
+        elif isinstance(s.value, ir.Op) and s.value.fn is super and len(s.value.args) == 2 \
+                and isinstance(s.value.args[0], ir.Const) and isinstance(s.value.args[1], ir.Var) \
+                and s.value.args[1].name in known:        # t = super(C, self)
+            start, obj = s.value.args[0].value, s.value.args[1].name
+            mro = known[obj].__mro__
+            if start in mro:
+                known[s.target.name] = _After(mro[mro.index(start) + 1:], obj)
+                if obj in roots:
+                    roots[s.target.name] = roots[obj]
         elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
                 len(s.value.args) == 2 and isinstance(s.value.args[0], ir.Var) and \
                 s.value.args[0].name in containers:
@@ -170,12 +179,38 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
                 known[s.target.name] = cls
     used: set = set()
     body = _resolve_block(fn.body, known, roots, used)
-    if body == fn.body and (fn.instances or {}) == known:
+    instances = {n: c for n, c in known.items() if isinstance(c, type)}
+    if body == fn.body and (fn.instances or {}) == instances:
         return fn, used
-    return fn.with_body(body, instances=known), used
+    return fn.with_body(body, instances=instances), used
 
 
 _PLAIN = (types.FunctionType, types.BuiltinFunctionType, type, ir.PseudoOp)
+
+
+class _After:
+    """What ``super(C, obj)`` finds methods in: the classes after ``C`` in the
+    MRO of ``obj``'s class, bound to ``obj``."""
+
+    def __init__(self, classes, obj: str):
+        self.classes, self.obj = classes, obj
+
+    def lookup(self, name: str):
+        for c in self.classes:
+            if name in vars(c):
+                if c.__getattribute__ is not object.__getattribute__:
+                    return None
+                attr = vars(c)[name]
+                if isinstance(attr, staticmethod) and isinstance(attr.__func__, types.FunctionType):
+                    return attr.__func__, True
+                return (attr, False) if isinstance(attr, types.FunctionType) else None
+        return None
+
+    def __eq__(self, other):
+        return isinstance(other, _After) and other.classes == self.classes and \
+            other.obj == self.obj
+
+    __hash__ = None
 
 
 def _item_class(k, index):
@@ -254,7 +289,10 @@ def _resolved_call(e: ir.Op, known):
     from .rules import registry
     if not isinstance(fn, ir.PseudoOp) and registry.lookup(fn) is not None:
         return None                        # a callable object with a rule of its own
-    found = method_function(cls, name)
+    if isinstance(cls, _After):            # super(C, obj).name: looked up after C
+        found, obj = cls.lookup(name), ir.Var(cls.obj)
+    else:
+        found = method_function(cls, name)
     if found is None:
         return None
     func, static = found

@@ -192,6 +192,7 @@ class Lowerer:
             self.names.reserve(p.name)
             self.scope.env[p.name] = p.name
         self.param_names = {p.name for p in params}
+        self.first_param = params[0].name if params and not params[0].kwonly else None
         return params
 
     # -- statements ----------------------------------------------------------
@@ -1027,6 +1028,13 @@ class Lowerer:
             kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
             return ir.Op(ir.Method(func.attr), args, kwargs)
         fn = self._callee_object(func)
+        if fn is builtins.super and not node.args and not node.keywords and \
+                isinstance(self.pf.closure.get("__class__"), type) and \
+                getattr(self, "first_param", None) in self.scope.env:
+            # super() in a method: super(TheClass, self), whose methods the class
+            # of self resolves (inline.resolve_methods)
+            return ir.Op(builtins.super, (ir.Const(self.pf.closure["__class__"]),
+                                          self.name_atom(self.first_param, node)))
         if fn is runtime.setitem_into:      # generated code, differentiated again:
             fn = runtime.setitem            # values, not updates, in the Wengert list
         args = tuple(self.atom(a) for a in node.args)
