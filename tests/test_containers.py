@@ -316,3 +316,17 @@ def test_an_augmented_assignment_to_a_list_item_is_refused():
         return np.sum(x) + np.sum(parts[0])
     with pytest.raises(wengert.UnsupportedSyntaxError, match="item of the list or dict `parts`"):
         wengert.grad(f)(np.ones(4))
+
+
+def mixed_params(p):
+    return p["w"] @ p["w"] * p["b"] + p["b"] ** 2 + p["c"]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_python_float_item_gets_a_python_float_gradient(mode):
+    """A gradient has its input's type, item by item: the float beside an
+    array in a dict of parameters was an np.float64 before."""
+    g = wengert.grad(mixed_params, mode=mode)({"w": np.ones(2), "b": 0.5, "c": 2.0})
+    assert type(g["b"]) is float and type(g["c"]) is float
+    assert g["b"] == pytest.approx(2.0 + 1.0) and g["c"] == 1.0
+    np.testing.assert_allclose(g["w"], [1.0, 1.0])

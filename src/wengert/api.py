@@ -1407,7 +1407,7 @@ def _shaped_like(x, derivatives):
     if isinstance(x, (list, tuple, dict)):
         return _rebuild(x, [_shaped_like(e, derivatives) for e in _items(x)])
     if np.shape(x) == ():
-        return next(derivatives)
+        return runtime.as_item(next(derivatives), x)
     g = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
     for idx in np.ndindex(*np.shape(x)):
         g[idx] = next(derivatives)

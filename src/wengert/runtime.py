@@ -245,11 +245,11 @@ def getitem_adjoint(t, x, index):
         return out
     if isinstance(x, dict):
         out = {k: zeros_like(v) for k, v in x.items()}
-        out[index] = t
+        out[index] = as_item(t, x[index]) if index in x else t
         return out
     if isinstance(x, (tuple, list)):
         out = [zeros_like(v) for v in x]
-        out[index] = t          # ints (negative too) and slices
+        out[index] = as_item(t, x[index]) if type(index) is int else t   # (slices too)
         return out if isinstance(x, list) else tuple(out)
     out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
     if _basic_index(index):
@@ -295,7 +295,16 @@ def _placed(t, v):
         return {k: _placed(t[k], x) for k, x in v.items()}
     if type(t) in (list, tuple) and type(v) is type(t) and len(t) == len(v):
         return type(t)(_placed(a, x) for a, x in zip(t, v))
-    return accumulate(zeros_like(v), t)
+    return as_item(accumulate(zeros_like(v), t), v)
+
+
+def as_item(t, v):
+    """The adjoint ``t`` of a container's item ``v``: a Python float for a
+    Python float item (a gradient has its input's type), as it is otherwise."""
+    if type(v) is float and type(t) is not float and getattr(t, "ndim", 0) == 0 and \
+            not isinstance(t, (dict, list, tuple)):
+        return float(t)
+    return t
 
 
 def copy_of(x):
