@@ -246,9 +246,9 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
     if mode == "vjp":                  # never an input's or module data's own array
         d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
                             known)
-    shown = {n: arg_kinds[i] if isinstance(arg_kinds[i], analysis.Instance) else kinds_in[n]
-             for i, n in enumerate(names) if arg_kinds and i < len(arg_kinds) and
-             (n in kinds_in or isinstance(arg_kinds[i], analysis.Instance))}
+    shown = {n: k if isinstance(k, analysis.Instance) else kinds_in[n]   # in parameter
+             for n, k in zip(names, arg_kinds or ())                      # order, instances
+             if isinstance(k, analysis.Instance) or n in kinds_in}        # too
     shown.update((k, v) for k, v in kinds_in.items() if k not in shown)
     d.header_comment = _header(primal, mode, wrt_names, shown)
     if d.pause_gc:

@@ -133,11 +133,13 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
     item's class) read at a constant key or, when every item has one class, in
     a loop, and an instance the function refers to as a constant (an object
     reached through a module, ``mod.MODEL``, bound when the derivative is
-    built, as functions are). Only methods that are plain functions on the class are resolved (a
-    static method drops ``obj``), with their defaults and keywords bound; a
-    property, a class method, ``*args``, a class that redefines
-    ``__getattribute__`` and an instance attribute are left alone, so their
-    calls meet the missing-rule error as before.
+    built, as functions are); ``super()`` in a method looks after the
+    method's class in the MRO of its object's class. Only methods that are
+    plain functions on the class are resolved (a static method drops
+    ``obj``), with their defaults and keywords bound; a property, a class
+    method, ``*args``, a class that redefines ``__getattribute__`` and an
+    instance attribute are left alone, so their calls meet the missing-rule
+    error as before.
 
     Returns ``(fn, receivers)``: the function (``fn`` itself when nothing
     changes; else with ``instances``, the class of each name known to hold an
@@ -198,19 +200,9 @@ class _After:
     def lookup(self, name: str):
         for c in self.classes:
             if name in vars(c):
-                if c.__getattribute__ is not object.__getattribute__:
-                    return None
-                attr = vars(c)[name]
-                if isinstance(attr, staticmethod) and isinstance(attr.__func__, types.FunctionType):
-                    return attr.__func__, True
-                return (attr, False) if isinstance(attr, types.FunctionType) else None
+                plain = c.__getattribute__ is object.__getattribute__
+                return _function_of(vars(c)[name]) if plain else None
         return None
-
-    def __eq__(self, other):
-        return isinstance(other, _After) and other.classes == self.classes and \
-            other.obj == self.obj
-
-    __hash__ = None
 
 
 def _item_class(k, index):
@@ -328,9 +320,14 @@ def method_function(cls, name: str):
     if cls.__getattribute__ is not object.__getattribute__:
         return None
     try:
-        attr = inspect.getattr_static(cls, name)
+        return _function_of(inspect.getattr_static(cls, name))
     except AttributeError:
         return None
+
+
+def _function_of(attr):
+    """``(function, is_static)`` for a class attribute that is a plain or
+    static method written in Python, else None."""
     if isinstance(attr, staticmethod) and isinstance(attr.__func__, types.FunctionType):
         return attr.__func__, True
     if isinstance(attr, types.FunctionType):
