@@ -47,3 +47,12 @@ def test_a_starred_target_gets_a_list():
         assert isinstance(tail, list)
         return head * len(tail) + tail[0] * tail[1]
     assert wengert.grad(f, mode="reverse")(np.array([1.0, 2.0, 3.0])).tolist() == [2.0, 3.0, 2.0]
+
+
+def test_too_few_values_for_a_starred_target_raise_as_in_python():
+    def f(x):
+        first, *middle, last = x
+        return first * last
+    with pytest.raises(AssertionError, match="not enough values to unpack"):
+        wengert.grad(f)(np.array([2.0]))
+    assert wengert.grad(f, mode="reverse")(np.array([2.0, 3.0])).tolist() == [3.0, 2.0]

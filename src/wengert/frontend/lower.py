@@ -409,6 +409,11 @@ class Lowerer:
     def _unpack_starred(self, elts, i, value, node) -> None:
         whole = value if ir.is_atom(value) else self._temp_assign(value, node)
         after = len(elts) - i - 1
+        size = self._temp_assign(ir.Op(len, (whole,)), node)   # Python raises below that
+        enough = self._temp_assign(ir.Op(operator.ge, (size, ir.Const(len(elts) - 1))), node)
+        self.out.append(ir.Effect(ir.Op(runtime.assert_, (enough, ir.Const(
+            f"not enough values to unpack (expected at least {len(elts) - 1})"))),
+            self.pf.loc(node)))
 
         def item(key):
             return self._temp_assign(ir.Op(operator.getitem, (whole, ir.Const(key))), node)
