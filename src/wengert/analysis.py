@@ -162,9 +162,65 @@ class Instance:
     and keys the specialisation (the dispatcher checks the type)."""
 
     cls: type
+    # ``((name, Kind), ...)``: the kinds of the attributes the function reads
+    # (``instance_attributes``), under the dispatcher's guard; its reads of
+    # ``obj.name`` have them (``("attr", obj, name)`` in the build's kinds)
+    attrs: tuple = ()
 
     def __str__(self) -> str:
+        if self.attrs:
+            inner = ", ".join(f"{n}: {k}" for n, k in self.attrs)
+            return f"{self.cls.__qualname__} instance ({inner})"
         return f"{self.cls.__qualname__} instance"
+
+
+@dataclass(frozen=True)
+class AttrsKey:
+    """The specialisation key of an instance argument whose attributes'
+    kinds the build knows: its class and ``((name, kind_key), ...)`` of
+    those attributes; the dispatcher checks them inline."""
+
+    cls: type
+    attrs: tuple
+
+
+def instance_attributes(fn: ir.Function, name: str) -> tuple:
+    """The attributes ``fn`` reads of its parameter ``name`` (sorted), if
+    that is all it does with it: never rebound, never passed on or called
+    (a callee or method given the object could rebind an attribute between
+    two reads), so each attribute keeps the kind it had at the call. Else
+    ``()``."""
+    found = set()
+
+    def uses(e) -> bool:
+        if isinstance(e, ir.Var):
+            return e.name != name
+        if not isinstance(e, ir.Op):
+            return True
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "attr" and \
+                isinstance(e.args[0], ir.Var) and e.args[0].name == name:
+            found.add(e.fn.name)
+            return True
+        return name not in e.vars or (all(uses(a) for a in e.args) and
+                                      all(uses(v) for _, v in e.kwargs))
+
+    for s in ir.walk(fn.body):
+        if name in ir.stmt_writes(s):
+            return ()
+        for e in _stmt_exprs(s):
+            if not uses(e):
+                return ()
+    return tuple(sorted(found))
+
+
+def _stmt_exprs(s) -> tuple:
+    if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
+        return (s.value,)
+    if isinstance(s, (ir.If, ir.While)):
+        return (s.test,)
+    if isinstance(s, ir.For):
+        return (s.iter,)
+    return ()
 
 
 _NOT_INSTANCES = (np.ndarray, np.generic, types.ModuleType, types.FunctionType,
@@ -566,6 +622,10 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return RANGE
         if _is_method(e, "pop", 1) and isinstance(e.args[0], ir.Var):
             return kinds.get(("item", e.args[0].name))
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "attr" and \
+                isinstance(e.args[0], ir.Var) and \
+                ("attr", e.args[0].name, e.fn.name) in kinds:
+            return kinds[("attr", e.args[0].name, e.fn.name)]   # an instance's attribute
         if _identity(e.fn) and len(e.args) == 1 and not e.kwargs:
             return expr_kind(e.args[0], kinds)   # stop_gradient(x), held(x): x
         if (e.fn is builtins.len and len(e.args) == 1 and not e.kwargs) or \

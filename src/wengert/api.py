@@ -312,6 +312,9 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
         primal, before = inline_calls(resolved, lowered), primal
         if resolved is before:         # nothing (more) resolved: spliced as before
             break
+    else:         # a recursive method: what the last splice brought in, resolved
+        primal, receivers = resolve_methods(primal, classes, containers)
+        used |= receivers
     for name in sorted(used & set(data)):      # module data: guarded like its kinds
         value, scope = data[name]
         if scope is not None:
@@ -485,6 +488,9 @@ def _kinds_in(primal, arg_kinds) -> dict:
     if arg_kinds is None:
         return {}
     out = analysis.known_kinds(primal.param_names(), arg_kinds)
+    for n, k in zip(primal.param_names(), arg_kinds):
+        if isinstance(k, analysis.Instance):      # its attributes' kinds
+            out.update((("attr", n, a), ak) for a, ak in k.attrs)
     containers = {n: k for n, k in out.items() if isinstance(k, analysis.SeqItems)}
     if containers:
         written = ir.all_writes(primal.body)
@@ -935,6 +941,7 @@ class Derivative:
         self.__qualname__ = self.__name__
         self._keys: list = []                   # specialisations, in the order built
         self._built: dict = {}                  # key -> Built, where the call is its function
+        self._attributes: dict = {}             # (position, class) -> attributes read
         _install_dispatcher(self)
 
     def __repr__(self) -> str:
@@ -950,7 +957,7 @@ class Derivative:
         if any(a is _MISSING for a in args):
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
-        kinds = tuple(map(analysis.arg_key, args))
+        kinds = self._attribute_keys(args, tuple(map(analysis.arg_key, args)))
         call = self._lookup(kinds)
         if call is None and len(self._keys) >= _MAX_GUARDED and \
                 any(isinstance(k, analysis.ItemsKey) for k in kinds):
@@ -960,6 +967,45 @@ class Derivative:
         if call is None:
             call = self._specialize(_promote(args, self._positions), kinds)
         return call(*_promote(args, self._positions))
+
+    def _attribute_keys(self, args, keys) -> tuple:
+        """``keys`` with each instance argument's made an ``AttrsKey`` of the
+        attributes the function reads of it (``analysis.instance_attributes``,
+        found at the first call with its class), so that the code built reads
+        them with their kinds."""
+        out = list(keys)
+        for i, (a, k) in enumerate(zip(args, keys)):
+            if i in self._positions or not isinstance(analysis.build_kind(a),
+                                                      analysis.Instance):
+                continue
+            names = self._attributes.get((i, k))
+            if names is None:
+                names = self._attributes[(i, k)] = self._attributes_read(args, i)
+            if names:
+                out[i] = analysis.AttrsKey(k, tuple(
+                    (n, analysis.kind_key(getattr(a, n, None))) for n in names))
+        return tuple(out)
+
+    def _attributes_read(self, args, i) -> tuple:
+        """The attributes of argument ``i`` (an instance) the function reads,
+        with kinds worth specialising for (arrays and numbers in the
+        instance's own ``__dict__``, on a class with Python's attribute
+        lookup), when that is all it does with the object."""
+        a, cls = args[i], type(args[i])
+        if cls.__getattribute__ is not object.__getattribute__ or \
+                not isinstance(getattr(a, "__dict__", None), dict):
+            return ()
+        kinds = tuple(analysis.kind_of_value(x) if j in self._positions else
+                      analysis.build_kind(x) for j, x in enumerate(args))
+        try:
+            with _LOCK, _Recording():
+                primal = _with_methods_resolved(lowered(self.__wrapped__), kinds,
+                                                self.optimize)
+        except WengertError:
+            return ()                    # (the build says what is wrong)
+        names = analysis.instance_attributes(primal, primal.param_names()[i])
+        return tuple(n for n in names if n in vars(a) and not _data_descriptor(cls, n) and
+                     analysis.kind_of_value(vars(a)[n]) is not None)
 
     def _lookup(self, kinds):
         return next((self._cache[key] for key in self._keys
@@ -979,6 +1025,7 @@ class Derivative:
         by the dispatcher before this code runs."""
         kinds = tuple(analysis.arg_kind(a, instances=i not in self._positions)
                       if isinstance(k, analysis.ItemsKey) else
+                      _instance_kind(a, k) if isinstance(k, analysis.AttrsKey) else
                       analysis.kind_of_value(a) if i in self._positions else
                       analysis.build_kind(a) for i, (a, k) in enumerate(zip(args, arg_keys)))
         with _LOCK, _Recording() as recording:
@@ -1145,6 +1192,19 @@ class Derivative:
 _MAX_GUARDED = 8
 
 
+def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
+    """The ``Instance`` of ``obj`` with the kinds of the attributes in ``key``."""
+    kinds = ((n, analysis.kind_of_value(getattr(obj, n, None))) for n, _ in key.attrs)
+    return analysis.Instance(key.cls, tuple((n, k) for n, k in kinds if k is not None))
+
+
+def _data_descriptor(cls, name) -> bool:
+    """Whether ``obj.name`` on an instance of ``cls`` is the class's (a
+    property, a slot) rather than the instance's own attribute."""
+    found = getattr(cls, name, None)
+    return hasattr(type(found), "__set__") or hasattr(type(found), "__delete__")
+
+
 def _install_dispatcher(d: "Derivative") -> None:
     """Generate ``__call__`` for ``d``: the original signature (keywords and
     defaults bind natively), then one inline guard per specialisation::
@@ -1264,6 +1324,16 @@ def _inline_lines(built):
 
 def _guard(name, k, wrt, g, tag):
     """The inline test that an argument has kind key ``k``, and how to pass it."""
+    if isinstance(k, analysis.AttrsKey):     # an instance: its class and attributes
+        g[f"__w_t{tag}"] = k.cls
+        g["__w_getattr"] = getattr
+        conds = [f"__w_type({name}) is __w_t{tag}"]
+        for i, (attr, item) in enumerate(k.attrs):
+            value = f"__w_a{tag}_{i}"
+            cond = _guard(value, item, False, g, f"{tag}_{i}")[0]
+            conds.append(cond.replace(value, f"({value} := __w_getattr({name}, {attr!r}, None))",
+                                      1))
+        return " and ".join(conds), name
     if isinstance(k, analysis.ItemsKey):     # a container: its length, keys and items
         g[f"__w_t{tag}"] = k.type
         conds = [f"__w_type({name}) is __w_t{tag}", f"len({name}) == {len(k.items)}"]

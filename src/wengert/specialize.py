@@ -318,8 +318,10 @@ def fold_shapes(fn: ir.Function, param_kinds: dict) -> ir.Function:
     def number(e):
         if isinstance(e, ir.Const):
             return type(e.value) in (int, float)
-        if isinstance(e, ir.Var) and writes[e.name] == 1:
-            k = kinds.get(e.name)
+        if (isinstance(e, ir.Var) and writes[e.name] <= 1) or (      # (a parameter: 0)
+                isinstance(e, ir.Op) and isinstance(e.fn, ir.PseudoOp) and
+                e.fn.kind == "attr"):                   # an instance's attribute
+            k = analysis.expr_kind(e, kinds)
             return k is not None and k.pyfloat and k != analysis.INT
         return False
 

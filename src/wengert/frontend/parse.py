@@ -66,7 +66,7 @@ def parse_function(func) -> ParsedFunction:
     try:
         if filename == "<string>":     # exec() of a string: whatever linecache holds under
             raise OSError("could not get source code")     # that name is someone else's
-        lines, start = inspect.getsourcelines(code)    # not func: it may carry __wrapped__
+        lines, start = _source_lines(code)       # not func: it may carry __wrapped__
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of `{func.__qualname__}` ({filename}): {exc}",
@@ -108,6 +108,50 @@ def parse_function(func) -> ParsedFunction:
                           closure=_closure_values(func),
                           builtins=_builtins_of(func),
                           origin=getattr(func, "__wengert_origin__", None))
+
+
+def _source_lines(code):
+    """``(lines, first line number)`` of the definition of ``code``, as
+    ``inspect.getsourcelines`` gives them, without tokenizing the file: from
+    its first line (its first decorator's) through the last line that has
+    code (``_last_line``), then on while lines are blank, comments or
+    indented deeper. A block that ends otherwise (a bracket or string whose
+    lines are indented less) does not parse, and the whole file is read
+    instead (``_def_from_file``). Lambdas are left to ``inspect``."""
+    import linecache
+    filename, start = code.co_filename, code.co_firstlineno
+    if code.co_name != "<lambda>":
+        linecache.checkcache(filename)         # (an edited file is read again)
+        lines = linecache.getlines(filename)
+        last = _last_line(code)
+        if lines and start <= last <= len(lines):
+            first = lines[start - 1]
+            base = len(first) - len(first.lstrip())
+            header = next((i + 1 for i in range(start - 1, len(lines))
+                           if lines[i].lstrip().startswith(("def ", "async def "))), last)
+            end = max(last, header)            # (a body of a docstring has no line)
+            while end < len(lines):
+                line = lines[end]
+                text = line.strip()
+                if text and not text.startswith("#") and len(line) - len(line.lstrip()) <= base:
+                    break
+                end += 1
+            while end > last and lines[end - 1].strip()[:1] in ("", "#"):
+                end -= 1                       # (blank lines and comments after it)
+            return lines[start - 1:end], start
+    return inspect.getsourcelines(code)
+
+
+def _last_line(code) -> int:
+    """The last line of the source that any of ``code``'s instructions (or
+    those of the functions and classes defined in it) come from."""
+    import dis
+    last = max((line for _, line in dis.findlinestarts(code) if line is not None),
+               default=0)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            last = max(last, _last_line(c))
+    return last
 
 
 def _removed_indent(text: str, dedented: str) -> int:
