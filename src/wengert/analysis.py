@@ -228,9 +228,28 @@ _NOT_INSTANCES = (np.ndarray, np.generic, types.ModuleType, types.FunctionType,
                   float, complex, bool, range, slice, set, frozenset)
 
 
+@dataclass(frozen=True)
+class FunctionArg:
+    """An argument that is a function (a ``def``, a NumPy function): not a
+    value either. The build calls it where the function calls the parameter
+    (``api._functions_bound``: an ODE solver's right-hand side), and it keys
+    the specialisation by identity (the dispatcher checks ``rhs is f``)."""
+
+    fn: object
+
+    def __str__(self) -> str:
+        return f"the function {getattr(self.fn, '__qualname__', self.fn)!s}"
+
+
+FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
 def build_kind(v) -> Optional[object]:
     """``kind_of_value(v)``; for an instance of a class written in Python
-    (not NumPy's, not a builtin type), its ``Instance``."""
+    (not NumPy's, not a builtin type), its ``Instance``; for a function, its
+    ``FunctionArg``."""
+    if isinstance(v, FUNCTION_TYPES):
+        return FunctionArg(v)
     k = kind_of_value(v)
     if k is None and v is not None and not isinstance(v, _NOT_INSTANCES) and \
             type(v).__module__ not in ("builtins", "numpy") and \
@@ -252,13 +271,15 @@ def call_kinds(args, kinds: dict, instances=None) -> tuple:
     """The kinds of a call's arguments, for building the callee: an
     instance's ``Instance`` (``instances``: name -> class), else ``expr_kind``."""
     return tuple(Instance(instances[a.name]) if instances and isinstance(a, ir.Var) and
-                 a.name in instances else expr_kind(a, kinds) for a in args)
+                 a.name in instances else
+                 FunctionArg(a.value) if isinstance(a, ir.Const) and
+                 isinstance(a.value, FUNCTION_TYPES) else expr_kind(a, kinds) for a in args)
 
 
 def known_kinds(names, arg_kinds) -> dict:
     """``{name: kind}`` of the arguments whose kind is known (not ``Instance``)."""
     return {n: k for n, k in zip(names, arg_kinds)
-            if k is not None and not isinstance(k, Instance)}
+            if k is not None and not isinstance(k, (Instance, FunctionArg))}
 
 
 @dataclass(frozen=True)
@@ -333,6 +354,8 @@ def arg_key(v):
     k = arg_kind(v, instances=True) if type(v) in (list, tuple, dict) else None
     if isinstance(k, SeqItems):
         return _items_key(v)
+    if isinstance(v, FUNCTION_TYPES):
+        return FunctionArg(v)           # the function itself (checked by identity)
     return kind_key(v)
 
 
@@ -421,7 +444,7 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
     (or from an unknown operation) has kind None, unless ``_join`` finds one
     kind for both. A list or tuple the function builds itself (``sequences``)
     also has the kind of every item it may hold, under ``("items", name)``."""
-    sequences = _local_sequences(fn)
+    sequences = local_sequences(fn)
     kinds: dict = {}
     conflict: set = set()
     for name, k in arg_kinds.items():
@@ -515,7 +538,7 @@ def _inner_container(e, kinds) -> Optional["SeqItems"]:
     return None
 
 
-def _local_sequences(fn: ir.Function) -> set:
+def local_sequences(fn: ir.Function) -> set:
     """Names only ever bound to lists and tuples built here: a display
     (``[a, b]``), an append to one of them, or one of them (lists are values
     in the IR: ``xs.append(v)`` is ``xs_2 = list_append(xs_1, v)``). Their

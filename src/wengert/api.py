@@ -37,8 +37,8 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
 from .inline import MAX_DEPTH, inline_calls, resolve_methods
-from .specialize import (check_in_place, diagonals_of_products, fold_shapes, owned_gradients,
-                         push_sums, specialize, sums_of_squares)
+from .specialize import (check_in_place, diagonals_of_products, fold_iterations, fold_shapes,
+                         owned_gradients, push_sums, specialize, sums_of_squares)
 
 _LOCK = threading.RLock()
 _LOWERED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -246,9 +246,10 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
     if mode == "vjp":                  # never an input's or module data's own array
         d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
                             known)
-    shown = {n: k if isinstance(k, analysis.Instance) else kinds_in[n]   # in parameter
-             for n, k in zip(names, arg_kinds or ())                      # order, instances
-             if isinstance(k, analysis.Instance) or n in kinds_in}        # too
+    objects = (analysis.Instance, analysis.FunctionArg)
+    shown = {n: k if isinstance(k, objects) else kinds_in[n]   # in parameter order,
+             for n, k in zip(names, arg_kinds or ())           # instances and functions
+             if isinstance(k, objects) or n in kinds_in}       # too
     shown.update((k, v) for k, v in kinds_in.items() if k not in shown)
     d.header_comment = _header(primal, mode, wrt_names, shown)
     if d.pause_gc:
@@ -273,7 +274,8 @@ def _prepared(func, arg_kinds, optimize: bool):
         _record(cached[1])
         return cached[0]
     with _Recording() as recording:
-        primal = _with_methods_resolved(lowered(func), arg_kinds, optimize)
+        primal = _with_methods_resolved(fold_iterations(lowered(func), arg_kinds),
+                                        arg_kinds, optimize)
         kinds_in = _kinds_in(primal, arg_kinds)
         if arg_kinds is not None:
             kinds_in.update(_data_kinds(primal))     # module data: guarded at each call
@@ -295,6 +297,7 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     of their classes' functions (``inline.resolve_methods``) and, optimising,
     helpers spliced in: a method spliced in may call another method of the
     same object (``self.layer(x)`` in ``self.forward(x)``), resolved in turn."""
+    primal = _functions_bound(primal, arg_kinds)
     classes = {n: k.cls for n, k in zip(primal.param_names(), arg_kinds or ())
                if isinstance(k, analysis.Instance)}
     containers = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
@@ -309,9 +312,10 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
         if not optimize:
             primal = resolved
             break
-        primal, before = inline_calls(resolved, lowered), primal
-        if resolved is before:         # nothing (more) resolved: spliced as before
-            break
+        # (a helper's loops over what it was given: folded as the caller's)
+        primal, before = fold_iterations(inline_calls(resolved, lowered), arg_kinds), primal
+        if resolved is before and resolve_methods(primal, classes, containers)[0] is primal:
+            break                      # nothing (more) resolved, nor brought in to resolve
     else:         # a recursive method: what the last splice brought in, resolved
         primal, receivers = resolve_methods(primal, classes, containers)
         used |= receivers
@@ -321,6 +325,17 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
             _SCOPES.setdefault(id(scope), scope)
             _record([(id(scope), name, analysis.kind_key(value))])
     return opt.copy_propagation(primal) if optimize else primal
+
+
+def _functions_bound(primal, arg_kinds):
+    """``primal`` reading each function argument (``analysis.FunctionArg``)
+    it never rebinds as the function itself: a call of it is a call of the
+    function (``inline.resolve_methods``), differentiated like any other."""
+    from .optimize import substitute_block
+    written = ir.all_writes(primal.body)
+    bound = {n: ir.Const(k.fn) for n, k in zip(primal.param_names(), arg_kinds or ())
+             if isinstance(k, analysis.FunctionArg) and n not in written}
+    return primal.with_body(substitute_block(primal.body, bound)) if bound else primal
 
 
 def _data_instances(fn: ir.Function) -> dict:
@@ -1324,6 +1339,9 @@ def _inline_lines(built):
 
 def _guard(name, k, wrt, g, tag):
     """The inline test that an argument has kind key ``k``, and how to pass it."""
+    if isinstance(k, analysis.FunctionArg):  # a function: that one
+        g[f"__w_f{tag}"] = k.fn
+        return f"{name} is __w_f{tag}", name
     if isinstance(k, analysis.AttrsKey):     # an instance: its class and attributes
         g[f"__w_t{tag}"] = k.cls
         g["__w_getattr"] = getattr
@@ -1337,9 +1355,10 @@ def _guard(name, k, wrt, g, tag):
     if isinstance(k, analysis.ItemsKey):     # a container: its length, keys and items
         g[f"__w_t{tag}"] = k.type
         conds = [f"__w_type({name}) is __w_t{tag}", f"len({name}) == {len(k.items)}"]
-        if k.type is dict:
-            g[f"__w_keys{tag}"] = frozenset(key for key, _ in k.items)
-            conds.append(f"{name}.keys() == __w_keys{tag}")
+        if k.type is dict:                   # in order: loops over it run in it
+            g[f"__w_keys{tag}"] = tuple(key for key, _ in k.items)
+            g["__w_tuple"] = tuple
+            conds.append(f"__w_tuple({name}) == __w_keys{tag}")
         for i, (key, item) in enumerate(k.items):
             conds.append(_guard(f"{name}[{key!r}]", item, False, g, f"{tag}_{i}")[0])
         return " and ".join(conds), name

@@ -23,7 +23,7 @@ import types
 from dataclasses import replace
 
 from . import ir
-from .analysis import Instance, build_kind
+from .analysis import FUNCTION_TYPES, Instance, build_kind
 from .optimize import rename_vars
 
 MAX_STATEMENTS = 40
@@ -164,6 +164,9 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
                 roots[s.target.name] = roots[s.value.name]
         elif isinstance(s.value, ir.Const) and _instance(s.value.value) is not None:
             known[s.target.name] = _instance(s.value.value)     # (a constant: no guard)
+        elif isinstance(s.value, ir.Const) and isinstance(s.value.value, FUNCTION_TYPES):
+            known[s.target.name] = _Function(s.value.value)     # (a function argument,
+                                                                # passed on to a helper)
         elif isinstance(s.value, ir.Op) and s.value.fn is super and len(s.value.args) == 2 \
                 and isinstance(s.value.args[0], ir.Const) and isinstance(s.value.args[1], ir.Var) \
                 and s.value.args[1].name in known:        # t = super(C, self)
@@ -188,6 +191,14 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
 
 
 _PLAIN = (types.FunctionType, types.BuiltinFunctionType, type, ir.PseudoOp)
+
+
+class _Function:
+    """A name bound once to a function (``resolve_methods``): a call of it is
+    a call of the function."""
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 class _After:
@@ -265,6 +276,12 @@ def _resolved_call(e: ir.Op, known):
         if fn.kind != "method" or not e.args:
             return None
         obj, name, rest = e.args[0], fn.name, e.args[1:]
+        if name == "__call__" and isinstance(obj, ir.Const) and \
+                isinstance(obj.value, FUNCTION_TYPES):       # a function argument, bound
+            return _function_call(obj.value, rest, e.kwargs)
+        if name == "__call__" and isinstance(obj, ir.Var) and \
+                isinstance(known.get(obj.name), _Function):
+            return _function_call(known[obj.name].fn, rest, e.kwargs)
         if isinstance(obj, ir.Var):
             cls = known.get(obj.name)
         elif isinstance(obj, ir.Const):
@@ -292,6 +309,16 @@ def _resolved_call(e: ir.Op, known):
     if bound is None:
         return None
     return ir.Op(func, *bound)
+
+
+def _function_call(func, args, kwargs):
+    """A call of ``func`` with its defaults bound as lowering binds a call of a
+    function by name (a NumPy function or one with a rule: called as it is)."""
+    from .rules import registry
+    if not isinstance(func, types.FunctionType) or registry.has_rule(func):
+        return ir.Op(func, tuple(args), tuple(kwargs))
+    bound = _bound_arguments(func, tuple(args), kwargs)
+    return None if bound is None else ir.Op(func, *bound)
 
 
 def _bound_arguments(func, args, kwargs):

@@ -136,6 +136,41 @@ class gc_paused:
         return False
 
 
+def iterated(xs):
+    """What ``for v in xs`` reads by index: a dict's keys, in the order Python
+    iterates them (a view of a dict: its items listed), else ``xs`` itself."""
+    if isinstance(xs, (dict,) + _DICT_VIEWS):
+        return list(xs)
+    return xs
+
+
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+
+
+def iterated_tangent(t, xs):
+    """The tangent of ``iterated(xs)``: ``t``, or zeros for a dict's keys
+    (constants)."""
+    if isinstance(xs, _DICT_VIEWS):
+        raise _view_error()
+    return [0.0] * len(xs) if isinstance(xs, dict) else t
+
+
+def iterated_adjoint(t, xs):
+    """The adjoint of ``iterated(xs)``: ``t``, or a zero for a dict (its keys
+    carry no derivative)."""
+    if isinstance(xs, _DICT_VIEWS):
+        raise _view_error()
+    return zeros_like(xs) if isinstance(xs, dict) else t
+
+
+def _view_error():
+    from .errors import NonDifferentiableError
+    return NonDifferentiableError(
+        "a loop over a view of a dict (`d.values()` or `d.items()` passed in) that "
+        "depends on what is being differentiated",
+        hint="pass the dict itself and loop over `d.values()` or `d.items()` there")
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b

@@ -33,6 +33,101 @@ _INT_OPS = {operator.add, operator.sub, operator.mul, operator.floordiv, operato
             operator.neg}
 
 
+def fold_iterations(fn: ir.Function, arg_kinds) -> ir.Function:
+    """``seq = iterated(xs)`` (what a loop ``for v in xs`` reads by index,
+    ``frontend.lower``) where what ``xs`` is is known when the derivative is
+    built: a dict's keys, as a constant (a dict argument, whose keys and their
+    order the dispatcher checks; a dict display; a dict frozen in), else ``xs``
+    itself, read in its place in the loop (an array, a list or tuple argument,
+    one built here, a NumPy result). Elsewhere the loop calls
+    ``runtime.iterated``, which gives a dict's keys at run time: constants, so
+    a dict that depends on what is differentiated must be one of the known
+    ones."""
+    sites = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and
+             isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
+             s.value.fn is runtime.iterated and len(s.value.args) == 1]
+    if not sites:
+        return fn
+    writes = Counter(n for s in ir.walk(fn.body) for n in ir.stmt_writes(s))
+    defs = {s.target.name: s.value for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
+    params = dict(zip(fn.param_names(), arg_kinds or ()))
+    lists = analysis.local_sequences(fn)
+    decided = {}
+    for s in sites:
+        xs = source = s.value.args[0]
+        while isinstance(source, ir.Var) and writes[source.name] == 1 and \
+                isinstance(defs.get(source.name), (ir.Var, ir.Const)):
+            source = defs[source.name]       # a copy (a helper's parameter, spliced in)
+        named = isinstance(source, ir.Var)
+        what = _iterated(source, params.get(source.name) if named else None,
+                         defs.get(source.name) if named and writes[source.name] == 1
+                         else None, named and source.name in lists)
+        if what is not None:
+            decided[id(s)] = xs if what is source else what
+    if not decided:
+        return fn
+    from .optimize import substitute_block
+
+    def block(stmts):
+        out, renamed = [], {}
+        for j, s in enumerate(stmts):
+            what = decided.get(id(s))
+            if what is not None and isinstance(what, ir.Var) and \
+                    _renamable(stmts, j, s.target.name, what.name, writes, reads):
+                renamed[s.target.name] = what     # the loop reads xs itself
+                continue
+            if what is not None:
+                s = ir.with_value(s, what)
+            out.append(_map_blocks(s, block))
+        return substitute_block(out, renamed) if renamed else out
+    reads = Counter(n for s in ir.walk(fn.body) for n in ir.stmt_reads(s))
+    return fn.with_body(block(fn.body))
+
+
+def _renamable(stmts, j, seq: str, xs: str, writes, reads) -> bool:
+    """Whether what reads ``seq`` after ``stmts[j]`` (``seq = iterated(xs)``:
+    the loop after it) can read ``xs`` in its place: ``seq`` is read nowhere
+    else, and nothing from there to its last reader writes ``xs``."""
+    if writes[seq] != 1:
+        return False
+    readers = [k for k in range(j + 1, len(stmts)) if seq in ir.all_reads(stmts[k:k + 1])]
+    if not readers:
+        return False
+    region = stmts[j + 1:readers[-1] + 1]
+    inside = sum(1 for s in ir.walk(region) for n in ir.stmt_reads(s) if n == seq)
+    return inside == reads[seq] and xs not in ir.all_writes(region)
+
+
+def _iterated(xs, kind, definition, built_here: bool):
+    """What ``iterated(xs)`` is, if known: a constant tuple of keys, or ``xs``."""
+    if isinstance(xs, ir.Const):
+        if isinstance(xs.value, dict):
+            return ir.Const(tuple(xs.value))
+        return xs if isinstance(xs.value, (list, tuple, np.ndarray, range)) else None
+    if isinstance(kind, analysis.SeqItems):
+        return ir.Const(tuple(k for k, _ in kind.items)) if kind.dtype == "dict" else xs
+    if kind is not None and not isinstance(kind, analysis.Instance) and \
+            (kind == analysis.RANGE or (not kind.pyfloat and kind.shape[:1] != (-2,))):
+        return xs                         # an array (or a range)
+    if built_here:
+        return xs
+    if isinstance(definition, ir.Op) and isinstance(definition.fn, ir.PseudoOp):
+        if definition.fn.kind == "dict":
+            return ir.Const(tuple(definition.fn.keys))
+        if definition.fn.kind in ("list", "tuple"):
+            return xs
+    if isinstance(definition, ir.Op) and (
+            definition.fn in _ARITHMETIC or
+            (getattr(definition.fn, "__module__", None) or "").startswith("numpy")):
+        return xs                         # a NumPy result: an array (or a number)
+    return None
+
+
+_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, operator.matmul,
+               operator.neg, operator.pow}
+
+
 def specialize(body, kinds: dict) -> list:
     writes = Counter(n for s in ir.walk(body) for n in ir.stmt_writes(s))
     consts: dict = {}
@@ -91,6 +186,8 @@ def _fold(e, kinds):
                 return ir.Const(shape)
             if fn is np.ndim:
                 return ir.Const(len(shape))
+            if fn is runtime.iterated:        # a loop over an array: its rows
+                return args[0]
     if not all(isinstance(a, ir.Const) for a in args) or e.kwargs:
         return e
     values = [a.value for a in args]

@@ -757,10 +757,24 @@ class Lowerer:
             n = named(length, "n")
             return _g_name(n), lambda i: inner(_g_binop(_g_binop(_g_name(n), gast.Sub(),
                                                                  _g_const(1)), gast.Sub(), i))
-        if self._is_call_to(it, range):
-            seq = named(it, "seq")
-        else:
-            seq = named(it, "seq")
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and \
+                it.func.attr in ("keys", "values", "items") and not it.args and \
+                not it.keywords:            # a dict's keys, then its items at them
+            d = named(it.func.value, "d")
+            keys = named(_g_call(_ITERATED, [_g_name(d)], node), "keys")
+
+            def key(i):
+                return gast.Subscript(value=_g_name(keys), slice=i, ctx=gast.Load())
+
+            def value(i):
+                return gast.Subscript(value=_g_name(d), slice=key(i), ctx=gast.Load())
+            element = {"keys": key, "values": value,
+                       "items": lambda i: gast.Tuple(elts=[key(i), value(i)], ctx=gast.Load())}
+            return _g_call("len", [_g_name(keys)], node), element[it.func.attr]
+        if not self._is_call_to(it, range):
+            # a dict's keys, where it is one (api.fold_iterations: known kinds)
+            it = _g_call(_ITERATED, [it], node)
+        seq = named(it, "seq")
         return (_g_call("len", [_g_name(seq)], node),
                 lambda i: gast.Subscript(value=_g_name(seq), slice=i, ctx=gast.Load()))
 
@@ -1012,6 +1026,8 @@ class Lowerer:
                 raise UnsupportedSyntaxError("keyword unpacking (**kwargs) in a call",
                                              self.pf.loc(node), hint="pass the keywords one by one")
         func = node.func
+        if isinstance(func, gast.Name) and func.id == _ITERATED:   # (lowering's own)
+            return ir.Op(runtime.iterated, tuple(self.atom(a) for a in node.args))
         if isinstance(func, gast.Name) and func.id in self.scope.fns \
                 and func.id not in self.scope.env:
             return self._local_call(node)
@@ -1123,8 +1139,8 @@ class Lowerer:
         closure data that is an instance with a ``__call__`` written in Python."""
         if name in self.scope.fns:
             return False
-        if name in self.scope.env:         # a parameter not assigned since
-            return name in getattr(self, "param_names", ()) and self.scope.env[name] == name
+        if name in self.scope.env:         # a local: its class may be known when the
+            return True                    # derivative is built (a loop over layers)
         found, value = self.pf.lookup(name)
         return found and _callable_object(value)
 
@@ -1167,6 +1183,7 @@ class Lowerer:
 
 
 _NOT_STATIC = object()
+_ITERATED = "__wengert_iterated"      # runtime.iterated, in loops lowering writes
 
 
 def _g_name(id_, store=False):

@@ -78,6 +78,24 @@ def unpop_(rest, last, xs):
     adjoint(rest=g[:-1], last=g[-1])
 
 
+@rule(runtime.iterated, linear=("xs",))
+def iterated_(xs):
+    tangent(runtime.iterated_tangent(xs_dot, xs))
+    adjoint(xs=runtime.iterated_adjoint(g, xs))
+
+
+@rule(runtime.iterated_tangent, linear=("t",))
+def iterated_tangent_(t, xs):
+    tangent(runtime.iterated_tangent(t_dot, xs))
+    adjoint(t=runtime.iterated_adjoint(g, xs))
+
+
+@rule(runtime.iterated_adjoint, linear=("t",))
+def iterated_adjoint_(t, xs):
+    tangent(runtime.iterated_adjoint(t_dot, xs))
+    adjoint(t=runtime.iterated_tangent(g, xs))
+
+
 @rule(runtime.seq_concat, linear=("a", "b"))
 def seq_concat_(a, b):
     tangent(runtime.seq_concat(list(a_dot), list(b_dot)))

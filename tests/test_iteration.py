@@ -1,0 +1,208 @@
+"""Loops over dicts iterate their keys, as Python does (``runtime.iterated``,
+folded to constant keys where the build knows the dict:
+``specialize.fold_iterations``), and ``.keys()``, ``.values()`` and
+``.items()`` loop over the dict's keys and read its items at them. Functions
+passed as arguments are called where the function calls the parameter."""
+
+import functools
+
+import numpy as np
+import pytest
+
+import wengert
+
+from test_methods import central
+
+MODES = ["auto", "reverse", "forward"]
+
+
+def keys_of_a_display(x):
+    s = 0.0
+    for k in {0: 5.0, 2: 1.0}:
+        s = s + k * x
+    return s
+
+
+def polynomial(x):
+    coefficients = {0: 1.0, 1: 2.0, 2: 1.0}
+    s = 0.0
+    for k in coefficients:
+        s = s + coefficients[k] * x ** k
+    return s
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_dict_display_iterates_its_keys(mode):
+    assert wengert.value_and_grad(keys_of_a_display, mode=mode)(3.0) == (6.0, 2.0)
+    assert wengert.value_and_grad(polynomial, mode=mode)(3.0) == (16.0, 8.0)
+
+
+def weighted(params, x):
+    total = 0.0
+    for k in params:
+        total = total + params[k] * x
+    return total
+
+
+def by_values(params, x):
+    return sum(v * x for v in params.values())
+
+
+def by_items(params, x):
+    total = 0.0
+    for name, v in params.items():
+        total = total + v * x * len(name)
+    return total
+
+
+def by_keys(params, x):
+    total = 0.0
+    for k in params.keys():
+        total = total + params[k] * params[k] * x
+    return total
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f, dx, dparams", [
+    (weighted, 3.5, {"a": 3.0, "bb": 3.0}),
+    (by_values, 3.5, {"a": 3.0, "bb": 3.0}),
+    (by_items, 1.5 + 4.0, {"a": 3.0, "bb": 6.0}),
+    (by_keys, 1.5 ** 2 + 4.0, {"a": 9.0, "bb": 12.0}),
+])
+def test_a_dict_argument(mode, f, dx, dparams):
+    params = {"a": 1.5, "bb": 2.0}
+    got = wengert.grad(f, wrt=(0, 1), mode=mode)(params, 3.0)
+    assert got[1] == pytest.approx(dx, rel=1e-12)
+    assert got[0].keys() == dparams.keys()
+    for k in dparams:
+        assert got[0][k] == pytest.approx(dparams[k], rel=1e-12)
+
+
+def first_scaled(params, x):
+    xs = [params[k] * x for k in params]
+    return xs[0] * 2.0
+
+
+def test_the_order_of_the_keys_counts():
+    g = wengert.grad(first_scaled, wrt=0)
+    assert g({"a": 1.5, "b": 2.0}, 3.0) == {"a": 6.0, "b": 0.0}
+    assert g({"b": 2.0, "a": 1.5}, 3.0) == {"b": 6.0, "a": 0.0}   # the first key is b
+    assert g({"a": 1.5, "b": 2.0}, 3.0) == {"a": 6.0, "b": 0.0}
+
+
+def config_loop(x, config):
+    s = x
+    for name in config:                 # a dict of non-float values: keys at run time
+        s = s * config[name]["scale"]
+    return np.sum(s)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_dict_read_at_run_time(mode):
+    config = {"first": {"scale": 2.0, "tag": "a"}, "second": {"scale": 3.0, "tag": "b"}}
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(wengert.grad(config_loop, mode=mode)(x, config), [6.0, 6.0])
+
+
+def over_arrays(xs):
+    s = 0.0
+    for x in xs:
+        s = s + np.sum(np.sin(x))
+    return s
+
+
+def test_loops_over_lists_and_arrays_read_them_directly():
+    xs = [np.array([0.1, 0.2]), np.array([0.3])]
+    g = wengert.grad(over_arrays)
+    got = g(xs)
+    for a, b in zip(got, xs):
+        np.testing.assert_allclose(a, np.cos(b))
+    assert "iterated" not in g.source
+    a = np.array([[0.1, 0.2], [0.3, 0.4]])
+    np.testing.assert_allclose(g(a), np.cos(a))
+
+
+# -- functions passed as arguments ------------------------------------------
+
+def logistic(y, r=1.5):
+    return r * y * (1.0 - y)
+
+
+def decay(y):
+    return -0.7 * y
+
+
+def euler(rhs, y0, h, n):
+    y = y0
+    for _ in range(n):
+        y = y + h * rhs(y)
+    return y
+
+
+def squared_end(rhs, y0):
+    return euler(rhs, y0, 0.05, 20) ** 2
+
+
+def energy(f, x):
+    return np.sum(f(x) ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("rhs", [logistic, decay])
+def test_an_ode_solver_given_its_right_hand_side(mode, rhs):
+    g = wengert.grad(euler, wrt=1, mode=mode)
+    expected = central(lambda y: euler(rhs, y, 0.1, 10), np.array(0.2))
+    assert g(rhs, 0.2, 0.1, 10) == pytest.approx(float(expected), rel=1e-7)
+    assert g(rhs, 0.2, 0.1, 10) == pytest.approx(float(expected), rel=1e-7)   # cached
+
+
+def test_each_function_gets_its_own_code():
+    g = wengert.grad(euler, wrt=1)
+    a, b = g(logistic, 0.2, 0.1, 10), g(decay, 0.2, 0.1, 10)
+    assert a != b
+    assert g(logistic, 0.2, 0.1, 10) == a
+    assert "rhs: the function decay" in g.source
+
+
+def test_passed_on_to_a_helper_and_partials():
+    g = wengert.grad(squared_end, wrt=1)
+    expected = central(lambda y: squared_end(decay, y), np.array(1.0))
+    assert g(decay, 1.0) == pytest.approx(float(expected), rel=1e-7)
+    p = functools.partial(euler, logistic, h=0.1, n=10)
+    assert wengert.grad(p)(0.2) == pytest.approx(
+        float(central(lambda y: euler(logistic, y, 0.1, 10), np.array(0.2))), rel=1e-7)
+
+
+@pytest.mark.parametrize("f", [np.sin, np.tanh, np.exp])
+def test_a_numpy_function(f):
+    x = np.array([0.3, 0.5])
+    np.testing.assert_allclose(wengert.grad(energy, wrt=1)(f, x),
+                               central(lambda x: energy(f, x), x), rtol=1e-6)
+
+
+def test_second_derivative_through_the_function():
+    h = wengert.grad(wengert.grad(euler, wrt=1), wrt=1)(logistic, 0.2, 0.1, 10)
+    g = wengert.grad(euler, wrt=1)
+    expected = central(lambda y: g(logistic, float(y), 0.1, 10), np.array(0.2))
+    assert h == pytest.approx(float(expected), rel=1e-6)
+
+
+def calls_a_local_function_variable(x):
+    f = np.sin
+    return f(x)
+
+
+def calls_one_of_two(x, c):
+    f = np.sin if c else np.cos
+    return f(x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_local_bound_once_to_a_function(mode):
+    g = wengert.grad(calls_a_local_function_variable, mode=mode)
+    assert g(0.3) == pytest.approx(np.cos(0.3), rel=1e-12)
+
+
+def test_a_local_bound_to_one_of_two_functions_is_refused():
+    with pytest.raises(wengert.NoRuleError, match="class is not known"):
+        wengert.grad(calls_one_of_two)(0.3, True)
