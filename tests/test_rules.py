@@ -27,7 +27,8 @@ RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
            runtime.check_scalar, runtime.accumulate, runtime.list_append,
            runtime.fill_like, runtime.seq_adjoint, runtime.list_pop, runtime.unpop,
            runtime.seq_repeat, runtime.seq_repeat_left, runtime.unrepeat,
-           runtime.scatter_into, runtime.copy_of, runtime.as_scalar, runtime.as_array}
+           runtime.scatter_into, runtime.copy_of, runtime.as_scalar, runtime.as_array,
+           runtime.last_writes}
 
 
 def test_every_rule_has_a_case():
