@@ -512,7 +512,8 @@ def _cse_block(stmts) -> list:
 
 
 _PURE_RUNTIME = {runtime.setitem, runtime.getitem_adjoint, runtime.unbroadcast,
-                 runtime.broadcast_like, runtime.zeros_like, runtime.sigmoid}
+                 runtime.broadcast_like, runtime.zeros_like, runtime.sigmoid,
+                 runtime.last_writes}
 _MUTATING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
 
 

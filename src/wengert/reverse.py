@@ -92,6 +92,9 @@ class Reverse:
         self.state = _State()
         self.tapes: dict = {}           # id(loop) -> Tape
         self.defs = _defining_ops(fn.body)
+        once = optimize._write_counts(fn.body)
+        self.index_ops = {n: d for n, d in self.defs.items() if once[n] == 1 and
+                          isinstance(d, ir.Op) and d.fn in (ir.MAKE_TUPLE, ir.SLICE)}
         self.sequences = _sequence_like(fn.body, self.kinds)
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
@@ -370,7 +373,7 @@ class Reverse:
             if isinstance(arg, ir.Var) and arg.name in self.active:
                 c = r.adjoint_expr(p, bound, g, ans)
                 if target is not None:
-                    c = simplify_kinds(c, self.kinds, target)
+                    c = simplify_kinds(self._single_writes(c), self.kinds, target)
                 if selection is not None:
                     c = _select(cond, c, picked)
                 self.contribute(arg, c)
@@ -654,6 +657,36 @@ class Reverse:
         return all(_int_index(p, self.kinds) or (isinstance(p, ir.Const) and (
             p.value is None or isinstance(p.value, slice))) for p in parts)
 
+    def _single_writes(self, e):
+        """``last_writes(t, x, index)`` is ``t`` where ``index`` cannot name a
+        position twice: no part of it can be an integer array."""
+        if not isinstance(e, ir.Op):
+            return e
+        args = tuple(self._single_writes(a) for a in e.args)
+        if e.fn is runtime.last_writes and len(args) == 3 and not self._may_repeat(args[2]):
+            return args[0]
+        return e if all(a is b for a, b in zip(args, e.args)) else ir.Op(e.fn, args, e.kwargs)
+
+    def _may_repeat(self, index) -> bool:
+        """Can ``index`` hold an integer array? Not if every part is a constant
+        basic index, a slice, a number, a 0-d array or a boolean mask."""
+        if isinstance(index, ir.Const):
+            return runtime.may_repeat(index.value)
+        index = self._index_op(index)
+        parts = index.args if isinstance(index, ir.Op) and index.fn is ir.MAKE_TUPLE else (index,)
+        for p in map(self._index_op, parts):
+            if isinstance(p, ir.Const):
+                if runtime.may_repeat((p.value,)):
+                    return True
+            elif not (isinstance(p, ir.Op) and p.fn is ir.SLICE or
+                      _number_or_mask(analysis.expr_kind(p, self.kinds))):
+                return True
+        return False
+
+    def _index_op(self, e):
+        """The tuple or slice a name assigned once holds (``v2 = (i, :)``)."""
+        return self.index_ops.get(e.name, e) if isinstance(e, ir.Var) else e
+
     def _hoisted(self, s) -> bool:
         return isinstance(s, ir.For) and id(s) in self.tapes and self.tapes[id(s)].hoisted
 
@@ -911,6 +944,12 @@ def _add_into_row(terms, kinds):
         return terms
     row = ir.Op(operator.getitem, (b, index))
     return [ir.Op(runtime.setitem, (b, index, ir.Op(operator.add, (row, a))))]
+
+
+def _number_or_mask(k) -> bool:
+    """A kind of index that names no position twice: a number, a 0-d array or
+    a boolean mask."""
+    return k is not None and (k.pyfloat or k.shape == () or k.dtype == "|b1")
 
 
 def _is_getitem_adjoint(t) -> bool:

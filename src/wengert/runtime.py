@@ -268,6 +268,32 @@ def setitem_into(x, index, v):
     return x
 
 
+def last_writes(t, x, index):
+    """``t``, the adjoint of ``v`` in ``x[index] = v`` (shaped like
+    ``x[index]``), with zeros where a later element of ``index`` writes the
+    same position: NumPy keeps only the last write to a repeated position
+    (``y[[1, 1]] = [a, b]`` leaves ``b``), so only it reaches the result. The
+    winners come from NumPy's own assignment (element ids written, read
+    back), so they agree with what it did. Only an integer array or a list
+    in ``index`` can repeat a position; otherwise ``t`` is returned as it is."""
+    if not may_repeat(index) or isinstance(x, (dict, list, tuple)):
+        return t
+    ids = np.arange(np.size(t)).reshape(np.shape(t))
+    written = np.empty(np.shape(x), dtype=ids.dtype)
+    written[index] = ids
+    kept = written[index] == ids
+    return t if kept.all() else np.where(kept, t, 0.0)
+
+
+def may_repeat(index) -> bool:
+    """Can ``index`` name one position of an array twice? Only with an
+    integer array or a sequence in it (not an int, a slice, ``None``, ``...``,
+    a 0-d array, a boolean mask or a dict's key)."""
+    parts = index if type(index) is tuple else (index,)
+    return any(isinstance(p, (list, tuple)) or
+               getattr(p, "ndim", 0) > 0 and p.dtype != bool for p in parts)
+
+
 def getitem_adjoint(t, x, index):
     """Scatter ``t`` into zeros shaped like ``x`` at ``index``, adding repeats.
     For a tuple or list ``x`` the adjoint is a tuple with ``t`` at ``index``."""

@@ -690,7 +690,7 @@ def _subexprs(e):
 
 # runtime helpers that may return their first argument itself
 _PASS_THROUGH = {runtime.unbroadcast, runtime.broadcast_like, runtime.as_array,
-                 runtime.setitem_into, runtime.scatter_into}
+                 runtime.setitem_into, runtime.scatter_into, runtime.last_writes}
 
 
 def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Function:

@@ -134,10 +134,17 @@ def seq_adjoint_(t, xs):
 
 @rule(runtime.setitem, linear=("x", "v"),
       notes="x[index] = v; with repeated indices NumPy keeps the last write, and so "
-            "does the derivative only for basic indices")
+            "does the derivative (the overwritten writes get zero)")
 def setitem_(x, index, v):
     tangent(runtime.setitem(x_dot, index, v_dot))
-    adjoint(x=runtime.setitem(g, index, 0.0), v=unbroadcast(g[index], v))
+    adjoint(x=runtime.setitem(g, index, 0.0),
+            v=unbroadcast(runtime.last_writes(g[index], g, index), v))
+
+
+@rule(runtime.last_writes, linear=("t",))
+def last_writes_(t, x, index):
+    tangent(runtime.last_writes(t_dot, x, index))
+    adjoint(t=runtime.last_writes(g, x, index))
 
 
 nondiff(runtime.zeros_like, runtime.assert_)
