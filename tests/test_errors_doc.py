@@ -77,6 +77,18 @@ def _update_a_view():
     return wengert.grad(m["f"])(np.ones(3))
 
 
+def _write_in_place():
+    m = load("""
+        import numpy as np
+
+        def f(x):
+            M = np.outer(x, x)
+            _ = np.fill_diagonal(M, 0.0)
+            return np.sum(M)
+    """)
+    return wengert.grad(m["f"])(np.ones(3))
+
+
 def _no_rule():
     m = load("""
         import numpy as np
@@ -165,6 +177,7 @@ EXAMPLES = {
     "try-except": (wengert.UnsupportedSyntaxError, _try_except),
     "assign-into-input": (wengert.UnsupportedSyntaxError, _assign_into_input),
     "update-a-view": (wengert.UnsupportedSyntaxError, _update_a_view),
+    "write-in-place": (wengert.UnsupportedSyntaxError, _write_in_place),
     "no-rule": (wengert.NoRuleError, _no_rule),
     "keyword-not-in-rule": (wengert.NoRuleError, _keyword_not_in_rule),
     "no-source": (wengert.SourceUnavailableError, _no_source),

@@ -100,6 +100,18 @@ def mutating_method(x):
     return xs[0]
 
 
+def mutating_method_assigned(x):
+    xs = [x, 2.0]
+    _ = xs.reverse()
+    return xs[0]
+
+
+def numpy_out_keyword(x):
+    y = np.zeros(1)
+    z = np.add(x, 1.0, out=y)
+    return y[0]
+
+
 def del_statement(x):
     y = x * 2.0
     del y
@@ -126,8 +138,8 @@ def class_in_function(x):
 REJECTED = [for_else, while_else, try_except, with_block, nonlocal_in_nested_def,
             global_statement, augmented_subscript_assignment,
             star_arguments, generator_function, lambda_passed_as_value,
-            discarded_expression, mutating_method, del_statement, walrus, fstring,
-            class_in_function]
+            discarded_expression, mutating_method, mutating_method_assigned,
+            numpy_out_keyword, del_statement, walrus, fstring, class_in_function]
 if sys.version_info >= (3, 10):         # `match` is a syntax error before 3.10
     from programs_py310.match_program import match_statement
     REJECTED.append(match_statement)

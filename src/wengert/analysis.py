@@ -77,11 +77,16 @@ def varied(fn: ir.Function, wrt) -> set:
 
 
 def useful(fn: ir.Function) -> set:
+    """What the output depends on, and the result of a method call that
+    changes its object (``_ = obj.update(v)``): its effect is not in the list,
+    so it must meet the differentiation, which refuses it, not skip it."""
     out = set()
     stmts = list(ir.walk(fn.body))
     for s in stmts:
         if isinstance(s, ir.Return):
             out.update(ir.expr_vars(s.value))
+        elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and s.value.effect:
+            out.update(s.targets())
     edges = [_stmt_edges(s) for s in stmts]
     changed = True
     while changed:

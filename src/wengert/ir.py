@@ -38,6 +38,7 @@ from functools import cached_property
 from typing import Iterator, Optional, Tuple, Union
 
 from .errors import Location
+from .mutating import MUTATING_METHODS
 
 
 # --------------------------------------------------------------------------
@@ -105,6 +106,7 @@ def MakeDict(keys) -> PseudoOp:
 
 
 EFFECT_METHODS = {"append", "pop", "extend"}     # methods that change their object
+# (and MUTATING_METHODS: unsupported, kept until building the derivative refuses them)
 
 MAKE_TUPLE = PseudoOp("tuple")
 MAKE_LIST = PseudoOp("list")
@@ -143,10 +145,10 @@ class Op:
 
     @cached_property
     def effect(self) -> bool:
-        """Whether evaluating it changes an object (``tape.pop()`` anywhere in
-        it), found once."""
+        """Whether evaluating it changes an object (``tape.pop()``, an
+        unresolved ``obj.update(v)``, anywhere in it), found once."""
         if isinstance(self.fn, PseudoOp) and self.fn.kind == "method" and \
-                self.fn.name in EFFECT_METHODS:
+                (self.fn.name in EFFECT_METHODS or self.fn.name in MUTATING_METHODS):
             return True
         return any(isinstance(a, Op) and a.effect
                    for a in self.args + tuple(v for _, v in self.kwargs))

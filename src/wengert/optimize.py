@@ -39,6 +39,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import ir, runtime
+from .mutating import function_hint
 from .names import fresh
 
 
@@ -514,7 +515,6 @@ def _cse_block(stmts) -> list:
 _PURE_RUNTIME = {runtime.setitem, runtime.getitem_adjoint, runtime.unbroadcast,
                  runtime.broadcast_like, runtime.zeros_like, runtime.sigmoid,
                  runtime.last_writes}
-_MUTATING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
 
 
 def _shareable(e) -> bool:
@@ -554,7 +554,7 @@ def _mutating_expr(e) -> bool:
     else:
         module = getattr(fn, "__module__", None) or ""
         bad = not (module == "numpy" or module.startswith("numpy.")) or \
-            getattr(fn, "__name__", "") in _MUTATING_NUMPY
+            function_hint(fn) is not None
     return bad or any(k == "out" for k, _ in e.kwargs) or \
         any(_mutating_expr(a) for a in e.args) or any(_mutating_expr(v) for _, v in e.kwargs)
 

@@ -308,6 +308,10 @@ class Reverse:
                 self.take(t)
             return []
         e = s.value
+        if isinstance(e, ir.Op) and e.effect and \
+                registry.lookup(analysis.derivative_op(e, self.kinds)) is None:
+            # _ = obj.update(v): refused even though nothing reads its result
+            raise registry.missing_rule_error(e.fn, s.loc)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomVJP):
             return self.custom_vjp(s)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomJVP) and e.fn.jvp is not None:

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from wengert import UnsupportedSyntaxError
+from wengert import NoRuleError, UnsupportedSyntaxError
 
 from . import accepts, rejects
 
@@ -150,3 +150,56 @@ def append_after_reading_an_item(x):
         xs.append(last * x)
         x = last + x
     return sum(xs) + x
+
+
+# -- calls that change an object in place ------------------------------------------
+# Assigned to a name nobody reads, the call was dead code: deleted with its
+# effect, the value and the derivative were those of the unchanged object.
+
+@rejects(UnsupportedSyntaxError, np.array([1.0, 2.0]), col=8, message="np.fill_diagonal")
+def numpy_function_writing_into_an_argument(x):
+    M = np.outer(x, x)
+    _ = np.fill_diagonal(M, 0.0)  # <-- here
+    return np.sum(M)
+
+
+@rejects(UnsupportedSyntaxError, np.array([1.0, 2.0]), col=8, message="out=y")
+def numpy_out_keyword(x):
+    y = x * 1.0
+    z = np.exp(y, out=y)  # <-- here
+    return np.sum(y)
+
+
+@rejects(UnsupportedSyntaxError, np.array([1.0, 2.0]), col=8, message="np.add.at")
+def ufunc_at(x):
+    y = np.zeros(3)
+    _ = np.add.at(y, np.array([1, 1]), x)  # <-- here
+    return np.sum(y ** 2)
+
+
+@rejects(UnsupportedSyntaxError, 1.5, col=8, message="xs.sort")
+def list_method_assigned(x):
+    xs = [3.0 * x, x]
+    _ = xs.sort()  # <-- here
+    return xs[0]
+
+
+@rejects(NoRuleError, 1.5, {"a": 1.0}, col=4, message=".update()")
+def dict_argument_updated(x, d):
+    _ = d.update({"a": x})  # <-- here
+    return d["a"]
+
+
+class Counter:
+    def __init__(self, w):
+        self.w = w
+
+    def update(self, x):
+        return self.w * x
+
+
+@accepts(1.5, Counter(2.0), expect=4.0 * 1.5,
+         note="a method of the user's own class called update is the class's function")
+def user_method_named_update(x, counter):
+    v = counter.update(x)
+    return v * x

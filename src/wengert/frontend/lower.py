@@ -39,7 +39,7 @@ from typing import Optional
 import gast
 import numpy as np
 
-from .. import ir, runtime
+from .. import ir, mutating, runtime
 from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError
 from ..names import NameGen
 from .jumps import eliminate_jumps
@@ -230,6 +230,7 @@ class Lowerer:
         if isinstance(value, (gast.Yield, gast.YieldFrom, gast.Await)):
             self.op_expr(value)         # raises, naming the construct
         if isinstance(value, gast.Call):
+            self._refuse_writing_call(value)
             if isinstance(value.func, gast.Attribute) and self._is_local(value.func.value):
                 self.method_statement(value)
                 return
@@ -239,8 +240,8 @@ class Lowerer:
                 return
         raise UnsupportedSyntaxError(
             "an expression statement whose value is discarded", self.pf.loc(node),
-            hint="assign the result to a variable (a call made only for its side "
-                 "effect cannot be differentiated)")
+            hint="remove it, or use the value it computes (`y = np.exp(x)`, then read `y`): "
+                 "a call made only for its side effect cannot be differentiated")
 
     def method_statement(self, call) -> None:
         base = call.func.value
@@ -256,10 +257,7 @@ class Lowerer:
             self.define(base.id, ir.Op(runtime.seq_concat, (xs, items)), call)
             self.out[-1].store = True     # (Python extends the list in place)
             return
-        raise UnsupportedSyntaxError(
-            f"the method call `.{call.func.attr}(...)` used as a statement (it would "
-            "modify an object in place)", self.pf.loc(call),
-            hint="assign the result to a new variable instead of mutating in place")
+        raise self._method_in_place_error(call)
 
     def stmt_Assert(self, node) -> None:
         test = self.atom(node.test)
@@ -1025,6 +1023,8 @@ class Lowerer:
             if k.arg is None:
                 raise UnsupportedSyntaxError("keyword unpacking (**kwargs) in a call",
                                              self.pf.loc(node), hint="pass the keywords one by one")
+        self._refuse_writing_call(node)
+        self._refuse_method_in_place(node)
         func = node.func
         if isinstance(func, gast.Name) and func.id == _ITERATED:   # (lowering's own)
             return ir.Op(runtime.iterated, tuple(self.atom(a) for a in node.args))
@@ -1181,6 +1181,66 @@ class Lowerer:
     def _is_local(self, node) -> bool:
         return isinstance(node, gast.Name) and node.id in self.scope.env
 
+    # -- calls that change an object in place (see ``mutating``) ---------------
+
+    def _refuse_writing_call(self, call) -> None:
+        """A call that writes into an argument (``np.fill_diagonal(M, v)``,
+        ``np.add.at``, ``out=y``) is refused wherever it is: the Wengert list
+        would hold its result and lose its effect. Functions wengert lowers
+        itself may take ``out=``: what they do with it is checked there."""
+        func = call.func
+        callee = self._callee_value(func)
+        own = (isinstance(func, gast.Name) and func.id in self.scope.fns) or \
+            (isinstance(callee, types.FunctionType) and not _is_rule_target(callee))
+        out = None if own else _out_argument(callee, call)
+        if out is not None:
+            name, target = _dotted(func), _source_text(out)
+            rest = gast.Call(func=func, args=[a for a in call.args if a is not out],
+                             keywords=[k for k in call.keywords if k.value is not out])
+            raise UnsupportedSyntaxError(
+                f"`{name}(..., out={target})` writes its result into `{target}` in place",
+                self.pf.loc(call),
+                hint=f"NumPy would write into `{target}` in place: compute the new array "
+                     f"instead, e.g. `{target} = {_source_text(rest)}`")
+        hint = mutating.function_hint(callee)
+        if hint is not None:
+            texts = [_source_text(a) for a in call.args[:2]]
+            target, value = texts + ["y", "v"][len(texts):]
+            raise UnsupportedSyntaxError(
+                f"`{_dotted(func)}` writes into its argument `{target}` in place",
+                self.pf.loc(call),
+                hint=mutating.instead(hint.replace("{a}", target).replace("{b}", value)))
+
+    def _refuse_method_in_place(self, call) -> None:
+        """``v = xs.sort()`` on a list, dict or array the function built (of
+        another object, it may be a method of the user's own class: see
+        ``mutating``); so are ``v = xs.append(u)``, which is a value only as
+        a statement of its own (``method_statement``), and ``xs.pop(i)``."""
+        func = call.func
+        if not (isinstance(func, gast.Attribute) and self._is_local(func.value)) or \
+                self.scope.env[func.value.id] not in self.fresh:
+            return
+        value = func.attr == "pop" and not call.args and not call.keywords   # v = xs.pop()
+        if mutating.method_hint(func.attr) is not None and not value:
+            raise self._method_in_place_error(call)
+
+    def _method_in_place_error(self, call) -> UnsupportedSyntaxError:
+        name, method = call.func.value.id, call.func.attr
+        instead = mutating.method_hint(method) or \
+            "a new value (`xs = xs + [v]`, `y = np.sort(y)`)"
+        return UnsupportedSyntaxError(
+            f"the method call `{name}.{method}(...)` would change `{name}` in place",
+            self.pf.loc(call), hint=mutating.instead(instead))
+
+    def _callee_value(self, func):
+        """The object a callee denotes when lowering knows it (``np.put``, and
+        ``np.add.at``, a method of a static object); else None."""
+        value = self._static_value(func)
+        if value is _NOT_STATIC and isinstance(func, gast.Attribute):
+            base = self._static_value(func.value)
+            value = _NOT_STATIC if base is _NOT_STATIC else getattr(base, func.attr, None)
+        return None if value is _NOT_STATIC else value
+
 
 _NOT_STATIC = object()
 _ITERATED = "__wengert_iterated"      # runtime.iterated, in loops lowering writes
@@ -1264,6 +1324,39 @@ _FRESH_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "em
                 "stack", "concatenate", "vstack", "hstack", "column_stack", "outer", "tile",
                 "repeat", "dot", "matmul", "einsum", "diag", "tril", "triu", "cumsum",
                 "cumprod", "sort", "where", "clip", "kron", "cross", "pad"}
+
+
+def _out_argument(fn, call):
+    """The argument a call passes as ``out=`` (not ``out=None``): by keyword,
+    or by position to a ufunc (its outputs follow its inputs) or a NumPy
+    function (``np.clip(a, lo, hi, out)``); else None."""
+    for k in call.keywords:
+        if k.arg == "out":
+            return None if _is_none(k.value) else k.value
+    position = fn.nin if isinstance(fn, np.ufunc) else _out_position(fn)
+    if position is None or len(call.args) <= position or _is_none(call.args[position]):
+        return None
+    return call.args[position]
+
+
+def _out_position(fn):
+    if not (getattr(fn, "__module__", None) or "").startswith("numpy"):
+        return None
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return next((i for i, p in enumerate(params) if p.name == "out" and
+                 p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)), None)
+
+
+def _is_none(node) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _source_text(node) -> str:
+    """How the user wrote ``node`` (``y``, ``M[0]``), for a message."""
+    return ast.unparse(gast.gast_to_ast(node))
 
 
 def _svdvals_call(args, kwargs) -> bool:

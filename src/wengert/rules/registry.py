@@ -38,7 +38,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .. import algebra, ir
+from .. import algebra, ir, mutating
 from ..errors import NoRuleError, WengertError
 
 
@@ -454,6 +454,14 @@ def _to_ir(node, namespace: dict, placeholders: set):
 
 
 def missing_rule_error(fn, loc) -> NoRuleError:
+    if isinstance(fn, ir.PseudoOp) and fn.kind == "method" and \
+            fn.name in mutating.MUTATING_METHODS:
+        return NoRuleError(
+            f"no derivative rule for the method `.{fn.name}()`: on a list, dict or array it "
+            "changes its object in place, which wengert cannot differentiate", loc,
+            hint=f"{mutating.instead(mutating.MUTATING_METHODS[fn.name])}; a method of your "
+                 f"own class called `{fn.name}` is differentiated where its object's class is "
+                 "known (an argument, `self`, module data)")
     if isinstance(fn, ir.PseudoOp):
         what = f"the method `.{fn.name}()`" if fn.kind == "method" else f"the attribute `.{fn.name}`"
         if fn.kind == "method" and fn.name == "__call__":
