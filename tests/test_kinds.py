@@ -69,7 +69,7 @@ def max_of_float_and_int(x):
 def test_kinds_of_numbers_and_items():
     assert returned_kind(sum_of_floats, 1.5) == "number"       # 0 for an empty list
     assert returned_kind(sum_of_floats, np.ones(3)) == "None"  # 0 or an array
-    assert returned_kind(item_of_appended, 1.5) == "float"
+    assert returned_kind(item_of_appended, 1.5) == "number"     # np.tanh: a NumPy float64
     assert returned_kind(item_of_appended, np.ones(2)) == "<f8[2]"
     assert returned_kind(loop_over_a_tuple, 1.5) == "number"
     assert returned_kind(item_of_mixed_list, 1.5) == "None"

@@ -273,3 +273,18 @@ def test_jacfwd_falls_back_to_one_pass_per_column_for_other_code():
 
 def lambda_free_scalar(x):
     return math.sin(x) * x
+
+
+def _cubes(x):
+    return np.sum(x ** 3 * np.sin(x))
+
+
+@pytest.mark.parametrize("outer", ["jacfwd", "jacrev"])
+def test_a_forward_mode_gradient_of_an_array_differentiated_again(outer):
+    # (differentiated as the adjoint that computes the same numbers)
+    x = np.array([0.4, -1.2, 2.0])
+    inner = wengert.grad(_cubes, mode="forward")
+    got = getattr(wengert, outer)(inner)(x)
+    np.testing.assert_allclose(got, wengert.hessian(_cubes)(x), rtol=1e-12)
+    fd = np.array([(inner(x + e) - inner(x - e)) / 2e-6 for e in np.eye(3) * 1e-6])
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)

@@ -421,7 +421,7 @@ def _broadcast(kinds) -> Optional[Kind]:
     if all(k.pyfloat for k in kinds):
         if all(k == INT for k in kinds):
             return INT
-        return FLOAT if FLOAT in kinds else NUMBER if NUMBER in kinds else FLOAT
+        return NUMBER if NUMBER in kinds else FLOAT   # (float * np.float64: np.float64)
     return _promoted(tuple(kinds))
 
 
@@ -716,6 +716,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT
         if r.elementwise:
             k = _broadcast(arg_kinds or [expr_kind(a, kinds) for a in e.args])
+            if k in (FLOAT, INT) and isinstance(e.fn, np.ufunc):
+                return NUMBER                # np.sin(0.5): a NumPy float64, not a float
             return FLOAT if k in (INT, NUMBER) and e.fn in _TRUE_DIVISION else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)

@@ -1195,7 +1195,11 @@ class Derivative:
         if kinds is not None and all(k is None for k in kinds):
             kinds = None
         want_value = self.what == "value_and_grad"
-        if self.mode != "forward":
+        arrays = kinds is not None and any(kinds[i] is not None and kinds[i].shape != ()
+                                           for i in self._positions)
+        if self.mode != "forward" or arrays:
+            # (a forward-mode gradient of an array, one tangent pass per element,
+            # is differentiated as the adjoint that computes the same numbers)
             return build(self.__wrapped__, "vjp", self._positions, kinds,
                          return_value=want_value, optimize=self.optimize,
                          seed_param=False, tuple_result=self._tuple,
