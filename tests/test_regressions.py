@@ -407,3 +407,22 @@ def test_an_array_sized_by_an_int_argument():
         for mode in ("reverse", "forward"):
             np.testing.assert_allclose(wengert.grad(buffer_of_an_int_argument, mode=mode)(x, n),
                                        want, rtol=1e-12)
+
+
+def float32_cast(x):
+    return np.float32(x) ** 2 * 3.0
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("x", [0.7, np.array([0.3, -1.2])], ids=["float", "array"])
+def test_a_cast_to_float32(mode, x):
+    # (steps of 1e-3: a float32 rounds what steps of 1e-6 would see)
+    g = wengert.grad(lambda v: np.sum(float32_cast(v)), mode=mode)(x)
+    h = 1e-3
+    if np.ndim(x):
+        fd = np.array([(np.sum(float32_cast(x + e)) - np.sum(float32_cast(x - e))) / (2 * h)
+                       for e in np.eye(len(x)) * h])
+    else:
+        fd = (float32_cast(x + h) - float32_cast(x - h)) / (2 * h)
+    np.testing.assert_allclose(g, fd, rtol=1e-3)
+    np.testing.assert_allclose(g, 6.0 * np.asarray(x), rtol=1e-6)

@@ -30,6 +30,9 @@ RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
            runtime.scatter_into, runtime.copy_of, runtime.as_scalar, runtime.as_array,
            runtime.iterated, runtime.iterated_tangent, runtime.iterated_adjoint,
            runtime.last_writes}
+# Rules whose finite differences need steps of their own (test_regressions.py):
+# a cast to float32 rounds what float64 steps of 1e-6 would see.
+ELSEWHERE = {np.float32}
 
 
 def test_every_rule_has_a_case():
@@ -37,7 +40,8 @@ def test_every_rule_has_a_case():
     for c in ALL:
         covered.update(id(k) for k in c.covers)
     missing = sorted({r.name for fn, r in registry.RULES.items()
-                      if not r.nondiff and fn not in RUNTIME and id(fn) not in covered
+                      if not r.nondiff and fn not in RUNTIME and fn not in ELSEWHERE
+                      and id(fn) not in covered
                       # rules that tests and examples register for themselves
                       and _ours(r)})
     assert not missing, f"rules without a test case: {missing}"

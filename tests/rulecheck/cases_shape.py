@@ -12,7 +12,7 @@ from . import Arg, Case
 HELPERS = ("from wengert.rules.numpy_shape import (untranspose, unrepeat, untile, unpad, "
            "undiff, undiagonal, undiag, untake, untake_along_axis, split_like, "
            "concatenate_like, unstack, unhstack, unvstack, uncolumn_stack, unarray, "
-           "unchoose, float_cast, uncast)")
+           "unchoose, float_cast, uncast, item_of)")
 
 # helper functions for cases that need statements (tuple targets, several uses)
 FUNCTIONS = '''
@@ -176,6 +176,11 @@ CONSTRUCT = [
     case("x.copy() * x", (3,), covers=()),
     case("x.astype(np.float64)", (2, 3), covers=()),
     case("x.astype(int) * x", (3,), covers=()),
+    case("np.float64(x) * x", None, covers=(np.float64,)),
+    case("np.float64(x)", (2, 3), covers=(np.float64,)),
+    case("np.sum(x).item() * x", (2, 3), covers=(S.item_of,)),
+    case("x.item() * 3.0", (1,), covers=(S.item_of,)),
+    helper("item_of(x) * x", None, covers=(S.item_of,)),
     case("np.linspace(x, y, 5)", None, None, covers=(np.linspace,)),
     case("np.linspace(x, y, 4)", (3,), (3,), covers=(np.linspace,)),
     case("np.linspace(x, y, 4, axis=-1)", (2, 1), (3,), covers=(np.linspace,)),

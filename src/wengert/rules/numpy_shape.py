@@ -217,6 +217,12 @@ def linspace_ramp(ans, num, endpoint=True, axis=0):
     return np.reshape(np.linspace(0.0, 1.0, num, endpoint=endpoint, dtype=ans.dtype), shape)
 
 
+def item_of(a):
+    """``a.item()``: the one element of ``a`` as a Python number (a Python
+    number as it is: a tangent may be one)."""
+    return a.item() if hasattr(a, "item") else a
+
+
 def float_cast(t, dtype):
     """The derivative of ``x.astype(dtype)``: ``t`` cast to ``dtype`` when that
     is floating point; zero when the cast rounds (integers, booleans)."""
@@ -441,6 +447,25 @@ def copy(a):
 def astype(x, dtype):
     tangent(float_cast(x_dot, dtype))
     adjoint(x=uncast(g, x, dtype))
+
+
+@rule(np.float64, linear=("x",), notes="a cast (of a number or an array)")
+def float64_(x):
+    tangent(np.float64(x_dot))
+    adjoint(x=unarray(g, x))
+
+
+@rule(np.float32, linear=("x",), notes="a cast (of a number or an array)")
+def float32_(x):
+    tangent(np.float32(x_dot))
+    adjoint(x=unarray(g, x))
+
+
+@rule(item_of, methods=("item",), linear=("a",),
+      notes="`a.item()` of an array of one element: a Python number")
+def item_(a):
+    tangent(item_of(a_dot))
+    adjoint(a=unarray(g, a))
 
 
 @rule(np.linspace, linear=("start", "stop"), notes="no retstep= or dtype=")
