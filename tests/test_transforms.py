@@ -288,3 +288,31 @@ def test_a_forward_mode_gradient_of_an_array_differentiated_again(outer):
     np.testing.assert_allclose(got, wengert.hessian(_cubes)(x), rtol=1e-12)
     fd = np.array([(inner(x + e) - inner(x - e)) / 2e-6 for e in np.eye(3) * 1e-6])
     np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
+
+
+def _van_der_pol(y):
+    return np.array([y[1], 2.0 * (1 - y[0] ** 2) * y[1] - y[0]])
+
+
+def _flow_energy(y):
+    for _ in range(3):
+        y = y + 0.05 * _van_der_pol(y)      # items read at constant indices
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("outer", ["hessian", "jacrev_of_grad"])
+def test_second_order_through_items_read_at_constant_indices(outer):
+    # the gradient's items_adjoint(y, (1, 0), ...) is read again as the sum of
+    # getitem_adjoint terms, which have rules
+    y = np.array([0.5, -0.3])
+    g = wengert.grad(_flow_energy)
+    h = wengert.hessian(_flow_energy)(y) if outer == "hessian" else wengert.jacrev(g)(y)
+    fd = np.array([(g(y + e) - g(y - e)) / 2e-6 for e in np.eye(2) * 1e-6])
+    np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_jacrev_with_respect_to_a_container_is_refused():
+    def f(p, x):
+        return np.sum(np.tanh(x * p["a"]))
+    with pytest.raises(wengert.UsageError, match="jacrev takes array or scalar inputs"):
+        wengert.jacrev(f)({"a": np.array([0.3, 0.7])}, 1.5)

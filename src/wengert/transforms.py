@@ -151,6 +151,8 @@ def jacrev(func, wrt=0, has_aux=False):
 
     def jacobian(*args, **kwargs):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
+        for p in positions:
+            _leaf(args[p], "jacrev")
         kinds = analysis.build_kinds(args, positions)
         built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
         jacobian.source = built.source

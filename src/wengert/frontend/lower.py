@@ -1064,9 +1064,22 @@ class Lowerer:
             return self._extreme(fn, args, node)
         if fn is np.linalg.svd and _svdvals_call(args, kwargs):
             return ir.Op(np.linalg.svdvals, args[:1])     # the same values, its own rule
+        if fn is runtime.items_adjoint and len(args) >= 3 and isinstance(args[1], ir.Const):
+            return self._items_adjoint(args, node)
         if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):
             return ir.Op(fn, *self._bind_call(fn, args, kwargs, node))
         return ir.Op(fn, args, kwargs)
+
+    def _items_adjoint(self, args, node) -> ir.Expr:
+        """Generated code differentiated again: ``items_adjoint(x, keys, *ts)``
+        as what it computes, the sum of ``getitem_adjoint(t, x, key)`` for
+        each item (functions with rules)."""
+        x, keys, ts = args[0], args[1].value, args[2:]
+        terms = [self._temp_assign(ir.Op(runtime.getitem_adjoint, (t, x, ir.Const(k))), node)
+                 for k, t in zip(keys, ts)]
+        for term in terms[1:-1]:
+            terms[0] = self._temp_assign(ir.Op(runtime.accumulate, (terms[0], term)), node)
+        return ir.Op(runtime.accumulate, (terms[0], terms[-1])) if len(terms) > 1 else terms[0]
 
     def _extreme(self, fn, args, node) -> ir.Expr:
         """``max(a, b, c)`` as ``max(max(a, b), c)`` (ties keep the first, as
