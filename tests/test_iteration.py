@@ -5,6 +5,7 @@ folded to constant keys where the build knows the dict:
 passed as arguments are called where the function calls the parameter."""
 
 import functools
+import sys
 
 import numpy as np
 import pytest
@@ -206,3 +207,38 @@ def test_a_local_bound_once_to_a_function(mode):
 def test_a_local_bound_to_one_of_two_functions_is_refused():
     with pytest.raises(wengert.NoRuleError, match="class is not known"):
         wengert.grad(calls_one_of_two)(0.3, True)
+
+
+def newton(f, df, x0, p):
+    x = x0
+    for _ in range(30):
+        x = x - f(x, p) / df(x, p)
+    return x
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11),
+                    reason="two lambdas on one line are told apart by column (co_positions, "
+                           "Python 3.11+); before, the error asks for one lambda per line")
+def test_lambdas_passed_in_on_one_line():
+    g = wengert.grad(newton, wrt=3)(lambda x, p: x ** 2 - p, lambda x, p: 2 * x, 1.0, 3.0)
+    assert g == pytest.approx(0.5 / np.sqrt(3.0), rel=1e-10)
+
+
+def inner_loss(w, data):
+    return np.sum((w - data) ** 2)
+
+
+def unrolled(lr, data, gradient):
+    w = np.zeros(3)
+    for _ in range(3):
+        w = w - lr * gradient(w, data)
+    return np.sum(w ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_gradient_passed_in(mode):
+    data = np.array([1.0, -2.0, 0.5])
+    inner = wengert.grad(inner_loss)
+    got = wengert.grad(unrolled, mode=mode)(0.1, data, inner)
+    expected = central(lambda lr: unrolled(float(lr), data, inner), np.array(0.1))
+    assert got == pytest.approx(float(expected), rel=1e-6)

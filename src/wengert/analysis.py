@@ -246,14 +246,21 @@ class FunctionArg:
         return f"the function {getattr(self.fn, '__qualname__', self.fn)!s}"
 
 
+# what an argument that is a function can be (api adds its Derivative: a
+# gradient passed in is called like a function)
 FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+
+
+def is_function(v) -> bool:
+    """Whether ``v`` is a function an argument can be (``FunctionArg``)."""
+    return isinstance(v, FUNCTION_TYPES)
 
 
 def build_kind(v) -> Optional[object]:
     """``kind_of_value(v)``; for an instance of a class written in Python
     (not NumPy's, not a builtin type), its ``Instance``; for a function, its
     ``FunctionArg``."""
-    if isinstance(v, FUNCTION_TYPES):
+    if is_function(v):
         return FunctionArg(v)
     k = kind_of_value(v)
     if k is None and v is not None and not isinstance(v, _NOT_INSTANCES) and \
@@ -278,7 +285,7 @@ def call_kinds(args, kinds: dict, instances=None) -> tuple:
     return tuple(Instance(instances[a.name]) if instances and isinstance(a, ir.Var) and
                  a.name in instances else
                  FunctionArg(a.value) if isinstance(a, ir.Const) and
-                 isinstance(a.value, FUNCTION_TYPES) else expr_kind(a, kinds) for a in args)
+                 is_function(a.value) else expr_kind(a, kinds) for a in args)
 
 
 def known_kinds(names, arg_kinds) -> dict:
@@ -359,7 +366,7 @@ def arg_key(v):
     k = arg_kind(v, instances=True) if type(v) in (list, tuple, dict) else None
     if isinstance(k, SeqItems):
         return _items_key(v)
-    if isinstance(v, FUNCTION_TYPES):
+    if is_function(v):
         return FunctionArg(v)           # the function itself (checked by identity)
     return kind_key(v)
 

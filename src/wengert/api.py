@@ -1208,6 +1208,9 @@ class Derivative:
         return _forward_grad_function(self, built, kinds)
 
 
+analysis.FUNCTION_TYPES += (Derivative,)     # a gradient passed in: called as one
+
+
 _MAX_GUARDED = 8
 
 

@@ -23,7 +23,7 @@ import types
 from dataclasses import replace
 
 from . import ir
-from .analysis import FUNCTION_TYPES, Instance, build_kind
+from .analysis import Instance, build_kind, is_function
 from .optimize import rename_vars
 
 MAX_STATEMENTS = 40
@@ -164,7 +164,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
                 roots[s.target.name] = roots[s.value.name]
         elif isinstance(s.value, ir.Const) and _instance(s.value.value) is not None:
             known[s.target.name] = _instance(s.value.value)     # (a constant: no guard)
-        elif isinstance(s.value, ir.Const) and isinstance(s.value.value, FUNCTION_TYPES):
+        elif isinstance(s.value, ir.Const) and is_function(s.value.value):
             known[s.target.name] = _Function(s.value.value)     # (a function argument,
                                                                 # passed on to a helper)
         elif isinstance(s.value, ir.Op) and s.value.fn is super and len(s.value.args) == 2 \
@@ -277,7 +277,7 @@ def _resolved_call(e: ir.Op, known):
             return None
         obj, name, rest = e.args[0], fn.name, e.args[1:]
         if name == "__call__" and isinstance(obj, ir.Const) and \
-                isinstance(obj.value, FUNCTION_TYPES):       # a function argument, bound
+                is_function(obj.value):       # a function argument, bound
             return _function_call(obj.value, rest, e.kwargs)
         if name == "__call__" and isinstance(obj, ir.Var) and \
                 isinstance(known.get(obj.name), _Function):

@@ -204,6 +204,9 @@ def _lambda_def(func, filename: str, lineno: int) -> gast.FunctionDef:
             if isinstance(n, gast.Lambda) and n.lineno == lineno and \
                     tuple(a.id for a in n.args.args) == tuple(argnames):
                 found.append(n)
+    if len(found) > 1 and hasattr(func.__code__, "co_positions"):     # 3.11+: by column
+        starts = {(line, col) for line, _, col, _ in func.__code__.co_positions()}
+        found = [n for n in found if (n.body.lineno, n.body.col_offset) in starts] or found
     if len(found) != 1:
         why = "no lambda" if not found else "several lambdas"
         raise SourceUnavailableError(
