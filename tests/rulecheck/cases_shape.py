@@ -234,6 +234,24 @@ SELECT = [
     case("np.choose(np.array([[0, 1, 1], [1, 0, 1]]), [x, y])", (3,), (), covers=(np.choose,)),
 ]
 
+# A list of floats passed where a NumPy function takes an array: differentiated
+# as the array NumPy makes of it
+LISTS = [
+    case(expr, None, None, covers=covers)
+    for expr, covers in [
+        ("np.sort([x * 2.0, y, x * y])", (np.sort,)),
+        ("np.cumprod([x, y, x + y])", (np.cumprod,)),
+        ("np.square([x, y])", (np.square,)),
+        ("np.maximum([x, y], 0.5)", (np.maximum,)),
+        ("np.dot([x, y], [y, 2.0 * x])", (np.dot,)),
+        ("np.matmul([x, y], [y, 2.0])", (np.matmul,)),
+        ("np.take([x, y, x * y], [2, 0])", (np.take,)),
+        ("np.hstack([x, y, x * y])", (np.hstack,)),
+        ("np.vstack([x, y])", (np.vstack,)),
+        ("np.sort((x, y))[0] + y", (np.sort,)),
+    ]
+]
+
 # The helpers generated code calls, each checked against its own rule; the
 # arrays they are "like" share x's dtype, as they do in generated code.
 
@@ -298,7 +316,7 @@ NONDIFF = [
     case("np.eye(3)[0] * x + np.arange(3) * x + x[np.argsort(x)]", (3,), covers=()),
 ]
 
-CASES = SHAPE + JOIN + CONSTRUCT + SELECT + NONDIFF + HELPER_CASES
+CASES = SHAPE + JOIN + CONSTRUCT + SELECT + LISTS + NONDIFF + HELPER_CASES
 
 # Cases that fail because of the core compiler, not the rules (see the report).
 KNOWN_CORE_GAPS = []

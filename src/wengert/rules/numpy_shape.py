@@ -144,7 +144,7 @@ def _open_range(n, m, d, ndim):
 def _like(t, x):
     """``t`` shaped, and typed, like ``x`` (one entry of a list's adjoint)."""
     if isinstance(x, float):
-        return float(t)
+        return float(np.reshape(t, ()))
     t = np.reshape(t, np.shape(x))
     dtype = getattr(x, "dtype", None)
     return t if dtype is None or t.dtype == dtype else t.astype(dtype)
@@ -371,31 +371,31 @@ def diff(a, n=1, axis=-1):
 # joining and splitting: lists of arrays in, lists out
 
 
-@rule(np.concatenate, linear=("arrays",))
+@rule(np.concatenate, linear=("arrays",), sequences=("arrays",))
 def concatenate(arrays, axis=0):
     tangent(np.concatenate(arrays_dot, axis=axis))
     adjoint(arrays=split_like(g, arrays, axis))
 
 
-@rule(np.stack, linear=("arrays",))
+@rule(np.stack, linear=("arrays",), sequences=("arrays",))
 def stack(arrays, axis=0):
     tangent(np.stack(arrays_dot, axis=axis))
     adjoint(arrays=unstack(g, arrays, axis))
 
 
-@rule(np.hstack, linear=("tup",))
+@rule(np.hstack, linear=("tup",), sequences=("tup",))
 def hstack(tup):
     tangent(np.hstack(tup_dot))
     adjoint(tup=unhstack(g, tup))
 
 
-@rule(np.vstack, linear=("tup",))
+@rule(np.vstack, linear=("tup",), sequences=("tup",))
 def vstack(tup):
     tangent(np.vstack(tup_dot))
     adjoint(tup=unvstack(g, tup))
 
 
-@rule(np.column_stack, linear=("tup",))
+@rule(np.column_stack, linear=("tup",), sequences=("tup",))
 def column_stack(tup):
     tangent(np.column_stack(tup_dot))
     adjoint(tup=uncolumn_stack(g, tup))
@@ -417,13 +417,13 @@ def array_split(ary, indices_or_sections, axis=0):
 # construction
 
 
-@rule(np.array, linear=("object",), notes="no dtype=; use .astype")
+@rule(np.array, linear=("object",), sequences=("object",), notes="no dtype=; use .astype")
 def array(object):
     tangent(np.array(object_dot))
     adjoint(object=unarray(g, object))
 
 
-@rule(np.asarray, linear=("a",), notes="no dtype=; use .astype")
+@rule(np.asarray, linear=("a",), sequences=("a",), notes="no dtype=; use .astype")
 def asarray(a):
     tangent(np.asarray(a_dot))
     adjoint(a=unarray(g, a))
@@ -539,7 +539,7 @@ def clip_method(a, min=None, max=None):
             max=unbroadcast(np.where((ans == a) | (ans == min), 0.0, g), max))
 
 
-@rule(np.choose, linear=("choices",))
+@rule(np.choose, linear=("choices",), sequences=("choices",))
 def choose(a, choices):
     tangent(np.choose(a, choices_dot))
     adjoint(choices=unchoose(g, a, choices))

@@ -64,6 +64,7 @@ class Rule:
     fns: tuple = ()
     varargs: Optional[str] = None       # a ``*name`` parameter, bound to a tuple
     zero_derivative: tuple = ()         # parameters with a zero derivative by definition
+    sequences: tuple = ()               # parameters that take a list of arrays as a list
     _source: Optional[Callable] = None  # template function, parsed lazily
     _parsed: bool = True
 
@@ -129,6 +130,22 @@ class Rule:
                     hint="wrap the value in wengert.stop_gradient(...) if its derivative "
                          "should be ignored, or register a rule that differentiates it")
 
+    def lists_as_arrays(self, op: ir.Op, bound: dict, kinds: dict) -> dict:
+        """NumPy turns a list passed for an array into an array, and the rule's
+        templates (``a.ndim``, ``x_dot * 2.0``, ``np.result_type(a)``) need the
+        array too: a list-valued argument of a NumPy function is bound as
+        ``np.asarray(xs)`` (its tangent likewise), except where the rule takes
+        a list of arrays as such (``np.stack(arrays)``)."""
+        if isinstance(op.fn, ir.PseudoOp) or not any(_numpy_function(f) for f in self.fns):
+            return bound
+        out = dict(bound)
+        for p in self.diff_params:
+            arg = bound.get(p)
+            if p not in self.sequences and isinstance(arg, ir.Var) and \
+                    getattr(kinds.get(arg.name), "dtype", None) == "seq":
+                out[p] = ir.Op(np.asarray, (arg,))
+        return out
+
     def tangent_expr(self, bound: dict, dots: dict, ans: ir.Expr):
         """The tangent of ``ans``; ``dots`` maps active params to tangents."""
         self.ensure_parsed()
@@ -161,6 +178,10 @@ def _callee_default(fn, keyword):
     if p is None or p.default is inspect.Parameter.empty:
         return None
     return ir.Const(p.default)
+
+
+def _numpy_function(fn) -> bool:
+    return isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
 
 
 def _integer(kind) -> bool:
@@ -231,7 +252,7 @@ def lookup(fn) -> Optional[Rule]:
 
 
 def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
-         linear=None, notes="", zero_derivative=(), bilinear=()):
+         linear=None, notes="", zero_derivative=(), bilinear=(), sequences=()):
     """Decorator: register a template function as the rule of ``fns``.
 
     ``methods``/``attrs`` also register it for ndarray methods or attributes
@@ -243,6 +264,9 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
     parameters whose derivative is zero by definition (read for their shape or
     dtype, or piecewise constant): a differentiated value may flow into them;
     any other parameter without an adjoint rejects one when the derivative is built.
+    ``sequences`` names parameters that take a list of arrays as a list
+    (``np.stack(arrays)``); a list passed for any other parameter of a NumPy
+    function is differentiated as the array NumPy makes of it.
     """
     def deco(template):
         sig = inspect.signature(template)
@@ -256,7 +280,8 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
         r = Rule(name=_display_name(fns, methods, attrs, template), params=params,
                  defaults=defaults, elementwise=elementwise,
                  scalar_result=scalar_result, notes=notes, varargs=varargs,
-                 zero_derivative=tuple(zero_derivative), _source=template, _parsed=False)
+                 zero_derivative=tuple(zero_derivative), sequences=tuple(sequences),
+                 _source=template, _parsed=False)
         for fn in fns:
             register(fn, r)
             if linear:
