@@ -12,7 +12,7 @@ from . import Arg, Case
 HELPERS = ("from wengert.rules.numpy_shape import (untranspose, unrepeat, untile, unpad, "
            "undiff, undiagonal, undiag, untake, untake_along_axis, split_like, "
            "concatenate_like, unstack, unhstack, unvstack, uncolumn_stack, unarray, "
-           "unchoose, float_cast, uncast)")
+           "unchoose, unbincount, float_cast, uncast)")
 
 # helper functions for cases that need statements (tuple targets, several uses)
 FUNCTIONS = '''
@@ -232,6 +232,14 @@ SELECT = [
     case("x.clip(max=y)", (2, 3), (2, 3), covers=()),
     case("np.choose(np.array([0, 1, 0]), [x, y])", (3,), (3,), covers=(np.choose,)),
     case("np.choose(np.array([[0, 1, 1], [1, 0, 1]]), [x, y])", (3,), (), covers=(np.choose,)),
+    # np.bincount: linear in weights; empty bins, minlength beyond the last index
+    case("np.bincount(np.array([0, 2, 2, 1, 4]), weights=x)", (5,), covers=(np.bincount,)),
+    case("np.bincount(np.array([0, 2, 2, 1]), x, minlength=6)", (4,), covers=(np.bincount,)),
+    case("np.bincount(np.array([3, 0, 3]), x * y, 2) * y[0]", (3,), (3,),
+         covers=(np.bincount,)),
+    case("np.bincount(np.array([1, 1, 0]), weights=[x, y, x * y])", None, None,
+         covers=(np.bincount,)),
+    case("np.bincount(np.array([1, 1, 0])) * x", (2,), covers=(np.bincount,)),
 ]
 
 # A list of floats passed where a NumPy function takes an array: differentiated
@@ -301,6 +309,10 @@ HELPER_CASES = [
     helper(f"unarray(x, [[{S0}, {S0}], [{S0}, {S0}]])[1][0]", (2, 2), covers=(S.unarray,)),
     helper("unarray(x, [1.0, 2.0])[1] * 2.0", (2,), covers=(S.unarray,), float32=False),
     helper(f"unchoose(x, np.array([0, 1, 0]), [{V3}, 1.0])[0]", (3,), covers=(S.unchoose,)),
+    helper("unbincount(x, np.array([0, 3, 3, 1]), np.ones(4, x.dtype))", (5,),
+           covers=(S.unbincount,)),
+    helper("unbincount(x, np.array([2, 0]), np.ones(2, x.dtype)) * x[1]", (3,),
+           covers=(S.unbincount,)),
     helper("float_cast(x, np.float64)", (3,), covers=(S.float_cast,)),
     helper("float_cast(x, np.int64) + x", (3,), covers=(S.float_cast,)),
     helper(f"uncast(x, {V3}, np.float32)", (3,), covers=(S.uncast,)),

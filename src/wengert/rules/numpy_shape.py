@@ -202,6 +202,16 @@ def unarray(g, obj):
     return _like(g, obj)
 
 
+def unbincount(t, x, weights):
+    """The adjoint of ``np.bincount(x, weights)`` in ``weights``: each weight
+    gets the adjoint of its bin, ``t[x]``, in the weights' dtype (the counts
+    are float64 whatever the weights' dtype)."""
+    out = np.take(t, x)
+    dtype = getattr(weights, "dtype", None)
+    return out.astype(dtype) if dtype is not None and dtype.kind == "f" and out.dtype != dtype \
+        else out
+
+
 def unchoose(g, a, choices):
     """The adjoint of ``np.choose(a, choices)``: each choice gets ``g`` where
     it was chosen."""
@@ -506,6 +516,14 @@ def take_along_axis(arr, indices, axis):
     adjoint(arr=untake_along_axis(g, arr, indices, axis))
 
 
+@rule(np.bincount, linear=("weights",),
+      notes="differentiable in weights=; the result has at least as many bins as "
+            "minlength, so the tangent is counted into as many")
+def bincount(x, weights=None, minlength=0):
+    tangent(np.bincount(x, weights=weights_dot, minlength=np.size(ans)))
+    adjoint(weights=unbincount(g, x, weights))
+
+
 @rule(np.sort, notes="through the sorting permutation; ties have no preferred order")
 def sort(a, axis=-1):
     tangent(np.take_along_axis(a_dot, np.argsort(a, axis=axis), axis=axis))
@@ -645,6 +663,12 @@ def unarray_(g, obj):
     adjoint(g=np.array(g))
 
 
+@rule(unbincount, linear=("t",))
+def unbincount_(t, x, weights):
+    tangent(unbincount(t_dot, x, weights))
+    adjoint(t=np.bincount(x, weights=g, minlength=np.size(t)))
+
+
 @rule(unchoose, linear=("g",))
 def unchoose_(g, a, choices):
     tangent(unchoose(g_dot, a, choices))
@@ -675,7 +699,7 @@ nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj
         notes="properties of the array, not of its values")
 nondiff(np.argmax, np.argmin, np.argsort, np.argpartition, np.lexsort, np.nonzero,
         np.flatnonzero, np.argwhere, np.count_nonzero, np.searchsorted, np.digitize,
-        np.bincount, np.unique, np.histogram, np.histogram_bin_edges,
+        np.unique, np.histogram, np.histogram_bin_edges,
         np.ravel_multi_index, np.unravel_index, np.diag_indices, np.tril_indices,
         np.triu_indices, linspace_ramp,
         methods=("argmax", "argmin", "argsort", "nonzero", "searchsorted"),
