@@ -176,6 +176,7 @@ class Forward:
         if r is None:
             raise registry.missing_rule_error(e.fn, loc)
         if r.nondiff:
+            r.check_refused(e, self.active, self.kinds, loc)
             return algebra.ZERO
         bound = r.bind(e, loc)
         r.check_inactive(bound, self.active, self.kinds, loc)

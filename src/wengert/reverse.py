@@ -369,6 +369,7 @@ class Reverse:
         if r is None:
             raise registry.missing_rule_error(e.fn, s.loc)
         if r.nondiff:
+            r.check_refused(e, self.active, self.kinds, s.loc)
             return out
         bound = r.bind(e, s.loc)
         r.check_inactive(bound, self.active, self.kinds, s.loc)

@@ -326,6 +326,7 @@ NONDIFF = [
     case("np.ones_like(x) * x[np.argmax(x)] + np.count_nonzero(x > 0) + x.argmin()", (4,),
          covers=()),
     case("np.eye(3)[0] * x + np.arange(3) * x + x[np.argsort(x)]", (3,), covers=()),
+    case("np.unique(np.array([2.0, 1.0, 2.0])) * x + np.arange(len(x)) * x", (2,), covers=()),
 ]
 
 CASES = SHAPE + JOIN + CONSTRUCT + SELECT + LISTS + NONDIFF + HELPER_CASES

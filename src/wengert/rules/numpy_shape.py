@@ -691,7 +691,7 @@ def uncast_(g, x, dtype):
 # no derivative: integer, boolean or constant results
 
 nondiff(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,
-        np.arange, np.eye, np.identity, np.tri, np.indices,
+        np.eye, np.identity, np.tri, np.indices,
         notes="values that do not depend on the arguments' values")
 nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj,
         np.isrealobj, np.broadcast_shapes,
@@ -699,10 +699,14 @@ nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj
         notes="properties of the array, not of its values")
 nondiff(np.argmax, np.argmin, np.argsort, np.argpartition, np.lexsort, np.nonzero,
         np.flatnonzero, np.argwhere, np.count_nonzero, np.searchsorted, np.digitize,
-        np.unique, np.histogram, np.histogram_bin_edges,
         np.ravel_multi_index, np.unravel_index, np.diag_indices, np.tril_indices,
         np.triu_indices, linspace_ramp,
         methods=("argmax", "argmin", "argsort", "nonzero", "searchsorted"),
         notes="integer results: indices and counts")
+nondiff(np.unique, np.histogram, np.histogram_bin_edges, np.arange, refuse=True,
+        notes="values (np.unique, np.arange) or bin edges that depend on a floating-point "
+              "argument, "
+              "with no rule here: a differentiated one is refused (wrap it in "
+              "wengert.stop_gradient(...) where only counts or indices are wanted)")
 nondiff(np.isclose, np.allclose, np.array_equal, np.array_equiv, np.any, np.all,
         np.isin, methods=("any", "all"), notes="boolean results")
