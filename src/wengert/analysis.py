@@ -58,7 +58,7 @@ def _differentiable(e: ir.Expr) -> bool:
     if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict", "ifexp"):
         return True
     r = registry.lookup(e.fn)
-    return not (r is not None and r.nondiff)
+    return not (r is not None and r.nondiff and not r.refuse)    # a refusal must be reached
 
 
 def varied(fn: ir.Function, wrt) -> set:

@@ -176,12 +176,17 @@ class Forward:
         if r is None:
             raise registry.missing_rule_error(e.fn, loc)
         if r.nondiff:
+            r.check_refused(e, self.active, self.kinds, loc)
             return algebra.ZERO
         bound = r.bind(e, loc)
         r.check_inactive(bound, self.active, self.kinds, loc)
         dots = {p: self.tangent(bound[p]) for p in r.diff_params}
         if all(algebra.is_zero(d) for d in dots.values()):
             return algebra.ZERO
+        arrays = r.lists_as_arrays(e, bound, self.kinds)
+        dots = {p: d if arrays[p] is bound[p] or algebra.is_zero(d) else ir.Op(np.asarray, (d,))
+                for p, d in dots.items()}
+        bound = arrays
         t = r.tangent_expr(bound, dots, ans if ans is not None else ir.Var(target))
         if target is None:
             return t

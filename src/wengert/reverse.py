@@ -369,13 +369,15 @@ class Reverse:
         if r is None:
             raise registry.missing_rule_error(e.fn, s.loc)
         if r.nondiff:
+            r.check_refused(e, self.active, self.kinds, s.loc)
             return out
         bound = r.bind(e, s.loc)
         r.check_inactive(bound, self.active, self.kinds, s.loc)
+        arrays = r.lists_as_arrays(e, bound, self.kinds)
         for p in r.diff_params:
             arg = bound[p]
             if isinstance(arg, ir.Var) and arg.name in self.active:
-                c = r.adjoint_expr(p, bound, g, ans)
+                c = r.adjoint_expr(p, arrays, g, ans)
                 if target is not None:
                     c = simplify_kinds(self._single_writes(c), self.kinds, target)
                 if selection is not None:

@@ -134,6 +134,16 @@ NUMPY += [c for name, dx, dy in NP_BINARY
                                 # float_power computes in float64 by definition
                                 float32=name != "float_power")]
 
+# np.heaviside: piecewise constant in x, equal to y where x == 0
+NUMPY += [
+    Case("np.heaviside(x, y)", {"x": Arg((3,), "nonzero"), "y": Arg((3,))},
+         covers=(np.heaviside,)),
+    Case("np.heaviside(np.array([0.0, -1.0, 0.0, 2.0]), y)", {"y": Arg((4,))},
+         covers=(np.heaviside,)),
+    Case("np.heaviside(np.array([[0.0], [1.5]]), y) * y", {"y": Arg(())},
+         covers=(np.heaviside,)),
+]
+
 # -- builtins -------------------------------------------------------------------
 
 BUILTINS = [

@@ -12,7 +12,7 @@ from . import Arg, Case
 HELPERS = ("from wengert.rules.numpy_shape import (untranspose, unrepeat, untile, unpad, "
            "undiff, undiagonal, undiag, untake, untake_along_axis, split_like, "
            "concatenate_like, unstack, unhstack, unvstack, uncolumn_stack, unarray, "
-           "unchoose, float_cast, uncast, item_of)")
+           "unchoose, unbincount, float_cast, uncast, item_of)")
 
 # helper functions for cases that need statements (tuple targets, several uses)
 FUNCTIONS = '''
@@ -237,6 +237,32 @@ SELECT = [
     case("x.clip(max=y)", (2, 3), (2, 3), covers=()),
     case("np.choose(np.array([0, 1, 0]), [x, y])", (3,), (3,), covers=(np.choose,)),
     case("np.choose(np.array([[0, 1, 1], [1, 0, 1]]), [x, y])", (3,), (), covers=(np.choose,)),
+    # np.bincount: linear in weights; empty bins, minlength beyond the last index
+    case("np.bincount(np.array([0, 2, 2, 1, 4]), weights=x)", (5,), covers=(np.bincount,)),
+    case("np.bincount(np.array([0, 2, 2, 1]), x, minlength=6)", (4,), covers=(np.bincount,)),
+    case("np.bincount(np.array([3, 0, 3]), x * y, 2) * y[0]", (3,), (3,),
+         covers=(np.bincount,)),
+    case("np.bincount(np.array([1, 1, 0]), weights=[x, y, x * y])", None, None,
+         covers=(np.bincount,)),
+    case("np.bincount(np.array([1, 1, 0])) * x", (2,), covers=(np.bincount,)),
+]
+
+# A list of floats passed where a NumPy function takes an array: differentiated
+# as the array NumPy makes of it
+LISTS = [
+    case(expr, None, None, covers=covers)
+    for expr, covers in [
+        ("np.sort([x * 2.0, y, x * y])", (np.sort,)),
+        ("np.cumprod([x, y, x + y])", (np.cumprod,)),
+        ("np.square([x, y])", (np.square,)),
+        ("np.maximum([x, y], 0.5)", (np.maximum,)),
+        ("np.dot([x, y], [y, 2.0 * x])", (np.dot,)),
+        ("np.matmul([x, y], [y, 2.0])", (np.matmul,)),
+        ("np.take([x, y, x * y], [2, 0])", (np.take,)),
+        ("np.hstack([x, y, x * y])", (np.hstack,)),
+        ("np.vstack([x, y])", (np.vstack,)),
+        ("np.sort((x, y))[0] + y", (np.sort,)),
+    ]
 ]
 
 # The helpers generated code calls, each checked against its own rule; the
@@ -288,6 +314,10 @@ HELPER_CASES = [
     helper(f"unarray(x, [[{S0}, {S0}], [{S0}, {S0}]])[1][0]", (2, 2), covers=(S.unarray,)),
     helper("unarray(x, [1.0, 2.0])[1] * 2.0", (2,), covers=(S.unarray,), float32=False),
     helper(f"unchoose(x, np.array([0, 1, 0]), [{V3}, 1.0])[0]", (3,), covers=(S.unchoose,)),
+    helper("unbincount(x, np.array([0, 3, 3, 1]), np.ones(4, x.dtype))", (5,),
+           covers=(S.unbincount,)),
+    helper("unbincount(x, np.array([2, 0]), np.ones(2, x.dtype)) * x[1]", (3,),
+           covers=(S.unbincount,)),
     helper("float_cast(x, np.float64)", (3,), covers=(S.float_cast,)),
     helper("float_cast(x, np.int64) + x", (3,), covers=(S.float_cast,)),
     helper(f"uncast(x, {V3}, np.float32)", (3,), covers=(S.uncast,)),
@@ -301,9 +331,10 @@ NONDIFF = [
     case("np.ones_like(x) * x[np.argmax(x)] + np.count_nonzero(x > 0) + x.argmin()", (4,),
          covers=()),
     case("np.eye(3)[0] * x + np.arange(3) * x + x[np.argsort(x)]", (3,), covers=()),
+    case("np.unique(np.array([2.0, 1.0, 2.0])) * x + np.arange(len(x)) * x", (2,), covers=()),
 ]
 
-CASES = SHAPE + JOIN + CONSTRUCT + SELECT + NONDIFF + HELPER_CASES
+CASES = SHAPE + JOIN + CONSTRUCT + SELECT + LISTS + NONDIFF + HELPER_CASES
 
 # Cases that fail because of the core compiler, not the rules (see the report).
 KNOWN_CORE_GAPS = []

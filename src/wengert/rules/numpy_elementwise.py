@@ -102,5 +102,7 @@ nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round,
         np.floor_divide, np.isnan, np.isfinite, np.isinf, np.signbit,
         np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
         np.not_equal, np.logical_and, np.logical_or, np.logical_not,
-        np.logical_xor, np.heaviside,
+        np.logical_xor,
         notes="piecewise constant or boolean: zero derivative")
+binary(np.heaviside, dx=None, dy="x == 0", namespace=NS,
+       notes="piecewise constant in x; equal to y where x == 0")

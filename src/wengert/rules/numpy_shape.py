@@ -144,7 +144,7 @@ def _open_range(n, m, d, ndim):
 def _like(t, x):
     """``t`` shaped, and typed, like ``x`` (one entry of a list's adjoint)."""
     if isinstance(x, float):
-        return float(t)
+        return float(np.reshape(t, ()))
     t = np.reshape(t, np.shape(x))
     dtype = getattr(x, "dtype", None)
     return t if dtype is None or t.dtype == dtype else t.astype(dtype)
@@ -200,6 +200,16 @@ def unarray(g, obj):
     if isinstance(obj, (list, tuple)):
         return tuple(unarray(gi, x) for gi, x in zip(g, obj))
     return _like(g, obj)
+
+
+def unbincount(t, x, weights):
+    """The adjoint of ``np.bincount(x, weights)`` in ``weights``: each weight
+    gets the adjoint of its bin, ``t[x]``, in the weights' dtype (the counts
+    are float64 whatever the weights' dtype)."""
+    out = np.take(t, x)
+    dtype = getattr(weights, "dtype", None)
+    return out.astype(dtype) if dtype is not None and dtype.kind == "f" and out.dtype != dtype \
+        else out
 
 
 def unchoose(g, a, choices):
@@ -377,31 +387,31 @@ def diff(a, n=1, axis=-1):
 # joining and splitting: lists of arrays in, lists out
 
 
-@rule(np.concatenate, linear=("arrays",))
+@rule(np.concatenate, linear=("arrays",), sequences=("arrays",))
 def concatenate(arrays, axis=0):
     tangent(np.concatenate(arrays_dot, axis=axis))
     adjoint(arrays=split_like(g, arrays, axis))
 
 
-@rule(np.stack, linear=("arrays",))
+@rule(np.stack, linear=("arrays",), sequences=("arrays",))
 def stack(arrays, axis=0):
     tangent(np.stack(arrays_dot, axis=axis))
     adjoint(arrays=unstack(g, arrays, axis))
 
 
-@rule(np.hstack, linear=("tup",))
+@rule(np.hstack, linear=("tup",), sequences=("tup",))
 def hstack(tup):
     tangent(np.hstack(tup_dot))
     adjoint(tup=unhstack(g, tup))
 
 
-@rule(np.vstack, linear=("tup",))
+@rule(np.vstack, linear=("tup",), sequences=("tup",))
 def vstack(tup):
     tangent(np.vstack(tup_dot))
     adjoint(tup=unvstack(g, tup))
 
 
-@rule(np.column_stack, linear=("tup",))
+@rule(np.column_stack, linear=("tup",), sequences=("tup",))
 def column_stack(tup):
     tangent(np.column_stack(tup_dot))
     adjoint(tup=uncolumn_stack(g, tup))
@@ -423,13 +433,13 @@ def array_split(ary, indices_or_sections, axis=0):
 # construction
 
 
-@rule(np.array, linear=("object",), notes="no dtype=; use .astype")
+@rule(np.array, linear=("object",), sequences=("object",), notes="no dtype=; use .astype")
 def array(object):
     tangent(np.array(object_dot))
     adjoint(object=unarray(g, object))
 
 
-@rule(np.asarray, linear=("a",), notes="no dtype=; use .astype")
+@rule(np.asarray, linear=("a",), sequences=("a",), notes="no dtype=; use .astype")
 def asarray(a):
     tangent(np.asarray(a_dot))
     adjoint(a=unarray(g, a))
@@ -531,6 +541,14 @@ def take_along_axis(arr, indices, axis):
     adjoint(arr=untake_along_axis(g, arr, indices, axis))
 
 
+@rule(np.bincount, linear=("weights",),
+      notes="differentiable in weights=; the result has at least as many bins as "
+            "minlength, so the tangent is counted into as many")
+def bincount(x, weights=None, minlength=0):
+    tangent(np.bincount(x, weights=weights_dot, minlength=np.size(ans)))
+    adjoint(weights=unbincount(g, x, weights))
+
+
 @rule(np.sort, notes="through the sorting permutation; ties have no preferred order")
 def sort(a, axis=-1):
     tangent(np.take_along_axis(a_dot, np.argsort(a, axis=axis), axis=axis))
@@ -564,7 +582,7 @@ def clip_method(a, min=None, max=None):
             max=unbroadcast(np.where((ans == a) | (ans == min), 0.0, g), max))
 
 
-@rule(np.choose, linear=("choices",))
+@rule(np.choose, linear=("choices",), sequences=("choices",))
 def choose(a, choices):
     tangent(np.choose(a, choices_dot))
     adjoint(choices=unchoose(g, a, choices))
@@ -670,6 +688,12 @@ def unarray_(g, obj):
     adjoint(g=np.array(g))
 
 
+@rule(unbincount, linear=("t",))
+def unbincount_(t, x, weights):
+    tangent(unbincount(t_dot, x, weights))
+    adjoint(t=np.bincount(x, weights=g, minlength=np.size(t)))
+
+
 @rule(unchoose, linear=("g",))
 def unchoose_(g, a, choices):
     tangent(unchoose(g_dot, a, choices))
@@ -692,7 +716,7 @@ def uncast_(g, x, dtype):
 # no derivative: integer, boolean or constant results
 
 nondiff(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,
-        np.arange, np.eye, np.identity, np.tri, np.indices,
+        np.eye, np.identity, np.tri, np.indices,
         notes="values that do not depend on the arguments' values")
 nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj,
         np.isrealobj, np.broadcast_shapes,
@@ -700,10 +724,14 @@ nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj
         notes="properties of the array, not of its values")
 nondiff(np.argmax, np.argmin, np.argsort, np.argpartition, np.lexsort, np.nonzero,
         np.flatnonzero, np.argwhere, np.count_nonzero, np.searchsorted, np.digitize,
-        np.bincount, np.unique, np.histogram, np.histogram_bin_edges,
         np.ravel_multi_index, np.unravel_index, np.diag_indices, np.tril_indices,
         np.triu_indices, linspace_ramp,
         methods=("argmax", "argmin", "argsort", "nonzero", "searchsorted"),
         notes="integer results: indices and counts")
+nondiff(np.unique, np.histogram, np.histogram_bin_edges, np.arange, refuse=True,
+        notes="values (np.unique, np.arange) or bin edges that depend on a floating-point "
+              "argument, "
+              "with no rule here: a differentiated one is refused (wrap it in "
+              "wengert.stop_gradient(...) where only counts or indices are wanted)")
 nondiff(np.isclose, np.allclose, np.array_equal, np.array_equiv, np.any, np.all,
         np.isin, methods=("any", "all"), notes="boolean results")

@@ -64,6 +64,8 @@ class Rule:
     fns: tuple = ()
     varargs: Optional[str] = None       # a ``*name`` parameter, bound to a tuple
     zero_derivative: tuple = ()         # parameters with a zero derivative by definition
+    sequences: tuple = ()               # parameters that take a list of arrays as a list
+    refuse: bool = False                # nondiff, but refuses a differentiated float argument
     _source: Optional[Callable] = None  # template function, parsed lazily
     _parsed: bool = True
 
@@ -120,14 +122,46 @@ class Rule:
             names = set(ir.expr_vars(arg)) if arg is not None else set()
             hit = sorted(n for n in names if n in active and not _integer(kinds.get(n)))
             if hit:
-                from ..errors import NonDifferentiableError
-                through = "" if re.fullmatch(r"v\d+", hit[0]) else f" (through `{hit[0]}`)"
-                raise NonDifferentiableError(
-                    f"the argument `{p}` of `{self.name}` depends on what is being "
-                    f"differentiated{through}, but its derivative rule does not "
-                    "differentiate it", loc,
-                    hint="wrap the value in wengert.stop_gradient(...) if its derivative "
-                         "should be ignored, or register a rule that differentiates it")
+                self._refuse(f"the argument `{p}`", hit[0], loc,
+                             "its derivative rule does not differentiate it")
+
+    def check_refused(self, op: ir.Op, active, kinds, loc) -> None:
+        """A ``nondiff(..., refuse=True)`` function's result depends on its
+        floating-point arguments' values (``np.unique(x)`` returns some of
+        them): refuse a differentiated one rather than give it a zero derivative."""
+        if not self.refuse:
+            return
+        args = tuple(op.args) + tuple(v for _, v in op.kwargs)
+        hit = sorted(n for a in args for n in ir.expr_vars(a)
+                     if n in active and not _integer(kinds.get(n)))
+        if hit:
+            self._refuse("an argument", hit[0], loc,
+                         "wengert has no derivative for it (a zero one would be wrong)")
+
+    def _refuse(self, what: str, name: str, loc, why: str) -> None:
+        from ..errors import NonDifferentiableError
+        through = "" if re.fullmatch(r"v\d+", name) else f" (through `{name}`)"
+        raise NonDifferentiableError(
+            f"{what} of `{self.name}` depends on what is being "
+            f"differentiated{through}, but {why}", loc,
+            hint="wrap the value in wengert.stop_gradient(...) if its derivative "
+                 "should be ignored, or register a rule that differentiates it")
+
+    def lists_as_arrays(self, op: ir.Op, bound: dict, kinds: dict) -> dict:
+        """NumPy turns a list passed for an array into an array, and the rule's
+        templates (``a.ndim``, ``x_dot * 2.0``, ``np.result_type(a)``) need the
+        array too: a list-valued argument of a NumPy function is bound as
+        ``np.asarray(xs)`` (its tangent likewise), except where the rule takes
+        a list of arrays as such (``np.stack(arrays)``)."""
+        if isinstance(op.fn, ir.PseudoOp) or not any(_numpy_function(f) for f in self.fns):
+            return bound
+        out = dict(bound)
+        for p in self.diff_params:
+            arg = bound.get(p)
+            if p not in self.sequences and isinstance(arg, ir.Var) and \
+                    getattr(kinds.get(arg.name), "dtype", None) == "seq":
+                out[p] = ir.Op(np.asarray, (arg,))
+        return out
 
     def tangent_expr(self, bound: dict, dots: dict, ans: ir.Expr):
         """The tangent of ``ans``; ``dots`` maps active params to tangents."""
@@ -161,6 +195,10 @@ def _callee_default(fn, keyword):
     if p is None or p.default is inspect.Parameter.empty:
         return None
     return ir.Const(p.default)
+
+
+def _numpy_function(fn) -> bool:
+    return isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
 
 
 def _integer(kind) -> bool:
@@ -231,7 +269,7 @@ def lookup(fn) -> Optional[Rule]:
 
 
 def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
-         linear=None, notes="", zero_derivative=(), bilinear=()):
+         linear=None, notes="", zero_derivative=(), bilinear=(), sequences=()):
     """Decorator: register a template function as the rule of ``fns``.
 
     ``methods``/``attrs`` also register it for ndarray methods or attributes
@@ -243,6 +281,9 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
     parameters whose derivative is zero by definition (read for their shape or
     dtype, or piecewise constant): a differentiated value may flow into them;
     any other parameter without an adjoint rejects one when the derivative is built.
+    ``sequences`` names parameters that take a list of arrays as a list
+    (``np.stack(arrays)``); a list passed for any other parameter of a NumPy
+    function is differentiated as the array NumPy makes of it.
     """
     def deco(template):
         sig = inspect.signature(template)
@@ -256,7 +297,8 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
         r = Rule(name=_display_name(fns, methods, attrs, template), params=params,
                  defaults=defaults, elementwise=elementwise,
                  scalar_result=scalar_result, notes=notes, varargs=varargs,
-                 zero_derivative=tuple(zero_derivative), _source=template, _parsed=False)
+                 zero_derivative=tuple(zero_derivative), sequences=tuple(sequences),
+                 _source=template, _parsed=False)
         for fn in fns:
             register(fn, r)
             if linear:
@@ -326,12 +368,15 @@ def binary(fn, dx: Optional[str], dy: Optional[str], namespace: dict, **kw) -> R
                   namespace, elementwise=True, **kw)
 
 
-def nondiff(*fns, methods=(), attrs=(), notes="") -> None:
-    """Declare functions whose results carry no derivative."""
+def nondiff(*fns, methods=(), attrs=(), notes="", refuse=False) -> None:
+    """Declare functions whose results carry no derivative. With ``refuse``,
+    their results depend differentiably on floating-point arguments that
+    wengert does not differentiate (``np.unique(x)``): a differentiated one
+    is refused when the derivative is built, never given a zero derivative."""
     r = Rule(name="nondiff", params=(), defaults={}, nondiff=True, notes=notes)
     for fn in fns:
         register(fn, Rule(name=_display_name((fn,), (), (), r), params=(),
-                          defaults={}, nondiff=True, notes=notes))
+                          defaults={}, nondiff=True, notes=notes, refuse=refuse))
     for m in methods:
         METHOD_RULES[m] = Rule(name=f"ndarray.{m}()", params=(), defaults={},
                                nondiff=True, notes=notes)
