@@ -692,6 +692,14 @@ class Lowerer:
         return isinstance(node, gast.Call) and \
             self._static_value(node.func) is fn and not node.keywords
 
+    def _call_keywords(self, node, fn, allowed) -> Optional[dict]:
+        """The keywords of a call to ``fn`` taking only keywords in ``allowed``
+        (``enumerate(xs, start=1)``, ``zip(a, b, strict=True)``), else None."""
+        if not (isinstance(node, gast.Call) and self._static_value(node.func) is fn):
+            return None
+        keywords = {k.arg: k.value for k in node.keywords}
+        return keywords if set(keywords) <= set(allowed) else None
+
     def _synthetic(self, base: str) -> str:
         """A fresh user-level name for code this stage writes itself."""
         name, i = base, 0
@@ -737,18 +745,28 @@ class Lowerer:
             name = self._synthetic(base)
             pre.append(_g_assign(name, expr, node))
             return name
-        if self._is_call_to(it, enumerate) and len(it.args) in (1, 2):
+        keywords = self._call_keywords(it, enumerate, ("start",))
+        if keywords is not None and len(it.args) + len(keywords) in (1, 2) and it.args:
             length, inner = self._iteration(it.args[0], pre, node)
-            start = it.args[1] if len(it.args) == 2 else None
+            start = it.args[1] if len(it.args) == 2 else keywords.get("start")
             start = start if start is None or isinstance(start, gast.Constant) else \
                 _g_name(named(start, "start"))
             return length, lambda i: gast.Tuple(
                 elts=[i if start is None else _g_binop(i, gast.Add(), start), inner(i)],
                 ctx=gast.Load())
-        if self._is_call_to(it, zip) and it.args:
+        keywords = self._call_keywords(it, zip, ("strict",))
+        if keywords is not None and it.args and _constant_flag(keywords.get("strict")):
             parts = [self._iteration(a, pre, node) for a in it.args]
-            length = parts[0][0] if len(parts) == 1 else \
+            strict = keywords.get("strict") is not None and keywords["strict"].value
+            length = parts[0][0] if len(parts) == 1 or strict else \
                 _g_call("min", [p[0] for p in parts], node)
+            if strict:                # Python raises where the lengths differ
+                length = _g_name(named(length, "n"))
+                for j, (n, _) in enumerate(parts[1:], start=2):
+                    pre.append(gast.copy_location(gast.Assert(
+                        test=gast.Compare(left=n, ops=[gast.Eq()], comparators=[length]),
+                        msg=_g_const(f"zip() argument {j} has a length different from "
+                                     "argument 1's (strict=True)")), node))
             return length, lambda i: gast.Tuple(elts=[e(i) for _, e in parts], ctx=gast.Load())
         if self._is_call_to(it, reversed) and len(it.args) == 1:
             length, inner = self._iteration(it.args[0], pre, node)
@@ -1249,6 +1267,11 @@ _ITERATED = "__wengert_iterated"      # runtime.iterated, in loops lowering writ
 def _g_name(id_, store=False):
     return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(),
                      annotation=None, type_comment=None)
+
+
+def _constant_flag(node) -> bool:
+    """Whether a keyword argument is absent or the constant True or False."""
+    return node is None or (isinstance(node, gast.Constant) and type(node.value) is bool)
 
 
 def _g_const(v):
