@@ -1347,8 +1347,16 @@ def _makes_container(value, containers) -> bool:
     fn = value.fn
     if isinstance(fn, ir.PseudoOp):
         return fn.kind in ("list", "dict")
+    if _container_copy(value):
+        return True
     return fn is runtime.setitem and isinstance(value.args[0], ir.Var) and \
         value.args[0].name in containers
+
+
+def _container_copy(value) -> bool:
+    """``dict(d)``, ``list(xs)``: a new dict or list (a shallow copy, like
+    ``d.copy()``), whose items may be assigned without changing ``d``'s."""
+    return value.fn in (dict, list) and len(value.args) <= 1 and not value.kwargs
 
 
 def _creates_array(value, fresh) -> bool:
@@ -1362,7 +1370,7 @@ def _creates_array(value, fresh) -> bool:
     fn = value.fn
     if isinstance(fn, ir.PseudoOp):           # a list or dict display: a new container
         return (fn.kind == "method" and fn.name in _FRESH_METHODS) or fn.kind in ("list", "dict")
-    if fn is runtime.setitem or isinstance(fn, np.ufunc):
+    if fn is runtime.setitem or isinstance(fn, np.ufunc) or _container_copy(value):
         return True
     if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul):
