@@ -680,7 +680,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             ks = [expr_kind(a, kinds) for a in e.args]
             if len(ks) >= 2 and all(k is not None and k.shape == () for k in ks):
                 return functools.reduce(_join, ks)        # one of the arguments
-        if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple) or \
+        if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, list, tuple, dict) or \
                 (isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "dict") or \
                 getattr(e.fn, "__name__", "") == "list_append":
             return SEQ

@@ -235,6 +235,18 @@ def seq_adjoint(t, xs):
     return tuple(t)
 
 
+def copied_dict(t, d):
+    """The tangent (or adjoint) of ``dict(d)``, a shallow copy of the dict
+    ``d``: a copy of ``t``. (``dict`` of pairs or of keywords has no rule.)"""
+    if not isinstance(d, dict):
+        from .errors import NoRuleError
+        raise NoRuleError(f"no derivative rule for `dict(...)` of a {type(d).__name__}, "
+                          "only for a copy of a dict",
+                          hint="build the dict with a display ({\"k\": v, ...}), or copy "
+                               "one with d.copy()")
+    return dict(t)
+
+
 def assert_(condition, message=None):
     """``assert condition, message`` (kept in generated code)."""
     if not condition:

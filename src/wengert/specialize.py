@@ -19,6 +19,7 @@ helper. Only variables assigned once are propagated, and only small constants.
 from __future__ import annotations
 
 import operator
+import re
 from collections import Counter
 from dataclasses import replace
 
@@ -225,8 +226,8 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         if k is not None and (k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or
                               (k.shape == () and not k.array0)):
             continue                   # a number, list or NumPy scalar: rebinding is right
-        group = sharing.group(old.name, views=True)
-        outside = {n for n in group & sharing.outside if not _number(kinds.get(n))}
+        group = sharing.sharing(s, views=True)
+        outside = {n for n in sharing.inputs(s) if not _number(kinds.get(n))}
         stale = sorted(n for n in sharing.after[id(s)] & group
                        if n != s.target.name and not _number(kinds.get(n)))
         if outside or stale:
@@ -254,43 +255,178 @@ _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "rol
 
 class _Sharing:
     """Which names may share memory (NumPy arrays and Python lists updated in
-    place), and which names are live after each statement."""
+    place) at each update, and which names are live after each statement.
+
+    A points-to analysis along the control flow: each name maps to the
+    objects it may be (``names``: what a list's append changes) and those it
+    may share memory with (``views``: what an array's update changes, its
+    views and what it holds included). A statement that makes a new object
+    gives it the statement's own object; made again (a loop), the one made
+    before is renamed to the statement's summary object, so a copy made in
+    a loop is never the array the previous iteration made::
+
+        for s in range(2):
+            new = u.copy()     # new: {copy}     u: {u0, copy'}
+            new[0] = u[1]      # no common object: not the same array
+            u = new            # u: {copy}
+
+    Names a function reads but never assigns (its parameters, data from
+    outside) start as objects of their own, ``("in", name)``."""
 
     def __init__(self, fn: ir.Function, kinds: dict):
         from .optimize import _live_after
-        self.views: dict = {}     # names and views (what an array's update changes)
-        self.names: dict = {}     # names only (what a list's append changes: not its items)
-        for s in ir.walk(fn.body):
-            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
-                names, held = _may_view(s, kinds)
-                for other in names:
-                    self._join(self.names, s.target.name, other)
-                for other in names + held:
-                    self._join(self.views, s.target.name, other)
+        self.kinds = kinds
+        self.groups: dict = {}    # id(update) -> (names, views): who shares its old value
         self.after: dict = {}
         _live_after(fn.body, set(), self.after)
         assigned = {n for s in ir.walk(fn.body) for n in ir.stmt_writes(s)}
-        self.outside = set(fn.param_names()) | \
-            {n for n in list(self.views) if n not in assigned}
+        read = {n for s in ir.walk(fn.body) for n in ir.stmt_reads(s)}
+        self.outside = set(fn.param_names()) | (read - assigned)
+        state = _State({n: (frozenset({("in", n)}),) * 2 for n in self.outside}, set())
+        self._block(fn.body, state)
         self.user_of = fn.user_of or {}
+        self.defs = {s.target.name: s.value for s in ir.walk(fn.body)
+                     if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
 
-    @staticmethod
-    def _find(parent, n):
-        while parent.setdefault(n, n) != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
+    def _block(self, stmts, state):
+        """Run ``stmts`` from ``state`` (changed in place); return the state after."""
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                self._assign(s, state)
+            elif isinstance(s, ir.If):
+                state = self._block(s.body, state.copy()).join(self._block(s.orelse, state))
+            elif isinstance(s, ir.For):
+                state = self._loop(s, self._iteration(s, state))
+            elif isinstance(s, ir.While):
+                state = self._loop(s, self._block(s.test_body, state))
+        return state
 
-    def _join(self, parent, a, b):
-        parent[self._find(parent, a)] = self._find(parent, b)
+    def _loop(self, s, entry):
+        """The state at the head of a loop: what enters it joined with what
+        every iteration leaves, to a fixpoint."""
+        head = entry
+        while True:
+            out = self._block(s.body, head.copy())
+            if isinstance(s, ir.While):
+                out = self._block(s.test_body, out)
+            else:
+                out = self._iteration(s, out)
+            new = entry.join(out)
+            if new.names == head.names:
+                return head
+            head = new
 
-    def group(self, name: str, views: bool) -> set:
-        parent = self.views if views else self.names
-        root = self._find(parent, name)
-        return {n for n in list(parent) if self._find(parent, n) == root}
+    def _iteration(self, s, state):
+        """A ``for`` loop's target takes an item of what it iterates over."""
+        for j, t in enumerate(ir.target_names(s.target)):
+            state.assign(t, (id(s), j), [], list(ir.expr_vars(s.iter)))
+        return state
+
+    def _assign(self, s, state):
+        if (s.store or s.augmented) and isinstance(s.value, ir.Op) and s.value.args and \
+                isinstance(s.value.args[0], ir.Var):
+            self.groups[id(s)] = state.sharing(s.value.args[0].name)
+        if not isinstance(s.target, ir.Var):
+            for j, t in enumerate(s.targets()):
+                state.assign(t, (id(s), j), [], [])
+            return
+        names, held = _may_view(s, self.kinds)
+        state.assign(s.target.name, (id(s), 0), names, held)
+
+    def sharing(self, s, views: bool) -> set:
+        """The names that, just before the update ``s``, may be the list it
+        updates (or, with ``views``, share memory with the array)."""
+        return self.groups[id(s)][1 if views else 0]
+
+    def inputs(self, s) -> list:
+        """The names from outside whose data the array ``s`` updates may share."""
+        return sorted(o[1] for o in self.groups[id(s)][2] if o[0] == "in")
 
     def user(self, name: str) -> str:
-        return self.user_of.get(name, name)
+        """How the user wrote ``name``: their variable, the expression a
+        temporary holds (``A[1]``), or the sequence a loop iterates over."""
+        return _spelled(name, self.user_of, self.defs, depth=3)
+
+
+class _State:
+    """The points-to state of ``_Sharing``: ``names`` maps a name to its two
+    sets of objects, ``holders`` an object to the names whose ``views`` hold
+    it; ``made``: the objects made so far (a statement making one again
+    renames the old one to its summary)."""
+
+    def __init__(self, names: dict, made: set):
+        self.names, self.made = names, made
+        self.holders: dict = {}
+        for n, (_, views) in names.items():
+            for o in views:
+                self.holders.setdefault(o, set()).add(n)
+
+    def copy(self) -> "_State":
+        return _State(dict(self.names), set(self.made))
+
+    def join(self, other: "_State") -> "_State":
+        names = dict(self.names)
+        for n, (a, b) in other.names.items():
+            mine = names.get(n)
+            names[n] = (a, b) if mine is None else (mine[0] | a, mine[1] | b)
+        return _State(names, self.made | other.made)
+
+    def sharing(self, name: str):
+        """``(names, views, objects)``: who may be ``name``'s object, who may
+        share memory with it, and the objects it may share memory with."""
+        own, views = self.names.get(name, (frozenset(), frozenset()))
+        viewing = set().union(*(self.holders.get(o, ()) for o in views))
+        same = {n for n in viewing if self.names[n][0] & own}
+        return same, viewing, views
+
+    def assign(self, target: str, site, same: list, held: list) -> None:
+        """``target`` assigned: the object(s) of the names in ``same`` (a copy
+        of a name, a view by reshaping), else the new object of ``site``;
+        sharing memory with ``held`` too."""
+        empty = (frozenset(), frozenset())
+        if same:
+            own = frozenset().union(*(self.names.get(n, empty)[0] for n in same))
+        else:
+            fresh = ("new",) + site
+            if fresh in self.made:
+                self._rename(fresh, ("old",) + site)
+            self.made.add(fresh)
+            own = frozenset({fresh})
+        views = own.union(*(self.names.get(n, empty)[1] for n in same + held))
+        for o in self.names.get(target, empty)[1]:
+            self.holders[o].discard(target)
+        self.names[target] = (own, views)
+        for o in views:
+            self.holders.setdefault(o, set()).add(target)
+
+    def _rename(self, old, new) -> None:
+        def renamed(objects):
+            return frozenset(new if o == old else o for o in objects) if old in objects \
+                else objects
+        for n in self.holders.pop(old, ()):
+            self.names[n] = tuple(renamed(objects) for objects in self.names[n])
+            self.holders.setdefault(new, set()).add(n)
+
+
+def _spelled(name: str, user_of: dict, defs: dict, depth: int) -> str:
+    """``name`` as the user would write it (see ``_Sharing.user``)."""
+    e = defs.get(name)
+    if isinstance(e, ir.Op) and e.fn is runtime.iterated and isinstance(e.args[0], ir.Var):
+        return _spelled(e.args[0].name, user_of, defs, depth)
+    if name in user_of:
+        return user_of[name]
+    if isinstance(e, ir.Var):
+        return _spelled(e.name, user_of, defs, depth)
+    if depth and isinstance(e, ir.Op):
+        import ast
+        from .backend import Emitter
+        names = {v: _spelled(v, user_of, defs, depth - 1) for v in ir.expr_vars(e)}
+        try:
+            text = ast.unparse(Emitter(ir.Namespace()).expr(e))
+        except (TypeError, ValueError):     # an expression the emitter cannot spell
+            return name
+        return re.sub(r"\b\w+\b", lambda m: names.get(m.group(0), m.group(0)), text)
+    return name
 
 
 def _may_view(s, kinds):
@@ -309,6 +445,10 @@ def _may_view(s, kinds):
     base = e.args[0].name if e.args and isinstance(e.args[0], ir.Var) else None
     if e.fn in (runtime.setitem, runtime.list_append) and s.store and base:
         return [base], args[1:] if e.fn is runtime.list_append else []
+    if e.fn is runtime.iterated and base:
+        return [base], []             # a loop over a list reads the list itself
+    if base and (e.fn in (list, dict, tuple) or _method(e, "copy") and _sequence(kinds.get(base))):
+        return [], [base]             # a shallow copy: a new list holding the same items
     if e.fn is operator.getitem and base:
         k = kinds.get(s.target.name) if isinstance(s.target, ir.Var) else None
         if k is not None and (k.pyfloat or (k.shape == () and not k.array0)):
@@ -322,6 +462,14 @@ def _may_view(s, kinds):
             _user_function(e.fn):
         return [], args
     return [], []
+
+
+def _method(e, name: str) -> bool:
+    return isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and e.fn.name == name
+
+
+def _sequence(k) -> bool:
+    return k is not None and not k.pyfloat and k.shape[:1] == (-2,)
 
 
 def _number(k) -> bool:
@@ -352,25 +500,70 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
     if not sites:
         return
     sharing = sharing or _Sharing(fn, kinds)
+    loops = _enclosing_loops(fn.body, ())
     for s in sites:
         append = s.value.fn is runtime.list_append
-        group = sharing.group(s.target.name, views=not append)
+        old = s.value.args[0].name       # an item of a list or dict replaced: not its items
+        container = append or _sequence(kinds.get(old))
+        group = sharing.sharing(s, views=not container)
         stale = sorted(n for n in sharing.after[id(s)] & group
                        if n != s.target.name and not _number(kinds.get(n)))
         if stale:
-            name, array = sharing.user(stale[0]), sharing.user(s.target.name)
-            if append:
-                raise UnsupportedSyntaxError(
-                    f"`{array}.append(...)` while `{name}`, another name for the same list, "
-                    "is used afterwards", s.loc,
-                    hint=f"Python would change `{name}` too; build a new list instead "
-                         f"(`{array} = {array} + [v]`), or copy it first "
-                         f"(`{name} = list({array})`)")
-            raise UnsupportedSyntaxError(
-                f"an assignment into `{array}[...]` while `{name}`, another name for the same "
-                "array or a view of it, is used afterwards", s.loc,
-                hint=f"NumPy would change `{name}` too; make it a copy before the update "
-                     f"(`{name} = {array}.copy()`, or `np.array(...)` of the slice)")
+            raise _shared_update_error(s, stale[0], append, container, sharing,
+                                       loops[id(s)])
+
+
+def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, loops):
+    """The refusal of the update ``s`` (``xs.append(v)``, ``y[i] = v`` of an
+    array or of a ``container``, a list or dict) while ``stale`` is used
+    afterwards, in the user's words: their variable, the expression a
+    temporary holds (``A[1]``), or the ``for`` loop over the sequence."""
+    from .errors import UnsupportedSyntaxError
+    name, array = sharing.user(stale), sharing.user(s.target.name)
+    update = f"`{array}.append(...)`" if append else f"an assignment into `{array}[...]`"
+    who = "Python" if container else "NumPy"
+    if any(_iterates_over(loop, stale) for loop in loops):
+        copy = f"list({name})" if container else f"{name}.copy()"
+        return UnsupportedSyntaxError(
+            f"{update} inside a `for` loop over `{name}`", s.loc,
+            hint=f"{who} would change what the loop reads next; loop over a copy "
+                 f"(`for v in {copy}:`)" + (", or build a new list" if append else ""))
+    same = "the same list" if append else "the same list or dict" if container else \
+        "the same array or a view of it"
+    if not name.isidentifier():          # a temporary: the value of an expression
+        return UnsupportedSyntaxError(
+            f"{update} while `{name}`, read before it and {same}, is used afterwards",
+            s.loc, hint=f"{who} would change `{name}` too; copy it where it is read "
+                        f"(`{name}.copy()`)")
+    copy = f"`{array} = {array} + [v]`), or copy it first (`{name} = list({array})`" \
+        if append else f"`{name} = {array}.copy()`, or `np.array(...)` of the slice" \
+        if not container else f"`{name} = {array}.copy()`"
+    return UnsupportedSyntaxError(
+        f"{update} while `{name}`, another name for {same}, is used afterwards", s.loc,
+        hint=f"{who} would change `{name}` too; "
+             + (f"build a new list instead ({copy})" if append else
+                f"make it a copy before the update ({copy})"))
+
+
+def _enclosing_loops(stmts, loops) -> dict:
+    """``id(statement) -> `` the ``for`` loops around it, innermost last."""
+    out = {}
+    for s in stmts:
+        out[id(s)] = loops
+        inner = loops + (s,) if isinstance(s, ir.For) else loops
+        for block in ir.child_blocks(s):
+            out.update(_enclosing_loops(block, inner))
+    return out
+
+
+def _iterates_over(loop: ir.For, name: str) -> bool:
+    """Whether ``loop`` reads ``name[i]`` at its index ``i`` (``for v in xs``
+    is lowered to a loop over ``range(len(xs))``, ``frontend.lower``)."""
+    index = set(ir.target_names(loop.target))
+    return any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and
+               s.value.fn is operator.getitem and s.value.args[0] == ir.Var(name) and
+               isinstance(s.value.args[1], ir.Var) and s.value.args[1].name in index
+               for s in loop.body)
 
 
 def specialized_kinds(body, kinds_in, fn):

@@ -159,6 +159,7 @@ BUILTINS = [
     Case("sum(x)", {"x": Arg((3, 2))}, covers=(sum,)),
     Case("sum(x * x for x in list(y))", {"y": Arg((4,))}, covers=(sum, list)),
     Case("tuple(x)[1] * x[0]", {"x": Arg((3,))}, covers=(tuple,)),
+    Case("dict({\"a\": x, \"b\": 2.0 * x})[\"b\"] * x", {"x": Arg((3,))}, covers=(dict,)),
     Case("sum([x] + [y, x * y])", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
          covers=(_rt.seq_concat,), float32=False),
 ]

@@ -101,11 +101,15 @@ EFFECT_FUNCTIONS = {print}
 class LocalFunction:
     """A nested ``def`` or lambda, lifted to a function of its own: the
     enclosing function's variables it reads become keyword-only parameters
-    (``free``), values from the enclosing closure are passed as constants."""
+    (``free``), values from the enclosing closure are passed as constants.
+    A default that reads the enclosing function's variables (``def g(t,
+    k=k)``) is evaluated at the ``def``, as Python does: ``defaults`` maps
+    its parameter to that value, passed by every call that omits it."""
 
     func: object
     free: tuple
     consts: tuple
+    defaults: tuple = ()
 
 
 _LIFTED = itertools.count(1)
@@ -545,6 +549,7 @@ class Lowerer:
                 raise UnsupportedSyntaxError("`global`/`nonlocal` in a nested function",
                                              self.pf.loc(n), hint="return the new value instead")
         outer = loaded - params - stored
+        args, defaults = self._evaluated_defaults(args)
         for n in sorted(outer & set(self.scope.fns)):
             raise UnsupportedSyntaxError(
                 f"a nested function calling another nested function (`{n}`)", self.pf.loc(node),
@@ -577,7 +582,30 @@ class Lowerer:
                 hint="define it at module level") from None
         lifted = namespace[name]
         lifted.__wengert_origin__ = (self.pf.filename, _line_map(tree, source, self.pf))
-        return LocalFunction(lifted, free, consts)
+        return LocalFunction(lifted, free, consts, defaults)
+
+    def _evaluated_defaults(self, args):
+        """``(args, defaults)``: the defaults that read the enclosing
+        function's variables evaluated here, at the ``def`` (``defaults``:
+        ``(parameter, value)`` pairs), and ``None`` in their place in ``args``."""
+        positional = list(getattr(args, "posonlyargs", []) or []) + list(args.args)
+        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) \
+            + list(zip(args.kwonlyargs, args.kw_defaults))
+        local = [(param, d) for param, d in pairs if d is not None and any(
+            isinstance(n, gast.Name) and n.id in self.scope.env for n in gast.walk(d))]
+        if not local:
+            return args, ()
+        defaults = tuple((param.id, self._temp_assign(self.op_expr(d), d)) for param, d in local)
+        evaluated = {id(d) for _, d in local}
+
+        def placeholder(d):
+            return _g_const(None) if id(d) in evaluated else d
+        args = gast.arguments(
+            args=list(args.args), posonlyargs=list(getattr(args, "posonlyargs", []) or []),
+            vararg=args.vararg, kwonlyargs=list(args.kwonlyargs),
+            kw_defaults=[placeholder(d) for d in args.kw_defaults], kwarg=args.kwarg,
+            defaults=[placeholder(d) for d in args.defaults])
+        return args, defaults
 
     def _local_call(self, node) -> ir.Expr:
         lf = self.scope.fns[node.func.id]
@@ -591,7 +619,7 @@ class Lowerer:
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         kwargs += tuple((n, self.name_atom(n, node)) for n in lf.free)
         kwargs += tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
-        return ir.Op(lf.func, *self._bind_call(lf.func, args, kwargs, node))
+        return ir.Op(lf.func, *self._bind_call(lf.func, args, kwargs, node, lf.defaults))
 
     def _list_pop(self, base, node) -> ir.Expr:
         """``v = xs.pop()``: ``xs_1, v = list_pop(xs)``."""
@@ -613,19 +641,19 @@ class Lowerer:
                 "calling the result of a call", self.pf.loc(node),
                 hint="assign the function to a name first (or call wengert.grad(f)(x))")
         target = inner.args[0]
-        free_kwargs = ()
+        free_kwargs, defaults = (), ()
         if isinstance(target, gast.Name) and target.id in self.scope.fns:
             lf = self.scope.fns[target.id]
             if lf is _CONFLICT:
                 raise UnsupportedSyntaxError(
                     f"differentiating `{target.id}`, which is defined differently on "
                     "different paths", self.pf.loc(target), hint="give each its own name")
-            fn = lf.func
+            fn, defaults = lf.func, lf.defaults
             free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
                 tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
         elif isinstance(target, gast.Lambda):
             lf = self._lift(target, "lambda_")
-            fn = lf.func
+            fn, defaults = lf.func, lf.defaults
             free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
                 tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
         else:
@@ -648,7 +676,7 @@ class Lowerer:
             raise UsageError(f"cannot make the derivative: {exc}", self.pf.loc(inner)) from None
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords) + free_kwargs
-        return ir.Op(derivative, *self._bind_call(fn, args, kwargs, node))
+        return ir.Op(derivative, *self._bind_call(fn, args, kwargs, node, defaults))
 
     def expr_ListComp(self, node) -> ir.Expr:
         return self._comprehension(node)
@@ -691,6 +719,14 @@ class Lowerer:
     def _is_call_to(self, node, fn) -> bool:
         return isinstance(node, gast.Call) and \
             self._static_value(node.func) is fn and not node.keywords
+
+    def _call_keywords(self, node, fn, allowed) -> Optional[dict]:
+        """The keywords of a call to ``fn`` taking only keywords in ``allowed``
+        (``enumerate(xs, start=1)``, ``zip(a, b, strict=True)``), else None."""
+        if not (isinstance(node, gast.Call) and self._static_value(node.func) is fn):
+            return None
+        keywords = {k.arg: k.value for k in node.keywords}
+        return keywords if set(keywords) <= set(allowed) else None
 
     def _synthetic(self, base: str) -> str:
         """A fresh user-level name for code this stage writes itself."""
@@ -737,18 +773,28 @@ class Lowerer:
             name = self._synthetic(base)
             pre.append(_g_assign(name, expr, node))
             return name
-        if self._is_call_to(it, enumerate) and len(it.args) in (1, 2):
+        keywords = self._call_keywords(it, enumerate, ("start",))
+        if keywords is not None and len(it.args) + len(keywords) in (1, 2) and it.args:
             length, inner = self._iteration(it.args[0], pre, node)
-            start = it.args[1] if len(it.args) == 2 else None
+            start = it.args[1] if len(it.args) == 2 else keywords.get("start")
             start = start if start is None or isinstance(start, gast.Constant) else \
                 _g_name(named(start, "start"))
             return length, lambda i: gast.Tuple(
                 elts=[i if start is None else _g_binop(i, gast.Add(), start), inner(i)],
                 ctx=gast.Load())
-        if self._is_call_to(it, zip) and it.args:
+        keywords = self._call_keywords(it, zip, ("strict",))
+        if keywords is not None and it.args and _constant_flag(keywords.get("strict")):
             parts = [self._iteration(a, pre, node) for a in it.args]
-            length = parts[0][0] if len(parts) == 1 else \
+            strict = keywords.get("strict") is not None and keywords["strict"].value
+            length = parts[0][0] if len(parts) == 1 or strict else \
                 _g_call("min", [p[0] for p in parts], node)
+            if strict:                # Python raises where the lengths differ
+                length = _g_name(named(length, "n"))
+                for j, (n, _) in enumerate(parts[1:], start=2):
+                    pre.append(gast.copy_location(gast.Assert(
+                        test=gast.Compare(left=n, ops=[gast.Eq()], comparators=[length]),
+                        msg=_g_const(f"zip() argument {j} has a length different from "
+                                     "argument 1's (strict=True)")), node))
             return length, lambda i: gast.Tuple(elts=[e(i) for _, e in parts], ctx=gast.Load())
         if self._is_call_to(it, reversed) and len(it.args) == 1:
             length, inner = self._iteration(it.args[0], pre, node)
@@ -1094,8 +1140,9 @@ class Lowerer:
             acc = self._temp_assign(ir.Op(fn, (acc, a)), node)
         return ir.Op(fn, (acc, args[-1]))
 
-    def _bind_call(self, fn, args, kwargs, node):
-        """Desugar keywords and defaults of a call to a user function."""
+    def _bind_call(self, fn, args, kwargs, node, evaluated=()):
+        """Desugar keywords and defaults of a call to a user function
+        (``evaluated``: defaults evaluated at a nested function's ``def``)."""
         try:
             sig = inspect.signature(fn, follow_wrapped=False)
             bound = sig.bind(*args, **dict(kwargs))
@@ -1108,7 +1155,7 @@ class Lowerer:
                     f"calling `{fn.__name__}`, which takes *args or **kwargs",
                     self.pf.loc(node), hint="give the helper explicit parameters")
             value = bound.arguments[p.name] if p.name in bound.arguments \
-                else ir.Const(p.default)
+                else dict(evaluated).get(p.name, ir.Const(p.default))
             if p.kind == p.KEYWORD_ONLY:
                 kw.append((p.name, value))
             else:
@@ -1264,6 +1311,11 @@ def _g_name(id_, store=False):
                      annotation=None, type_comment=None)
 
 
+def _constant_flag(node) -> bool:
+    """Whether a keyword argument is absent or the constant True or False."""
+    return node is None or (isinstance(node, gast.Constant) and type(node.value) is bool)
+
+
 def _g_const(v):
     return gast.Constant(value=v, kind=None)
 
@@ -1308,8 +1360,16 @@ def _makes_container(value, containers) -> bool:
     fn = value.fn
     if isinstance(fn, ir.PseudoOp):
         return fn.kind in ("list", "dict")
+    if _container_copy(value):
+        return True
     return fn is runtime.setitem and isinstance(value.args[0], ir.Var) and \
         value.args[0].name in containers
+
+
+def _container_copy(value) -> bool:
+    """``dict(d)``, ``list(xs)``: a new dict or list (a shallow copy, like
+    ``d.copy()``), whose items may be assigned without changing ``d``'s."""
+    return value.fn in (dict, list) and len(value.args) <= 1 and not value.kwargs
 
 
 def _creates_array(value, fresh) -> bool:
@@ -1323,7 +1383,7 @@ def _creates_array(value, fresh) -> bool:
     fn = value.fn
     if isinstance(fn, ir.PseudoOp):           # a list or dict display: a new container
         return (fn.kind == "method" and fn.name in _FRESH_METHODS) or fn.kind in ("list", "dict")
-    if fn is runtime.setitem or isinstance(fn, np.ufunc):
+    if fn is runtime.setitem or isinstance(fn, np.ufunc) or _container_copy(value):
         return True
     if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul):

@@ -41,6 +41,12 @@ def list_(iterable):
     adjoint(iterable=runtime.seq_adjoint(g, iterable))
 
 
+@rule(builtins.dict, linear=("mapping",), notes="of one dict: a shallow copy, like d.copy()")
+def dict_(mapping):
+    tangent(runtime.copied_dict(mapping_dot, mapping))
+    adjoint(mapping=runtime.copied_dict(g, mapping))
+
+
 @rule(builtins.float, linear=("x",), scalar_result=True)
 def float_(x):
     tangent(float(x_dot))

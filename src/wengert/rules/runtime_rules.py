@@ -96,6 +96,12 @@ def iterated_adjoint_(t, xs):
     adjoint(t=runtime.iterated_tangent(g, xs))
 
 
+@rule(runtime.copied_dict, linear=("t",))
+def copied_dict_(t, d):
+    tangent(runtime.copied_dict(t_dot, d))
+    adjoint(t=runtime.copied_dict(g, d))
+
+
 @rule(runtime.seq_concat, linear=("a", "b"))
 def seq_concat_(a, b):
     tangent(runtime.seq_concat(list(a_dot), list(b_dot)))

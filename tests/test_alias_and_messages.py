@@ -1,0 +1,404 @@
+"""Aliasing along the control flow, and refusals in the user's words.
+
+- A copy made in a loop is a new array, not the loop-carried array it was
+  copied from (``specialize._Sharing`` follows the statements: the copy an
+  earlier iteration made is not the one this iteration updates); a name for
+  the same array, a view of it, or a list holding it stays refused.
+- Defaults of nested functions that read the enclosing function's variables,
+  ``enumerate(xs, start=...)``, ``zip(..., strict=True)`` and ``dict(d)`` /
+  ``list(xs)`` copies now build derivatives: each checked against central
+  differences in both modes.
+- Refusals name the user's variable or expression (``A[0]``, ``items``),
+  never a temporary of lowering (``v4``, ``seq``).
+"""
+
+import inspect
+import os
+import re
+
+import numpy as np
+import pytest
+
+import wengert
+from wengert import UnsupportedSyntaxError
+
+MODES = ["forward", "reverse"]
+MARKER = "# <-- here"
+TEMPORARY = re.compile(r"`(v\d+|seq(_\d+)?|keys(_\d+)?|[a-z]+_\d+)\b")
+
+
+def central(f, x, h=1e-6):
+    """d f / d x by central differences, for a float, an array, or a dict
+    or list of floats."""
+    if isinstance(x, dict):
+        return {k: central(lambda v, k=k: f({**x, k: v}), x[k], h) for k in x}
+    if isinstance(x, list):
+        return [central(lambda v, i=i: f(x[:i] + [v] + x[i + 1:]), x[i], h)
+                for i in range(len(x))]
+    if np.ndim(x) == 0:
+        return (f(x + h) - f(x - h)) / (2 * h)
+    out = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        out[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+def assert_close(got, want):
+    if isinstance(want, dict):
+        assert set(got) == set(want)
+        for k in want:
+            assert_close(got[k], want[k])
+    elif isinstance(want, list):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert_close(g, w)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+def check(f, x, mode):
+    value, grad = wengert.value_and_grad(f, mode=mode)(x)
+    np.testing.assert_allclose(value, f(x), rtol=1e-12)
+    assert_close(grad, central(f, x))
+
+
+def marked_line(f) -> int:
+    lines, start = inspect.getsourcelines(f)
+    hits = [start + i for i, text in enumerate(lines) if MARKER in text]
+    assert len(hits) == 1, f.__name__
+    return hits[0]
+
+
+def refused(f, x, mode, names):
+    """``f`` is refused with an UnsupportedSyntaxError at its marked line,
+    naming each of ``names`` and no temporary."""
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        wengert.grad(f, mode=mode)(x)
+    exc = info.value
+    assert exc.loc is not None and exc.loc.lineno == marked_line(f), str(exc)
+    assert os.path.basename(exc.loc.filename) == os.path.basename(__file__)
+    for name in names:
+        assert f"`{name}" in exc.message, exc.message
+    assert not TEMPORARY.search(exc.message), exc.message
+    assert exc.hint and not TEMPORARY.search(exc.hint), exc.hint
+    return exc
+
+
+X2 = np.array([1.0, 2.0])
+X3 = np.array([0.3, 0.7, 1.1])
+
+
+# --------------------------------------------------------------------------
+# 1. a copy made in an outer loop is not the loop-carried array
+
+
+def copy_in_nested_loops(u0):
+    u = u0 * 1.0
+    for s in range(2):
+        new = u.copy()
+        for i in range(1):
+            new[0] = u[1]
+        u = new
+    return np.sum(u ** 2)
+
+
+def np_copy_in_nested_loops(u0):
+    u = u0 * 1.0
+    for s in range(3):
+        new = np.array(u)
+        for i in range(2):
+            new[i] = u[1 - i] * u0[i]
+        u = new
+    return np.sum(u ** 2)
+
+
+def copy_in_a_while_loop(u0):
+    u = u0 * 1.0
+    s = 0
+    while s < 2:
+        new = u.copy()
+        for i in range(1):
+            new[0] = u[1] * 2.0
+        u = new
+        s = s + 1
+    return np.sum(u ** 2)
+
+
+def view_of_the_previous_copy(x):
+    y = x * 1.0
+    r = y[0:1]
+    total = 0.0
+    for s in range(2):
+        y2 = y.copy()
+        y2[0] = 5.0 * y[1] * x[0]
+        total = total + r[0]          # a view of the array the previous iteration made
+        r = y2[0:1]
+        y = y2
+    return total + np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [copy_in_nested_loops, np_copy_in_nested_loops,
+                               copy_in_a_while_loop, view_of_the_previous_copy])
+def test_copy_in_a_loop_is_accepted(f, mode):
+    check(f, X2 if f is not view_of_the_previous_copy else X3, mode)
+
+
+def test_copy_in_nested_loops_values():
+    value, grad = wengert.value_and_grad(copy_in_nested_loops)(X2)
+    assert value == 8.0
+    np.testing.assert_array_equal(grad, [0.0, 8.0])
+
+
+def same_array_in_nested_loops(u0):
+    u = u0 * 1.0
+    for s in range(2):
+        new = u
+        for i in range(1):
+            new[0] = u[1]  # <-- here
+        u = new
+    return np.sum(u ** 2)
+
+
+def view_of_this_iterations_copy(x):
+    y = x * 1.0
+    total = 0.0
+    for s in range(2):
+        y2 = y.copy()
+        r = y2[0:1]
+        y2[0] = 5.0 * y[1]  # <-- here
+        total = total + r[0]
+        y = y2
+    return total
+
+
+def array_held_by_a_list_copy(x):
+    a = x * 1.0
+    ys = list([a])
+    a[0] = 7.0  # <-- here
+    return np.sum(ys[0] * x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f, names", [(same_array_in_nested_loops, ["new", "u"]),
+                                      (view_of_this_iterations_copy, ["y2", "r"]),
+                                      (array_held_by_a_list_copy, ["a", "ys"])])
+def test_same_array_stays_refused(f, names, mode):
+    refused(f, X3, mode, names)
+
+
+# --------------------------------------------------------------------------
+# 2a. a nested function's default is evaluated at its def
+
+
+def default_reads_a_local(x):
+    k = x * 2.0
+    def g(t, k=k):
+        return t * k
+    return g(x)
+
+
+def default_then_rebound(x):
+    k = x * 2.0
+    def g(t, k=k):
+        return t * k
+    k = x * 5.0                     # the default keeps x * 2.0, as in Python
+    return g(x) + g(x, k)
+
+
+def keyword_only_default_of_a_lambda(x):
+    k = x ** 2
+    g = lambda t, *, c=k + 1.0: t * c    # noqa: E731
+    return g(x) + g(x, c=3.0)
+
+
+def default_of_a_differentiated_helper(x):
+    k = x * 2.0
+    def g(t, k=k):
+        return t * t * k
+    return wengert.grad(g)(x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [default_reads_a_local, default_then_rebound,
+                               keyword_only_default_of_a_lambda,
+                               default_of_a_differentiated_helper])
+def test_default_evaluated_at_the_def(f, mode):
+    check(f, 1.5, mode)
+
+
+# --------------------------------------------------------------------------
+# 2b. enumerate(start=), zip(strict=), reversed
+
+
+def enumerate_start_keyword(x):
+    s = 0.0
+    for i, v in enumerate(x, start=1):
+        s = s + i * v
+    return s
+
+
+def enumerate_zip_strict(x):
+    s = 0.0
+    for i, (v, w) in enumerate(zip(x, x[::-1], strict=True), start=2):
+        s = s + i * v * w
+    return s
+
+
+def enumerate_reversed(x):
+    s = 0.0
+    for i, v in enumerate(reversed(x), 1):
+        s = s + i * v ** 2
+    return s
+
+
+def zip_not_strict(x):
+    s = 0.0
+    for v, w in zip(x, x[1:], strict=False):
+        s = s + v * w
+    return s
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [enumerate_start_keyword, enumerate_zip_strict,
+                               enumerate_reversed, zip_not_strict])
+def test_iteration_keywords(f, mode):
+    check(f, X3, mode)
+
+
+def zip_strict_lengths_differ(x):
+    s = 0.0
+    for v, w in zip(x, x[1:], strict=True):
+        s = s + v * w
+    return s
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_zip_strict_raises_where_lengths_differ(mode):
+    with pytest.raises(ValueError):
+        zip_strict_lengths_differ(X3)             # Python
+    with pytest.raises(AssertionError, match="zip.. argument 2"):
+        wengert.grad(zip_strict_lengths_differ, mode=mode)(X3)
+
+
+# --------------------------------------------------------------------------
+# 2c. dict(d) and list(xs) are new containers, like d.copy()
+
+
+def dict_copy(params):
+    p = dict(params)
+    p["w"] = p["w"] * 2.0
+    return p["w"] ** 2
+
+
+def dict_copy_and_original(params):
+    p = dict(params)
+    p["w"] = p["w"] * 2.0
+    return p["w"] ** 2 + params["w"] * p["b"]
+
+
+def list_copy_and_original(xs):
+    ys = list(xs)
+    ys[0] = ys[0] * 3.0
+    return ys[0] * xs[0] + ys[1]
+
+
+def list_method_copy(x):
+    xs = [x * 1.0, x * 2.0]
+    ys = xs.copy()
+    xs[0] = x * 5.0                 # replaces an item of xs: ys keeps the old one
+    return np.sum(ys[0] * xs[0])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f, x", [(dict_copy, {"w": 1.5}),
+                                  (dict_copy_and_original, {"w": 1.5, "b": 0.5}),
+                                  (list_copy_and_original, [1.5, 2.5]),
+                                  (list_method_copy, 1.5)])
+def test_container_copies(f, x, mode):
+    check(f, x, mode)
+
+
+def test_dict_of_pairs_has_no_rule():
+    def f(x):
+        d = dict([("a", x)])
+        return d["a"] * 2.0
+    with pytest.raises(wengert.WengertError, match="dict"):
+        wengert.grad(f)(1.5)
+
+
+# --------------------------------------------------------------------------
+# 2d. a row swap through views: named by the user's expression
+
+
+def row_swap_through_views(x):
+    A = np.outer(x, np.array([1.0, 2.0]))
+    A[0], A[1] = A[1], A[0]  # <-- here
+    return np.sum(A * A[:, :1])
+
+
+def row_swap_with_copies(x):
+    A = np.outer(x, np.array([1.0, 2.0]))
+    A[0], A[1] = A[1].copy(), A[0].copy()
+    return np.sum(A * A[:, :1])
+
+
+def row_swap_by_fancy_index(x):
+    A = np.outer(x, np.array([1.0, 2.0]))
+    A[[0, 1]] = A[[1, 0]]
+    return np.sum(A * A[:, :1])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_row_swap_names_the_expression(mode):
+    exc = refused(row_swap_through_views, X3, mode, ["A[0]", "A[...]"])
+    assert "A[0].copy()" in exc.hint
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [row_swap_with_copies, row_swap_by_fancy_index])
+def test_row_swap_done_right(f, mode):
+    check(f, X3, mode)
+
+
+# --------------------------------------------------------------------------
+# 2e. appending to the list a loop iterates over: named by the list
+
+
+def append_while_iterating(x):
+    items = [x]
+    for v in items:
+        if len(items) < 3:
+            items.append(v * 0.5)  # <-- here
+    return sum(items)
+
+
+def append_while_iterating_a_list_call(x):
+    items = list(np.array([x]))
+    for v in items:
+        if len(items) < 3:
+            items.append(v * 0.5)  # <-- here
+    return sum(items)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [append_while_iterating, append_while_iterating_a_list_call])
+def test_append_while_iterating_names_the_list(f, mode):
+    exc = refused(f, 1.0, mode, ["items"])
+    assert "for` loop over `items`" in exc.message
+    assert "list(items)" in exc.hint
+
+
+def append_while_iterating_a_copy(x):
+    items = [x]
+    for v in list(items):
+        if len(items) < 3:
+            items.append(v * 0.5)
+    return sum(items)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_iterating_a_copy_while_appending(mode):
+    check(append_while_iterating_a_copy, 1.5, mode)
