@@ -242,3 +242,18 @@ def test_a_gradient_passed_in(mode):
     got = wengert.grad(unrolled, mode=mode)(0.1, data, inner)
     expected = central(lambda lr: unrolled(float(lr), data, inner), np.array(0.1))
     assert got == pytest.approx(float(expected), rel=1e-6)
+
+
+def squares(params, x):
+    s = 0.0
+    for name in params:
+        s = s + params[name] ** 2 * x
+    return s
+
+
+def test_the_general_code_reads_the_keys_when_it_runs():
+    g = wengert.grad(squares)
+    assert "iterated(params)" in g.source        # before the first call: no kinds
+    d = g._make(None)                            # the general code itself
+    assert d({"a": 1.5, "b": 2.0}, 3.0) == {"a": 9.0, "b": 12.0}
+    assert g({"a": 1.5, "b": 2.0}, 3.0) == {"a": 9.0, "b": 12.0}

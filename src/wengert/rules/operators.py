@@ -70,8 +70,9 @@ def mod(x, y):
     adjoint(x=unbroadcast(g, x), y=unbroadcast(-g * np.floor_divide(x, y), y))
 
 
-@rule(operator.getitem, linear=("x",),
-      notes="the adjoint scatter-adds, so repeated indices accumulate")
+@rule(operator.getitem, linear=("x",), zero_derivative=("index",),
+      notes="the adjoint scatter-adds, so repeated indices accumulate; an index is "
+            "discrete (an int, a slice, a mask, a key): no derivative")
 def getitem(x, index):
     tangent(x_dot[index])
     adjoint(x=getitem_adjoint(g, x, index))
