@@ -257,3 +257,17 @@ def test_the_general_code_reads_the_keys_when_it_runs():
     d = g._make(None)                            # the general code itself
     assert d({"a": 1.5, "b": 2.0}, 3.0) == {"a": 9.0, "b": 12.0}
     assert g({"a": 1.5, "b": 2.0}, 3.0) == {"a": 9.0, "b": 12.0}
+
+
+def in_key_order(params, x):
+    s = 0.0
+    for k in sorted(params):
+        s = s * 0.5 + params[k] * x
+    return s
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sorted_keys_of_a_differentiated_dict(mode):
+    got = wengert.grad(in_key_order, wrt=(0, 1), mode=mode)({"b": 1.0, "a": 2.0}, 3.0)
+    assert got[0] == {"b": 3.0, "a": 1.5}              # a first, then b
+    assert got[1] == pytest.approx(2.0 * 0.5 + 1.0, rel=1e-12)

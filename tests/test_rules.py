@@ -29,7 +29,8 @@ RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
            runtime.seq_repeat, runtime.seq_repeat_left, runtime.unrepeat,
            runtime.scatter_into, runtime.copy_of, runtime.as_scalar, runtime.as_array,
            runtime.iterated, runtime.iterated_tangent, runtime.iterated_adjoint,
-           runtime.last_writes, runtime.copied_dict}
+           runtime.last_writes, runtime.copied_dict, runtime.sorted_like,
+           runtime.unsorted}
 # Rules whose finite differences need steps of their own (test_regressions.py):
 # a cast to float32 rounds what float64 steps of 1e-6 would see.
 ELSEWHERE = {np.float32}

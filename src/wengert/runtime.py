@@ -171,6 +171,27 @@ def _view_error():
         hint="pass the dict itself and loop over `d.values()` or `d.items()` there")
 
 
+def sorted_like(t, xs, reverse=False):
+    """The tangent of ``sorted(xs)``: ``t``'s entries in the order ``sorted``
+    puts ``xs``'s (the same stable sort, on the positions); zeros for a
+    dict's keys (constants)."""
+    if isinstance(xs, dict):
+        return [0.0] * len(xs)
+    return [t[i] for i in sorted(range(len(xs)), key=xs.__getitem__, reverse=reverse)]
+
+
+def unsorted(t, xs, reverse=False):
+    """The adjoint of ``sorted(xs)``: each entry of ``t`` back at the
+    position of the item it was sorted from, as ``xs``'s adjoint (a tuple; an
+    array for an array; a zero for a dict: its keys carry no derivative)."""
+    if isinstance(xs, dict):
+        return zeros_like(xs)
+    out = [None] * len(xs)
+    for k, i in enumerate(sorted(range(len(xs)), key=xs.__getitem__, reverse=reverse)):
+        out[i] = t[k]
+    return np.array(out, dtype=xs.dtype) if isinstance(xs, np.ndarray) else tuple(out)
+
+
 def seq_concat(a, b):
     """``a + b`` for lists or tuples (the derivative splits at ``len(a)``)."""
     return a + b

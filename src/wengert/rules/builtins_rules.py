@@ -47,6 +47,26 @@ def dict_(mapping):
     adjoint(mapping=runtime.copied_dict(g, mapping))
 
 
+@rule(builtins.sorted, linear=("iterable",),
+      notes="of a list, tuple or 1-D array of numbers (no key=); ties keep their order, "
+            "as the stable sort does")
+def sorted_(iterable, reverse=False):
+    tangent(runtime.sorted_like(iterable_dot, iterable, reverse))
+    adjoint(iterable=runtime.unsorted(g, iterable, reverse))
+
+
+@rule(runtime.sorted_like, linear=("t",))
+def sorted_like_(t, xs, reverse=False):
+    tangent(runtime.sorted_like(t_dot, xs, reverse))
+    adjoint(t=runtime.unsorted(g, xs, reverse))
+
+
+@rule(runtime.unsorted, linear=("t",))
+def unsorted_(t, xs, reverse=False):
+    tangent(runtime.unsorted(t_dot, xs, reverse))
+    adjoint(t=runtime.sorted_like(g, xs, reverse))
+
+
 @rule(builtins.float, linear=("x",), scalar_result=True)
 def float_(x):
     tangent(float(x_dot))
