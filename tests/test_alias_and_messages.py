@@ -15,6 +15,7 @@
 import inspect
 import os
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -261,9 +262,15 @@ def zip_not_strict(x):
     return s
 
 
+STRICT_ZIP = pytest.mark.skipif(sys.version_info < (3, 10),
+                                reason="zip(strict=...) is Python 3.10+")
+
+
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("f", [enumerate_start_keyword, enumerate_zip_strict,
-                               enumerate_reversed, zip_not_strict])
+@pytest.mark.parametrize("f", [enumerate_start_keyword,
+                               pytest.param(enumerate_zip_strict, marks=STRICT_ZIP),
+                               enumerate_reversed,
+                               pytest.param(zip_not_strict, marks=STRICT_ZIP)])
 def test_iteration_keywords(f, mode):
     check(f, X3, mode)
 
@@ -275,6 +282,7 @@ def zip_strict_lengths_differ(x):
     return s
 
 
+@STRICT_ZIP
 @pytest.mark.parametrize("mode", MODES)
 def test_zip_strict_raises_where_lengths_differ(mode):
     with pytest.raises(ValueError):
