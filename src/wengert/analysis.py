@@ -252,8 +252,11 @@ FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
 
 
 def is_function(v) -> bool:
-    """Whether ``v`` is a function an argument can be (``FunctionArg``)."""
-    return isinstance(v, FUNCTION_TYPES)
+    """Whether ``v`` is a function an argument can be (``FunctionArg``): not
+    a method bound to an object (``xs.append`` changes ``xs``)."""
+    return isinstance(v, FUNCTION_TYPES) and not (
+        isinstance(v, types.BuiltinFunctionType) and
+        not isinstance(getattr(v, "__self__", None), (types.ModuleType, type(None))))
 
 
 def build_kind(v) -> Optional[object]:

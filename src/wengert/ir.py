@@ -146,9 +146,11 @@ class Op:
     @cached_property
     def effect(self) -> bool:
         """Whether evaluating it changes an object (``tape.pop()``, an
-        unresolved ``obj.update(v)``, anywhere in it), found once."""
+        unresolved ``obj.update(v)`` or ``obj(v)``, anywhere in it), found
+        once."""
         if isinstance(self.fn, PseudoOp) and self.fn.kind == "method" and \
-                (self.fn.name in EFFECT_METHODS or self.fn.name in MUTATING_METHODS):
+                (self.fn.name in EFFECT_METHODS or self.fn.name in MUTATING_METHODS or
+                 self.fn.name == "__call__"):
             return True
         return any(isinstance(a, Op) and a.effect
                    for a in self.args + tuple(v for _, v in self.kwargs))
