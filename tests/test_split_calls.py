@@ -8,6 +8,7 @@ gradient never runs its callees' primal again."""
 import gc
 import linecache
 import math
+import random
 
 import numpy as np
 import pytest
@@ -248,3 +249,110 @@ def test_the_collector_is_paused_only_where_residuals_accumulate():
     assert "gc_paused" not in d.source                # nothing kept beyond one call
     for text in _generated("det_minor_fwd") + _generated("det_minor_bwd"):
         assert "gc_paused" not in text                # once, at the outermost call
+
+
+# --------------------------------------------------------------------------
+# lists of ints passed on in a recursion, and per-branch residuals
+
+
+def test_a_list_of_ints_passed_on_keeps_its_items_kind():
+    """``cols[:j] + cols[j + 1:]`` passed to the recursion is a list of ints
+    (``SeqOf``), so ``a[row * n + cols[j]]`` is a number and the minor a
+    float64 scalar: the adjoint has no ``unbroadcast`` and keeps no running
+    total on its tape."""
+    from wengert import analysis, api
+    a = np.random.RandomState(3).rand(16)
+    ints = analysis.SeqOf(analysis.SEQ.shape, analysis.SEQ.dtype, item=analysis.INT)
+    kinds = (analysis.kind_of_value(a), analysis.INT, analysis.INT, ints)
+    assert api._callee_kind(det_minor, kinds) == analysis.Kind((), "<f8")
+    assert api._callee_kind(det, kinds[:2]) == analysis.Kind((), "<f8")
+    wengert.grad(det)(a, 4)
+    texts = _generated("det_minor_bwd")
+    assert texts and not any("unbroadcast(" in t for t in texts), texts
+
+
+def test_each_branch_keeps_only_what_its_adjoint_reads():
+    """The base case's residuals are ``(test, a, index)``, not the loop's
+    lists and the columns too: most calls of a recursion end there."""
+    from wengert import analysis, api
+    a = np.random.RandomState(4).rand(9)
+    ints = analysis.SeqOf(analysis.SEQ.shape, analysis.SEQ.dtype, item=analysis.INT)
+    kinds = (analysis.kind_of_value(a), analysis.INT, analysis.INT, ints)
+    fwd, bwd = api.build_split(det_minor, (0,), kinds, True)
+    value, res = fwd(a, 3, 2, [1])
+    assert value == a[7] and len(res) == 3 and res[0] is True
+    np.testing.assert_array_equal(bwd(res, 2.0), np.where(np.arange(9) == 7, 2.0, 0.0))
+    value, res = fwd(a, 3, 0, [0, 1, 2])
+    assert res[0] is False and len(res) > 3
+    m = a.reshape(3, 3)
+    assert value == pytest.approx(np.linalg.det(m), rel=1e-12)
+    np.testing.assert_allclose(bwd(res, 1.0), (np.linalg.det(m) * np.linalg.inv(m).T).ravel(),
+                               rtol=1e-10)
+
+
+def _sum_at(x, idx):
+    if len(idx) == 0:
+        return 0.0
+    return x[idx[0]] ** 2 + _sum_at(x, idx[1:])
+
+
+def _shuffled(x, idx):
+    random.shuffle(idx)                        # changes the list in place
+    return x[idx[0]]
+
+
+def _counts(x, idx):
+    return x[0] * idx.count(0)
+
+
+def _passes_on(x, idx):
+    return _sum_at(x, idx[1:]) + _shuffled(x, idx)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_recursion_over_an_index_list(mode):
+    f = _sum_at
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+
+    def value(t):
+        return f(t, [3, 0, 2, 0])
+    g = wengert.grad(f, mode=mode)(x, [3, 0, 2, 0])
+    want = [_central(lambda t, i=i: value(np.where(np.arange(4) == i, t, x)), x[i])
+            for i in range(4)]
+    np.testing.assert_allclose(g, want, rtol=1e-7, atol=1e-9)
+
+
+def test_a_list_that_may_be_changed_in_place_keeps_no_items_kind():
+    """Given to a method, or to a user function that may change it (its
+    ``random.shuffle`` is refused when it is built), a list's items are not
+    assumed to stay what they were."""
+    from wengert import analysis, api
+    assert not api._callee_mutates(_sum_at, 1)
+    assert api._callee_mutates(_shuffled, 1)
+    assert api._callee_mutates(_counts, 1)                 # a method: not known to read only
+    assert api._callee_mutates(_passes_on, 1)             # through _shuffled (refused there)
+    assert "idx" in analysis.mutated_names(api.lowered(_counts))
+
+
+def _weighted(x, ws):
+    total = 0.0
+    for k in range(len(ws)):
+        total = total + x[k] * ws[k]
+    return total
+
+
+def test_an_argument_that_is_a_list_of_ints_is_specialised_for_it():
+    """The dispatcher checks that every item is an int (``IntsKey``); a list
+    with a float in it, or a long one, gets code of its own."""
+    x = np.array([0.5, -1.0, 2.0])
+    g = wengert.grad(_weighted)
+    np.testing.assert_array_equal(g(x, [3, 1, 2]), [3.0, 1.0, 2.0])
+    assert "ws: seq of int" in g.source
+    np.testing.assert_array_equal(g(x, [3, 1.5, 2]), [3.0, 1.5, 2.0])
+    np.testing.assert_array_equal(g(x, (4, 5, 6)), [4.0, 5.0, 6.0])
+    long = list(range(300))
+    y = np.linspace(0.0, 1.0, 300)
+    np.testing.assert_array_equal(g(y, long), np.arange(300.0))
+    np.testing.assert_array_equal(g(x, [3, 1, 2]), [3.0, 1.0, 2.0])
+    keys = [key[0][1] for key in g._keys]
+    assert sum(isinstance(k, wengert.analysis.IntsKey) for k in keys) == 2, keys  # list, tuple

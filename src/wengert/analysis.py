@@ -138,6 +138,21 @@ NUMBER = Kind((), "number", pyfloat=True)    # an int, a float or a NumPy float6
 # The result of a recursive call while the callee's kind is being found (a
 # fixpoint, ``api._infer_callee_kind``): no value yet, so it joins to the other.
 PENDING = Kind((-3,), "pending")
+SLICE = Kind((-2,), "slice")                 # a slice object (not an array: shape (-2,))
+
+
+@dataclass(frozen=True)
+class SeqOf(Kind):
+    """A callee's argument that is a list or tuple of any length all of whose
+    items have the kind ``item`` (only ``INT`` so far: a list of indices, as
+    ``cols[:j] + cols[j + 1:]`` passed on in a recursion). The build gives
+    its name the kind ``SEQ`` and ``("items", name)`` the item's kind
+    (``known_kinds``), so that ``A[cols[j]]`` is known to be a number."""
+
+    item: Optional[Kind] = None
+
+    def __str__(self) -> str:
+        return f"seq of {self.item}"
 
 
 def kind_of_value(v) -> Optional[Kind]:
@@ -284,17 +299,32 @@ def build_kinds(args, wrt=()) -> tuple:
 
 def call_kinds(args, kinds: dict, instances=None) -> tuple:
     """The kinds of a call's arguments, for building the callee: an
-    instance's ``Instance`` (``instances``: name -> class), else ``expr_kind``."""
+    instance's ``Instance`` (``instances``: name -> class), a list of ints'
+    ``SeqOf``, else ``expr_kind``."""
     return tuple(Instance(instances[a.name]) if instances and isinstance(a, ir.Var) and
                  a.name in instances else
                  FunctionArg(a.value) if isinstance(a, ir.Const) and
-                 is_function(a.value) else expr_kind(a, kinds) for a in args)
+                 is_function(a.value) else _arg_kind_in(a, kinds) for a in args)
+
+
+def _arg_kind_in(a, kinds):
+    k = expr_kind(a, kinds)
+    if k == SEQ and isinstance(a, ir.Var) and kinds.get(("items", a.name)) == INT:
+        return SeqOf(SEQ.shape, SEQ.dtype, item=INT)
+    return k
 
 
 def known_kinds(names, arg_kinds) -> dict:
-    """``{name: kind}`` of the arguments whose kind is known (not ``Instance``)."""
-    return {n: k for n, k in zip(names, arg_kinds)
-            if k is not None and not isinstance(k, (Instance, FunctionArg))}
+    """``{name: kind}`` of the arguments whose kind is known (not
+    ``Instance``); a ``SeqOf``'s name is a ``SEQ`` with ``("items", name)``."""
+    out = {}
+    for n, k in zip(names, arg_kinds):
+        if isinstance(k, SeqOf):
+            out[n] = SEQ
+            out[("items", n)] = k.item
+        elif k is not None and not isinstance(k, (Instance, FunctionArg)):
+            out[n] = k
+    return out
 
 
 @dataclass(frozen=True)
@@ -313,6 +343,7 @@ class SeqItems(Kind):
 
 
 _MAX_ITEMS = 64
+_MAX_INTS = 256            # a list of ints: the dispatcher checks every item (``IntsKey``)
 
 
 def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
@@ -322,6 +353,8 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
     of classes written in Python too (``Instance``: their methods can be
     resolved, ``inline.resolve_methods``)."""
     t = type(v)
+    if t in (list, tuple) and 0 < len(v) <= _MAX_INTS and all(type(i) is int for i in v):
+        return SeqOf(SEQ.shape, SEQ.dtype, item=INT)       # indices: any number of them
     if t in (list, tuple, dict) and 0 < len(v) <= _MAX_ITEMS and depth < 4:
         items = v.items() if t is dict else enumerate(v)
         out = []
@@ -364,11 +397,21 @@ class ItemsKey:
     items: tuple
 
 
+@dataclass(frozen=True)
+class IntsKey:
+    """The specialisation key of a list or tuple of ints (at most
+    ``_MAX_INTS`` of them): its type; the dispatcher checks the items."""
+
+    type: type
+
+
 def arg_key(v):
     """``kind_key``, with the items of a container ``arg_kind`` specialises."""
     k = arg_kind(v, instances=True) if type(v) in (list, tuple, dict) else None
     if isinstance(k, SeqItems):
         return _items_key(v)
+    if isinstance(k, SeqOf):
+        return IntsKey(type(v))
     if is_function(v):
         return FunctionArg(v)           # the function itself (checked by identity)
     return kind_key(v)
@@ -462,7 +505,11 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
     sequences = local_sequences(fn)
     kinds: dict = {}
     conflict: set = set()
+    mutated = mutated_names(fn) if any(
+        isinstance(n, tuple) and n[0] == "items" for n in arg_kinds) else None
     for name, k in arg_kinds.items():
+        if isinstance(name, tuple) and name[0] == "items" and name[1] in mutated:
+            continue                # a list changed in place: its items' kinds may change
         kinds[name] = k
     changes: dict = {}          # variable -> how often its kinds (its items' too) changed
 
@@ -520,16 +567,26 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                 if s.target.name in sequences:
                     for k in _new_items(s.value, kinds):
                         changed |= put(("items", s.target.name), k)
+                elif kinds.get(s.target.name) == SEQ:     # a slice of a list of ints, ...
+                    if mutated is None:
+                        mutated = mutated_names(fn)
+                    reached, k = _value_items(s.value, kinds)
+                    if reached:
+                        changed |= put(("items", s.target.name),
+                                       None if s.target.name in mutated else k)
             elif isinstance(s, ir.For) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, _iterated_kind(s.iter, kinds))
+                changed |= put(("items", s.target.name), None)
             elif isinstance(s, ir.Assign) and _is_method(s.value, "pop", 1) and \
                     isinstance(s.value.args[0], ir.Var):         # a, b = tape.pop()
                 tape = s.value.args[0].name
                 for i, t in enumerate(s.target):
                     changed |= put(t.name, kinds.get(("item", tape, i)))
+                    changed |= put(("items", t.name), None)
             elif isinstance(s, (ir.Assign, ir.For)):
                 for t in ir.stmt_writes(s):
                     changed |= put(t, None)
+                    changed |= put(("items", t), None)
             elif isinstance(s, ir.Effect) and _is_method(s.value, "append", 2) and \
                     isinstance(s.value.args[0], ir.Var):        # a tape: what it holds
                 tape, item = s.value.args[0].name, s.value.args[1]
@@ -624,6 +681,83 @@ def _new_items(value, kinds) -> list:
     return []                                     # the None placeholder
 
 
+def _value_items(e, kinds) -> tuple:
+    """``(reached, kind)``: the kind of every item of the list or tuple ``e``
+    evaluates to (None if unknown), unless ``e`` reads a variable not reached
+    yet (``reached`` False: a loop's carried value, found on a later pass).
+    Slices, concatenations and copies of a list keep its items' kinds;
+    ``list(range(n))`` holds ints."""
+    if isinstance(e, ir.Var):
+        key = ("items", e.name)
+        return (True, kinds[key]) if key in kinds else (e.name in kinds, None)
+    if not isinstance(e, ir.Op) or e.kwargs:
+        return True, None
+    if e.fn is operator.getitem and len(e.args) == 2 and (
+            expr_kind(e.args[1], kinds) == SLICE or
+            (isinstance(e.args[1], ir.Const) and type(e.args[1].value) is slice)):
+        return _value_items(e.args[0], kinds)            # xs[a:b]
+    if e.fn is operator.add and len(e.args) == 2:        # xs + ys
+        (ra, a), (rb, b) = _value_items(e.args[0], kinds), _value_items(e.args[1], kinds)
+        return ra and rb, a if a == b else None
+    if e.fn in (list, tuple) and len(e.args) == 1:       # list(range(n)), list(xs)
+        if expr_kind(e.args[0], kinds) == RANGE:
+            return True, INT
+        return _value_items(e.args[0], kinds)
+    if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE) and e.args:
+        ks = {expr_kind(a, kinds) for a in e.args}
+        return True, ks.pop() if len(ks) == 1 else None
+    return True, None
+
+
+# what may take a list without changing it: besides these, NumPy's functions
+# (not np.random's: shuffle changes a list) and wengert's runtime (values)
+_READS_LISTS = {len, list, tuple, sorted, sum, max, min, enumerate, zip, reversed, iter,
+                any, all, abs, slice, range, isinstance, type}
+
+
+def mutated_names(fn: ir.Function) -> set:
+    """Names of ``fn`` whose value may be changed in place: given to a
+    method (``xs.sort()``), to a user function that may change that
+    parameter (``CALLEE_MUTATES``), or to anything not known to only read
+    a list. Their items' kinds are not kept (``infer_kinds``)."""
+    out = set()
+    for s in ir.walk(fn.body):
+        for e in _stmt_ops(s):
+            fn_ = e.fn
+            if isinstance(fn_, ir.PseudoOp):
+                if fn_.kind != "method":
+                    continue
+            elif isinstance(fn_, types.FunctionType) and not (
+                    getattr(fn_, "__module__", None) or "").startswith("wengert."):
+                if CALLEE_MUTATES is not None and not e.kwargs:
+                    out.update(a.name for i, a in enumerate(e.args)
+                               if isinstance(a, ir.Var) and CALLEE_MUTATES(fn_, i))
+                    continue
+            elif _reads_only(fn_):
+                continue
+            out.update(a.name for a in e.args + tuple(v for _, v in e.kwargs)
+                       if isinstance(a, ir.Var))
+    return out
+
+
+def _reads_only(f) -> bool:
+    try:
+        if f in _READS_LISTS:
+            return True
+    except TypeError:
+        return False
+    module = getattr(f, "__module__", None) or ""
+    if isinstance(f, np.ufunc) or module in ("_operator", "operator", "math"):
+        return True
+    return (module.startswith("numpy") and not module.startswith("numpy.random")) or \
+        module.startswith("wengert.")
+
+
+# ``(func, i) -> bool``: whether the user function ``func`` may change its
+# ``i``-th argument in place (set by ``api``)
+CALLEE_MUTATES = None
+
+
 def _items_kind(e, kinds) -> Optional[Kind]:
     """The kind of every item of a local sequence ``e`` (None if unknown)."""
     return kinds.get(("items", e.name)) if isinstance(e, ir.Var) else None
@@ -655,6 +789,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
     if isinstance(e, ir.Op):
         if any(isinstance(a, ir.Var) and kinds.get(a.name) == PENDING for a in e.args):
             return PENDING                 # computed from a value not known yet
+        if e.fn is ir.SLICE or e.fn is slice:
+            return SLICE
         if e.fn is range or (e.fn is reversed and len(e.args) == 1 and
                              expr_kind(e.args[0], kinds) == RANGE):
             return RANGE
@@ -714,7 +850,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             if k is not False:
                 return k
         if r is None and CALLEE_KIND is not None and isinstance(e.fn, types.FunctionType):
-            return CALLEE_KIND(e.fn, tuple(expr_kind(a, kinds) for a in e.args))
+            return CALLEE_KIND(e.fn, tuple(_arg_kind_in(a, kinds) for a in e.args))
         if e.fn in _COMPARISONS:
             return _bool_kind([expr_kind(a, kinds) for a in e.args])
         if r is not None and r.nondiff and getattr(e.fn, "__name__", None) in _CONSTRUCTORS \
@@ -910,6 +1046,9 @@ def _getitem_kind(e, kinds) -> Optional[Kind]:
             return SEQ if isinstance(k, SeqItems) else k
     if base == SEQ and expr_kind(index, kinds) == INT:
         return _items_kind(e.args[0], kinds)              # xs[i]: one of the items
+    if base == SEQ and (expr_kind(index, kinds) == SLICE or (
+            isinstance(index, ir.Const) and type(index.value) is slice)):
+        return SEQ                                        # xs[a:b]: a list or tuple
     if base is None or base.pyfloat or base.shape[:1] in ((-1,), (-2,)):
         return None
     if isinstance(index, ir.Const):

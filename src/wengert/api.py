@@ -635,7 +635,46 @@ def _derivative_kind(fn, arg_kinds):
     return analysis.FLOAT if k in (analysis.INT, analysis.NUMBER) else k
 
 
+_MUTATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_MUTATES_IN_PROGRESS: set = set()
+
+
+def _callee_mutates(func, i: int) -> bool:
+    """Whether ``func`` may change its ``i``-th argument in place (a list it
+    was given): it rebinds that parameter, or gives it to something that may
+    (``analysis.mutated_names``). A recursion assumes not: none of the
+    functions in it changes it unless one of them does so itself."""
+    with _LOCK:
+        per_fn = _MUTATES.get(func)
+        if per_fn is not None and i in per_fn:
+            return per_fn[i]
+        key = (id(func), i)
+        if key in _MUTATES_IN_PROGRESS:
+            return False
+        _MUTATES_IN_PROGRESS.add(key)
+        try:
+            try:
+                primal = lowered(func)
+            except WengertError:
+                return True
+            names = primal.param_names()
+            if i >= len(names) or primal.params[i].kwonly:
+                found = True
+            else:
+                found = names[i] in ir.all_writes(primal.body) or \
+                    names[i] in analysis.mutated_names(primal)
+        finally:
+            _MUTATES_IN_PROGRESS.discard(key)
+        if not _MUTATES_IN_PROGRESS:        # (inside a recursion: holds under its assumption)
+            try:
+                _MUTATES.setdefault(func, {})[i] = found
+            except TypeError:
+                pass
+        return found
+
+
 analysis.CALLEE_KIND = _callee_kind
+analysis.CALLEE_MUTATES = _callee_mutates
 analysis.DERIVATIVE_KIND = _derivative_kind
 
 
@@ -653,6 +692,8 @@ def _header(primal, mode, wrt_names, kinds_in) -> str:
             if items:
                 dict_like = any(type(key) is str for key, _ in items)
                 k = analysis.SeqItems(k.shape, "dict" if dict_like else "seq", items=tuple(items))
+            elif ("items", name) in kinds_in:
+                k = analysis.SeqOf(k.shape, k.dtype, item=kinds_in[("items", name)])
             shown.append(f"{name}: {k}")
         lines.append("specialised for " + ", ".join(shown))
     return "\n".join(lines)
@@ -1039,7 +1080,8 @@ class Derivative:
         the module data the code was specialised for (``guards``), each checked
         by the dispatcher before this code runs."""
         kinds = tuple(analysis.arg_kind(a, instances=i not in self._positions)
-                      if isinstance(k, analysis.ItemsKey) else
+                      if isinstance(k, analysis.ItemsKey) or
+                      (isinstance(k, analysis.IntsKey) and i not in self._positions) else
                       _instance_kind(a, k) if isinstance(k, analysis.AttrsKey) else
                       analysis.kind_of_value(a) if i in self._positions else
                       analysis.build_kind(a) for i, (a, k) in enumerate(zip(args, arg_keys)))
@@ -1359,6 +1401,11 @@ def _guard(name, k, wrt, g, tag):
             conds.append(cond.replace(value, f"({value} := __w_getattr({name}, {attr!r}, None))",
                                       1))
         return " and ".join(conds), name
+    if isinstance(k, analysis.IntsKey):      # a list of ints (a short one: each checked)
+        g[f"__w_t{tag}"] = k.type
+        g["__w_all_ints"] = runtime.all_ints
+        return (f"__w_type({name}) is __w_t{tag} and len({name}) <= {analysis._MAX_INTS} "
+                f"and __w_all_ints({name})"), name
     if isinstance(k, analysis.ItemsKey):     # a container: its length, keys and items
         g[f"__w_t{tag}"] = k.type
         conds = [f"__w_type({name}) is __w_t{tag}", f"len({name}) == {len(k.items)}"]

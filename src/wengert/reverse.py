@@ -1260,20 +1260,68 @@ def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):
     adjoint, live = optimize.liveness(adjoint + [ir.Return(grads, ret.loc)], set())
     adjoint = adjoint[:-1]               # (a loop left with no effect reads nothing)
     # what the adjoint reads of the primal sweep (module data it reads itself)
-    res_names = sorted((live - {seed}) & (set(d.param_names()) | ir.all_writes(primal)))
+    kept = set(d.param_names()) | ir.all_writes(primal)
+    res_names = sorted((live - {seed}) & kept)
     names = NameGen(set(_all_names(d)) | set(d.param_names()))
     res = names.fresh("res")
     definite = set(d.param_names()) | {n for x in primal if isinstance(x, ir.Assign)
                                        for n in x.targets()}
     written = ir.all_writes(primal)
+    branches = _branch_residuals(primal, adjoint, grads, seed, kept, ret.loc)
+    if branches is not None:     # each branch keeps what its adjoint reads
+        test, per_branch = branches
+        res_names = sorted({n for b in per_branch for n in b})
     unset = [ir.Assign(ir.Var(n), ir.Const(None), ret.loc) for n in res_names
              if n in written and n not in definite]     # assigned on some paths only
+
+    def pack(ns):
+        return ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(n) for n in ns))
+
+    def unpack(ns):
+        return [ir.Assign(tuple(ir.Var(n) for n in ns), ir.Var(res), ret.loc)] if ns else []
+    if branches is None:
+        fwd_body = unset + primal
+        residuals = pack(res_names)
+        bwd_body = unpack(res_names) + adjoint
+    else:                        # (test, *its branch's names), the test first
+        last = primal[-1]
+        kept_name = names.fresh("kept")
+        fwd_body = unset + primal[:-1] + [replace(
+            last, body=last.body + [ir.Assign(ir.Var(kept_name), pack(per_branch[0]), last.loc)],
+            orelse=last.orelse + [ir.Assign(ir.Var(kept_name), pack(per_branch[1]),
+                                            last.loc)])]
+        residuals = ir.Var(kept_name)
+        bwd_body = [ir.Assign(ir.Var(test), ir.Op(operator.getitem, (ir.Var(res), ir.Const(0))),
+                              ret.loc),
+                    ir.If(ir.Var(test), unpack(per_branch[0]), unpack(per_branch[1]), ret.loc)] \
+            + adjoint
     fwd = replace(d, name=fwd_name, params=d.params[:-1], pause_gc=False,
-                  body=unset + primal + [ir.Return(
-        ir.Op(ir.MAKE_TUPLE, (value, ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(n) for n in res_names)))),
-        ret.loc)])
-    unpack = [ir.Assign(tuple(ir.Var(n) for n in res_names), ir.Var(res), ret.loc)] \
-        if res_names else []
+                  body=fwd_body + [ir.Return(ir.Op(ir.MAKE_TUPLE, (value, residuals)), ret.loc)])
     bwd = replace(d, name=bwd_name, params=[ir.Param(res), d.params[-1]], pause_gc=False,
-                  body=unpack + adjoint + [ir.Return(grads, ret.loc)])
+                  body=bwd_body + [ir.Return(grads, ret.loc)])
     return fwd, bwd
+
+
+def _branch_residuals(primal, adjoint, grads, seed, kept, loc):
+    """``(test, (then names, else names))`` when the primal sweep ends in
+    ``if test:`` and the adjoint sweep branches on the same ``test`` (a
+    recursion's base case and the rest): each branch of ``f_fwd`` then keeps
+    only what its own adjoint reads, ``(test, ...)``, and a call that ends
+    in its base case holds a small tuple. None when both would keep the
+    same names, or the sweeps do not have that shape."""
+    last = primal[-1] if primal else None
+    if not (isinstance(last, ir.If) and isinstance(last.test, ir.Var)):
+        return None
+    test = last.test.name
+    at = [i for i, s in enumerate(adjoint) if isinstance(s, ir.If) and s.test == last.test]
+    if len(at) != 1 or test in ir.all_writes(adjoint) or test not in kept:
+        return None
+    i = at[0]
+    before, branch, after = adjoint[:i], adjoint[i], adjoint[i + 1:]
+    per_branch = []
+    for body in (branch.body, branch.orelse):
+        _, live = optimize.liveness(before + body + after + [ir.Return(grads, loc)], set())
+        per_branch.append([test] + sorted(((live - {seed}) & kept) - {test}))
+    if per_branch[0] == per_branch[1]:
+        return None
+    return test, tuple(per_branch)

@@ -68,6 +68,14 @@ def accumulate(a, b):
     return a + b
 
 
+def all_ints(xs) -> bool:
+    """The dispatcher's test of a list of ints (``analysis.IntsKey``)."""
+    for x in xs:
+        if type(x) is not int:
+            return False
+    return True
+
+
 def list_append(xs, v):
     """``xs.append(v)`` as a value: a new list (the IR has no mutation)."""
     return list(xs) + [v]
