@@ -410,3 +410,28 @@ def append_while_iterating_a_copy(x):
 @pytest.mark.parametrize("mode", MODES)
 def test_iterating_a_copy_while_appending(mode):
     check(append_while_iterating_a_copy, 1.5, mode)
+
+
+# --------------------------------------------------------------------------
+# 2f. a helper appending to a list its caller reads afterwards
+
+
+def append_half(xs):
+    xs.append(0.5)  # <-- here
+    return 0.0
+
+
+def reads_after_the_helper(x):
+    idx = [x, 2.0 * x]
+    t = append_half(idx)
+    return x * idx[-1] + t
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_helper_changing_a_list_names_the_callers_list(mode):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        wengert.grad(reads_after_the_helper, mode=mode)(1.5)
+    exc = info.value
+    assert exc.loc.lineno == marked_line(append_half), str(exc)
+    assert "`idx`, the list given to the function it is in" in exc.message, exc.message
+    assert "list(idx)" in exc.hint and not TEMPORARY.search(exc.message + exc.hint), str(exc)

@@ -228,6 +228,26 @@ def test_det_with_shared_minors_is_the_recursion_bit_for_bit(ell):
     close(grad, (np.linalg.det(M) * np.linalg.inv(M).T).ravel())
 
 
+def _definition_det(A, ell, row, cols):
+    """The eval's recursion as defined: a 1 x 1 base case only."""
+    if len(cols) == 1:
+        return A[row * ell + cols[0]]
+    total, sign = 0.0, 1.0
+    for j in range(len(cols)):
+        rest = cols[:j] + cols[j + 1:]
+        total = total + sign * A[row * ell + cols[j]] * _definition_det(A, ell, row + 1, rest)
+        sign = -sign
+    return total
+
+
+@pytest.mark.parametrize("ell", [2, 3, 5, 6])
+def test_det_with_its_2x2_base_case_is_the_definition_bit_for_bit(ell):
+    det = load("gradbench_det", GRADBENCH / "evals" / "det.py")
+    for seed in range(20):
+        A = np.random.default_rng(seed).random(ell * ell) - 0.5
+        assert det.det(A, ell) == _definition_det(A, ell, 0, list(range(ell)))
+
+
 def test_tool_flag_det_shared_minors():
     ell = 3
     A = np.random.default_rng(7).random(ell * ell)

@@ -356,3 +356,47 @@ def test_an_argument_that_is_a_list_of_ints_is_specialised_for_it():
     np.testing.assert_array_equal(g(x, [3, 1, 2]), [3.0, 1.0, 2.0])
     keys = [key[0][1] for key in g._keys]
     assert sum(isinstance(k, wengert.analysis.IntsKey) for k in keys) == 2, keys  # list, tuple
+
+
+def det_minor_2(a, n, row, cols):
+    """``det_minor`` with a 2 x 2 base case as well (the same products)."""
+    if len(cols) == 1:
+        return a[row * n + cols[0]]
+    if len(cols) == 2:
+        top, bottom = row * n, (row + 1) * n
+        return a[top + cols[0]] * a[bottom + cols[1]] - a[top + cols[1]] * a[bottom + cols[0]]
+    total = 0.0
+    sign = 1.0
+    for j in range(len(cols)):
+        rest = cols[:j] + cols[j + 1:]
+        total = total + sign * a[row * n + cols[j]] * det_minor_2(a, n, row + 1, rest)
+        sign = -sign
+    return total
+
+
+def test_nested_base_cases_keep_their_own_residuals_and_read_items_again():
+    """Branches nested in the last branch keep their own residuals too; a
+    base case keeps the indices of the items it read, not the numbers
+    (``reverse._reread_items``): its adjoint reads them again."""
+    from wengert import analysis, api
+    a = np.random.RandomState(5).rand(16)
+    ints = analysis.SeqOf(analysis.SEQ.shape, analysis.SEQ.dtype, item=analysis.INT)
+    kinds = (analysis.kind_of_value(a), analysis.INT, analysis.INT, ints)
+    fwd, bwd = api.build_split(det_minor_2, (0,), kinds, True)
+    m = a.reshape(4, 4)
+    for row, cols in ((3, [2]), (2, [0, 3]), (0, [0, 1, 2, 3])):
+        value, res = fwd(a, 4, row, cols)
+        sub = m[row:, cols]
+        assert value == pytest.approx(np.linalg.det(sub), rel=1e-12)
+        cofactors = np.zeros((4, 4))
+        cofactors[row:, cols] = np.linalg.det(sub) * np.linalg.inv(sub).T
+        np.testing.assert_allclose(bwd(res, 1.0), cofactors.ravel(), rtol=1e-10, atol=1e-14)
+        if len(cols) == 1:
+            assert len(res) == 3
+        if len(cols) == 2:          # the two tests, a, and four indices
+            assert res[:2] == (False, True) and res[2] is a and len(res) == 7
+            assert all(type(i) is int for i in res[3:]), res
+    for mode in ("reverse", "forward"):
+        g = wengert.grad(lambda a: det_minor_2(a, 4, 0, [0, 1, 2, 3]), mode=mode)(a)
+        np.testing.assert_allclose(g, (np.linalg.det(m) * np.linalg.inv(m).T).ravel(),
+                                   rtol=1e-10)

@@ -40,6 +40,7 @@ and loops with ``break`` are recorded by their parent's replay.
 from __future__ import annotations
 
 import operator
+from collections import Counter
 import types
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -1259,6 +1260,11 @@ def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):
         return None
     adjoint, live = optimize.liveness(adjoint + [ir.Return(grads, ret.loc)], set())
     adjoint = adjoint[:-1]               # (a loop left with no effect reads nothing)
+    fixed = set(d.param_names()) - ir.all_writes(primal) - ir.all_writes(adjoint)
+    once = Counter(n for x in ir.walk(primal) for n in ir.stmt_writes(x))
+    adjoint = _reread_items(primal, adjoint, fixed, once, d.kinds or {})
+    adjoint, live = optimize.liveness(adjoint + [ir.Return(grads, ret.loc)], set())
+    adjoint = adjoint[:-1]
     # what the adjoint reads of the primal sweep (module data it reads itself)
     kept = set(d.param_names()) | ir.all_writes(primal)
     res_names = sorted((live - {seed}) & kept)
@@ -1267,34 +1273,43 @@ def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):
     definite = set(d.param_names()) | {n for x in primal if isinstance(x, ir.Assign)
                                        for n in x.targets()}
     written = ir.all_writes(primal)
-    branches = _branch_residuals(primal, adjoint, grads, seed, kept, ret.loc)
-    if branches is not None:     # each branch keeps what its adjoint reads
-        test, per_branch = branches
-        res_names = sorted({n for b in per_branch for n in b})
+    tree = _branch_residuals(primal, adjoint, grads, seed, kept, ret.loc)
+    if isinstance(tree, tuple):  # each branch keeps what its adjoint reads
+        res_names = sorted(_tree_names(tree))
     unset = [ir.Assign(ir.Var(n), ir.Const(None), ret.loc) for n in res_names
              if n in written and n not in definite]     # assigned on some paths only
 
     def pack(ns):
         return ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(n) for n in ns))
-
-    def unpack(ns):
-        return [ir.Assign(tuple(ir.Var(n) for n in ns), ir.Var(res), ret.loc)] if ns else []
-    if branches is None:
+    if not isinstance(tree, tuple):
         fwd_body = unset + primal
         residuals = pack(res_names)
-        bwd_body = unpack(res_names) + adjoint
-    else:                        # (test, *its branch's names), the test first
-        last = primal[-1]
+        bwd_body = ([ir.Assign(tuple(ir.Var(n) for n in res_names), ir.Var(res), ret.loc)]
+                    if res_names else []) + adjoint
+    else:                        # (the tests on its path, *its names)
         kept_name = names.fresh("kept")
-        fwd_body = unset + primal[:-1] + [replace(
-            last, body=last.body + [ir.Assign(ir.Var(kept_name), pack(per_branch[0]), last.loc)],
-            orelse=last.orelse + [ir.Assign(ir.Var(kept_name), pack(per_branch[1]),
-                                            last.loc)])]
+
+        def keep(stmts, t, tests):
+            if not isinstance(t, tuple):
+                return stmts + [ir.Assign(ir.Var(kept_name), pack(tests + t), ret.loc)]
+            test, (then, orelse) = t
+            k = _last_if(stmts)
+            last = stmts[k]
+            return stmts[:k] + [replace(last, body=keep(last.body, then, tests + [test]),
+                                        orelse=keep(last.orelse, orelse, tests + [test]))] \
+                + stmts[k + 1:]
+
+        def unpack(t, tests):
+            if not isinstance(t, tuple):
+                return [ir.Assign(tuple(ir.Var(n) for n in tests + t), ir.Var(res), ret.loc)]
+            test, (then, orelse) = t
+            at = ir.Op(operator.getitem, (ir.Var(res), ir.Const(len(tests))))
+            return [ir.Assign(ir.Var(test), at, ret.loc),
+                    ir.If(ir.Var(test), unpack(then, tests + [test]),
+                          unpack(orelse, tests + [test]), ret.loc)]
+        fwd_body = unset + keep(primal, tree, [])
         residuals = ir.Var(kept_name)
-        bwd_body = [ir.Assign(ir.Var(test), ir.Op(operator.getitem, (ir.Var(res), ir.Const(0))),
-                              ret.loc),
-                    ir.If(ir.Var(test), unpack(per_branch[0]), unpack(per_branch[1]), ret.loc)] \
-            + adjoint
+        bwd_body = unpack(tree, []) + adjoint
     fwd = replace(d, name=fwd_name, params=d.params[:-1], pause_gc=False,
                   body=fwd_body + [ir.Return(ir.Op(ir.MAKE_TUPLE, (value, residuals)), ret.loc)])
     bwd = replace(d, name=bwd_name, params=[ir.Param(res), d.params[-1]], pause_gc=False,
@@ -1303,25 +1318,78 @@ def split_vjp(d: ir.Function, fwd_name: str, bwd_name: str):
 
 
 def _branch_residuals(primal, adjoint, grads, seed, kept, loc):
-    """``(test, (then names, else names))`` when the primal sweep ends in
-    ``if test:`` and the adjoint sweep branches on the same ``test`` (a
-    recursion's base case and the rest): each branch of ``f_fwd`` then keeps
-    only what its own adjoint reads, ``(test, ...)``, and a call that ends
-    in its base case holds a small tuple. None when both would keep the
-    same names, or the sweeps do not have that shape."""
-    last = primal[-1] if primal else None
-    if not (isinstance(last, ir.If) and isinstance(last.test, ir.Var)):
-        return None
-    test = last.test.name
-    at = [i for i, s in enumerate(adjoint) if isinstance(s, ir.If) and s.test == last.test]
-    if len(at) != 1 or test in ir.all_writes(adjoint) or test not in kept:
-        return None
-    i = at[0]
-    before, branch, after = adjoint[:i], adjoint[i], adjoint[i + 1:]
-    per_branch = []
-    for body in (branch.body, branch.orelse):
-        _, live = optimize.liveness(before + body + after + [ir.Return(grads, loc)], set())
-        per_branch.append([test] + sorted(((live - {seed}) & kept) - {test}))
-    if per_branch[0] == per_branch[1]:
-        return None
-    return test, tuple(per_branch)
+    """What ``f_fwd`` keeps for ``f_bwd``: the sorted names the adjoint sweep
+    reads of the primal sweep; or, when the primal sweep ends in ``if
+    test:`` and the adjoint sweep branches on the same ``test`` (a
+    recursion's base cases and the rest), ``(test, (then, orelse))``, each
+    the same for that branch (nested in turn). Each branch then keeps only
+    what its own adjoint reads, after the tests on its path: a call that
+    ends in a base case holds a small tuple."""
+    k = _last_if(primal)
+    last = primal[k] if k is not None else None
+    at = [i for i, s in enumerate(adjoint) if isinstance(s, ir.If) and s.test == last.test] \
+        if last is not None and isinstance(last.test, ir.Var) else []
+    if len(at) != 1 or last.test.name in ir.all_writes(adjoint) or \
+            last.test.name not in kept:
+        _, live = optimize.liveness(adjoint + [ir.Return(grads, loc)], set())
+        return sorted((live - {seed}) & kept)
+    i, test = at[0], last.test.name
+    branch = adjoint[i]
+    subs = tuple(_branch_residuals(p, adjoint[:i] + a + adjoint[i + 1:], grads, seed,
+                                   kept - {test}, loc)
+                 for p, a in ((last.body, branch.body), (last.orelse, branch.orelse)))
+    if (subs[0] == subs[1] and not isinstance(subs[0], tuple)) or \
+            ir.all_writes(primal[k + 1:]) & (_tree_names(subs[0]) | _tree_names(subs[1])):
+        _, live = optimize.liveness(adjoint + [ir.Return(grads, loc)], set())
+        return sorted((live - {seed}) & kept)         # (nothing to tell apart)
+    return test, subs
+
+
+def _reread_items(primal, adjoint, fixed, once, kinds):
+    """``adjoint`` reading ``v = A[i]`` again where the primal sweep read it
+    (``A`` a parameter neither sweep rebinds, ``v`` a number), at the start
+    of the adjoint of the block that read it: ``f_fwd`` then keeps the index
+    (a small int) rather than the number, and a base case of a recursion
+    that reads four items keeps four ints."""
+    again = []
+    for x in primal:
+        if isinstance(x, ir.Assign) and isinstance(x.target, ir.Var) and \
+                isinstance(x.value, ir.Op) and x.value.fn is operator.getitem and \
+                len(x.value.args) == 2 and isinstance(x.value.args[0], ir.Var) and \
+                x.value.args[0].name in fixed and \
+                isinstance(x.value.args[1], (ir.Var, ir.Const)) and \
+                once[x.target.name] == 1 and x.target.name not in ir.all_writes(adjoint):
+            k = kinds.get(x.target.name)
+            index = x.value.args[1]
+            if k is not None and k.shape == () and (isinstance(index, ir.Const) or (
+                    kinds.get(index.name) == analysis.INT and
+                    (once[index.name] == 1 or index.name in fixed))):
+                again.append(x)
+    reads = ir.all_reads(adjoint)
+    again = [x for x in again if x.target.name in reads]
+    k = _last_if(primal)
+    last = primal[k] if k is not None else None
+    at = [i for i, x in enumerate(adjoint) if isinstance(x, ir.If) and x.test == last.test] \
+        if last is not None else []
+    if len(at) == 1:                     # the branches: each where its adjoint runs
+        branch = adjoint[at[0]]
+        adjoint = adjoint[:at[0]] + [replace(
+            branch, body=_reread_items(last.body, branch.body, fixed, once, kinds),
+            orelse=_reread_items(last.orelse, branch.orelse, fixed, once, kinds))] \
+            + adjoint[at[0] + 1:]
+    return again + adjoint
+
+
+def _last_if(stmts):
+    """The position of the ``if`` that ends ``stmts``, but for plain
+    assignments after it (``value = retval``); None if there is none."""
+    k = len(stmts) - 1
+    while k >= 0 and isinstance(stmts[k], ir.Assign) and isinstance(stmts[k].target, ir.Var):
+        k -= 1
+    return k if k >= 0 and isinstance(stmts[k], ir.If) else None
+
+
+def _tree_names(t) -> set:
+    if not isinstance(t, tuple):
+        return set(t)
+    return {t[0]} | _tree_names(t[1][0]) | _tree_names(t[1][1])

@@ -520,8 +520,21 @@ def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, 
     temporary holds (``A[1]``), or the ``for`` loop over the sequence."""
     from .errors import UnsupportedSyntaxError
     name, array = sharing.user(stale), sharing.user(s.target.name)
+    spliced = not array.isidentifier()   # (a helper's list, spliced in: what it was given)
+    if spliced:
+        array = sharing.user(s.value.args[0].name)
     update = f"`{array}.append(...)`" if append else f"an assignment into `{array}[...]`"
     who = "Python" if container else "NumPy"
+    if spliced and name == array and not any(_iterates_over(loop, stale) for loop in loops):
+        what = "this `.append(...)`" if append else "this assignment into `[...]`"
+        given = "list" if append else "list or dict" if container else "array"
+        return UnsupportedSyntaxError(
+            f"{what} changes `{name}`, the {given} given to the function it is in, and "
+            f"`{name}` is used afterwards", s.loc,
+            hint=f"{who} would change `{name}` too; build a new list instead "
+                 f"(`xs = xs + [v]`) and return it, or pass a copy (`list({name})`)"
+            if append else f"{who} would change `{name}` too; update a copy "
+                           f"(`y = y.copy()`) and return it, or pass a copy")
     if any(_iterates_over(loop, stale) for loop in loops):
         copy = f"list({name})" if container else f"{name}.copy()"
         return UnsupportedSyntaxError(
