@@ -7,6 +7,7 @@ import sys
 import threading
 import weakref
 
+import numpy as np
 import pytest
 
 import wengert
@@ -114,3 +115,21 @@ def test_cached_derivatives_do_not_keep_functions_alive():
     del target, d
     gc.collect()
     assert ref() is None
+
+
+def _sum_of_powers(x, n):
+    return np.sum(x ** n)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_specialize_builds_without_running(mode):
+    d = wengert.grad(_sum_of_powers, mode=mode)
+    x = np.array([0.5, 1.5, 2.0])
+    text = d.specialize(x, 3)
+    assert "specialised for x: <f8[3], n: int" in text and len(d._keys) == 1
+    assert d.specialize(x, n=3) == text and len(d._keys) == 1    # found, not built again
+    np.testing.assert_allclose(d(x, 3), 3 * x ** 2)
+    assert len(d._keys) == 1                                    # the call found it built
+    assert "<f8[2]" in d.specialize(np.ones(2), 3) and len(d._keys) == 2
+    with pytest.raises(wengert.UsageError):
+        d.specialize(x)                                         # n is missing

@@ -10,11 +10,14 @@ det with each minor computed once (see ``evals/det.py``). Nothing but responses 
 to stdout: anything else printed while a message is handled goes to stderr.
 
 ``define`` imports ``evals/<module>.py`` and builds its derivatives.
-``evaluate`` converts the input (untimed), calls the function once untimed if
-its array shapes are new (wengert specialises per shapes: that call builds),
-then times repeated calls until ``min_runs`` and ``min_seconds`` are both met,
-and converts the last result (untimed). The untimed first call is reported
-as an extra timing named ``"specialise"``, which scorers ignore.
+``evaluate`` converts the input (untimed) and, if its array shapes are new,
+has wengert build the code specialised for them (untimed: a derivative's
+``specialize(*args)`` builds without running; a function that calls
+derivatives inside runs once; one a module lists in ``PLAIN``, NumPy alone,
+does neither), then times repeated calls until ``min_runs`` and
+``min_seconds`` are both met, and converts the last result (untimed). The
+untimed build is reported as an extra timing named ``"specialise"``, which
+scorers ignore.
 """
 
 from __future__ import annotations
@@ -118,7 +121,11 @@ class Tool:
             key = (name, function, shapes(args))
             if key[2] and key not in self.seen and getattr(module, "SPECIALISES", True):
                 t0 = time.perf_counter_ns()
-                fn(*args)
+                build = getattr(fn, "specialize", None)      # a derivative: build, not run
+                if build is not None:
+                    build(*args)
+                elif function not in getattr(module, "PLAIN", ()):
+                    fn(*args)                   # (it calls derivatives inside)
                 timings.append({"name": "specialise", "nanoseconds": time.perf_counter_ns() - t0})
                 self.seen.add(key)
             if isinstance(data, dict):

@@ -1010,6 +1010,10 @@ class Derivative:
 
     def _slow_call(self, *args):
         """The path for kinds the dispatcher does not check inline."""
+        return self._function_for(args)(*_promote(args, self._positions))
+
+    def _function_for(self, args):
+        """The generated function for ``args``' kinds, built if new."""
         if any(a is _MISSING for a in args):
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
@@ -1022,7 +1026,16 @@ class Derivative:
             call = self._lookup(kinds)
         if call is None:
             call = self._specialize(_promote(args, self._positions), kinds)
-        return call(*_promote(args, self._positions))
+        return call
+
+    def specialize(self, *args, **kwargs) -> str:
+        """Build the code a call with arguments like these runs (for their
+        kinds: shapes, dtypes, the kinds of a container's items), as the
+        first such call would, without running it; returns its source. A
+        warm-up off the clock: the call that follows finds it built."""
+        call = self._function_for(_full_args(self._sig, self.__wrapped__, args, kwargs))
+        built = next((b for b in self._built.values() if b.function is call), None)
+        return built.source if built is not None else self.source
 
     def _attribute_keys(self, args, keys) -> tuple:
         """``keys`` with each instance argument's made an ``AttrsKey`` of the

@@ -11,10 +11,13 @@ A module provides:
   ``define`` (building is never part of a timed call);
 * ``SPECIALISES = False`` (optional): every derivative was built in ``define``
   for the kinds of arguments the eval sends, so no untimed first call is needed;
+* ``PLAIN`` (optional): names of functions that are NumPy alone (a primal
+  that calls no derivative), with nothing to build;
 * ``UNSUPPORTED`` (optional): ``{function name: reason}`` for functions
   wengert cannot differentiate (the tool answers ``success: false``).
 
-The tool calls each function once on the actual input before timing it when
-its arrays have shapes not seen before: wengert specialises a derivative per
-argument shapes, and that first call is the one that builds.
+Before timing a function on arrays of shapes not seen before, the tool has
+wengert build the code specialised for them: a derivative's
+``specialize(*args)`` builds without running; any other function (one that
+calls derivatives inside) is called once, untimed, unless it is in ``PLAIN``.
 """

@@ -75,6 +75,7 @@ primal = det_shared_minors if SHARED_MINORS else det
 gradient = wengert.grad(primal)
 
 FUNCTIONS = {"primal": primal, "gradient": gradient}
+PLAIN = ("primal",)            # nothing to build for it (tool.py)
 
 
 def define():
