@@ -100,3 +100,69 @@ def test_forward_mode_on_one_python_float_is_one_generated_function():
     g2 = wengert.grad(euler_with_parameter, wrt=(0, 1), mode="forward")
     want = wengert.grad(euler_with_parameter, wrt=(0, 1), mode="reverse")(0.3, 0.05)
     assert g2(0.3, 0.05) == pytest.approx(want, rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# a helper spliced into the loop: the tangent sweep must read the value the
+# helper was given, not the one the loop has just assigned (the seed used to be
+# folded in by optimising the code again after names were merged: -0.98, not -1.4)
+
+
+def decay_step(k, y):
+    return -k * y
+
+
+def decays(k, y):
+    for _ in range(2):
+        y = y + decay_step(k, y)
+    return y
+
+
+def logistic_step(r, x):
+    return r * x * (1.0 - x)
+
+
+def logistic_map(r, x):
+    for _ in range(6):
+        x = logistic_step(r, x)
+    return x
+
+
+class Stepper:
+    def __init__(self, h):
+        self.h = h
+
+    def step(self, k, y):
+        return y - self.h * k * y * y
+
+    def run(self, k, y):
+        for _ in range(5):
+            y = self.step(k, y)
+        return y
+
+
+def squares_in_a_loop(x):
+    y = x
+    for _ in range(3):
+        y = square_half(y) + y
+    return y
+
+
+def square_half(y):
+    return y * y * 0.5
+
+
+@pytest.mark.parametrize("mode", ["auto", "forward", "reverse"])
+@pytest.mark.parametrize("f, args, wrt", [
+    (decays, (0.3, 1.0), 0), (decays, (0.3, 1.0), 1),
+    (logistic_map, (3.2, 0.4), 0), (logistic_map, (3.2, 0.4), 1),
+    (Stepper(0.1).run, (0.7, 0.9), 0), (squares_in_a_loop, (0.2,), 0)])
+def test_a_helper_spliced_into_a_loop(f, args, wrt, mode):
+    h = 1e-6
+    up, down = list(args), list(args)
+    up[wrt] += h
+    down[wrt] -= h
+    want = (f(*up) - f(*down)) / (2 * h)
+    got = wengert.grad(f, wrt=wrt, mode=mode)(*args)
+    assert isinstance(got, float)
+    assert got == pytest.approx(want, rel=1e-6, abs=1e-9)

@@ -163,3 +163,85 @@ def test_instance_attributes_reads():
     from wengert.api import lowered
     assert analysis.instance_attributes(lowered(WithProperty.f), "self") == ("c", "w")
     assert analysis.instance_attributes(lowered(Recursive.f), "self") == ()
+
+
+# --------------------------------------------------------------------------
+# functions held in attributes: self.act(x)
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+class Dense:
+    def __init__(self, W, act):
+        self.W, self.act = W, act
+
+    def __call__(self, x):
+        return self.act(x @ self.W)
+
+    def through_a_name(self, x):
+        f = self.act
+        return np.sum(f(x @ self.W) ** 2)
+
+
+def dense_loss(layer, x):
+    return np.sum(layer(x) ** 2)
+
+
+def named_loss(layer, x):
+    return layer.through_a_name(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [dense_loss, named_loss])
+@pytest.mark.parametrize("act", [np.tanh, relu, lambda z: z ** 3 - z], ids=["ufunc", "def",
+                                                                            "lambda"])
+def test_a_function_held_in_an_attribute_is_called_as_that_function(mode, f, act):
+    rng = np.random.default_rng(7)
+    layer = Dense(rng.normal(size=(3, 4)), act)
+    x = rng.normal(size=3)
+    g = wengert.grad(f, wrt=1, mode=mode)
+    np.testing.assert_allclose(g(layer, x), central(lambda t: f(layer, t), x),
+                               rtol=1e-6, atol=1e-9)
+    assert "act: the function" in g.source.splitlines()[1]
+
+
+def test_another_function_in_the_attribute_gets_code_of_its_own():
+    rng = np.random.default_rng(8)
+    layer = Dense(rng.normal(size=(3, 2)), np.tanh)
+    x = rng.normal(size=3)
+    g = wengert.grad(dense_loss, wrt=1)
+    first = g(layer, x)
+    np.testing.assert_allclose(first, central(lambda t: dense_loss(layer, t), x), rtol=1e-6)
+    layer.act = np.sin                    # the dispatcher checks it by identity
+    np.testing.assert_allclose(g(layer, x), central(lambda t: dense_loss(layer, t), x),
+                               rtol=1e-6)
+    assert "act: the function sin" in g.source.splitlines()[1]
+    assert not np.allclose(g(layer, x), first)
+    layer.act = np.tanh
+    np.testing.assert_allclose(g(layer, x), first)
+    assert len(g._keys) == 2
+
+
+class Softplus:                            # a callable object: not a function
+    def __call__(self, z):
+        return np.log1p(np.exp(z))
+
+
+class Holder:
+    def __init__(self, act):
+        self.act = act
+
+    def loss(self, x):
+        return np.sum(self.act(x))
+
+
+def test_a_refusal_for_one_object_does_not_stick_to_the_next():
+    """Which attributes hold functions is part of what the attributes read
+    are found for (a callable object in ``act`` is refused; ``np.tanh``
+    there, next, is not)."""
+    x = np.array([0.1, 0.2])
+    with pytest.raises(wengert.NoRuleError, match=r"\.act\(\)"):
+        wengert.grad(Holder(Softplus()).loss)(x)
+    np.testing.assert_allclose(wengert.grad(Holder(np.tanh).loss)(x), 1 - np.tanh(x) ** 2)

@@ -287,3 +287,89 @@ def test_a_method_bound_to_an_object_is_refused(mode):
     with pytest.raises(wengert.NoRuleError, match="class is not known"):
         xs = []
         wengert.grad(pushes, mode=mode)(1.5, xs.append, xs)
+
+
+# -- nested functions passed as values ----------------------------------------
+
+def apply_twice(f, x):
+    return f(f(x))
+
+
+def closure_passed(x, a):
+    g = lambda t: a * np.tanh(t)          # noqa: E731 (the program under test)
+    return np.sum(apply_twice(g, x))
+
+
+def closure_read_late(x, a):
+    g = lambda t: a * np.tanh(t)          # noqa: E731
+    a = a * 2.0                           # Python's g reads a when it runs: this one
+    return np.sum(apply_twice(g, x))
+
+
+def alias_then_rebind(x, a):
+    def g(t):
+        return a * np.sin(t)
+    h = g
+    a = a + 1.0
+    return np.sum(h(x))
+
+
+def def_without_free_variables(x, a):
+    def sq(t):
+        return t * t
+    return a * np.sum(apply_twice(sq, x))
+
+
+def rk4_with_local_rhs(y0, theta):
+    def rhs(y):
+        return np.array([theta[0] * y[0] - theta[1] * y[0] * y[1],
+                         theta[2] * y[0] * y[1] - theta[3] * y[1]])
+    return np.sum(rk4(rhs, y0, 0.05, 8))
+
+
+def rk4(rhs, y, h, n):
+    for _ in range(n):
+        k1 = rhs(y)
+        k2 = rhs(y + 0.5 * h * k1)
+        k3 = rhs(y + 0.5 * h * k2)
+        k4 = rhs(y + h * k3)
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y
+
+
+def closure_stored_in_a_list(x, a):
+    g = lambda t: a * t                   # noqa: E731
+    fs = [g]
+    return np.sum(apply_twice(fs[0], x))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [closure_passed, closure_read_late, alias_then_rebind,
+                               def_without_free_variables])
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_a_nested_function_passed_as_a_value(f, wrt, mode):
+    x, a = np.array([0.3, -0.5, 1.1]), 1.3
+    g = wengert.grad(f, wrt=wrt, mode=mode)(x, a)
+    if wrt == 0:
+        want = central(lambda t: f(t, a), x)
+    else:
+        want = central(lambda t: f(x, float(t)), np.array(a))
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_ode_right_hand_side_defined_inside(mode):
+    y0, theta = np.array([1.0, 0.5]), np.array([1.1, 0.4, 0.3, 0.9])
+    for wrt, x in ((0, y0), (1, theta)):
+        g = wengert.grad(rk4_with_local_rhs, wrt=wrt, mode=mode)(y0, theta)
+        want = central(lambda t: rk4_with_local_rhs(t, theta) if wrt == 0
+                       else rk4_with_local_rhs(y0, t), x)
+        np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-9)
+
+
+def test_a_nested_function_stored_is_refused():
+    """Stored, the bound values would not be the ones a later call reads."""
+    with pytest.raises(wengert.UnsupportedSyntaxError,
+                       match="nested function `g`, which reads `a`") as info:
+        wengert.grad(closure_stored_in_a_list)(np.array([0.3]), 1.3)
+    assert "apply(g, x)" in info.value.hint

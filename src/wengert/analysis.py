@@ -204,12 +204,13 @@ class AttrsKey:
     attrs: tuple
 
 
-def instance_attributes(fn: ir.Function, name: str) -> tuple:
+def instance_attributes(fn: ir.Function, name: str, held=lambda attr: False) -> tuple:
     """The attributes ``fn`` reads of its parameter ``name`` (sorted), if
     that is all it does with it: never rebound, never passed on or called
     (a callee or method given the object could rebind an attribute between
     two reads), so each attribute keeps the kind it had at the call. Else
-    ``()``."""
+    ``()``. A call ``name.f(...)`` counts as a read of ``f`` when
+    ``held(f)`` says the object holds a function there (``self.act(x)``)."""
     found = set()
 
     def uses(e) -> bool:
@@ -221,6 +222,11 @@ def instance_attributes(fn: ir.Function, name: str) -> tuple:
                 isinstance(e.args[0], ir.Var) and e.args[0].name == name:
             found.add(e.fn.name)
             return True
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and e.args and \
+                isinstance(e.args[0], ir.Var) and e.args[0].name == name and \
+                held(e.fn.name):
+            found.add(e.fn.name)
+            return all(uses(a) for a in e.args[1:]) and all(uses(v) for _, v in e.kwargs)
         return name not in e.vars or (all(uses(a) for a in e.args) and
                                       all(uses(v) for _, v in e.kwargs))
 

@@ -55,6 +55,9 @@ class Built:
     out_kind: object = None
     unparsed: Optional[str] = None      # the source before comments (backend.render)
     guards: tuple = ()        # the module data whose kinds it was specialised for
+    # the IR before ``opt.readable`` merged names (each still assigned once but
+    # for loop carries): what a later pass that moves or substitutes may rework
+    single: Optional[ir.Function] = None
 
 
 # --------------------------------------------------------------------------
@@ -235,7 +238,10 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
         if mode == "vjp" and kinds_in:         # folding drops reads of shapes
             pruned = prune_tapes(d)
             d = d if pruned is d else opt.optimize(pruned, keep)
-        d = opt.readable(opt.factor_sums(d))
+        d = opt.factor_sums(d)
+    single = d
+    if optimize:
+        d = opt.readable(d)
     known = dict(kinds_in)
     if mode == "vjp" and seed_param and out_kind is not None:
         known[d.params[-1].name] = out_kind   # the cotangent has the output's kind
@@ -256,7 +262,7 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
         d.header_comment += ("\nthe residuals of its calls accumulate: the cyclic garbage "
                              "collector is paused while it runs")
     function, source, unparsed = _compile_named(d)
-    return Built(function, source, d, out_kind, unparsed)
+    return Built(function, source, d, out_kind, unparsed, single=single)
 
 
 _PREPARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -300,6 +306,9 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     primal = _functions_bound(primal, arg_kinds)
     classes = {n: k.cls for n, k in zip(primal.param_names(), arg_kinds or ())
                if isinstance(k, analysis.Instance)}
+    held = {(n, a): ak.fn for n, k in zip(primal.param_names(), arg_kinds or ())
+            if isinstance(k, analysis.Instance) for a, ak in k.attrs
+            if isinstance(ak, analysis.FunctionArg)}     # self.act: that function
     containers = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
                   if isinstance(k, analysis.SeqItems) and
                   any(isinstance(item, analysis.Instance) for _, item in k.items)}
@@ -307,17 +316,18 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     classes.update((n, type(v)) for n, (v, _) in data.items())
     used: set = set()
     for _ in range(MAX_DEPTH + 1):
-        resolved, receivers = resolve_methods(primal, classes, containers)
+        resolved, receivers = resolve_methods(primal, classes, containers, held)
         used |= receivers
         if not optimize:
             primal = resolved
             break
         # (a helper's loops over what it was given: folded as the caller's)
         primal, before = fold_iterations(inline_calls(resolved, lowered), arg_kinds), primal
-        if resolved is before and resolve_methods(primal, classes, containers)[0] is primal:
+        if resolved is before and \
+                resolve_methods(primal, classes, containers, held)[0] is primal:
             break                      # nothing (more) resolved, nor brought in to resolve
     else:         # a recursive method: what the last splice brought in, resolved
-        primal, receivers = resolve_methods(primal, classes, containers)
+        primal, receivers = resolve_methods(primal, classes, containers, held)
         used |= receivers
     for name in sorted(used & set(data)):      # module data: guarded like its kinds
         value, scope = data[name]
@@ -373,7 +383,7 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
         if cached is not None:
             return cached
         jvp = build(func, "jvp", (position,), arg_kinds)
-        d = jvp.ir
+        d = jvp.single          # (copy propagation is sound only before names merge)
         ret = d.body[-1]
         n = len(d.params) - 1
         if not (isinstance(ret, ir.Return) and isinstance(ret.value, ir.Op) and
@@ -505,7 +515,8 @@ def _kinds_in(primal, arg_kinds) -> dict:
     out = analysis.known_kinds(primal.param_names(), arg_kinds)
     for n, k in zip(primal.param_names(), arg_kinds):
         if isinstance(k, analysis.Instance):      # its attributes' kinds
-            out.update((("attr", n, a), ak) for a, ak in k.attrs)
+            out.update((("attr", n, a), ak) for a, ak in k.attrs
+                       if not isinstance(ak, analysis.FunctionArg))
     containers = {n: k for n, k in out.items() if isinstance(k, analysis.SeqItems)}
     if containers:
         written = ir.all_writes(primal.body)
@@ -1047,12 +1058,15 @@ class Derivative:
             if i in self._positions or not isinstance(analysis.build_kind(a),
                                                       analysis.Instance):
                 continue
-            names = self._attributes.get((i, k))
+            own = getattr(a, "__dict__", None)      # (which of them hold functions:
+            held = frozenset(n for n, v in own.items()  # self.act(x) reads one)
+                             if analysis.is_function(v)) if isinstance(own, dict) else None
+            names = self._attributes.get((i, k, held))
             if names is None:
-                names = self._attributes[(i, k)] = self._attributes_read(args, i)
+                names = self._attributes[(i, k, held)] = self._attributes_read(args, i)
             if names:
                 out[i] = analysis.AttrsKey(k, tuple(
-                    (n, analysis.kind_key(getattr(a, n, None))) for n in names))
+                    (n, _attribute_key(getattr(a, n, None))) for n in names))
         return tuple(out)
 
     def _attributes_read(self, args, i) -> tuple:
@@ -1072,9 +1086,13 @@ class Derivative:
                                                 self.optimize)
         except WengertError:
             return ()                    # (the build says what is wrong)
-        names = analysis.instance_attributes(primal, primal.param_names()[i])
-        return tuple(n for n in names if n in vars(a) and not _data_descriptor(cls, n) and
-                     analysis.kind_of_value(vars(a)[n]) is not None)
+        own = vars(a)
+
+        def held(n):                     # self.act(x): a function in the instance's dict
+            return n in own and analysis.is_function(own[n]) and not _data_descriptor(cls, n)
+        names = analysis.instance_attributes(primal, primal.param_names()[i], held)
+        return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
+                     (analysis.kind_of_value(own[n]) is not None or held(n)))
 
     def _lookup(self, kinds):
         return next((self._cache[key] for key in self._keys
@@ -1270,9 +1288,18 @@ _MAX_GUARDED = 8
 
 
 def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
-    """The ``Instance`` of ``obj`` with the kinds of the attributes in ``key``."""
-    kinds = ((n, analysis.kind_of_value(getattr(obj, n, None))) for n, _ in key.attrs)
+    """The ``Instance`` of ``obj`` with the kinds of the attributes in ``key``
+    (a function's ``FunctionArg``: called as that function)."""
+    kinds = ((n, _attribute_kind(getattr(obj, n, None))) for n, _ in key.attrs)
     return analysis.Instance(key.cls, tuple((n, k) for n, k in kinds if k is not None))
+
+
+def _attribute_kind(v):
+    return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_of_value(v)
+
+
+def _attribute_key(v):
+    return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_key(v)
 
 
 def _data_descriptor(cls, name) -> bool:

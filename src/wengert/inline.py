@@ -22,7 +22,7 @@ import operator
 import types
 from dataclasses import replace
 
-from . import ir
+from . import ir, runtime
 from .analysis import Instance, build_kind, is_function
 from .optimize import rename_vars
 
@@ -120,7 +120,7 @@ def _names(fn: ir.Function) -> set:
 # methods of instance arguments
 
 
-def resolve_methods(fn: ir.Function, classes: dict, containers=None):
+def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
     """Calls of methods of objects whose class is known become calls of the
     class's functions, as Python would make them: ``obj.method(a)`` is
     ``Class.method(obj, a)`` and ``obj(a)`` is ``Class.__call__(obj, a)``.
@@ -144,7 +144,12 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
     Returns ``(fn, receivers)``: the function (``fn`` itself when nothing
     changes; else with ``instances``, the class of each name known to hold an
     instance, for the callees it builds) and the names in ``classes`` whose
-    methods were resolved."""
+    methods were resolved.
+
+    ``held``: ``{(name, attribute): function}`` for the functions instance
+    arguments hold in attributes (``self.act = np.tanh``; the dispatcher
+    checks each by identity): ``self.act(x)``, and a name bound once to
+    ``self.act``, call that function."""
     if not classes and not containers and not any(_object_call(s) for s in ir.walk(fn.body)):
         return fn, set()
     counts: dict = {}
@@ -167,6 +172,10 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
         elif isinstance(s.value, ir.Const) and is_function(s.value.value):
             known[s.target.name] = _Function(s.value.value)     # (a function argument,
                                                                 # passed on to a helper)
+        elif isinstance(s.value, ir.Op) and s.value.fn is runtime.bind_keywords and \
+                len(s.value.args) == 1 and isinstance(s.value.args[0], ir.Const):
+            known[s.target.name] = _Function(s.value.args[0].value, s.value.kwargs)
+                                                 # a nested function passed as a value
         elif isinstance(s.value, ir.Op) and s.value.fn is super and len(s.value.args) == 2 \
                 and isinstance(s.value.args[0], ir.Const) and isinstance(s.value.args[1], ir.Var) \
                 and s.value.args[1].name in known:        # t = super(C, self)
@@ -176,6 +185,11 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
                 known[s.target.name] = _After(mro[mro.index(start) + 1:], obj)
                 if obj in roots:
                     roots[s.target.name] = roots[obj]
+        elif held and isinstance(s.value, ir.Op) and isinstance(s.value.fn, ir.PseudoOp) and \
+                s.value.fn.kind == "attr" and isinstance(s.value.args[0], ir.Var) and \
+                (roots.get(s.value.args[0].name), s.value.fn.name) in held:   # f = self.act
+            known[s.target.name] = _Function(held[roots[s.value.args[0].name],
+                                                  s.value.fn.name])
         elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
                 len(s.value.args) == 2 and isinstance(s.value.args[0], ir.Var) and \
                 s.value.args[0].name in containers:
@@ -183,6 +197,11 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None):
             if cls is not None:
                 known[s.target.name] = cls
     used: set = set()
+    if held:                               # self.act(x): the function it holds
+        for n, root in roots.items():
+            for (p, attr), f in held.items():
+                if p == root:
+                    known[(n, attr)] = _Function(f)
     body = _resolve_block(fn.body, known, roots, used)
     instances = {n: c for n, c in known.items() if isinstance(c, type)}
     if body == fn.body and (fn.instances or {}) == instances:
@@ -195,10 +214,11 @@ _PLAIN = (types.FunctionType, types.BuiltinFunctionType, type, ir.PseudoOp)
 
 class _Function:
     """A name bound once to a function (``resolve_methods``): a call of it is
-    a call of the function."""
+    a call of the function (with ``keywords`` added: a nested function's
+    variables of the function it is defined in)."""
 
-    def __init__(self, fn):
-        self.fn = fn
+    def __init__(self, fn, keywords=()):
+        self.fn, self.keywords = fn, tuple(keywords)
 
 
 class _After:
@@ -281,7 +301,10 @@ def _resolved_call(e: ir.Op, known):
             return _function_call(obj.value, rest, e.kwargs)
         if name == "__call__" and isinstance(obj, ir.Var) and \
                 isinstance(known.get(obj.name), _Function):
-            return _function_call(known[obj.name].fn, rest, e.kwargs)
+            found = known[obj.name]
+            return _function_call(found.fn, rest, e.kwargs + found.keywords)
+        if isinstance(obj, ir.Var) and isinstance(known.get((obj.name, name)), _Function):
+            return _function_call(known[obj.name, name].fn, rest, e.kwargs)   # self.act(x)
         if isinstance(obj, ir.Var):
             cls = known.get(obj.name)
         elif isinstance(obj, ir.Const):

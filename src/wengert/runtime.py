@@ -8,6 +8,7 @@ again. Specialised code (known shapes) calls none of them on its hot path.
 
 from __future__ import annotations
 
+import functools
 import gc
 
 import numpy as np
@@ -66,6 +67,12 @@ def accumulate(a, b):
         kind = list if isinstance(a, list) and isinstance(b, list) else tuple
         return kind(accumulate(u, v) for u, v in zip(a, b))
     return a + b
+
+
+def bind_keywords(fn, **keywords):
+    """A nested function passed as a value, with the variables it reads
+    from the function it is defined in (``functools.partial``)."""
+    return functools.partial(fn, **keywords)
 
 
 def all_ints(xs) -> bool:

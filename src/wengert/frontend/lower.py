@@ -130,6 +130,10 @@ class Scope:
 _CONFLICT = "conflict"      # a name bound to different functions on different paths
 
 
+def _names(names) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
 class Lowerer:
     def __init__(self, pf: ParsedFunction):
         self.pf = pf
@@ -140,6 +144,7 @@ class Lowerer:
         self.out: list = []
         self.fresh: set = set()       # IR names holding arrays this function created
         self.containers: set = set()  # those of them that are lists or dicts
+        self._passed: set = set()     # ids of names that are arguments of a call
 
     # -- entry -------------------------------------------------------------
 
@@ -345,6 +350,11 @@ class Lowerer:
     def assign(self, target, value_node, node) -> None:
         if isinstance(target, gast.Name) and isinstance(value_node, gast.Lambda):
             self.scope.fns[target.id] = self._lift(value_node, target.id)
+            self.scope.env.pop(target.id, None)
+            return
+        if isinstance(target, gast.Name) and isinstance(value_node, gast.Name) and \
+                value_node.id in self.scope.fns and value_node.id not in self.scope.env:
+            self.scope.fns[target.id] = self.scope.fns[value_node.id]   # h = g: g's calls
             self.scope.env.pop(target.id, None)
             return
         if isinstance(target, gast.Name):
@@ -620,6 +630,31 @@ class Lowerer:
         kwargs += tuple((n, self.name_atom(n, node)) for n in lf.free)
         kwargs += tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
         return ir.Op(lf.func, *self._bind_call(lf.func, args, kwargs, node, lf.defaults))
+
+    def _local_function_value(self, name: str, node) -> ir.Atom:
+        """A nested def or lambda used as a value (``apply_twice(g, x)``): the
+        lifted function, with the variables it reads from this function bound
+        as keywords (``runtime.bind_keywords``); called where it is passed, it
+        is a call of the lifted function with them (``inline.resolve_methods``)."""
+        lf = self.scope.fns[name]
+        if lf is _CONFLICT:
+            raise UnsupportedSyntaxError(
+                f"`{name}`, which is defined differently on different paths, used as a value",
+                self.pf.loc(node), hint="define each function under its own name and choose "
+                                        "between them with if/else where it is passed")
+        bound = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
+            tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts) + tuple(lf.defaults)
+        if not bound:
+            return self._ref(name, lf.func)
+        if id(node) not in self._passed:    # (stored, it would not see later values of them)
+            raise UnsupportedSyntaxError(
+                f"the nested function `{name}`, which reads {_names(lf.free + lf.consts)} of "
+                "the function it is in, used as a value other than an argument of a call",
+                self.pf.loc(node),
+                hint=f"pass `{name}` straight to the function that calls it "
+                     f"(`apply({name}, x)`), or call it here")
+        return self._temp_assign(ir.Op(runtime.bind_keywords, (self._ref(name, lf.func),),
+                                       bound), node)
 
     def _list_pop(self, base, node) -> ir.Expr:
         """``v = xs.pop()``: ``xs_1, v = list_pop(xs)``."""
@@ -913,6 +948,8 @@ class Lowerer:
     def name_atom(self, name: str, node) -> ir.Atom:
         if name in self.scope.env:
             return ir.Var(self.scope.env[name])
+        if name in self.scope.fns:
+            return self._local_function_value(name, node)
         found, value = self.pf.lookup(name)
         if not found:
             raise UnsupportedSyntaxError(
@@ -1071,6 +1108,8 @@ class Lowerer:
                                              self.pf.loc(node), hint="pass the keywords one by one")
         self._refuse_writing_call(node)
         self._refuse_method_in_place(node)
+        self._passed.update(id(a) for a in list(node.args) + [k.value for k in node.keywords]
+                            if isinstance(a, gast.Name))
         func = node.func
         if isinstance(func, gast.Name) and func.id == _ITERATED:   # (lowering's own)
             return ir.Op(runtime.iterated, tuple(self.atom(a) for a in node.args))

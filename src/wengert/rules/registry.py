@@ -511,7 +511,9 @@ def missing_rule_error(fn, loc) -> NoRuleError:
         what = f"the method `.{fn.name}()`" if fn.kind == "method" else f"the attribute `.{fn.name}`"
         if fn.kind == "method" and fn.name == "__call__":
             what = ("a call of an object whose class is not known here (`.__call__()`; "
-                    "a function read from a list or dict cannot be differentiated)")
+                    "a function read from a list or dict cannot be differentiated, nor, "
+                    "with optimize=False, a nested function that reads variables of the "
+                    "function it is in, passed to a helper)")
         return NoRuleError(
             f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
             "methods and attributes)", loc,
