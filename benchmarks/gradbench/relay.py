@@ -313,8 +313,9 @@ def full_header(results, args):
             "without a seed upstream, are seeded. Validation is `local_evals.py`'s (NumPy "
             "references, finite differences for the gmm and lstm jacobians), not GradBench's "
             "C++ reference tool. Each function ran at least `--min-runs` times timed (given per "
-            "eval below; the time is their mean) after its untimed specialising call, on a "
-            "shared two-core machine: expect tens of percent of noise.",
+            "eval below; the time is their mean) after wengert built its code for the "
+            "input's shapes (untimed), on a shared two-core machine: expect tens of percent "
+            "of noise.",
             "", f"Python {platform.python_version()}, NumPy {numpy.__version__}, BLAS "
             f"{'multithreaded' if args.multithreaded else 'on one thread'}; "
             f"{platform.machine()}, {os.cpu_count()} CPUs. Started (UTC) and load averages "
@@ -322,11 +323,11 @@ def full_header(results, args):
             + "."] + (["", "Workloads left out (`--skip`, too slow to run here): " + ", ".join(
                 f"{item.partition(':')[0]} {item.partition(':')[2]}" for item in args.skip)
                 + "."] if args.skip else []) + [
-            "", "det is the eval's O(l!) recursion (`evals/det.py`). Its gradient keeps every "
-            "minor's residuals, so its memory grows with the work: l = 11 (about 40 million "
-            "products, minutes of primal in Python, tens of GB of tape) does not run here. "
-            "`--det-shared-minors` computes each minor once (bit-identical values, O(2^l l)) "
-            "and is valid at every size, l = 11 included; its results are in "
+            "", "det is the eval's O(l!) recursion (`evals/det.py`; its 2 x 2 minors are "
+            "written out, the same products bit for bit). Its gradient keeps every minor's "
+            "residuals, so its memory grows with the work: at l = 11 (about 40 million "
+            "products) about 10 GB. `--det-shared-minors` computes each minor once "
+            "(bit-identical values, O(2^l l)); its results are in "
             "`benchmarks/gradbench/README.md` (not comparable with other tools' det times)."]
 
 
@@ -341,8 +342,8 @@ def markdown(results, args) -> str:
            "against independent NumPy references), talking to the wengert tool "
            "(`benchmarks/gradbench/tool.py`) through the relay, which enforces the protocol. "
            "Times are the mean of the `evaluate` timings (the function call alone, "
-           "after a first untimed call on the same shapes, which builds wengert's "
-           "specialised derivative). *ratio* is derivative time / primal time. The "
+           "after wengert built its derivative specialised to the input's shapes, "
+           "untimed). *ratio* is derivative time / primal time. The "
            "machine is shared: times and ratios vary by tens of percent from run to run.", "",
            f"Settings: `--size {args.size} --min-runs {args.min_runs} "
            f"--min-seconds {args.min_seconds}`; Python {platform.python_version()}, "
