@@ -245,3 +245,51 @@ def test_a_refusal_for_one_object_does_not_stick_to_the_next():
     with pytest.raises(wengert.NoRuleError, match=r"\.act\(\)"):
         wengert.grad(Holder(Softplus()).loss)(x)
     np.testing.assert_allclose(wengert.grad(Holder(np.tanh).loss)(x), 1 - np.tanh(x) ** 2)
+
+
+class Field:
+    def __init__(self, A, act):
+        self.A, self.act = A, act
+
+    def F(self, x):
+        return self.act(self.A @ x)
+
+    def E(self, x):
+        return np.sum(self.act(self.A @ x) ** 2)
+
+
+def _jacobian(f, x, h=1e-6):
+    return np.stack([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)], axis=-1)
+
+
+def test_every_entry_point_specialises_the_attributes_read():
+    """jacfwd, jacrev, hessian, hvp, jvp and vjp build for each call's
+    arguments: the instance's attributes (a function in ``act`` too) are
+    known to them as to a derivative's dispatcher."""
+    rng = np.random.default_rng(14)
+    field = Field(rng.normal(size=(3, 3)), np.tanh)
+    x, v = rng.normal(size=3), np.array([0.3, -1.0, 0.5])
+    J = _jacobian(field.F, x)
+    H = _jacobian(wengert.grad(field.E), x)
+    np.testing.assert_allclose(wengert.jacfwd(field.F)(x), J, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(wengert.jacrev(field.F)(x), J, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(wengert.hessian(field.E)(x), H, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(wengert.hvp(field.E)(x, v), H @ v, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(wengert.jvp(field.F, (x,), (v,))[1], J @ v, rtol=1e-6)
+    out, pullback = wengert.vjp(field.F, x)
+    np.testing.assert_allclose(pullback(v)[0], v @ J, rtol=1e-6)
+
+
+def field_of(x, field):
+    return field.act(field.A @ x)
+
+
+def test_jvp_and_vjp_refuse_an_object_among_their_primals():
+    field = Field(np.eye(2), np.tanh)
+    x = np.array([0.1, 0.2])
+    for call in (lambda: wengert.vjp(field_of, x, field),
+                 lambda: wengert.jvp(field_of, (x, field), (x, x))):
+        with pytest.raises(wengert.UsageError, match="primal 1 is a `Field` object") as info:
+            call()
+        assert "hold it fixed" in info.value.hint
+    np.testing.assert_allclose(wengert.jacfwd(field_of)(x, field), np.diag(1 - np.tanh(x) ** 2))

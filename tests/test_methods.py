@@ -343,3 +343,22 @@ def test_super_follows_the_method_resolution_order_of_the_object(mode, cls):
     obj.scale = 1.5
     g = wengert.grad(calls_f, mode=mode)(X, obj)
     np.testing.assert_allclose(g, central(lambda x: calls_f(x, obj), X), rtol=1e-6, atol=1e-9)
+
+
+class Scaler:
+    def __init__(self, w):
+        self.w = w
+
+    def apply(self, x):
+        return self.w * x
+
+
+def builds_an_object_inside(x):
+    s = Scaler(x)
+    return s.w * 2.0
+
+
+def test_creating_an_object_inside_is_refused_by_name():
+    with pytest.raises(wengert.NoRuleError, match="creating a `Scaler` object inside") as info:
+        wengert.grad(builds_an_object_inside, mode="forward")(0.5)
+    assert "pass it in as an argument" in info.value.hint

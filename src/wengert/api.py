@@ -1070,29 +1070,7 @@ class Derivative:
         return tuple(out)
 
     def _attributes_read(self, args, i) -> tuple:
-        """The attributes of argument ``i`` (an instance) the function reads,
-        with kinds worth specialising for (arrays and numbers in the
-        instance's own ``__dict__``, on a class with Python's attribute
-        lookup), when that is all it does with the object."""
-        a, cls = args[i], type(args[i])
-        if cls.__getattribute__ is not object.__getattribute__ or \
-                not isinstance(getattr(a, "__dict__", None), dict):
-            return ()
-        kinds = tuple(analysis.kind_of_value(x) if j in self._positions else
-                      analysis.build_kind(x) for j, x in enumerate(args))
-        try:
-            with _LOCK, _Recording():
-                primal = _with_methods_resolved(lowered(self.__wrapped__), kinds,
-                                                self.optimize)
-        except WengertError:
-            return ()                    # (the build says what is wrong)
-        own = vars(a)
-
-        def held(n):                     # self.act(x): a function in the instance's dict
-            return n in own and analysis.is_function(own[n]) and not _data_descriptor(cls, n)
-        names = analysis.instance_attributes(primal, primal.param_names()[i], held)
-        return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
-                     (analysis.kind_of_value(own[n]) is not None or held(n)))
+        return _attributes_read(self.__wrapped__, args, i, self._positions, self.optimize)
 
     def _lookup(self, kinds):
         return next((self._cache[key] for key in self._keys
@@ -1285,6 +1263,58 @@ analysis.FUNCTION_TYPES += (Derivative,)     # a gradient passed in: called as o
 
 
 _MAX_GUARDED = 8
+
+
+def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
+    """The attributes of argument ``i`` (an instance) ``func`` reads, with
+    kinds worth specialising for (arrays, numbers and functions in the
+    instance's own ``__dict__``, on a class with Python's attribute lookup),
+    when that is all it does with the object."""
+    a, cls = args[i], type(args[i])
+    if cls.__getattribute__ is not object.__getattribute__ or \
+            not isinstance(getattr(a, "__dict__", None), dict):
+        return ()
+    kinds = tuple(analysis.kind_of_value(x) if j in positions else
+                  analysis.build_kind(x) for j, x in enumerate(args))
+    try:
+        with _LOCK, _Recording():
+            primal = _with_methods_resolved(lowered(func), kinds, optimize)
+    except WengertError:
+        return ()                    # (the build says what is wrong)
+    own = vars(a)
+
+    def held(n):                     # self.act(x): a function in the instance's dict
+        return n in own and analysis.is_function(own[n]) and not _data_descriptor(cls, n)
+    names = analysis.instance_attributes(primal, primal.param_names()[i], held)
+    return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
+                 (analysis.kind_of_value(own[n]) is not None or held(n)))
+
+
+_ATTRIBUTES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def instance_build_kinds(func, args, positions, optimize: bool = True) -> tuple:
+    """``analysis.build_kinds``, with each instance argument's ``Instance``
+    carrying the kinds of the attributes ``func`` reads of it (as a
+    derivative's dispatcher specialises them): for the entry points that
+    build for each call's arguments (``jvp``, ``vjp``, ``jacfwd``, ...)."""
+    kinds = list(analysis.build_kinds(args, positions))
+    for i, (a, k) in enumerate(zip(args, kinds)):
+        if i in positions or not isinstance(k, analysis.Instance):
+            continue
+        own = getattr(a, "__dict__", None)
+        held = frozenset(n for n, v in own.items()
+                         if analysis.is_function(v)) if isinstance(own, dict) else None
+        key = (i, type(a), held, tuple(positions), optimize)
+        per_fn = _ATTRIBUTES.setdefault(func, {})
+        names = per_fn.get(key)
+        if names is None:
+            names = per_fn[key] = _attributes_read(_plain(func), args, i, positions,
+                                                   optimize)
+        if names:
+            kinds[i] = _instance_kind(a, analysis.AttrsKey(type(a), tuple(
+                (n, None) for n in names)))
+    return tuple(kinds)
 
 
 def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
@@ -1687,9 +1717,10 @@ def jvp(func, primals, tangents, has_aux: bool = False):
         raise UsageError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="pass one tangent per primal, shaped like it")
     func, primals, first = _unbound_primals(func, primals, "jvp")
+    _differentiable_primals(primals, first, "jvp")
     positions = tuple(range(first, len(primals)))
     primals = _promote(primals, positions)
-    kinds = analysis.build_kinds(primals, positions)
+    kinds = instance_build_kinds(func, primals, positions)
     built = build(func, "jvp", positions, kinds, has_aux=has_aux)
     out, tangent = built.function(*primals, *tangents)
     if has_aux:
@@ -1702,9 +1733,10 @@ def vjp(func, *primals, has_aux: bool = False):
     returns a tuple with one adjoint per primal. With ``has_aux=True``, ``f``
     returns ``(out, aux)`` and the result is ``(out, pullback, aux)``."""
     func, primals, first = _unbound_primals(func, primals, "vjp")
+    _differentiable_primals(primals, first, "vjp")
     positions = tuple(range(first, len(primals)))
     primals = _promote(primals, positions)
-    kinds = analysis.build_kinds(primals, positions)
+    kinds = instance_build_kinds(func, primals, positions)
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
     value = func(*primals)
 
@@ -1731,6 +1763,22 @@ def _unbound_primals(func, primals, api):
                          hint=f"bind them positionally, or differentiate `{f.__name__}` "
                               "itself")
     return _check_function(f, api), tuple(lead) + primals, len(lead)
+
+
+def _differentiable_primals(primals, first, api):
+    """Refuse an object or a function among the primals ``jvp``/``vjp``
+    differentiate (every one they are given): it has no derivative."""
+    for i, p in enumerate(primals[first:]):
+        k = analysis.build_kind(p)
+        if isinstance(k, (analysis.Instance, analysis.FunctionArg)):
+            what = f"a `{type(p).__qualname__}` object" if isinstance(k, analysis.Instance) \
+                else f"the function `{getattr(p, '__name__', p)}`"
+            raise UsageError(
+                f"wengert.{api} differentiates with respect to every primal it is given, and "
+                f"primal {i} is {what}, which has none",
+                hint="hold it fixed: pass a function of the differentiated values only (a "
+                     "method bound to the object, `obj.f`, or a function defined in a file "
+                     "that calls f(x, obj))")
 
 
 def _cotangent_like(c, k):

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import analysis
 from .api import (Derivative, _bound, _check_function, _on_bound, _full_args, _promote, _signature,
-                  _wrt_positions, build, grad, jvp, vjp)
+                  _wrt_positions, build, grad, instance_build_kinds, jvp, vjp)
 from .errors import UsageError
 from .tree import basis, flatten
 
@@ -99,7 +99,7 @@ def jacfwd(func, wrt=0, has_aux=False):
 
     def jacobian(*args, **kwargs):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
-        kinds = analysis.build_kinds(args, positions)
+        kinds = instance_build_kinds(func, args, positions)
         built = build(func, "jvp", positions, kinds, has_aux=has_aux)
         jacobian.source = built.source
         depth = _batchable(func, positions, kinds)
@@ -153,7 +153,7 @@ def jacrev(func, wrt=0, has_aux=False):
         positions, tuple_result, args = _prepare(func, wrt, args, kwargs)
         for p in positions:
             _leaf(args[p], "jacrev")
-        kinds = analysis.build_kinds(args, positions)
+        kinds = instance_build_kinds(func, args, positions)
         built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
         jacobian.source = built.source
         value = func(*args)
@@ -211,7 +211,7 @@ def hvp(func, wrt=0):
     def product(*args_and_v):
         *args, v = args_and_v
         args = _promote(tuple(args), positions)
-        kinds = analysis.build_kinds(args, positions)
+        kinds = instance_build_kinds(func, args, positions)
         # a tangent for the one argument: the others (an instance, data) are held
         built = build(g, "jvp", positions, kinds)
         product.source = built.source

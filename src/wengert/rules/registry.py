@@ -525,6 +525,14 @@ def missing_rule_error(fn, loc) -> NoRuleError:
                  "@wengert.defrule")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     mod = getattr(fn, "__module__", None)
+    if isinstance(fn, type) and fn.__flags__ & (1 << 9) and \
+            not (mod or "").startswith(("numpy", "wengert")):     # a class statement's
+        return NoRuleError(
+            f"creating a `{name}` object inside the differentiated function: what it holds "
+            "(its attributes) is not differentiated", loc,
+            hint=f"create it outside and pass it in as an argument (or differentiate its "
+                 f"method, bound: wengert.grad(obj.method)); the values it is built from "
+                 "are then held fixed")
     if name is None:
         full = name = repr(fn)               # a callable object: its repr names it
     else:
