@@ -5,6 +5,7 @@ folded to constant keys where the build knows the dict:
 passed as arguments are called where the function calls the parameter."""
 
 import functools
+import math
 import sys
 
 import numpy as np
@@ -373,3 +374,74 @@ def test_a_nested_function_stored_is_refused():
                        match="nested function `g`, which reads `a`") as info:
         wengert.grad(closure_stored_in_a_list)(np.array([0.3]), 1.3)
     assert "apply(g, x)" in info.value.hint
+
+
+# -- a function passed down a recursion -----------------------------------------
+
+def simpson(f, a, b):
+    c = 0.5 * (a + b)
+    return (b - a) / 6.0 * (f(a) + 4.0 * f(c) + f(b))
+
+
+def adaptive(f, a, b, whole, depth):
+    c = 0.5 * (a + b)
+    left, right = simpson(f, a, c), simpson(f, c, b)
+    if depth == 0:
+        return left + right
+    return adaptive(f, a, c, left, depth - 1) + adaptive(f, c, b, right, depth - 1)
+
+
+def gaussian(t):
+    return math.exp(-t * t)
+
+
+def area_under(b):
+    return adaptive(gaussian, 0.0, b, simpson(gaussian, 0.0, b), 3)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_function_passed_down_a_recursion(mode):
+    """Spliced into the caller, the helper's parameter is a name bound to the
+    function; passed on to the recursion it is that function (FunctionArg)."""
+    g = wengert.grad(area_under, mode=mode)(1.3)
+    assert g == pytest.approx(float(central(lambda b: area_under(float(b)), np.array(1.3))),
+                              rel=1e-7)
+
+
+# -- loops over a dict of objects ------------------------------------------------
+
+class Lin:
+    def __init__(self, W, scale):
+        self.W, self.scale = W, scale
+
+    def __call__(self, x):
+        return np.tanh(x @ self.W) * self.scale
+
+
+def through_items(x, layers):
+    for _, layer in layers.items():
+        x = layer(x)
+    return np.sum(x ** 2)
+
+
+def through_values(x, layers):
+    for layer in layers.values():
+        x = layer(x)
+    return np.sum(x ** 2)
+
+
+def through_sorted_keys(x, layers):
+    for k in sorted(layers):
+        x = layers[k](x)
+    return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [through_items, through_values, through_sorted_keys])
+def test_a_loop_over_a_dict_of_objects_of_one_class(f, mode):
+    rng = np.random.default_rng(3)
+    layers = {"b": Lin(rng.normal(size=(3, 3)) * 0.5, 2.0),
+              "a": Lin(rng.normal(size=(3, 3)) * 0.5, 0.5)}
+    x = rng.normal(size=(2, 3))
+    np.testing.assert_allclose(wengert.grad(f, mode=mode)(x, layers),
+                               central(lambda t: f(t, layers), x), rtol=1e-6, atol=1e-9)

@@ -334,7 +334,23 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
         if scope is not None:
             _SCOPES.setdefault(id(scope), scope)
             _record([(id(scope), name, analysis.kind_key(value))])
-    return opt.copy_propagation(primal) if optimize else primal
+    return _function_copies_bound(opt.copy_propagation(primal)) if optimize else primal
+
+
+def _function_copies_bound(primal):
+    """A name bound once to a function (a helper's parameter spliced in,
+    ``adapt_f = integrand``) read as the function itself: passed on to a
+    callee (a recursion), it is then that function (``FunctionArg``)."""
+    from .optimize import substitute_block
+    writes: dict = {}
+    for s in ir.walk(primal.body):
+        for n in ir.stmt_writes(s):
+            writes[n] = writes.get(n, 0) + 1
+    bound = {s.target.name: s.value for s in ir.walk(primal.body)
+             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+             isinstance(s.value, ir.Const) and analysis.is_function(s.value.value) and
+             writes.get(s.target.name) == 1}
+    return primal.with_body(substitute_block(primal.body, bound)) if bound else primal
 
 
 def _functions_bound(primal, arg_kinds):

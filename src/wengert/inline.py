@@ -238,8 +238,8 @@ class _After:
 
 def _item_class(k, index):
     """The class of the item of a container of kind ``k`` (a ``SeqItems``) at
-    ``index``: a constant key's, or any index's in a list or tuple whose items
-    all have one class."""
+    ``index``: a constant key's, or any index's (a key, for a dict) in a
+    container whose items all have one class."""
     if isinstance(index, ir.Const):
         n, want = len(k.items), index.value
         for key, item in k.items:
@@ -248,8 +248,8 @@ def _item_class(k, index):
                 return item.cls if isinstance(item, Instance) else None
         return None
     classes = {item.cls if isinstance(item, Instance) else None for _, item in k.items}
-    if k.dtype == "seq" and len(classes) == 1 and None not in classes:
-        return classes.pop()
+    if len(classes) == 1 and None not in classes:   # a list's, or a dict's at its keys
+        return classes.pop()                        # in a loop over it
     return None
 
 
