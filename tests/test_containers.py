@@ -330,3 +330,35 @@ def test_a_python_float_item_gets_a_python_float_gradient(mode):
     assert type(g["b"]) is float and type(g["c"]) is float
     assert g["b"] == pytest.approx(2.0 + 1.0) and g["c"] == 1.0
     np.testing.assert_allclose(g["w"], [1.0, 1.0])
+
+
+def _copies_the_list(ws):
+    ws = list(ws)
+    return np.sum(ws[0] * ws[1])
+
+
+def _tuple_of_the_list(ws):
+    t = tuple(ws)
+    return np.sum(t[0] * t[1])
+
+
+def _unpacks_a_pair(p):
+    w, s = p
+    return np.sum(w) * s
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [_copies_the_list, _tuple_of_the_list])
+def test_a_list_copied_first_gets_a_list_gradient(f, mode):
+    a = [np.array([1.0, 2.0]), np.array([3.0, 4.0])]
+    g = wengert.grad(f, mode=mode)(a)
+    assert type(g) is list
+    np.testing.assert_allclose(g[0], a[1])
+    np.testing.assert_allclose(g[1], a[0])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_python_float_item_gets_a_python_float_gradient(mode):
+    g = wengert.grad(_unpacks_a_pair, mode=mode)((np.array([1.0, 2.0]), 0.5))
+    assert type(g) is tuple and type(g[1]) is float and g[1] == 3.0
+    np.testing.assert_allclose(g[0], [0.5, 0.5])

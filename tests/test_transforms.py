@@ -316,3 +316,62 @@ def test_jacrev_with_respect_to_a_container_is_refused():
         return np.sum(np.tanh(x * p["a"]))
     with pytest.raises(wengert.UsageError, match="jacrev takes array or scalar inputs"):
         wengert.jacrev(f)({"a": np.array([0.3, 0.7])}, 1.5)
+
+
+def _cubic_of_a_dict(p):
+    return np.sum(p["w"] ** 3) + p["s"] ** 2 * np.sum(p["w"])
+
+
+def _cubic_of_a_pair(p):
+    a, b = p
+    return np.sum(a ** 3) * b
+
+
+def test_check_grad_of_order_2_with_containers():
+    """The gradient checked again is a dict or a tuple: its finite
+    differences are taken leaf by leaf (an internal TypeError escaped)."""
+    wengert.check_grad(_cubic_of_a_dict, {"w": np.array([1.0, 2.0]), "s": 0.7}, order=2)
+    wengert.check_grad(_cubic_of_a_pair, (np.array([1.0, 2.0]), 0.5), order=2)
+    with pytest.raises(AssertionError, match="disagrees with central finite differences"):
+        wengert.check_grad(_cubic_of_a_dict, {"w": np.array([1.0, 2.0]), "s": 0.7}, order=2,
+                           eps=1e-2, rtol=1e-12, atol=1e-14)
+
+
+def _inner_loss(w, X, y):
+    r = X @ w - y
+    return np.sum(r * r) / len(y)
+
+
+def _adapted_by_a_named_gradient(w, X, y, lr):
+    g_fn = wengert.grad(_inner_loss)      # a derivative bound to a name, then called
+    for _ in range(2):
+        w = w - lr * g_fn(w, X, y)
+    return _inner_loss(w, X, y)
+
+
+def _named_gradient_passed_on(w, X, y):
+    g_fn = wengert.grad(_inner_loss)
+    return np.sum(_apply_to(g_fn, w, X, y))
+
+
+def _apply_to(f, w, X, y):
+    return f(w, X, y)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_gradient_bound_to_a_name_inside_and_called(mode):
+    rng = np.random.default_rng(2)
+    X, y, w = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=3)
+    h = 1e-6
+    for wrt, x in ((0, w), (3, 0.1)):
+        got = wengert.grad(_adapted_by_a_named_gradient, wrt=wrt, mode=mode)(w, X, y, 0.1)
+        if wrt == 0:
+            want = [(_adapted_by_a_named_gradient(w + h * e, X, y, 0.1) -
+                     _adapted_by_a_named_gradient(w - h * e, X, y, 0.1)) / (2 * h)
+                    for e in np.eye(3)]
+        else:
+            want = (_adapted_by_a_named_gradient(w, X, y, 0.1 + h) -
+                    _adapted_by_a_named_gradient(w, X, y, 0.1 - h)) / (2 * h)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="a derivative made inside"):
+        wengert.grad(_named_gradient_passed_on)(w, X, y)

@@ -793,8 +793,9 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return FLOAT if type(v) is float else INT
         return kind_of_value(v)
     if isinstance(e, ir.Op):
-        if any(isinstance(a, ir.Var) and kinds.get(a.name) == PENDING for a in e.args):
-            return PENDING                 # computed from a value not known yet
+        for a in e.args:                   # (PENDING is one object: an identity test)
+            if isinstance(a, ir.Var) and kinds.get(a.name) is PENDING:
+                return PENDING             # computed from a value not known yet
         if e.fn is ir.SLICE or e.fn is slice:
             return SLICE
         if e.fn is range or (e.fn is reversed and len(e.args) == 1 and

@@ -1160,7 +1160,8 @@ def typed_gradients(fn: ir.Function, wrt, arg_kinds: dict, return_value: bool,
     Where the gradient provably has its input's kind, nothing is added;
     otherwise it is converted on return (``float(x_bar)``)."""
     targets = [arg_kinds.get(p) for p in wrt]
-    if not any(_castable(k) for k in targets):
+    holders = [_holds_floats(arg_kinds, p) for p in wrt]   # containers with float items
+    if not any(_castable(k) for k in targets) and not any(holders):
         return fn
     ret = fn.body[-1]
     path = ((1,) if return_value else (0,) if aux else ())
@@ -1170,11 +1171,25 @@ def typed_gradients(fn: ir.Function, wrt, arg_kinds: dict, return_value: bool,
         return fn            # not the layout run() made: nothing to convert (no known kinds)
     kinds = analysis.infer_kinds(fn, {n: k for n, k in arg_kinds.items() if k is not None})
     items = list(grads.args) if many else [grads]
-    typed = [_as_kind(g, k, kinds) for g, k in zip(items, targets)]
+    typed = [ir.Op(runtime.as_items, (g, ir.Var(p))) if holds else _as_kind(g, k, kinds)
+             for g, k, p, holds in zip(items, targets, wrt, holders)]
     if all(a is b for a, b in zip(typed, items)):
         return fn
     new = ir.Op(ir.MAKE_TUPLE, tuple(typed)) if many else typed[0]
     return fn.with_body(fn.body[:-1] + [replace(ret, value=_put(ret.value, path, new))])
+
+
+def _holds_floats(kinds: dict, name) -> bool:
+    """Whether the container argument ``name`` holds a Python float (at
+    any depth): its gradient's item there must be one too."""
+    items = [k for key, k in kinds.items()
+             if isinstance(key, tuple) and key[0] == "key" and key[1] == name]
+
+    def floats(k):
+        if isinstance(k, analysis.SeqItems):
+            return any(floats(v) for _, v in k.items)
+        return k == analysis.FLOAT
+    return any(floats(k) for k in items)
 
 
 def _castable(k) -> bool:

@@ -264,11 +264,12 @@ def fill_like(t, xs):
 
 
 def seq_adjoint(t, xs):
-    """The adjoint of ``list(xs)``/``tuple(xs)``: rows stacked back for an array."""
+    """The adjoint of ``list(xs)``/``tuple(xs)``: rows stacked back for an
+    array; a list for a list, a tuple for a tuple (the input's own structure)."""
     if isinstance(xs, np.ndarray):
         return np.stack([np.broadcast_to(r, xs.shape[1:]) for r in t]) if len(t) else \
             np.zeros_like(xs)
-    return tuple(t)
+    return list(t) if isinstance(xs, list) else tuple(t)
 
 
 def copied_dict(t, d):
@@ -414,6 +415,16 @@ def as_item(t, v):
             not isinstance(t, (dict, list, tuple)):
         return float(t)
     return t
+
+
+def as_items(t, x):
+    """The adjoint ``t`` of a container ``x`` with each Python-float item's
+    adjoint a Python float (``as_item``), in ``x``'s structure."""
+    if type(x) is dict and type(t) is dict and t.keys() == x.keys():
+        return {k: as_items(t[k], v) for k, v in x.items()}
+    if type(x) in (list, tuple) and type(t) in (list, tuple) and len(t) == len(x):
+        return type(x)(as_items(a, v) for a, v in zip(t, x))
+    return as_item(t, x)
 
 
 def copy_of(x):

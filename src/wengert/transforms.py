@@ -242,6 +242,14 @@ def _axpy(a, x, y):
                     for xi, yi in zip(lx, ly)])
 
 
+def _flat(tree) -> np.ndarray:
+    """The leaves of an output (an array, a number, or a dict, list or tuple
+    of them: a gradient checked at order 2) as one float64 vector."""
+    leaves, _ = flatten(tree)
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in leaves]) \
+        if leaves else np.zeros(0)
+
+
 def _dot(a, b) -> float:
     la, _ = flatten(a)
     lb, _ = flatten(b)
@@ -274,20 +282,19 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
         minus = list(args)
         plus[i] = _axpy(eps, args[i], v)
         minus[i] = _axpy(-eps, args[i], v)
-        fd = (np.asarray(func_checked(*plus), dtype=np.float64) -
-              np.asarray(func_checked(*minus), dtype=np.float64)) / (2 * eps)
+        fd = (_flat(func_checked(*plus)) - _flat(func_checked(*minus))) / (2 * eps)
         label = f"argument `{names[i]}`" if i < len(names) else f"argument {i}"
         if "forward" in modes:
             tangents = [_zeros_tree(a) for a in args]
             tangents[i] = v
             _, t = jvp(func, args, tangents)
-            _compare(np.asarray(t, dtype=np.float64), fd, rtol, atol,
+            _compare(_flat(t), fd, rtol, atol,
                      f"forward mode, {label}: the directional derivative")
         if "reverse" in modes:
             u = _direction(value, rng)
             _, pullback = vjp(func, *args)
             grads = pullback(u)
-            lhs, rhs = _dot(u, fd), _dot(grads[i], v)
+            lhs, rhs = float(_flat(u) @ fd), _dot(grads[i], v)
             _compare(np.float64(rhs), np.float64(lhs), rtol, atol,
                      f"reverse mode, {label}: <J^T u, v>")
     if order > 1:

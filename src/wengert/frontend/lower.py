@@ -40,7 +40,7 @@ import gast
 import numpy as np
 
 from .. import ir, mutating, runtime
-from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError
+from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError, WengertError
 from ..names import NameGen
 from .jumps import eliminate_jumps
 from .parse import ParsedFunction
@@ -128,6 +128,20 @@ class Scope:
 
 
 _CONFLICT = "conflict"      # a name bound to different functions on different paths
+
+
+def _library(module: str) -> bool:
+    """Whether a function of ``module`` is a library's, not the user's code."""
+    return module.split(".")[0] in ("numpy", "scipy", "math", "builtins", "jax", "torch",
+                                    "sklearn", "pandas", "autograd")
+
+
+class _LocalDerivative:
+    """A name bound to ``wengert.grad(g, ...)`` inside the function
+    (``g_fn = wengert.grad(inner)``): a call of it is ``wengert.grad(g, ...)(x)``."""
+
+    def __init__(self, call):
+        self.call = call
 
 
 def _names(names) -> str:
@@ -350,6 +364,12 @@ class Lowerer:
     def assign(self, target, value_node, node) -> None:
         if isinstance(target, gast.Name) and isinstance(value_node, gast.Lambda):
             self.scope.fns[target.id] = self._lift(value_node, target.id)
+            self.scope.env.pop(target.id, None)
+            return
+        if isinstance(target, gast.Name) and isinstance(value_node, gast.Call) and \
+                isinstance(value_node.func, (gast.Name, gast.Attribute)) and value_node.args \
+                and self._makes_derivative(value_node.func):
+            self.scope.fns[target.id] = _LocalDerivative(value_node)   # g = wengert.grad(f)
             self.scope.env.pop(target.id, None)
             return
         if isinstance(target, gast.Name) and isinstance(value_node, gast.Name) and \
@@ -617,8 +637,18 @@ class Lowerer:
             defaults=[placeholder(d) for d in args.defaults])
         return args, defaults
 
+    def _makes_derivative(self, func) -> bool:
+        from .. import api
+        try:
+            return self._static_value(func) in (api.grad, api.value_and_grad)
+        except WengertError:
+            return False
+
     def _local_call(self, node) -> ir.Expr:
         lf = self.scope.fns[node.func.id]
+        if isinstance(lf, _LocalDerivative):     # g_fn(x) after g_fn = wengert.grad(f)
+            return self._derivative_call(gast.copy_location(gast.Call(
+                func=lf.call, args=node.args, keywords=node.keywords), node))
         if lf is _CONFLICT:
             raise UnsupportedSyntaxError(
                 f"calling `{node.func.id}`, which is defined differently on different paths "
@@ -637,6 +667,11 @@ class Lowerer:
         as keywords (``runtime.bind_keywords``); called where it is passed, it
         is a call of the lifted function with them (``inline.resolve_methods``)."""
         lf = self.scope.fns[name]
+        if isinstance(lf, _LocalDerivative):
+            raise UnsupportedSyntaxError(
+                f"`{name}`, a derivative made inside this function, used as a value",
+                self.pf.loc(node), hint=f"call it here (`{name}(x)`), or make it outside "
+                                        "and pass it in as an argument")
         if lf is _CONFLICT:
             raise UnsupportedSyntaxError(
                 f"`{name}`, which is defined differently on different paths, used as a value",
@@ -679,6 +714,12 @@ class Lowerer:
         free_kwargs, defaults = (), ()
         if isinstance(target, gast.Name) and target.id in self.scope.fns:
             lf = self.scope.fns[target.id]
+            if isinstance(lf, _LocalDerivative):
+                raise UnsupportedSyntaxError(
+                    f"differentiating `{target.id}`, a derivative made inside this function",
+                    self.pf.loc(target),
+                    hint="differentiate the function itself twice, outside "
+                         "(wengert.grad(wengert.grad(f)))")
             if lf is _CONFLICT:
                 raise UnsupportedSyntaxError(
                     f"differentiating `{target.id}`, which is defined differently on "
@@ -1190,6 +1231,15 @@ class Lowerer:
         pos, kw = [], []
         for p in sig.parameters.values():
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                module = getattr(fn, "__module__", None) or ""
+                if _library(module):      # (not the user's helper: a rule is the way)
+                    raise NoRuleError(
+                        f"no derivative rule for `{module}.{fn.__qualname__}` (a library "
+                        "function: wengert differentiates library functions by their "
+                        "rules only)", self.pf.loc(node),
+                        hint=f"register one with @wengert.defrule({fn.__name__}) (see "
+                             "docs/rules.md), or wrap the result in wengert.stop_gradient"
+                             "(...) if it should not be differentiated")
                 raise UnsupportedSyntaxError(
                     f"calling `{fn.__name__}`, which takes *args or **kwargs",
                     self.pf.loc(node), hint="give the helper explicit parameters")

@@ -725,7 +725,8 @@ nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj
 nondiff(np.argmax, np.argmin, np.argsort, np.argpartition, np.lexsort, np.nonzero,
         np.flatnonzero, np.argwhere, np.count_nonzero, np.searchsorted, np.digitize,
         np.ravel_multi_index, np.unravel_index, np.diag_indices, np.tril_indices,
-        np.triu_indices, linspace_ramp,
+        np.triu_indices, np.diag_indices_from, np.tril_indices_from, np.triu_indices_from,
+        linspace_ramp,
         methods=("argmax", "argmin", "argsort", "nonzero", "searchsorted"),
         notes="integer results: indices and counts")
 nondiff(np.unique, np.histogram, np.histogram_bin_edges, np.arange, refuse=True,

@@ -537,9 +537,12 @@ def missing_rule_error(fn, loc) -> NoRuleError:
         full = name = repr(fn)               # a callable object: its repr names it
     else:
         full = f"{mod}.{name}" if mod and mod != "builtins" else name
+    library = (mod or "").split(".")[0] in ("numpy", "scipy", "math", "builtins")
     return NoRuleError(
-        f"no derivative rule for `{full}`, and its source is not available to "
-        "differentiate it", loc,
+        f"no derivative rule for `{full}`" + (
+            " (a library function: wengert differentiates library functions by their "
+            "rules only)" if library else ", and its source is not available to "
+            "differentiate it"), loc,
         hint=f"register one with @wengert.defrule({name}) (see docs/rules.md), or "
              "wrap the call's result in wengert.stop_gradient(...) if it should not "
              "be differentiated")

@@ -54,6 +54,12 @@ def as_array_(t, scalar_type):
     adjoint(t=g)
 
 
+@rule(runtime.as_items, linear=("t",))
+def as_items_(t, x):
+    tangent(runtime.as_items(t_dot, x))
+    adjoint(t=g)
+
+
 @rule(runtime.accumulate, linear=("a", "b"))
 def accumulate_(a, b):
     tangent(runtime.accumulate(a_dot, b_dot))
