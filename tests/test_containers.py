@@ -362,3 +362,16 @@ def test_a_python_float_item_gets_a_python_float_gradient(mode):
     g = wengert.grad(_unpacks_a_pair, mode=mode)((np.array([1.0, 2.0]), 0.5))
     assert type(g) is tuple and type(g[1]) is float and g[1] == 3.0
     np.testing.assert_allclose(g[0], [0.5, 0.5])
+
+
+def _reads_two_of_three(c, x):
+    return c[0] * x + c[1]                # c[2] is not read
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("scalar", [np.float32, np.float64])
+def test_numpy_scalar_items_get_gradients_of_their_type(scalar, mode):
+    c = [scalar(1.0), scalar(2.0), scalar(3.0)]
+    g = wengert.grad(_reads_two_of_three, mode=mode)(c, 0.5)
+    assert type(g) is list and [type(v) for v in g] == [scalar] * 3, [type(v) for v in g]
+    assert [float(v) for v in g] == [0.5, 1.0, 0.0]

@@ -1180,15 +1180,17 @@ def typed_gradients(fn: ir.Function, wrt, arg_kinds: dict, return_value: bool,
 
 
 def _holds_floats(kinds: dict, name) -> bool:
-    """Whether the container argument ``name`` holds a Python float (at
-    any depth): its gradient's item there must be one too."""
+    """Whether the container argument ``name`` holds a Python float or a
+    NumPy float scalar (at any depth): its gradient's item there must be one
+    too."""
     items = [k for key, k in kinds.items()
              if isinstance(key, tuple) and key[0] == "key" and key[1] == name]
 
-    def floats(k):
+    def floats(k):                   # a Python float, or a NumPy float scalar
         if isinstance(k, analysis.SeqItems):
             return any(floats(v) for _, v in k.items)
-        return k == analysis.FLOAT
+        return isinstance(k, analysis.Kind) and (k == analysis.FLOAT or (
+            not k.pyfloat and k.shape == () and not k.array0))
     return any(floats(k) for k in items)
 
 

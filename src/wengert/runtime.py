@@ -387,7 +387,7 @@ def items_adjoint(x, index, *ts):
     for k, t in zip(keys, ts):
         got[k] = accumulate(got[k], t) if k in got else t
     items = x.items() if isinstance(x, dict) else enumerate(x)
-    out = {k: _placed(got[k], v) if k in got else zeros_like(v) for k, v in items}
+    out = {k: _placed(got[k], v) if k in got else as_item(zeros_like(v), v) for k, v in items}
     if isinstance(x, dict):
         return out
     return list(out.values()) if isinstance(x, list) else tuple(out.values())
@@ -410,10 +410,14 @@ def _placed(t, v):
 
 def as_item(t, v):
     """The adjoint ``t`` of a container's item ``v``: a Python float for a
-    Python float item (a gradient has its input's type), as it is otherwise."""
-    if type(v) is float and type(t) is not float and getattr(t, "ndim", 0) == 0 and \
-            not isinstance(t, (dict, list, tuple)):
+    Python float item, a NumPy scalar of its type for a NumPy float scalar
+    (a gradient has its input's type), as it is otherwise."""
+    if isinstance(t, (dict, list, tuple)) or getattr(t, "ndim", 0) != 0:
+        return t
+    if type(v) is float and type(t) is not float:
         return float(t)
+    if isinstance(v, np.floating) and type(t) is not type(v):
+        return type(v)(t)
     return t
 
 
