@@ -264,7 +264,9 @@ class FunctionArg:
     fn: object
 
     def __str__(self) -> str:
-        return f"the function {getattr(self.fn, '__qualname__', self.fn)!s}"
+        name = getattr(self.fn, "__qualname__", None) or getattr(self.fn, "__name__", None)
+        return f"the function {name or self.fn!s}"        # (a ufunc has no __qualname__
+                                                           # in older NumPy)
 
 
 # what an argument that is a function can be (api adds its Derivative: a
