@@ -445,3 +445,33 @@ def test_a_loop_over_a_dict_of_objects_of_one_class(f, mode):
     x = rng.normal(size=(2, 3))
     np.testing.assert_allclose(wengert.grad(f, mode=mode)(x, layers),
                                central(lambda t: f(t, layers), x), rtol=1e-6, atol=1e-9)
+
+
+def _returns_it(f):
+    return f
+
+
+def closure_kept_then_rebound(x, a):
+    g = lambda t: a * t                   # noqa: E731
+    h = _returns_it(g)
+    a = a + 1.0                           # Python's h reads this a
+    return np.sum(h(x))
+
+
+def closure_passed_in_a_loop_that_assigns(x, a):
+    g = lambda t: a * t                   # noqa: E731
+    s = 0.0
+    for _ in range(3):
+        s = s + np.sum(apply_twice(g, x))
+        a = a * 0.5
+    return s
+
+
+@pytest.mark.parametrize("f, message", [
+    (closure_kept_then_rebound, "`a` is assigned after the nested function `g`"),
+    (closure_passed_in_a_loop_that_assigns, "passed to a call in a loop that assigns `a`")])
+def test_a_nested_function_whose_variable_changes_after_it_is_passed_is_refused(f, message):
+    """It is passed with the values its variables have there; a call of it
+    kept for later would read later ones in Python: refused, not wrong."""
+    with pytest.raises(wengert.UnsupportedSyntaxError, match=message):
+        wengert.grad(f)(np.array([0.3, 0.5]), 1.3)

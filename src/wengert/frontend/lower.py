@@ -159,6 +159,8 @@ class Lowerer:
         self.fresh: set = set()       # IR names holding arrays this function created
         self.containers: set = set()  # those of them that are lists or dicts
         self._passed: set = set()     # ids of names that are arguments of a call
+        self._captured: dict = {}     # variable -> the nested function passed with its value
+        self._carried_stack: list = []   # the variables each open loop carries
 
     # -- entry -------------------------------------------------------------
 
@@ -468,6 +470,14 @@ class Lowerer:
         return var
 
     def new_version(self, user_name: str) -> str:
+        if user_name in self._captured:   # (a later call of it would read the new value)
+            fname, where = self._captured[user_name]
+            raise UnsupportedSyntaxError(
+                f"`{user_name}` is assigned after the nested function `{fname}`, which reads "
+                "it, was passed to a call", self.pf.loc(where),
+                hint=f"wengert passes `{fname}` with the value `{user_name}` has there; "
+                     f"give the new value another name, or pass `{user_name}` to "
+                     f"`{fname}` as an argument")
         return self.names.version(user_name)
 
     # -- control flow ----------------------------------------------------------
@@ -681,6 +691,14 @@ class Lowerer:
             tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts) + tuple(lf.defaults)
         if not bound:
             return self._ref(name, lf.func)
+        for n in lf.free:                  # read when it runs: their values here must last
+            if any(n in carried for carried in self._carried_stack):
+                raise UnsupportedSyntaxError(
+                    f"the nested function `{name}`, which reads `{n}`, passed to a call in a "
+                    f"loop that assigns `{n}`", self.pf.loc(node),
+                    hint=f"pass `{n}` to `{name}` as an argument (the helper passing it on): "
+                         f"a call kept from an earlier iteration would read a later `{n}`")
+            self._captured.setdefault(n, (name, node))
         if id(node) not in self._passed:    # (stored, it would not see later values of them)
             raise UnsupportedSyntaxError(
                 f"the nested function `{name}`, which reads {_names(lf.free + lf.consts)} of "
@@ -910,8 +928,9 @@ class Lowerer:
         """Give each loop-carried variable its loop name, copying in its value."""
         loop_names = {}
         loc = self.pf.loc(node)
+        self._carried_stack.append(set(carried))
         for user in carried:
-            name = self.names.version(user)
+            name = self.new_version(user)
             before = self.scope.env.get(user)
             if before is not None:
                 self.out.append(ir.Assign(ir.Var(name), ir.Var(before), loc))
@@ -928,6 +947,7 @@ class Lowerer:
         return loop_names
 
     def _close_loop(self, body, body_scope, loop_names, node) -> None:
+        self._carried_stack.pop()
         loc = self.pf.loc(node)
         self._merge_functions(Scope(fns=self.scope.fns), body_scope)
         for user, name in loop_names.items():
@@ -939,7 +959,7 @@ class Lowerer:
     def _loop_target(self, target):
         if isinstance(target, gast.Name):
             prev = self.scope.env.get(target.id)
-            var = ir.Var(self.names.version(target.id))
+            var = ir.Var(self.new_version(target.id))
             if prev is not None:        # a loop that never runs leaves it unchanged
                 self.out.append(ir.Assign(var, ir.Var(prev), self.pf.loc(target)))
             self.scope.env[target.id] = var.name
@@ -948,7 +968,7 @@ class Lowerer:
                 all(isinstance(e, gast.Name) for e in target.elts):
             out = []
             for e in target.elts:
-                out.append(ir.Var(self.names.version(e.id)))
+                out.append(ir.Var(self.new_version(e.id)))
                 self.scope.env[e.id] = out[-1].name
             return tuple(out)
         raise UnsupportedSyntaxError("this loop target", self.pf.loc(target),
