@@ -1110,9 +1110,9 @@ class Derivative:
                       _instance_kind(a, k) if isinstance(k, analysis.AttrsKey) else
                       analysis.kind_of_value(a) if i in self._positions else
                       analysis.build_kind(a) for i, (a, k) in enumerate(zip(args, arg_keys)))
-        with _LOCK, _Recording() as recording:
-            call = self._make(kinds)
-        key = (arg_keys, recording.result())
+        with _LOCK, _Recording() as recording, runtime.gc_paused():
+            call = self._make(kinds)      # (a build's objects hold no cycles: the
+        key = (arg_keys, recording.result())   # collector would only walk them)
         with _LOCK:
             if key not in self._cache:
                 self._cache[key] = call
