@@ -372,7 +372,7 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
             k = arg_kind(item, depth + 1, instances) if type(item) in (list, tuple, dict) \
                 else build_kind(item) if instances else kind_of_value(item)
             if isinstance(k, Instance):
-                out.append((key, k))
+                out.append((key, Instance(k.cls, held_functions(item))))
                 continue
             if not (isinstance(k, SeqItems) or (k is not None and (k == FLOAT or (
                     not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
@@ -381,6 +381,25 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
             out.append((key, k))
         return SeqItems(SEQ.shape, "dict" if t is dict else "seq", items=tuple(out))
     return kind_of_value(v)
+
+
+def held_functions(obj) -> tuple:
+    """``((name, FunctionArg), ...)`` of the functions ``obj`` holds in its
+    own attributes (``self.act = np.tanh``), sorted: an item of a container
+    calls them as those functions (``layer.act(x)``), under the dispatcher's
+    identity checks (``ItemsKey``)."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or type(obj).__getattribute__ is not object.__getattribute__:
+        return ()
+    return tuple(sorted((n, FunctionArg(v)) for n, v in own.items()
+                        if type(n) is str and is_function(v) and not data_descriptor(type(obj), n)))
+
+
+def data_descriptor(cls, name) -> bool:
+    """Whether ``obj.name`` on an instance of ``cls`` is the class's (a
+    property, a slot) rather than the instance's own attribute."""
+    found = getattr(cls, name, None)
+    return hasattr(type(found), "__set__") or hasattr(type(found), "__delete__")
 
 
 def item_kinds(name, k: "SeqItems") -> dict:
@@ -428,8 +447,15 @@ def arg_key(v):
 def _items_key(v):
     items = v.items() if type(v) is dict else enumerate(v)
     return ItemsKey(type(v), tuple(
-        (key, _items_key(item) if type(item) in (list, tuple, dict) else kind_key(item))
+        (key, _items_key(item) if type(item) in (list, tuple, dict) else _item_key(item))
         for key, item in items))
+
+
+def _item_key(item):
+    """``kind_key``; for an instance holding functions in attributes, an
+    ``AttrsKey`` of them (each checked by identity)."""
+    held = held_functions(item) if isinstance(build_kind(item), Instance) else ()
+    return AttrsKey(type(item), held) if held else kind_key(item)
 
 
 def kind_key(v):

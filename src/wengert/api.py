@@ -36,7 +36,7 @@ from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
-from .inline import MAX_DEPTH, inline_calls, resolve_methods
+from .inline import MAX_DEPTH, inline_calls, resolve_methods, unroll_item_loops
 from .specialize import (check_in_place, diagonals_of_products, fold_iterations, fold_shapes,
                          owned_gradients, push_sums, specialize, sums_of_squares)
 
@@ -253,7 +253,7 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
         d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
                             known)
     objects = (analysis.Instance, analysis.FunctionArg)
-    shown = {n: k if isinstance(k, objects) else kinds_in[n]   # in parameter order,
+    shown = {n: k if isinstance(k, objects) or _objects_in(k) else kinds_in[n]  # in order,
              for n, k in zip(names, arg_kinds or ())           # instances and functions
              if isinstance(k, objects) or n in kinds_in}       # too
     shown.update((k, v) for k, v in kinds_in.items() if k not in shown)
@@ -310,12 +310,15 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
             if isinstance(k, analysis.Instance) for a, ak in k.attrs
             if isinstance(ak, analysis.FunctionArg)}     # self.act: that function
     containers = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
-                  if isinstance(k, analysis.SeqItems) and
-                  any(isinstance(item, analysis.Instance) for _, item in k.items)}
+                  if _objects_in(k)}
+    containers.update(((n, a), ak) for n, k in zip(primal.param_names(), arg_kinds or ())
+                      if isinstance(k, analysis.Instance) for a, ak in k.attrs
+                      if _objects_in(ak))                        # self.layers
     data = _data_instances(primal)
     classes.update((n, type(v)) for n, (v, _) in data.items())
     used: set = set()
     for _ in range(MAX_DEPTH + 1):
+        primal = unroll_item_loops(primal, containers)    # (unlike objects: one by one)
         resolved, receivers = resolve_methods(primal, classes, containers, held)
         used |= receivers
         if not optimize:
@@ -1303,7 +1306,8 @@ def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
         return n in own and analysis.is_function(own[n]) and not _data_descriptor(cls, n)
     names = analysis.instance_attributes(primal, primal.param_names()[i], held)
     return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
-                 (analysis.kind_of_value(own[n]) is not None or held(n)))
+                 (analysis.kind_of_value(own[n]) is not None or held(n) or
+                  _holds_objects(own[n])))
 
 
 _ATTRIBUTES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -1341,18 +1345,32 @@ def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
 
 
 def _attribute_kind(v):
+    if _holds_objects(v):                 # self.layers: each item's class (and functions)
+        return analysis.arg_kind(v, instances=True)
     return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_of_value(v)
 
 
 def _attribute_key(v):
+    if _holds_objects(v):
+        return analysis.arg_key(v)
     return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_key(v)
 
 
-def _data_descriptor(cls, name) -> bool:
-    """Whether ``obj.name`` on an instance of ``cls`` is the class's (a
-    property, a slot) rather than the instance's own attribute."""
-    found = getattr(cls, name, None)
-    return hasattr(type(found), "__set__") or hasattr(type(found), "__delete__")
+def _objects_in(k) -> bool:
+    """Whether kind ``k`` is a container's holding instances (its items'
+    classes and functions are shown in the header)."""
+    return isinstance(k, analysis.SeqItems) and \
+        any(isinstance(item, analysis.Instance) for _, item in k.items)
+
+
+def _holds_objects(v) -> bool:
+    """Whether ``v`` is a list, tuple or dict (that ``analysis.arg_kind``
+    specialises) holding an instance of a class written in Python: a model's
+    ``self.layers``, whose items' methods are then resolved."""
+    return type(v) in (list, tuple, dict) and _objects_in(analysis.arg_kind(v, instances=True))
+
+
+_data_descriptor = analysis.data_descriptor
 
 
 def _install_dispatcher(d: "Derivative") -> None:

@@ -23,8 +23,9 @@ import types
 from dataclasses import replace
 
 from . import ir, runtime
-from .analysis import Instance, build_kind, is_function
-from .optimize import rename_vars
+from .analysis import FunctionArg, Instance, build_kind, is_function
+from .names import fresh
+from .optimize import _map_blocks as optimize_map_blocks, rename_vars, substitute_block
 
 MAX_STATEMENTS = 40
 MAX_DEPTH = 3
@@ -157,7 +158,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
         for t in ir.stmt_writes(s):
             counts[t] = counts.get(t, 0) + 1
     known = {n: c for n, c in classes.items() if not counts.get(n)}
-    containers = {n: k for n, k in (containers or {}).items() if not counts.get(n)}
+    containers = named_containers(fn, containers, counts)
     roots = {n: n for n in known}
     for s in ir.walk(fn.body):             # copies of them, assigned once
         if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
@@ -193,9 +194,18 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
         elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
                 len(s.value.args) == 2 and isinstance(s.value.args[0], ir.Var) and \
                 s.value.args[0].name in containers:
-            cls = _item_class(containers[s.value.args[0].name], s.value.args[1])
+            k = containers[s.value.args[0].name]
+            cls = _item_class(k, s.value.args[1])
             if cls is not None:
                 known[s.target.name] = cls
+            for attr, f in _item_functions(k, s.value.args[1]).items():
+                known[(s.target.name, attr)] = _Function(f)    # layer.act(x)
+    for s in ir.walk(fn.body):             # copies of items holding functions
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                counts.get(s.target.name) == 1 and isinstance(s.value, ir.Var):
+            for key in [key for key in known if isinstance(key, tuple) and
+                        key[0] == s.value.name]:
+                known[(s.target.name, key[1])] = known[key]
     used: set = set()
     if held:                               # self.act(x): the function it holds
         for n, root in roots.items():
@@ -251,6 +261,174 @@ def _item_class(k, index):
     if len(classes) == 1 and None not in classes:   # a list's, or a dict's at its keys
         return classes.pop()                        # in a loop over it
     return None
+
+
+MAX_UNROLLED = 16      # items of a container of unlike objects a loop is written out for
+
+
+def unroll_item_loops(fn: ir.Function, containers: dict) -> ir.Function:
+    """A loop over a container argument whose items are objects of different
+    classes, or hold different functions (``[Dense(..., np.tanh),
+    Dense(..., relu)]``), written out once per item, as a user would write
+    ``layers[0](x)``, ``layers[1](...)``: each item is then read at a constant
+    key, whose class and functions are known (``_item_class``,
+    ``_item_functions``), and its methods are resolved. The container's
+    length is part of the specialisation (``ItemsKey``). A loop that may
+    ``break`` or return is left alone (as one over at most ``MAX_UNROLLED``
+    items or over like objects: no code is specialised per item there)."""
+    if not containers:
+        return fn
+    writes: dict = {}
+    for s in ir.walk(fn.body):
+        for n in ir.stmt_writes(s):
+            writes[n] = writes.get(n, 0) + 1
+    containers = named_containers(fn, containers, writes)
+    defs = {s.target.name: s.value for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+            writes.get(s.target.name) == 1}
+    taken = set(writes) | set(fn.param_names()) | ir.all_reads(fn.body)
+    temps, changed = set(fn.temps), [False]
+
+    def container_of(loop):
+        """The container ``loop`` runs over by index, if one to write out."""
+        if not isinstance(loop, ir.For) or loop.stop or not isinstance(loop.target, ir.Var) \
+                or writes.get(loop.target.name) != 1:
+            return None
+        it = defs.get(loop.iter.name) if isinstance(loop.iter, ir.Var) else loop.iter
+        if not (isinstance(it, ir.Op) and it.fn is range and len(it.args) == 1 and
+                not it.kwargs):
+            return None
+        n = defs.get(it.args[0].name) if isinstance(it.args[0], ir.Var) else it.args[0]
+        if not (isinstance(n, ir.Op) and n.fn is len and len(n.args) == 1 and
+                isinstance(n.args[0], ir.Var)) or \
+                any(isinstance(x, ir.Return) for x in ir.walk(loop.body)):
+            return None
+        over = n.args[0].name
+        if over in containers:
+            candidates = [containers[over]]            # a list: its items
+        else:                                          # a dict: its keys, then d[key]
+            keys = defs.get(over)
+            read = ir.all_reads(loop.body)
+            candidates = [k for name, k in containers.items() if name in read and
+                          k.dtype == "dict" and isinstance(keys, ir.Const) and
+                          keys.value == tuple(key for key, _ in k.items)]
+        for k in candidates:
+            items = {item for _, item in k.items}
+            if 1 < len(k.items) <= MAX_UNROLLED and len(items) > 1 and \
+                    any(isinstance(item, Instance) for item in items):
+                return k
+        return None
+
+    def own_names(loop) -> list:
+        """Names each written-out copy gets its own of: assigned once in the
+        body, at its top level, before anything reads them, and read nowhere
+        after the loop (item copies, method results)."""
+        inside = {id(x) for x in ir.walk(loop.body)}
+        after = {n for x in ir.walk(fn.body) if id(x) not in inside and x is not loop
+                 for n in ir.stmt_reads(x)}
+        out, seen = [], set()
+        for x in loop.body:
+            seen.update(ir.all_reads([x]))
+            if isinstance(x, ir.Assign):
+                out.extend(n for n in x.targets()
+                           if writes.get(n) == 1 and n not in seen and n not in after)
+        return out
+
+    def block(stmts):
+        out = []
+        for s in stmts:
+            k = container_of(s)
+            if k is None:
+                out.append(optimize_map_blocks(s, block))
+                continue
+            changed[0] = True
+            index = s.target.name
+            names = own_names(s)
+            for j in range(len(k.items)):
+                mapping = {n: fresh(taken, f"{n}_{j}") for n in names}
+                temps.update(new for old, new in mapping.items() if old in fn.temps)
+                copy = rename_vars(block(s.body), mapping)
+                copy = substitute_block(copy, {index: ir.Const(j)})
+                keys = {x.target.name: ir.Const(defs[x.value.args[0].name].value[j])
+                        for x in copy                             # key = keys[j]
+                        if k.dtype == "dict" and isinstance(x, ir.Assign) and
+                        isinstance(x.target, ir.Var) and x.target.name in set(mapping.values())
+                        and isinstance(x.value, ir.Op) and x.value.fn is operator.getitem and
+                        x.value.args[1] == ir.Const(j) and isinstance(x.value.args[0], ir.Var)
+                        and isinstance(defs.get(x.value.args[0].name), ir.Const) and
+                        type(defs[x.value.args[0].name].value) is tuple and
+                        j < len(defs[x.value.args[0].name].value)}
+                if keys:
+                    copy = substitute_block(copy, keys)
+                out.append(ir.Assign(ir.Var(index), ir.Const(j), s.loc))
+                out.extend(copy)
+        return out
+    body = block(fn.body)
+    if not changed[0]:
+        return fn
+    return fn.with_body(body, temps=frozenset(temps))
+
+
+def named_containers(fn: ir.Function, containers, counts=None) -> dict:
+    """``{name: SeqItems}`` of the names that hold a container whose items'
+    kinds are known (``containers``: a parameter's name, or ``(parameter,
+    attribute)`` for one an instance argument holds, ``self.layers``): the
+    parameter if never rebound; a name bound once to it, to the attribute
+    (of the parameter or a copy of it), or, for a list or tuple, to
+    ``iterated`` of one of them (what a loop over it reads by index)."""
+    if not containers:
+        return {}
+    if counts is None:
+        counts = {}
+        for s in ir.walk(fn.body):
+            for t in ir.stmt_writes(s):
+                counts[t] = counts.get(t, 0) + 1
+    out = {n: k for n, k in containers.items() if isinstance(n, str) and not counts.get(n)}
+    roots = {n: n for n in fn.param_names() if not counts.get(n)}
+    for s in ir.walk(fn.body):
+        if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+                counts.get(s.target.name) == 1):
+            continue
+        v, t = s.value, s.target.name
+        if isinstance(v, ir.Var):
+            if v.name in roots:
+                roots[t] = roots[v.name]
+            if v.name in out:
+                out[t] = out[v.name]
+        elif isinstance(v, ir.Op) and isinstance(v.fn, ir.PseudoOp) and v.fn.kind == "attr" \
+                and isinstance(v.args[0], ir.Var) and \
+                (roots.get(v.args[0].name), v.fn.name) in containers:
+            out[t] = containers[roots[v.args[0].name], v.fn.name]
+        elif isinstance(v, ir.Op) and v.fn is runtime.iterated and len(v.args) == 1 and \
+                isinstance(v.args[0], ir.Var) and v.args[0].name in out and \
+                out[v.args[0].name].dtype != "dict":
+            out[t] = out[v.args[0].name]          # a list's iterated(xs) is xs
+        elif isinstance(v, ir.Op) and v.fn is operator.getitem and len(v.args) == 2 and \
+                isinstance(v.args[0], ir.Var) and v.args[0].name in out and \
+                out[v.args[0].name].dtype != "dict" and isinstance(v.args[1], ir.Const) and \
+                type(v.args[1].value) is slice:   # self.layers[:-1]: those items
+            k = out[v.args[0].name]
+            items = [item for _, item in k.items][v.args[1].value]
+            if items:
+                out[t] = replace(k, items=tuple(enumerate(items)))
+    return out
+
+
+def _item_functions(k, index) -> dict:
+    """``{attribute: function}`` the item of a container of kind ``k`` at
+    ``index`` holds (``analysis.held_functions``): a constant key's, or any
+    index's where every item holds that one function there."""
+    items = [item for key, item in k.items if _same_key(key, index, len(k.items))] \
+        if isinstance(index, ir.Const) else [item for _, item in k.items]
+    if not items or not all(isinstance(item, Instance) for item in items):
+        return {}
+    found = [{a: f.fn for a, f in item.attrs if isinstance(f, FunctionArg)} for item in items]
+    return {a: f for a, f in found[0].items() if all(other.get(a) is f for other in found)}
+
+
+def _same_key(key, want, n) -> bool:
+    return (type(key) is type(want.value) and key == want.value) or \
+        (type(key) is int and type(want.value) is int and key - n == want.value)
 
 
 def _object_call(s) -> bool:

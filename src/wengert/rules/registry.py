@@ -519,10 +519,10 @@ def missing_rule_error(fn, loc) -> NoRuleError:
             "methods and attributes)", loc,
             hint="on an array, call the NumPy function instead (np.f(x) rather than x.f()); "
                  "a method of your own class is differentiated where its object's class is "
-                 "known: an argument (`self` too), an item of a list or dict argument, "
-                 "module data; not an object read from an attribute: pass the object (or the "
-                 "list) in as an argument; or register a rule for the method with "
-                 "@wengert.defrule")
+                 "known: an argument (`self` too), an item of a list or dict argument or "
+                 "of one an argument holds (`self.layers`), module data; not an object "
+                 "deeper in attributes (`self.encoder.layers`): pass that object in as an "
+                 "argument; or register a rule for the method with @wengert.defrule")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     mod = getattr(fn, "__module__", None)
     if isinstance(fn, type) and fn.__flags__ & (1 << 9) and \

@@ -1,0 +1,204 @@
+"""Objects held in a container: a list or dict argument of layers, or one an
+instance holds (``self.layers``). Each item's class and the functions it
+holds in attributes (``self.act = np.tanh``) key the specialisation; a loop
+over items that are not alike (different classes, different functions) is
+written out item by item, so that every call is resolved at build time."""
+
+import numpy as np
+import pytest
+
+import wengert
+from wengert import inline
+
+from test_methods import central
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+class Dense:
+    def __init__(self, W, b, act):
+        self.W, self.b, self.act = W, b, act
+
+    def __call__(self, x):
+        return self.act(x @ self.W + self.b)
+
+
+class Scale:
+    def __init__(self, s):
+        self.s = s
+
+    def __call__(self, x):
+        return self.s * x
+
+
+class MLP:
+    def __init__(self, layers, head):
+        self.layers = layers
+        self.blocks = {"head": head}
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = np.tanh(layer(x))
+        x = self.layers[-1](x)
+        return self.blocks["head"](x)
+
+    def loss(self, x, y):
+        return np.mean((self.forward(x) - y) ** 2)
+
+
+def through(layers, x):
+    for layer in layers:
+        x = layer(x)
+    return np.sum(x ** 2)
+
+
+def numbered(layers, x):
+    total = 0.0
+    for i, layer in enumerate(layers):
+        x = layer(x)
+        total = total + (i + 1) * np.mean(x)
+    return total + np.sum(x ** 2)
+
+
+def at_keys(layers, x):
+    h = layers[0](x)
+    return np.sum(layers[1](h) ** 2) + np.sum(layers[-1].act(h))
+
+
+def over_values(blocks, x):
+    for b in blocks.values():
+        x = b(x)
+    return np.sum(x ** 2)
+
+
+def over_items(blocks, x):
+    total = 0.0
+    for name, b in blocks.items():
+        x = b(x)
+        total = total + np.sum(x) * len(name)
+    return total
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+def dense(rng, n, m, act, shift=0.0):
+    return Dense(rng.normal(size=(n, m)), rng.normal(size=m) + shift, act)
+
+
+def check(f, args, mode, position=1):
+    g = wengert.grad(f, wrt=position, mode=mode)(*args)
+    x = args[position]
+
+    def at(v):
+        a = list(args)
+        a[position] = v
+        return f(*a)
+    want = central(at, x)
+    assert np.abs(want).max() > 1e-3            # (a gradient that is not all zeros)
+    np.testing.assert_allclose(g, want, rtol=1e-6, atol=1e-8)
+    return g
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_items_holding_one_function_in_a_loop(rng, mode):
+    layers = [dense(rng, 3, 4, np.tanh), dense(rng, 4, 4, np.tanh)]
+    check(through, (layers, rng.normal(size=(5, 3))), mode)
+    d = wengert.grad(through, wrt=1, mode="reverse")
+    d(layers, rng.normal(size=(5, 3)))
+    assert "for " in d.source                    # alike items: the loop stays a loop
+    assert "act: the function tanh" in d.source.splitlines()[1]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_items_holding_different_functions_at_constant_keys(rng, mode):
+    layers = [dense(rng, 3, 4, np.tanh), dense(rng, 4, 4, relu, shift=2.0)]
+    check(at_keys, (layers, rng.normal(size=(5, 3))), mode)
+
+
+@pytest.mark.parametrize("f", [through, numbered])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_loop_over_unlike_items_is_written_out(rng, f, mode):
+    layers = [dense(rng, 3, 4, np.tanh), Scale(0.5), dense(rng, 4, 2, relu, shift=3.0)]
+    check(f, (layers, rng.normal(size=(5, 3))), mode)
+    d = wengert.grad(f, wrt=1)
+    d(layers, rng.normal(size=(5, 3)))
+    code = "\n".join(line for line in d.source.splitlines() if not line.lstrip().startswith("#"))
+    assert "for " not in code and "layers[2]" in code
+
+
+@pytest.mark.parametrize("f", [over_values, over_items])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_loop_over_a_dict_of_unlike_objects(rng, f, mode):
+    blocks = {"enc": dense(rng, 3, 4, np.sin), "s": Scale(2.0), "dec": dense(rng, 4, 2, np.tanh)}
+    check(f, (blocks, rng.normal(size=(5, 3))), mode)
+
+
+def test_the_dispatcher_checks_each_item(rng):
+    """Another function in an item, another class, another length: other
+    code, each checked against central differences."""
+    layers = [dense(rng, 3, 4, np.tanh), dense(rng, 4, 4, np.tanh)]
+    x = rng.normal(size=(5, 3))
+    d = wengert.grad(through, wrt=1)
+
+    def agrees():
+        np.testing.assert_allclose(d(layers, x), central(lambda v: through(layers, v), x),
+                                   rtol=1e-6, atol=1e-8)
+    agrees()
+    layers[1].act = np.sin          # unlike now: written out
+    agrees()
+    layers.append(Scale(-2.0))
+    agrees()
+    layers[2] = dense(rng, 4, 4, np.cos)
+    agrees()
+    assert len(d._keys) == 4
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_model_holding_its_layers(rng, mode):
+    m = MLP([dense(rng, 3, 4, np.tanh), Scale(0.7), dense(rng, 4, 4, np.sin)],
+            dense(rng, 4, 2, np.tanh))
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    check(MLP.loss, (m, x, y), mode)
+    check(lambda model, v: model.loss(v, y), (m, x), mode)
+    d = wengert.grad(MLP.loss, wrt=1, mode=mode)
+    d(m, x, y)
+    m.blocks["head"] = dense(rng, 4, 2, np.cos)     # the dispatcher sees it
+    m.layers[0].act = relu
+    np.testing.assert_allclose(d(m, x, y), central(lambda v: m.loss(v, y), x),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_jacobians_of_a_model_holding_its_layers(rng):
+    m = MLP([dense(rng, 3, 4, np.tanh), Scale(0.7), dense(rng, 4, 4, np.sin)],
+            dense(rng, 4, 2, np.tanh))
+    x = rng.normal(size=(2, 3))
+    J = wengert.jacrev(MLP.forward, wrt=1)(m, x)
+    np.testing.assert_allclose(J, wengert.jacfwd(MLP.forward, wrt=1)(m, x), rtol=1e-10)
+    e = np.zeros_like(x)
+    e[1, 2] = 1e-6
+    np.testing.assert_allclose(J[:, :, 1, 2], (m.forward(x + e) - m.forward(x - e)) / 2e-6,
+                               rtol=1e-5, atol=1e-8)
+
+
+def test_too_many_unlike_items_are_refused_not_guessed(rng):
+    layers = [Scale(1.0 + 0.01 * i) if i % 2 else dense(rng, 3, 3, np.tanh)
+              for i in range(inline.MAX_UNROLLED + 2)]
+    with pytest.raises(wengert.WengertError, match="class is not known"):
+        wengert.grad(through, wrt=1)(layers, rng.normal(size=(2, 3)))
+
+
+def test_a_loop_that_may_break_is_not_written_out(rng):
+    def until(layers, x):
+        for layer in layers:
+            x = layer(x)
+            if np.sum(x) > 1e6:
+                break
+        return np.sum(x ** 2)
+    layers = [dense(rng, 3, 3, np.tanh), Scale(0.5)]
+    with pytest.raises(wengert.WengertError, match="class is not known"):
+        wengert.grad(until, wrt=1)(layers, rng.normal(size=(2, 3)))
