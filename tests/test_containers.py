@@ -375,3 +375,33 @@ def test_numpy_scalar_items_get_gradients_of_their_type(scalar, mode):
     g = wengert.grad(_reads_two_of_three, mode=mode)(c, 0.5)
     assert type(g) is list and [type(v) for v in g] == [scalar] * 3, [type(v) for v in g]
     assert [float(v) for v in g] == [0.5, 1.0, 0.0]
+
+
+def _concat_constant_first(w):
+    b = [3.0] + [w, w * w]
+    return b[0] + b[1] + b[2]
+
+
+def _vstack_with_constant_row(y0, w):
+    rows = [y0 * w, y0 * w * w]
+    return np.sum(np.vstack([y0] + rows))
+
+
+def _constant_list_after_a_loop(w):
+    ys = []
+    for i in range(1, 4):
+        ys.append(w ** i)
+    return sum([1.0] + ys + [2.0])
+
+
+@pytest.mark.parametrize("mode", ["auto", "reverse", "forward"])
+def test_concatenation_with_a_constant_list(mode):
+    """A constant list's tangent is zeros as long as it, not one 0.0
+    (``seq_concat(0.0, [...])`` was a TypeError in forward mode)."""
+    assert wengert.grad(_concat_constant_first, mode=mode)(1.5) == pytest.approx(4.0)
+    y0 = np.array([1.0, 2.0])
+    assert wengert.grad(_vstack_with_constant_row, wrt=1, mode=mode)(y0, 1.5) == \
+        pytest.approx(12.0)
+    assert wengert.grad(_constant_list_after_a_loop, mode=mode)(1.5) == \
+        pytest.approx(1 + 3.0 + 3 * 2.25)
+    assert wengert.jvp(_concat_constant_first, (1.5,), (1.0,)) == pytest.approx((6.75, 4.0))

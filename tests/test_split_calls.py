@@ -400,3 +400,24 @@ def test_nested_base_cases_keep_their_own_residuals_and_read_items_again():
         g = wengert.grad(lambda a: det_minor_2(a, 4, 0, [0, 1, 2, 3]), mode=mode)(a)
         np.testing.assert_allclose(g, (np.linalg.det(m) * np.linalg.inv(m).T).ravel(),
                                    rtol=1e-10)
+
+
+def legendre(n, x):
+    if n == 0:
+        return 1.0
+    if n == 1:
+        return x
+    return ((2 * n - 1) * x * legendre(n - 1, x) - (n - 1) * legendre(n - 2, x)) / n
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 8])
+@pytest.mark.parametrize("mode", ["auto", "reverse", "forward"])
+def test_nested_base_cases_keep_what_the_whole_adjoint_reads(mode, n):
+    """``f_bwd`` runs the adjoint sweep of every branch: a statement one
+    branch's arm leaves dead (``t_bar = -(s_bar * v9)``) still reads ``v9``,
+    which the base case's residuals must hold (it was an UnboundLocalError)."""
+    x = 0.37
+    want = _central(lambda v: legendre(n, v), x)
+    got = wengert.grad(legendre, wrt=1, mode=mode)(n, x)
+    assert type(got) is float
+    assert abs(got - want) < 1e-8

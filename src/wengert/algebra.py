@@ -289,6 +289,9 @@ def simplify(e):
         return ZERO
     if fn is ir.IFEXP and is_zero(args[1]) and is_zero(args[2]):
         return ZERO
+    if fn in (list, tuple) and len(args) == 1 and not kwargs and is_zero(args[0]) and \
+            args[0].like is not None:      # a copy of a zero list: zeros as long as it
+        return ir.Op(fn, (materialize(args[0]),))      # (not one 0.0: `[0.0] + ys_dot`)
     linear = _linear_positions(fn)
     if linear:
         given = _given(linear, args, kwargs)       # by position or by keyword

@@ -1348,8 +1348,7 @@ def _branch_residuals(primal, adjoint, grads, seed, kept, loc):
         if last is not None and isinstance(last.test, ir.Var) else []
     if len(at) != 1 or last.test.name in ir.all_writes(adjoint) or \
             last.test.name not in kept:
-        _, live = optimize.liveness(adjoint + [ir.Return(grads, loc)], set())
-        return sorted((live - {seed}) & kept)
+        return sorted((_read_first(adjoint + [ir.Return(grads, loc)]) - {seed}) & kept)
     i, test = at[0], last.test.name
     branch = adjoint[i]
     subs = tuple(_branch_residuals(p, adjoint[:i] + a + adjoint[i + 1:], grads, seed,
@@ -1357,9 +1356,24 @@ def _branch_residuals(primal, adjoint, grads, seed, kept, loc):
                  for p, a in ((last.body, branch.body), (last.orelse, branch.orelse)))
     if (subs[0] == subs[1] and not isinstance(subs[0], tuple)) or \
             ir.all_writes(primal[k + 1:]) & (_tree_names(subs[0]) | _tree_names(subs[1])):
-        _, live = optimize.liveness(adjoint + [ir.Return(grads, loc)], set())
-        return sorted((live - {seed}) & kept)         # (nothing to tell apart)
-    return test, subs
+        return sorted((_read_first(adjoint + [ir.Return(grads, loc)]) - {seed}) & kept)
+    return test, subs                                  # (nothing to tell apart, above)
+
+
+def _read_first(stmts) -> set:
+    """The names ``stmts`` read before writing them, every statement counted:
+    ``f_bwd`` runs the whole adjoint sweep, also where one branch's arm of
+    it leaves a statement dead (``t_bar = -(s_bar * v9)`` read only in the
+    other arm), so ``v9`` must be kept on both paths."""
+    def every(block):
+        out = []
+        for s in block:
+            if isinstance(s, ir.Assign):
+                out += [s, ir.Effect(ir.Op(ir.MAKE_TUPLE, tuple(map(ir.Var, s.targets()))))]
+            else:
+                out.append(optimize._map_blocks(s, every))
+        return out
+    return optimize.liveness(every(stmts), set())[1]
 
 
 def _reread_items(primal, adjoint, fixed, once, kinds):
