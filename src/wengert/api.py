@@ -36,6 +36,7 @@ from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
+from . import inline as inline_module
 from .inline import MAX_DEPTH, inline_calls, resolve_methods, unroll_item_loops
 from .specialize import (check_in_place, diagonals_of_products, fold_iterations, fold_shapes,
                          owned_gradients, push_sums, specialize, sums_of_squares)
@@ -91,12 +92,89 @@ def _record(guards) -> None:
 
 
 def _guards_hold(guards) -> bool:
-    """The module data still has the kinds code was specialised for."""
+    """The module data still has the kinds code was specialised for (a
+    function or class named at module level, a method on a class, a closure
+    variable: still that object, ``_Same``; ``_Same(None)``: still absent, as
+    ``scope.get`` finds it)."""
     for scope_id, name, key in guards:
-        scope = _SCOPES[scope_id]
-        if name not in scope or analysis.kind_key(scope[name]) != key:
+        scope = _SCOPES.get(scope_id) or _CELL_SCOPES.get(scope_id)
+        if scope is None:
+            return False                 # (a closure's cells, gone with its function)
+        if isinstance(key, _Same):
+            if scope.get(name) is not key.obj:
+                return False
+        elif name not in scope or analysis.kind_key(scope[name]) != key:
             return False
     return True
+
+
+class _Same:
+    """A guard's key: that very object (compared and hashed by identity, so
+    an array or a dict can be one)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Same and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __repr__(self) -> str:
+        return f"_Same({self.obj!r})"
+
+
+class _Cells:
+    """A function's closure cells read like a module's dict (``get``, ``in``,
+    ``[]``): the values the generated code froze, whose identity a guard
+    checks (a variable the enclosing function rebinds, ``nonlocal T; T =
+    T * 0.5``, gets code built for its new value)."""
+
+    __slots__ = ("cells", "__weakref__")
+
+    def __init__(self, func):
+        self.cells = dict(zip(func.__code__.co_freevars, func.__closure__))
+
+    def get(self, name, default=None):
+        cell = self.cells.get(name)
+        try:
+            return default if cell is None else cell.cell_contents
+        except ValueError:               # (a variable deleted since)
+            return default
+
+    def __contains__(self, name) -> bool:
+        return self.get(name, _MISSING) is not _MISSING
+
+    def __getitem__(self, name):
+        value = self.get(name, _MISSING)
+        if value is _MISSING:
+            raise KeyError(name)
+        return value
+
+
+_CELLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # function -> _Cells
+_CELL_SCOPES: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()   # id -> _Cells
+_CLASS_SCOPES: dict = {}      # class -> its __dict__ (a guard reads methods there)
+
+
+def _method_looked_up(cls, name) -> None:
+    """A build calls ``cls``'s method ``name`` as the function it is now:
+    it holds while each class of the MRO up to the one defining it has that
+    attribute as now (absent, then that function)."""
+    guards = []
+    for c in cls.__mro__:
+        scope = _CLASS_SCOPES.get(c)
+        if scope is None:
+            scope = _CLASS_SCOPES[c] = vars(c)
+            _SCOPES.setdefault(id(scope), scope)
+        found = scope.get(name)
+        guards.append((id(scope), name, _Same(found)))
+        if found is not None:
+            break
+    _record(guards)
 
 
 def _data_kinds(fn: ir.Function) -> dict:
@@ -120,13 +198,53 @@ def _data_kinds(fn: ir.Function) -> dict:
 
 
 def lowered(func) -> ir.Function:
-    """The Wengert list of ``func`` (cached)."""
+    """The Wengert list of ``func`` (cached while the functions and classes
+    it names at module level are the same objects: it calls them as
+    constants, so a helper redefined in a notebook is lowered again, and
+    every build that used it is guarded by it, ``_static_guards``)."""
     with _LOCK:
-        fn = _LOWERED.get(func)
-        if fn is None:
-            fn = _lower(parse_function(func))
-            _LOWERED[func] = fn
+        cached = _LOWERED.get(func)
+        if cached is not None and _guards_hold(cached[1]):
+            _record(cached[1])
+            return cached[0]
+        fn = _lower(parse_function(func))
+        guards = _static_guards(func)
+        _LOWERED[func] = (fn, guards)
+        _record(guards)
         return fn
+
+
+def _static_guards(func) -> tuple:
+    """``(id(module dict), name, _Same(value))`` for every name
+    ``func``'s code (nested functions' included) reads from its module that
+    holds a function or a class written in Python: a call of it is compiled
+    as a call of that object, so the derivative holds only while the name
+    does (the dispatcher checks each by identity)."""
+    scope = getattr(func, "__globals__", None)
+    if not isinstance(scope, dict) or scope.get("__name__") == "wengert.generated":
+        return ()
+    names, todo = set(), [func.__code__]
+    while todo:
+        code = todo.pop()
+        names.update(code.co_names)
+        todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    guards = []
+    for name in sorted(names):
+        value = scope.get(name, _MISSING)
+        if analysis.is_function(value) or \
+                (isinstance(value, type) and value.__flags__ & (1 << 9) and
+                 not value.__module__.startswith(("wengert", "numpy"))):
+            guards.append((id(scope), name, _Same(value)))
+    if guards:
+        _SCOPES.setdefault(id(scope), scope)
+    if getattr(func, "__closure__", None):       # closure variables: frozen, so guarded
+        cells = _CELLS.get(func)
+        if cells is None:
+            cells = _CELLS[func] = _Cells(func)
+            _CELL_SCOPES[id(cells)] = cells
+        guards.extend((id(cells), name, _Same(cells[name]))
+                      for name in sorted(cells.cells) if name in cells)
+    return tuple(guards)
 
 
 class _ForwardRef:
@@ -705,6 +823,7 @@ def _callee_mutates(func, i: int) -> bool:
 
 analysis.CALLEE_KIND = _callee_kind
 analysis.CALLEE_MUTATES = _callee_mutates
+inline_module.METHOD_LOOKED_UP = _method_looked_up
 analysis.DERIVATIVE_KIND = _derivative_kind
 
 
@@ -1422,8 +1541,14 @@ def _install_dispatcher(d: "Derivative") -> None:
             conds.append(cond)
             args.append(arg)
         for j, (scope_id, name, k) in enumerate(key[1]):   # module data it was built for
-            g[f"__w_scope{n}_{j}"] = _SCOPES[scope_id]
-            cond, _ = _guard(f"__w_scope{n}_{j}.get({name!r})", k, False, g, f"{n}_g{j}")
+            scope = _SCOPES.get(scope_id) or _CELL_SCOPES[scope_id]
+            if isinstance(scope, _Cells):          # a closure variable: its cell
+                g[f"__w_scope{n}_{j}"] = scope.cells[name]
+                read = f"__w_scope{n}_{j}.cell_contents"
+            else:
+                g[f"__w_scope{n}_{j}"] = scope
+                read = f"__w_scope{n}_{j}.get({name!r})"
+            cond, _ = _guard(read, k, False, g, f"{n}_g{j}")
             conds.append(cond)
         g[f"__w_spec{n}"] = d._cache[key]
         lines.append(f"    if {' and '.join(conds) or 'True'}:")
@@ -1492,6 +1617,9 @@ def _inline_lines(built):
 
 def _guard(name, k, wrt, g, tag):
     """The inline test that an argument has kind key ``k``, and how to pass it."""
+    if isinstance(k, _Same):                 # that very object
+        g[f"__w_f{tag}"] = k.obj
+        return f"{name} is __w_f{tag}", name
     if isinstance(k, analysis.FunctionArg):  # a function: that one
         g[f"__w_f{tag}"] = k.fn
         return f"{name} is __w_f{tag}", name

@@ -541,6 +541,12 @@ def _bound_arguments(func, args, kwargs):
     return tuple(pos), tuple(kw)
 
 
+# ``(cls, name) -> None``: told of each method looked up on a class, whose
+# derivative then holds while the class (and its bases) keep that method
+# (set by ``api``: a guard per class in the MRO up to the one defining it)
+METHOD_LOOKED_UP = None
+
+
 def method_function(cls, name: str):
     """``(function, is_static)`` that ``instance.name`` calls for an instance
     of ``cls`` whose own attributes do not shadow it, or None."""
@@ -548,9 +554,12 @@ def method_function(cls, name: str):
     if cls.__getattribute__ is not object.__getattribute__:
         return None
     try:
-        return _function_of(inspect.getattr_static(cls, name))
+        found = _function_of(inspect.getattr_static(cls, name))
     except AttributeError:
         return None
+    if found is not None and METHOD_LOOKED_UP is not None:
+        METHOD_LOOKED_UP(cls, name)
+    return found
 
 
 def _function_of(attr):
