@@ -405,3 +405,24 @@ def test_concatenation_with_a_constant_list(mode):
     assert wengert.grad(_constant_list_after_a_loop, mode=mode)(1.5) == \
         pytest.approx(1 + 3.0 + 3 * 2.25)
     assert wengert.jvp(_concat_constant_first, (1.5,), (1.0,)) == pytest.approx((6.75, 4.0))
+
+
+def _through_float64_data(p, x):
+    return np.sum(np.tanh(x @ p["W"])) + np.sum(p["v"] * x[0])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_float32_items_meeting_float64_data_keep_float32(mode):
+    """A gradient has its input's type: a float32 item of a dict, list or
+    tuple too, though its adjoint met float64 data (reverse mode converts)."""
+    W = np.full((2, 2), 0.3, np.float32)
+    v = np.array([0.5, -1.0], np.float32)
+    x = np.array([[1.0, 2.0]])
+    g = wengert.grad(_through_float64_data, mode=mode)({"W": W, "v": v}, x)
+    assert g["W"].dtype == np.float32 and g["v"].dtype == np.float32
+    want = wengert.grad(_through_float64_data, mode=mode)(
+        {"W": W.astype(np.float64), "v": v.astype(np.float64)}, x)
+    np.testing.assert_allclose(g["W"], want["W"], rtol=1e-6)
+    h = wengert.hvp(lambda p, x: _through_float64_data(p, x))(
+        {"W": W, "v": v}, x, {"W": np.ones_like(W), "v": np.ones_like(v)})
+    assert h["W"].dtype == np.float32

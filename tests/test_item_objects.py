@@ -202,3 +202,50 @@ def test_a_loop_that_may_break_is_not_written_out(rng):
     layers = [dense(rng, 3, 3, np.tanh), Scale(0.5)]
     with pytest.raises(wengert.WengertError, match="class is not known"):
         wengert.grad(until, wrt=1)(layers, rng.normal(size=(2, 3)))
+
+
+class Spring:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return 0.5 * self.k * np.sum(x ** 2) + np.sum(np.sin(x))
+
+
+def total(x, springs):
+    e = 0.0
+    for s in springs:
+        e = e + s.energy(x)
+    return e
+
+
+def relax(x, springs):
+    g = wengert.grad(total)
+    for _ in range(3):
+        x = x - 0.1 * g(x, springs)
+    return np.sum(x ** 2)
+
+
+def test_second_order_through_a_list_of_objects():
+    x, springs = np.array([1.0, 2.0]), [Spring(2.0), Spring(3.0)]
+    want = np.diag(5.0 - 2 * np.sin(x))
+    np.testing.assert_allclose(wengert.hessian(total)(x, springs), want, rtol=1e-12)
+    np.testing.assert_allclose(wengert.hvp(total)(x, springs, np.ones(2)), want @ np.ones(2),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_gradient_of_a_list_of_objects_called_inside(mode):
+    x, springs = np.array([0.3, -0.4]), [Spring(2.0), Spring(3.0)]
+    got = wengert.grad(relax, mode=mode)(x, springs)
+    np.testing.assert_allclose(got, central(lambda v: relax(v, springs), x), rtol=1e-6,
+                               atol=1e-9)
+
+
+def test_an_object_built_inside_is_named_in_both_modes():
+    def built_inside(x, k):
+        s = Spring(k)
+        return s.energy(x)
+    for mode in ("reverse", "forward"):
+        with pytest.raises(wengert.NoRuleError, match="creating a `Spring` object inside"):
+            wengert.grad(built_inside, mode=mode)(np.ones(2), 2.0)

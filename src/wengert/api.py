@@ -615,7 +615,9 @@ def _resolve_derivative_calls(stmts, kinds) -> list:
                 isinstance(s.value.fn, Derivative):
             e = s.value
             args = e.args + tuple(v for _, v in e.kwargs)
-            arg_kinds = tuple(analysis.expr_kind(a, kinds) for a in args)
+            arg_kinds = tuple(kinds.get(("container", a.name)) if isinstance(a, ir.Var) and
+                              ("container", a.name) in kinds else analysis.expr_kind(a, kinds)
+                              for a in args)
             fn = e.fn.as_function(arg_kinds)
             s = _replace(s, value=ir.Op(fn, args))
         for attr in ("body", "orelse", "test_body"):
@@ -661,6 +663,8 @@ def _kinds_in(primal, arg_kinds) -> dict:
             out[n] = analysis.SEQ
             if n not in written:         # (another value, or an item set: items unknown)
                 out.update(analysis.item_kinds(n, k))
+                if _objects_in(k):       # passed on (to a gradient called inside): as is
+                    out[("container", n)] = k
     return out
 
 
@@ -1439,6 +1443,9 @@ def instance_build_kinds(func, args, positions, optimize: bool = True) -> tuple:
     build for each call's arguments (``jvp``, ``vjp``, ``jacfwd``, ...)."""
     kinds = list(analysis.build_kinds(args, positions))
     for i, (a, k) in enumerate(zip(args, kinds)):
+        if i not in positions and _holds_objects(a):     # a list of layers: each class
+            kinds[i] = analysis.arg_kind(a, instances=True)
+            continue
         if i in positions or not isinstance(k, analysis.Instance):
             continue
         own = getattr(a, "__dict__", None)

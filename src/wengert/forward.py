@@ -174,7 +174,7 @@ class Forward:
             return ir.Op(e.fn, tuple(self.materialized(a) for a in e.args))
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
-            raise registry.missing_rule_error(e.fn, loc)
+            raise registry.missing_rule_for(e, self.fn.body, loc)
         if r.nondiff:
             r.check_refused(e, self.active, self.kinds, loc)
             return algebra.ZERO

@@ -368,7 +368,7 @@ class Reverse:
             return out
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
-            raise registry.missing_rule_error(e.fn, s.loc)
+            raise registry.missing_rule_for(e, self.fn.body, s.loc)
         if r.nondiff:
             r.check_refused(e, self.active, self.kinds, s.loc)
             return out
@@ -1180,17 +1180,19 @@ def typed_gradients(fn: ir.Function, wrt, arg_kinds: dict, return_value: bool,
 
 
 def _holds_floats(kinds: dict, name) -> bool:
-    """Whether the container argument ``name`` holds a Python float or a
-    NumPy float scalar (at any depth): its gradient's item there must be one
-    too."""
+    """Whether the container argument ``name`` holds a Python float, a
+    NumPy float scalar or an array of a float dtype other than float64 (at
+    any depth): its gradient's item there must have that type too."""
     items = [k for key, k in kinds.items()
              if isinstance(key, tuple) and key[0] == "key" and key[1] == name]
 
-    def floats(k):                   # a Python float, or a NumPy float scalar
+    def floats(k):      # a Python float, a NumPy float scalar, an array not float64
         if isinstance(k, analysis.SeqItems):
             return any(floats(v) for _, v in k.items)
         return isinstance(k, analysis.Kind) and (k == analysis.FLOAT or (
-            not k.pyfloat and k.shape == () and not k.array0))
+            not k.pyfloat and k.shape == () and not k.array0) or (
+            not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
+            np.dtype(k.dtype).kind == "f" and np.dtype(k.dtype) != np.float64))
     return any(floats(k) for k in items)
 
 

@@ -410,9 +410,16 @@ def _placed(t, v):
 
 def as_item(t, v):
     """The adjoint ``t`` of a container's item ``v``: a Python float for a
-    Python float item, a NumPy scalar of its type for a NumPy float scalar
-    (a gradient has its input's type), as it is otherwise."""
-    if isinstance(t, (dict, list, tuple)) or getattr(t, "ndim", 0) != 0:
+    Python float item, a NumPy scalar of its type for a NumPy float scalar,
+    an array of its dtype for a float array (a float32 item's adjoint that
+    met float64 data: float32; a gradient has its input's type), as it is
+    otherwise."""
+    if isinstance(t, (dict, list, tuple)):
+        return t
+    if getattr(t, "ndim", 0) != 0:              # an array: the item's float dtype
+        dtype = getattr(v, "dtype", None)
+        if type(v) is np.ndarray and dtype.kind == "f" and t.dtype != dtype:
+            return t.astype(dtype)
         return t
     if type(v) is float and type(t) is not float:
         return float(t)

@@ -44,6 +44,8 @@ CASES = (
     + pair_cases(np.matmul, "np.matmul", MATMUL_PAIRS[:5])
     + pair_cases(np.dot, "np.dot", DOT_PAIRS)
     + pair_cases(np.inner, "np.inner", INNER_PAIRS)
+    + pair_cases(np.vdot, "np.vdot", [((3,), (3,)), ((2, 3), (2, 3)), ((2, 3), (6,)),
+                                      ((), ())])
     + pair_cases(np.outer, "np.outer", [((3,), (2,)), ((2, 3), (2,)), ((), (3,))])
     + pair_cases(np.kron, "np.kron", [((3,), (2,)), ((2, 3), (2, 2)), ((2, 3), (2,)),
                                       ((3,), (2, 2)), ((), (3,)), ((1, 2, 2), (2, 3))])
@@ -70,6 +72,7 @@ CASES += [
     Case("np.dot(x, x)", {"x": Arg((3, 3))}, covers=(np.dot,)),
     Case("x @ x", {"x": Arg((2, 3, 3))}, covers=(operator.matmul,)),
     Case("np.inner(x, x)", {"x": Arg((2, 3))}, covers=(np.inner,)),
+    Case("np.vdot(x, x)", {"x": Arg((2, 3))}, covers=(np.vdot,)),
     Case("np.kron(x, x)", {"x": Arg((2, 2))}, covers=(np.kron,)),
     Case("np.cross(x, x[::-1])", {"x": Arg((3,))}, covers=(np.cross,)),
 ]

@@ -405,6 +405,13 @@ def dot_adjoint_b_(t, a, b):
     adjoint(t=np.dot(a, g), a=dot_adjoint_a(t, a, g))
 
 
+@rule(np.vdot, bilinear=("a", "b"),
+      notes="real arrays (a complex `a` is conjugated: not differentiated)")
+def vdot(a, b):
+    tangent(np.vdot(a_dot, b) + np.vdot(a, b_dot))
+    adjoint(a=np.reshape(g * b, np.shape(a)), b=np.reshape(g * a, np.shape(b)))
+
+
 @rule(np.inner, linear=("a",))
 def inner(a, b):
     tangent(np.inner(a_dot, b) + contract(moved_first(inner_subscripts(a, b), 1, a, b), b_dot, a))

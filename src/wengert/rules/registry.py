@@ -498,6 +498,18 @@ def _to_ir(node, namespace: dict, placeholders: set):
     raise WengertError(f"unsupported syntax in a rule template: {ast.dump(node)[:60]}")
 
 
+def missing_rule_for(e, stmts, loc) -> NoRuleError:
+    """``missing_rule_error`` for the call ``e`` in a function whose body is
+    ``stmts``: a method called on an object the function built itself
+    (``s = Spring(k); s.energy(x)``) is named as that object's creation."""
+    if isinstance(e.fn, ir.PseudoOp) and e.args and isinstance(e.args[0], ir.Var):
+        made = next((s.value for s in ir.walk(stmts) if isinstance(s, ir.Assign) and
+                     s.target == e.args[0]), None)
+        if isinstance(made, ir.Op) and isinstance(made.fn, type):
+            return missing_rule_error(made.fn, loc)
+    return missing_rule_error(e.fn, loc)
+
+
 def missing_rule_error(fn, loc) -> NoRuleError:
     if isinstance(fn, ir.PseudoOp) and fn.kind == "method" and \
             fn.name in mutating.MUTATING_METHODS:
