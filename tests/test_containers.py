@@ -426,3 +426,20 @@ def test_float32_items_meeting_float64_data_keep_float32(mode):
     h = wengert.hvp(lambda p, x: _through_float64_data(p, x))(
         {"W": W, "v": v}, x, {"W": np.ones_like(W), "v": np.ones_like(v)})
     assert h["W"].dtype == np.float32
+
+
+def _unpacked(ps, x):
+    W, v = ps
+    return np.sum(np.tanh(x @ W) @ v) + np.sum(ps[1] ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_list_unpacked_gets_a_list_gradient(mode):
+    ps = [np.full((2, 2), 0.3), np.array([1.0, -1.0])]
+    x = np.array([[1.0, 2.0]])
+    g = wengert.grad(_unpacked, mode=mode)(ps, x)
+    assert type(g) is list
+    t = wengert.grad(_unpacked, mode=mode)(tuple(ps), x)
+    assert type(t) is tuple
+    np.testing.assert_allclose(g[1], t[1])
+    assert type(wengert.hvp(_unpacked)(ps, x, [np.ones((2, 2)), np.ones(2)])) is list

@@ -231,7 +231,7 @@ def _static_guards(func) -> tuple:
     guards = []
     for name in sorted(names):
         value = scope.get(name, _MISSING)
-        if analysis.is_function(value) or \
+        if analysis.is_function(value) or isinstance(value, functools.partial) or \
                 (isinstance(value, type) and value.__flags__ & (1 << 9) and
                  not value.__module__.startswith(("wengert", "numpy"))):
             guards.append((id(scope), name, _Same(value)))

@@ -356,8 +356,8 @@ class Reverse:
             if target is None:          # a, b = t: t's adjoint is a whole tuple
                 g = ir.Op(ir.MAKE_TUPLE, tuple(self.zeros(t) if algebra.is_zero(p) else p
                                                for t, p in zip(targets, g.args)))
-                if isinstance(e, ir.Var) and self.kinds.get(e.name) != analysis.SEQ:
-                    g = ir.Op(runtime.seq_adjoint, (g, e))   # rows of an array: stacked
+                if isinstance(e, ir.Var):       # rows of an array: stacked; a list's:
+                    g = ir.Op(runtime.seq_adjoint, (g, e))   # a list (its own structure)
             self.contribute(e, g)
             return out
         if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict"):

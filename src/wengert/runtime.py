@@ -64,7 +64,7 @@ def accumulate(a, b):
     if isinstance(a, dict) or isinstance(b, dict):
         return {k: accumulate(a[k], b[k]) for k in a}
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        kind = list if isinstance(a, list) and isinstance(b, list) else tuple
+        kind = list if isinstance(a, list) or isinstance(b, list) else tuple   # (a list's)
         return kind(accumulate(u, v) for u, v in zip(a, b))
     return a + b
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import inspect
 import itertools
 import linecache
@@ -1206,8 +1207,22 @@ class Lowerer:
             fn = runtime.setitem            # values, not updates, in the Wengert list
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
+        while isinstance(fn, functools.partial) and callable(fn.func) and \
+                not _is_rule_target(fn):    # k = partial(rate, A=2e3); k(T): rate(T, A=2e3)
+            given = dict(kwargs)
+            args = tuple(ir.Const(a) for a in fn.args) + args
+            kwargs = tuple((k, ir.Const(v)) for k, v in fn.keywords.items()
+                           if k not in given) + kwargs
+            fn = fn.func
         if fn in (builtins.max, builtins.min) and not kwargs and len(args) != 2 and args:
             return self._extreme(fn, args, node)
+        if fn in (np.array, np.asarray) and len(args) + len(kwargs) == 2 and \
+                (len(args) == 2 or kwargs[0][0] == "dtype"):      # np.array(x, dtype=float)
+            dtype = args[1] if len(args) == 2 else kwargs[0][1]
+            if dtype == ir.NONE:
+                return ir.Op(fn, args[:1])
+            array = self._temp_assign(ir.Op(np.asarray, args[:1]), node)
+            return ir.Op(ir.Method("astype"), (array, dtype))     # (a copy, as np.array's)
         if fn is np.linalg.svd and _svdvals_call(args, kwargs):
             return ir.Op(np.linalg.svdvals, args[:1])     # the same values, its own rule
         if fn is runtime.items_adjoint and len(args) >= 3 and isinstance(args[1], ir.Const):

@@ -433,13 +433,15 @@ def array_split(ary, indices_or_sections, axis=0):
 # construction
 
 
-@rule(np.array, linear=("object",), sequences=("object",), notes="no dtype=; use .astype")
+@rule(np.array, linear=("object",), sequences=("object",),
+      notes="with dtype=: a copy, then a cast (`.astype`)")
 def array(object):
     tangent(np.array(object_dot))
     adjoint(object=unarray(g, object))
 
 
-@rule(np.asarray, linear=("a",), sequences=("a",), notes="no dtype=; use .astype")
+@rule(np.asarray, linear=("a",), sequences=("a",),
+      notes="with dtype=: then a cast (`.astype`)")
 def asarray(a):
     tangent(np.asarray(a_dot))
     adjoint(a=unarray(g, a))

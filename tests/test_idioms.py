@@ -1,0 +1,59 @@
+"""Everyday spellings that plain NumPy code uses: ``np.array(x, dtype=float)``
+(a cast), a ``functools.partial`` of a function called inside."""
+
+import functools
+
+import numpy as np
+import pytest
+
+import wengert
+
+from test_methods import central
+
+X = np.array([0.3, 1.5, 2.9])
+
+
+def as_float(x):
+    return np.sum(np.array(x, dtype=float) ** 3)
+
+
+def as_float32(x):
+    return np.sum(np.asarray(x, dtype=np.float32) ** 3)
+
+
+def as_int(x):
+    return np.sum(np.array(x, dtype=int) * x)          # the rounded copy: no derivative
+
+
+def from_a_list(xs):
+    return np.sum(np.array(xs, None) ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_array_with_a_dtype_is_a_cast(mode):
+    np.testing.assert_allclose(wengert.grad(as_float, mode=mode)(X), 3 * X ** 2)
+    np.testing.assert_allclose(wengert.grad(as_float32, mode=mode)(X),
+                               3 * X.astype(np.float32) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(wengert.grad(as_int, mode=mode)(X), np.array(X, dtype=int))
+    assert wengert.grad(from_a_list, mode=mode)([0.5, 2.0]) == pytest.approx([1.0, 4.0])
+
+
+def rate(T, A=1e3, Ea=5e3):
+    return A * np.exp(-Ea / (8.314 * T))
+
+
+FAST = functools.partial(rate, A=2e3)
+SCALED = functools.partial(np.multiply, 3.0)
+
+
+def through_partials(T):
+    return np.sum(FAST(T)) + np.sum(FAST(T, Ea=4e3)) + np.sum(SCALED(T))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_partial_is_a_call_of_its_function(mode, monkeypatch):
+    T = np.array([300.0, 350.0])
+    d = wengert.grad(through_partials, mode=mode)
+    np.testing.assert_allclose(d(T), central(through_partials, T, h=1e-4), rtol=1e-6)
+    monkeypatch.setitem(globals(), "FAST", functools.partial(rate, A=1e3))  # rebound: seen
+    np.testing.assert_allclose(d(T), central(through_partials, T, h=1e-4), rtol=1e-6)
