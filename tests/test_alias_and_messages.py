@@ -435,3 +435,23 @@ def test_a_helper_changing_a_list_names_the_callers_list(mode):
     assert exc.loc.lineno == marked_line(append_half), str(exc)
     assert "`idx`, the list given to the function it is in" in exc.message, exc.message
     assert "list(idx)" in exc.hint and not TEMPORARY.search(exc.message + exc.hint), str(exc)
+
+
+class _Linear:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return x @ self.W
+
+
+def _through_object(lin, x):
+    return np.sum(np.tanh(lin(x)))
+
+
+def test_grad_with_respect_to_an_object_says_so():
+    with pytest.raises(wengert.UsageError, match="respect to `lin`, and it is a `_Linear` object"):
+        wengert.grad(_through_object)(_Linear(np.eye(2)), np.ones((1, 2)))
+    np.testing.assert_allclose(                # (the other argument: as usual)
+        wengert.grad(_through_object, wrt=1)(_Linear(np.eye(2)), np.ones((1, 2))),
+        1 - np.tanh(np.ones((1, 2))) ** 2)

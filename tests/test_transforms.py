@@ -375,3 +375,18 @@ def test_a_gradient_bound_to_a_name_inside_and_called(mode):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
     with pytest.raises(wengert.UnsupportedSyntaxError, match="a derivative made inside"):
         wengert.grad(_named_gradient_passed_on)(w, X, y)
+
+
+def _sin_times(t):
+    return math.sin(t) * t
+
+
+def test_jacobians_of_python_floats_are_python_floats():
+    """As ``grad(grad(f))`` gives: a Python float's derivative of a Python
+    float is a Python float; a NumPy scalar's stays a NumPy scalar."""
+    want = 2 * math.cos(0.7) - 0.7 * math.sin(0.7)
+    h = wengert.hessian(_sin_times)(0.7)
+    assert type(h) is float and h == pytest.approx(want)
+    assert type(wengert.jacfwd(_sin_times)(0.7)) is float
+    assert type(wengert.jacrev(_sin_times)(0.7)) is float
+    assert type(wengert.hessian(lambda t: np.sin(t) * t)(np.float64(0.7))) is np.float64

@@ -1172,6 +1172,8 @@ class Derivative:
                               if a is not _MISSING})
         kinds = self._attribute_keys(args, tuple(map(analysis.arg_key, args)))
         call = self._lookup(kinds)
+        if call is None:
+            self._differentiable(args)
         if call is None and len(self._keys) >= _MAX_GUARDED and \
                 any(isinstance(k, analysis.ItemsKey) for k in kinds):
             # containers seen with many item shapes: code for any items from now on
@@ -1180,6 +1182,25 @@ class Derivative:
         if call is None:
             call = self._specialize(_promote(args, self._positions), kinds)
         return call
+
+    def _differentiable(self, args) -> None:
+        """Refuse an object or a function at a differentiated position."""
+        names = list(_signature(self.__wrapped__).parameters)
+        for i in self._positions:
+            k = analysis.build_kind(args[i]) if i < len(args) else None
+            if hasattr(type(args[i]), "__array_function__"):
+                continue                     # an array of another library (Dask)
+            if isinstance(k, (analysis.Instance, analysis.FunctionArg)):
+                what = f"a `{type(args[i]).__qualname__}` object" \
+                    if isinstance(k, analysis.Instance) else \
+                    f"the function `{getattr(args[i], '__name__', args[i])}`"
+                name = f"`{names[i]}`" if i < len(names) else f"argument {i}"
+                raise UsageError(
+                    f"wengert.{self.what} differentiates with respect to {name}, and it is "
+                    f"{what}, which has no derivative",
+                    hint="differentiate with respect to the arrays it holds (wrt= another "
+                         "argument, or pass them in as arguments), or differentiate a method "
+                         "bound to the object: wengert.grad(obj.method)")
 
     def specialize(self, *args, **kwargs) -> str:
         """Build the code a call with arguments like these runs (for their

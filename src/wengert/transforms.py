@@ -122,7 +122,7 @@ def jacfwd(func, wrt=0, has_aux=False):
                         np.reshape(t, (size,) + (1,) * len(out_shape)), (size,) + out_shape)
                 cols = np.moveaxis(t, 0, -1).reshape(out_shape + np.shape(x))
                 cols = cols.astype(np.result_type(cols, _float_dtype(x)), copy=False)
-                blocks.append(cols if out_shape or np.ndim(x) else cols[()])
+                blocks.append(cols if out_shape or np.ndim(x) else _number(cols[()], x, value))
                 continue
             cols = None
             for _, idx, e in basis(x):
@@ -136,7 +136,7 @@ def jacfwd(func, wrt=0, has_aux=False):
                 if cols is None:
                     cols = np.zeros(t.shape + np.shape(x), dtype=np.result_type(t, _float_dtype(x)))
                 cols[(Ellipsis,) + idx] = t
-            blocks.append(cols if np.ndim(out) or np.ndim(x) else cols[()])
+            blocks.append(cols if np.ndim(out) or np.ndim(x) else _number(cols[()], x, out))
         result = tuple(blocks) if tuple_result else blocks[0]
         return (result, aux) if has_aux else result
     jacobian.__name__ = f"jacfwd_{getattr(func, '__name__', 'f')}"
@@ -174,11 +174,19 @@ def jacrev(func, wrt=0, has_aux=False):
             g = g if len(positions) > 1 else (g,)
             for b, gi in zip(blocks, g):
                 b[idx] = gi
-        blocks = [b if b.ndim else b[()] for b in blocks]
+        blocks = [b if b.ndim else _number(b[()], args[p], value)
+                  for b, p in zip(blocks, positions)]
         result = tuple(blocks) if tuple_result else blocks[0]
         return (result, aux) if has_aux else result
     jacobian.__name__ = f"jacrev_{getattr(func, '__name__', 'f')}"
     return jacobian
+
+
+def _number(d, x, out):
+    """A Jacobian block of one number by one number: a Python float when
+    both are Python numbers (as ``grad`` of ``grad`` gives), else the NumPy
+    scalar of its dtype."""
+    return float(d) if type(x) is float and type(out) in (float, int) else d
 
 
 def hessian(func, wrt=0):

@@ -91,6 +91,8 @@ SHAPE = [
     case("np.transpose(x, axes=(-1, 0, 1))", (2, 3, 4), covers=(np.transpose,)),
     case("x.transpose()", (2, 3), covers=()),
     case("x.transpose((1, 2, 0))", (2, 3, 4), covers=()),
+    case("x.transpose(1, 0, 2)", (2, 3, 4), covers=()),
+    case("x.transpose(None)", (2, 3), covers=()),
     case("x.T", (2, 3), covers=()),
     case("x.T * y", (2, 3, 4), (4, 3, 2), covers=()),
     case("np.swapaxes(x, 0, -1)", (2, 3, 4), covers=(np.swapaxes,)),

@@ -299,10 +299,18 @@ def transpose(a, axes=None):
     adjoint(a=untranspose(g, axes))
 
 
-@rule(methods=("transpose",), notes="x.transpose() or x.transpose(axes); not x.transpose(1, 0)")
-def transpose_method(a, axes=None):
-    tangent(np.transpose(a_dot, axes=axes))
-    adjoint(a=untranspose(g, axes))
+@rule(methods=("transpose",), notes="x.transpose(), x.transpose(axes), x.transpose(1, 0, 2)")
+def transpose_method(a, *axes):
+    tangent(np.transpose(a_dot, axes=method_axes(axes)))
+    adjoint(a=untranspose(g, method_axes(axes)))
+
+
+def method_axes(axes):
+    """The axes of ``x.transpose(*axes)`` as ``np.transpose`` takes them:
+    none, one tuple (or None), or the axes written out."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        return axes[0]
+    return tuple(axes) if axes else None
 
 
 @rule(attrs=("T",))
@@ -720,6 +728,7 @@ def uncast_(g, x, dtype):
 nondiff(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,
         np.eye, np.identity, np.tri, np.indices,
         notes="values that do not depend on the arguments' values")
+nondiff(method_axes)
 nondiff(np.shape, np.ndim, np.size, np.result_type, np.isscalar, np.iscomplexobj,
         np.isrealobj, np.broadcast_shapes,
         attrs=("shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides"),
