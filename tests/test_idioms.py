@@ -57,3 +57,14 @@ def test_a_partial_is_a_call_of_its_function(mode, monkeypatch):
     np.testing.assert_allclose(d(T), central(through_partials, T, h=1e-4), rtol=1e-6)
     monkeypatch.setitem(globals(), "FAST", functools.partial(rate, A=1e3))  # rebound: seen
     np.testing.assert_allclose(d(T), central(through_partials, T, h=1e-4), rtol=1e-6)
+
+
+def of_a_product(x):
+    return np.sum(np.array(x[0] * x[1], dtype=float) * x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_cast_of_a_number(mode):
+    x = np.array([0.7, 0.3])
+    np.testing.assert_allclose(wengert.grad(of_a_product, mode=mode)(x),
+                               central(of_a_product, x), rtol=1e-6)

@@ -249,3 +249,21 @@ def test_an_object_built_inside_is_named_in_both_modes():
     for mode in ("reverse", "forward"):
         with pytest.raises(wengert.NoRuleError, match="creating a `Spring` object inside"):
             wengert.grad(built_inside, mode=mode)(np.ones(2), 2.0)
+
+
+def test_grad_with_respect_to_a_list_of_objects_says_so(rng):
+    with pytest.raises(wengert.UsageError, match="holds `Dense` objects"):
+        wengert.grad(through)([dense(rng, 2, 2, np.tanh)], np.ones((1, 2)))
+
+
+def test_many_kinds_of_models_each_get_code():
+    """More models than the dispatcher checks inline: each still gets code
+    of its own (the items' classes are how their methods are found)."""
+    x = np.array([0.3, -0.2])
+    acts = [np.sin, np.cos, np.tanh, np.exp, np.arctan, np.sinh, np.expm1, np.log1p, np.arcsinh,
+            np.cbrt]
+    d = wengert.grad(through, wrt=1)
+    for a in acts:
+        layers = [Dense(np.eye(2) * 0.5, np.zeros(2), a)]
+        np.testing.assert_allclose(d(layers, x), central(lambda v: through(layers, v), x),
+                                   rtol=1e-6, atol=1e-9)

@@ -104,3 +104,64 @@ def test_unchanged_names_keep_one_specialisation():
     for _ in range(3):
         d(X)
     assert len(d._keys) == 1
+
+
+HELPERS = '''
+import numpy as np
+
+def g(x):
+    return np.sum(x ** 2)
+'''
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_helper_module_attribute_rebound(tmp_path, monkeypatch, mode):
+    (tmp_path / f"rebind_helpers_{mode}.py").write_text(HELPERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+    helpers = importlib.import_module(f"rebind_helpers_{mode}")
+    namespace = {"helpers": helpers, "np": np}
+    (tmp_path / f"rebind_user_{mode}.py").write_text(
+        "import numpy as np\n\ndef f(x):\n    return helpers.g(x) + np.sum(x)\n")
+    user = importlib.import_module(f"rebind_user_{mode}")
+    user.helpers = namespace["helpers"]
+    d = wengert.grad(user.f, mode=mode)
+    np.testing.assert_allclose(d(X), 2 * X + 1)
+    monkeypatch.setattr(helpers, "g", lambda x: np.sum(x ** 3))
+    np.testing.assert_allclose(d(X), 3 * X ** 2 + 1)
+
+
+class Base:
+    def val(self, x):
+        return np.sum(x ** 2)
+
+    @staticmethod
+    def k(x):
+        return np.sum(2 * x)
+
+
+class Derived(Base):
+    def val(self, x):
+        return super().val(x) + Base.val(self, x) + Base.k(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_methods_reached_through_the_class_or_super_patched(monkeypatch, mode):
+    d = wengert.grad(Derived.val, wrt=1, mode=mode)
+    o = Derived()
+    np.testing.assert_allclose(d(o, X), 4 * X + 2)
+    monkeypatch.setattr(Base, "val", lambda self, x: np.sum(x ** 3))
+    np.testing.assert_allclose(d(o, X), 6 * X ** 2 + 2)
+    monkeypatch.setattr(Base, "k", staticmethod(lambda x: np.sum(np.sin(x))))
+    np.testing.assert_allclose(d(o, X), 6 * X ** 2 + np.cos(X))
+
+
+def test_a_closure_rebound_every_call_keeps_one_specialisation():
+    loss, anneal = make_loss()
+    d = wengert.grad(loss)
+    w = np.array([1.0, 2.0])
+    for _ in range(20):
+        anneal(0.9)
+        d(w)
+    assert len(d._keys) == 1          # (the ones built for old values are dropped)
+    np.testing.assert_allclose(d(w), 2 * w / 0.9 ** 20)

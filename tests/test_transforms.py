@@ -390,3 +390,29 @@ def test_jacobians_of_python_floats_are_python_floats():
     assert type(wengert.jacfwd(_sin_times)(0.7)) is float
     assert type(wengert.jacrev(_sin_times)(0.7)) is float
     assert type(wengert.hessian(lambda t: np.sin(t) * t)(np.float64(0.7))) is np.float64
+
+
+def _scaled(x, c=2.0, *, d=1.0):
+    return d * c * x ** 2
+
+
+class _WithDefault:
+    def __init__(self, w):
+        self.w = w
+
+    def f(self, x, c=2.0):
+        return c * np.sum(self.w * x)
+
+
+def test_defaults_left_out_are_held_at_their_values():
+    """A parameter with a default that the call leaves out is held at its
+    default (the cotangent or tangent went into its slot before)."""
+    v, pullback = wengert.vjp(_scaled, 0.7)
+    assert v == pytest.approx(0.98) and pullback(3.0) == pytest.approx((3.0 * 2.8,))
+    assert wengert.jvp(_scaled, (0.7,), (1.0,)) == pytest.approx((0.98, 2.8))
+    assert wengert.hvp(_scaled)(0.7, 1.0) == pytest.approx(4.0)
+    m = _WithDefault(np.array([1.0, 2.0]))
+    _, pullback = wengert.vjp(m.f, np.ones(2))
+    np.testing.assert_allclose(pullback(1.0)[0], [2.0, 4.0])
+    _, t = wengert.jvp(m.f, (np.ones(2),), (np.ones(2),))
+    assert t == pytest.approx(6.0)

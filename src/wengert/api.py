@@ -157,15 +157,31 @@ class _Cells:
 
 _CELLS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # function -> _Cells
 _CELL_SCOPES: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()   # id -> _Cells
+def _rebound(guards) -> bool:
+    """Whether an object a build called or froze (``_Same``) was rebound
+    since (module data of another kind may come back: not counted)."""
+    for scope_id, name, key in guards:
+        if isinstance(key, _Same):
+            scope = _SCOPES.get(scope_id) or _CELL_SCOPES.get(scope_id)
+            if scope is None or scope.get(name) is not key.obj:
+                return True
+    return False
+
+
 _CLASS_SCOPES: dict = {}      # class -> its __dict__ (a guard reads methods there)
 
 
-def _method_looked_up(cls, name) -> None:
-    """A build calls ``cls``'s method ``name`` as the function it is now:
-    it holds while each class of the MRO up to the one defining it has that
-    attribute as now (absent, then that function)."""
+def _method_looked_up(classes, name) -> None:
+    """A build calls the method ``name`` found in ``classes`` (an MRO, or
+    the part of one ``super()`` searches) as the function it is now."""
+    _record(_method_guards(classes, name))
+
+
+def _method_guards(classes, name) -> list:
+    """Guards that each class of ``classes`` up to the one defining ``name``
+    has that attribute as now (absent, then that object)."""
     guards = []
-    for c in cls.__mro__:
+    for c in classes:
         scope = _CLASS_SCOPES.get(c)
         if scope is None:
             scope = _CLASS_SCOPES[c] = vars(c)
@@ -174,7 +190,7 @@ def _method_looked_up(cls, name) -> None:
         guards.append((id(scope), name, _Same(found)))
         if found is not None:
             break
-    _record(guards)
+    return guards
 
 
 def _data_kinds(fn: ir.Function) -> dict:
@@ -214,6 +230,26 @@ def lowered(func) -> ir.Function:
         return fn
 
 
+def _static_object(value) -> bool:
+    """A function, a partial or a class written in Python: called as the
+    object it is when the derivative is built."""
+    return analysis.is_function(value) or isinstance(value, functools.partial) or (
+        isinstance(value, type) and bool(value.__flags__ & (1 << 9)) and
+        not value.__module__.startswith(("wengert", "numpy")))
+
+
+def _users_module(module) -> bool:
+    """A module of the user's (not the standard library's, nor an installed
+    package's): a helper in it may be redefined while the derivative lives."""
+    import sys
+    top = module.__name__.split(".")[0]
+    if top in sys.builtin_module_names or top in getattr(sys, "stdlib_module_names", ()) or \
+            top in ("numpy", "scipy", "wengert", "math", "os", "sys", "functools"):
+        return False
+    path = getattr(module, "__file__", None) or ""
+    return "site-packages" not in path and "dist-packages" not in path
+
+
 def _static_guards(func) -> tuple:
     """``(id(module dict), name, _Same(value))`` for every name
     ``func``'s code (nested functions' included) reads from its module that
@@ -231,10 +267,19 @@ def _static_guards(func) -> tuple:
     guards = []
     for name in sorted(names):
         value = scope.get(name, _MISSING)
-        if analysis.is_function(value) or isinstance(value, functools.partial) or \
-                (isinstance(value, type) and value.__flags__ & (1 << 9) and
-                 not value.__module__.startswith(("wengert", "numpy"))):
+        if _static_object(value):
             guards.append((id(scope), name, _Same(value)))
+        if isinstance(value, types.ModuleType) and _users_module(value):
+            inner = vars(value)                  # helpers.g(x): that function too
+            found = [(id(inner), n, _Same(inner[n])) for n in sorted(names)
+                     if n in inner and _static_object(inner[n])]
+            if found:
+                _SCOPES.setdefault(id(inner), inner)
+                guards.extend(found)
+        if _static_object(value) and isinstance(value, type):    # Base.f(self, x), C.k(x)
+            for n in sorted(names):
+                if any(n in vars(c) for c in value.__mro__[:-1]):
+                    guards.extend(_method_guards(value.__mro__, n))
     if guards:
         _SCOPES.setdefault(id(scope), scope)
     if getattr(func, "__closure__", None):       # closure variables: frozen, so guarded
@@ -1175,8 +1220,10 @@ class Derivative:
         if call is None:
             self._differentiable(args)
         if call is None and len(self._keys) >= _MAX_GUARDED and \
-                any(isinstance(k, analysis.ItemsKey) for k in kinds):
+                any(isinstance(k, analysis.ItemsKey) for k in kinds) and \
+                not any(_holds_objects(a) for a in args):
             # containers seen with many item shapes: code for any items from now on
+            # (not for objects: their classes are what their methods are found by)
             kinds = tuple(map(analysis.kind_key, args))
             call = self._lookup(kinds)
         if call is None:
@@ -1194,6 +1241,15 @@ class Derivative:
                 what = f"a `{type(args[i]).__qualname__}` object" \
                     if isinstance(k, analysis.Instance) else \
                     f"the function `{getattr(args[i], '__name__', args[i])}`"
+            elif _holds_objects(args[i]):
+                k = analysis.arg_kind(args[i], instances=True)
+                classes = sorted({item.cls.__qualname__ for _, item in k.items
+                                  if isinstance(item, analysis.Instance)})
+                what = f"a {type(args[i]).__name__} that holds " + \
+                    ", ".join(f"`{c}`" for c in classes) + " objects"
+            else:
+                continue
+            if True:
                 name = f"`{names[i]}`" if i < len(names) else f"argument {i}"
                 raise UsageError(
                     f"wengert.{self.what} differentiates with respect to {name}, and it is "
@@ -1261,6 +1317,10 @@ class Derivative:
             call = self._make(kinds)      # (a build's objects hold no cycles: the
         key = (arg_keys, recording.result())   # collector would only walk them)
         with _LOCK:
+            for dead in [k for k in self._keys if _rebound(k[1])]:
+                self._keys.remove(dead)          # built for a function, a method or a
+                self._cache.pop(dead, None)      # closure value rebound since: never
+                self._built.pop(dead, None)      # valid again until it is rebound back
             if key not in self._cache:
                 self._cache[key] = call
                 if self._last is not None and call is self._last.function:
@@ -1909,8 +1969,8 @@ def jvp(func, primals, tangents, has_aux: bool = False):
     func, primals, first = _unbound_primals(func, primals, "jvp")
     _differentiable_primals(primals, first, "jvp")
     positions = tuple(range(first, len(primals)))
-    primals = _promote(primals, positions)
-    kinds = instance_build_kinds(func, primals, positions)
+    primals = _full_args(_signature(func), func, _promote(primals, positions), {})
+    kinds = instance_build_kinds(func, primals, positions)    # (defaults held, as passed)
     built = build(func, "jvp", positions, kinds, has_aux=has_aux)
     out, tangent = built.function(*primals, *tangents)
     if has_aux:
@@ -1925,10 +1985,11 @@ def vjp(func, *primals, has_aux: bool = False):
     func, primals, first = _unbound_primals(func, primals, "vjp")
     _differentiable_primals(primals, first, "vjp")
     positions = tuple(range(first, len(primals)))
-    primals = _promote(primals, positions)
-    kinds = instance_build_kinds(func, primals, positions)
+    given = _promote(primals, positions)
+    primals = _full_args(_signature(func), func, given, {})
+    kinds = instance_build_kinds(func, primals, positions)    # (defaults held, as passed)
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
-    value = func(*primals)
+    value = func(*given)
 
     out_kind = built.out_kind
 

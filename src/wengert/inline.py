@@ -242,6 +242,8 @@ class _After:
         for c in self.classes:
             if name in vars(c):
                 plain = c.__getattribute__ is object.__getattribute__
+                if plain and METHOD_LOOKED_UP is not None:
+                    METHOD_LOOKED_UP(self.classes, name)
                 return _function_of(vars(c)[name]) if plain else None
         return None
 
@@ -541,9 +543,10 @@ def _bound_arguments(func, args, kwargs):
     return tuple(pos), tuple(kw)
 
 
-# ``(cls, name) -> None``: told of each method looked up on a class, whose
-# derivative then holds while the class (and its bases) keep that method
-# (set by ``api``: a guard per class in the MRO up to the one defining it)
+# ``(classes, name) -> None``: told of each method looked up in ``classes`` (a
+# class's MRO, or what ``super()`` searches), whose derivative then holds
+# while they keep that method (``api``: a guard per class up to the one
+# defining it)
 METHOD_LOOKED_UP = None
 
 
@@ -558,7 +561,7 @@ def method_function(cls, name: str):
     except AttributeError:
         return None
     if found is not None and METHOD_LOOKED_UP is not None:
-        METHOD_LOOKED_UP(cls, name)
+        METHOD_LOOKED_UP(cls.__mro__, name)
     return found
 
 

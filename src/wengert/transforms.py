@@ -218,7 +218,7 @@ def hvp(func, wrt=0):
 
     def product(*args_and_v):
         *args, v = args_and_v
-        args = _promote(tuple(args), positions)
+        args = _full_args(_signature(func), func, _promote(tuple(args), positions), {})
         kinds = instance_build_kinds(func, args, positions)
         # a tangent for the one argument: the others (an instance, data) are held
         built = build(g, "jvp", positions, kinds)

@@ -237,15 +237,15 @@ def float_cast(t, dtype):
     """The derivative of ``x.astype(dtype)``: ``t`` cast to ``dtype`` when that
     is floating point; zero when the cast rounds (integers, booleans)."""
     if np.issubdtype(dtype, np.inexact):
-        return t.astype(dtype)
-    return np.zeros_like(t)
+        return np.asarray(t).astype(dtype)      # (a Python float tangent of a 0-d array)
+    return np.zeros_like(t, dtype=np.float64)
 
 
 def uncast(g, x, dtype):
     """The adjoint of ``x.astype(dtype)``: ``g`` cast back to ``x``'s dtype."""
     if np.issubdtype(dtype, np.inexact):
-        return g.astype(x.dtype)
-    return np.zeros_like(x)
+        return np.asarray(g).astype(x.dtype)    # (a Python float cotangent, seeded)
+    return np.zeros_like(x, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------
