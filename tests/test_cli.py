@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = os.path.join(ROOT, "examples", "quickstart.py")
 
@@ -224,3 +226,54 @@ def test_every_subcommand_reports_errors_without_traceback():
         p = run(*args)
         assert p.returncode != 0 and p.stderr.startswith("wengert: error:"), args
         assert "Traceback" not in p.stderr
+
+
+def test_the_console_script_imports_from_the_working_directory(tmp_path):
+    """``wengert MOD:FUNC`` finds a module in the current directory, as
+    ``python -m wengert`` does."""
+    (tmp_path / "mine.py").write_text("def sq(x):\n    return x * x\n")
+    code = ("import sys; sys.argv = ['wengert', 'show', 'mine:sq', '--mode', 'wengert']; "
+            "sys.path.remove('') if '' in sys.path else None; "
+            "from wengert.cli import main; raise SystemExit(main())")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=str(tmp_path), timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "v1 = x * x" in p.stdout
+
+
+NONSCALAR = "import numpy as np\n\ndef vec(x):\n    return np.sin(x)\n\n" \
+    "def loop(x, n=5):\n    y = x\n    for i in range(n):\n        y = y * y + 0.1\n    return y\n"
+
+
+def test_gradients_of_non_scalar_functions_and_wrong_arity_are_refused(tmp_path):
+    f = tmp_path / "nonscalar.py"
+    f.write_text(NONSCALAR)
+    for cmd in ("show", "export"):
+        p = run(cmd, f"{f}:vec", "--args", "[1.0, 2.0]")
+        assert p.returncode != 0 and "scalar output" in p.stderr, p.stderr
+        p = run(cmd, f"{f}:vec", "--args", "1.0, 2.0")
+        assert p.returncode != 0 and "do not fit vec(x)" in p.stderr, p.stderr
+    p = run("show", f"{f}:vec", "--args", "[1.0, 2.0]", "--mode", "vjp")
+    assert p.returncode == 0, p.stderr
+
+
+def test_check_leaves_integer_arguments_alone_and_hvp_exports_a_loop(tmp_path):
+    f = tmp_path / "nonscalar.py"
+    f.write_text(NONSCALAR)
+    p = run("check", f"{f}:loop", "--at", "0.7, 3")
+    assert p.returncode == 0, p.stdout + p.stderr
+    out = tmp_path / "hvp_loop.py"
+    p = run("export", f"{f}:loop", "--args", "0.7, 3", "--mode", "hvp", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    namespace: dict = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)
+    g, hv = namespace["hvp_loop"](0.7, 3, 1.0)
+    import wengert
+    assert hv == pytest.approx(wengert.hvp(_loop_here)(0.7, 3, 1.0), rel=1e-12)
+
+
+def _loop_here(x, n=5):
+    y = x
+    for i in range(n):
+        y = y * y + 0.1
+    return y

@@ -68,3 +68,9 @@ def test_rules_page_is_generated_from_the_table():
                            text=True, check=True).stdout
     assert read("docs/rules.md") == fresh, \
         "docs/rules.md is stale: python -m wengert.rules.doc > docs/rules.md"
+
+
+def test_readme_counts_the_rules_the_rules_page_lists():
+    count = re.search(r"\*\*(\d+)\*\* functions with reverse-mode rules",
+                      read("docs/rules.md")).group(1)
+    assert f"- {count} functions and methods with derivative rules" in read("README.md")

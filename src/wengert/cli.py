@@ -53,6 +53,8 @@ def load_function(spec: str):
         except Exception as exc:       # the user's module failed to import
             raise CLIError(f"importing {where} failed: {type(exc).__name__}: {exc}") from exc
     else:
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())    # as `python -m wengert` finds it
         try:
             module = importlib.import_module(where)
         except ImportError as exc:
@@ -85,9 +87,24 @@ def _example_args(text):
 # show and export
 
 
+def _gradient_of_a_scalar(func, mode, wrt, example, optimize) -> None:
+    """Refuse, as ``wengert.grad`` would, a gradient of a function whose
+    output the example arguments show is not a number."""
+    from .api import _non_scalar_output, _output_kind_for, _promote, _wrt_positions
+    from .display import kinds_of, target_function
+    if example is None or mode not in ("reverse", "forward"):
+        return
+    func = target_function(func)
+    out = _output_kind_for(func, kinds_of(func, wrt, example), optimize)
+    if out is not None and out.shape != ():
+        raise _non_scalar_output("a gradient", func, out)
+
+
 def cmd_show(args) -> int:
     from .display import source_for, write_source
     func = load_function(args.target)
+    _gradient_of_a_scalar(func, args.mode, _wrt(args.wrt, func), _example_args(args.args),
+                          not args.no_optimize)
     text = source_for(func, mode=args.mode, wrt=_wrt(args.wrt, func),
                       args=_example_args(args.args), optimize=not args.no_optimize)
     write_source(text)
@@ -99,6 +116,7 @@ def cmd_export(args) -> int:
     from .export import export_source
     func = load_function(args.target)
     wrt = _wrt(args.wrt, func)
+    _gradient_of_a_scalar(func, args.mode, wrt, _example_args(args.args), not args.no_optimize)
     kinds = kinds_of(func, wrt, _example_args(args.args))
     command = shlex.join(["wengert"] + list(args.argv))
     text = export_source(func, args.mode, wrt, kinds, args.name,
@@ -175,8 +193,10 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
     """
     from . import grad
     from .api import _promote, _wrt_positions
-    if wrt is None:
-        wrt = tuple(range(len(args)))
+    if wrt is None:                      # every argument that is not an integer
+        wrt = tuple(i for i, a in enumerate(args)
+                    if not (type(a) in (int, bool) or isinstance(a, (np.integer, np.bool_))))
+        wrt = wrt or tuple(range(len(args)))
     positions, _ = _wrt_positions(func, wrt if isinstance(wrt, tuple) else (wrt,))
     args = _promote(tuple(args), positions)
     names = list(inspect.signature(func).parameters)

@@ -71,8 +71,18 @@ def kinds_of(func, wrt, args) -> Optional[tuple]:
     arguments (integers we differentiate with respect to count as floats)."""
     if args is None:
         return None
+    import inspect
     from . import analysis
     from .api import _promote, _wrt_positions
+    from .errors import UsageError
+    try:
+        signature = inspect.signature(func)
+        signature.bind(*args)
+    except TypeError as exc:
+        raise UsageError(f"the example arguments do not fit {func.__name__}{signature}: {exc}",
+                         hint="give one value per parameter, in order") from None
+    except ValueError:
+        pass                             # (no signature to check against)
     positions, _ = _wrt_positions(func, wrt)
     args = _promote(tuple(as_argument(a) for a in args), positions)
     return analysis.build_kinds(args, positions)

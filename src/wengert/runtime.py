@@ -8,6 +8,7 @@ again. Specialised code (known shapes) calls none of them on its hot path.
 
 from __future__ import annotations
 
+from collections.abc import ItemsView, KeysView, ValuesView
 import functools
 import gc
 
@@ -154,18 +155,15 @@ class gc_paused:
 def iterated(xs):
     """What ``for v in xs`` reads by index: a dict's keys, in the order Python
     iterates them (a view of a dict: its items listed), else ``xs`` itself."""
-    if isinstance(xs, (dict,) + _DICT_VIEWS):
-        return list(xs)
-    return xs
-
-
-_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+    if isinstance(xs, (dict, KeysView, ValuesView, ItemsView)):   # (importable names:
+        return list(xs)                                            # an exported module
+    return xs                                                      # imports them)
 
 
 def iterated_tangent(t, xs):
     """The tangent of ``iterated(xs)``: ``t``, or zeros for a dict's keys
     (constants)."""
-    if isinstance(xs, _DICT_VIEWS):
+    if isinstance(xs, (KeysView, ValuesView, ItemsView)):
         raise _view_error()
     return [0.0] * len(xs) if isinstance(xs, dict) else t
 
@@ -173,7 +171,7 @@ def iterated_tangent(t, xs):
 def iterated_adjoint(t, xs):
     """The adjoint of ``iterated(xs)``: ``t``, or a zero for a dict (its keys
     carry no derivative)."""
-    if isinstance(xs, _DICT_VIEWS):
+    if isinstance(xs, (KeysView, ValuesView, ItemsView)):
         raise _view_error()
     return zeros_like(xs) if isinstance(xs, dict) else t
 
