@@ -267,3 +267,47 @@ def test_many_kinds_of_models_each_get_code():
         layers = [Dense(np.eye(2) * 0.5, np.zeros(2), a)]
         np.testing.assert_allclose(d(layers, x), central(lambda v: through(layers, v), x),
                                    rtol=1e-6, atol=1e-9)
+
+
+class Block:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def __call__(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return x + h
+
+
+class Stack:
+    def __init__(self, blocks):
+        self.blocks = blocks
+
+    def loss(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return np.sum(x ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_blocks_holding_their_own_layers(rng, mode):
+    """An item holding a list of objects (a block's ``self.layers``): those
+    items' classes and functions are known too, and checked at each call."""
+    m = Stack([Block([dense(rng, 3, 3, np.tanh), Scale(0.5)]),
+               Block([dense(rng, 3, 3, np.sin), dense(rng, 3, 3, np.tanh)])])
+    x = rng.normal(size=(2, 3))
+    d = wengert.grad(Stack.loss, wrt=1, mode=mode)
+    np.testing.assert_allclose(d(m, x), central(m.loss, x), rtol=1e-6, atol=1e-8)
+    m.blocks[1].layers[0].act = np.cos
+    np.testing.assert_allclose(d(m, x), central(m.loss, x), rtol=1e-6, atol=1e-8)
+    m.blocks[0].layers.append(Scale(2.0))
+    np.testing.assert_allclose(d(m, x), central(m.loss, x), rtol=1e-6, atol=1e-8)
+    blocks = m.blocks                          # a list of blocks passed in
+
+    def through_blocks(bs, v):
+        for b in bs:
+            v = b(v)
+        return np.sum(v ** 2)
+    np.testing.assert_allclose(wengert.grad(through_blocks, wrt=1, mode=mode)(blocks, x),
+                               central(m.loss, x), rtol=1e-6, atol=1e-8)

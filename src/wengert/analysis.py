@@ -372,7 +372,8 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
             k = arg_kind(item, depth + 1, instances) if type(item) in (list, tuple, dict) \
                 else build_kind(item) if instances else kind_of_value(item)
             if isinstance(k, Instance):
-                out.append((key, Instance(k.cls, held_functions(item))))
+                out.append((key, Instance(k.cls, held_functions(item) +
+                                          held_containers(item, depth + 1))))
                 continue
             if not (isinstance(k, SeqItems) or (k is not None and (k == FLOAT or (
                     not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
@@ -393,6 +394,24 @@ def held_functions(obj) -> tuple:
         return ()
     return tuple(sorted((n, FunctionArg(v)) for n, v in own.items()
                         if type(n) is str and is_function(v) and not data_descriptor(type(obj), n)))
+
+
+def held_containers(obj, depth: int = 0) -> tuple:
+    """``((name, SeqItems), ...)`` of the lists, tuples and dicts of objects
+    ``obj`` holds in its own attributes (a block's ``self.layers``), sorted:
+    their items' classes are known as a container argument's are."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or type(obj).__getattribute__ is not object.__getattribute__ \
+            or depth >= 4:
+        return ()
+    out = []
+    for n, v in own.items():
+        if type(n) is str and type(v) in (list, tuple, dict) and \
+                not data_descriptor(type(obj), n):
+            k = arg_kind(v, depth, instances=True)
+            if isinstance(k, SeqItems) and any(isinstance(i, Instance) for _, i in k.items):
+                out.append((n, k))
+    return tuple(sorted(out, key=lambda p: p[0]))
 
 
 def data_descriptor(cls, name) -> bool:
@@ -452,10 +471,15 @@ def _items_key(v):
 
 
 def _item_key(item):
-    """``kind_key``; for an instance holding functions in attributes, an
-    ``AttrsKey`` of them (each checked by identity)."""
-    held = held_functions(item) if isinstance(build_kind(item), Instance) else ()
-    return AttrsKey(type(item), held) if held else kind_key(item)
+    """``kind_key``; for an instance holding functions or containers of
+    objects in attributes, an ``AttrsKey`` of them (functions checked by
+    identity, containers item by item)."""
+    if not isinstance(build_kind(item), Instance):
+        return kind_key(item)
+    held = held_functions(item) + tuple((n, _items_key(getattr(item, n)))
+                                        for n, _ in held_containers(item))
+    return AttrsKey(type(item), tuple(sorted(held, key=lambda p: p[0]))) if held \
+        else kind_key(item)
 
 
 def kind_key(v):

@@ -23,7 +23,7 @@ import types
 from dataclasses import replace
 
 from . import ir, runtime
-from .analysis import FunctionArg, Instance, build_kind, is_function
+from .analysis import FunctionArg, Instance, SeqItems, build_kind, is_function
 from .names import fresh
 from .optimize import _map_blocks as optimize_map_blocks, rename_vars, substitute_block
 
@@ -387,6 +387,7 @@ def named_containers(fn: ir.Function, containers, counts=None) -> dict:
                 counts[t] = counts.get(t, 0) + 1
     out = {n: k for n, k in containers.items() if isinstance(n, str) and not counts.get(n)}
     roots = {n: n for n in fn.param_names() if not counts.get(n)}
+    items: dict = {}           # a name bound to an item: its Instance (a block's layers)
     for s in ir.walk(fn.body):
         if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
                 counts.get(s.target.name) == 1):
@@ -397,6 +398,22 @@ def named_containers(fn: ir.Function, containers, counts=None) -> dict:
                 roots[t] = roots[v.name]
             if v.name in out:
                 out[t] = out[v.name]
+            if v.name in items:
+                items[t] = items[v.name]
+        elif isinstance(v, ir.Op) and isinstance(v.fn, ir.PseudoOp) and v.fn.kind == "attr" \
+                and isinstance(v.args[0], ir.Var) and v.args[0].name in items and \
+                isinstance(dict(items[v.args[0].name].attrs).get(v.fn.name), SeqItems):
+            out[t] = dict(items[v.args[0].name].attrs)[v.fn.name]      # block.layers
+        elif isinstance(v, ir.Op) and v.fn is operator.getitem and len(v.args) == 2 and \
+                isinstance(v.args[0], ir.Var) and v.args[0].name in out and \
+                not (isinstance(v.args[1], ir.Const) and type(v.args[1].value) is slice):
+            k = out[v.args[0].name]
+            index = v.args[1]
+            found = [item for key, item in k.items if _same_key(key, index, len(k.items))] \
+                if isinstance(index, ir.Const) else list({item for _, item in k.items})
+            if len(found) == 1 and isinstance(found[0], Instance) and \
+                    any(isinstance(a, SeqItems) for _, a in found[0].attrs):
+                items[t] = found[0]
         elif isinstance(v, ir.Op) and isinstance(v.fn, ir.PseudoOp) and v.fn.kind == "attr" \
                 and isinstance(v.args[0], ir.Var) and \
                 (roots.get(v.args[0].name), v.fn.name) in containers:
