@@ -455,3 +455,15 @@ def test_grad_with_respect_to_an_object_says_so():
     np.testing.assert_allclose(                # (the other argument: as usual)
         wengert.grad(_through_object, wrt=1)(_Linear(np.eye(2)), np.ones((1, 2))),
         1 - np.tanh(np.ones((1, 2))) ** 2)
+
+
+def _namedtuple_fields(p, x):
+    return np.sum(np.tanh(x @ p.W + p.b))
+
+
+def test_a_namedtuple_field_read_says_how_to_read_it():
+    import collections
+    Params = collections.namedtuple("Params", "W b")
+    with pytest.raises(wengert.NoRuleError, match="the attribute `.b`") as info:
+        wengert.grad(_namedtuple_fields)(Params(np.eye(2), np.zeros(2)), np.ones((1, 2)))
+    assert "namedtuple" in info.value.hint and "unpack it" in info.value.hint

@@ -526,6 +526,14 @@ def missing_rule_error(fn, loc) -> NoRuleError:
                     "a function read from a list or dict cannot be differentiated, nor, "
                     "with optimize=False, a nested function that reads variables of the "
                     "function it is in, passed to a helper)")
+        if fn.kind == "attr":
+            return NoRuleError(
+                f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
+                "attributes)", loc,
+                hint="a field of a namedtuple: unpack it (`W, b = params`) or index it "
+                     "(`params[0]`); an attribute of your own object is read where its class "
+                     "is known (an argument, `self`, an item of a list or dict argument); "
+                     "the attributes of arrays with rules are listed in docs/rules.md")
         return NoRuleError(
             f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
             "methods and attributes)", loc,
