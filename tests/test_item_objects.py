@@ -311,3 +311,20 @@ def test_blocks_holding_their_own_layers(rng, mode):
         return np.sum(v ** 2)
     np.testing.assert_allclose(wengert.grad(through_blocks, wrt=1, mode=mode)(blocks, x),
                                central(m.loss, x), rtol=1e-6, atol=1e-8)
+
+
+class SlicedStack(Stack):
+    def loss(self, x):
+        for b in self.blocks[:-1]:
+            x = b(x)
+        return np.sum(self.blocks[-1](x) ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_slice_of_blocks_then_the_last_block(rng, mode):
+    m = SlicedStack([Block([dense(rng, 3, 3, np.tanh), Scale(0.5)]),
+                     Block([dense(rng, 3, 3, np.sin)]),
+                     Block([dense(rng, 3, 3, np.tanh), dense(rng, 3, 3, np.cos)])])
+    x = rng.normal(size=(2, 3))
+    np.testing.assert_allclose(wengert.grad(SlicedStack.loss, wrt=1, mode=mode)(m, x),
+                               central(m.loss, x), rtol=1e-6, atol=1e-8)

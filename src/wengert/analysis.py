@@ -389,29 +389,33 @@ def held_functions(obj) -> tuple:
     own attributes (``self.act = np.tanh``), sorted: an item of a container
     calls them as those functions (``layer.act(x)``), under the dispatcher's
     identity checks (``ItemsKey``)."""
-    own = getattr(obj, "__dict__", None)
-    if not isinstance(own, dict) or type(obj).__getattribute__ is not object.__getattribute__:
-        return ()
-    return tuple(sorted((n, FunctionArg(v)) for n, v in own.items()
-                        if type(n) is str and is_function(v) and not data_descriptor(type(obj), n)))
+    return tuple(sorted((n, FunctionArg(v)) for n, v in _own_attributes(obj).items()
+                        if is_function(v)))
 
 
 def held_containers(obj, depth: int = 0) -> tuple:
     """``((name, SeqItems), ...)`` of the lists, tuples and dicts of objects
     ``obj`` holds in its own attributes (a block's ``self.layers``), sorted:
     their items' classes are known as a container argument's are."""
-    own = getattr(obj, "__dict__", None)
-    if not isinstance(own, dict) or type(obj).__getattribute__ is not object.__getattribute__ \
-            or depth >= 4:
+    if depth >= 4:
         return ()
     out = []
-    for n, v in own.items():
-        if type(n) is str and type(v) in (list, tuple, dict) and \
-                not data_descriptor(type(obj), n):
+    for n, v in _own_attributes(obj).items():
+        if type(v) in (list, tuple, dict):
             k = arg_kind(v, depth, instances=True)
             if isinstance(k, SeqItems) and any(isinstance(i, Instance) for _, i in k.items):
                 out.append((n, k))
     return tuple(sorted(out, key=lambda p: p[0]))
+
+
+def _own_attributes(obj) -> dict:
+    """The attributes in ``obj``'s own ``__dict__`` that reading ``obj.name``
+    finds (a class with Python's attribute lookup; not shadowed by a
+    property or a slot)."""
+    own = getattr(obj, "__dict__", None)
+    if not isinstance(own, dict) or type(obj).__getattribute__ is not object.__getattribute__:
+        return {}
+    return {n: v for n, v in own.items() if type(n) is str and not data_descriptor(type(obj), n)}
 
 
 def data_descriptor(cls, name) -> bool:

@@ -97,7 +97,7 @@ def _guards_hold(guards) -> bool:
     variable: still that object, ``_Same``; ``_Same(None)``: still absent, as
     ``scope.get`` finds it)."""
     for scope_id, name, key in guards:
-        scope = _SCOPES.get(scope_id) or _CELL_SCOPES.get(scope_id)
+        scope = _scope(scope_id)
         if scope is None:
             return False                 # (a closure's cells, gone with its function)
         if isinstance(key, _Same):
@@ -162,10 +162,16 @@ def _rebound(guards) -> bool:
     since (module data of another kind may come back: not counted)."""
     for scope_id, name, key in guards:
         if isinstance(key, _Same):
-            scope = _SCOPES.get(scope_id) or _CELL_SCOPES.get(scope_id)
+            scope = _scope(scope_id)
             if scope is None or scope.get(name) is not key.obj:
                 return True
     return False
+
+
+def _scope(scope_id):
+    """The module dict, class dict or closure (``_Cells``) a guard reads."""
+    scope = _SCOPES.get(scope_id)
+    return _CELL_SCOPES.get(scope_id) if scope is None else scope
 
 
 _CLASS_SCOPES: dict = {}      # class -> its __dict__ (a guard reads methods there)
@@ -1249,14 +1255,13 @@ class Derivative:
                     ", ".join(f"`{c}`" for c in classes) + " objects"
             else:
                 continue
-            if True:
-                name = f"`{names[i]}`" if i < len(names) else f"argument {i}"
-                raise UsageError(
-                    f"wengert.{self.what} differentiates with respect to {name}, and it is "
-                    f"{what}, which has no derivative",
-                    hint="differentiate with respect to the arrays it holds (wrt= another "
-                         "argument, or pass them in as arguments), or differentiate a method "
-                         "bound to the object: wengert.grad(obj.method)")
+            name = f"`{names[i]}`" if i < len(names) else f"argument {i}"
+            raise UsageError(
+                f"wengert.{self.what} differentiates with respect to {name}, and it is "
+                f"{what}, which has no derivative",
+                hint="differentiate with respect to the arrays it holds (wrt= another "
+                     "argument, or pass them in as arguments), or differentiate a method "
+                     "bound to the object: wengert.grad(obj.method)")
 
     def specialize(self, *args, **kwargs) -> str:
         """Build the code a call with arguments like these runs (for their
@@ -1629,7 +1634,7 @@ def _install_dispatcher(d: "Derivative") -> None:
             conds.append(cond)
             args.append(arg)
         for j, (scope_id, name, k) in enumerate(key[1]):   # module data it was built for
-            scope = _SCOPES.get(scope_id) or _CELL_SCOPES[scope_id]
+            scope = _scope(scope_id)
             if isinstance(scope, _Cells):          # a closure variable: its cell
                 g[f"__w_scope{n}_{j}"] = scope.cells[name]
                 read = f"__w_scope{n}_{j}.cell_contents"

@@ -253,10 +253,8 @@ def _item_class(k, index):
     ``index``: a constant key's, or any index's (a key, for a dict) in a
     container whose items all have one class."""
     if isinstance(index, ir.Const):
-        n, want = len(k.items), index.value
         for key, item in k.items:
-            if (type(key) is type(want) and key == want) or \
-                    (type(key) is int and type(want) is int and key - n == want):
+            if _same_key(key, index, len(k.items)):
                 return item.cls if isinstance(item, Instance) else None
         return None
     classes = {item.cls if isinstance(item, Instance) else None for _, item in k.items}
@@ -427,9 +425,9 @@ def named_containers(fn: ir.Function, containers, counts=None) -> dict:
                 out[v.args[0].name].dtype != "dict" and isinstance(v.args[1], ir.Const) and \
                 type(v.args[1].value) is slice:   # self.layers[:-1]: those items
             k = out[v.args[0].name]
-            items = [item for _, item in k.items][v.args[1].value]
-            if items:
-                out[t] = replace(k, items=tuple(enumerate(items)))
+            kept = [item for _, item in k.items][v.args[1].value]
+            if kept:
+                out[t] = replace(k, items=tuple(enumerate(kept)))
     return out
 
 
