@@ -328,3 +328,47 @@ def test_a_slice_of_blocks_then_the_last_block(rng, mode):
     x = rng.normal(size=(2, 3))
     np.testing.assert_allclose(wengert.grad(SlicedStack.loss, wrt=1, mode=mode)(m, x),
                                central(m.loss, x), rtol=1e-6, atol=1e-8)
+
+
+class Sin:
+    def __call__(self, x):
+        return np.sin(x)
+
+
+def reads_its_carry(layers, x):
+    for layer in layers:
+        x = layer(x) + x * x        # the body reads x itself: each copy its own x
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_written_out_copies_read_each_its_own_value(mode):
+    """The copies of a loop written out are in SSA form: the adjoint of the
+    first copy's ``x * x`` reads that copy's ``x``, not the last one's."""
+    layers = [Scale(2.0), Sin(), Scale(0.5)]
+    x = np.array([0.3, -0.4, 0.6])
+    np.testing.assert_allclose(wengert.grad(reads_its_carry, wrt=1, mode=mode)(layers, x),
+                               central(lambda v: reads_its_carry(layers, v), x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_unlike_layers_written_out_inside_a_loop_over_like_blocks(mode):
+    """A loop over like blocks stays a loop; each block's unlike layers are
+    written out inside it, and the adjoint's replay of the loop body computes
+    every copy again (they are carries no more)."""
+    m = Stack([Block([Scale(2.0), Sin()]), Block([Scale(0.5), Sin()])])
+    x = np.array([0.3, -0.4, 0.6])
+    np.testing.assert_allclose(wengert.grad(Stack.loss, wrt=1, mode=mode)(m, x),
+                               central(m.loss, x), rtol=1e-6, atol=1e-9)
+    v, g = wengert.value_and_grad(Stack.loss, wrt=1)(m, x)
+    assert v == pytest.approx(m.loss(x))
+    np.testing.assert_allclose(g, central(m.loss, x), rtol=1e-6, atol=1e-9)
+
+
+def test_a_list_of_functions_is_refused_with_our_error():
+    def chain_of(fs, x):
+        for g in fs:
+            x = g(x)
+        return np.sum(x)
+    with pytest.raises(wengert.WengertError):
+        wengert.grad(chain_of, wrt=1)([np.sin, np.tanh], np.ones(2))

@@ -416,3 +416,26 @@ def test_defaults_left_out_are_held_at_their_values():
     np.testing.assert_allclose(pullback(1.0)[0], [2.0, 4.0])
     _, t = wengert.jvp(m.f, (np.ones(2),), (np.ones(2),))
     assert t == pytest.approx(6.0)
+
+
+def _kw_only(x, *, k=2.0):
+    return k * x ** 2
+
+
+def test_keyword_only_parameters_and_keywords_in_every_entry_point():
+    x = np.array([0.3, 1.2])
+    np.testing.assert_allclose(wengert.jacrev(_kw_only)(x), np.diag(4 * x))
+    np.testing.assert_allclose(wengert.jacrev(_kw_only)(x, k=3.0), np.diag(6 * x))
+    np.testing.assert_allclose(wengert.hvp(lambda v, k=1.0: k * np.sum(v ** 3))(x, np.ones(2),
+                                                                              k=2.0), 12 * x)
+    with pytest.raises(wengert.UsageError, match="hvp takes the function's arguments"):
+        wengert.hvp(lambda v: np.sum(v ** 3))()
+
+
+def test_a_parameter_named_twice_in_wrt_is_refused():
+    f = lambda x, y: x * y                     # noqa: E731
+    for wrt in ((0, 0), ("x", "x"), (0, "x"), (1, -1)):
+        with pytest.raises(wengert.UsageError, match="twice"):
+            wengert.grad(f, wrt=wrt)(1.5, 2.0)
+    with pytest.raises(wengert.UsageError, match="twice"):
+        wengert.grad(f, wrt=(0, 0), mode="forward")(1.5, 2.0)

@@ -375,6 +375,8 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
                 out.append((key, Instance(k.cls, held_functions(item) +
                                           held_containers(item, depth + 1))))
                 continue
+            if isinstance(k, FunctionArg):
+                return SEQ                   # (a list of functions: items not specialised)
             if not (isinstance(k, SeqItems) or (k is not None and (k == FLOAT or (
                     not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
                     np.dtype(k.dtype).kind == "f")))):

@@ -1043,6 +1043,10 @@ def _wrt_positions(func, wrt, sig=_MISSING):
         else:
             raise UsageError(f"wrt must be a parameter position or name, not {w!r}",
                              hint=hint)
+    if len(set(positions)) != len(positions):
+        twice = next(p for p in positions if positions.count(p) > 1)
+        raise UsageError(f"wrt names the parameter `{params[twice]}` twice ({wrt!r})",
+                         hint="name each parameter once; the gradient comes back once for it")
     return tuple(positions), not single
 
 

@@ -25,7 +25,8 @@ from dataclasses import replace
 from . import ir, runtime
 from .analysis import FunctionArg, Instance, SeqItems, build_kind, is_function
 from .names import fresh
-from .optimize import _map_blocks as optimize_map_blocks, rename_vars, substitute_block
+from .optimize import (_map_blocks as optimize_map_blocks, _rename_target, rename_expr,
+                       rename_vars, substitute_block)
 
 MAX_STATEMENTS = 40
 MAX_DEPTH = 3
@@ -319,20 +320,54 @@ def unroll_item_loops(fn: ir.Function, containers: dict) -> ir.Function:
                 return k
         return None
 
-    def own_names(loop) -> list:
-        """Names each written-out copy gets its own of: assigned once in the
-        body, at its top level, before anything reads them, and read nowhere
-        after the loop (item copies, method results)."""
-        inside = {id(x) for x in ir.walk(loop.body)}
-        after = {n for x in ir.walk(fn.body) if id(x) not in inside and x is not loop
-                 for n in ir.stmt_reads(x)}
-        out, seen = [], set()
-        for x in loop.body:
-            seen.update(ir.all_reads([x]))
-            if isinstance(x, ir.Assign):
-                out.extend(n for n in x.targets()
-                           if writes.get(n) == 1 and n not in seen and n not in after)
+    def written_out(loop, k) -> list:
+        """``loop``'s body once per item, in SSA form again: each copy writes
+        names of its own and reads what the copy before it wrote (a value an
+        adjoint reads is never overwritten by a later copy); after the last,
+        the loop's names take their final values, as after the loop."""
+        index = loop.target.name
+        body = block(loop.body)
+        written = sorted(ir.all_writes(body))
+        read = ir.all_reads(body)
+        out = []
+        cur = {}
+        for n in written:          # what the loop starts from, under a name of its own:
+            if n in read:          # the name itself is written again after the last copy
+                cur[n] = fresh(taken, f"{n}_in")
+                temps.add(cur[n])
+                out.append(ir.Assign(ir.Var(cur[n]), ir.Var(n), loop.loc))
+            else:
+                cur[n] = n
+        for j in range(len(k.items)):
+            mine = {n: fresh(taken, f"{n}_{j}") for n in written}
+            temps.update(mine[n] for n in written if n in fn.temps)
+            copy = substitute_block(body, {index: ir.Const(j)})
+            copy = _item_keys(copy, k, j)
+            for x in copy:
+                writes = ir.all_writes([x])
+                if isinstance(x, ir.Assign):      # (a carry no more: a plain assignment)
+                    out.append(replace(x, target=_rename_target(x.target, mine),
+                                       value=rename_expr(x.value, cur), carry=False))
+                else:              # (a block: what it writes, its own names inside)
+                    out.extend(rename_vars([x], {**cur, **{n: mine[n] for n in writes}}))
+                cur.update((n, mine[n]) for n in writes)
+        out.extend(ir.Assign(ir.Var(n), ir.Var(cur[n]), loop.loc) for n in written
+                   if cur[n] != n)
+        out.append(ir.Assign(ir.Var(index), ir.Const(len(k.items) - 1), loop.loc))
         return out
+
+    def _item_keys(copy, k, j):
+        """``key = keys[j]`` (a dict's keys, a constant tuple) as the key."""
+        if k.dtype != "dict":
+            return copy
+        keys = {x.target.name: ir.Const(defs[x.value.args[0].name].value[j]) for x in copy
+                if isinstance(x, ir.Assign) and isinstance(x.target, ir.Var) and
+                isinstance(x.value, ir.Op) and x.value.fn is operator.getitem and
+                x.value.args[1] == ir.Const(j) and isinstance(x.value.args[0], ir.Var) and
+                isinstance(defs.get(x.value.args[0].name), ir.Const) and
+                type(defs[x.value.args[0].name].value) is tuple and
+                j < len(defs[x.value.args[0].name].value)}
+        return substitute_block(copy, keys) if keys else copy
 
     def block(stmts):
         out = []
@@ -342,26 +377,7 @@ def unroll_item_loops(fn: ir.Function, containers: dict) -> ir.Function:
                 out.append(optimize_map_blocks(s, block))
                 continue
             changed[0] = True
-            index = s.target.name
-            names = own_names(s)
-            for j in range(len(k.items)):
-                mapping = {n: fresh(taken, f"{n}_{j}") for n in names}
-                temps.update(new for old, new in mapping.items() if old in fn.temps)
-                copy = rename_vars(block(s.body), mapping)
-                copy = substitute_block(copy, {index: ir.Const(j)})
-                keys = {x.target.name: ir.Const(defs[x.value.args[0].name].value[j])
-                        for x in copy                             # key = keys[j]
-                        if k.dtype == "dict" and isinstance(x, ir.Assign) and
-                        isinstance(x.target, ir.Var) and x.target.name in set(mapping.values())
-                        and isinstance(x.value, ir.Op) and x.value.fn is operator.getitem and
-                        x.value.args[1] == ir.Const(j) and isinstance(x.value.args[0], ir.Var)
-                        and isinstance(defs.get(x.value.args[0].name), ir.Const) and
-                        type(defs[x.value.args[0].name].value) is tuple and
-                        j < len(defs[x.value.args[0].name].value)}
-                if keys:
-                    copy = substitute_block(copy, keys)
-                out.append(ir.Assign(ir.Var(index), ir.Const(j), s.loc))
-                out.extend(copy)
+            out.extend(written_out(s, k))
         return out
     body = block(fn.body)
     if not changed[0]:

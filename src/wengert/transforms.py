@@ -13,6 +13,8 @@ is never formed.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from . import analysis
@@ -27,6 +29,19 @@ def _prepare(func, wrt, args, kwargs):
     args = _full_args(_signature(func), func, args, kwargs)
     args = _promote(args, positions)
     return positions, tuple_result, args
+
+
+def _called(func, args):
+    """``func`` called with all its arguments in parameter order (keyword-only
+    ones by keyword)."""
+    sig = _signature(func)
+    if sig is None:
+        return func(*args)
+    kinds = [p.kind for p in sig.parameters.values()]
+    names = list(sig.parameters)
+    positional = [a for a, k in zip(args, kinds) if k != inspect.Parameter.KEYWORD_ONLY]
+    keywords = {n: a for n, a, k in zip(names, args, kinds) if k == inspect.Parameter.KEYWORD_ONLY}
+    return func(*positional, **keywords)
 
 
 def _float_dtype(x):
@@ -156,7 +171,7 @@ def jacrev(func, wrt=0, has_aux=False):
         kinds = instance_build_kinds(func, args, positions)
         built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
         jacobian.source = built.source
-        value = func(*args)
+        value = _called(func, args)
         aux = None
         if has_aux:
             value, aux = value
@@ -216,9 +231,17 @@ def hvp(func, wrt=0):
         raise UsageError("hvp takes a single wrt (a position or a name)")
     g = grad(func, wrt=positions[0])
 
-    def product(*args_and_v):
+    def product(*args_and_v, **kwargs):
+        if not args_and_v:
+            raise UsageError("hvp takes the function's arguments and then the vector v",
+                             hint="call hvp(f)(*args, v)")
         *args, v = args_and_v
-        args = _full_args(_signature(func), func, _promote(tuple(args), positions), {})
+        args = _full_args(_signature(func), func, tuple(args), kwargs)
+        if any(p >= len(args) for p in positions):
+            raise UsageError("hvp takes the function's arguments and then the vector v: "
+                             "the differentiated argument is missing",
+                             hint="call hvp(f)(*args, v), the differentiated argument given")
+        args = _promote(args, positions)
         kinds = instance_build_kinds(func, args, positions)
         # a tangent for the one argument: the others (an instance, data) are held
         built = build(g, "jvp", positions, kinds)
