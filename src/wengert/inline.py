@@ -274,9 +274,10 @@ def unroll_item_loops(fn: ir.Function, containers: dict) -> ir.Function:
     ``layers[0](x)``, ``layers[1](...)``: each item is then read at a constant
     key, whose class and functions are known (``_item_class``,
     ``_item_functions``), and its methods are resolved. The container's
-    length is part of the specialisation (``ItemsKey``). A loop that may
-    ``break`` or return is left alone (as one over at most ``MAX_UNROLLED``
-    items or over like objects: no code is specialised per item there)."""
+    length is part of the specialisation (``ItemsKey``). Left alone: a loop
+    that may ``break`` or return, one over more than ``MAX_UNROLLED`` items
+    (their calls are then refused), and one over like objects (it stays a
+    loop: its items' methods are resolved by their one class)."""
     if not containers:
         return fn
     writes: dict = {}
