@@ -854,6 +854,16 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         for a in e.args:                   # (PENDING is one object: an identity test)
             if isinstance(a, ir.Var) and kinds.get(a.name) is PENDING:
                 return PENDING             # computed from a value not known yet
+        fn = e.fn
+        if type(fn) is types.BuiltinFunctionType and fn in _ARITHMETIC and not e.kwargs:   # (most operations: the rest below)
+            arg_kinds = [expr_kind(a, kinds) for a in e.args]
+            if SEQ in arg_kinds:
+                return SEQ if fn is operator.add or fn is operator.mul else None
+            k = _broadcast(arg_kinds)
+            return FLOAT if k in (INT, NUMBER) and fn is operator.truediv else k
+        if type(fn) is types.BuiltinFunctionType and fn.__module__ == "math" and \
+                fn not in _MATH_INTEGER:
+            return FLOAT                     # the math module computes Python floats
         if e.fn is ir.SLICE or e.fn is slice:
             return SLICE
         if e.fn is range or (e.fn is reversed and len(e.args) == 1 and
@@ -946,6 +956,10 @@ def _is_method(e, name, nargs) -> bool:
 
 
 _TRUE_DIVISION = {operator.truediv, np.true_divide}
+# Python's arithmetic operators: elementwise rules (``_broadcast``), taken
+# before every other case in ``expr_kind``; ``+`` and ``*`` also join lists
+_ARITHMETIC = frozenset({operator.add, operator.sub, operator.mul, operator.truediv,
+                         operator.pow, operator.neg, operator.pos, operator.mod})
 _SHAPED_LIKE: dict = {}
 
 

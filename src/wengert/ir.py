@@ -304,6 +304,15 @@ class Function:
         return to_source(self)
 
 
+def copy_with(s, **changes):
+    """A copy of the statement ``s`` with ``changes`` (``dataclasses.replace``
+    without its checks: statements have no derived fields)."""
+    new = object.__new__(type(s))
+    new.__dict__.update(s.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 def with_value(s, value):
     """``s`` (an ``Assign``, ``Effect`` or ``Return``) computing ``value``:
     ``s`` itself when that is its value already (no copy made)."""
@@ -314,13 +323,26 @@ def with_value(s, value):
 # walking
 
 
-def walk(stmts) -> Iterator[Stmt]:
-    """Every statement, nested ones included, in program order."""
+def walk(stmts) -> list:
+    """Every statement, nested ones included, in program order (a list,
+    made at once: the passes walk every block many times)."""
+    out: list = []
+    _walk_into(stmts, out)
+    return out
+
+
+def _walk_into(stmts, out: list) -> None:
     for s in stmts:
-        yield s
-        if isinstance(s, (If, For, While)):
-            for block in child_blocks(s):
-                yield from walk(block)
+        out.append(s)
+        t = type(s)
+        if t is If:
+            _walk_into(s.body, out)
+            _walk_into(s.orelse, out)
+        elif t is For:
+            _walk_into(s.body, out)
+        elif t is While:
+            _walk_into(s.test_body, out)
+            _walk_into(s.body, out)
 
 
 def child_blocks(s: Stmt):

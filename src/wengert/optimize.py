@@ -192,13 +192,26 @@ def _drop_assigns(stmts, names) -> list:
 
 
 def _map_blocks(s, f):
-    if isinstance(s, ir.If):
-        return replace(s, body=f(s.body), orelse=f(s.orelse))
-    if isinstance(s, ir.For):
-        return replace(s, body=f(s.body))
-    if isinstance(s, ir.While):
-        return replace(s, test_body=f(s.test_body), body=f(s.body))
+    """``s`` with ``f`` applied to each of its blocks: ``s`` itself when
+    ``f`` gave every block back statement for statement."""
+    t = type(s)
+    if t is ir.If:
+        body, orelse = f(s.body), f(s.orelse)
+        return s if _same(body, s.body) and _same(orelse, s.orelse) else \
+            ir.copy_with(s, body=body, orelse=orelse)
+    if t is ir.For:
+        body = f(s.body)
+        return s if _same(body, s.body) else ir.copy_with(s, body=body)
+    if t is ir.While:
+        test_body, body = f(s.test_body), f(s.body)
+        return s if _same(test_body, s.test_body) and _same(body, s.body) else \
+            ir.copy_with(s, test_body=test_body, body=body)
     return s
+
+
+def _same(new: list, old: list) -> bool:
+    """The same statements (the same objects), in the same order."""
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old))
 
 
 def inline_single_use(fn: ir.Function, keep=()) -> ir.Function:
@@ -914,7 +927,7 @@ def forward_rows(fn: ir.Function) -> ir.Function:
     updated row by row: one copy of the state fewer and no indexing). ``i``
     is an int and ``v`` has exactly the row's shape and dtype (reverse
     mode's kinds), so ``y[i]`` is ``v``."""
-    if not fn.kinds:
+    if not fn.kinds or not any(_setitem_site(s) for s in ir.walk(fn.body)):
         return fn
     writes, reads = _write_counts(fn.body), _read_counts(fn.body)
     return fn.with_body(_forward_block(fn.body, fn.kinds, writes, reads))
@@ -1008,8 +1021,9 @@ def factor_tiles(fn: ir.Function) -> ir.Function:
     one per tile (the adjoints of ``w[:n] * x + bias[:n]``, ``w[n:] * y +
     bias[n:]`` with respect to ``w`` and ``bias``). Every factor has exactly
     its partner's shape and dtype (reverse mode's kinds): nothing broadcasts."""
-    if not fn.kinds:
-        return fn
+    if not fn.kinds or not any(isinstance(s, ir.Assign) and _tiles(s.value) is not None
+                               for s in ir.walk(fn.body)):
+        return fn                 # (no tiles: nothing to factor)
     return fn.with_body(_tiles_block(fn.body, fn.kinds))
 
 
