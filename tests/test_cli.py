@@ -277,3 +277,129 @@ def _loop_here(x, n=5):
     for i in range(n):
         y = y * y + 0.1
     return y
+
+
+# --------------------------------------------------------------------------
+# Class.method
+
+
+METHODS = '''import numpy as np
+
+
+class Quad:
+    k = 2.0
+
+    def loss(self, x, y=1.0):
+        return self.k * x ** 2 * y
+
+    def act(self, x):
+        return np.tanh(x)
+
+    def total(self, x):
+        return np.sum(self.act(x) ** 2)
+
+    @staticmethod
+    def cube(x):
+        return x ** 3
+
+    @classmethod
+    def square(cls, x):
+        return x * x
+
+
+class Needs:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        return self.w * x
+
+
+model = Needs(3.0)
+'''
+
+
+@pytest.fixture
+def methods(tmp_path):
+    path = tmp_path / "methods.py"
+    path.write_text(METHODS)
+    return str(path)
+
+
+def test_show_of_a_method_differentiates_the_method_of_an_instance(methods):
+    p = run("show", f"{methods}:Quad.loss")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[:3] == ["# adjoint (reverse mode) of loss with respect to x",
+                                         "# specialised for self: Quad instance",
+                                         "def loss_grad(self, x, y, out_bar=1.0):"]
+    assert "self_bar" not in p.stdout and "x_bar" in p.stdout
+    p = run("show", f"{methods}:Quad.loss", "--wrt", "y", "--args", "1.5, 2.0")
+    assert p.returncode == 0, p.stderr
+    assert "# specialised for self: Quad instance, x: float, y: float" in p.stdout
+    assert "y_bar = " in p.stdout and "self.k" in p.stdout
+    p = run("show", f"{methods}:Quad.total")          # self.act(x): resolved on Quad
+    assert p.returncode == 0, p.stderr
+    assert "np.tanh" in p.stdout and "no derivative rule" not in p.stderr
+    p = run("show", f"{methods}:Quad.loss", "--wrt", "self")
+    assert p.returncode == 1 and "`self` is not a parameter of `loss` (its parameters: x, y)" \
+        in p.stderr and "Traceback" not in p.stderr
+
+
+def test_export_of_a_method_takes_the_instance_first(methods, tmp_path):
+    import types
+    out = tmp_path / "grad_loss.py"
+    p = run("export", f"{methods}:Quad.loss", "--args", "1.5, 2.0", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    assert "# wrt:         x\n" in text and "def grad_loss(self, x, y=1.0, out_bar=1.0):" in text
+    namespace: dict = {}
+    exec(compile(text, str(out), "exec"), namespace)
+    assert namespace["grad_loss"](types.SimpleNamespace(k=2.0), 1.5, 2.0) == 12.0
+
+
+def test_check_of_a_method_names_its_arguments_without_self(methods):
+    for extra in ((), ("--wrt", "x"), ("--wrt", "0")):
+        p = run("check", f"{methods}:Quad.loss", "--at", "1.5", *extra)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.splitlines()[2].split()[:4] == ["x", "6", "6", "6"], p.stdout
+    p = run("check", f"{methods}:Quad.loss", "--at", "1.5", "--wrt", "y")   # y's default
+    assert p.returncode == 0 and p.stdout.splitlines()[2].split()[:2] == ["y", "4.5"], p.stdout
+    p = run("check", f"{methods}:Quad.total", "--at", "[0.3, 0.4]")
+    assert p.returncode == 0 and p.stdout.splitlines()[-1].startswith("ok:"), p.stdout + p.stderr
+
+
+def test_a_method_of_a_class_needing_arguments_is_refused(methods):
+    for args in (("show", f"{methods}:Needs.loss"), ("export", f"{methods}:Needs.loss"),
+                 ("graph", f"{methods}:Needs.loss"),
+                 ("check", f"{methods}:Needs.loss", "--at", "1.5")):
+        p = run(*args)
+        assert p.returncode == 1, args
+        assert p.stderr.startswith("wengert: error: `Needs.loss` is a method: the command "
+                                   "line differentiates it on an instance `Needs()`, and "
+                                   "Needs() needs arguments"), p.stderr
+        assert "`FILE.py:model.loss`" in p.stderr and "Traceback" not in p.stderr
+    p = run("check", f"{methods}:model.loss", "--at", "1.5")    # an instance made by the module
+    assert p.returncode == 0 and p.stdout.splitlines()[2].split()[:2] == ["x", "3"], p.stdout
+    p = run("show", f"{methods}:model.loss")
+    assert p.returncode == 0 and "def loss_grad(self, x, out_bar=1.0):" in p.stdout, p.stderr
+
+
+def test_static_and_class_methods(methods):
+    p = run("show", f"{methods}:Quad.cube")
+    assert p.returncode == 0 and "def cube_grad(x, out_bar=1.0):" in p.stdout, p.stderr
+    p = run("show", f"{methods}:Quad.square")
+    assert p.returncode == 0 and "def square_grad(cls, x, out_bar=1.0):" in p.stdout, p.stderr
+    for name, value in (("cube", "6.75"), ("square", "3")):
+        p = run("check", f"{methods}:Quad.{name}", "--at", "1.5")
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.splitlines()[2].split()[:2] == ["x", value]
+    p = run("graph", f"{methods}:Quad.loss", "--wrt", "y")
+    assert p.returncode == 0, p.stderr
+    assert "active path from y" in p.stdout and 'in_self [label="self", shape=ellipse];' \
+        in p.stdout
+
+
+def test_check_with_wrt_past_the_point_is_an_error_not_a_crash():
+    p = run("check", f"{QUICK}:f", "--at", "2.0", "--wrt", "x2")
+    assert p.returncode == 1, p.stderr
+    assert "the point (2.0,) does not fit f(x1, x2)" in p.stderr and "internal" not in p.stderr

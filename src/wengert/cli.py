@@ -8,9 +8,12 @@
     wengert check  FILE.py:FUNC --at "2.0, 5.0" [--wrt a,b]
 
 ``FILE.py:FUNC`` names a function in a file (``examples/quickstart.py:g``);
-``package.module:FUNC`` names one in an importable module. Errors are one
-clear message on stderr and a non-zero exit status; ``--debug`` shows the
-traceback too.
+``package.module:FUNC`` names one in an importable module. ``Class.method``
+names a method: an ordinary one (with ``self``) is differentiated as the
+bound method of an instance ``Class()``, as ``wengert.grad(Class().method)``
+would be, with the instance held constant; ``--wrt``, ``--args`` and ``--at``
+are about the arguments after ``self``. Errors are one clear message on
+stderr and a non-zero exit status; ``--debug`` shows the traceback too.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import os
 import shlex
 import sys
 import traceback
+import types
 
 import numpy as np
 
 from .display import MODES
-from .errors import WengertError
+from .errors import UsageError, WengertError
 from .export import EXPORT_MODES
 
 
@@ -59,18 +63,85 @@ def load_function(spec: str):
             module = importlib.import_module(where)
         except ImportError as exc:
             raise CLIError(f"cannot import module {where!r}: {exc}") from exc
-    obj = module
+    owner, obj = None, module
     for part in name.split("."):
         if not hasattr(obj, part):
             raise CLIError(f"{where} has no function {name!r}")
-        obj = getattr(obj, part)
+        owner, obj = obj, getattr(obj, part)
+    if isinstance(owner, type) and _is_method(owner, part):
+        return _method_of_an_instance(owner, part, name)
     obj = getattr(obj, "__wrapped__", obj)
     if not callable(obj):
         raise CLIError(f"{spec} is not a function")
     return obj
 
 
-def _wrt(text, func):
+def _is_method(cls, name) -> bool:
+    """``cls.name`` is an ordinary method (a function, whose first parameter
+    is ``self``), not a static method, a class method or a nested class."""
+    return isinstance(inspect.getattr_static(cls, name), types.FunctionType)
+
+
+def _method_of_an_instance(cls, attr, name):
+    """``Class().method``: the method bound to an instance made without
+    arguments (the command line has no way to give it any)."""
+    hint = (f"make an instance at module level (`model = {cls.__name__}(...)`) and name "
+            f"its method (`FILE.py:model.{attr}`), or write a module-level function")
+    try:
+        inspect.signature(cls).bind()
+    except TypeError as exc:
+        raise UsageError(f"`{name}` is a method: the command line differentiates it on an "
+                         f"instance `{cls.__name__}()`, and {cls.__name__}() needs arguments "
+                         f"({exc})", hint=hint) from None
+    except ValueError:
+        pass                             # (no signature to check against)
+    try:
+        instance = cls()
+    except Exception as exc:             # the user's constructor failed
+        raise UsageError(f"`{name}` is a method: the command line differentiates it on an "
+                         f"instance `{cls.__name__}()`, and {cls.__name__}() failed: "
+                         f"{type(exc).__name__}: {exc}", hint=hint) from exc
+    raw = inspect.getattr_static(cls, attr)
+    return types.MethodType(getattr(raw, "__wrapped__", raw), instance)
+
+
+def _for_generated_code(func, wrt, example):
+    """``(function, wrt, kinds)`` to generate code for. A bound method
+    (``Class().method``, a class method) is its function, whose first
+    parameter is the instance (or the class), held constant: ``wrt`` and the
+    example arguments are about the parameters after it, and the code is
+    specialised for the instance's class even without example arguments (so
+    that ``self.helper(x)`` is resolved, as ``wengert.grad`` resolves it)."""
+    from .analysis import build_kind
+    from .api import _wrt_positions
+    from .display import kinds_of
+    if not isinstance(func, types.MethodType):
+        return func, wrt, kinds_of(func, wrt, example)
+    positions, several = _wrt_positions(func, wrt)       # names and ranges without self
+    shifted = tuple(p + 1 for p in positions)
+    wrt = shifted if several else shifted[0]
+    if example is not None:
+        _fits(func, example)
+        return func.__func__, wrt, kinds_of(func.__func__, wrt, (func.__self__,) + example)
+    lead = build_kind(func.__self__)
+    if lead is None:
+        return func.__func__, wrt, None
+    return func.__func__, wrt, (lead,) + (None,) * len(inspect.signature(func).parameters)
+
+
+def _fits(func, example) -> None:
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*example)
+    except TypeError as exc:
+        raise UsageError(f"the example arguments do not fit {func.__name__}{signature}: {exc}",
+                         hint="give one value per parameter, in order") from None
+
+
+def _wrt(text):
     if text is None:
         return 0
     items = [t.strip() for t in text.split(",") if t.strip()]
@@ -87,37 +158,34 @@ def _example_args(text):
 # show and export
 
 
-def _gradient_of_a_scalar(func, mode, wrt, example, optimize) -> None:
+def _gradient_of_a_scalar(func, mode, kinds, optimize) -> None:
     """Refuse, as ``wengert.grad`` would, a gradient of a function whose
     output the example arguments show is not a number."""
-    from .api import _non_scalar_output, _output_kind_for, _promote, _wrt_positions
-    from .display import kinds_of, target_function
-    if example is None or mode not in ("reverse", "forward"):
+    from .api import _non_scalar_output, _output_kind_for
+    from .display import target_function
+    if kinds is None or mode not in ("reverse", "forward"):
         return
     func = target_function(func)
-    out = _output_kind_for(func, kinds_of(func, wrt, example), optimize)
+    out = _output_kind_for(func, kinds, optimize)
     if out is not None and out.shape != ():
         raise _non_scalar_output("a gradient", func, out)
 
 
 def cmd_show(args) -> int:
     from .display import source_for, write_source
-    func = load_function(args.target)
-    _gradient_of_a_scalar(func, args.mode, _wrt(args.wrt, func), _example_args(args.args),
-                          not args.no_optimize)
-    text = source_for(func, mode=args.mode, wrt=_wrt(args.wrt, func),
-                      args=_example_args(args.args), optimize=not args.no_optimize)
-    write_source(text)
+    func, wrt, kinds = _for_generated_code(load_function(args.target), _wrt(args.wrt),
+                                           _example_args(args.args))
+    _gradient_of_a_scalar(func, args.mode, kinds, not args.no_optimize)
+    write_source(source_for(func, mode=args.mode, wrt=wrt, kinds=kinds,
+                            optimize=not args.no_optimize))
     return 0
 
 
 def cmd_export(args) -> int:
-    from .display import kinds_of
     from .export import export_source
-    func = load_function(args.target)
-    wrt = _wrt(args.wrt, func)
-    _gradient_of_a_scalar(func, args.mode, wrt, _example_args(args.args), not args.no_optimize)
-    kinds = kinds_of(func, wrt, _example_args(args.args))
+    func, wrt, kinds = _for_generated_code(load_function(args.target), _wrt(args.wrt),
+                                           _example_args(args.args))
+    _gradient_of_a_scalar(func, args.mode, kinds, not args.no_optimize)
     command = shlex.join(["wengert"] + list(args.argv))
     text = export_source(func, args.mode, wrt, kinds, args.name,
                          optimize=not args.no_optimize, command=command)
@@ -136,8 +204,8 @@ def cmd_export(args) -> int:
 
 def cmd_graph(args) -> int:
     from .graph import render, to_dot
-    func = load_function(args.target)
-    text = to_dot(func, wrt=_wrt(args.wrt, func))
+    func, wrt, _ = _for_generated_code(load_function(args.target), _wrt(args.wrt), None)
+    text = to_dot(func, wrt=wrt)
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
@@ -193,12 +261,13 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
     """
     from . import grad
     from .api import _promote, _wrt_positions
+    signature = _fitting_signature(func, tuple(args))
     if wrt is None:                      # every argument that is not an integer
         wrt = tuple(i for i, a in enumerate(args)
                     if not (type(a) in (int, bool) or isinstance(a, (np.integer, np.bool_))))
         wrt = wrt or tuple(range(len(args)))
     positions, _ = _wrt_positions(func, wrt if isinstance(wrt, tuple) else (wrt,))
-    args = _promote(tuple(args), positions)
+    args = _promote(_with_defaults(func, signature, tuple(args), positions), positions)
     names = list(inspect.signature(func).parameters)
     try:
         reverse = _as_tuple(grad(func, wrt=positions, mode="reverse")(*args))
@@ -218,6 +287,32 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
             ok = False
         rows.append((names[i], reverse[k], forward[k], fd, err))
     return rows, ok
+
+
+def _fitting_signature(func, args: tuple):
+    """``func``'s signature (``None`` if it has none), which ``args`` fit."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*args)
+    except TypeError as exc:
+        raise CLIError(f"the point {args!r} does not fit {func.__name__}{signature}: "
+                       f"{exc}") from None
+    return signature
+
+
+def _with_defaults(func, signature, args: tuple, positions) -> tuple:
+    """``args`` followed by the default values of the parameters up to the
+    last one ``positions`` names (``--wrt y`` with ``y=1.0`` not given)."""
+    if signature is None:
+        return args
+    params = list(signature.parameters.values())[len(args):max(positions, default=-1) + 1]
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        raise CLIError(f"--wrt names a parameter of {func.__name__}{signature} that the "
+                       f"point {args!r} gives no value for, and only --at can give one")
+    return args + tuple(p.default for p in params)
 
 
 def _as_tuple(g) -> tuple:
@@ -244,7 +339,7 @@ def cmd_check(args) -> int:
     from .display import parse_args_text
     func = load_function(args.target)
     at = parse_args_text(args.at)
-    wrt = _wrt(args.wrt, func) if args.wrt is not None else None
+    wrt = _wrt(args.wrt) if args.wrt is not None else None
     rows, ok = gradient_check(func, at, wrt, rtol=args.rtol, atol=args.atol)
     sys.stdout.write(format_table(rows))
     if ok:

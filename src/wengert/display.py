@@ -100,14 +100,17 @@ def target_function(func):
     return _check_function(func, "show")
 
 
-def source_for(func, mode: str = "reverse", wrt=0, args=None, optimize: bool = True) -> str:
-    """The generated source ``wengert show`` prints for ``func``."""
+def source_for(func, mode: str = "reverse", wrt=0, args=None, optimize: bool = True,
+               kinds=None) -> str:
+    """The generated source ``wengert show`` prints for ``func``, specialised
+    for the kinds of the example ``args`` or, without them, for ``kinds``
+    (``None``: the general version)."""
     from .api import _wrt_positions, build, derivative_source
     from .errors import UsageError
     func = target_function(func)
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}", hint=f"use one of: {', '.join(MODES)}")
-    kinds = kinds_of(func, wrt, args)
+    kinds = kinds_of(func, wrt, args) if args is not None else kinds
     if mode != "hvp":
         text = derivative_source(func, mode=mode, wrt=wrt, kinds=kinds, optimize=optimize)
     else:

@@ -151,7 +151,7 @@ def _example_args(kinds) -> Optional[str]:
         return None
     items = []
     for k in kinds:
-        if k is None:
+        if not hasattr(k, "pyfloat"):            # unknown, or an instance of a class
             return None
         if k.pyfloat:
             items.append("0" if k.dtype == "int" else "0.0")
