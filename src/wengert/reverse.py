@@ -132,7 +132,8 @@ class Reverse:
         """Add adjoint contributions; lists and tuples add elementwise.
         Several ``getitem_adjoint`` terms (slices of one array) accumulate
         into a single buffer instead of one full array each."""
-        if var not in self.sequences:
+        if var not in self.sequences and not (self.kinds.get(var) is None and
+                                              any(_container_made(t) for t in terms)):
             terms = _overwrite_zeroed(_concatenate_tiles(terms, self.kinds), self.kinds)
             return algebra.sum_of(_scatter_chain(terms))
         out = algebra.ZERO
@@ -1047,18 +1048,44 @@ def _is_user_function(fn) -> bool:
 
 def _sequence_like(stmts, kinds) -> set:
     """Variables whose adjoint may be a tuple (lists and tuples): known
-    sequences, and unknown-kind values that are indexed or appended to."""
+    sequences; unknown-kind values that are indexed or appended to, or put
+    into a list, tuple or dict (whose adjoint's items are then theirs); and
+    unknown-kind items taken out of a sequence (a row of a list of lists).
+    Their adjoints add item by item (``runtime.accumulate``), never by ``+``,
+    which would join two lists."""
     import operator
     out = {n for n, k in kinds.items() if k == analysis.SEQ}
+    containers = (ir.MAKE_LIST, ir.MAKE_TUPLE, runtime.list_append)
     for s in ir.walk(stmts):
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and s.value.args:
             base = s.value.args[0]
             if isinstance(base, ir.Var) and kinds.get(base.name) is None and \
-                    (s.value.fn in (operator.getitem, runtime.list_append, sum, list, tuple)):
+                    (s.value.fn in (operator.getitem, runtime.list_append, runtime.list_pop,
+                                    sum, list, tuple)):
                 out.add(base.name)
             if analysis.expr_kind(s.value, kinds) == analysis.SEQ:
                 out.update(s.targets())
+            if s.value.fn in containers or (isinstance(s.value.fn, ir.PseudoOp) and
+                                            s.value.fn.kind == "dict"):
+                out.update(a.name for a in s.value.args
+                           if isinstance(a, ir.Var) and kinds.get(a.name) is None)
+            if (s.value.fn is operator.getitem or analysis._is_method(s.value, "pop", 1)) \
+                    and isinstance(base, ir.Var) and kinds.get(base.name) == analysis.SEQ:
+                out.update(t for t in s.targets() if kinds.get(t) is None)
     return out
+
+
+def _container_made(e) -> bool:
+    """Whether the adjoint term ``e`` is a list, tuple or dict by how it is
+    made (another adjoint added to it must not be joined to it by ``+``)."""
+    if not isinstance(e, ir.Op):
+        return False
+    if e.fn is operator.getitem and len(e.args) == 2:       # t[:-1]: a list's rest
+        i = e.args[1]
+        return (isinstance(i, ir.Const) and type(i.value) is slice) or \
+            (isinstance(i, ir.Op) and i.fn in (ir.SLICE, slice))
+    return e.fn in (runtime.unpop, runtime.seq_adjoint, runtime.items_adjoint,
+                    runtime.accumulate, ir.MAKE_LIST, ir.MAKE_TUPLE)
 
 
 def _defining_ops(stmts) -> dict:

@@ -99,9 +99,41 @@ def unpop(rest, last, xs):
     (a zero part stands for zeros shaped like the matching entries)."""
     if not isinstance(rest, (list, tuple)):
         rest = zeros_like(list(xs[:-1]))
-    if not isinstance(last, (list, tuple, np.ndarray)) and np.ndim(xs[-1]) and last == 0.0:
-        last = zeros_like(xs[-1])
+    if not isinstance(last, (list, tuple, dict, np.ndarray)) and last == 0.0:
+        item = xs[-1]
+        if isinstance(item, (list, tuple, dict)) or np.ndim(item):
+            last = zeros_like(item)
     return list(rest) + [last]
+
+
+def pow_slope(x, y, n=1):
+    """The ``n``-th derivative of ``x ** y`` with respect to ``x``: ``y * (y
+    - 1) * ... * (y - n + 1) * x ** (y - n)``, and 0 where that coefficient
+    is 0 (``x ** 0`` is 1 everywhere and ``x ** 1`` is ``x``, at ``x = 0``
+    too, where the formula would give ``0 * inf``). At ``x = 0`` with ``y <
+    n`` it is infinite, as NumPy computes it (Python's ``0.0 ** -0.5``
+    raises). A constant exponent never reaches it: ``algebra.simplify``
+    writes ``2 * x`` for the derivative of ``x ** 2``."""
+    c = y
+    for k in range(1, n):
+        c = c * (y - k)
+    if isinstance(y, (int, float, np.number)):
+        if c == 0:
+            return 0.0 if isinstance(x, (int, float)) else np.zeros_like(x)
+        if isinstance(x, (int, float)) and x == 0 and y < n:
+            with np.errstate(divide="ignore"):
+                return c * float(np.power(float(x), y - n))
+        return c * x ** (y - n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(c == 0, 0.0, c * x ** (y - n))
+
+
+def pow_slope_dy(x, y, n=1):
+    """The derivative of ``pow_slope(x, y, n)`` with respect to ``y``."""
+    c, dc = 1.0, 0.0                     # the coefficient and its derivative
+    for k in range(n):
+        c, dc = c * (y - k), dc * (y - k) + c
+    return x ** (y - n) * (dc + c * np.log(x))
 
 
 def const_over(c, y):
