@@ -275,6 +275,10 @@ def simplify(e):
             return folded
     if fn in _BUILDERS and len(args) == 2:
         return _BUILDERS[fn](*args)
+    if getattr(fn, "__name__", None) == "pow_slope" and \
+            getattr(fn, "__module__", None) == "wengert.runtime" and not kwargs and \
+            all(isinstance(a, ir.Const) and type(a.value) in (int, float) for a in args[1:]):
+        return _pow_slope(args)      # a constant exponent: c * x ** (y - n), or zero
     if fn is operator.getitem and isinstance(args[0], ir.Op) and \
             args[0].fn in (ir.MAKE_TUPLE, ir.MAKE_LIST) and isinstance(args[1], ir.Const) \
             and type(args[1].value) is int and -len(args[0].args) <= args[1].value < len(args[0].args):
@@ -302,6 +306,20 @@ def simplify(e):
         return ZERO
     return ir.Op(fn, tuple(materialize(a) for a in args),
                  tuple((k, materialize(v)) for k, v in kwargs))
+
+
+def _pow_slope(args):
+    """``runtime.pow_slope(x, y, n)`` for constants ``y`` and ``n``: ``x **
+    2``'s derivative is ``2 * x``, ``x ** 0``'s is zero."""
+    x, y = args[0], args[1].value
+    n = args[2].value if len(args) > 2 else 1
+    c = y
+    for k in range(1, n):
+        c = c * (y - k)
+    if c == 0:
+        return Zero(like=x) if ir.is_atom(x) else ZERO
+    return simplify(ir.Op(operator.mul, (ir.Const(c), ir.Op(operator.pow, (
+        x, ir.Op(operator.sub, (ir.Const(y), ir.Const(n))))))))
 
 
 def _given(params, args, kwargs) -> list:

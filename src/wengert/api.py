@@ -478,6 +478,9 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     held = {(n, a): ak.fn for n, k in zip(primal.param_names(), arg_kinds or ())
             if isinstance(k, analysis.Instance) for a, ak in k.attrs
             if isinstance(ak, analysis.FunctionArg)}     # self.act: that function
+    objects = {(n, a): ak.cls for n, k in zip(primal.param_names(), arg_kinds or ())
+               if isinstance(k, analysis.Instance) for a, ak in k.attrs
+               if isinstance(ak, analysis.Instance)}            # self.s: refused in s + x
     containers = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
                   if _objects_in(k)}
     containers.update(((n, a), ak) for n, k in zip(primal.param_names(), arg_kinds or ())
@@ -488,7 +491,7 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     used: set = set()
     for _ in range(MAX_DEPTH + 1):
         primal = unroll_item_loops(primal, containers)    # (unlike objects: one by one)
-        resolved, receivers = resolve_methods(primal, classes, containers, held)
+        resolved, receivers = resolve_methods(primal, classes, containers, held, objects)
         used |= receivers
         if not optimize:
             primal = resolved
@@ -496,10 +499,10 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
         # (a helper's loops over what it was given: folded as the caller's)
         primal, before = fold_iterations(inline_calls(resolved, lowered), arg_kinds), primal
         if resolved is before and \
-                resolve_methods(primal, classes, containers, held)[0] is primal:
+                resolve_methods(primal, classes, containers, held, objects)[0] is primal:
             break                      # nothing (more) resolved, nor brought in to resolve
     else:         # a recursive method: what the last splice brought in, resolved
-        primal, receivers = resolve_methods(primal, classes, containers, held)
+        primal, receivers = resolve_methods(primal, classes, containers, held, objects)
         used |= receivers
     for name in sorted(used & set(data)):      # module data: guarded like its kinds
         value, scope = data[name]
@@ -706,7 +709,7 @@ def _kinds_in(primal, arg_kinds) -> dict:
     for n, k in zip(primal.param_names(), arg_kinds):
         if isinstance(k, analysis.Instance):      # its attributes' kinds
             out.update((("attr", n, a), ak) for a, ak in k.attrs
-                       if not isinstance(ak, analysis.FunctionArg))
+                       if not isinstance(ak, (analysis.FunctionArg, analysis.Instance)))
     containers = {n: k for n, k in out.items() if isinstance(k, analysis.SeqItems)}
     if containers:
         written = ir.all_writes(primal.body)
@@ -1520,7 +1523,8 @@ def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
     names = analysis.instance_attributes(primal, primal.param_names()[i], held)
     return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
                  (analysis.kind_of_value(own[n]) is not None or held(n) or
-                  _holds_objects(own[n])))
+                  _holds_objects(own[n]) or
+                  isinstance(analysis.build_kind(own[n]), analysis.Instance)))
 
 
 _ATTRIBUTES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -1563,6 +1567,8 @@ def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
 def _attribute_kind(v):
     if _holds_objects(v):                 # self.layers: each item's class (and functions)
         return analysis.arg_kind(v, instances=True)
+    if isinstance(analysis.build_kind(v), analysis.Instance):
+        return analysis.Instance(type(v))  # self.s: its class (its operators are refused)
     return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_of_value(v)
 
 

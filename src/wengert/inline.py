@@ -75,6 +75,11 @@ def _splice(s, fn, lowered, taken, temps, depth, stack, free):
         return None                      # values captured from its closure
     if callee.free_data and callee.namespace.live_globals is not fn.namespace.live_globals:
         return None                      # it reads another module's data by name
+    if any(n in callee.namespace.bindings and
+           fn.namespace.bindings.get(n, _UNBOUND) is not callee.namespace.bindings[n]
+           for n in callee.free_data):
+        return None                      # data its own globals hold (a derivative's,
+                                         # frozen from a closure): not bound here
     if callee.free_data & set(_names(fn)):
         return None
     if any(isinstance(x, ir.Effect) for x in ir.walk(callee.body)):
@@ -108,6 +113,9 @@ def _splice(s, fn, lowered, taken, temps, depth, stack, free):
     return binds + body + [replace(s, value=result)]
 
 
+_UNBOUND = object()
+
+
 def _names(fn: ir.Function) -> set:
     names = set(fn.param_names())
     for s in ir.walk(fn.body):
@@ -122,7 +130,8 @@ def _names(fn: ir.Function) -> set:
 # methods of instance arguments
 
 
-def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
+def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
+                    held_objects=None):
     """Calls of methods of objects whose class is known become calls of the
     class's functions, as Python would make them: ``obj.method(a)`` is
     ``Class.method(obj, a)`` and ``obj(a)`` is ``Class.__call__(obj, a)``.
@@ -151,7 +160,12 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
     ``held``: ``{(name, attribute): function}`` for the functions instance
     arguments hold in attributes (``self.act = np.tanh``; the dispatcher
     checks each by identity): ``self.act(x)``, and a name bound once to
-    ``self.act``, call that function."""
+    ``self.act``, call that function.
+
+    Operators on instances (``w + x``) are calls of their classes'
+    ``__add__`` (``_operator_call``). ``held_objects``: ``{(name,
+    attribute): class}`` of the objects instance arguments hold in
+    attributes (``self.s``): operators on them are refused."""
     if not classes and not containers and not any(_object_call(s) for s in ir.walk(fn.body)):
         return fn, set()
     counts: dict = {}
@@ -192,6 +206,14 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
                 (roots.get(s.value.args[0].name), s.value.fn.name) in held:   # f = self.act
             known[s.target.name] = _Function(held[roots[s.value.args[0].name],
                                                   s.value.fn.name])
+        elif isinstance(s.value, ir.Op) and _user_class(s.value.fn):
+            known[s.target.name] = _Built(s.value.fn)        # m = Scale(k): for m * x
+        elif held_objects and isinstance(s.value, ir.Op) and \
+                isinstance(s.value.fn, ir.PseudoOp) and s.value.fn.kind == "attr" and \
+                isinstance(s.value.args[0], ir.Var) and \
+                (roots.get(s.value.args[0].name), s.value.fn.name) in held_objects:
+            owner, attr = roots[s.value.args[0].name], s.value.fn.name     # s = self.s
+            known[s.target.name] = _Held(held_objects[owner, attr], owner, attr)
         elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
                 len(s.value.args) == 2 and isinstance(s.value.args[0], ir.Var) and \
                 s.value.args[0].name in containers:
@@ -214,7 +236,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None):
                 if p == root:
                     known[(n, attr)] = _Function(f)
     body = _resolve_block(fn.body, known, roots, used)
-    instances = {n: c for n, c in known.items() if isinstance(c, type)}
+    instances = {n: c for n, c in known.items() if isinstance(c, type)}   # (not _Held)
     if body == fn.body and (fn.instances or {}) == instances:
         return fn, used
     return fn.with_body(body, instances=instances), used
@@ -466,11 +488,23 @@ def _same_key(key, want, n) -> bool:
 
 
 def _object_call(s) -> bool:
-    """Whether ``s`` calls a method, or an instance bound as a constant."""
+    """Whether ``s`` calls a method, or an instance bound as a constant, or
+    makes an object of a class written in Python, or applies an operator to
+    an instance bound as a constant (``_operator_call``)."""
     if not (isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op)):
         return False
     fn = s.value.fn
-    return (isinstance(fn, ir.PseudoOp) and fn.kind == "method") or _instance(fn) is not None
+    if type(fn) is types.BuiltinFunctionType and fn in _DUNDERS:
+        return any(isinstance(a, ir.Const) and _instance(a.value) is not None
+                   for a in s.value.args)
+    return (isinstance(fn, ir.PseudoOp) and fn.kind == "method") or \
+        _user_class(fn) or _instance(fn) is not None
+
+
+def _user_class(fn) -> bool:
+    """A class written in Python, not wengert's or NumPy's."""
+    return isinstance(fn, type) and bool(fn.__flags__ & (1 << 9)) and \
+        not fn.__module__.startswith(("wengert", "numpy"))
 
 
 def _instance(obj):
@@ -492,6 +526,8 @@ def _resolve_block(stmts, known, roots, used) -> list:
                 s = replace(s, **{attr: _resolve_block(getattr(s, attr), known, roots, used)})
         if isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op):
             call = _resolved_call(s.value, known)
+            if call is None:
+                call = _operator_call(s, known)
             if call is not None:
                 obj = s.value.args[0] if isinstance(s.value.fn, ir.PseudoOp) else None
                 if isinstance(obj, ir.Var) and obj.name in roots:
@@ -499,6 +535,106 @@ def _resolve_block(stmts, known, roots, used) -> list:
                 s = replace(s, value=call)
         out.append(s)
     return out
+
+
+# Python's operators -> (method, reflected method) a class may define them by
+_DUNDERS = {operator.add: ("__add__", "__radd__"), operator.sub: ("__sub__", "__rsub__"),
+            operator.mul: ("__mul__", "__rmul__"), operator.truediv: ("__truediv__", "__rtruediv__"),
+            operator.floordiv: ("__floordiv__", "__rfloordiv__"),
+            operator.mod: ("__mod__", "__rmod__"), operator.pow: ("__pow__", "__rpow__"),
+            operator.matmul: ("__matmul__", "__rmatmul__"),
+            operator.neg: ("__neg__", None), operator.pos: ("__pos__", None),
+            abs: ("__abs__", None)}
+_SYMBOLS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+            operator.floordiv: "//", operator.mod: "%", operator.pow: "**",
+            operator.matmul: "@", operator.neg: "-", operator.pos: "+", abs: "abs()"}
+
+
+class _Held:
+    """A name bound once to an object an instance argument holds in an
+    attribute (``s = self.s``): its class is known, but not the kinds of its
+    own attributes, so its operators are refused, not taken for numbers'."""
+
+    def __init__(self, cls: type, owner: str, attr: str):
+        self.cls, self.owner, self.attr = cls, owner, attr
+
+
+class _Built:
+    """A name bound once to an object the function makes (``m = Scale(k)``):
+    its operators are its class's (``_operator_call``); its methods are not
+    resolved (what it holds is not known)."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+
+def _operator_call(s, known):
+    """``a + b`` (any of ``_DUNDERS``) where an operand is an instance of a
+    class written in Python: a call of the class's ``__add__`` (or of the
+    other operand's ``__radd__``), as Python makes it, differentiated like
+    any method. Refused (never taken for arithmetic on numbers) where the
+    class defines no such method in Python, or updates in place
+    (``__iadd__``), or the object is held in an attribute."""
+    e = s.value
+    if type(e.fn) is not types.BuiltinFunctionType or e.fn not in _DUNDERS or e.kwargs:
+        return None
+    classes = [_operand_class(a, known) for a in e.args]
+    if all(c is None for c in classes):
+        return None
+    classes = [c.cls if isinstance(c, _Built) else c for c in classes]
+    if any(_array_like(c.cls if isinstance(c, _Held) else c) for c in classes if c is not None):
+        return None                 # a Dask array: NumPy's arithmetic, the rules' own
+    from .errors import NoRuleError
+    symbol = _SYMBOLS[e.fn]
+    method, reflected = _DUNDERS[e.fn]
+    for c in classes:
+        if isinstance(c, _Held):
+            raise NoRuleError(
+                f"`{symbol}` on an object held in an attribute (`{c.owner}.{c.attr}`, "
+                f"a {c.cls.__qualname__}): its `{method}` is not differentiated there",
+                s.loc, hint=f"pass the object in as an argument (its class's `{method}` is "
+                            "then called and differentiated), or compute the value with "
+                            "numbers and arrays")
+    first = classes[0]
+    if isinstance(first, type):
+        if getattr(s, "augmented", False) and \
+                method_function(first, "__i" + method[2:]) is not None:
+            raise NoRuleError(
+                f"`{symbol}=` on an instance of {first.__qualname__}, whose "
+                f"`__i{method[2:]}` updates it in place", s.loc,
+                hint=f"write `a = a {symbol} b` with a `{method}` that returns a new object")
+        found = method_function(first, method)
+        order = e.args
+    elif len(e.args) == 2 and isinstance(classes[1], type) and reflected:
+        first, method = classes[1], reflected
+        found = method_function(first, method)
+        order = (e.args[1], e.args[0])
+    else:
+        found = None
+    if found is None or found[1]:
+        raise NoRuleError(
+            f"`{symbol}` on an instance of {first.__qualname__} that defines no `{method}` "
+            "written in Python", s.loc,
+            hint=f"define `{method}` on the class (it is then called and differentiated), or "
+                 "compute the value with numbers and arrays")
+    bound = _bound_arguments(found[0], tuple(order), ())
+    return None if bound is None else ir.Op(found[0], *bound)
+
+
+def _array_like(cls) -> bool:
+    """An array type of NumPy's protocols (Dask's): its operators are NumPy's."""
+    return any(hasattr(cls, n) for n in ("__array_ufunc__", "__array_function__",
+                                         "__array__"))
+
+
+def _operand_class(a, known):
+    """The class of an operand known to be an instance (or ``_Held``), else None."""
+    if isinstance(a, ir.Var):
+        c = known.get(a.name)
+        return c if isinstance(c, (type, _Held, _Built)) else None
+    if isinstance(a, ir.Const):
+        return _instance(a.value)
+    return None
 
 
 def _resolved_call(e: ir.Op, known):
@@ -519,6 +655,8 @@ def _resolved_call(e: ir.Op, known):
             return _function_call(known[obj.name, name].fn, rest, e.kwargs)   # self.act(x)
         if isinstance(obj, ir.Var):
             cls = known.get(obj.name)
+            if isinstance(cls, (_Held, _Built)):
+                return None        # (an object in an attribute or made here: as before)
         elif isinstance(obj, ir.Const):
             cls = _instance(obj.value)
         else:

@@ -282,11 +282,16 @@ class _Sharing:
         assigned = {n for s in ir.walk(fn.body) for n in ir.stmt_writes(s)}
         read = {n for s in ir.walk(fn.body) for n in ir.stmt_reads(s)}
         self.outside = set(fn.param_names()) | (read - assigned)
+        self.defs = {s.target.name: s.value for s in ir.walk(fn.body)
+                     if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
+        writes = Counter(n for s in ir.walk(fn.body) for n in ir.stmt_writes(s))
+        self.tuples = {s.target.name: s.value for s in ir.walk(fn.body)     # y[i, j]'s index
+                       if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+                       isinstance(s.value, ir.Op) and s.value.fn is ir.MAKE_TUPLE and
+                       writes[s.target.name] == 1}
         state = _State({n: (frozenset({("in", n)}),) * 2 for n in self.outside}, set())
         self._block(fn.body, state)
         self.user_of = fn.user_of or {}
-        self.defs = {s.target.name: s.value for s in ir.walk(fn.body)
-                     if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
 
     def _block(self, stmts, state):
         """Run ``stmts`` from ``state`` (changed in place); return the state after."""
@@ -330,7 +335,7 @@ class _Sharing:
             for j, t in enumerate(s.targets()):
                 state.assign(t, (id(s), j), [], [])
             return
-        names, held = _may_view(s, self.kinds)
+        names, held = _may_view(s, self.kinds, self.tuples)
         state.assign(s.target.name, (id(s), 0), names, held)
 
     def sharing(self, s, views: bool) -> set:
@@ -429,7 +434,7 @@ def _spelled(name: str, user_of: dict, defs: dict, depth: int) -> str:
     return name
 
 
-def _may_view(s, kinds):
+def _may_view(s, kinds, tuples=None):
     """``(names, held)``: the variables whose memory the value of ``s`` may
     share. ``names``: its array or list itself (a copy of a name, a subscript
     assignment's or an append's result, which is the old value updated in
@@ -453,6 +458,8 @@ def _may_view(s, kinds):
         k = kinds.get(s.target.name) if isinstance(s.target, ir.Var) else None
         if k is not None and (k.pyfloat or (k.shape == () and not k.array0)):
             return [], []             # a number: a copy
+        if _element(kinds.get(base), e.args[1], kinds, tuples or {}):
+            return [], []             # y[n, 0] of a 2-d array: an element, a copy
         return [], [base]
     if base and (_numpy_view(e.fn) or (isinstance(e.fn, ir.PseudoOp) and
                                        e.fn.kind in ("method", "attr") and
@@ -462,6 +469,23 @@ def _may_view(s, kinds):
             _user_function(e.fn):
         return [], args
     return [], []
+
+
+def _element(k, index, kinds, tuples) -> bool:
+    """Whether ``y[index]`` on an array of kind ``k`` is one element: an
+    int (or a tuple of them, ``(n, 0)``, one per axis) indexing every axis."""
+    if k is None or k.pyfloat or not k.shape or k.shape[:1] in ((-1,), (-2,)):
+        return False
+    if isinstance(index, ir.Var) and index.name in tuples:
+        parts = tuples[index.name].args
+    elif isinstance(index, ir.Const) and type(index.value) is tuple:
+        parts = tuple(ir.Const(p) for p in index.value)
+    else:
+        parts = (index,)
+    from .analysis import INT, expr_kind
+    return len(parts) == len(k.shape) and all(
+        (isinstance(p, ir.Const) and type(p.value) is int) or
+        (isinstance(p, ir.Var) and expr_kind(p, kinds) == INT) for p in parts)
 
 
 def _method(e, name: str) -> bool:

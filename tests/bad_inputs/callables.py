@@ -143,14 +143,14 @@ def calls_np_vectorize(x):
     return _square_vectorized(x)  # <-- here
 
 
-@rejects(NoRuleError, 1.5, col=11, message="math.gamma")
+@rejects(NoRuleError, 1.5, col=11, message="math.remainder")
 def calls_c_function_without_rule(x):
-    return math.gamma(x)  # <-- here
+    return math.remainder(x, 2.0)  # <-- here
 
 
-@rejects(NoRuleError, 1.5, col=18, message="math.lgamma")
+@rejects(NoRuleError, 1.5, col=18, message="math.remainder")
 def no_rule_deep_in_expression(x):
-    y = x * 2.0 + math.lgamma(x)  # <-- here
+    y = x * 2.0 + math.remainder(x, 3.0)  # <-- here
     return y
 
 

@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from wengert import runtime as _rt
+from wengert.rules import math_rules as _mr
 
 from . import Arg, Case
 
@@ -52,6 +53,12 @@ OPERATORS = (
     + [Case("2.0 ** x", {"x": Arg(s)}, covers=(operator.pow,)) for s in SHAPES]
     + [Case("x * y + x / y - x ** 2", {"x": Arg((), pyfloat=True), "y": Arg((), "nonzero", pyfloat=True)},
             covers=(operator.add, operator.sub, operator.mul, operator.truediv), float32=False)]
+    # x ** y's derivative, differentiated again (second derivatives of powers)
+    + [Case(f"pow_slope(x, y{n})", {"x": Arg(sx, "positive"), "y": Arg(sy)},
+            covers=(_rt.pow_slope,), imports="from wengert.runtime import pow_slope")
+       for sx, sy in BROADCAST_PAIRS for n in ("", ", 2")]
+    + [Case("pow_slope(x, 3)", {"x": Arg(s)}, covers=(_rt.pow_slope,),
+            imports="from wengert.runtime import pow_slope") for s in SHAPES]
     # a constant over x differentiates as a reciprocal (its adjoint reads the result)
     + [Case(f"{c} / x", {"x": Arg(s, "nonzero")}, covers=(_rt.const_over,))
        for s in SHAPES for c in ("1.0", "-2.5")]
@@ -103,6 +110,28 @@ MATH += [
     Case("math.fsum(x) * 2.0", {"x": Arg((5,))}, covers=(math.fsum,)),
     Case("math.fmod(x, y)", {"x": Arg((), "positive", True), "y": Arg((), "gt1", True)},
          covers=(math.fmod,), **_PF),
+    Case("math.hypot(x, y, z)", {"x": Arg((), "nonzero", True), "y": Arg((), "nonzero", True),
+                                 "z": Arg((), "real", True)}, covers=(math.hypot,), **_PF),
+    Case("math.hypot(x, 2.0, y)", {"x": Arg((), "real", True), "y": Arg((), "nonzero", True)},
+         covers=(math.hypot,), **_PF),
+]
+
+# gamma and lgamma (Python floats only, like all of math: no arrays, no float32),
+# through the digamma of their rules: below the recurrence's threshold (x < 6),
+# above it (the asymptotic series alone), and at negative non-integers (the
+# reflection formula); `_polygamma` is the rule of their derivatives
+_POLYGAMMA = "from wengert.rules.math_rules import _polygamma"
+_GAMMA_ARGS = [("x", "positive"), ("x + 5.0", "positive"), ("20.0 * x", "positive"),
+               ("x - 1.0", "prob"), ("x - 3.0", "prob")]
+MATH += [
+    Case(f"math.{name}({arg})", {"x": Arg((), dom, True)}, covers=(getattr(math, name),),
+         seed=seed, id=f"math.{name}({arg})[xf] seed={seed}", **_PF)
+    for name in ("gamma", "lgamma") for arg, dom in _GAMMA_ARGS for seed in (0, 1)
+] + [
+    Case(f"_polygamma({n}, {arg})", {"x": Arg((), dom, True)}, covers=(_mr._polygamma,),
+         imports=_POLYGAMMA, **_PF)
+    for n in (0, 1, 2) for arg, dom in [("x", "positive"), ("x + 7.0", "positive"),
+                                        ("x - 2.0", "prob")]
 ]
 
 # -- NumPy elementwise ----------------------------------------------------------

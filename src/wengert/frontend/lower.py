@@ -95,7 +95,9 @@ UNSUPPORTED_EXPRS = {
     gast.Starred: ("star-arguments (*args)", "pass the arguments one by one"),
 }
 
-EFFECT_FUNCTIONS = {print}
+# calls kept as statements for their effect (``runtime.assert_``: an ``assert``
+# of the user's, as generated code writes it, differentiated again)
+EFFECT_FUNCTIONS = {print, runtime.assert_}
 
 
 @dataclass
@@ -590,6 +592,11 @@ class Lowerer:
                 raise UnsupportedSyntaxError("`global`/`nonlocal` in a nested function",
                                              self.pf.loc(n), hint="return the new value instead")
         outer = loaded - params - stored
+        if isinstance(node, gast.Lambda) and name in outer:
+            raise UnsupportedSyntaxError(
+                f"a lambda that calls itself (`{name}`)", self.pf.loc(node),
+                hint="define the function at module level (a nested function cannot call "
+                     "itself)")
         args, defaults = self._evaluated_defaults(args)
         for n in sorted(outer & set(self.scope.fns)):
             raise UnsupportedSyntaxError(

@@ -12,7 +12,8 @@ Generated from the rule table (with NumPy {numpy}) by
 `python -m wengert.rules.doc > docs/rules.md`;
 `tests/test_docs.py` fails when this page and the table disagree. Every rule listed
 here is checked in both modes against central finite differences and a dot-product
-test, on float64 and float32 (`tests/test_rules.py`).
+test, on float64 and float32 (`tests/test_rules.py`); the `math` module's on Python
+floats, the only inputs it takes.
 
 A rule is a template with the tangent and the adjoints side by side (see
 `src/wengert/rules/registry.py` and [architecture.md](architecture.md)); register your
@@ -54,8 +55,10 @@ def rows():
 
 
 def _name(fn, r) -> str:
-    mod = getattr(fn, "__module__", None) or ""
+    mod = registry.home_module(fn)
     base = getattr(fn, "__name__", None) or r.name
+    if mod.startswith("scipy."):        # scipy.special.erf, a ufunc too
+        return f"{mod}.{base}"
     if type(fn).__name__ == "ufunc" or mod.startswith("numpy"):
         sub = mod.replace("numpy.linalg", "np.linalg").replace("numpy", "np") \
             if "linalg" in mod else "np"
@@ -64,8 +67,6 @@ def _name(fn, r) -> str:
         return f"{mod}.{base}" if mod == "math" else base
     if mod in ("_operator", "operator"):
         return f"operator.{base}"
-    if mod.startswith("scipy"):
-        return f"{mod}.{base}"
     return f"{mod}.{base}" if mod else base
 
 

@@ -6,8 +6,15 @@ Where a derivative divides by something that is zero at a point the function
 itself is defined (``math.sqrt`` at 0), Python floats raise ZeroDivisionError;
 NumPy, and so wengert, gives inf or nan there. Those rules test the value
 first and compute the rare case with NumPy (``_over``), so the common case
-stays one float division."""
+stays one float division.
 
+``math.gamma`` and ``math.lgamma`` differentiate with the digamma function
+``ψ = Γ'/Γ``, which the standard library lacks: ``_polygamma`` computes it
+(and its derivatives, for higher order) for Python floats::
+
+    d gamma(x) = gamma(x) ψ(x) dx        d lgamma(x) = ψ(x) dx"""
+
+import functools
 import math
 
 import numpy as np
@@ -82,12 +89,14 @@ def atan2(y, x):       # at (0, 0): 0 / 0, nan as NumPy divides
                         else float(np.divide(1.0, x * x + y * y))))
 
 
-@rule(math.hypot, scalar_result=True)
-def hypot(x, y):       # at (0, 0): 0 / 0, nan as NumPy divides
+@rule(math.hypot, scalar_result=True, notes="of two or three coordinates")
+def hypot(x, y, z=None):       # at the origin: 0 / 0, nan as NumPy divides
     tangent((x / ans if ans else float(np.divide(x, ans))) * x_dot
-            + (y / ans if ans else float(np.divide(y, ans))) * y_dot)
+            + (y / ans if ans else float(np.divide(y, ans))) * y_dot
+            + (z / ans if ans else float(np.divide(z, ans))) * z_dot)
     adjoint(x=g * (x / ans if ans else float(np.divide(x, ans))),
-            y=g * (y / ans if ans else float(np.divide(y, ans))))
+            y=g * (y / ans if ans else float(np.divide(y, ans))),
+            z=g * (z / ans if ans else float(np.divide(z, ans))))
 
 
 @rule(math.copysign, scalar_result=True, zero_derivative=("y",))
@@ -108,6 +117,89 @@ def fmod(x, y):
 def fsum(iterable):
     tangent(math.fsum(iterable_dot))
     adjoint(iterable=runtime.fill_like(g, iterable))
+
+
+# -- gamma: the standard library has no digamma, so the polygamma function of a
+#    Python float is computed here, and has a rule of its own (derivatives of
+#    derivatives of gamma and lgamma call it with n + 1)
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6,    # B₂, B₄, …, B₂₀
+              -3617 / 510, 43867 / 798, -174611 / 330)
+
+
+def _polygamma(n: int, x: float) -> float:
+    """The polygamma function ``ψ⁽ⁿ⁾(x)`` of a Python float (``n = 0``: digamma,
+    the derivative of ``lgamma``), about 1e-15 relative for ``x > 0``; NaN at
+    the poles ``0, -1, -2, …``. For ``x < 0`` the reflection formula
+    ``ψ⁽ⁿ⁾(x) = (-1)ⁿ ψ⁽ⁿ⁾(1 - x) - π dⁿ/dxⁿ cot(πx)``; for ``x > 0`` the
+    recurrence ``ψ⁽ⁿ⁾(x) = ψ⁽ⁿ⁾(x + 1) + (-1)ⁿ⁺¹ n! / xⁿ⁺¹`` up to ``x ≥ 6 + n``,
+    then the asymptotic series."""
+    if x <= 0.0 and (math.isinf(x) or x == math.floor(x)):
+        return math.nan
+    if x < 0.0:
+        return ((-1.0) ** n * _polygamma(n, 1.0 - x)
+                - math.pi ** (n + 1) * _cot_derivative(n, _cot_pi(x)))
+    shift = 0.0
+    try:
+        while x < 6.0 + n:
+            shift += (1.0 / x) ** (n + 1)
+            x += 1.0
+    except OverflowError:                   # x tiny: ψ⁽ⁿ⁾(x) ≈ (-1)ⁿ⁺¹ n!/xⁿ⁺¹
+        return (-1.0) ** (n + 1) * math.inf
+    return (-1.0) ** (n + 1) * math.factorial(n) * shift + _polygamma_series(n, x)
+
+
+def _polygamma_series(n: int, x: float) -> float:
+    """``ψ⁽ⁿ⁾(x) ~ (-1)ⁿ⁺¹ [(n-1)!/xⁿ + n!/(2xⁿ⁺¹) + Σₖ B₂ₖ (2k+n-1)!/((2k)! x²ᵏ⁺ⁿ)]``,
+    whose first term is ``log x`` for ``n = 0``: Horner's rule in ``1/x²``."""
+    inv = 1.0 / x
+    t = inv * inv
+    s = 0.0
+    for c in reversed(_series_coefficients(n)):
+        s = (s + c) * t
+    tail = inv ** n * (s + math.factorial(n) / 2.0 * inv)
+    if n == 0:
+        return math.log(x) - tail
+    return (-1.0) ** (n + 1) * (math.factorial(n - 1) * inv ** n + tail)
+
+
+@functools.lru_cache(maxsize=None)
+def _series_coefficients(n: int) -> tuple:
+    """``B₂ₖ (2k+n-1)! / (2k)!`` for k = 1, 2, …"""
+    return tuple(b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
+                 for k, b in enumerate(_BERNOULLI, start=1))
+
+
+def _cot_derivative(n: int, c: float) -> float:
+    """``dⁿ/dyⁿ cot(y)`` at ``cot(y) = c``: a polynomial ``Pₙ(c)`` with
+    ``P₀ = c``, ``Pₖ₊₁ = -(1 + c²) Pₖ'``."""
+    p = [0.0, 1.0]                                           # coefficients of c⁰, c¹, …
+    for _ in range(n):
+        d = [i * p[i] for i in range(1, len(p))] + [0.0, 0.0]
+        p = [-(d[i] + (d[i - 2] if i >= 2 else 0.0)) for i in range(len(d))]
+    out = 0.0
+    for a in reversed(p):
+        out = out * c + a
+    return out
+
+
+def _cot_pi(x: float) -> float:
+    """``cot(πx)``, exactly 0 at half-integers: reduced to ``|r| ≤ 1/4`` by
+    the period 1 and ``cot(πr) = -tan(π(r ∓ 1/2))`` (the differences are exact)."""
+    r = x - round(x)
+    if abs(r) <= 0.25:
+        return 1.0 / math.tan(math.pi * r)
+    return -math.tan(math.pi * (r - math.copysign(0.5, r)))
+
+
+_unary(math.gamma, "ans * _polygamma(0, x)")
+_unary(math.lgamma, "_polygamma(0, x)", notes="log|Γ(x)|: the derivative is digamma(x)")
+
+
+@rule(_polygamma, scalar_result=True)
+def polygamma(n, x):
+    tangent(_polygamma(n + 1, x) * x_dot)
+    adjoint(x=g * _polygamma(n + 1, x))
 
 
 nondiff(math.floor, math.ceil, math.trunc, math.isfinite, math.isinf, math.isnan,

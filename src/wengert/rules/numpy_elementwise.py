@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import runtime
 from ..runtime import unbroadcast
 from .registry import adjoint, binary, nondiff, rule, tangent, unary
 
@@ -84,10 +85,11 @@ def divide(x, y):
 
 
 @rule(np.power, elementwise=True,
-      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0")
+      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0; "
+            "x ** 0 has derivative 0 at x = 0 too")
 def power(x, y):
-    tangent(y * x ** (y - 1) * x_dot + ans * np.log(x) * y_dot)
-    adjoint(x=unbroadcast(g * y * x ** (y - 1), x),
+    tangent(runtime.pow_slope(x, y) * x_dot + ans * np.log(x) * y_dot)
+    adjoint(x=unbroadcast(g * runtime.pow_slope(x, y), x),
             y=unbroadcast(g * ans * np.log(x), y))
 
 

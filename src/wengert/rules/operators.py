@@ -45,11 +45,21 @@ nondiff(runtime.held, notes="a shift whose derivative cancels (see optimize.hold
 
 
 @rule(operator.pow, elementwise=True,
-      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0")
+      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0; "
+            "x ** 0 has derivative 0 at x = 0 too")
 def pow_(x, y):
-    tangent(y * x ** (y - 1) * x_dot + ans * np.log(x) * y_dot)
-    adjoint(x=unbroadcast(g * y * x ** (y - 1), x),
+    tangent(runtime.pow_slope(x, y) * x_dot + ans * np.log(x) * y_dot)
+    adjoint(x=unbroadcast(g * runtime.pow_slope(x, y), x),
             y=unbroadcast(g * ans * np.log(x), y))
+
+
+@rule(runtime.pow_slope, elementwise=True, zero_derivative=("n",),
+      notes="y (y-1) ... (y-n+1) x ** (y-n), 0 where that coefficient is: the n-th "
+            "derivative of x ** y (higher derivatives differentiate it)")
+def pow_slope(x, y, n=1):
+    tangent(runtime.pow_slope(x, y, n + 1) * x_dot + runtime.pow_slope_dy(x, y, n) * y_dot)
+    adjoint(x=unbroadcast(g * runtime.pow_slope(x, y, n + 1), x),
+            y=unbroadcast(g * runtime.pow_slope_dy(x, y, n), y))
 
 
 @rule(operator.neg, elementwise=True, linear=("x",))

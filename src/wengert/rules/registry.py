@@ -32,6 +32,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 
 import numpy as np
 import textwrap
@@ -314,13 +315,27 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
     return deco
 
 
+def home_module(fn) -> str:
+    """The module ``fn`` is imported from: ``scipy.special`` for ``erf`` (a
+    ufunc, whose ``__module__`` is None) and for ``polygamma`` (defined in the
+    private ``scipy.special._basic``); otherwise its ``__module__``."""
+    mod = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__name__", None) or ""
+    if mod.startswith("scipy.") or (type(fn).__name__ == "ufunc" and
+                                    getattr(np, name, None) is not fn):
+        public = mod.split("._")[0] if mod.startswith("scipy.") else "scipy.special"
+        if getattr(sys.modules.get(public), name, None) is fn:
+            return public
+    return mod
+
+
 def _display_name(fns, methods, attrs, template) -> str:
     if fns:
         fn = fns[0]
-        mod = getattr(fn, "__module__", None) or ""
+        mod = home_module(fn)
         short = {"numpy": "np", "math": "math", "builtins": "",
                  "_operator": "operator", "operator": "operator"}.get(mod, mod)
-        if type(fn).__name__ == "ufunc":
+        if type(fn).__name__ == "ufunc" and not mod.startswith("scipy."):
             short = "np"
         name = getattr(fn, "__name__", None) or getattr(template, "__name__", "rule")
         return f"{short}.{name}" if short else name
@@ -503,8 +518,12 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
     ``stmts``: a method called on an object the function built itself
     (``s = Spring(k); s.energy(x)``) is named as that object's creation."""
     if isinstance(e.fn, ir.PseudoOp) and e.args and isinstance(e.args[0], ir.Var):
-        made = next((s.value for s in ir.walk(stmts) if isinstance(s, ir.Assign) and
-                     s.target == e.args[0]), None)
+        made = e.args[0]
+        for _ in range(8):         # through copies (a method's `self`, spliced in)
+            made = next((s.value for s in ir.walk(stmts) if isinstance(s, ir.Assign) and
+                         s.target == made), None)
+            if not isinstance(made, ir.Var):
+                break
         if isinstance(made, ir.Op) and isinstance(made.fn, type):
             return missing_rule_error(made.fn, loc)
     return missing_rule_error(e.fn, loc)

@@ -1,0 +1,108 @@
+"""What new users' programs found (tenth session): each was an internal
+error or a refusal of code the docs accept."""
+
+import math
+
+import numpy as np
+import pytest
+
+import wengert
+from wengert.errors import UnsupportedSyntaxError
+
+MODES = ("reverse", "forward")
+
+
+# -- an assert (and what lowering writes as one) differentiated twice --------
+
+def with_assert(x):
+    assert x > 0
+    return x ** 3
+
+
+def starred(x):
+    a, *rest = [x, x * x]
+    return a * rest[0]
+
+
+def zip_strict(x):
+    s = 0.0
+    for a, b in zip([x], [x * x], strict=True):
+        s = s + a * b
+    return s
+
+
+@pytest.mark.parametrize("f", [with_assert, starred, zip_strict])
+def test_second_derivatives_through_asserts(f):
+    assert wengert.hessian(f)(0.9) == pytest.approx(5.4)
+    for outer in MODES:
+        assert wengert.grad(wengert.grad(f), mode=outer)(0.9) == pytest.approx(5.4)
+
+
+def test_the_assert_still_runs_in_the_second_derivative():
+    with pytest.raises(AssertionError):
+        wengert.grad(wengert.grad(with_assert))(-1.0)
+
+
+# -- a closure made by a factory, differentiated twice ------------------------
+
+def make_poly(c0, c1, c2):
+    def p(x):
+        return c0 + c1 * x + c2 * x * x
+    return p
+
+
+P = make_poly(1.0, 2.0, 3.0)
+
+
+def calls_a_factory_closure(x):
+    return P(x)
+
+
+def test_second_derivatives_of_a_closure_from_a_factory():
+    assert wengert.grad(calls_a_factory_closure)(0.7) == pytest.approx(2.0 + 6.0 * 0.7)
+    assert wengert.hessian(calls_a_factory_closure)(0.7) == pytest.approx(6.0)
+    for outer in MODES:
+        d2 = wengert.grad(wengert.grad(calls_a_factory_closure), mode=outer)
+        assert d2(0.7) == pytest.approx(6.0)
+
+
+# -- a lambda calling itself: our refusal, not a NameError --------------------
+
+def recursive_lambda(x):
+    fact = lambda n: 1 if n == 0 else n * fact(n - 1)  # noqa: E731
+    return x * fact(3)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_recursive_lambda_is_refused(mode):
+    with pytest.raises(UnsupportedSyntaxError, match=r"a lambda that calls itself \(`fact`\)"):
+        wengert.grad(recursive_lambda, mode=mode)(0.7)
+
+
+# -- an element of a 2-d array read before an update: a copy ------------------
+
+def euler_table(x):
+    y = np.zeros((3, 2))
+    y[0, 0] = x
+    for n in range(2):
+        a = y[n, 0]
+        y[n + 1, 0] = a * x
+    return y[2, 0]                 # x ** 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_element_read_by_a_tuple_index_is_a_copy(mode):
+    assert wengert.grad(euler_table, mode=mode)(0.7) == pytest.approx(3 * 0.49)
+
+
+def row_then_update(x):
+    y = np.zeros((3, 2))
+    y[0, 0] = x
+    r = y[0]                       # a row: a view
+    y[0, 1] = x
+    return r[1] * x
+
+
+def test_a_row_read_before_an_update_is_still_refused():
+    with pytest.raises(UnsupportedSyntaxError, match=r"`r`"):
+        wengert.grad(row_then_update)(0.7)
