@@ -1095,20 +1095,24 @@ def _shift_wrt(wrt, func, lead: int, keywords):
 
 
 class _BoundDerivative(functools.partial):
-    """A derivative of a ``functools.partial``: the partial of the function's
-    derivative, whose attributes (``.source``) it shows."""
+    """A derivative of a bound method or of a ``functools.partial``: the
+    partial of the function's derivative, whose attributes (``.source``) it
+    shows. Not a bound method: that would hand ``specialize`` to the
+    function's derivative without the instance."""
 
     def __getattr__(self, name):
         return getattr(self.func, name)
 
+    def specialize(self, *args, **kwargs) -> str:
+        """``Derivative.specialize`` with the bound arguments first, as a call."""
+        return self.func.specialize(*self.args, *args, **{**self.keywords, **kwargs})
+
 
 def _on_bound(func, transform, wrt, **options):
-    """``transform`` of a bound method (a method of the same instance) or of a
-    partial (the same partial of the function's)."""
+    """``transform`` of a bound method or of a partial: the function's, with
+    the instance (or the partial's arguments) bound first."""
     f, lead, keywords = _bound(func)
     d = transform(f, wrt=_shift_wrt(wrt, f, len(lead), keywords), **options)
-    if isinstance(func, types.MethodType):
-        return types.MethodType(d, lead[0])
     return _BoundDerivative(d, *lead, **keywords)
 
 

@@ -64,7 +64,10 @@ def _zeros(x):
 def _batchable(func, positions, kinds) -> int:
     """If every operation on a differentiated value is elementwise, tangents can
     carry a leading batch axis: return how many singleton axes to put between
-    it and the input's axes (so it never meets a broadcast); else -1."""
+    it and the input's axes (so it never meets a broadcast); else -1. A
+    differentiated value of unknown shape (``np.concatenate``'s, say) gives -1:
+    its rank could exceed the depth, and the batch axis would then broadcast
+    against one of its axes."""
     from . import ir as _ir
     from .api import lowered
     from .rules import registry
@@ -82,9 +85,11 @@ def _batchable(func, positions, kinds) -> int:
             if r is None or not (r.elementwise or r.nondiff):
                 return -1
     full = analysis.infer_kinds(primal, dict(zip(names, kinds)))
-    ndims = [len(k.shape) for v, k in full.items() if v in active and k is not None
-             and k.shape[:1] not in ((-1,), (-2,))]
-    return max(ndims, default=0)
+    active_kinds = [full.get(v) for v in active]
+    if any(k is None for k in active_kinds):
+        return -1
+    return max((len(k.shape) for k in active_kinds if k.shape[:1] not in ((-1,), (-2,))),
+               default=0)
 
 
 def _batched_columns(built, args, positions, j, depth):

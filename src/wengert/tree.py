@@ -56,7 +56,9 @@ def basis(tree):
         for idx in np.ndindex(*shape):
             new = [0.0 if np.ndim(v) == 0 and not isinstance(v, np.ndarray) else
                    np.zeros_like(v, dtype=np.result_type(v, np.float32)) for v in leaves]
-            if shape == ():
+            if isinstance(leaf, np.generic):    # np.float32(2.0): a float32 tangent
+                new[i] = np.result_type(leaf, np.float32).type(1.0)
+            elif shape == ():
                 new[i] = 1.0 if not isinstance(leaf, np.ndarray) else np.ones_like(new[i])
             else:
                 new[i] = np.zeros_like(new[i])
