@@ -106,3 +106,75 @@ def row_then_update(x):
 def test_a_row_read_before_an_update_is_still_refused():
     with pytest.raises(UnsupportedSyntaxError, match=r"`r`"):
         wengert.grad(row_then_update)(0.7)
+
+
+# -- a list held by another container, then changed in place: refused ---------
+
+def appended_after_held(x):
+    a = [x, 2 * x]
+    b = [a]
+    a.append(x)                    # Python: b[0] is [x, 2x, x] too
+    return sum(b[0])
+
+
+def held_by_a_tuple(x):
+    a = [x]
+    t = (a, 1.0)
+    a.append(5 * x)
+    return sum(t[0])
+
+
+def snapshots_then_pop(x):
+    cur = [x, 1.0]
+    hist = []
+    for i in range(3):
+        hist.append((cur, i))
+        v = cur.pop()              # Python: the snapshot in hist loses it too
+        cur = [v * x, cur[0]]
+    tot = 0.0
+    for (lst, i) in hist:
+        tot = tot + lst[0] * lst[-1] * (i + 1)
+    return tot
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f, holder, update", [
+    (appended_after_held, "b", r"`a.append\(...\)`"),
+    (held_by_a_tuple, "t", r"`a.append\(...\)`"),
+    (snapshots_then_pop, "hist", r"`cur.pop\(\)`"),
+])
+def test_a_list_changed_while_another_holds_it_is_refused(f, holder, update, mode):
+    with pytest.raises(UnsupportedSyntaxError,
+                       match=update + f" while `{holder}`, which holds that list as an item"):
+        wengert.grad(f, mode=mode)(0.7)
+
+
+def snapshots_copied(x):
+    cur = [x, 1.0]
+    hist = []
+    for i in range(3):
+        hist.append((list(cur), i))
+        v = cur.pop()
+        cur = [v * x, cur[0]]
+    tot = 0.0
+    for (lst, i) in hist:
+        tot = tot + lst[0] * lst[-1] * (i + 1)
+    return tot
+
+
+def rows_of_rows(x):
+    rows = []
+    for i in range(3):
+        row = []
+        for j in range(2):
+            row.append(x * (i + j))
+        rows.append(row)
+    return sum(r[0] * r[1] for r in rows)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f", [snapshots_copied, rows_of_rows])
+def test_lists_held_whole_but_not_changed_afterwards(f, mode):
+    h = 1e-6
+    expected = (f(0.7 + h) - f(0.7 - h)) / (2 * h)
+    assert wengert.grad(f, mode=mode)(0.7) == pytest.approx(expected, rel=1e-6)

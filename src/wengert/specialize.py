@@ -331,17 +331,29 @@ class _Sharing:
         if (s.store or s.augmented) and isinstance(s.value, ir.Op) and s.value.args and \
                 isinstance(s.value.args[0], ir.Var):
             self.groups[id(s)] = state.sharing(s.value.args[0].name)
+        if _popped(s):                       # xs_1, v = list_pop(xs): xs changed in place
+            xs = s.value.args[0].name
+            self.groups[id(s)] = state.sharing(xs)
+            rest, last = s.targets()
+            state.assign(rest, (id(s), 0), [xs], [])
+            state.assign(last, (id(s), 1), [], [xs])
+            return
         if not isinstance(s.target, ir.Var):
             for j, t in enumerate(s.targets()):
                 state.assign(t, (id(s), j), [], [])
             return
         names, held = _may_view(s, self.kinds, self.tuples)
-        state.assign(s.target.name, (id(s), 0), names, held)
+        state.assign(s.target.name, (id(s), 0), names, held, _held_whole(s))
 
     def sharing(self, s, views: bool) -> set:
         """The names that, just before the update ``s``, may be the list it
         updates (or, with ``views``, share memory with the array)."""
         return self.groups[id(s)][1 if views else 0]
+
+    def holding(self, s) -> set:
+        """The names that, just before the update ``s``, may hold the list it
+        updates as an item (``b = [a]``, ``hist.append((cur, i))``)."""
+        return self.groups[id(s)][3]
 
     def inputs(self, s) -> list:
         """The names from outside whose data the array ``s`` updates may share."""
@@ -377,17 +389,21 @@ class _State:
         return _State(names, self.made | other.made)
 
     def sharing(self, name: str):
-        """``(names, views, objects)``: who may be ``name``'s object, who may
-        share memory with it, and the objects it may share memory with."""
+        """``(names, views, objects, holding)``: who may be ``name``'s object,
+        who may share memory with it, the objects it may share memory with,
+        and who may hold its object as an item (its ``("whole", ...)`` tag)."""
         own, views = self.names.get(name, (frozenset(), frozenset()))
         viewing = set().union(*(self.holders.get(o, ()) for o in views))
         same = {n for n in viewing if self.names[n][0] & own}
-        return same, viewing, views
+        holding = set().union(*(self.holders.get(("whole",) + o, ()) for o in own))
+        return same, viewing, views, holding
 
-    def assign(self, target: str, site, same: list, held: list) -> None:
+    def assign(self, target: str, site, same: list, held: list, whole=()) -> None:
         """``target`` assigned: the object(s) of the names in ``same`` (a copy
         of a name, a view by reshaping), else the new object of ``site``;
-        sharing memory with ``held`` too."""
+        sharing memory with ``held`` too, and holding the objects of
+        ``whole`` as items (tagged ``("whole", ...)``: a change of one in
+        place is seen through ``target``)."""
         empty = (frozenset(), frozenset())
         if same:
             own = frozenset().union(*(self.names.get(n, empty)[0] for n in same))
@@ -398,6 +414,8 @@ class _State:
             self.made.add(fresh)
             own = frozenset({fresh})
         views = own.union(*(self.names.get(n, empty)[1] for n in same + held))
+        views = views.union(*(frozenset(("whole",) + o for o in self.names.get(n, empty)[0])
+                              for n in whole))
         for o in self.names.get(target, empty)[1]:
             self.holders[o].discard(target)
         self.names[target] = (own, views)
@@ -405,12 +423,13 @@ class _State:
             self.holders.setdefault(o, set()).add(target)
 
     def _rename(self, old, new) -> None:
-        def renamed(objects):
-            return frozenset(new if o == old else o for o in objects) if old in objects \
-                else objects
-        for n in self.holders.pop(old, ()):
-            self.names[n] = tuple(renamed(objects) for objects in self.names[n])
-            self.holders.setdefault(new, set()).add(n)
+        for a, b in ((old, new), (("whole",) + old, ("whole",) + new)):
+            def renamed(objects, a=a, b=b):
+                return frozenset(b if o == a else o for o in objects) if a in objects \
+                    else objects
+            for n in self.holders.pop(a, ()):
+                self.names[n] = tuple(renamed(objects) for objects in self.names[n])
+                self.holders.setdefault(b, set()).add(n)
 
 
 def _spelled(name: str, user_of: dict, defs: dict, depth: int) -> str:
@@ -471,6 +490,28 @@ def _may_view(s, kinds, tuples=None):
     return [], []
 
 
+def _popped(s) -> bool:
+    """``xs_1, v = list_pop(xs)`` from ``xs.pop()``, which changes ``xs`` in
+    place (``store``; generated code's own ``list_pop`` makes a new list)."""
+    return isinstance(s, ir.Assign) and s.store and not isinstance(s.target, ir.Var) and \
+        len(s.target) == 2 and isinstance(s.value, ir.Op) and \
+        s.value.fn is runtime.list_pop and isinstance(s.value.args[0], ir.Var)
+
+
+def _held_whole(s) -> list:
+    """The names whose lists (or arrays) the value of ``s`` holds as items
+    themselves, not copies: a display's (``[a]``, ``(cur, i)``, ``{"k": v}``)
+    and what an append adds."""
+    e = s.value
+    if not isinstance(e, ir.Op):
+        return []
+    if isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict"):
+        return [a.name for a in e.args if isinstance(a, ir.Var)]
+    if e.fn is runtime.list_append and len(e.args) == 2 and isinstance(e.args[1], ir.Var):
+        return [e.args[1].name]
+    return []
+
+
 def _element(k, index, kinds, tuples) -> bool:
     """Whether ``y[index]`` on an array of kind ``k`` is one element: an
     int (or a tuple of them, ``(n, 0)``, one per axis) indexing every axis."""
@@ -521,7 +562,8 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
     sites = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.store and
              isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
              isinstance(s.value.args[0], ir.Var)]
-    if not sites:
+    pops = [s for s in ir.walk(fn.body) if _popped(s)]
+    if not sites and not pops:
         return
     sharing = sharing or _Sharing(fn, kinds)
     loops = _enclosing_loops(fn.body, ())
@@ -530,11 +572,36 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
         old = s.value.args[0].name       # an item of a list or dict replaced: not its items
         container = append or _sequence(kinds.get(old))
         group = sharing.sharing(s, views=not container)
-        stale = sorted(n for n in sharing.after[id(s)] & group
+        holders = sharing.holding(s) - group if container else set()
+        stale = sorted(n for n in sharing.after[id(s)] & (group | holders)
                        if n != s.target.name and not _number(kinds.get(n)))
+        if stale and stale[0] in holders:
+            raise _held_update_error(s, stale[0], sharing, "append(...)" if append
+                                     else "[...] = ...")
         if stale:
             raise _shared_update_error(s, stale[0], append, container, sharing,
                                        loops[id(s)])
+    for s in pops:                       # a list another holds, popped: the holder sees it
+        rest = s.targets()[0]
+        stale = sorted(n for n in sharing.after[id(s)] & sharing.holding(s)
+                       if n != rest and not _number(kinds.get(n)))
+        if stale:
+            raise _held_update_error(s, stale[0], sharing, "pop()")
+
+
+def _held_update_error(s, holder: str, sharing, update: str):
+    """The refusal of ``xs.append(v)``, ``xs[i] = v`` or ``xs.pop()`` while
+    ``holder``, a list, tuple or dict holding ``xs`` as an item, is used
+    afterwards: Python changes the item ``holder`` holds too."""
+    from .errors import UnsupportedSyntaxError
+    name, xs = sharing.user(holder), sharing.user(s.value.args[0].name)
+    how = (f"`{xs}.{update}`" if update != "[...] = ..." else f"an assignment into `{xs}[...]`")
+    instead = f"(`v = {xs}[-1]; {xs} = {xs}[:-1]`)" if update == "pop()" else \
+        f"(`{xs} = {xs} + [v]`)" if update.startswith("append") else f"(`{xs} = list({xs})` first)"
+    return UnsupportedSyntaxError(
+        f"{how} while `{name}`, which holds that list as an item, is used afterwards",
+        s.loc, hint=f"Python would change the list in `{name}` too; build a new list instead "
+                    f"{instead}, or put a copy in `{name}` (`list({xs})`)")
 
 
 def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, loops):

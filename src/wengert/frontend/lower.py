@@ -722,7 +722,8 @@ class Lowerer:
         xs = self.name_atom(base.id, base)
         rest = ir.Var(self.new_version(base.id))
         last = ir.Var(self.names.temp())
-        self.out.append(ir.Assign((rest, last), ir.Op(runtime.list_pop, (xs,)), self.pf.loc(node)))
+        self.out.append(ir.Assign((rest, last), ir.Op(runtime.list_pop, (xs,)), self.pf.loc(node),
+                                  store=True))    # (Python changes the list in place)
         self.scope.env[base.id] = rest.name
         return last
 
