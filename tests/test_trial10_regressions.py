@@ -178,3 +178,45 @@ def test_lists_held_whole_but_not_changed_afterwards(f, mode):
     h = 1e-6
     expected = (f(0.7 + h) - f(0.7 - h)) / (2 * h)
     assert wengert.grad(f, mode=mode)(0.7) == pytest.approx(expected, rel=1e-6)
+
+
+# -- a list argument changed in place: refused (the caller's list would not be)
+
+def appends_to_its_argument(x, xs):
+    xs.append(x)
+    return sum(xs) * x
+
+
+def pops_its_argument(x, xs):
+    v = xs.pop()
+    return v * x
+
+
+def extends_its_argument(x, xs):
+    xs.extend([x, x])
+    return sum(xs) * x
+
+
+def appends_to_a_copy(x, xs):
+    xs = list(xs)
+    xs.append(x)
+    return sum(xs) * x
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("f, how", [(appends_to_its_argument, r"append\(...\)"),
+                                    (pops_its_argument, r"pop\(\)"),
+                                    (extends_its_argument, r"extend\(...\)")])
+def test_changing_a_list_argument_in_place_is_refused(f, how, mode):
+    xs = [1.0, 2.0]
+    with pytest.raises(UnsupportedSyntaxError, match=rf"`xs.{how}` changes `xs`, a list from "
+                                                     "outside the function"):
+        wengert.grad(f, mode=mode)(0.7, xs)
+    assert xs == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_copy_of_a_list_argument_may_change(mode):
+    xs = [1.0, 2.0]
+    assert wengert.grad(appends_to_a_copy, mode=mode)(0.7, xs) == pytest.approx(3.0 + 1.4)
+    assert xs == [1.0, 2.0]

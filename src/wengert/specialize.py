@@ -355,6 +355,11 @@ class _Sharing:
         updates as an item (``b = [a]``, ``hist.append((cur, i))``)."""
         return self.groups[id(s)][3]
 
+    def given(self, s) -> list:
+        """The names from outside (parameters, module data) whose very list
+        the update ``s`` may change (the caller's list: Python changes it)."""
+        return sorted(o[1] for o in self.groups[id(s)][4] if o[0] == "in")
+
     def inputs(self, s) -> list:
         """The names from outside whose data the array ``s`` updates may share."""
         return sorted(o[1] for o in self.groups[id(s)][2] if o[0] == "in")
@@ -396,7 +401,7 @@ class _State:
         viewing = set().union(*(self.holders.get(o, ()) for o in views))
         same = {n for n in viewing if self.names[n][0] & own}
         holding = set().union(*(self.holders.get(("whole",) + o, ()) for o in own))
-        return same, viewing, views, holding
+        return same, viewing, views, holding, own
 
     def assign(self, target: str, site, same: list, held: list, whole=()) -> None:
         """``target`` assigned: the object(s) of the names in ``same`` (a copy
@@ -567,6 +572,11 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
         return
     sharing = sharing or _Sharing(fn, kinds)
     loops = _enclosing_loops(fn.body, ())
+    for s in sites + pops:
+        given = sharing.given(s) if s.value.fn in (runtime.list_append, runtime.seq_concat,
+                                                    runtime.list_pop) else ()
+        if given:
+            raise _given_list_error(s, sharing.user(given[0]))
     for s in sites:
         append = s.value.fn is runtime.list_append
         old = s.value.args[0].name       # an item of a list or dict replaced: not its items
@@ -587,6 +597,21 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
                        if n != rest and not _number(kinds.get(n)))
         if stale:
             raise _held_update_error(s, stale[0], sharing, "pop()")
+
+
+def _given_list_error(s, name: str):
+    """The refusal of ``xs.append(v)``, ``xs.extend(vs)`` or ``xs.pop()`` on a
+    list the function was given: Python changes the caller's list; the
+    derivative would compute a new one and leave the caller's as it was."""
+    from .errors import UnsupportedSyntaxError
+    how = {runtime.list_append: "append(...)", runtime.seq_concat: "extend(...)",
+           runtime.list_pop: "pop()"}[s.value.fn]
+    return UnsupportedSyntaxError(
+        f"`{name}.{how}` changes `{name}`, a list from outside the function (an argument "
+        "or module data)", s.loc,
+        hint=f"Python would change the caller's list too, the derivative would not: build "
+             f"a new list (`{name} = {name} + [v]`, `{name} = {name}[:-1]`) and return it, or "
+             f"copy it first (`{name} = list({name})`)")
 
 
 def _held_update_error(s, holder: str, sharing, update: str):
