@@ -220,3 +220,15 @@ def test_a_copy_of_a_list_argument_may_change(mode):
     xs = [1.0, 2.0]
     assert wengert.grad(appends_to_a_copy, mode=mode)(0.7, xs) == pytest.approx(3.0 + 1.4)
     assert xs == [1.0, 2.0]
+
+
+def item_with_an_index(x):
+    y = np.array([x, 2.0 * x, 3.0])
+    return y.item(1) * x
+
+
+def test_item_with_an_index_names_the_method():
+    from wengert.errors import NoRuleError
+    with pytest.raises(NoRuleError, match=r"`ndarray.item\(\)` called with 1 positional "
+                                          r"arguments; its rule takes 0(.|\n)*y\[i\]"):
+        wengert.grad(item_with_an_index)(0.7)

@@ -91,8 +91,13 @@ class Rule:
                                if not all(isinstance(a, ir.Const) for a in extra)
                                else ir.Const(tuple(a.value for a in extra))]
         if len(args) > len(self.params):
-            raise NoRuleError(f"`{self.name}` called with {len(args)} positional "
-                              f"arguments; its rule takes {len(self.params)}", loc)
+            own = 1 if self.name.startswith("ndarray.") else 0      # (the array: not counted)
+            raise NoRuleError(f"`{self.name}` called with {len(args) - own} positional "
+                              f"arguments; its rule takes {len(self.params) - own}", loc,
+                              hint="index the array instead (`y[i]` rather than "
+                                   "`y.item(i)`)" if self.name == "ndarray.item()" else
+                              "pass only the arguments its rule takes (docs/rules.md), or "
+                              "register your own rule with @wengert.defrule")
         bound = dict(zip(self.params, args))
         for k, v in op.kwargs:
             if k not in self.params:
@@ -330,6 +335,8 @@ def home_module(fn) -> str:
 
 
 def _display_name(fns, methods, attrs, template) -> str:
+    if fns and methods and (getattr(fns[0], "__module__", None) or "").startswith("wengert."):
+        return f"ndarray.{methods[0]}()"      # (item_of: our helper behind `a.item()`)
     if fns:
         fn = fns[0]
         mod = home_module(fn)
