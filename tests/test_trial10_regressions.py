@@ -232,3 +232,25 @@ def test_item_with_an_index_names_the_method():
     with pytest.raises(NoRuleError, match=r"`ndarray.item\(\)` called with 1 positional "
                                           r"arguments; its rule takes 0(.|\n)*y\[i\]"):
         wengert.grad(item_with_an_index)(0.7)
+
+
+def element_of_an_array_of_numbers(x):
+    y = np.array([x, 2.0 * x])
+    old = y[0]                     # an element: a copy
+    y[0] = y[1] * x
+    return old * y[0]              # 2 x ** 3
+
+
+def row_of_an_array_of_rows(x):
+    y = np.array([[x, 1.0], [2.0, x]])
+    old = y[0]                     # a row: a view
+    y[0, 0] = x * x
+    return old[0] * x
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_element_of_an_array_built_from_numbers_is_a_copy(mode):
+    assert wengert.grad(element_of_an_array_of_numbers, mode=mode)(0.7) == \
+        pytest.approx(6 * 0.49)
+    with pytest.raises(UnsupportedSyntaxError, match=r"`old`"):
+        wengert.grad(row_of_an_array_of_rows, mode=mode)(0.7)

@@ -285,10 +285,10 @@ class _Sharing:
         self.defs = {s.target.name: s.value for s in ir.walk(fn.body)
                      if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
         writes = Counter(n for s in ir.walk(fn.body) for n in ir.stmt_writes(s))
-        self.tuples = {s.target.name: s.value for s in ir.walk(fn.body)     # y[i, j]'s index
+        self.tuples = {s.target.name: s.value for s in ir.walk(fn.body)   # names bound once:
                        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
-                       isinstance(s.value, ir.Op) and s.value.fn is ir.MAKE_TUPLE and
-                       writes[s.target.name] == 1}
+                       isinstance(s.value, ir.Op) and writes[s.target.name] == 1}
+        # (y[i, j]'s index, y = np.array([a, b]): what _element reads)
         state = _State({n: (frozenset({("in", n)}),) * 2 for n in self.outside}, set())
         self._block(fn.body, state)
         self.user_of = fn.user_of or {}
@@ -482,7 +482,7 @@ def _may_view(s, kinds, tuples=None):
         k = kinds.get(s.target.name) if isinstance(s.target, ir.Var) else None
         if k is not None and (k.pyfloat or (k.shape == () and not k.array0)):
             return [], []             # a number: a copy
-        if _element(kinds.get(base), e.args[1], kinds, tuples or {}):
+        if _element(kinds.get(base), e.args[1], kinds, tuples or {}, base):
             return [], []             # y[n, 0] of a 2-d array: an element, a copy
         return [], [base]
     if base and (_numpy_view(e.fn) or (isinstance(e.fn, ir.PseudoOp) and
@@ -517,21 +517,50 @@ def _held_whole(s) -> list:
     return []
 
 
-def _element(k, index, kinds, tuples) -> bool:
+def _element(k, index, kinds, tuples, base=None) -> bool:
     """Whether ``y[index]`` on an array of kind ``k`` is one element: an
-    int (or a tuple of them, ``(n, 0)``, one per axis) indexing every axis."""
-    if k is None or k.pyfloat or not k.shape or k.shape[:1] in ((-1,), (-2,)):
+    int (or a tuple of them, ``(n, 0)``, one per axis) indexing every axis.
+    ``tuples``: the values of names bound once (an index tuple; ``y``'s
+    array when its kind is not known, ``np.array([a, b])`` of numbers)."""
+    ndim = _ndim(k, base, kinds, tuples)
+    if not ndim:
         return False
-    if isinstance(index, ir.Var) and index.name in tuples:
+    if isinstance(index, ir.Var) and isinstance(tuples.get(index.name), ir.Op) and \
+            tuples[index.name].fn is ir.MAKE_TUPLE:
         parts = tuples[index.name].args
     elif isinstance(index, ir.Const) and type(index.value) is tuple:
         parts = tuple(ir.Const(p) for p in index.value)
     else:
         parts = (index,)
     from .analysis import INT, expr_kind
-    return len(parts) == len(k.shape) and all(
+    return len(parts) == ndim and all(
         (isinstance(p, ir.Const) and type(p.value) is int) or
         (isinstance(p, ir.Var) and expr_kind(p, kinds) == INT) for p in parts)
+
+
+def _ndim(k, base, kinds, defs):
+    """The number of axes of the array ``base`` (of kind ``k``), or None:
+    from its kind, or, unknown, for ``np.array([a, b, ...])`` of numbers
+    (updated by assignments into it: the same array), one."""
+    if k is not None:
+        return None if k.pyfloat or k.shape[:1] in ((-1,), (-2,)) else len(k.shape)
+    from .analysis import expr_kind
+    for _ in range(16):
+        d = defs.get(base)
+        if isinstance(d, ir.Op) and d.fn is runtime.setitem and isinstance(d.args[0], ir.Var):
+            base = d.args[0].name
+            continue
+        break
+    else:
+        return None
+    if not (isinstance(d, ir.Op) and d.fn in (np.array, np.asarray) and len(d.args) == 1 and
+            not d.kwargs and isinstance(d.args[0], ir.Var)):
+        return None
+    items = defs.get(d.args[0].name)
+    if isinstance(items, ir.Op) and items.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE) and items.args \
+            and all(_number(expr_kind(a, kinds)) for a in items.args):
+        return 1
+    return None
 
 
 def _method(e, name: str) -> bool:
