@@ -3,6 +3,7 @@
 method; never arithmetic on numbers (that was a silently wrong derivative).
 Where the class's method cannot be differentiated, the build is refused."""
 
+import collections
 import math
 
 import numpy as np
@@ -185,3 +186,17 @@ def test_an_object_in_an_attribute_is_refused(mode):
     with pytest.raises(NoRuleError, match=r"`\+` on an object held in an attribute "
                                           r"\(`self.s`, a Shift\)"):
         wengert.grad(Model().loss, mode=mode)(0.7)
+
+
+Pair = collections.namedtuple("Pair", "a b")
+
+
+def namedtuple_concatenated(x):
+    p = Pair(x, 2.0 * x)
+    q = p + (x,)
+    return q[0] * q[2]
+
+
+def test_a_namedtuple_keeps_its_own_message():
+    with pytest.raises(NoRuleError, match=r"creating a `Pair` object inside"):
+        wengert.grad(namedtuple_concatenated)(0.7)

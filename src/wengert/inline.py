@@ -622,9 +622,10 @@ def _operator_call(s, known):
 
 
 def _array_like(cls) -> bool:
-    """An array type of NumPy's protocols (Dask's): its operators are NumPy's."""
-    return any(hasattr(cls, n) for n in ("__array_ufunc__", "__array_function__",
-                                         "__array__"))
+    """An array type of NumPy's protocols (Dask's), or a container (a
+    namedtuple): its operators are NumPy's or the container's, as before."""
+    return issubclass(cls, (tuple, list, dict)) or any(
+        hasattr(cls, n) for n in ("__array_ufunc__", "__array_function__", "__array__"))
 
 
 def _operand_class(a, known):
