@@ -254,3 +254,27 @@ def test_an_element_of_an_array_built_from_numbers_is_a_copy(mode):
         pytest.approx(6 * 0.49)
     with pytest.raises(UnsupportedSyntaxError, match=r"`old`"):
         wengert.grad(row_of_an_array_of_rows, mode=mode)(0.7)
+
+
+def _decorate(fn):
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        return fn(*a, **k)
+    return wrapper
+
+
+@_decorate
+def _decorated_helper(t):
+    return t ** 2
+
+
+def uses_a_decorated_helper(x):
+    return _decorated_helper(x) + x
+
+
+def test_a_helper_behind_a_decorator_says_so():
+    with pytest.raises(UnsupportedSyntaxError,
+                       match=r"wrapped by a decorator(.|\n)*__wrapped__"):
+        wengert.grad(uses_a_decorated_helper)(0.7)

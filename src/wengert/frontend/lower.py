@@ -1283,6 +1283,13 @@ class Lowerer:
                         hint=f"register one with @wengert.defrule({fn.__name__}) (see "
                              "docs/rules.md), or wrap the result in wengert.stop_gradient"
                              "(...) if it should not be differentiated")
+                if getattr(fn, "__wrapped__", None) is not None:    # @functools.wraps
+                    raise UnsupportedSyntaxError(
+                        f"calling `{fn.__name__}`, wrapped by a decorator whose wrapper takes "
+                        "*args or **kwargs", self.pf.loc(node),
+                        hint=f"call the undecorated function (`{fn.__name__}.__wrapped__` is "
+                             "it) if the decorator does not change the result, or give the "
+                             "wrapper the function's own parameters")
                 raise UnsupportedSyntaxError(
                     f"calling `{fn.__name__}`, which takes *args or **kwargs",
                     self.pf.loc(node), hint="give the helper explicit parameters")
