@@ -278,3 +278,15 @@ def test_a_helper_behind_a_decorator_says_so():
     with pytest.raises(UnsupportedSyntaxError,
                        match=r"wrapped by a decorator(.|\n)*__wrapped__"):
         wengert.grad(uses_a_decorated_helper)(0.7)
+
+
+def picks_a_function(x):
+    f = math.sin if x > 0 else math.cos
+    return f(x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_function_chosen_at_run_time_is_named(mode):
+    from wengert.errors import NoRuleError
+    with pytest.raises(NoRuleError, match=r"calling `f`, which holds one of several functions"):
+        wengert.grad(picks_a_function, mode=mode)(0.7)

@@ -313,7 +313,7 @@ class Reverse:
         if isinstance(e, ir.Op) and e.effect and \
                 registry.lookup(analysis.derivative_op(e, self.kinds)) is None:
             # _ = obj.update(v): refused even though nothing reads its result
-            raise registry.missing_rule_error(e.fn, s.loc)
+            raise registry.missing_rule_for(e, self.fn.body, s.loc)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomVJP):
             return self.custom_vjp(s)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomJVP) and e.fn.jvp is not None:

@@ -533,7 +533,36 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
                 break
         if isinstance(made, ir.Op) and isinstance(made.fn, type):
             return missing_rule_error(made.fn, loc)
+        if e.fn.kind == "method" and e.fn.name == "__call__" and \
+                _chosen_functions(e.args[0].name, stmts):
+            return NoRuleError(
+                f"calling `{e.args[0].name}`, which holds one of several functions, chosen "
+                "while the function runs", loc,
+                hint="call each function where it is chosen (`y = math.sin(x) if c else "
+                     "math.cos(x)`), or pass the function in as an argument")
     return missing_rule_error(e.fn, loc)
+
+
+def _chosen_functions(name: str, stmts) -> bool:
+    """Whether ``name`` is bound (through copies) to functions in more than
+    one place: ``f = np.sin if c else np.cos``."""
+    from ..analysis import is_function
+    values = {}
+    for s in ir.walk(stmts):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            values.setdefault(s.target.name, []).append(s.value)
+    todo, seen, found = [name], set(), 0
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for v in values.get(n, ()):
+            if isinstance(v, ir.Var):
+                todo.append(v.name)
+            elif isinstance(v, ir.Const) and is_function(v.value):
+                found += 1
+    return found > 1
 
 
 def missing_rule_error(fn, loc) -> NoRuleError:
