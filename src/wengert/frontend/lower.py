@@ -70,6 +70,8 @@ UNSUPPORTED_STMTS = {
     gast.With: ("a `with` block", "move the `with` statement outside the differentiated function"),
     gast.AsyncWith: ("`async with`", "differentiate synchronous code only"),
     gast.AsyncFor: ("`async for`", "differentiate synchronous code only"),
+    gast.AsyncFunctionDef: ("an `async def`", "define it at module level (wengert "
+                            "differentiates synchronous code only)"),
     gast.Global: ("a `global` declaration", "pass the value in as an argument and return the new value"),
     gast.Nonlocal: ("a `nonlocal` declaration", "pass the value in as an argument and return the new value"),
     gast.Delete: ("`del`", "remove the `del` statement; unused values are freed anyway"),
@@ -356,8 +358,8 @@ class Lowerer:
             raise UnsupportedSyntaxError(
                 f"assignment into `{name}[...]`, which may be (a view of) an input array or "
                 "of data this function did not create", self.pf.loc(target),
-                hint=f"copy it first ({name} = {name}.copy() or np.array({name})), or build "
-                     "the array with np.zeros/np.empty inside the function")
+                hint=f"copy it first (`{name} = {name}.copy()`: an array, a list or a "
+                     "dict), or build it inside the function (`np.zeros(n)`, `[]`, `{}`)")
         return name, self._index(target.slice)
 
     def _setitem(self, name, index, value, node) -> None:
