@@ -290,3 +290,32 @@ def test_a_function_chosen_at_run_time_is_named(mode):
     from wengert.errors import NoRuleError
     with pytest.raises(NoRuleError, match=r"calling `f`, which holds one of several functions"):
         wengert.grad(picks_a_function, mode=mode)(0.7)
+
+
+def queue(x):
+    hist = []
+    y = x
+    for n in range(5):
+        hist.append(y)
+        if len(hist) > 2:
+            hist.pop(0)
+        y = y * 0.5 + sum(hist)
+    return y
+
+
+def built_then_assigned(x):
+    xs = []
+    xs.append(x)
+    xs.append(2.0 * x)
+    xs[0] = x * x
+    return xs[0] + xs[1]
+
+
+def test_pop_at_an_index_of_a_list_built_by_appends_names_the_list():
+    with pytest.raises(UnsupportedSyntaxError, match=r"`hist.pop\(...\)` would change `hist`"):
+        wengert.grad(queue)(0.7)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_assigning_into_a_list_built_by_appends(mode):
+    assert wengert.grad(built_then_assigned, mode=mode)(0.7) == pytest.approx(1.4 + 2.0)

@@ -726,6 +726,8 @@ class Lowerer:
         last = ir.Var(self.names.temp())
         self.out.append(ir.Assign((rest, last), ir.Op(runtime.list_pop, (xs,)), self.pf.loc(node),
                                   store=True))    # (Python changes the list in place)
+        if isinstance(xs, ir.Var) and xs.name in self.fresh:
+            self.fresh.add(rest.name)             # (still the list made here)
         self.scope.env[base.id] = rest.name
         return last
 
@@ -1526,6 +1528,8 @@ def _creates_array(value, fresh) -> bool:
         return (fn.kind == "method" and fn.name in _FRESH_METHODS) or fn.kind in ("list", "dict")
     if fn is runtime.setitem or isinstance(fn, np.ufunc) or _container_copy(value):
         return True
+    if fn in (runtime.list_append, runtime.seq_concat) and isinstance(value.args[0], ir.Var):
+        return value.args[0].name in fresh      # appended to: still the list made here
     if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul):
         return True
