@@ -200,3 +200,28 @@ def namedtuple_concatenated(x):
 def test_a_namedtuple_keeps_its_own_message():
     with pytest.raises(NoRuleError, match=r"creating a `Pair` object inside"):
         wengert.grad(namedtuple_concatenated)(0.7)
+
+
+def read_from_a_list_built_here(x):
+    objs = [Shift(3.0)]
+    return objs[0] + x
+
+
+def made_by_a_helper(x):
+    w = _make_shift()
+    return w + x
+
+
+def _make_shift():
+    return Shift(3.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_object_read_from_a_list_built_here_is_refused(mode):
+    with pytest.raises(NoRuleError, match=r"`\+` on an object read from a list or tuple"):
+        wengert.grad(read_from_a_list_built_here, mode=mode)(0.7)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_object_a_helper_makes(mode):
+    assert wengert.grad(made_by_a_helper, mode=mode)(0.7) == pytest.approx(3.0 * math.cos(0.7))

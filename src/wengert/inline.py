@@ -208,6 +208,12 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                                                   s.value.fn.name])
         elif isinstance(s.value, ir.Op) and _user_class(s.value.fn):
             known[s.target.name] = _Built(s.value.fn)        # m = Scale(k): for m * x
+        elif isinstance(s.value, ir.Op) and _holds_known_objects(s.value, known):
+            known[s.target.name] = _Items()                  # objs = [Shift(3.0)]
+        elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
+                isinstance(s.value.args[0], ir.Var) and \
+                isinstance(known.get(s.value.args[0].name), _Items):
+            known[s.target.name] = _Items(item=True)         # objs[0]: an object, class unknown
         elif held_objects and isinstance(s.value, ir.Op) and \
                 isinstance(s.value.fn, ir.PseudoOp) and s.value.fn.kind == "attr" and \
                 isinstance(s.value.args[0], ir.Var) and \
@@ -568,6 +574,27 @@ class _Built:
         self.cls = cls
 
 
+class _Items:
+    """A list or tuple the function builds holding objects of its own
+    classes (``objs = [Shift(3.0)]``), or (``item``) one read from it: its
+    operators are refused, never taken for numbers'."""
+
+    def __init__(self, item: bool = False):
+        self.item = item
+
+
+def _holds_known_objects(e: ir.Op, known) -> bool:
+    """A display, an append or ``iterated`` of one, holding a known object."""
+    if e.fn is runtime.iterated or e.fn is runtime.list_append:
+        if isinstance(e.args[0], ir.Var) and isinstance(known.get(e.args[0].name), _Items):
+            return True
+    if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, runtime.list_append):
+        classes = [_operand_class(a, known) for a in e.args]
+        return any(isinstance(c, (type, _Built)) and
+                   not _array_like(c.cls if isinstance(c, _Built) else c) for c in classes)
+    return False
+
+
 def _operator_call(s, known):
     """``a + b`` (any of ``_DUNDERS``) where an operand is an instance of a
     class written in Python: a call of the class's ``__add__`` (or of the
@@ -581,8 +608,16 @@ def _operator_call(s, known):
     classes = [_operand_class(a, known) for a in e.args]
     if all(c is None for c in classes):
         return None
+    from .errors import NoRuleError
+    if any(isinstance(c, _Items) for c in classes):
+        raise NoRuleError(
+            f"`{_SYMBOLS[e.fn]}` on an object read from a list or tuple this function builds "
+            "(its class is not known where it is read)", s.loc,
+            hint="apply the operator to the object before putting it in the list, or pass "
+                 "the list in as an argument (its items' classes are then known)")
     classes = [c.cls if isinstance(c, _Built) else c for c in classes]
-    if any(_array_like(c.cls if isinstance(c, _Held) else c) for c in classes if c is not None):
+    if any(_array_like(c.cls if isinstance(c, _Held) else c) for c in classes
+           if c is not None and not isinstance(c, _Items)):
         return None                 # a Dask array: NumPy's arithmetic, the rules' own
     from .errors import NoRuleError
     symbol = _SYMBOLS[e.fn]
@@ -632,6 +667,8 @@ def _operand_class(a, known):
     """The class of an operand known to be an instance (or ``_Held``), else None."""
     if isinstance(a, ir.Var):
         c = known.get(a.name)
+        if isinstance(c, _Items):
+            return c if c.item else None
         return c if isinstance(c, (type, _Held, _Built)) else None
     if isinstance(a, ir.Const):
         return _instance(a.value)
@@ -656,7 +693,7 @@ def _resolved_call(e: ir.Op, known):
             return _function_call(known[obj.name, name].fn, rest, e.kwargs)   # self.act(x)
         if isinstance(obj, ir.Var):
             cls = known.get(obj.name)
-            if isinstance(cls, (_Held, _Built)):
+            if isinstance(cls, (_Held, _Built, _Items)):
                 return None        # (an object in an attribute or made here: as before)
         elif isinstance(obj, ir.Const):
             cls = _instance(obj.value)
