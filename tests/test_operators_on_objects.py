@@ -225,3 +225,48 @@ def test_an_object_read_from_a_list_built_here_is_refused(mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_an_object_a_helper_makes(mode):
     assert wengert.grad(made_by_a_helper, mode=mode)(0.7) == pytest.approx(3.0 * math.cos(0.7))
+
+
+def _shift_after(n):
+    """A recursion (never spliced in) whose base case makes the object."""
+    if n == 0:
+        return Shift(3.0)
+    return _shift_after(n - 1)
+
+
+def made_by_a_recursion(x):
+    w = _shift_after(2)
+    return x + w
+
+
+def _number(x):
+    return 2.0 * x
+
+
+def a_helper_returning_a_number(x):
+    y = _number(x)
+    return y + x
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_object_a_helper_returns_unspliced_is_refused(mode):
+    # not spliced in (optimize=False), the helper's class is not known where
+    # `w + x` is: refused, never arithmetic on numbers (the derivative was 1)
+    with pytest.raises(NoRuleError, match=r"`\+` on `w`, which a function this one calls may "
+                                          r"return as an object"):
+        wengert.grad(made_by_a_helper, mode=mode, optimize=False)(0.7)
+
+
+@pytest.mark.parametrize("optimize", (True, False))
+@pytest.mark.parametrize("mode", MODES)
+def test_an_object_a_recursion_returns_is_refused(mode, optimize):
+    with pytest.raises(NoRuleError, match=r"`\+` on `w`") as info:
+        wengert.grad(made_by_a_recursion, mode=mode, optimize=optimize)(0.7)
+    assert "return x + w" in str(info.value) and "pass it in as an argument" in str(info.value)
+
+
+@pytest.mark.parametrize("optimize", (True, False))
+@pytest.mark.parametrize("mode", MODES)
+def test_a_helper_returning_a_number_is_arithmetic(mode, optimize):
+    d = wengert.grad(a_helper_returning_a_number, mode=mode, optimize=optimize)
+    assert d(0.7) == pytest.approx(3.0)

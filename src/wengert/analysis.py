@@ -1016,6 +1016,8 @@ _MATH_INTEGER = {_math.floor, _math.ceil, _math.trunc, _math.factorial, _math.gc
 # Set by the API: the kind a user function returns for arguments of given kinds,
 # and the kind a derivative object returns (False when ``fn`` is not one).
 CALLEE_KIND = None
+# (func) -> whether it may return an object of a class written in Python (api)
+RETURNS_OBJECT = None
 DERIVATIVE_KIND = None
 
 

@@ -879,7 +879,58 @@ def _callee_mutates(func, i: int) -> bool:
         return found
 
 
+_RETURNS_OBJECT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _returns_object(func, _seen=frozenset()) -> bool:
+    """Whether ``func`` may return an instance of a class written in Python
+    (``return Shift(3.0)``, through copies, conditional expressions and calls
+    of other such functions, a recursion's base case included): an operator
+    on what it returns is that class's, never arithmetic on numbers
+    (``registry.refuse_object_operands``). Remembered per function."""
+    try:
+        return _RETURNS_OBJECT[func]
+    except (KeyError, TypeError):
+        pass
+    try:
+        primal = lowered(func)
+    except WengertError:
+        return False
+    defs: dict = {}
+    for s in ir.walk(primal.body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            defs.setdefault(s.target.name, []).append(s.value)
+    seen = _seen | {func}
+
+    def made(e, depth=0) -> bool:
+        if depth > 16:
+            return False
+        if isinstance(e, ir.Var):
+            return any(made(v, depth + 1) for v in defs.get(e.name, ()))
+        if isinstance(e, ir.Const):
+            cls = inline_module._instance(e.value)
+            return cls is not None and not inline_module._array_like(cls)
+        if isinstance(e, ir.Op):
+            if e.fn is ir.IFEXP:
+                return made(e.args[1], depth + 1) or made(e.args[2], depth + 1)
+            if inline_module._user_class(e.fn):
+                return not inline_module._array_like(e.fn)
+            if isinstance(e.fn, types.FunctionType) and e.fn not in seen:
+                return _returns_object(e.fn, seen)
+        return False
+
+    found = any(made(s.value) for s in ir.walk(primal.body)
+                if isinstance(s, ir.Return) and s.value is not None)
+    if found or not _seen:            # (a False inside a recursion: for this path only)
+        try:
+            _RETURNS_OBJECT[func] = found
+        except TypeError:
+            pass
+    return found
+
+
 analysis.CALLEE_KIND = _callee_kind
+analysis.RETURNS_OBJECT = _returns_object
 analysis.CALLEE_MUTATES = _callee_mutates
 inline_module.METHOD_LOOKED_UP = _method_looked_up
 analysis.DERIVATIVE_KIND = _derivative_kind

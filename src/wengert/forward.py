@@ -24,7 +24,7 @@ import types
 
 import numpy as np
 
-from . import algebra, analysis, ir, optimize
+from . import algebra, analysis, inline, ir, optimize
 from .errors import UnsupportedSyntaxError
 from .names import NameGen
 from .rules import registry
@@ -38,6 +38,7 @@ class Forward:
         self.fn = fn
         self.wrt = tuple(wrt)
         self.kinds = kinds or {}
+        self._returned_objects = None
         self.ctx = ctx
         self.active = analysis.active(fn, self.wrt)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
@@ -79,6 +80,12 @@ class Forward:
 
     def zeros(self, var: str) -> ir.Expr:
         return zeros_for(var, self.kinds)
+
+    def returned_objects(self) -> set:
+        """``inline.returned_objects`` of the function, found once."""
+        if self._returned_objects is None:
+            self._returned_objects = inline.returned_objects(self.fn.body)
+        return self._returned_objects
 
     # -- statements ------------------------------------------------------------
 
@@ -172,6 +179,8 @@ class Forward:
             if all(algebra.is_zero(self.tangent(a)) for a in e.args):
                 return algebra.ZERO
             return ir.Op(e.fn, tuple(self.materialized(a) for a in e.args))
+        if type(e.fn) is types.BuiltinFunctionType and e.fn in inline.OPERATORS:
+            inline.refuse_returned_objects(e, self.returned_objects(), loc)
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
             raise registry.missing_rule_for(e, self.fn.body, loc)

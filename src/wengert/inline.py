@@ -554,6 +554,7 @@ _DUNDERS = {operator.add: ("__add__", "__radd__"), operator.sub: ("__sub__", "__
 _SYMBOLS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
             operator.floordiv: "//", operator.mod: "%", operator.pow: "**",
             operator.matmul: "@", operator.neg: "-", operator.pos: "+", abs: "abs()"}
+OPERATORS = frozenset(_DUNDERS)
 
 
 class _Held:
@@ -661,6 +662,48 @@ def _array_like(cls) -> bool:
     namedtuple): its operators are NumPy's or the container's, as before."""
     return issubclass(cls, (tuple, list, dict)) or any(
         hasattr(cls, n) for n in ("__array_ufunc__", "__array_function__", "__array__"))
+
+
+def returned_objects(stmts) -> set:
+    """The names in ``stmts`` bound to what a call of a function that may
+    return an object of a class written in Python returns (``w =
+    make_shift()``, a helper not spliced in: ``analysis.RETURNS_OBJECT``),
+    and their copies. Its class is not known where the call is, so an
+    operator on it is refused (``refuse_returned_objects``)."""
+    from . import analysis
+    calls = [s for s in ir.walk(stmts) if isinstance(s, ir.Assign) and
+             isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
+             isinstance(s.value.fn, types.FunctionType)]
+    if not calls or analysis.RETURNS_OBJECT is None:
+        return set()
+    found = {s.target.name for s in calls if analysis.RETURNS_OBJECT(s.value.fn)}
+    copies = [(s.target.name, s.value.name) for s in ir.walk(stmts)
+              if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+              isinstance(s.value, ir.Var)]
+    while found:
+        more = {t for t, v in copies if v in found and t not in found}
+        if not more:
+            break
+        found |= more
+    return found
+
+
+def refuse_returned_objects(e: ir.Op, objects: set, loc) -> None:
+    """Refuse an operator (``w + x``) differentiated with an operand in
+    ``objects`` (``returned_objects``): Python calls its class's ``__add__``,
+    which the build cannot see, so arithmetic on numbers would be wrong."""
+    if not objects or type(e.fn) is not types.BuiltinFunctionType or e.fn not in _DUNDERS:
+        return
+    for a in e.args:
+        if isinstance(a, ir.Var) and a.name in objects:
+            from .errors import NoRuleError
+            method = _DUNDERS[e.fn][0]
+            raise NoRuleError(
+                f"`{_SYMBOLS[e.fn]}` on `{a.name}`, which a function this one calls may "
+                "return as an object of a class written in Python (not spliced in here: its "
+                f"class, and so its `{method}`, is not known)", loc,
+                hint="make the object in this function (`w = Shift(3.0)`) or pass it in as "
+                     f"an argument: its class's `{method}` is then called and differentiated")
 
 
 def _operand_class(a, known):

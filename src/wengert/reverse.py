@@ -47,7 +47,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import algebra, analysis, ir, optimize, runtime
+from . import algebra, analysis, inline, ir, optimize, runtime
 from .custom import CustomJVP, CustomVJP
 from .errors import UnsupportedSyntaxError, UsageError
 from .forward import _all_names, all_args, primal_params, simplify_kinds, zeros_for
@@ -84,6 +84,7 @@ class Reverse:
         self.fn = fn
         self.wrt = tuple(wrt)
         self.kinds = kinds or {}
+        self._returned_objects = None
         self.ctx = ctx
         self.active = analysis.active(fn, self.wrt)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
@@ -220,6 +221,12 @@ class Reverse:
 
     def zeros(self, var: str) -> ir.Expr:
         return zeros_for(var, self.kinds)
+
+    def returned_objects(self) -> set:
+        """``inline.returned_objects`` of the function, found once."""
+        if self._returned_objects is None:
+            self._returned_objects = inline.returned_objects(self.fn.body)
+        return self._returned_objects
 
     # -- entry -------------------------------------------------------------------
 
@@ -367,6 +374,8 @@ class Reverse:
             for k, a in zip(keys, e.args):
                 self.contribute(a, ir.Op(operator.getitem, (g, ir.Const(k))))
             return out
+        if type(e.fn) is types.BuiltinFunctionType and e.fn in inline.OPERATORS:
+            inline.refuse_returned_objects(e, self.returned_objects(), s.loc)
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
             raise registry.missing_rule_for(e, self.fn.body, s.loc)
