@@ -53,6 +53,15 @@ def test_too_few_values_for_a_starred_target_raise_as_in_python():
     def f(x):
         first, *middle, last = x
         return first * last
-    with pytest.raises(AssertionError, match="not enough values to unpack"):
+    with pytest.raises(ValueError, match="not enough values to unpack"):
         wengert.grad(f)(np.array([2.0]))
     assert wengert.grad(f, mode="reverse")(np.array([2.0, 3.0])).tolist() == [3.0, 2.0]
+
+
+def test_too_few_values_raise_in_second_derivatives_too():
+    def f(x):
+        first, *middle, last = x
+        return first * last * first
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        wengert.hessian(f)(np.array([2.0]))
+    assert wengert.hessian(f)(np.array([2.0, 3.0])).tolist() == [[6.0, 4.0], [4.0, 0.0]]

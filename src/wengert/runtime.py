@@ -320,6 +320,13 @@ def assert_(condition, message=None):
         raise AssertionError(message) if message is not None else AssertionError()
 
 
+def check_value(condition, message):
+    """A check Python makes with a ``ValueError`` (too few values to unpack,
+    ``zip(..., strict=True)`` over unlike lengths), kept in generated code."""
+    if not condition:
+        raise ValueError(message)
+
+
 def setitem(x, index, v):
     """``x[index] = v`` as a value: a copy of ``x`` (an array, a list or a
     dict) with the entries replaced; of a tuple too, as the adjoint of a list

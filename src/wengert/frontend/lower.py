@@ -99,7 +99,7 @@ UNSUPPORTED_EXPRS = {
 
 # calls kept as statements for their effect (``runtime.assert_``: an ``assert``
 # of the user's, as generated code writes it, differentiated again)
-EFFECT_FUNCTIONS = {print, runtime.assert_}
+EFFECT_FUNCTIONS = {print, runtime.assert_, runtime.check_value}
 
 
 @dataclass
@@ -292,7 +292,8 @@ class Lowerer:
     def stmt_Assert(self, node) -> None:
         test = self.atom(node.test)
         args = (test,) if node.msg is None else (test, self.atom(node.msg))
-        self.out.append(ir.Effect(ir.Op(runtime.assert_, args), self.pf.loc(node)))
+        check = runtime.check_value if getattr(node, "value_error", False) else runtime.assert_
+        self.out.append(ir.Effect(ir.Op(check, args), self.pf.loc(node)))
 
     def stmt_FunctionDef(self, node) -> None:
         self.scope.fns[node.name] = self._lift(node, node.name)
@@ -450,7 +451,7 @@ class Lowerer:
         after = len(elts) - i - 1
         size = self._temp_assign(ir.Op(len, (whole,)), node)   # Python raises below that
         enough = self._temp_assign(ir.Op(operator.ge, (size, ir.Const(len(elts) - 1))), node)
-        self.out.append(ir.Effect(ir.Op(runtime.assert_, (enough, ir.Const(
+        self.out.append(ir.Effect(ir.Op(runtime.check_value, (enough, ir.Const(
             f"not enough values to unpack (expected at least {len(elts) - 1})"))),
             self.pf.loc(node)))
 
@@ -898,10 +899,12 @@ class Lowerer:
             if strict:                # Python raises where the lengths differ
                 length = _g_name(named(length, "n"))
                 for j, (n, _) in enumerate(parts[1:], start=2):
-                    pre.append(gast.copy_location(gast.Assert(
+                    check = gast.copy_location(gast.Assert(
                         test=gast.Compare(left=n, ops=[gast.Eq()], comparators=[length]),
                         msg=_g_const(f"zip() argument {j} has a length different from "
-                                     "argument 1's (strict=True)")), node))
+                                     "argument 1's (strict=True)")), node)
+                    check.value_error = True         # (a ValueError, as Python's)
+                    pre.append(check)
             return length, lambda i: gast.Tuple(elts=[e(i) for _, e in parts], ctx=gast.Load())
         if self._is_call_to(it, reversed) and len(it.args) == 1:
             length, inner = self._iteration(it.args[0], pre, node)
