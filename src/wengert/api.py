@@ -239,9 +239,8 @@ def lowered(func) -> ir.Function:
 def _static_object(value) -> bool:
     """A function, a partial or a class written in Python: called as the
     object it is when the derivative is built."""
-    return analysis.is_function(value) or isinstance(value, functools.partial) or (
-        isinstance(value, type) and bool(value.__flags__ & (1 << 9)) and
-        not value.__module__.startswith(("wengert", "numpy")))
+    return analysis.is_function(value) or isinstance(value, functools.partial) or \
+        inline_module.user_class(value)
 
 
 def _users_module(module) -> bool:
@@ -913,7 +912,7 @@ def _returns_object(func, _seen=frozenset()) -> bool:
         if isinstance(e, ir.Op):
             if e.fn is ir.IFEXP:
                 return made(e.args[1], depth + 1) or made(e.args[2], depth + 1)
-            if inline_module._user_class(e.fn):
+            if inline_module.user_class(e.fn):
                 return not inline_module._array_like(e.fn)
             if isinstance(e.fn, types.FunctionType) and e.fn not in seen:
                 return _returns_object(e.fn, seen)

@@ -206,7 +206,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 (roots.get(s.value.args[0].name), s.value.fn.name) in held:   # f = self.act
             known[s.target.name] = _Function(held[roots[s.value.args[0].name],
                                                   s.value.fn.name])
-        elif isinstance(s.value, ir.Op) and _user_class(s.value.fn):
+        elif isinstance(s.value, ir.Op) and user_class(s.value.fn):
             known[s.target.name] = _Built(s.value.fn)        # m = Scale(k): for m * x
         elif isinstance(s.value, ir.Op) and _holds_known_objects(s.value, known):
             known[s.target.name] = _Items()                  # objs = [Shift(3.0)]
@@ -504,10 +504,10 @@ def _object_call(s) -> bool:
         return any(isinstance(a, ir.Const) and _instance(a.value) is not None
                    for a in s.value.args)
     return (isinstance(fn, ir.PseudoOp) and fn.kind == "method") or \
-        _user_class(fn) or _instance(fn) is not None
+        user_class(fn) or _instance(fn) is not None
 
 
-def _user_class(fn) -> bool:
+def user_class(fn) -> bool:
     """A class written in Python, not wengert's or NumPy's."""
     return isinstance(fn, type) and bool(fn.__flags__ & (1 << 9)) and \
         not fn.__module__.startswith(("wengert", "numpy"))
