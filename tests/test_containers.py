@@ -443,3 +443,31 @@ def test_a_list_unpacked_gets_a_list_gradient(mode):
     assert type(t) is tuple
     np.testing.assert_allclose(g[1], t[1])
     assert type(wengert.hvp(_unpacked)(ps, x, [np.ones((2, 2)), np.ones(2)])) is list
+
+
+def _labelled(d):
+    return d["w"] * 2.0 if d["kind"] == "lin" else np.sum(d["w"] ** 2)
+
+
+def _configured(cfg, x):
+    s = 0.0
+    for layer in cfg["layers"]:
+        s = s + layer["w"] * x if layer["act"] == "lin" else s + np.tanh(layer["w"] * x)
+    return s
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_string_bytes_and_none_items_have_no_gradient(mode):
+    # a label or an option in a container: its gradient is None in both modes
+    # (was an empty string array in reverse mode, 0.0 in forward mode)
+    assert wengert.grad(_labelled, mode=mode)({"w": 1.5, "kind": "lin"}) == \
+        {"w": 2.0, "kind": None}
+    g = wengert.grad(_labelled, mode=mode)({"w": np.array([1.5, 2.0]), "kind": "sq",
+                                            "tag": b"x", "o": None})
+    assert g["w"].tolist() == [3.0, 4.0] and g["kind"] is g["tag"] is g["o"] is None
+    cfg = {"layers": [{"w": 1.5, "act": "lin"}, {"w": 0.5, "act": "tanh", "note": None}]}
+    g = wengert.grad(_configured, mode=mode)(cfg, 0.3)
+    assert [layer["act"] for layer in g["layers"]] == [None, None]
+    assert g["layers"][1]["note"] is None
+    assert g["layers"][0]["w"] == pytest.approx(0.3)
+    assert g["layers"][1]["w"] == pytest.approx(0.3 * (1 - np.tanh(0.15) ** 2))

@@ -1900,9 +1900,17 @@ def _sequence_shape(func) -> str:
 def _zero_like(x):
     if isinstance(x, float) or type(x) is int:
         return 0.0
+    if _no_derivative(x):
+        return None
     if isinstance(x, (list, tuple, dict)):
         return _rebuild(x, map(_zero_like, _items(x)))
     return np.zeros_like(x)
+
+
+def _no_derivative(x) -> bool:
+    """A string, bytes or None in a container argument (a label, an option):
+    not differentiated; its gradient is None, in both modes."""
+    return x is None or isinstance(x, (str, bytes))
 
 
 def _items(x):
@@ -1924,6 +1932,8 @@ def _one_hot_tangents(x):
         for i, e in enumerate(_items(x)):
             for t in _one_hot_tangents(e):
                 yield _rebuild(x, zero[:i] + [t] + zero[i + 1:])
+    elif _no_derivative(x):
+        return
     elif np.shape(x) == ():
         yield 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
     else:
@@ -1938,6 +1948,8 @@ def _shaped_like(x, derivatives):
     ``_one_hot_tangents(x)``, in order: shaped like ``x``."""
     if isinstance(x, (list, tuple, dict)):
         return _rebuild(x, [_shaped_like(e, derivatives) for e in _items(x)])
+    if _no_derivative(x):
+        return None
     if np.shape(x) == ():
         return runtime.as_item(next(derivatives), x)
     g = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))

@@ -45,9 +45,12 @@ def broadcast_like(t, like):
 def zeros_like(x):
     """A zero with the type, shape and dtype of ``x`` (elementwise for lists
     and tuples, whose adjoints are tuples). Derivatives are real: the zero of
-    a boolean or an integer (a comparison, a count) is a float."""
+    a boolean or an integer (a comparison, a count) is a float. A string,
+    bytes or None (a container's label or option) has no derivative: None."""
     if isinstance(x, (float, int)):
         return 0.0
+    if x is None or isinstance(x, (str, bytes)):
+        return None
     if isinstance(x, dict):
         return {k: zeros_like(v) for k, v in x.items()}
     if isinstance(x, list):
@@ -61,7 +64,10 @@ def zeros_like(x):
 
 
 def accumulate(a, b):
-    """``a + b`` for adjoints that may be tuples (of lists and tuples) or dicts."""
+    """``a + b`` for adjoints that may be tuples (of lists and tuples) or dicts
+    (None: a string's or None's, which has no derivative)."""
+    if a is None or b is None:
+        return b if a is None else a
     if isinstance(a, dict) or isinstance(b, dict):
         return {k: accumulate(a[k], b[k]) for k in a}
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
