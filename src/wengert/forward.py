@@ -199,7 +199,10 @@ class Forward:
         t = r.tangent_expr(bound, dots, ans if ans is not None else ir.Var(target))
         if target is None:
             return t
-        t = simplify_kinds(t, self.kinds, target)
+        # (no target: in a tangent, the target's shape is the result's, which
+        # says nothing of what an ``unbroadcast`` inside it sums: only its
+        # argument's own kind can drop it, as for ``unbroadcast(t_dot, like)``)
+        t = simplify_kinds(t, self.kinds, None)
         if r.elementwise and not algebra.is_zero(t):
             t = self._broadcast_fix(t, r, bound, dots, target)
         return t
@@ -414,8 +417,11 @@ def _unreduce_view(args, kwargs, kinds):
                                    ir.Const(shape)))
 
 
-def simplify_kinds(e, kinds: dict, target: str):
-    """Drop ``unbroadcast(t, x)`` where ``x`` provably has the result's shape."""
+def simplify_kinds(e, kinds: dict, target):
+    """Drop ``unbroadcast(t, x)`` where ``t`` provably has ``x``'s shape: its
+    own kind says so, or (reverse mode) ``target``, the statement whose
+    adjoint ``g`` it is made of, has that shape (``t`` is then ``g`` times
+    values broadcast to it). None: only ``t``'s own kind counts."""
     if not isinstance(e, ir.Op):
         return e
     args = tuple(simplify_kinds(a, kinds, target) for a in e.args)

@@ -497,6 +497,20 @@ def scatter_into(out, index, t):
     return out
 
 
+def scatter_tangent(base, like, index, t):
+    """The tangent of ``scatter_into(out, index, ...)``: a copy of ``base``
+    (the tangent of ``out``) with ``t`` added at ``index``. A ``base`` that
+    is a number (the zero tangent of a buffer made from constants) is a zero
+    shaped like the array ``like``."""
+    if type(base) is np.ndarray or np.ndim(like) == 0:
+        out = copy_of(base)
+    else:
+        out = np.zeros(np.shape(like), dtype=np.result_type(like, t))
+        if base:
+            out += base
+    return scatter_into(out, index, t)
+
+
 def _basic_index(index) -> bool:
     parts = index if type(index) is tuple else (index,)
     return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)

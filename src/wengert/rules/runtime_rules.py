@@ -26,8 +26,14 @@ def getitem_adjoint_(t, x, index):
 
 @rule(runtime.scatter_into, linear=("out", "t"))
 def scatter_into_(out, index, t):
-    tangent(runtime.scatter_into(runtime.copy_of(out_dot), index, t_dot))
+    tangent(runtime.scatter_tangent(out_dot, out, index, t_dot))
     adjoint(out=g, t=unbroadcast(g[index], t))
+
+
+@rule(runtime.scatter_tangent, linear=("base", "t"))
+def scatter_tangent_(base, like, index, t):
+    tangent(runtime.scatter_tangent(base_dot, like, index, t_dot))
+    adjoint(base=g, t=unbroadcast(g[index], t))
 
 
 @rule(runtime.copy_of, linear=("x",))

@@ -1,0 +1,93 @@
+"""Second derivatives by forward mode over generated gradients (hessian,
+hvp, jacfwd(grad), a forward-mode gradient of a function calling a
+gradient), checked against finite differences of the reverse-mode gradient;
+found by the eleventh session's new-user trials."""
+
+import numpy as np
+import pytest
+
+import wengert
+
+X = np.array([[0.3, -1.2, 0.5], [0.8, -0.1, 0.4]])
+B = np.array([1.2, 0.4, -0.3, 0.8])
+
+
+def _fd_jacobian(g, x, eps=1e-6):
+    """Central differences of ``g`` (array to array), as ``jacfwd`` lays it out."""
+    cols = []
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = eps
+        cols.append((np.asarray(g(x + e)) - np.asarray(g(x - e))) / (2 * eps))
+    return np.moveaxis(np.array(cols), 0, -1).reshape(np.shape(g(x)) + x.shape)
+
+
+# an array times a reduction of itself kept as a column, or a slice of
+# itself: the tangent of the adjoint's `unbroadcast` was dropped (silently
+# wrong: hvp 4 where 6) or broadcast into the wrong shape (ValueError)
+BROADCAST_REDUCTIONS = {
+    "sum keepdims": lambda x: np.sum(x * np.sum(x, axis=1, keepdims=True)),
+    "mean keepdims": lambda x: np.sum(x * np.mean(x, axis=1, keepdims=True)),
+    "column slice": lambda x: np.sum(x * x[:, :1]),
+    "max over rows": lambda x: np.sum(x * np.max(x, axis=0)),
+    "scaled by max": lambda x: np.sum(np.sin(x) / np.max(np.abs(x), axis=1, keepdims=True)),
+}
+
+# the gradient of an entry read by index is linear in it: its tangent, a
+# zero, was a number where an array was scattered into (TypeError)
+INDEXED = {
+    "b[0] + sin(b[1])": lambda b: b[0] + np.sin(b[1]),
+    "fancy indices": lambda b: np.sum(b[[0, 2]]) + np.sum(b[[1, 3]] ** 3),
+    "stacked entries": lambda b: np.sum(np.stack([b[0], b[1] ** 2])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROADCAST_REDUCTIONS))
+def test_forward_over_reverse_through_broadcast_reductions(name):
+    f = BROADCAST_REDUCTIONS[name]
+    want = _fd_jacobian(wengert.grad(f, mode="reverse"), X)
+    np.testing.assert_allclose(wengert.hessian(f)(X), want, atol=1e-6)
+    np.testing.assert_allclose(wengert.jacfwd(wengert.grad(f, optimize=False))(X), want,
+                               atol=1e-6)
+    v = np.linspace(-1.0, 1.0, X.size).reshape(X.shape)
+    np.testing.assert_allclose(wengert.hvp(f)(X, v), np.einsum("ijkl,kl->ij", want, v),
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(INDEXED))
+def test_forward_over_reverse_through_indexed_entries(name):
+    f = INDEXED[name]
+    want = _fd_jacobian(wengert.grad(f, mode="reverse"), B)
+    np.testing.assert_allclose(wengert.hessian(f)(B), want, atol=1e-6)
+    np.testing.assert_allclose(wengert.hvp(f)(B, np.ones(4)), want @ np.ones(4), atol=1e-6)
+    np.testing.assert_allclose(wengert.jacfwd(wengert.grad(f))(B), want, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ("forward", "reverse"))
+def test_third_derivative_through_an_indexed_entry(mode):
+    # the forward-mode gradient of a function calling a gradient holds the
+    # tangent of a scatter (`scatter_tangent`); differentiated again
+    inner = wengert.grad(lambda b: b[0] * b[1] + np.sin(b[1]) ** 2)
+
+    def k(b):
+        return np.sum(inner(b) ** 2)
+    gk = wengert.grad(k, mode="forward")
+
+    def outer(b):
+        return np.sum(gk(b) * np.array([1.0, -2.0]))
+    x = B[:2]
+    got = wengert.grad(outer, mode=mode)(x)
+    np.testing.assert_allclose(got, _fd_jacobian(outer, x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f", [BROADCAST_REDUCTIONS["sum keepdims"], INDEXED["b[0] + sin(b[1])"]],
+                         ids=["keepdims", "indexed"])
+def test_forward_mode_gradient_of_a_step_that_calls_a_gradient(f):
+    inner = wengert.grad(f)
+    x = X if f is BROADCAST_REDUCTIONS["sum keepdims"] else B[:2]
+
+    def outer(w):
+        return np.sum((w - 0.1 * inner(w)) ** 2)
+    want = wengert.grad(outer, mode="reverse")(x)
+    np.testing.assert_allclose(wengert.grad(outer, mode="forward")(x), want, rtol=1e-12)
+    np.testing.assert_allclose(want, _fd_jacobian(outer, x), rtol=1e-6, atol=1e-8)
