@@ -3,6 +3,9 @@ passed as one container, as in JAX-style code): the adjoints of the items
 read at constant keys are gathered into one container
 (``runtime.items_adjoint``), with zeros only for the items not read."""
 
+import collections
+import math
+
 import numpy as np
 import pytest
 
@@ -471,3 +474,27 @@ def test_string_bytes_and_none_items_have_no_gradient(mode):
     assert g["layers"][1]["note"] is None
     assert g["layers"][0]["w"] == pytest.approx(0.3)
     assert g["layers"][1]["w"] == pytest.approx(0.3 * (1 - np.tanh(0.15) ** 2))
+
+
+_Pair = collections.namedtuple("_Pair", "a b")
+
+
+def _pair_unpacked(p):
+    a, b = p
+    return a * b + math.sin(p[0])
+
+
+def _pair_indexed(p):
+    return p[0] * 2.0
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_a_namedtuple_gradient_is_that_namedtuple(mode):
+    # reverse mode returned a plain tuple
+    g = wengert.grad(_pair_unpacked, mode=mode)(_Pair(1.5, 2.0))
+    assert type(g) is _Pair
+    assert g.a == pytest.approx(2.0 + math.cos(1.5)) and g.b == pytest.approx(1.5)
+    g = wengert.grad(_pair_indexed, mode=mode)(_Pair(1.5, 2.0))
+    assert type(g) is _Pair and g == (2.0, 0.0)
+    g = wengert.grad(_pair_unpacked, mode=mode)(_Pair(np.float32(1.5), np.float32(2.0)))
+    assert type(g) is _Pair and type(g.a) is np.float32

@@ -71,9 +71,21 @@ def accumulate(a, b):
     if isinstance(a, dict) or isinstance(b, dict):
         return {k: accumulate(a[k], b[k]) for k in a}
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        kind = list if isinstance(a, list) or isinstance(b, list) else tuple   # (a list's)
-        return kind(accumulate(u, v) for u, v in zip(a, b))
+        items = [accumulate(u, v) for u, v in zip(a, b)]
+        if isinstance(a, list) or isinstance(b, list):
+            return items                                 # (a list's)
+        return tuple_like(a if _named(a) else b, items)
     return a + b
+
+
+def _named(x) -> bool:
+    return type(x) is not tuple and hasattr(type(x), "_fields")
+
+
+def tuple_like(x, items):
+    """A tuple of ``items``; of ``x``'s namedtuple class if ``x`` is one (a
+    namedtuple argument's gradient is a namedtuple, as its input)."""
+    return type(x)(*items) if _named(x) else tuple(items)
 
 
 def bind_keywords(fn, **keywords):
@@ -305,7 +317,7 @@ def seq_adjoint(t, xs):
     if isinstance(xs, np.ndarray):
         return np.stack([np.broadcast_to(r, xs.shape[1:]) for r in t]) if len(t) else \
             np.zeros_like(xs)
-    return list(t) if isinstance(xs, list) else tuple(t)
+    return list(t) if isinstance(xs, list) else tuple_like(xs, t)
 
 
 def copied_dict(t, d):
@@ -403,7 +415,7 @@ def getitem_adjoint(t, x, index):
     if isinstance(x, (tuple, list)):
         out = [zeros_like(v) for v in x]
         out[index] = as_item(t, x[index]) if type(index) is int else t   # (slices too)
-        return out if isinstance(x, list) else tuple(out)
+        return out if isinstance(x, list) else tuple_like(x, out)
     out = np.zeros(np.shape(x), dtype=np.result_type(t, x))
     if _basic_index(index):
         out[index] = t              # a view: no index repeats, so no accumulation needed
