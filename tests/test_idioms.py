@@ -68,3 +68,51 @@ def test_a_cast_of_a_number(mode):
     x = np.array([0.7, 0.3])
     np.testing.assert_allclose(wengert.grad(of_a_product, mode=mode)(x),
                                central(of_a_product, x), rtol=1e-6)
+
+
+def _written_through_asarray(x):
+    y = np.zeros(3)
+    z = np.asarray(y, dtype=float)          # y itself: it is float64 already
+    z[0] = x * 3.0
+    return np.sum(y * np.array([1.0, 2.0, 3.0])) + x
+
+
+def _written_through_astype(x):
+    y = np.zeros(3)
+    z = y.astype(np.float64, copy=False)    # y itself
+    z[0] = x * 3.0
+    return np.sum(y) + x
+
+
+def _written_through_array_copy_none(x):
+    y = np.zeros(3)
+    z = np.array(y, copy=None)              # y itself
+    z[0] = x * 3.0
+    return np.sum(y) + x
+
+
+def _into_an_input_through_asarray(x):
+    z = np.asarray(x, dtype=float)          # the caller's array
+    z[0] = 0.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("f", [_written_through_asarray, _written_through_astype,
+                               _written_through_array_copy_none,
+                               _into_an_input_through_asarray])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_cast_that_may_be_the_array_itself_is_not_a_copy(f, mode):
+    # np.asarray(y, dtype=float), y.astype(t, copy=False) and np.array(y,
+    # copy=None) return y itself when it has that dtype: an assignment into
+    # the new name changes y. Taken for copies, the derivatives were silently
+    # wrong (1.0 where 4.0); assigning into them is refused, as into a view
+    x = np.array([1.0, 2.0, 3.0]) if f is _into_an_input_through_asarray else 1.5
+    with pytest.raises(wengert.UnsupportedSyntaxError, match=r"assignment into `z\[...\]`"):
+        wengert.grad(f, mode=mode)(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_cast_that_may_be_the_array_itself_is_differentiated(mode):
+    def f(x):
+        return np.sum(np.asarray(x, dtype=float) ** 2) + np.sum(x.astype(float, copy=False))
+    np.testing.assert_allclose(wengert.grad(f, mode=mode)(X), 2 * X + 1)

@@ -115,3 +115,16 @@ def function_hint(fn):
     if getattr(fn, "__objclass__", None) in (list, dict, np.ndarray):   # list.sort(xs)
         return method_hint(getattr(fn, "__name__", None))
     return None
+
+
+def maybe_itself(e) -> bool:
+    """``np.array(x, copy=False)``/``copy=None``, ``x.astype(t, copy=False)``
+    (``np.asarray(x, dtype=t)`` is lowered to it): ``x`` itself where it has
+    that dtype already, so a name for it shares ``x``'s memory, as a view."""
+    from . import ir
+    if not (isinstance(e, ir.Op) and (e.fn is np.array or (
+            isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and
+            e.fn.name == "astype"))):
+        return False
+    copy = dict(e.kwargs).get("copy")
+    return copy is not None and not (isinstance(copy, ir.Const) and copy.value is True)

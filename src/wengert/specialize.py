@@ -26,6 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import algebra, analysis, ir, runtime
+from .mutating import maybe_itself
 from .names import fresh
 from .optimize import _map_blocks
 from .reverse import _at, _put
@@ -485,9 +486,9 @@ def _may_view(s, kinds, tuples=None):
         if _element(kinds.get(base), e.args[1], kinds, tuples or {}, base):
             return [], []             # y[n, 0] of a 2-d array: an element, a copy
         return [], [base]
-    if base and (_numpy_view(e.fn) or (isinstance(e.fn, ir.PseudoOp) and
-                                       e.fn.kind in ("method", "attr") and
-                                       e.fn.name in _VIEW_METHODS)):
+    if base and (_numpy_view(e.fn) or maybe_itself(e) or (
+            isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("method", "attr") and
+            e.fn.name in _VIEW_METHODS)):
         return [base], []
     if (isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict")) or \
             _user_function(e.fn):
@@ -1079,9 +1080,9 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
         if not isinstance(e, ir.Op):
             return True
         f, args = e.fn, e.args
-        if f is operator.getitem or f in _PASS_THROUGH or _numpy_view(f) or (
-                isinstance(f, ir.PseudoOp) and f.kind in ("method", "attr") and
-                f.name in _VIEW_METHODS):
+        if f is operator.getitem or f in _PASS_THROUGH or _numpy_view(f) or \
+                maybe_itself(e) or (isinstance(f, ir.PseudoOp) and
+                                    f.kind in ("method", "attr") and f.name in _VIEW_METHODS):
             return bool(args) and shared(args[0])
         if (isinstance(f, ir.PseudoOp) and f.kind in ("tuple", "list", "dict")) or \
                 f in (ir.MAKE_TUPLE, ir.MAKE_LIST):

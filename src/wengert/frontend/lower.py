@@ -1237,7 +1237,10 @@ class Lowerer:
             if dtype == ir.NONE:
                 return ir.Op(fn, args[:1])
             array = self._temp_assign(ir.Op(np.asarray, args[:1]), node)
-            return ir.Op(ir.Method("astype"), (array, dtype))     # (a copy, as np.array's)
+            if fn is np.array:
+                return ir.Op(ir.Method("astype"), (array, dtype))     # (a copy, as np.array's)
+            # np.asarray: the array itself where it has that dtype already
+            return ir.Op(ir.Method("astype"), (array, dtype), (("copy", ir.Const(False)),))
         if fn is np.linalg.svd and _svdvals_call(args, kwargs):
             return ir.Op(np.linalg.svdvals, args[:1])     # the same values, its own rule
         if fn is runtime.items_adjoint and len(args) >= 3 and isinstance(args[1], ir.Const):
@@ -1527,6 +1530,8 @@ def _creates_array(value, fresh) -> bool:
     if not isinstance(value, ir.Op):
         return False
     fn = value.fn
+    if mutating.maybe_itself(value):                   # np.array(x, copy=None), x.astype(t, copy=False)
+        return False
     if isinstance(fn, ir.PseudoOp):           # a list or dict display: a new container
         return (fn.kind == "method" and fn.name in _FRESH_METHODS) or fn.kind in ("list", "dict")
     if fn is runtime.setitem or isinstance(fn, np.ufunc) or _container_copy(value):

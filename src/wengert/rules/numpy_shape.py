@@ -463,8 +463,9 @@ def copy(a):
 
 @rule(*[f for f in (getattr(np, "astype", None),) if f is not None], methods=("astype",),
       notes="differentiable between floating-point dtypes; a cast to integers has "
-            "zero derivative")
-def astype(x, dtype):
+            "zero derivative; `copy=False` (the array itself where it has that dtype) as "
+            "a view: assigning into it is refused")
+def astype(x, dtype, copy=True):
     tangent(float_cast(x_dot, dtype))
     adjoint(x=uncast(g, x, dtype))
 
