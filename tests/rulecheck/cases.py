@@ -116,6 +116,47 @@ MATH += [
          covers=(math.hypot,), **_PF),
 ]
 
+# math.prod and math.dist take sequences: lists and tuples of Python floats (a
+# generator expression is lowered to a list), or 1-D arrays (float32 too)
+MATH += [
+    Case("math.prod([x, y, x * y])", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
+         covers=(math.prod,), **_PF),
+    Case("math.prod((x, 2.0, y), start=-1.5)",
+         {"x": Arg((), "real", True), "y": Arg((), "real", True)}, covers=(math.prod,), **_PF),
+    Case("math.prod([x, 0.0, y]) + math.prod([x, y])",
+         {"x": Arg((), "real", True), "y": Arg((), "real", True)}, covers=(math.prod,), **_PF),
+    Case("math.prod(x)", {"x": Arg((4,))}, covers=(math.prod,)),
+    Case("math.prod(x, start=0.5) * 2.0", {"x": Arg((3,))}, covers=(math.prod,)),
+    Case("math.prod(x)", {"x": Arg((3,), "zeros")}, covers=(math.prod,)),     # one zero
+    Case("math.prod(x)", {"x": Arg((5,), "zeros")}, covers=(math.prod,)),     # two zeros
+    Case("math.prod(v * v for v in list(x))", {"x": Arg((4,))}, covers=(math.prod,)),
+    Case("math.prod([x, y, 2.0])", {"x": Arg((2, 3)), "y": Arg((3,))}, covers=(math.prod,)),
+    Case("math.prod((x, y))", {"x": Arg((3,)), "y": Arg((), "real", True)},
+         covers=(math.prod,)),
+    Case("math.prod(x)", {"x": Arg((3, 2))}, covers=(math.prod,)),          # over rows
+    Case("math.dist(x, y)", {"x": Arg((3,)), "y": Arg((3,))}, covers=(math.dist,)),
+    Case("math.dist(x, [0.5, -1.0])", {"x": Arg((2,))}, covers=(math.dist,)),
+    Case("math.dist([x, y], [y, 2.0])",
+         {"x": Arg((), "real", True), "y": Arg((), "real", True)}, covers=(math.dist,), **_PF),
+    Case("math.dist((x, 1.0, x * y), (0.5, y, -1.0))",
+         {"x": Arg((), "real", True), "y": Arg((), "real", True)}, covers=(math.dist,), **_PF),
+]
+
+# their helpers: a sequence's items as one array, and its adjoint
+_ITEMS = "from wengert.rules.math_rules import stacked_items, unstacked_items"
+MATH += [
+    Case("stacked_items([x, y, 2.0])", {"x": Arg((3,)), "y": Arg(())},
+         covers=(_mr.stacked_items,), imports=_ITEMS),
+    Case("stacked_items((x, x * x)) * stacked_items(x)", {"x": Arg((2, 3))},
+         covers=(_mr.stacked_items,), imports=_ITEMS),
+    Case("unstacked_items(t, [np.zeros(3), 1.0, np.zeros((2, 1))])[2]", {"t": Arg((3, 2, 3))},
+         covers=(_mr.unstacked_items,), imports=_ITEMS),
+    Case("unstacked_items(t, [1.0, 2.0])[1] * 3.0", {"t": Arg((2,))},
+         covers=(_mr.unstacked_items,), imports=_ITEMS),
+    Case("unstacked_items(t, np.zeros((2, 3)))", {"t": Arg((2, 3))},
+         covers=(_mr.unstacked_items,), imports=_ITEMS),
+]
+
 # gamma and lgamma (Python floats only, like all of math: no arrays, no float32),
 # through the digamma of their rules: below the recurrence's threshold (x < 6),
 # above it (the asymptotic series alone), and at negative non-integers (the

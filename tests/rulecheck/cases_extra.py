@@ -2,6 +2,8 @@
 rule (see rulecheck/cases.py): each differentiable argument varied alone
 and together, every mode and keyword, and second derivatives."""
 
+import math
+
 import numpy as np
 
 from wengert.rules import numpy_extra
@@ -152,3 +154,77 @@ CASES += second_order(f"np.sum(np.{TRAPEZOID.__name__}(y, x, axis=0) ** 2)",
                       {"y": Arg((4, 2)), "x": Arg((4,))}, (TRAPEZOID,))
 CASES += second_order("np.sum(np.trapezoid(y, x) ** 2)",
                       {"y": Arg((2, 3)), "x": Arg((2, 3))}, (np.trapezoid,))
+
+
+# np.select: conditions away from the inputs' values (no finite difference
+# crosses them), overlapping (the first true one wins), a default of any kind
+SELECT = "C1 = np.array([True, False, True])\nC2 = np.array([True, True, False])\n"
+CASES += [
+    Case(expr, args, covers=(np.select,), imports=SELECT)
+    for expr, args in [
+        ("np.select([x > 0.0, x < -1.0], [x * y, y], 0.3)", {"x": Arg((2, 3), "nonzero"),
+                                                            "y": Arg((3,))}),
+        ("np.select([x > 0.0], [y])", {"x": Arg((3,), "nonzero"), "y": Arg((2, 3))}),
+        ("np.select([x > 0.0, x > -1.0], [2.0 * x, y], default=y * 3.0)",
+         {"x": Arg((2, 3), "nonzero"), "y": Arg((2, 3))}),
+        ("np.select([C1, C2], [x, y], x * y)", {"x": Arg((3,)), "y": Arg((3,))}),
+        ("np.select([C1, C2], [x, 1.5], y)", {"x": Arg((2, 3)), "y": Arg(())}),
+        ("np.select([C2], [x], y)", {"x": Arg(()), "y": Arg((3,))}),
+    ]
+]
+
+# np.gradient: 1-D and N-D, one axis or several (a tuple: stacked here), a
+# spacing or coordinates per axis, both edge orders, at the smallest lengths
+XS = "X4 = np.array([0.0, 0.3, 1.0, 1.8])\nX3 = np.array([-1.0, 0.5, 0.7])\n"
+CASES += [
+    Case(expr, {"x": Arg(shape)}, covers=(np.gradient,), imports=XS)
+    for expr, shape in [
+        ("np.gradient(x)", (5,)),
+        ("np.gradient(x)", (2,)),
+        ("np.gradient(x, edge_order=2)", (3,)),
+        ("np.gradient(x, 0.5, edge_order=2)", (6,)),
+        ("np.gradient(x, X4)", (4,)),
+        ("np.gradient(x, X4, edge_order=2)", (4,)),
+        ("np.gradient(x, axis=1)", (3, 4)),
+        ("np.gradient(x, 2.0, axis=-2, edge_order=2)", (4, 3)),
+        ("np.gradient(x, X4, axis=0, edge_order=2)", (4, 2)),
+        ("np.stack(np.gradient(x))", (3, 4)),
+        ("np.stack(np.gradient(x, 0.5, edge_order=2))", (3, 4)),
+        ("np.stack(np.gradient(x, X3, 2.0, edge_order=2))", (3, 4)),
+        ("np.stack(np.gradient(x, axis=(2, 0)))", (3, 2, 4)),
+        ("np.gradient(x)[1] * np.gradient(x, edge_order=2)[0]", (3, 3)),
+        ("np.gradient(x * x)", (5,)),
+    ]
+]
+CASES += [
+    Case("unselect(t, [C1, C2], [np.zeros(3), 1.0])[0] + unselect(t, [C1], [t])[0]",
+         {"t": Arg((2, 3))}, covers=(numpy_extra.unselect,),
+         imports=SELECT + "from wengert.rules.numpy_extra import unselect"),
+    Case("unselect(t, [C2, C1], [np.zeros((2, 3)), np.zeros(3)])[1] * 2.0", {"t": Arg((2, 3))},
+         covers=(numpy_extra.unselect,),
+         imports=SELECT + "from wengert.rules.numpy_extra import unselect"),
+    helper_case("gradient_of(x, (0.5,), 0, 2)", {"x": Arg((4, 2))}, "gradient_of"),
+    helper_case("np.stack(gradient_of(x, (), None, 1))", {"x": Arg((3, 2))}, "gradient_of"),
+    helper_case("gradient_t(t, np.zeros(5), (), None, 2)", {"t": Arg((5,))}, "gradient_t"),
+    helper_case("gradient_t((t, 2.0 * t), np.zeros((4, 2)), (XP, 1.0), None, 1)", {"t": Arg((4, 2))},
+                "gradient_t"),
+    helper_case("gradient_t((t, t * t), np.zeros((3, 4)), (), None, 2)", {"t": Arg((3, 4))},
+                "gradient_t"),
+]
+
+# second derivatives, in both modes
+CASES += second_order("np.sum(np.select([x > 0.0, x < -1.0], [x * y, y], y * y) ** 2)",
+                      {"x": Arg((2, 3), "nonzero"), "y": Arg((3,))}, (np.select,))
+CASES += second_order("np.sum(np.gradient(x ** 2, 0.5, edge_order=2) ** 2)", {"x": Arg((5,))},
+                      (np.gradient,))
+CASES += second_order("np.sum(np.stack(np.gradient(x * x, XP, 1.0)) ** 3)", {"x": Arg((4, 3))},
+                      (np.gradient,), KNOTS)
+
+# math.prod (exact at zeros, as np.prod) and math.dist, differentiated twice
+CASES += second_order("math.prod(x) ** 2", {"x": Arg((4,))}, (math.prod,))
+CASES += second_order("math.prod(x)", {"x": Arg((4,), "zeros")}, (math.prod,))
+CASES += second_order("math.prod([x, y, x * y, 2.0])",
+                      {"x": Arg((), "real", True), "y": Arg((), "real", True)}, (math.prod,))
+CASES += second_order("math.dist(x, y) ** 3", {"x": Arg((3,)), "y": Arg((3,))}, (math.dist,))
+CASES += second_order("math.dist([x, 1.0], [2.0, y])",
+                      {"x": Arg((), "real", True), "y": Arg((), "real", True)}, (math.dist,))

@@ -12,7 +12,16 @@ stays one float division.
 ``ψ = Γ'/Γ``, which the standard library lacks: ``_polygamma`` computes it
 (and its derivatives, for higher order) for Python floats::
 
-    d gamma(x) = gamma(x) ψ(x) dx        d lgamma(x) = ψ(x) dx"""
+    d gamma(x) = gamma(x) ψ(x) dx        d lgamma(x) = ψ(x) dx
+
+``math.prod`` and ``math.dist`` take sequences (lists, tuples, 1-D arrays):
+their rules read the items as one array, ``stacked_items(xs)`` (broadcast
+against each other), and give each item its adjoint through
+``unstacked_items`` (a tuple of floats for a list of floats), reusing
+``np.prod``'s ``prod_others``, exact when items are 0, and its own rules for
+second derivatives::
+
+    d prod(xs) = Σᵢ dxᵢ Πⱼ≠ᵢ xⱼ          d dist(p, q) = Σᵢ (pᵢ - qᵢ)(dpᵢ - dqᵢ) / dist(p, q)"""
 
 import functools
 import math
@@ -20,6 +29,9 @@ import math
 import numpy as np
 
 from .. import runtime
+from ..runtime import unbroadcast
+from .numpy_reductions import _cast_like, prod_others, unreduce
+from .numpy_shape import _like
 from .registry import adjoint, define, nondiff, rule, tangent, unary
 
 NS = globals()
@@ -117,6 +129,62 @@ def fmod(x, y):
 def fsum(iterable):
     tangent(math.fsum(iterable_dot))
     adjoint(iterable=runtime.fill_like(g, iterable))
+
+
+def stacked_items(xs):
+    """The items of the sequence ``xs`` as one array, on a new first axis
+    (broadcast against each other, in the dtype their product has); an array
+    as it is (``math.prod`` iterates over its first axis)."""
+    if hasattr(xs, "ndim"):
+        return xs
+    items = list(xs)
+    if all(type(x) in (float, int) for x in items):         # Python numbers (or none)
+        return np.array(items, dtype=np.float64)
+    return np.stack(np.broadcast_arrays(*items)).astype(np.result_type(*items), copy=False)
+
+
+def unstacked_items(t, xs):
+    """The adjoint of ``stacked_items(xs)``: each item's slice of ``t``,
+    summed to the item's shape and typed like it (a tuple for a list or
+    tuple, a Python float for a float); an array for an array."""
+    if hasattr(xs, "ndim"):
+        return _like(t, xs)
+    return tuple(_like(unbroadcast(ti, x), x) for ti, x in zip(t, xs))
+
+
+@rule(math.prod,
+      notes="over a list or tuple of numbers (or arrays, broadcast) or an array (over its "
+            "first axis); exact when items are 0 (one or several), and so are second "
+            "derivatives, as for np.prod; start= is a constant (a differentiated one is "
+            "refused)")
+def prod(iterable, *, start=1):
+    tangent(np.sum(stacked_items(iterable_dot) * prod_others(stacked_items(iterable), axis=0),
+                   axis=0) * start)
+    adjoint(iterable=unstacked_items(unreduce(g, stacked_items(iterable), axis=0)
+                                     * prod_others(stacked_items(iterable), axis=0) * start,
+                                     iterable))
+
+
+@rule(math.dist, scalar_result=True,
+      notes="points as lists or tuples of floats or 1-D arrays; at p == q the derivative "
+            "is 0 / 0, NaN, as for math.hypot at the origin")
+def dist(p, q):
+    tangent(float(np.sum((stacked_items(p) - stacked_items(q)) / ans
+                         * (stacked_items(p_dot) - stacked_items(q_dot)))))
+    adjoint(p=unstacked_items(g * ((stacked_items(p) - stacked_items(q)) / ans), p),
+            q=unstacked_items(-g * ((stacked_items(p) - stacked_items(q)) / ans), q))
+
+
+@rule(stacked_items, linear=("xs",))
+def stacked_items_(xs):
+    tangent(stacked_items(xs_dot))
+    adjoint(xs=unstacked_items(g, xs))
+
+
+@rule(unstacked_items, linear=("t",), zero_derivative=("xs",))
+def unstacked_items_(t, xs):
+    tangent(unstacked_items(t_dot, xs))
+    adjoint(t=_cast_like(stacked_items(g), t))
 
 
 # -- gamma: the standard library has no digamma, so the polygamma function of a

@@ -1,6 +1,7 @@
-"""Piecewise-linear interpolation, polynomials, convolution and the
-trapezoid rule: ``np.interp``, ``np.polyval``, ``np.convolve`` and
-``np.trapezoid``.
+"""Piecewise-linear interpolation, polynomials, convolution, the
+trapezoid rule, selection and finite differences: ``np.interp``,
+``np.polyval``, ``np.convolve``, ``np.trapezoid``, ``np.select`` and
+``np.gradient``.
 
 Each is linear in its data, so most of its derivative is the function
 itself applied to a tangent, and its adjoint is the transpose of that
@@ -12,19 +13,25 @@ linear map::
     ans = np.convolve(a, v, mode)   a_bar = np.convolve(convolve_pad(g, a, v, mode), v[::-1],
                                                         'valid')    (g back in the full length)
     ans = np.polyval(p, x)          x_bar = g * np.polyval(p', x)
+    ans = np.select(cs, xs, d)      xs_bar[k] = np.where(cs[k] and no earlier c, g, 0)
+    ans = np.gradient(f, h)         f_bar = gradient_t(g, f, (h,))   (the stencil, transposed)
 
 The knots ``xp`` of ``np.interp`` and the spacing ``dx`` of ``np.trapezoid``
 are not differentiated (an active one is refused when the derivative is
 built). Helpers that generated code calls have rules of their own, so
 derivatives can be differentiated again; ``poly_exponents`` reads only
-constants and is non-differentiable.
+constants and ``select_none`` only conditions: both are non-differentiable.
+The spacing of ``np.gradient`` is not differentiated either.
 """
+
+import functools
 
 import numpy as np
 
 from ..runtime import broadcast_like, unbroadcast
 from .numpy_products import reshape_like
 from .numpy_reductions import _cast_like, _float_dtype, unreduce
+from .numpy_shape import _like
 from .registry import adjoint, nondiff, rule, tangent
 
 # --------------------------------------------------------------------------
@@ -271,4 +278,157 @@ def trapezoid_gaps_(t, y, x, axis=-1):
     adjoint(t=broadcast_like(trapezoid_weights(y, g, axis=axis), t))
 
 
-nondiff(poly_exponents, notes="constants: no derivative")
+# --------------------------------------------------------------------------
+# np.select: the first true condition picks the choice; none, the default
+
+
+def select_none(condlist):
+    """Where no condition of ``np.select`` holds (the default is taken)."""
+    return np.logical_not(functools.reduce(np.logical_or, condlist))
+
+
+def unselect(t, condlist, choicelist):
+    """The adjoint of ``np.select(condlist, choicelist)`` in its choices:
+    each choice gets ``t`` where its condition is the first true one, summed
+    and typed like the choice (a tuple, one entry per choice)."""
+    out, taken = [], False
+    for cond, c in zip(condlist, choicelist):
+        first = np.logical_and(cond, np.logical_not(taken))
+        out.append(_like(unbroadcast(np.where(first, t, 0.0), c), c))
+        taken = np.logical_or(taken, cond)
+    return tuple(out)
+
+
+@rule(np.select, linear=("choicelist", "default"), sequences=("choicelist",),
+      zero_derivative=("condlist",),
+      notes="conditions (a list of boolean arrays) have no derivative; each choice gets "
+            "the adjoint where its condition is the first true one, the default where none "
+            "is, selected with np.where (NaN in a choice not taken stays out)")
+def select(condlist, choicelist, default=0):
+    tangent(np.select(condlist, choicelist_dot, default_dot))
+    adjoint(choicelist=unselect(g, condlist, choicelist),
+            default=unbroadcast(np.where(select_none(condlist), g, 0.0), default))
+
+
+@rule(unselect, linear=("t",), zero_derivative=("condlist", "choicelist"))
+def unselect_(t, condlist, choicelist):
+    tangent(unselect(t_dot, condlist, choicelist))
+    adjoint(t=_cast_like(broadcast_like(np.select(condlist, g, 0.0), t), t))
+
+
+# --------------------------------------------------------------------------
+# np.gradient: a three-point stencil along each axis (one-sided at the ends)
+#
+# Along an axis of length n, ``out[i] = sum_k w[k + 2, i] * f[i + k]`` for
+# k = -2..2 (``_stencil``: central differences inside, one-sided of order
+# ``edge_order`` at the two ends, for a scalar spacing or coordinates). The
+# map is linear in f but not self-adjoint at the ends, so the adjoint applies
+# the transposed stencil, ``f_bar[j] = sum_k w[k + 2, j - k] * g[j - k]``.
+
+
+def _gradient_axes(f, axis):
+    nd = np.ndim(f)
+    if axis is None:
+        return tuple(range(nd))
+    return tuple(int(ax) % nd for ax in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+
+
+def _gradient_steps(f, spacing, axes):
+    """The spacing along each axis as NumPy reads ``*varargs``: a number, or
+    the steps between coordinates."""
+    if len(spacing) == 0:
+        return [1.0] * len(axes)
+    if len(spacing) == 1 and np.ndim(spacing[0]) == 0:
+        return [spacing[0]] * len(axes)
+    if len(spacing) != len(axes):
+        raise TypeError("np.gradient: invalid number of spacing arguments")
+    return [h if np.ndim(h) == 0 else np.diff(np.asarray(h, dtype=np.float64))
+            for h in spacing]
+
+
+def _stencil(n, h, edge_order):
+    """``w[k + 2, i]``: the weight of ``f[i + k]`` in ``np.gradient``'s
+    ``out[i]`` along an axis of length ``n`` with spacing ``h`` (a number or
+    the ``n - 1`` steps between coordinates), NumPy's formulas."""
+    if n < edge_order + 1:
+        raise ValueError("np.gradient needs at least edge_order + 1 points along an axis")
+    d = np.full(n - 1, h, dtype=np.float64) if np.ndim(h) == 0 else np.asarray(h, np.float64)
+    w = np.zeros((5, n))
+    d1, d2 = d[:-1], d[1:]
+    w[1, 1:-1] = -d2 / (d1 * (d1 + d2))
+    w[2, 1:-1] = (d2 - d1) / (d1 * d2)
+    w[3, 1:-1] = d1 / (d2 * (d1 + d2))
+    if edge_order == 1:
+        w[2, 0], w[3, 0] = -1.0 / d[0], 1.0 / d[0]
+        w[1, -1], w[2, -1] = -1.0 / d[-1], 1.0 / d[-1]
+    elif edge_order == 2:
+        d1, d2 = d[0], d[1]
+        w[2, 0] = -(2.0 * d1 + d2) / (d1 * (d1 + d2))
+        w[3, 0] = (d1 + d2) / (d1 * d2)
+        w[4, 0] = -d1 / (d2 * (d1 + d2))
+        d1, d2 = d[-2], d[-1]
+        w[0, -1] = d2 / (d1 * (d1 + d2))
+        w[1, -1] = -(d2 + d1) / (d1 * d2)
+        w[2, -1] = (2.0 * d2 + d1) / (d2 * (d1 + d2))
+    else:
+        raise ValueError("np.gradient: edge_order must be 1 or 2")
+    return w
+
+
+def _stencil_t(t, ax, w):
+    """The transposed stencil ``w`` applied to ``t`` along axis ``ax``."""
+    s = np.moveaxis(t, ax, -1)
+    n = np.shape(s)[-1]
+    out = np.zeros(np.shape(s))
+    for k in range(-2, 3):
+        h = s * w[k + 2]
+        if k >= 0:
+            out[..., k:] += h[..., :n - k]
+        else:
+            out[..., :n + k] += h[..., -k:]
+    return np.moveaxis(out, -1, ax)
+
+
+def gradient_of(f, spacing=(), axis=None, edge_order=1):
+    """``np.gradient(f, *spacing, axis=axis, edge_order=edge_order)``."""
+    return np.gradient(f, *spacing, axis=axis, edge_order=edge_order)
+
+
+def gradient_t(t, f, spacing=(), axis=None, edge_order=1):
+    """The adjoint of ``np.gradient(f, *spacing, axis=axis, ...)`` in ``f``:
+    the transposed stencils applied to ``t`` (one array per axis, as
+    ``np.gradient`` returns them; ``0.0`` for one nobody used), summed,
+    shaped and typed like ``f``."""
+    axes = _gradient_axes(f, axis)
+    ts = (t,) if len(axes) == 1 else t
+    shape = np.shape(f)
+    out = np.zeros(shape)
+    for ax, tk, h in zip(axes, ts, _gradient_steps(f, spacing, axes)):
+        if np.shape(tk) != shape:
+            tk = np.broadcast_to(tk, shape)
+        out = out + _stencil_t(tk, ax, _stencil(shape[ax], h, edge_order))
+    return _cast_like(out, f)
+
+
+@rule(np.gradient, linear=("f",),
+      notes="linear in f, any number of dimensions and axes (a tuple of arrays for several); "
+            "spacing as a number or coordinates per axis, not differentiated; "
+            "edge_order 1 or 2")
+def gradient(f, *varargs, axis=None, edge_order=1):
+    tangent(gradient_of(f_dot, varargs, axis, edge_order))
+    adjoint(f=gradient_t(g, f, varargs, axis, edge_order))
+
+
+@rule(gradient_of, linear=("f",))
+def gradient_of_(f, spacing=(), axis=None, edge_order=1):
+    tangent(gradient_of(f_dot, spacing, axis, edge_order))
+    adjoint(f=gradient_t(g, f, spacing, axis, edge_order))
+
+
+@rule(gradient_t, linear=("t",), zero_derivative=("f",))
+def gradient_t_(t, f, spacing=(), axis=None, edge_order=1):
+    tangent(gradient_t(t_dot, f, spacing, axis, edge_order))
+    adjoint(t=gradient_of(g, spacing, axis, edge_order))
+
+
+nondiff(poly_exponents, select_none, notes="constants: no derivative")
