@@ -1,7 +1,10 @@
-"""Second derivatives by forward mode over generated gradients (hessian,
-hvp, jacfwd(grad), a forward-mode gradient of a function calling a
-gradient), checked against finite differences of the reverse-mode gradient;
-found by the eleventh session's new-user trials."""
+"""Found by the eleventh session's new-user trials: second derivatives by
+forward mode over generated gradients (hessian, hvp, jacfwd(grad), a
+forward-mode gradient of a function calling a gradient), checked against
+finite differences of the reverse-mode gradient; divisions by a shape
+folded to 0."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -91,3 +94,30 @@ def test_forward_mode_gradient_of_a_step_that_calls_a_gradient(f):
     want = wengert.grad(outer, mode="reverse")(x)
     np.testing.assert_allclose(wengert.grad(outer, mode="forward")(x), want, rtol=1e-12)
     np.testing.assert_allclose(want, _fd_jacobian(outer, x), rtol=1e-6, atol=1e-8)
+
+
+ZERO_DIVISORS = {
+    "mean over an empty batch": (lambda w, X: np.mean((X @ w) ** 2), np.zeros((0, 3))),
+    "sum / (len(X) - 1), one row": (lambda w, X: np.sum((X @ w) ** 2) / (len(X) - 1),
+                                    np.ones((1, 3))),
+    "np.var(ddof=1), one row": (lambda w, X: np.var(X @ w, ddof=1), np.ones((1, 3))),
+}
+
+
+@pytest.mark.parametrize("optimize", (True, False))
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+@pytest.mark.parametrize("name", sorted(ZERO_DIVISORS))
+def test_a_shape_folded_to_zero_divides_as_numpy(name, mode, optimize):
+    # the divisor, a shape known when the code is built, was written `1.0 / 0`
+    # into the adjoint: ZeroDivisionError where NumPy gives inf or NaN
+    f, X = ZERO_DIVISORS[name]
+    w = np.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = f(w, X)
+        g = wengert.grad(f, mode=mode, optimize=optimize)(w, X)
+    assert not np.isfinite(value) and g.shape == (3,)
+    if X.shape[0]:
+        assert not np.isfinite(g).any()
+    else:      # no rows: reverse mode's sum over them is 0, forward mode's tangent NaN
+        assert np.all((g == 0.0) | np.isnan(g))

@@ -44,6 +44,26 @@ CMPOPS = {operator.lt: ast.Lt, operator.le: ast.LtE, operator.gt: ast.Gt,
 _COMMENT = "__wengert_comment__"
 
 
+def _zero_valued(e, depth=0) -> bool:
+    """Whether ``e`` is a constant 0, or arithmetic on constants that is 0
+    (``1 - 1``): a divisor made of a shape folded into the code (``np.mean``
+    over an empty axis, ``ddof`` equal to the length). Python's ``1.0 / 0``
+    would raise where NumPy, whose scalars the primal computed, gives inf or
+    NaN; such a division is written ``np.true_divide(a, b)``."""
+    return _constant_value(e, depth) == 0
+
+
+def _constant_value(e, depth):
+    if isinstance(e, ir.Const):
+        return e.value if type(e.value) in (int, float) else None
+    if depth < 4 and isinstance(e, ir.Op) and not e.kwargs and \
+            e.fn in (operator.add, operator.sub, operator.mul, operator.neg):
+        values = [_constant_value(a, depth + 1) for a in e.args]
+        if None not in values:
+            return e.fn(*values)
+    return None
+
+
 class Emitter:
     def __init__(self, ns: ir.Namespace):
         self.ns = ns
@@ -119,6 +139,8 @@ class Emitter:
             cmpop = CMPOPS.get(fn)
         except TypeError:
             binop = unop = cmpop = None
+        if fn is operator.truediv and len(args) == 2 and _zero_valued(args[1]):
+            binop, fn = None, np.true_divide   # a shape folded to 0: inf or NaN, as NumPy's
         if binop is not None and len(args) == 2 and not e.kwargs:
             return ast.BinOp(left=self.expr(args[0]), op=binop(), right=self.expr(args[1]))
         if unop is not None and len(args) == 1:
