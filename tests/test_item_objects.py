@@ -372,3 +372,29 @@ def test_a_list_of_functions_is_refused_with_our_error():
         return np.sum(x)
     with pytest.raises(wengert.WengertError):
         wengert.grad(chain_of, wrt=1)([np.sin, np.tanh], np.ones(2))
+
+
+class _Net:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def loss(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return np.sum(x)
+
+
+@pytest.mark.parametrize("unlike", (False, True))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_layers_of_a_model_without_the_optimiser(rng, mode, unlike):
+    # optimize=False calls each layer's derivative instead of splicing it in:
+    # the functions a layer holds (`self.act`) were not known there (refused),
+    # and layers written out one by one read names never assigned
+    # (UnboundLocalError)
+    layers = [dense(rng, 3, 4, np.tanh), Scale(0.5) if unlike else dense(rng, 4, 4, np.tanh),
+              dense(rng, 4, 2, np.tanh)]
+    net, x = _Net(layers), rng.normal(size=(5, 3))
+    want = wengert.grad(net.loss, mode=mode)(x)
+    got = wengert.grad(net.loss, mode=mode, optimize=False)(x)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(want, central(net.loss, x), rtol=1e-6, atol=1e-8)

@@ -307,12 +307,17 @@ def build_kinds(args, wrt=()) -> tuple:
 
 def call_kinds(args, kinds: dict, instances=None) -> tuple:
     """The kinds of a call's arguments, for building the callee: an
-    instance's ``Instance`` (``instances``: name -> class), a list of ints'
-    ``SeqOf``, else ``expr_kind``."""
-    return tuple(Instance(instances[a.name]) if instances and isinstance(a, ir.Var) and
+    instance's ``Instance`` (``instances``: name -> class, or its
+    ``Instance`` with the functions it holds), a list of ints' ``SeqOf``,
+    else ``expr_kind``."""
+    return tuple(_instance_kind(instances[a.name]) if instances and isinstance(a, ir.Var) and
                  a.name in instances else
                  FunctionArg(a.value) if isinstance(a, ir.Const) and
                  is_function(a.value) else _arg_kind_in(a, kinds) for a in args)
+
+
+def _instance_kind(c) -> Instance:
+    return c if isinstance(c, Instance) else Instance(c)
 
 
 def _arg_kind_in(a, kinds):

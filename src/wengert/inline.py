@@ -242,10 +242,21 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 if p == root:
                     known[(n, attr)] = _Function(f)
     body = _resolve_block(fn.body, known, roots, used)
-    instances = {n: c for n, c in known.items() if isinstance(c, type)}   # (not _Held)
+    instances = {n: _with_functions(n, c, known) for n, c in known.items()
+                 if isinstance(c, type)}                                 # (not _Held)
     if body == fn.body and (fn.instances or {}) == instances:
         return fn, used
     return fn.with_body(body, instances=instances), used
+
+
+def _with_functions(name, cls, known):
+    """``cls``, or its ``Instance`` with the functions the object ``name``
+    is known to hold in attributes (``layer.act``, an item of ``self.layers``):
+    a callee built for it (not spliced in) calls them too."""
+    held = sorted(((key[1], FunctionArg(f.fn)) for key, f in known.items()
+                   if isinstance(key, tuple) and key[0] == name and
+                   isinstance(f, _Function) and not f.keywords), key=lambda t: t[0])
+    return Instance(cls, tuple(held)) if held else cls
 
 
 _PLAIN = (types.FunctionType, types.BuiltinFunctionType, type, ir.PseudoOp)
@@ -357,7 +368,10 @@ def unroll_item_loops(fn: ir.Function, containers: dict) -> ir.Function:
         index = loop.target.name
         body = block(loop.body)
         written = sorted(ir.all_writes(body))
-        read = ir.all_reads(body)
+        read, before = set(), set()       # read before the body writes them: carried
+        for x in body:
+            read |= ir.all_reads([x]) - before
+            before |= ir.all_writes([x])
         out = []
         cur = {}
         for n in written:          # what the loop starts from, under a name of its own:
