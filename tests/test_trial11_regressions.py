@@ -121,3 +121,28 @@ def test_a_shape_folded_to_zero_divides_as_numpy(name, mode, optimize):
         assert not np.isfinite(g).any()
     else:      # no rows: reverse mode's sum over them is 0, forward mode's tangent NaN
         assert np.all((g == 0.0) | np.isnan(g))
+
+
+def _slice_replaced(x):
+    xs = [x, x * x, x]
+    xs[0:2] = [x * 2.0, 3.0]
+    return sum(xs) * xs[0]
+
+
+def _tail_replaced(x):
+    ys = [x, x]
+    ys[1:] = [np.sin(x)]
+    return ys[0] * ys[1]
+
+
+@pytest.mark.parametrize("f", [_slice_replaced, _tail_replaced])
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_a_slice_of_a_list_built_here_assigned(f, mode):
+    # the adjoint of the list zeroes the slice written over: a zero per item
+    # (was `setitem(xs_bar, slice(0, 2), 0.0)`: TypeError in reverse mode)
+    x, eps = 1.3, 1e-6
+    g = wengert.grad(f, mode=mode)
+    assert g(x) == pytest.approx((f(x + eps) - f(x - eps)) / (2 * eps), rel=1e-7)
+    second = wengert.grad(g, mode="reverse")(x)
+    assert second == pytest.approx((g(x + eps) - g(x - eps)) / (2 * eps), rel=1e-6)
+    assert wengert.grad(g, mode="forward")(x) == pytest.approx(second, rel=1e-12)

@@ -359,6 +359,17 @@ def setitem(x, index, v):
     return out
 
 
+def zeroed_at(t, index):
+    """``t`` (an adjoint) with zeros at ``index``: the adjoint of ``x`` in
+    ``x[index] = v``, whose overwritten entries reach nothing. A slice of a
+    list's adjoint gets a zero per item (``xs[0:2] = [a, b]``)."""
+    if type(index) is slice and isinstance(t, (list, tuple)):
+        out = list(t)
+        out[index] = [zeros_like(v) for v in out[index]]
+        return out if isinstance(t, list) else tuple_like(t, out)
+    return setitem(t, index, 0.0)
+
+
 def setitem_into(x, index, v):
     """``x[index] = v`` in place, returning ``x``: ``setitem`` where the
     optimiser proved that nothing reads ``x``'s old value afterwards (the
