@@ -146,3 +146,26 @@ def test_a_slice_of_a_list_built_here_assigned(f, mode):
     second = wengert.grad(g, mode="reverse")(x)
     assert second == pytest.approx((g(x + eps) - g(x - eps)) / (2 * eps), rel=1e-6)
     assert wengert.grad(g, mode="forward")(x) == pytest.approx(second, rel=1e-12)
+
+
+def test_error_columns_count_characters_and_carets_follow_tabs(tmp_path, monkeypatch):
+    source = ('def g(x):\n'
+              '    αβγ = x * 2; s = f"{αβγ}"\n'
+              '    return αβγ\n'
+              'def h(x):\n'
+              '\tif x > 0:\n'
+              '\t\ty = {x}\n'
+              '\treturn x\n')
+    (tmp_path / "m_caret_trial11.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import m_caret_trial11 as m
+    with pytest.raises(wengert.UnsupportedSyntaxError) as info:
+        wengert.grad(m.g)(1.0)
+    text = str(info.value).splitlines()
+    assert text[1].endswith("m_caret_trial11.py:2:21")      # characters, not UTF-8 bytes
+    assert text[4] == "  | " + " " * 21 + "^"
+    with pytest.raises(wengert.UnsupportedSyntaxError) as info:
+        wengert.grad(m.h)(1.0)
+    text = str(info.value).splitlines()
+    assert text[1].endswith("m_caret_trial11.py:6:6")
+    assert text[4] == "  | \t\t    ^"                       # under `{`, tabs kept

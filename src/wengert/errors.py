@@ -29,10 +29,23 @@ class Location:
     col: int = 0
 
     def __str__(self) -> str:
-        return f"{self.filename}:{self.lineno}:{self.col}"
+        return f"{self.filename}:{self.lineno}:{self.char_col()}"
 
     def source_line(self) -> str:
         return linecache.getline(self.filename, self.lineno).rstrip("\n")
+
+    def char_col(self, line: Optional[str] = None) -> int:
+        """The column in characters: ``col`` counts UTF-8 bytes, as ``ast``
+        does (``αβγ = x`` puts what follows 3 bytes further)."""
+        line = self.source_line() if line is None else line
+        if not line or line.isascii():
+            return self.col
+        return len(line.encode("utf-8")[:self.col].decode("utf-8", errors="ignore"))
+
+    def caret_pad(self, line: str) -> str:
+        """What goes before the caret under ``line``: a tab where the line has
+        one (so the caret lines up however tabs are shown), else a space."""
+        return "".join("\t" if c == "\t" else " " for c in line[:self.char_col(line)])
 
 
 class WengertError(Exception):
@@ -55,7 +68,7 @@ class WengertError(Exception):
                 pad = " " * len(gutter)
                 parts.append(f"{pad} |")
                 parts.append(f"{gutter} | {line}")
-                parts.append(f"{pad} | {' ' * self.loc.col}^")
+                parts.append(f"{pad} | {self.loc.caret_pad(line)}^")
         if self.hint:
             parts.append(f"help: {self.hint}")
         return "\n".join(parts)
