@@ -467,3 +467,47 @@ def test_a_namedtuple_field_read_says_how_to_read_it():
     with pytest.raises(wengert.NoRuleError, match="the attribute `.b`") as info:
         wengert.grad(_namedtuple_fields)(Params(np.eye(2), np.zeros(2)), np.ones((1, 2)))
     assert "namedtuple" in info.value.hint and "unpack it" in info.value.hint
+
+
+def _hessian_inside(w):
+    H = wengert.hessian(_quartic)(w)
+    return np.sum(np.linalg.solve(H + np.eye(2), w))
+
+
+def _quartic(w):
+    return np.sum(w ** 4)
+
+
+def test_an_operator_other_than_grad_called_inside_is_named():
+    # was "calling the result of a call", with a hint that led to this refusal
+    with pytest.raises(wengert.UnsupportedSyntaxError,
+                       match=r"calling `wengert.hessian` inside a function being differentiated"):
+        wengert.grad(_hessian_inside)(np.array([0.5, 1.0]))
+
+
+def _dict_updated_over_its_items(x):
+    d = {}
+    d["a"] = x
+    d["b"] = d["a"] * 2
+    for k, v in d.items():
+        d[k] = v * v
+    return d["a"] + d["b"]
+
+
+def test_a_dict_updated_in_a_loop_over_its_items_is_named_as_written():
+    # the message named `d_3`, an internal copy, and hinted `d_3 = d.copy()`
+    with pytest.raises(wengert.UnsupportedSyntaxError) as info:
+        wengert.grad(_dict_updated_over_its_items)(1.5)
+    text = str(info.value)
+    assert "inside a `for` loop over `d`" in text and "d_3" not in text
+
+
+def _max_by_key(x):
+    return max(x, key=abs)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_max_with_a_key_is_refused_for_its_key_in_both_modes(mode):
+    # reverse mode said "`f` returns shape (3,)" (max(x, key=abs) is one item)
+    with pytest.raises(wengert.NoRuleError, match=r"keyword argument `key=` of `max`"):
+        wengert.grad(_max_by_key, mode=mode)(np.array([0.5, -3.0, 1.2]))

@@ -893,6 +893,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
                 item = _items_kind(e.args[0], kinds)
                 return _join(INT, _broadcast([INT, item])) if item is not None else None
             return _row_kind(expr_kind(e.args[0], kinds))   # sum(a): a[0] + a[1] + ...
+        if e.fn in (builtins.max, builtins.min) and e.kwargs:
+            return None                          # max(xs, key=abs): one item, or refused
         if e.fn in (builtins.max, builtins.min) and not e.kwargs:
             if len(e.args) == 1 and expr_kind(e.args[0], kinds) == SEQ:
                 return _items_kind(e.args[0], kinds)      # one of the items

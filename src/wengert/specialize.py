@@ -717,8 +717,13 @@ def _enclosing_loops(stmts, loops) -> dict:
 
 def _iterates_over(loop: ir.For, name: str) -> bool:
     """Whether ``loop`` reads ``name[i]`` at its index ``i`` (``for v in xs``
-    is lowered to a loop over ``range(len(xs))``, ``frontend.lower``)."""
+    is lowered to a loop over ``range(len(xs))``, ``frontend.lower``), or
+    ``d[k]`` at a key read at its index (``for k, v in d.items()``)."""
     index = set(ir.target_names(loop.target))
+    index |= {s.target.name for s in loop.body if isinstance(s, ir.Assign) and
+              isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
+              s.value.fn is operator.getitem and isinstance(s.value.args[1], ir.Var) and
+              s.value.args[1].name in index}
     return any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and
                s.value.fn is operator.getitem and s.value.args[0] == ir.Var(name) and
                isinstance(s.value.args[1], ir.Var) and s.value.args[1].name in index

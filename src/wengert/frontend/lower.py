@@ -188,7 +188,8 @@ class Lowerer:
                            free_data=frozenset(self.free),
                            closure_data=frozenset(n for n, k in self.free.items()
                                                   if k == "closure"),
-                           user_of=dict(self.names.user_of))
+                           user_of={k: self._copy_of.get(v, v)
+                                    for k, v in self.names.user_of.items()})
 
     def _params(self, node) -> list:
         args = node.args
@@ -738,6 +739,14 @@ class Lowerer:
         inner = node.func
         maker = self._static_value(inner.func)
         from .. import api
+        if maker is not _NOT_STATIC and maker not in (api.grad, api.value_and_grad) and \
+                (getattr(maker, "__module__", "") or "").startswith(
+                    ("wengert.api", "wengert.transforms")):     # wengert.hessian(f)(x)
+            raise UnsupportedSyntaxError(
+                f"calling `{_dotted(inner.func)}` inside a function being differentiated",
+                self.pf.loc(inner.func),
+                hint="call a derivative made by wengert.grad or wengert.value_and_grad "
+                     "(wengert.grad(g)(x)); other operators work on the outside")
         if maker not in (api.grad, api.value_and_grad) or not inner.args:
             raise UnsupportedSyntaxError(
                 "calling the result of a call", self.pf.loc(node),
@@ -836,6 +845,14 @@ class Lowerer:
         keywords = {k.arg: k.value for k in node.keywords}
         return keywords if set(keywords) <= set(allowed) else None
 
+    @property
+    def _copy_of(self) -> dict:
+        """Synthetic names made as copies of the user's variables (a dict
+        iterated while the body changes it) -> that variable: messages name it."""
+        if "_copies" not in self.__dict__:
+            self._copies = {}
+        return self._copies
+
     def _synthetic(self, base: str) -> str:
         """A fresh user-level name for code this stage writes itself."""
         name, i = base, 0
@@ -879,6 +896,8 @@ class Lowerer:
                     and expr.id not in rebound:
                 return expr.id          # (a name the body rebinds is read once, first)
             name = self._synthetic(base)
+            if isinstance(expr, gast.Name):   # (a copy of the user's variable: named as it)
+                self._copy_of[name] = expr.id
             pre.append(_g_assign(name, expr, node))
             return name
         keywords = self._call_keywords(it, enumerate, ("start",))
