@@ -403,3 +403,53 @@ def test_check_with_wrt_past_the_point_is_an_error_not_a_crash():
     p = run("check", f"{QUICK}:f", "--at", "2.0", "--wrt", "x2")
     assert p.returncode == 1, p.stderr
     assert "the point (2.0,) does not fit f(x1, x2)" in p.stderr and "internal" not in p.stderr
+
+
+# --------------------------------------------------------------------------
+# a parameter left to its default; a module-level lambda
+
+
+DEFAULTED = "import numpy as np\n\ndef loss(w, lam=0.1):\n    return np.sum(w ** 2) * lam\n\n" \
+    "def rest(x, *more):\n    return x\n\nlam = lambda x: x ** 3\n\n" \
+    "class Holder:\n    cube = staticmethod(lambda x: x ** 3)\n"
+
+
+def test_show_and_export_wrt_a_parameter_the_example_leaves_to_its_default(tmp_path, capsys):
+    import numpy as np
+    import wengert
+    from wengert.cli import load_function
+    f = tmp_path / "defaulted.py"
+    f.write_text(DEFAULTED)
+    p = run("show", f"{f}:loss", "--wrt", "lam", "--args", "[0.1, 0.2]")
+    assert p.returncode == 0, p.stderr
+    assert "# specialised for w: <f8[2], lam: float" in p.stdout and "lam_bar" in p.stdout
+    out = tmp_path / "grad_loss.py"
+    p = run("export", f"{f}:loss", "--wrt", "w,lam", "--args", "[0.1, 0.2]", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    namespace: dict = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)
+    w = np.array([0.1, 0.2])
+    loss = load_function(f"{f}:loss")
+    got, expected = namespace["grad_loss"](w), wengert.grad(loss, wrt=("w", "lam"))(w)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+    assert got[1] == pytest.approx(expected[1], rel=1e-12)
+    wengert.show(loss, wrt="lam", args=(w,))                   # the same from Python
+    assert "lam_bar" in capsys.readouterr().out
+    with pytest.raises(wengert.UsageError, match="no value for and which has no default"):
+        wengert.show(load_function(f"{f}:rest"), wrt="more", args=(1.0,))
+
+
+def test_export_of_a_module_level_lambda_is_named_after_its_variable(tmp_path):
+    f = tmp_path / "defaulted.py"
+    f.write_text(DEFAULTED)
+    out = tmp_path / "grad_lam.py"
+    p = run("export", f"{f}:lam", "--args", "0.5", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    text = out.read_text()
+    assert "def grad_lam(x, out_bar=1.0):" in text and ", function lam\n" in text
+    namespace: dict = {}
+    exec(compile(text, str(out), "exec"), namespace)
+    assert namespace["grad_lam"](0.5) == pytest.approx(0.75, rel=1e-12)
+    p = run("export", f"{f}:Holder.cube", "--args", "0.5", "--mode", "jvp")
+    assert p.returncode == 0, p.stderr                  # a lambda in a class: the name typed
+    assert "def jvp_cube(x, x_dot):" in p.stdout

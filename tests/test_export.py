@@ -334,3 +334,62 @@ def test_clashing_names_from_two_modules_are_renamed(tmp_path):
         text = export_source(f, mode, 0, kinds(1.5), None)
         assert "SCALE = 3.0" in text and "SCALE_2 = 2.0" in text
         close(run_exported(tmp_path, text, "grad_f", [1.5]), wengert.grad(f)(1.5))
+
+
+# --------------------------------------------------------------------------
+# default values in every mode; lambdas
+
+
+DEFAULTS = textwrap.dedent("""
+    import numpy as np
+
+    def loss(w, lam=0.1):
+        return np.sum(w ** 2) * lam
+
+    cube = lambda x: x ** 3
+    a = b = lambda x: x * x
+""")
+
+
+def test_jvp_and_hvp_keep_the_default_values(tmp_path):
+    path = tmp_path / "defaults.py"
+    path.write_text(DEFAULTS)
+    loss = load_function(f"{path}:loss")
+    w, t = np.array([0.1, 0.2]), np.array([1.0, -0.5])
+    text = export_source(loss, "jvp", 0, kinds(w), None)
+    assert "def jvp_loss(w, lam=0.1, w_dot=None):" in text
+    expected = wengert.jvp(loss, (w, 0.1), (t, 0.0))
+    close(tuple(run_exported(tmp_path, text, "jvp_loss", [w, 0.1, t])), expected)
+    namespace: dict = {}
+    exec(compile(text, "<jvp_loss>", "exec"), namespace)
+    close(namespace["jvp_loss"](w, w_dot=t), expected)           # the default by name
+    missing = r"missing a tangent \(w_dot\).*jvp_loss\(w, w_dot=\.\.\.\)"
+    with pytest.raises(TypeError, match=missing):
+        namespace["jvp_loss"](w, t)          # t would be lam: refused, never silently wrong
+    text = export_source(loss, "hvp", 0, kinds(w), None)
+    assert "def hvp_loss(w, lam=0.1, w_dot=None):" in text
+    grads, hv = run_exported(tmp_path, text, "hvp_loss", [w, 0.1, t])
+    close(hv, wengert.hvp(loss)(w, t))
+    exec(compile(text, "<hvp_loss>", "exec"), namespace)
+    close(namespace["hvp_loss"](w, w_dot=t)[1], wengert.hvp(loss)(w, t))
+    text = export_source(loss, "jvp", ("w", "lam"), kinds(w, 0.1), None)
+    assert "def jvp_loss(w, lam=0.1, w_dot=None, lam_dot=None):" in text
+    close(tuple(run_exported(tmp_path, text, "jvp_loss", [w, 0.1, t, 2.0])),
+          wengert.jvp(loss, (w, 0.1), (t, 2.0)))
+
+
+def test_a_lambda_is_named_after_its_variable_or_needs_a_name(tmp_path):
+    path = tmp_path / "lambdas.py"
+    path.write_text(DEFAULTS)
+    cube = load_function(f"{path}:cube")
+    for mode in ("reverse", "forward"):
+        text = export_source(cube, mode, 0, kinds(0.5), None)
+        assert "def grad_cube(x" in text and "function cube\n" in text
+        assert "lambdas.py:cube" in text                         # the regenerate command
+        close(run_exported(tmp_path, text, "grad_cube", [0.5]), 0.75)
+    twice = load_function(f"{path}:a")                           # a = b = lambda ...
+    with pytest.raises(wengert.UsageError, match="no one module-level name") as info:
+        export_source(twice, "reverse", 0, None, None)
+    assert "--name" in info.value.hint
+    close(run_exported(tmp_path, export_source(twice, "reverse", 0, kinds(1.5), "grad_sq"),
+                       "grad_sq", [1.5]), 3.0)

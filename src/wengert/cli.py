@@ -182,12 +182,15 @@ def cmd_show(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import export_source
+    from .export import default_name, export_source, function_label
     func, wrt, kinds = _for_generated_code(load_function(args.target), _wrt(args.wrt),
                                            _example_args(args.args))
     _gradient_of_a_scalar(func, args.mode, kinds, not args.no_optimize)
     command = shlex.join(["wengert"] + list(args.argv))
-    text = export_source(func, args.mode, wrt, kinds, args.name,
+    name = args.name
+    if name is None and function_label(func) is None:     # a lambda: the name it was given
+        name = default_name(args.target.rpartition(":")[2].rpartition(".")[2], args.mode)
+    text = export_source(func, args.mode, wrt, kinds, name,
                          optimize=not args.no_optimize, command=command)
     if args.output in (None, "-"):
         sys.stdout.write(text)

@@ -75,6 +75,7 @@ def kinds_of(func, wrt, args) -> Optional[tuple]:
     from . import analysis
     from .api import _promote, _wrt_positions
     from .errors import UsageError
+    signature = None
     try:
         signature = inspect.signature(func)
         signature.bind(*args)
@@ -84,8 +85,26 @@ def kinds_of(func, wrt, args) -> Optional[tuple]:
     except ValueError:
         pass                             # (no signature to check against)
     positions, _ = _wrt_positions(func, wrt)
-    args = _promote(tuple(as_argument(a) for a in args), positions)
+    args = _with_defaults(func, signature, tuple(as_argument(a) for a in args), positions)
+    args = _promote(args, positions)
     return analysis.build_kinds(args, positions)
+
+
+def _with_defaults(func, signature, args: tuple, positions) -> tuple:
+    """``args`` followed by the default values of the parameters up to the
+    last one ``positions`` names (``wrt="lam"`` with ``lam=0.1`` not given):
+    the value ``wengert.grad`` differentiates at."""
+    from .errors import UsageError
+    last = max(positions, default=-1)
+    if last < len(args):
+        return args
+    params = list(signature.parameters.values())[len(args):last + 1] if signature else []
+    if signature is None or any(p.default is p.empty for p in params):
+        name = params[-1].name if signature else f"argument {last}"
+        raise UsageError(f"wrt names `{name}`, which the example arguments give no value "
+                         f"for and which has no default value",
+                         hint="give an example value for it")
+    return args + tuple(p.default for p in params)
 
 
 # --------------------------------------------------------------------------

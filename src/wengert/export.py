@@ -67,6 +67,17 @@ def default_name(func_name: str, mode: str) -> str:
     return f"{DEFAULT_PREFIX.get(mode, 'grad')}_{func_name}"
 
 
+def function_label(func) -> Optional[str]:
+    """The name ``func`` is known by: its qualified name, or for a lambda the
+    one module-level variable bound to it (``lam = lambda x: ...`` is
+    ``lam``); ``None`` if there is no such name."""
+    if func.__name__.isidentifier():
+        return func.__qualname__
+    names = [n for n, v in getattr(func, "__globals__", {}).items()
+             if v is func and n.isidentifier()]
+    return names[0] if len(names) == 1 else None
+
+
 # --------------------------------------------------------------------------
 # the entry point
 
@@ -92,7 +103,13 @@ def export_source(func, mode: str = "reverse", wrt=0, kinds=None, name: Optional
         raise UsageError(f"cannot export mode {mode!r}",
                          hint=f"use one of: {', '.join(EXPORT_MODES)}")
     positions, _ = _wrt_positions(func, wrt)
-    name = name or default_name(func.__name__, mode)
+    label = function_label(func)
+    if not name and label is None:
+        raise UsageError(f"cannot name the exported function: `{func.__qualname__}` is a "
+                         "lambda, and no one module-level name is bound to it",
+                         hint="give the name (--name NAME; from Python, export_source's "
+                              "`name`), or define the function with def")
+    name = name or default_name(label.rpartition(".")[2], mode)
     if not name.isidentifier():
         raise UsageError(f"--name {name!r} is not a Python identifier")
     if kinds is not None and all(k is None for k in kinds):
@@ -109,15 +126,16 @@ def export_source(func, mode: str = "reverse", wrt=0, kinds=None, name: Optional
         jvp_name = exporter.export(built.function, f"_{built.function.__name__}",
                                    "the tangent function")
         exporter.add_definition(name, _forward_wrapper(exporter, built.function, jvp_name,
-                                                       name, func.__name__, positions,
+                                                       name, label or func.__name__, positions,
                                                        _defaults(func)))
     else:
         exporter.reserve(name, built.function)
         exporter.export(built.function, name, "the derivative")
-        exporter.add_defaults(name, _defaults(func))
+        exporter.add_defaults(name, _defaults(func),
+                              tangents=len(positions) if mode in ("jvp", "hvp") else 0)
     params = list(inspect.signature(func).parameters)
     wrt_names = [params[i] for i in positions]
-    header = _header(func, mode, wrt_names, kinds, name, __version__,
+    header = _header(func, label, mode, wrt_names, kinds, name, __version__,
                      command or regenerate_command(func, mode, wrt_names, kinds, name))
     return header + exporter.module_text()
 
@@ -126,12 +144,13 @@ def regenerate_command(func, mode, wrt_names, kinds, name) -> str:
     """A ``wengert export`` command line that writes this module again (or,
     for kinds the command line cannot express, the Python call)."""
     where = _relative(inspect.getsourcefile(func) or "FILE.py")
+    label = function_label(func) or func.__qualname__
     example = _example_args(kinds)
     if kinds is not None and example is None:
-        return (f"export_source({func.__qualname__}, {mode!r}, {tuple(wrt_names)!r}, "
+        return (f"export_source({label}, {mode!r}, {tuple(wrt_names)!r}, "
                 f"<kinds above>, {name!r})  (from Python: these kinds have no --args "
                 "spelling)")
-    parts = ["wengert", "export", f"{where}:{func.__qualname__}", "--mode", mode,
+    parts = ["wengert", "export", f"{where}:{label}", "--mode", mode,
              "--wrt", ",".join(wrt_names)]
     if example:
         parts += ["--args", example]
@@ -162,15 +181,17 @@ def _example_args(kinds) -> Optional[str]:
     return ", ".join(items) + ("," if len(items) == 1 else "")
 
 
-def _header(func, mode, wrt_names, kinds, name, version, command) -> str:
+def _header(func, label, mode, wrt_names, kinds, name, version, command) -> str:
+    label = label or func.__qualname__
+    short = func.__name__ if func.__name__.isidentifier() else label.rpartition(".")[2]
     what = {
-        "reverse": f"{name}(*args) is the gradient of {func.__name__}, by reverse mode",
-        "forward": f"{name}(*args) is the gradient of {func.__name__}, by forward mode "
+        "reverse": f"{name}(*args) is the gradient of {short}, by reverse mode",
+        "forward": f"{name}(*args) is the gradient of {short}, by forward mode "
                    "(one tangent pass per input element)",
-        "vjp": f"{name}(*args, out_bar) is (value, adjoints) of {func.__name__}",
-        "jvp": f"{name}(*args, *tangents) is (value, tangent) of {func.__name__}",
+        "vjp": f"{name}(*args, out_bar) is (value, adjoints) of {short}",
+        "jvp": f"{name}(*args, *tangents) is (value, tangent) of {short}",
         "hvp": f"{name}(*args, *tangents) is (gradient, Hessian @ tangents) of "
-               f"{func.__name__}, forward over reverse",
+               f"{short}, forward over reverse",
     }[mode]
     params = list(inspect.signature(func).parameters)
     if kinds is None:
@@ -180,7 +201,7 @@ def _header(func, mode, wrt_names, kinds, name, version, command) -> str:
     where = _relative(inspect.getsourcefile(func) or "<unknown>")
     lines = [
         f"Generated by wengert {version}; do not edit. Needs only NumPy at run time.",
-        f"from:        {where}, function {func.__qualname__}",
+        f"from:        {where}, function {label}",
         f"mode:        {mode}",
         f"wrt:         {', '.join(wrt_names)}",
         f"kinds:       {spec}",
@@ -405,27 +426,39 @@ class _Exporter:
                 renames[free_name] = exported
         return _rename(text, name, renames).rstrip("\n") + "\n"
 
-    def add_defaults(self, name: str, defaults: dict) -> None:
+    def add_defaults(self, name: str, defaults: dict, tangents: int = 0) -> None:
         """Give the parameters of definition ``name`` the original function's
         default values (generated code leaves them to the caller), where
-        Python allows it: every later parameter must have a default too."""
+        Python allows it: every later parameter must have a default too.
+        The last ``tangents`` parameters (``jvp``, ``hvp``) then default to
+        ``None``, and a guard refuses a call that leaves one out:
+        ``jvp_f(w, lam=0.1, w_dot=None)`` is called as ``jvp_f(w, 0.1, t)``
+        or ``jvp_f(w, w_dot=t)``, and ``jvp_f(w, t)`` is a TypeError."""
         slot = next(i for i, (n, _) in enumerate(self.defs) if n == name)
         text = self.defs[slot][1]
         node = ast.parse(text).body[0]
         args = node.args.args
+        first_tangent = len(args) - tangents
         has_default = [False] * (len(args) - len(node.args.defaults)) + \
             [True] * len(node.args.defaults)
-        wanted = [d or a.arg in defaults for a, d in zip(args, has_default)]
-        if not any(w and not d for w, d in zip(wanted, has_default)) or \
-                any(w and not later for i, w in enumerate(wanted) for later in wanted[i:]):
+        added = [i for i, a in enumerate(args[:first_tangent])
+                 if not has_default[i] and a.arg in defaults]
+        if not added:
             return
-        edits = []
+        added += range(first_tangent, len(args))
+        final = [d or i in added for i, d in enumerate(has_default)]
+        if any(f and not later for i, f in enumerate(final) for later in final[i:]):
+            return                       # a parameter without a default follows one with
         offsets = _line_offsets(text)
-        for a, w, d in zip(args, wanted, has_default):
-            if w and not d:
-                end = offsets[a.end_lineno - 1] + _char_col(text, a.end_lineno, a.end_col_offset)
-                value = self.literal_or_name(defaults[a.arg], a.arg)
-                edits.append((end, end, f"={value}"))
+        edits = []
+        for i in added:
+            a = args[i]
+            value = "None" if i >= first_tangent else self.literal_or_name(defaults[a.arg],
+                                                                           a.arg)
+            end = offsets[a.end_lineno - 1] + _char_col(text, a.end_lineno, a.end_col_offset)
+            edits.append((end, end, f"={value}"))
+        if tangents:
+            edits.append(_tangent_guard(text, node, name, args, final, first_tangent))
         self.defs[slot] = (name, _apply(text, edits))
 
     # -- the module ----------------------------------------------------------
@@ -440,6 +473,25 @@ class _Exporter:
         for _, text in sorted(self.defs, key=lambda d: self._done.index(d[0])):
             parts.append("\n\n" + text)
         return _normalise("".join(parts))
+
+
+def _tangent_guard(text, node, name, args, final, first_tangent):
+    """The edit inserting, at the top of ``node``'s body, the check that no
+    tangent parameter (the ones from ``first_tangent`` on, defaulting to
+    ``None`` after the primal defaults) was left out."""
+    body = node.body
+    first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and \
+        isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str) \
+        else body[0]                     # (after a docstring)
+    indent = " " * first.col_offset
+    tangents = [a.arg for a in args[first_tangent:]]
+    call = [a.arg for a, f in zip(args, final) if not f] + [f"{t}=..." for t in tangents]
+    message = (f"{name}() missing a tangent ({', '.join(tangents)}): pass the tangents "
+               f"after every argument, or by name: {name}({', '.join(call)})")
+    guard = (f"{indent}if {' or '.join(f'{t} is None' for t in tangents)}:\n"
+             f"{indent}    raise TypeError({message!r})\n")
+    start = _line_offsets(text)[first.lineno - 1]
+    return (start, start, guard)
 
 
 def _import_order(line: str):
