@@ -131,3 +131,22 @@ def test_a_continuation_indented_less(module, name):
     x = 0.4
     expected = np.sin(x + 1.0) + x * np.cos(x + 1.0)
     assert wengert.grad(_get(module, name))(x) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_a_file_edited_after_import_is_refused(tmp_path, monkeypatch, mode):
+    # the derivative was the new text's (27.0 for x*x*x) while the old code ran
+    path = tmp_path / f"edited_after_import_{mode}.py"
+    path.write_text("from __future__ import annotations\n\n"
+                    "def f(x: float) -> float:\n    return x * x\n\n"
+                    "def g(x):\n    return x + 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(path.stem)
+    assert wengert.grad(module.g, mode=mode)(3.0) == 1.0      # as read: accepted
+    path.write_text("from __future__ import annotations\n\n"
+                    "def f(x: float) -> float:\n    return x * x * x\n\n"
+                    "def g(x):\n    return x + 1.0\n")
+    with pytest.raises(wengert.SourceUnavailableError, match=r"has changed since the function"):
+        wengert.grad(module.f, mode=mode)(3.0)
+    module = importlib.reload(module)
+    assert wengert.grad(module.f, mode=mode)(3.0) == pytest.approx(27.0)

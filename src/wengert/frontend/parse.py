@@ -93,6 +93,8 @@ def parse_function(func) -> ParsedFunction:
                 f"async function `{func.__name__}` cannot be differentiated",
                 Location(filename, node.lineno, node.col_offset + col_offset),
                 hint="differentiate a plain (synchronous) function")
+    if code.co_name != "<lambda>" and not getattr(node, "_from_file", False):
+        _check_unchanged(func, filename)
     node.decorator_list = []
     if inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func):
         what = "a generator function" if inspect.isgeneratorfunction(func) else "a coroutine"
@@ -108,6 +110,71 @@ def parse_function(func) -> ParsedFunction:
                           closure=_closure_values(func),
                           builtins=_builtins_of(func),
                           origin=getattr(func, "__wengert_origin__", None))
+
+
+def _check_unchanged(func, filename: str) -> None:
+    """Refuse the source of a module-level function that no longer compiles
+    to the code that runs: its file was edited after it was imported (and
+    not reloaded), and the derivative would be another function's. The
+    file as it is now is compiled (once per content) and its functions of
+    that name compared with the one that runs, by bytecode, constants and
+    names; checked for module-level functions without free variables, whose
+    code the file alone determines."""
+    code = func.__code__
+    if code.co_freevars or "." in func.__qualname__ or filename.startswith("<"):
+        return
+    compiled = _file_code(filename)
+    if compiled is None:
+        return
+    found = []
+    _defined(compiled, code.co_name, found)
+    if not found or any(_same_code(c, code) for c in found):
+        return
+    raise SourceUnavailableError(
+        f"the source of `{func.__qualname__}` in {filename} has changed since the function "
+        "was defined (the file was edited, the code that runs is the old one)",
+        hint="reload the module (importlib.reload, or %autoreload in a notebook) or run the "
+             "file again, then differentiate the function it defines")
+
+
+_FILE_CODE: dict = {}       # filename -> (text, its module code object or None)
+
+
+def _file_code(filename: str):
+    import linecache
+    text = "".join(linecache.getlines(filename))
+    cached = _FILE_CODE.get(filename)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    try:
+        compiled = compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        compiled = None
+    _FILE_CODE[filename] = (text, compiled)
+    return compiled
+
+
+def _defined(code, name: str, out: list) -> None:
+    """The code objects of functions called ``name`` the module code
+    ``code`` defines at its top level or in its ``if``/``try`` blocks."""
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType) and c.co_name == name:
+            out.append(c)
+
+
+def _same_code(a, b) -> bool:
+    """Whether two code objects do the same (line numbers aside)."""
+    if (a.co_code, a.co_names, a.co_varnames, a.co_argcount, a.co_kwonlyargcount) != \
+            (b.co_code, b.co_names, b.co_varnames, b.co_argcount, b.co_kwonlyargcount) or \
+            len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, types.CodeType) and isinstance(y, types.CodeType):
+            if not _same_code(x, y):
+                return False
+        elif type(x) is not type(y) or (x != y and not (x != x and y != y)):
+            return False
+    return True
 
 
 def _source_lines(code):
