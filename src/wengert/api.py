@@ -100,12 +100,40 @@ def _guards_hold(guards) -> bool:
         scope = _scope(scope_id)
         if scope is None:
             return False                 # (a closure's cells, gone with its function)
-        if isinstance(key, _Same):
+        if isinstance(key, _Defined):
+            if not key.holds():
+                return False
+        elif isinstance(key, _Same):
             if scope.get(name) is not key.obj:
                 return False
         elif name not in scope or analysis.kind_key(scope[name]) != key:
             return False
     return True
+
+
+class _Defined:
+    """A guard's key: a function (held weakly) still has the code and
+    defaults a build read (``_definition``). Checked where a build is looked
+    up, not by the dispatcher: a call pays nothing for it."""
+
+    __slots__ = ("ref", "definition")
+
+    def __init__(self, func):
+        self.ref, self.definition = weakref.ref(func), _definition(func)
+
+    def holds(self) -> bool:
+        func = self.ref()
+        return func is not None and _same_definition(self.definition, func)
+
+    def __eq__(self, other):
+        return type(other) is _Defined and other.ref == self.ref and \
+            all(a is b for a, b in zip(self.definition, other.definition))
+
+    def __hash__(self):
+        return hash(self.ref)
+
+
+_DEFINITIONS: dict = {}        # (a guard's scope for _Defined keys: never read)
 
 
 class _Same:
@@ -161,6 +189,8 @@ def _rebound(guards) -> bool:
     """Whether an object a build called or froze (``_Same``) was rebound
     since (module data of another kind may come back: not counted)."""
     for scope_id, name, key in guards:
+        if isinstance(key, _Defined) and not key.holds():
+            return True                    # (its code or defaults replaced)
         if isinstance(key, _Same):
             scope = _scope(scope_id)
             if scope is None or scope.get(name) is not key.obj:
@@ -219,6 +249,30 @@ def _data_kinds(fn: ir.Function) -> dict:
 # building
 
 
+def _definition(func) -> tuple:
+    """What a function's derivatives are built from besides its source: its
+    code object and default values (replacing ``f.__code__`` or
+    ``f.__defaults__`` makes it another function for the caches)."""
+    return (getattr(func, "__code__", None), getattr(func, "__defaults__", None),
+            getattr(func, "__kwdefaults__", None))
+
+
+def _same_definition(definition: tuple, func) -> bool:
+    return all(a is b for a, b in zip(definition, _definition(func)))
+
+
+_DEFINED = "__definition__"       # (a key of _BUILT's per-function dicts)
+
+
+def _for_function(cache, func) -> dict:
+    """``cache``'s entries for ``func`` (builds, kinds it returns, ...),
+    forgotten if its code or defaults were replaced since they were made."""
+    per_fn = cache.get(func)
+    if per_fn is None or not _same_definition(per_fn[_DEFINED], func):
+        per_fn = cache[func] = {_DEFINED: _definition(func)}
+    return per_fn
+
+
 def lowered(func) -> ir.Function:
     """The Wengert list of ``func`` (cached while the functions and classes
     it names at module level are the same objects: it calls them as
@@ -226,12 +280,17 @@ def lowered(func) -> ir.Function:
     every build that used it is guarded by it, ``_static_guards``)."""
     with _LOCK:
         cached = _LOWERED.get(func)
+        if cached is not None and not _same_definition(cached[2], func):
+            cached = None                  # (f.__code__ or f.__defaults__ replaced)
         if cached is not None and _guards_hold(cached[1]):
             _record(cached[1])
             return cached[0]
         fn = _lower(parse_function(func))
         guards = _static_guards(func)
-        _LOWERED[func] = (fn, guards)
+        if isinstance(func, types.FunctionType):     # (its code and defaults: as read)
+            _SCOPES.setdefault(id(_DEFINITIONS), _DEFINITIONS)
+            guards = tuple(guards) + ((id(_DEFINITIONS), id(func), _Defined(func)),)
+        _LOWERED[func] = (fn, guards, _definition(func))
         _record(guards)
         return fn
 
@@ -340,7 +399,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
     key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result,
            split)
     with _LOCK:
-        per_fn = _BUILT.setdefault(func, {})
+        per_fn = _for_function(_BUILT, func)
         cached = _still_valid(per_fn.get(key))
         if cached is not None:
             return cached
@@ -442,7 +501,7 @@ def _prepared(func, arg_kinds, optimize: bool):
     in-place updates checked), made once and shared by them while the
     module data it was specialised for keeps its kinds."""
     key = (arg_kinds, optimize)
-    per_fn = _PREPARED.setdefault(func, {})
+    per_fn = _for_function(_PREPARED, func)
     cached = per_fn.get(key)
     if cached is not None and _guards_hold(cached[1]):
         _record(cached[1])
@@ -568,7 +627,7 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
         func = func.as_function(arg_kinds)
     key = ("tangent_grad", position, arg_kinds, return_value)
     with _LOCK:
-        per_fn = _BUILT.setdefault(func, {})
+        per_fn = _for_function(_BUILT, func)
         cached = _still_valid(per_fn.get(key))
         if cached is not None:
             return cached
@@ -757,8 +816,8 @@ def _callee_kind(func, arg_kinds):
     """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
     remembered per function."""
     with _LOCK:                        # one thread infers; recursion is detected per key
-        per_fn = _KINDS.get(func)
-        if per_fn is not None and arg_kinds in per_fn:
+        per_fn = _for_function(_KINDS, func)
+        if arg_kinds in per_fn:
             result, guards = per_fn[arg_kinds]
             if _guards_hold(guards):
                 _record(guards)
@@ -778,7 +837,7 @@ def _callee_kind(func, arg_kinds):
         # what it returns is left to the call that recursed into it).
         if lowest >= depth and result != analysis.PENDING:
             try:
-                _KINDS.setdefault(func, {})[arg_kinds] = (result, recording.result())
+                _for_function(_KINDS, func)[arg_kinds] = (result, recording.result())
             except TypeError:
                 pass
         return result
@@ -850,8 +909,8 @@ def _callee_mutates(func, i: int) -> bool:
     (``analysis.mutated_names``). A recursion assumes not: none of the
     functions in it changes it unless one of them does so itself."""
     with _LOCK:
-        per_fn = _MUTATES.get(func)
-        if per_fn is not None and i in per_fn:
+        per_fn = _for_function(_MUTATES, func)
+        if i in per_fn:
             return per_fn[i]
         key = (id(func), i)
         if key in _MUTATES_IN_PROGRESS:
@@ -872,7 +931,7 @@ def _callee_mutates(func, i: int) -> bool:
             _MUTATES_IN_PROGRESS.discard(key)
         if not _MUTATES_IN_PROGRESS:        # (inside a recursion: holds under its assumption)
             try:
-                _MUTATES.setdefault(func, {})[i] = found
+                _for_function(_MUTATES, func)[i] = found
             except TypeError:
                 pass
         return found
@@ -1030,7 +1089,7 @@ def build_split(func, positions, arg_kinds, optimize: bool):
     from .reverse import split_vjp
     key = ("split", positions, arg_kinds, optimize)
     with _LOCK:
-        per_fn = _BUILT.setdefault(func, {})
+        per_fn = _for_function(_BUILT, func)
         cached = per_fn.get(key)
         if cached is not None and _guards_hold(cached[1]):
             _record(cached[1])
@@ -1153,7 +1212,7 @@ class _BoundDerivative(functools.partial):
     def __getattr__(self, name):
         return getattr(self.func, name)
 
-    def specialize(self, *args, **kwargs) -> str:
+    def specialize(self, /, *args, **kwargs) -> str:
         """``Derivative.specialize`` with the bound arguments first, as a call."""
         return self.func.specialize(*self.args, *args, **{**self.keywords, **kwargs})
 
@@ -1254,6 +1313,9 @@ class Derivative:
         self.what = what                        # "grad" | "value_and_grad"
         self.optimize = optimize
         self._sig = _signature(func)
+        self._wrt = wrt
+        self._definition = _definition(func)    # (wengert.grad(f) again: the same one
+                                                #  while f's code and defaults are)
         self._positions, self._tuple = _wrt_positions(func, wrt, self._sig)
         self._cache: dict = {}
         self._last: Optional[Built] = None
@@ -1270,7 +1332,28 @@ class Derivative:
         return (f"<wengert.{self.what} of {self.__wrapped__.__qualname__} "
                 f"wrt={wrt} mode={self.mode!r}>")
 
-    def __call__(self, *args, **kwargs):      # replaced by the generated dispatcher
+    def __get__(self, obj, cls=None):
+        """A derivative in a class body (``@wengert.grad`` on a method) binds
+        like a method: ``m.loss(x)`` is ``wengert.grad(m.loss)(x)``, whose
+        ``wrt`` counts the arguments after ``self`` (docs/api.md, "Methods and
+        partials"). Through the class, ``M.loss(m, x)``, it is the function's."""
+        if obj is None:
+            return self
+        method = self.__dict__.get("_method")
+        if method is None:
+            method = self._method = self._of_method()
+        return _BoundDerivative(method, obj)
+
+    def _of_method(self) -> "Derivative":
+        """This derivative of the function called as a method: ``wrt`` shifted
+        past ``self``."""
+        func = self.__wrapped__
+        if isinstance(func, Derivative):        # @grad @grad: each level binds
+            func = func._of_method()
+        return _derivative(func, _shift_wrt(self._wrt, func, 1, {}), self.mode, self.what,
+                           self.optimize, self.has_aux)
+
+    def __call__(self, /, *args, **kwargs):   # replaced by the generated dispatcher
         return self._slow_call(*_full_args(self._sig, self.__wrapped__, args, kwargs))
 
     def _slow_call(self, *args):
@@ -1324,7 +1407,7 @@ class Derivative:
                      "argument, or pass them in as arguments), or differentiate a method "
                      "bound to the object: wengert.grad(obj.method)")
 
-    def specialize(self, *args, **kwargs) -> str:
+    def specialize(self, /, *args, **kwargs) -> str:
         """Build the code a call with arguments like these runs (for their
         kinds: shapes, dtypes, the kinds of a container's items), as the
         first such call would, without running it; returns its source. A
@@ -1361,7 +1444,7 @@ class Derivative:
         return next((self._cache[key] for key in self._keys
                      if key[0] == kinds and _guards_hold(key[1])), None)
 
-    def _bad_call(self, *args, **kwargs):
+    def _bad_call(self, /, *args, **kwargs):   # (a parameter may be named `self`)
         """Arguments that do not fit the signature: the dispatcher sends too
         few or too many here, off its fast path."""
         kwargs = {k: v for k, v in kwargs.items() if v is not _MISSING}
@@ -1430,9 +1513,18 @@ class Derivative:
                       tuple_result=self._tuple)
         self._last = built
         f, what, has_aux = built.function, self.what, self.has_aux
+        primal, sig = self.__wrapped__, self._sig
 
         def checked(*args):
-            value, g = f(*args)
+            try:
+                value, g = f(*args)
+            except Exception:
+                # (the adjoint sweep, seeded with 1.0, fails on an output that is
+                # not a scalar before the value can be checked: say so instead)
+                error = _non_scalar_primal(primal, sig, args, what, has_aux)
+                if error is not None:
+                    raise error from None
+                raise
             _check_scalar(value[0] if has_aux else value, what)
             if want_value:
                 return value, g
@@ -1698,6 +1790,8 @@ def _install_dispatcher(d: "Derivative") -> None:
             conds.append(cond)
             args.append(arg)
         for j, (scope_id, name, k) in enumerate(key[1]):   # module data it was built for
+            if isinstance(k, _Defined):
+                continue                  # (a function's code and defaults: not per call)
             scope = _scope(scope_id)
             if isinstance(scope, _Cells):          # a closure variable: its cell
                 g[f"__w_scope{n}_{j}"] = scope.cells[name]
@@ -1958,6 +2052,25 @@ def _shaped_like(x, derivatives):
     return g
 
 
+def _non_scalar_primal(func, sig, args, what, has_aux) -> Optional[UsageError]:
+    """``_check_scalar``'s UsageError if ``func`` at ``args`` (all its
+    parameters, in order) returns something other than a scalar, else None
+    (a failure of ``func`` itself included: the caller's error stands)."""
+    try:
+        kinds = [p.kind for p in sig.parameters.values()] if sig is not None else []
+        positional = [a for a, k in zip(args, kinds) if k != inspect.Parameter.KEYWORD_ONLY]
+        keywords = {n: a for n, a, k in zip(sig.parameters if sig else (), args, kinds)
+                    if k == inspect.Parameter.KEYWORD_ONLY}
+        value = func(*(positional if sig is not None else args), **keywords)
+    except Exception:
+        return None
+    try:
+        _check_scalar(value[0] if has_aux and isinstance(value, tuple) else value, what)
+    except UsageError as error:
+        return error
+    return None
+
+
 def _check_scalar(value, what):
     if value is None:
         raise UsageError(f"{what} needs a function with a scalar output, but it returned None",
@@ -1985,6 +2098,9 @@ def _derivative(func, wrt, mode, what, optimize, has_aux) -> "Derivative":
     except TypeError:                           # an unhashable wrt (a list)
         return Derivative(func, wrt, mode, what, optimize, has_aux)
     d = ref() if ref is not None else None
+    if d is not None and not _same_definition(d._definition, func):
+        d = None                      # (its code or defaults replaced: made anew)
+        _DERIVATIVES.get(func, {}).pop(key, None)
     if d is None:
         d = Derivative(func, wrt, mode, what, optimize, has_aux)
         with _LOCK:
@@ -2049,7 +2165,9 @@ def jvp(func, primals, tangents, has_aux: bool = False):
                          hint="pass one tangent per primal, shaped like it")
     func, primals, first = _unbound_primals(func, primals, "jvp")
     _differentiable_primals(primals, first, "jvp")
-    positions = tuple(range(first, len(primals)))
+    positions = tuple(i for i in range(first, len(primals))   # (tangents: from `first`)
+                      if not _held_integer(primals[i], tangents[i - first]))
+    tangents = tuple(tangents[i - first] for i in positions)
     primals = _full_args(_signature(func), func, _promote(primals, positions), {})
     kinds = instance_build_kinds(func, primals, positions)    # (defaults held, as passed)
     built = build(func, "jvp", positions, kinds, has_aux=has_aux)
@@ -2057,6 +2175,17 @@ def jvp(func, primals, tangents, has_aux: bool = False):
     if has_aux:
         return out[0], tangent, out[1]
     return out, tangent
+
+
+def _held_integer(primal, tangent) -> bool:
+    """An integer primal (a label, an index array) with a zero (or None)
+    tangent: held as it is, not made a float to be differentiated."""
+    integer = type(primal) in (int, bool) or isinstance(primal, (np.integer, np.bool_)) or \
+        (type(primal) is np.ndarray and primal.dtype.kind in "iub")
+    try:
+        return integer and (tangent is None or not np.any(tangent))
+    except (TypeError, ValueError):
+        return False
 
 
 def vjp(func, *primals, has_aux: bool = False):

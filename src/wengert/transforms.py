@@ -18,8 +18,8 @@ import inspect
 import numpy as np
 
 from . import analysis
-from .api import (Derivative, _bound, _check_function, _on_bound, _full_args, _promote, _signature,
-                  _wrt_positions, build, grad, instance_build_kinds, jvp, vjp)
+from .api import (Derivative, _bound, _check_function, _cotangent_like, _on_bound, _full_args,
+                  _promote, _signature, _wrt_positions, build, grad, instance_build_kinds)
 from .errors import UsageError
 from .tree import basis, flatten
 
@@ -305,9 +305,8 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
     func_checked = _check_function(func, "check_grad")
     sig = _signature(func_checked)
     names = list(sig.parameters) if sig is not None else [str(i) for i in range(len(args))]
-    if wrt is None:
-        wrt = tuple(i for i, a in enumerate(args) if not isinstance(a, (int, bool, str)) or
-                    isinstance(a, float))
+    if wrt is None:                          # (integers, labels and indices, are held)
+        wrt = tuple(i for i, a in enumerate(args) if not _integer_or_text(a))
     positions, _ = _wrt_positions(func_checked, wrt if isinstance(wrt, tuple) else (wrt,))
     args = _promote(tuple(args), positions)
     rng = np.random.default_rng(seed)
@@ -320,17 +319,13 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
         minus[i] = _axpy(-eps, args[i], v)
         fd = (_flat(func_checked(*plus)) - _flat(func_checked(*minus))) / (2 * eps)
         label = f"argument `{names[i]}`" if i < len(names) else f"argument {i}"
-        if "forward" in modes:
-            tangents = [_zeros_tree(a) for a in args]
-            tangents[i] = v
-            _, t = jvp(func, args, tangents)
+        if "forward" in modes:      # (argument i alone differentiated: the others,
+            _, t = _pushforward(func_checked, args, i, v)     # an index array, held)
             _compare(_flat(t), fd, rtol, atol,
                      f"forward mode, {label}: the directional derivative")
         if "reverse" in modes:
             u = _direction(value, rng)
-            _, pullback = vjp(func, *args)
-            grads = pullback(u)
-            lhs, rhs = float(_flat(u) @ fd), _dot(grads[i], v)
+            lhs, rhs = float(_flat(u) @ fd), _dot(_pullback(func_checked, args, i, u), v)
             _compare(np.float64(rhs), np.float64(lhs), rtol, atol,
                      f"reverse mode, {label}: <J^T u, v>")
     if order > 1:
@@ -341,9 +336,25 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
                        order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 1)
 
 
-def _zeros_tree(x):
-    leaves, rebuild = flatten(x)
-    return rebuild([_zeros(v) if not isinstance(v, float) else 0.0 for v in leaves])
+def _integer_or_text(a) -> bool:
+    return isinstance(a, (int, bool, str, np.integer, np.bool_)) and not isinstance(a, float) \
+        or (type(a) is np.ndarray and a.dtype.kind in "iubSU")
+
+
+def _pushforward(func, args, i, tangent):
+    """``(f(*args), J_i @ tangent)``: the forward mode with respect to
+    argument ``i`` alone."""
+    args = _full_args(_signature(func), func, args, {})
+    built = build(func, "jvp", (i,), instance_build_kinds(func, args, (i,)))
+    return built.function(*args, tangent)
+
+
+def _pullback(func, args, i, cotangent):
+    """``J_i^T @ cotangent``: the reverse mode with respect to argument
+    ``i`` alone."""
+    args = _full_args(_signature(func), func, args, {})
+    built = build(func, "vjp", (i,), instance_build_kinds(func, args, (i,)), return_value=True)
+    return built.function(*args, _cotangent_like(cotangent, built.out_kind))[1]
 
 
 def _compare(got, expected, rtol, atol, what):
