@@ -371,3 +371,26 @@ def test_creating_an_object_inside_is_refused_by_name():
     with pytest.raises(wengert.NoRuleError, match="creating a `Scaler` object inside") as info:
         wengert.grad(builds_an_object_inside, mode="forward")(0.5)
     assert "pass it in as an argument" in info.value.hint
+
+
+class _Shadowed:
+    def __init__(self):
+        self.k = 2.0
+
+    def forward(self, x):
+        return self.k * x
+
+    def loss(self, x):
+        return self.forward(x) ** 2
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_method_the_object_holds_a_function_for_is_that_function(mode):
+    # Python calls the instance's own `forward`, not the class's: the
+    # derivative was the class's (8.0 where 200.0)
+    n = _Shadowed()
+    n.forward = lambda x: 10.0 * x
+    assert n.loss(1.0) == 100.0
+    assert wengert.grad(n.loss, mode=mode)(1.0) == pytest.approx(200.0)
+    plain = _Shadowed()
+    assert wengert.grad(plain.loss, mode=mode)(1.0) == pytest.approx(8.0)

@@ -1667,10 +1667,30 @@ def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
     def held(n):                     # self.act(x): a function in the instance's dict
         return n in own and analysis.is_function(own[n]) and not _data_descriptor(cls, n)
     names = analysis.instance_attributes(primal, primal.param_names()[i], held)
+    names = tuple(sorted(set(names) | _shadowed_methods(func, i, held)))
     return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
                  (analysis.kind_of_value(own[n]) is not None or held(n) or
                   _holds_objects(own[n]) or
                   isinstance(analysis.build_kind(own[n]), analysis.Instance)))
+
+
+def _shadowed_methods(func, i, held) -> set:
+    """The methods ``func`` calls on its argument ``i`` (``self.forward(x)``)
+    that the object holds as functions of its own (``n.forward = lambda x:
+    ...``): Python calls those, not the class's, so they are read (and
+    guarded) like ``self.act``. Found before the calls are resolved to the
+    class's functions."""
+    try:
+        fn = lowered(func)
+    except WengertError:
+        return set()
+    names = fn.param_names()
+    if i >= len(names):
+        return set()
+    me = names[i]
+    return {e.fn.name for s in ir.walk(fn.body) for e in analysis._stmt_ops(s)
+            if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and e.args and
+            e.args[0] == ir.Var(me) and held(e.fn.name)}
 
 
 _ATTRIBUTES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
