@@ -169,3 +169,23 @@ def test_error_columns_count_characters_and_carets_follow_tabs(tmp_path, monkeyp
     text = str(info.value).splitlines()
     assert text[1].endswith("m_caret_trial11.py:6:6")
     assert text[4] == "  | \t\t    ^"                       # under `{`, tabs kept
+
+
+def _power(x, y):
+    return x ** y
+
+
+def _power_of_arrays(x, y):
+    return np.sum(x ** y)
+
+
+def test_forward_mode_with_several_inputs_keeps_each_derivative_apart():
+    # one tangent sweep per input: the other inputs' tangents are symbolic
+    # zeros, so log(x) at x < 0 (d/dy of x ** y) no longer makes d/dx NaN
+    gx, gy = wengert.grad(_power, wrt=(0, 1), mode="forward")(-2.0, 3.0)
+    assert gx == 12.0 and np.isnan(gy)
+    assert wengert.grad(_power, wrt=(0, 1), mode="reverse")(-2.0, 3.0)[0] == 12.0
+    x, y = np.array([-2.0, 1.5]), np.array([3.0, 2.0])
+    gx, gy = wengert.grad(_power_of_arrays, wrt=(0, 1), mode="forward")(x, y)
+    np.testing.assert_allclose(gx, y * x ** (y - 1))    # (within y, entries still meet:
+    assert np.isnan(gy[0])                               #  gy[1] is NaN too, as in JAX)

@@ -1551,6 +1551,15 @@ class Derivative:
 
         what = self.what
         scalar_out = built.out_kind is not None and built.out_kind.shape == ()
+        # several inputs: a tangent sweep of its own for each, the others' tangents
+        # symbolic zeros (a zero tangent times an infinite or NaN partial, log(x) of
+        # x ** y at x < 0, would make NaN of the other inputs' derivatives)
+        each = [f] if len(positions) == 1 else [
+            build(self.__wrapped__, "jvp", (p,), kinds, optimize=self.optimize,
+                  has_aux=self.has_aux).function for p in positions]
+
+        def sweep(j, args, tangents):
+            return f(*args, *tangents) if len(each) == 1 else each[j](*args, tangents[j])
         if kinds is not None and all(kinds[i] is not None and kinds[i].pyfloat
                                      for i in positions):
             # Python floats: one pass per input, seeds made once
@@ -1559,8 +1568,8 @@ class Derivative:
 
             def forward_grad(*args):
                 grads = []
-                for seed in seeds:
-                    value, t = f(*args, *seed)
+                for j, seed in enumerate(seeds):
+                    value, t = sweep(j, args, seed)
                     grads.append(t)
                 if not scalar_out:
                     _check_scalar(value[0] if has_aux else value, what)
@@ -1580,7 +1589,7 @@ class Derivative:
                 if isinstance(x, (list, tuple, dict)):
                     outs = []
                     for tangents[j] in _one_hot_tangents(x):
-                        value, t = f(*args, *tangents)
+                        value, t = sweep(j, args, tangents)
                         _check_scalar(value[0] if has_aux else value, what)
                         outs.append(t)
                     grads.append(_shaped_like(x, iter(outs)))
@@ -1588,7 +1597,7 @@ class Derivative:
                 shape = np.shape(x)
                 if shape == ():
                     tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
-                    value, t = f(*args, *tangents)
+                    value, t = sweep(j, args, tangents)
                     _check_scalar(value[0] if has_aux else value, what)
                     grads.append(_typed_like(t, x))
                     continue
@@ -1599,7 +1608,7 @@ class Derivative:
                 tangents[j] = e
                 for idx in np.ndindex(*shape):
                     e[idx] = 1
-                    value, t = f(*args, *tangents)
+                    value, t = sweep(j, args, tangents)
                     e[idx] = 0
                     _check_scalar(value[0] if has_aux else value, what)
                     g[idx] = t
