@@ -511,3 +511,17 @@ def test_max_with_a_key_is_refused_for_its_key_in_both_modes(mode):
     # reverse mode said "`f` returns shape (3,)" (max(x, key=abs) is one item)
     with pytest.raises(wengert.NoRuleError, match=r"keyword argument `key=` of `max`"):
         wengert.grad(_max_by_key, mode=mode)(np.array([0.5, -3.0, 1.2]))
+
+
+def _formats_a_float(x):
+    return float(np.format_float_positional(x)) * x
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_library_function_without_a_rule_is_named_at_the_call(mode):
+    # the error pointed into numpy's own source (`raise` is not supported)
+    with pytest.raises(wengert.NoRuleError) as info:
+        wengert.grad(_formats_a_float, mode=mode)(1.5)
+    text = str(info.value)
+    assert "no derivative rule for `numpy.format_float_positional`" in text
+    assert "return float(np.format_float_positional(x)) * x" in text

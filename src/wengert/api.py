@@ -302,6 +302,29 @@ def _static_object(value) -> bool:
         inline_module.user_class(value)
 
 
+def _at_call(exc: WengertError, func, loc) -> WengertError:
+    """A callee's error as the caller sees it: placed at the call if it has
+    no place; for a library's function (``np.format_float_positional``,
+    written in Python without a rule), said of the call, not of a line in the
+    library's source that the user did not write."""
+    import sys
+    module = sys.modules.get(getattr(func, "__module__", None) or "")
+    if module is not None and not _users_module(module) and \
+            not (getattr(func, "__module__", "") or "").startswith("wengert"):
+        from .errors import NoRuleError
+        name = f"{func.__module__}.{getattr(func, '__qualname__', func.__name__)}"
+        where = f" ({exc.loc})" if exc.loc is not None else ""
+        return NoRuleError(
+            f"no derivative rule for `{name}` (a library function written in Python, whose "
+            f"source wengert cannot differentiate: {exc.message}{where})", loc,
+            hint="compute it outside the differentiated function, wrap its result in "
+                 "wengert.stop_gradient(...) if it needs no derivative, or register a rule "
+                 "with @wengert.defrule")
+    if exc.loc is None:
+        return type(exc)(exc.message, loc, exc.hint)
+    return exc
+
+
 def _users_module(module) -> bool:
     """A module of the user's (not the standard library's, nor an installed
     package's): a helper in it may be redefined while the derivative lives."""
@@ -1048,9 +1071,7 @@ class _Context:
                 built = build(func, mode, positions, arg_kinds, return_value=False,
                               optimize=self.optimize, split=self.split)
             except WengertError as exc:
-                if exc.loc is None:
-                    exc = type(exc)(exc.message, loc, exc.hint)
-                raise exc from None
+                raise _at_call(exc, func, loc) from None
             ref.target = built.function
             _resolve_self_reference(built.function, ref)
             return built.function
@@ -1071,9 +1092,7 @@ class _Context:
             try:
                 pair = build_split(func, positions, arg_kinds, self.optimize)
             except WengertError as exc:
-                if exc.loc is None:
-                    exc = type(exc)(exc.message, loc, exc.hint)
-                raise exc from None
+                raise _at_call(exc, func, loc) from None
             for ref, fn in zip(refs, pair):
                 ref.target = fn
             for fn in pair:
