@@ -490,12 +490,34 @@ class Lowerer:
     # -- control flow ----------------------------------------------------------
 
     def stmt_If(self, node) -> None:
+        known = self._static_test(node.test)
+        if known is not None:          # if hasattr(np, "trapezoid"): only the branch taken
+            self.block(node.body if known else node.orelse)
+            return
         test = self.atom(node.test)
         body_scope, else_scope = self.scope.copy(), self.scope.copy()
         body = self.lower_block(node.body, body_scope)
         orelse = self.lower_block(node.orelse, else_scope)
         self._merge(body, body_scope, orelse, else_scope, node)
         self.out.append(ir.If(test, body, orelse, self.pf.loc(node)))
+
+    def _static_test(self, test):
+        """The value of ``hasattr(M, "name")`` (``not`` of it too) for a module
+        or class ``M`` named at module level, known when the function is
+        lowered (a compatibility test: ``np.trapezoid`` or ``np.trapz``), else
+        None. The branch not taken may name what does not exist."""
+        if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+            inner = self._static_test(test.operand)
+            return None if inner is None else not inner
+        if not (isinstance(test, gast.Call) and len(test.args) == 2 and not test.keywords and
+                isinstance(test.args[1], gast.Constant) and isinstance(test.args[1].value, str)):
+            return None
+        if self._static_value(test.func) is not builtins.hasattr:
+            return None
+        obj = self._static_value(test.args[0])
+        if obj is _NOT_STATIC or not isinstance(obj, (types.ModuleType, type)):
+            return None
+        return hasattr(obj, test.args[1].value)
 
     def _merge_functions(self, *scopes) -> None:
         for name in sorted(set().union(*(sc.fns for sc in scopes))):
