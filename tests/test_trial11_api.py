@@ -167,3 +167,14 @@ def test_jvp_still_differentiates_an_integer_argument_with_a_tangent():
     assert wengert.jvp(f, (3,), (1.0,)) == (9, 6.0)
     out, t = wengert.jvp(f, (np.array([1, 2]),), (np.ones(2),))
     np.testing.assert_array_equal(t, [2.0, 4.0])
+
+
+def test_vjp_holds_an_integer_array():
+    # the labels were made floats and used as indices: IndexError
+    W, X, y = _data()
+    out, pullback = wengert.vjp(xent, W, X, y)
+    gW, gX, gy = pullback(1.0)
+    assert out == pytest.approx(xent(W, X, y))
+    np.testing.assert_allclose(gW, wengert.grad(xent)(W, X, y))
+    np.testing.assert_allclose(gX, wengert.grad(xent, wrt=1)(W, X, y))
+    assert gy.shape == y.shape and not gy.any()

@@ -2242,7 +2242,11 @@ def vjp(func, *primals, has_aux: bool = False):
     returns ``(out, aux)`` and the result is ``(out, pullback, aux)``."""
     func, primals, first = _unbound_primals(func, primals, "vjp")
     _differentiable_primals(primals, first, "vjp")
-    positions = tuple(range(first, len(primals)))
+    # an integer or boolean array (labels, indices) is held as it is, not made a
+    # float to be differentiated: its adjoint is a zero
+    every = tuple(range(first, len(primals)))
+    positions = tuple(i for i in every if not (type(primals[i]) is np.ndarray and
+                                                primals[i].dtype.kind in "iub")) or every
     given = _promote(primals, positions)
     primals = _full_args(_signature(func), func, given, {})
     kinds = instance_build_kinds(func, primals, positions)    # (defaults held, as passed)
@@ -2253,7 +2257,12 @@ def vjp(func, *primals, has_aux: bool = False):
 
     def pullback(cotangent):
         _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
-        return grads if len(positions) > 1 else (grads,)
+        grads = grads if len(positions) > 1 else (grads,)
+        if len(positions) == len(every):
+            return grads
+        found = dict(zip(positions, grads))
+        return tuple(found[i] if i in found else np.zeros(np.shape(primals[i]))
+                     for i in every)
     pullback.source = built.source
     if has_aux:
         return value[0], pullback, value[1]
