@@ -139,7 +139,7 @@ def _tail_replaced(x):
 @pytest.mark.parametrize("mode", ("reverse", "forward"))
 def test_a_slice_of_a_list_built_here_assigned(f, mode):
     # the adjoint of the list zeroes the slice written over: a zero per item
-    # (was `setitem(xs_bar, slice(0, 2), 0.0)`: TypeError in reverse mode)
+    # (`setitem(xs_bar, slice(0, 2), 0.0)` was a TypeError in reverse mode)
     x, eps = 1.3, 1e-6
     g = wengert.grad(f, mode=mode)
     assert g(x) == pytest.approx((f(x + eps) - f(x - eps)) / (2 * eps), rel=1e-7)
@@ -189,3 +189,34 @@ def test_forward_mode_with_several_inputs_keeps_each_derivative_apart():
     gx, gy = wengert.grad(_power_of_arrays, wrt=(0, 1), mode="forward")(x, y)
     np.testing.assert_allclose(gx, y * x ** (y - 1))    # (within y, entries still meet:
     assert np.isnan(gy[0])                               #  gy[1] is NaN too, as in JAX)
+
+
+def _last_value_changes_shape(Ws, x):
+    for W in Ws:
+        o = x * W                  # (2,) then (3, 2): broadcasting grows it
+        x = np.sin(o)
+    return np.sum(o ** 2)
+
+
+def _autograd_style_net(params, inputs):
+    for W, b in params:
+        outputs = np.dot(inputs, W) + b
+        inputs = np.tanh(outputs)
+    return np.sum(outputs ** 2)
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_a_loop_value_read_after_the_loop_whose_shape_changes(mode):
+    # its adjoint restarted each earlier iteration from zeros shaped like its
+    # last value: the earlier adjoints were broadcast to it (3x the gradient,
+    # silently) or failed to (ValueError in autograd's neural_net example)
+    rs = np.random.RandomState(0)
+    Ws, x = [rs.randn(2), rs.randn(3, 2)], rs.randn(2)
+    g = wengert.grad(_last_value_changes_shape, wrt=1, mode=mode)(Ws, x)
+    np.testing.assert_allclose(g, _fd_jacobian(lambda v: _last_value_changes_shape(Ws, v), x),
+                               rtol=1e-6)
+    params = [(rs.randn(3, 4), rs.randn(4)), (rs.randn(4, 2), rs.randn(2))]
+    inputs = rs.randn(5, 3)
+    g = wengert.grad(_autograd_style_net, wrt=1, mode=mode)(params, inputs)
+    np.testing.assert_allclose(g, _fd_jacobian(lambda v: _autograd_style_net(params, v), inputs),
+                               rtol=1e-5, atol=1e-7)

@@ -85,6 +85,7 @@ class Reverse:
         self.wrt = tuple(wrt)
         self.kinds = kinds or {}
         self._returned_objects = None
+        self._number_zero: set = set()
         self.ctx = ctx
         self.active = analysis.active(fn, self.wrt)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
@@ -220,6 +221,8 @@ class Reverse:
             out.append(ir.Assign(ir.Var(n), e, loc))
 
     def zeros(self, var: str) -> ir.Expr:
+        if var in self._number_zero:
+            return ir.Const(0.0)
         return zeros_for(var, self.kinds)
 
     def returned_objects(self) -> set:
@@ -576,7 +579,17 @@ class Reverse:
         self.depth += 1
         adj = self.block(s.body)
         self.depth -= 1
-        self.materialize_many(sorted(outer), adj, s.loc)
+        # a name first bound in the loop, of an unknown kind (its shape may change
+        # from one iteration to the next): the zero its adjoint starts the
+        # previous iteration from is the number 0.0, which adds to a value of any
+        # shape (zeros like its last value would broadcast the earlier ones')
+        before = self._bound_before(s)
+        self._number_zero = {n for n in carried if n not in before and n not in self.sequences
+                             and self.kinds.get(n) is None}
+        try:
+            self.materialize_many(sorted(outer), adj, s.loc)
+        finally:
+            self._number_zero = set()
         self.state = _State(saved.pending, saved.materialized | outer,
                             saved.owned & self.state.owned)
         # only values live at the start of an iteration can be restored from the
