@@ -1837,9 +1837,8 @@ def _install_dispatcher(d: "Derivative") -> None:
             cond, arg = _guard(name, k, j in d._positions, g, f"{n}_{j}")
             conds.append(cond)
             args.append(arg)
-        for j, (scope_id, name, k) in enumerate(key[1]):   # module data it was built for
-            if isinstance(k, _Defined):
-                continue                  # (a function's code and defaults: not per call)
+        checked = [g for g in key[1] if not isinstance(g[2], _Defined)]   # (a function's
+        for j, (scope_id, name, k) in enumerate(checked):   # code and defaults: not per call)
             scope = _scope(scope_id)
             if isinstance(scope, _Cells):          # a closure variable: its cell
                 g[f"__w_scope{n}_{j}"] = scope.cells[name]
@@ -2146,8 +2145,9 @@ def _derivative(func, wrt, mode, what, optimize, has_aux) -> "Derivative":
     except TypeError:                           # an unhashable wrt (a list)
         return Derivative(func, wrt, mode, what, optimize, has_aux)
     d = ref() if ref is not None else None
-    if d is not None and not _same_definition(d._definition, func):
-        d = None                      # (its code or defaults replaced: made anew)
+    if d is not None and not (_same_definition(d._definition, func) and all(
+            k.holds() for key in d._keys for _, _, k in key[1] if isinstance(k, _Defined))):
+        d = None                      # (its or a callee's code or defaults replaced: anew)
         _DERIVATIVES.get(func, {}).pop(key, None)
     if d is None:
         d = Derivative(func, wrt, mode, what, optimize, has_aux)

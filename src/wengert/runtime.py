@@ -352,22 +352,21 @@ def setitem(x, index, v):
     optimisation.)"""
     if type(x) is tuple:
         out = list(x)
-        out[index] = v
+        out[index] = _items_zero(out, index, v)
         return tuple(out)
     out = x.copy()
+    if type(out) is list and type(index) is slice:
+        v = _items_zero(out, index, v)
     out[index] = v
     return out
 
 
-def zeroed_at(t, index):
-    """``t`` (an adjoint) with zeros at ``index``: the adjoint of ``x`` in
-    ``x[index] = v``, whose overwritten entries reach nothing. A slice of a
-    list's adjoint gets a zero per item (``xs[0:2] = [a, b]``)."""
-    if type(index) is slice and isinstance(t, (list, tuple)):
-        out = list(t)
-        out[index] = [zeros_like(v) for v in out[index]]
-        return out if isinstance(t, list) else tuple_like(t, out)
-    return setitem(t, index, 0.0)
+def _items_zero(out, index, v):
+    """``v``, or for the zero ``0.0`` into a slice of a list (the adjoint of
+    ``xs[0:2] = [a, b]`` zeroes what was written over) a zero per item."""
+    if type(index) is slice and type(v) is float and v == 0.0:
+        return [zeros_like(u) for u in out[index]]
+    return v
 
 
 def setitem_into(x, index, v):
@@ -379,6 +378,8 @@ def setitem_into(x, index, v):
         return setitem(x, index, v)
     if isinstance(x, np.ndarray) and not x.flags.writeable:
         x = x.copy()
+    elif type(x) is list and type(index) is slice:
+        v = _items_zero(x, index, v)
     x[index] = v
     return x
 

@@ -119,10 +119,17 @@ def _check_unchanged(func, filename: str) -> None:
     file as it is now is compiled (once per content) and its functions of
     that name compared with the one that runs, by bytecode, constants and
     names; checked for module-level functions without free variables, whose
-    code the file alone determines."""
+    code the file alone determines, in a module Python's own loader compiled
+    (an import hook may change the code: pytest's rewriting of asserts)."""
+    import importlib.machinery
+    import sys
     code = func.__code__
     if code.co_freevars or "." in func.__qualname__ or filename.startswith("<"):
         return
+    module = sys.modules.get(getattr(func, "__module__", None) or "")
+    if type(getattr(module, "__loader__", None)) is not importlib.machinery.SourceFileLoader \
+            or getattr(module, "__file__", None) != filename:
+        return                 # (an import hook may change the code: pytest's asserts)
     compiled = _file_code(filename)
     if compiled is None:
         return

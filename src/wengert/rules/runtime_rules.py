@@ -155,14 +155,8 @@ def seq_adjoint_(t, xs):
             "does the derivative (the overwritten writes get zero)")
 def setitem_(x, index, v):
     tangent(runtime.setitem(x_dot, index, v_dot))
-    adjoint(x=runtime.zeroed_at(g, index),
+    adjoint(x=runtime.setitem(g, index, 0.0),
             v=unbroadcast(runtime.last_writes(g[index], g, index), v))
-
-
-@rule(runtime.zeroed_at, linear=("t",))
-def zeroed_at_(t, index):
-    tangent(runtime.zeroed_at(t_dot, index))
-    adjoint(t=runtime.zeroed_at(g, index))
 
 
 @rule(runtime.last_writes, linear=("t",))
