@@ -220,3 +220,19 @@ def test_a_loop_value_read_after_the_loop_whose_shape_changes(mode):
     g = wengert.grad(_autograd_style_net, wrt=1, mode=mode)(params, inputs)
     np.testing.assert_allclose(g, _fd_jacobian(lambda v: _autograd_style_net(params, v), inputs),
                                rtol=1e-5, atol=1e-7)
+
+
+def _upwind(u, nu):
+    for _ in range(2):
+        u = u - 0.1 * np.where(u > 0, u * u, -u) * nu
+    return np.sum(u ** 2)
+
+
+def test_second_derivative_through_a_condition_computed_from_the_state():
+    # the condition, kept on the tape, looked differentiated in the second
+    # derivative: refused with a caret into generated code
+    u = np.array([0.5, -0.3, 1.2])
+    h = wengert.hessian(_upwind, wrt=1)(u, 0.5)
+    g = wengert.grad(_upwind, wrt=1)
+    eps = 1e-6
+    assert h == pytest.approx((g(u, 0.5 + eps) - g(u, 0.5 - eps)) / (2 * eps), rel=1e-6)

@@ -566,8 +566,10 @@ def sort(a, axis=-1):
     adjoint(a=untake_along_axis(g, a, np.argsort(a, axis=axis), axis))
 
 
-@rule(np.where, elementwise=True, linear=("x", "y"),
-      notes="the condition has no derivative; the adjoint selects with np.where, so "
+@rule(np.where, elementwise=True, linear=("x", "y"), zero_derivative=("condition",),
+      notes="the condition has no derivative (a selection: piecewise constant, also "
+            "where it is computed from differentiated values); the adjoint selects with "
+            "np.where, so "
             "NaN or inf in the branch not taken stays out of the gradient")
 def where(condition, x, y):
     tangent(np.where(condition, x_dot, y_dot))
