@@ -525,3 +525,22 @@ def test_a_library_function_without_a_rule_is_named_at_the_call(mode):
     text = str(info.value)
     assert "no derivative rule for `numpy.format_float_positional`" in text
     assert "return float(np.format_float_positional(x)) * x" in text
+
+
+def _closure_factory(w):
+    def make(a):
+        def inner(z):
+            return a * z ** 2
+        return inner
+    h = make(w)
+    return h(3.0)
+
+
+def test_a_closure_made_and_returned_inside_is_named_in_reverse_mode():
+    # reverse mode said "a call of an object whose class is not known" with a
+    # hint about NumPy methods
+    with pytest.raises(wengert.NoRuleError, match=r"calling `h`, a function that `make\(...\)` "
+                                                  r"made and returned"):
+        wengert.grad(_closure_factory, mode="reverse")(0.7)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match=r"nested function `inner`"):
+        wengert.grad(_closure_factory, mode="forward")(0.7)

@@ -533,6 +533,15 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
                 break
         if isinstance(made, ir.Op) and isinstance(made.fn, type):
             return missing_rule_error(made.fn, loc)
+        if isinstance(made, ir.Op) and e.fn.kind == "method" and e.fn.name == "__call__" and \
+                callable(made.fn) and hasattr(made.fn, "__code__") and \
+                not _returns_object(made.fn):
+            maker = getattr(made.fn, "__name__", "a function")
+            return NoRuleError(
+                f"calling `{e.args[0].name}`, a function that `{maker}(...)` made and "
+                "returned (a closure made while the function runs)", loc,
+                hint=f"call it inside `{maker}`, or define it at module level and pass what "
+                     "it reads as arguments (`inner(z, a)`)")
         if e.fn.kind == "method" and e.fn.name == "__call__" and \
                 _chosen_functions(e.args[0].name, stmts):
             return NoRuleError(
@@ -541,6 +550,11 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
                 hint="call each function where it is chosen (`y = math.sin(x) if c else "
                      "math.cos(x)`), or pass the function in as an argument")
     return missing_rule_error(e.fn, loc)
+
+
+def _returns_object(fn) -> bool:
+    from .. import analysis
+    return analysis.RETURNS_OBJECT is not None and analysis.RETURNS_OBJECT(fn)
 
 
 def _chosen_functions(name: str, stmts) -> bool:
