@@ -150,3 +150,24 @@ def test_a_file_edited_after_import_is_refused(tmp_path, monkeypatch, mode):
         wengert.grad(module.f, mode=mode)(3.0)
     module = importlib.reload(module)
     assert wengert.grad(module.f, mode=mode)(3.0) == pytest.approx(27.0)
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_an_edited_method_or_closure_is_refused(tmp_path, monkeypatch, mode):
+    # what was read before the edit (cached) is the code that runs: kept
+    path = tmp_path / f"edited_method_{mode}.py"
+    text = ("class M:\n    def energy(self, x):\n        return x * x\n\n"
+            "    def power(self, x):\n        return x * x\n\n"
+            "def make(k):\n    def inner(x):\n        return k * x * x\n    return inner\n")
+    path.write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module(path.stem)
+    m = module.M()
+    assert wengert.grad(m.energy, mode=mode)(3.0) == 6.0
+    path.write_text(text.replace("return x * x\n", "return x * x * x\n")
+                        .replace("return k * x * x", "return k * x"))
+    assert wengert.grad(m.energy, mode=mode)(3.0) == 6.0           # read before: as it runs
+    with pytest.raises(wengert.SourceUnavailableError, match=r"has changed since the function"):
+        wengert.grad(m.power, mode=mode)(3.0)
+    with pytest.raises(wengert.SourceUnavailableError, match=r"has changed since the function"):
+        wengert.grad(module.make(3.0), mode=mode)(3.0)

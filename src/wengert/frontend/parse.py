@@ -113,18 +113,18 @@ def parse_function(func) -> ParsedFunction:
 
 
 def _check_unchanged(func, filename: str) -> None:
-    """Refuse the source of a module-level function that no longer compiles
-    to the code that runs: its file was edited after it was imported (and
-    not reloaded), and the derivative would be another function's. The
-    file as it is now is compiled (once per content) and its functions of
-    that name compared with the one that runs, by bytecode, constants and
-    names; checked for module-level functions without free variables, whose
-    code the file alone determines, in a module Python's own loader compiled
-    (an import hook may change the code: pytest's rewriting of asserts)."""
+    """Refuse the source of a function that no longer compiles to the code
+    that runs: its file was edited after it was imported (and not
+    reloaded), and the derivative would be another function's. The file as
+    it is now is compiled whole (once per content), and its functions of
+    that name (methods and nested functions too) compared with the one that
+    runs, by bytecode, constants and names; checked in a module Python's own
+    loader compiled (an import hook may change the code: pytest's rewriting
+    of asserts)."""
     import importlib.machinery
     import sys
     code = func.__code__
-    if code.co_freevars or "." in func.__qualname__ or filename.startswith("<"):
+    if filename.startswith("<"):
         return
     module = sys.modules.get(getattr(func, "__module__", None) or "")
     if type(getattr(module, "__loader__", None)) is not importlib.machinery.SourceFileLoader \
@@ -161,12 +161,16 @@ def _file_code(filename: str):
     return compiled
 
 
-def _defined(code, name: str, out: list) -> None:
-    """The code objects of functions called ``name`` the module code
-    ``code`` defines at its top level or in its ``if``/``try`` blocks."""
+def _defined(code, name: str, out: list, depth: int = 0) -> None:
+    """The code objects of functions called ``name`` that the module code
+    ``code`` defines, at any depth (methods in class bodies, nested
+    functions): the file compiled whole compiles each as Python did."""
     for c in code.co_consts:
-        if isinstance(c, types.CodeType) and c.co_name == name:
-            out.append(c)
+        if isinstance(c, types.CodeType):
+            if c.co_name == name:
+                out.append(c)
+            if depth < 8:
+                _defined(c, name, out, depth + 1)
 
 
 def _same_code(a, b) -> bool:
