@@ -236,3 +236,12 @@ def test_second_derivative_through_a_condition_computed_from_the_state():
     g = wengert.grad(_upwind, wrt=1)
     eps = 1e-6
     assert h == pytest.approx((g(u, 0.5 + eps) - g(u, 0.5 - eps)) / (2 * eps), rel=1e-6)
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_percentile_of_a_list_of_q_refused_as_documented(mode):
+    # reverse mode failed inside the generated code (a broadcast ValueError)
+    def f(x):
+        return np.sum(np.percentile(x, [10, 90]))
+    with pytest.raises(NotImplementedError, match="only a scalar q"):
+        wengert.grad(f, mode=mode)(np.array([0.3, -1.2, 0.5]))

@@ -416,9 +416,9 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                                           overwrite_input=overwrite_input, method=method)
                    + q_dot * a * quantile_slope(a, q, axis=axis, method=method),
                    axis=axis, keepdims=keepdims))
-    adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
-            * quantile_share(a, q, axis=axis, out=out, overwrite_input=overwrite_input,
-                             method=method),
+    adjoint(a=quantile_share(a, q, axis=axis, out=out, overwrite_input=overwrite_input,
+                             method=method)      # (first: it refuses what is not supported)
+            * unreduce(g, a, axis=axis, keepdims=keepdims),
             q=reshape_like(np.sum(g * np.sum(a * quantile_slope(a, q, axis=axis,
                                                                 method=method),
                                              axis=axis, keepdims=keepdims)), q))
@@ -431,9 +431,9 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
                                           overwrite_input=overwrite_input, method=method)
                    + q_dot * a * quantile_slope(a, q / 100.0, axis=axis, method=method) / 100.0,
                    axis=axis, keepdims=keepdims))
-    adjoint(a=unreduce(g, a, axis=axis, keepdims=keepdims)
-            * quantile_share(a, q / 100.0, axis=axis, out=out, overwrite_input=overwrite_input,
-                             method=method),
+    adjoint(a=quantile_share(a, q / 100.0, axis=axis, out=out, overwrite_input=overwrite_input,
+                             method=method)      # (first: it refuses what is not supported)
+            * unreduce(g, a, axis=axis, keepdims=keepdims),
             q=reshape_like(np.sum(g * np.sum(a * quantile_slope(a, q / 100.0, axis=axis,
                                                                 method=method),
                                              axis=axis, keepdims=keepdims)) / 100.0, q))
