@@ -137,3 +137,14 @@ def test_specialize_of_a_partial_puts_its_arguments_first():
     assert g.specialize(1.5, y=2.0).splitlines()[1] == \
         "# specialised for a: float, x: float, y: float"
     assert g(1.5, y=2.0) == 4.5
+
+
+@pytest.mark.parametrize("outer", ["jacfwd", "jacrev", "grad", "hessian"])
+def test_an_operator_of_a_jacobian_is_refused_with_what_to_use(outer):
+    # jacfwd(jacrev(f)) said "functions with *args or **kwargs cannot be
+    # differentiated", pointing into wengert's own transforms.py
+    def f(x):
+        return np.sum(np.sin(x) ** 2)
+    with pytest.raises(wengert.UsageError, match=r"of a function made by wengert.jacrev") as info:
+        getattr(wengert, outer)(wengert.jacrev(f))
+    assert "wengert.hessian(f)" in str(info.value)

@@ -1254,6 +1254,14 @@ def _check_function(func, api: str):
     from .custom import CustomJVP, CustomVJP
     if isinstance(func, (CustomVJP, CustomJVP)):
         return func.fun
+    made = getattr(func, "__wengert_operator__", None)
+    if made is not None:                 # jacfwd(jacrev(f)): a wrapper, not source
+        raise UsageError(
+            f"wengert.{api} of a function made by wengert.{made}: only derivatives made by "
+            "grad and value_and_grad can be differentiated again",
+            hint="for second derivatives use wengert.hessian(f), "
+                 "wengert.jacfwd(wengert.grad(f)) or wengert.jacrev(wengert.grad(f)), "
+                 "and wengert.hvp(f) for Hessian-vector products")
     if not isinstance(func, types.FunctionType):
         raise UsageError(f"wengert.{api} needs a Python function, not {type(func).__name__}",
                          hint="pass a function defined with def")

@@ -160,6 +160,7 @@ def jacfwd(func, wrt=0, has_aux=False):
         result = tuple(blocks) if tuple_result else blocks[0]
         return (result, aux) if has_aux else result
     jacobian.__name__ = f"jacfwd_{getattr(func, '__name__', 'f')}"
+    jacobian.__wengert_operator__ = "jacfwd"
     return jacobian
 
 
@@ -199,6 +200,7 @@ def jacrev(func, wrt=0, has_aux=False):
         result = tuple(blocks) if tuple_result else blocks[0]
         return (result, aux) if has_aux else result
     jacobian.__name__ = f"jacrev_{getattr(func, '__name__', 'f')}"
+    jacobian.__wengert_operator__ = "jacrev"
     return jacobian
 
 
@@ -217,11 +219,14 @@ def hessian(func, wrt=0):
     func = _check_function(func, "hessian")
     positions, tuple_result = _wrt_positions(func, wrt)
     if not tuple_result:
-        return jacfwd(grad(func, wrt=positions[0]), wrt=positions[0])
+        h = jacfwd(grad(func, wrt=positions[0]), wrt=positions[0])
+        h.__wengert_operator__ = "hessian"
+        return h
     blocks = [[jacfwd(grad(func, wrt=i), wrt=j) for j in positions] for i in positions]
 
     def hess(*args, **kwargs):
         return tuple(tuple(b(*args, **kwargs) for b in row) for row in blocks)
+    hess.__wengert_operator__ = "hessian"
     return hess
 
 
@@ -253,6 +258,7 @@ def hvp(func, wrt=0):
         product.source = built.source
         return built.function(*args, v)[1]
     product.__name__ = f"hvp_{getattr(func, '__name__', 'f')}"
+    product.__wengert_operator__ = "hvp"
     return product
 
 
