@@ -498,3 +498,13 @@ def test_a_namedtuple_gradient_is_that_namedtuple(mode):
     assert type(g) is _Pair and g == (2.0, 0.0)
     g = wengert.grad(_pair_unpacked, mode=mode)(_Pair(np.float32(1.5), np.float32(2.0)))
     assert type(g) is _Pair and type(g.a) is np.float32
+
+
+@pytest.mark.parametrize("mode", ("reverse", "forward"))
+def test_a_0d_array_item_gradient_is_a_0d_array(mode):
+    # was a NumPy float64 scalar (the value right, the type not the item's)
+    def f(p):
+        return p["c"] ** 2 + p["w"] * 3.0
+    g = wengert.grad(f, mode=mode)({"c": np.array(2.0), "w": np.array(1.0, dtype=np.float32)})
+    assert type(g["c"]) is np.ndarray and g["c"].shape == () and g["c"] == 4.0
+    assert type(g["w"]) is np.ndarray and g["w"].dtype == np.float32 and g["w"] == 3.0

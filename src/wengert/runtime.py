@@ -492,6 +492,8 @@ def as_item(t, v):
         return float(t)
     if isinstance(v, np.floating) and type(t) is not type(v):
         return type(v)(t)
+    if type(v) is np.ndarray and type(t) is not np.ndarray:   # a 0-d array: a 0-d array
+        return np.asarray(t, dtype=v.dtype if v.dtype.kind == "f" else None)
     return t
 
 
