@@ -544,3 +544,16 @@ def test_a_closure_made_and_returned_inside_is_named_in_reverse_mode():
         wengert.grad(_closure_factory, mode="reverse")(0.7)
     with pytest.raises(wengert.UnsupportedSyntaxError, match=r"nested function `inner`"):
         wengert.grad(_closure_factory, mode="forward")(0.7)
+
+
+def _einsum_sublists(x, A):
+    return np.einsum(x, [0], A, [0, 1], [1]).sum()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_sublist_form_of_einsum_is_named(mode):
+    # was "the argument `subscripts` of np.einsum depends on what is being
+    # differentiated (through `x`)"
+    with pytest.raises(wengert.NoRuleError, match=r"the sublist form of `np.einsum`") as info:
+        wengert.grad(_einsum_sublists, mode=mode)(np.array([0.3, -0.5]), np.eye(2))
+    assert "np.einsum('i,ij->j', x, A)" in str(info.value)

@@ -1261,6 +1261,13 @@ class Lowerer:
                                           self.name_atom(self.first_param, node)))
         if fn is runtime.setitem_into:      # generated code, differentiated again:
             fn = runtime.setitem            # values, not updates, in the Wengert list
+        if fn is np.einsum and len(node.args) >= 2 and \
+                isinstance(node.args[1], (gast.List, gast.Tuple)):
+            raise NoRuleError(
+                "the sublist form of `np.einsum` (operands each followed by a list of axis "
+                "numbers)", self.pf.loc(node),
+                hint="write the subscripts as a string: np.einsum(x, [0], A, [0, 1], [1]) is "
+                     "np.einsum('i,ij->j', x, A)")
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         while isinstance(fn, functools.partial) and callable(fn.func) and \

@@ -452,7 +452,8 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 @rule(np.einsum, contract, linear=("a",),
       notes="up to four operands after a subscripts string (explicit or implicit "
             "output, '...', repeated indices, broadcasting); the sublist form "
-            "einsum(a, [0, 1], b, [1, 2]) raises NotImplementedError; out= and dtype= "
+            "einsum(a, [0, 1], b, [1, 2]) is refused (write the subscripts as a string); "
+            "out= and dtype= "
             "are not supported")
 def einsum(subscripts, a, b=None, c=None, d=None, optimize=False):
     tangent(contract(subscripts, a_dot, b, c=c, d=d)
