@@ -262,3 +262,7 @@ from .cases_reductions import CASES as _REDUCTIONS  # noqa: E402
 from .cases_shape import CASES as _SHAPE  # noqa: E402
 
 ALL = ALL + _REDUCTIONS + _PRODUCTS + _SHAPE + _LINALG + _EXTRA
+
+from .cases_scipy_linalg import CASES as _SCIPY_LINALG  # noqa: E402
+
+ALL = ALL + _SCIPY_LINALG

@@ -7,3 +7,4 @@ from . import (builtins_rules, linalg, math_rules, numpy_elementwise,  # noqa: F
                runtime_rules)
 from .registry import lookup  # noqa: F401
 from . import scipy_special  # noqa: F401,E402 -- optional family: registers nothing without SciPy
+from . import scipy_linalg  # noqa: F401,E402 -- optional family: registers nothing without SciPy
