@@ -24,15 +24,18 @@ NO_SCIPY = "SciPy is not installed (the scipy.special rules are optional)"
 
 
 def test_imports_and_registers_nothing_without_scipy():
+    # (scipy.special's rules and scipy.linalg's: both optional)
     code = textwrap.dedent("""
         import sys
         sys.modules["scipy"] = None           # any `import scipy...` now fails
         sys.modules["scipy.special"] = None
+        sys.modules["scipy.linalg"] = None
         import wengert
-        from wengert.rules import registry, scipy_special
-        assert scipy_special.sp is None
+        from wengert.rules import registry, scipy_linalg, scipy_special
+        assert scipy_special.sp is None and scipy_linalg.sl is None
         names = [r.name for r in registry.RULES.values()]
-        assert not any("scipy" in n or n in ("np.expit", "np.psi") for n in names), names
+        assert not any("scipy" in n or n in ("np.expit", "np.psi") or
+                       "solve_triangular" in n or "cho_" in n for n in names), names
         print("ok")
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -261,12 +261,13 @@ def _same_definition(definition: tuple, func) -> bool:
     return all(a is b for a, b in zip(definition, _definition(func)))
 
 
-_DEFINED = "__definition__"       # (a key of _BUILT's per-function dicts)
+_DEFINED = "__definition__"       # (a key of the per-function dicts _for_function keeps)
 
 
 def _for_function(cache, func) -> dict:
-    """``cache``'s entries for ``func`` (builds, kinds it returns, ...),
-    forgotten if its code or defaults were replaced since they were made."""
+    """``cache``'s entries for ``func``, forgotten if its code or defaults
+    were replaced since they were made (for a cache without guards: the
+    others hold ``lowered``'s ``_Defined`` guard among theirs)."""
     per_fn = cache.get(func)
     if per_fn is None or not _same_definition(per_fn[_DEFINED], func):
         per_fn = cache[func] = {_DEFINED: _definition(func)}
@@ -280,8 +281,6 @@ def lowered(func) -> ir.Function:
     every build that used it is guarded by it, ``_static_guards``)."""
     with _LOCK:
         cached = _LOWERED.get(func)
-        if cached is not None and not _same_definition(cached[2], func):
-            cached = None                  # (f.__code__ or f.__defaults__ replaced)
         if cached is not None and _guards_hold(cached[1]):
             _record(cached[1])
             return cached[0]
@@ -290,7 +289,7 @@ def lowered(func) -> ir.Function:
         if isinstance(func, types.FunctionType):     # (its code and defaults: as read)
             _SCOPES.setdefault(id(_DEFINITIONS), _DEFINITIONS)
             guards = tuple(guards) + ((id(_DEFINITIONS), id(func), _Defined(func)),)
-        _LOWERED[func] = (fn, guards, _definition(func))
+        _LOWERED[func] = (fn, guards)
         _record(guards)
         return fn
 
@@ -422,7 +421,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
     key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result,
            split)
     with _LOCK:
-        per_fn = _for_function(_BUILT, func)
+        per_fn = _BUILT.setdefault(func, {})
         cached = _still_valid(per_fn.get(key))
         if cached is not None:
             return cached
@@ -524,7 +523,7 @@ def _prepared(func, arg_kinds, optimize: bool):
     in-place updates checked), made once and shared by them while the
     module data it was specialised for keeps its kinds."""
     key = (arg_kinds, optimize)
-    per_fn = _for_function(_PREPARED, func)
+    per_fn = _PREPARED.setdefault(func, {})
     cached = per_fn.get(key)
     if cached is not None and _guards_hold(cached[1]):
         _record(cached[1])
@@ -650,7 +649,7 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
         func = func.as_function(arg_kinds)
     key = ("tangent_grad", position, arg_kinds, return_value)
     with _LOCK:
-        per_fn = _for_function(_BUILT, func)
+        per_fn = _BUILT.setdefault(func, {})
         cached = _still_valid(per_fn.get(key))
         if cached is not None:
             return cached
@@ -839,8 +838,8 @@ def _callee_kind(func, arg_kinds):
     """The kind ``func`` returns for arguments of ``arg_kinds`` (None if unknown);
     remembered per function."""
     with _LOCK:                        # one thread infers; recursion is detected per key
-        per_fn = _for_function(_KINDS, func)
-        if arg_kinds in per_fn:
+        per_fn = _KINDS.get(func)
+        if per_fn is not None and arg_kinds in per_fn:
             result, guards = per_fn[arg_kinds]
             if _guards_hold(guards):
                 _record(guards)
@@ -860,7 +859,7 @@ def _callee_kind(func, arg_kinds):
         # what it returns is left to the call that recursed into it).
         if lowest >= depth and result != analysis.PENDING:
             try:
-                _for_function(_KINDS, func)[arg_kinds] = (result, recording.result())
+                _KINDS.setdefault(func, {})[arg_kinds] = (result, recording.result())
             except TypeError:
                 pass
         return result
@@ -968,11 +967,13 @@ def _returns_object(func, _seen=frozenset()) -> bool:
     (``return Shift(3.0)``, through copies, conditional expressions and calls
     of other such functions, a recursion's base case included): an operator
     on what it returns is that class's, never arithmetic on numbers
-    (``registry.refuse_object_operands``). Remembered per function."""
+    (``inline.refuse_returned_objects``). Remembered per function."""
     try:
-        return _RETURNS_OBJECT[func]
-    except (KeyError, TypeError):
-        pass
+        known = _for_function(_RETURNS_OBJECT, func)       # {True: the answer}
+    except TypeError:
+        known = {}
+    if True in known:
+        return known[True]
     try:
         primal = lowered(func)
     except WengertError:
@@ -1003,10 +1004,7 @@ def _returns_object(func, _seen=frozenset()) -> bool:
     found = any(made(s.value) for s in ir.walk(primal.body)
                 if isinstance(s, ir.Return) and s.value is not None)
     if found or not _seen:            # (a False inside a recursion: for this path only)
-        try:
-            _RETURNS_OBJECT[func] = found
-        except TypeError:
-            pass
+        known[True] = found
     return found
 
 
@@ -1108,7 +1106,7 @@ def build_split(func, positions, arg_kinds, optimize: bool):
     from .reverse import split_vjp
     key = ("split", positions, arg_kinds, optimize)
     with _LOCK:
-        per_fn = _for_function(_BUILT, func)
+        per_fn = _BUILT.setdefault(func, {})
         cached = per_fn.get(key)
         if cached is not None and _guards_hold(cached[1]):
             _record(cached[1])
