@@ -1,8 +1,8 @@
 """Differential fuzzing (``tests/fuzz/``): random programs, differentiated in
 reverse and forward mode, checked against each other and against finite
-differences. Two fixed samples run here: 300 programs drawn by Hypothesis
-(derandomized) and 1,250 from consecutive seeds in 25 shards, a different
-range on each Python version (about four minutes of one core in all);
+differences. Two fixed samples run here: 150 programs drawn by Hypothesis
+(derandomized) and 750 from consecutive seeds in 15 shards, a different
+range on each Python version (about two and a half minutes of one core in all);
 ``python tests/fuzz/run.py --minutes 10`` runs for longer.
 
 Features with known bugs (``gen.KNOWN_BROKEN``) are left out of the sample;
@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, event, given, settings, strategies as
 import wengert
 from fuzz import check, gen
 
-EXAMPLES = 300              # first order, arrays and control flow
+EXAMPLES = 150              # first order, arrays and control flow
 SECOND_ORDER_EXAMPLES = 60  # scalar straight-line-and-branches programs
 
 # No shrinking: a failing program is printed as generated, and
@@ -48,11 +48,11 @@ def test_reverse_forward_and_finite_differences_agree(program, seed):
 
 # A second, sharded sample: programs from consecutive RandomChooser seeds, in
 # shards that pytest-xdist spreads over the cores. Each Python version runs
-# its own 1,250 seeds (3.9: 90000..91249, 3.11: 110000.., 3.13: 130000..), so
-# that CI's runs on three versions check 3,750 different programs (plus
-# Hypothesis's 300 on each); `python tests/fuzz/run.py --seed 110000 --count
-# 1250` replays one version's sample, on any version.
-SEED_SHARDS = 25                # (the suite's time: about 11 s of one core each)
+# its own 750 seeds (3.9: 90000..90749, 3.11: 110000.., 3.13: 130000..), so
+# that CI's runs on three versions check 2,250 different programs (plus
+# Hypothesis's 150 on each); `python tests/fuzz/run.py --seed 110000 --count
+# 750` replays one version's sample, on any version.
+SEED_SHARDS = 15                # (the suite's time: about 11 s of one core each)
 SEEDS_PER_SHARD = 50
 FIRST_SEED = 10_000 * sys.version_info.minor
 REFUSALS_PER_SHARD = 3

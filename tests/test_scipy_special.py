@@ -43,6 +43,32 @@ def test_imports_and_registers_nothing_without_scipy():
     assert out.stdout.strip() == "ok"
 
 
+def test_scipy_is_imported_only_by_code_that_uses_it(tmp_path):
+    """``import wengert`` leaves SciPy alone (it would double the import's
+    time); its rules register once the user's code imports it."""
+    code = textwrap.dedent("""
+        import sys
+        import wengert
+        from wengert.rules import registry
+        assert "scipy" not in sys.modules, "import wengert imported scipy"
+        import scipy.special as sp
+        import numpy as np
+        def f(x):
+            return np.sum(sp.expit(x))
+        g = wengert.grad(f)(np.array([0.0, 1.0]))
+        e = sp.expit(np.array([0.0, 1.0]))
+        assert np.allclose(g, e * (1 - e)), g
+        print("ok")
+    """)
+    (tmp_path / "uses_scipy.py").write_text(code)
+    out = subprocess.run([sys.executable, str(tmp_path / "uses_scipy.py")], capture_output=True,
+                         text=True)
+    if "No module named 'scipy'" in out.stderr:
+        pytest.skip(NO_SCIPY)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
 def _logsumexp_with_b(x):
     return sp.logsumexp(x, b=x)
 

@@ -31,6 +31,7 @@ import numpy as np
 from . import analysis, ir, optimize as opt, runtime
 from .names import fresh
 from .backend import compile_function, is_comment, render
+from .draws import refuse_outside_draw
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
@@ -1557,8 +1558,15 @@ class Derivative:
         return checked
 
     def _make_forward(self, kinds):
-        built = build(self.__wrapped__, "jvp", self._positions, kinds,
-                      optimize=self.optimize, has_aux=self.has_aux)
+        def jvp_of(positions):
+            return build(self.__wrapped__, "jvp", positions, kinds, optimize=self.optimize,
+                         has_aux=self.has_aux)
+        # several inputs: a tangent sweep of its own for each, the others' tangents
+        # symbolic zeros (a zero tangent times an infinite or NaN partial, log(x) of
+        # x ** y at x < 0, would make NaN of the other inputs' derivatives)
+        sweeps = [jvp_of(self._positions)] if len(self._positions) == 1 else \
+            [jvp_of((p,)) for p in self._positions]
+        built = sweeps[0]
         if self.optimize and _one_python_float(self._positions, kinds) and \
                 built.out_kind is not None and built.out_kind.pyfloat and \
                 not (self.has_aux or self._tuple):
@@ -1568,7 +1576,8 @@ class Derivative:
             if tangent is not None:
                 self._last = tangent
                 return tangent.function
-        self._last = built
+        self._last = built if len(sweeps) == 1 else dc_replace(
+            built, function=None, source="\n\n".join(b.source for b in sweeps))
         f = built.function
         positions, tuple_result, want_value = self._positions, self._tuple, \
             self.what == "value_and_grad"
@@ -1576,12 +1585,10 @@ class Derivative:
 
         what = self.what
         scalar_out = built.out_kind is not None and built.out_kind.shape == ()
-        # several inputs: a tangent sweep of its own for each, the others' tangents
-        # symbolic zeros (a zero tangent times an infinite or NaN partial, log(x) of
-        # x ** y at x < 0, would make NaN of the other inputs' derivatives)
-        each = [f] if len(positions) == 1 else [
-            build(self.__wrapped__, "jvp", (p,), kinds, optimize=self.optimize,
-                  has_aux=self.has_aux).function for p in positions]
+        each = [b.function for b in sweeps]
+        if len(each) > 1 or kinds is None or any(kinds[i] is None or kinds[i].shape != ()
+                                                 for i in positions):
+            refuse_outside_draw(built.ir, "a forward-mode gradient")   # one run per element
 
         def sweep(j, args, tangents):
             return f(*args, *tangents) if len(each) == 1 else each[j](*args, tangents[j])

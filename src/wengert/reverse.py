@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import algebra, analysis, inline, ir, optimize, runtime
+from .draws import draws_again, refuse_draws_in
 from .custom import CustomJVP, CustomVJP
 from .errors import UnsupportedSyntaxError, UsageError
 from .forward import _all_names, all_args, primal_params, simplify_kinds, zeros_for
@@ -102,6 +103,7 @@ class Reverse:
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
         self.kept_calls: set = set()            # ids of calls whose f_fwd results are kept
+        self.draw_tapes: dict = {}              # id(a draw in a branch of a loop) -> its tape
         self.split_fwds: list = []              # the f_fwd functions called
         self._keep_alive: list = []             # copies of loops whose ids key self.tapes
         self._everything_read = ir.all_reads(fn.body)
@@ -253,6 +255,8 @@ class Reverse:
                 tail.append(ir.Assign(ir.Var(self.bar(p)), g, ret.loc))
             grads.append(ir.Var(self.bar(p)))
         primal = self.augment(main, replay=False)
+        primal[:0] = [ir.Assign(ir.Var(t), ir.Op(ir.MAKE_LIST, ()))
+                      for t in self.draw_tapes.values()]
         result = grads[0] if len(grads) == 1 and not self.tuple_result else \
             ir.Op(ir.MAKE_TUPLE, tuple(grads))
         aux_value = self._keep(ir.Var(aux), "aux", primal, ret.loc) if aux else None
@@ -631,9 +635,18 @@ class Reverse:
         arrays), every result of a NumPy call on a small array (its cost is
         the call's overhead), and the results of inner loops that record in
         the primal sweep (so the replay no longer runs them)."""
+        # a random draw or next(it) would give another value if run again: the
+        # statements of the body that make one are kept (never replayed), one in
+        # a branch goes on a tape of its own; one in an inner loop the replay
+        # runs is refused
+        draws = [x for x in replay if isinstance(x, ir.Assign) and draws_again(x.value)]
+        replay = self._draws_in_branches(replay)
         if not all(isinstance(x, (ir.Assign, ir.Effect, ir.Comment)) or self._hoisted(x)
                    for x in replay):
-            return replay, []
+            if not draws:
+                return replay, []
+            kept = [n for x in draws for n in x.targets()]
+            return [x for x in replay if not any(x is d for d in draws)], kept
         written = ir.all_writes(replay)
         _, needed = optimize.liveness(adj, ir.all_reads(adj) - written)
         views = self._invariant_views(replay, body_writes)
@@ -644,6 +657,10 @@ class Reverse:
                 kept.extend(results)
                 needed -= set(results)        # earlier assignments to them are not needed
                 loops.append(x)
+                continue
+            if any(x is d for d in draws):    # kept, needed or not: never run again
+                kept.extend(reversed(x.targets()))
+                needed -= set(x.targets())
                 continue
             if not (isinstance(x, ir.Assign) and set(x.targets()) & needed):
                 continue
@@ -664,6 +681,28 @@ class Reverse:
         drop = set(kept)
         return [x for x in replay if not (isinstance(x, ir.Assign) and set(x.targets()) & drop)
                 and not any(x is loop for loop in loops)], kept
+
+    def _draws_in_branches(self, stmts, branch: bool = False) -> list:
+        """``stmts`` (a replay) with each draw in a branch taken from a tape of
+        its own, which the primal sweep pushes to (``augment``): it runs at
+        most once an iteration, so the iterations, replayed backwards, pop
+        their own. A draw in an inner loop the replay runs again is refused;
+        those at the top level are ``_record_expensive``'s to keep."""
+        out = []
+        for x in stmts:
+            if isinstance(x, ir.If):
+                x = replace(x, body=self._draws_in_branches(x.body, True),
+                            orelse=self._draws_in_branches(x.orelse, True))
+            elif isinstance(x, (ir.For, ir.While)) and not self._hoisted(x):
+                refuse_draws_in(x)
+            elif branch and isinstance(x, ir.Assign) and isinstance(x.target, ir.Var) and \
+                    draws_again(x.value):
+                tape = self.draw_tapes.setdefault(id(x), self.names.fresh("draws"))
+                x = replace(x, value=ir.Op(ir.Method("pop"), (ir.Var(tape),)))
+            elif branch and isinstance(x, ir.Assign) and draws_again(x.value):
+                refuse_draws_in(x)
+            out.append(x)
+        return out
 
     def _invariant_views(self, replay, body_writes) -> set:
         """Rows and slices (basic indexing: views, no copy) of arrays the loop
@@ -769,6 +808,9 @@ class Reverse:
             else:
                 out.append(s if nested and id(s) not in self.kept_calls
                            else self.primal_replacements.get(id(s), s))
+                if id(s) in self.draw_tapes and not replay:
+                    out.append(ir.Effect(ir.Op(ir.Method("append"), (
+                        ir.Var(self.draw_tapes[id(s)]), s.target)), s.loc))
         return out
 
     def _kept_calls_split(self, stmts) -> list:

@@ -20,6 +20,7 @@ import numpy as np
 from . import analysis
 from .api import (Derivative, _bound, _check_function, _cotangent_like, _on_bound, _full_args,
                   _promote, _signature, _wrt_positions, build, grad, instance_build_kinds)
+from .draws import refuse_outside_draw
 from .errors import UsageError
 from .tree import basis, flatten
 
@@ -122,6 +123,8 @@ def jacfwd(func, wrt=0, has_aux=False):
         kinds = instance_build_kinds(func, args, positions)
         built = build(func, "jvp", positions, kinds, has_aux=has_aux)
         jacobian.source = built.source
+        if len(positions) > 1 or any(np.size(args[p]) > 1 for p in positions):
+            refuse_outside_draw(built.ir, jacobian.__wengert_operator__)
         depth = _batchable(func, positions, kinds)
         out = aux = None
         blocks = []
@@ -183,6 +186,8 @@ def jacrev(func, wrt=0, has_aux=False):
             value, aux = value
         _leaf(value, "jacrev")
         out_shape = np.shape(value)
+        if out_shape != ():
+            refuse_outside_draw(built.ir, "jacrev")      # one run per output element
         blocks = [np.zeros(out_shape + np.shape(args[p]),
                            dtype=np.result_type(_float_dtype(value), _float_dtype(args[p])))
                   for p in positions]

@@ -33,6 +33,7 @@ import inspect
 import itertools
 import linecache
 import operator
+import random
 import types
 from dataclasses import dataclass
 from typing import Optional
@@ -98,8 +99,10 @@ UNSUPPORTED_EXPRS = {
 }
 
 # calls kept as statements for their effect (``runtime.assert_``: an ``assert``
-# of the user's, as generated code writes it, differentiated again)
-EFFECT_FUNCTIONS = {print, runtime.assert_, runtime.check_value}
+# of the user's, as generated code writes it, differentiated again; seeding the
+# global random generators, whose draws reverse mode keeps and never repeats)
+EFFECT_FUNCTIONS = {print, runtime.assert_, runtime.check_value, np.random.seed,
+                    random.seed}
 
 
 @dataclass

@@ -34,6 +34,7 @@ def _family(r) -> str:
 
 def rows():
     """(name, forward, reverse params, notes, family) for each differentiable rule."""
+    registry.load_optional(everything=True)
     seen = {}
     for fn, r in registry.RULES.items():
         if r.nondiff or (getattr(fn, "__module__", "") or "").startswith("wengert."):
@@ -71,6 +72,7 @@ def _name(fn, r) -> str:
 
 
 def nondiff_names():
+    registry.load_optional(everything=True)
     names = set()
     for fn, r in registry.RULES.items():
         if r.nondiff:

@@ -30,6 +30,7 @@ back to each operand's shape), ``linear(...)`` and ``nondiff(...)``.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import re
 import sys
@@ -249,11 +250,25 @@ def register(fn, r: Rule) -> None:
     r.fns = r.fns + (fn,)
 
 
+# Optional families, registered once the library they differentiate is
+# imported (by the user's code; ``load_optional(everything=True)`` for the
+# documentation): importing SciPy would double the time ``import wengert``
+# takes, for programs that never call it.
+_OPTIONAL = {"scipy.special": "scipy_special", "scipy.linalg": "scipy_linalg"}
+
+
+def load_optional(everything: bool = False) -> None:
+    """Register the optional families whose library is imported (all of them
+    with ``everything``: a family whose library is not installed registers
+    nothing)."""
+    for module, family in list(_OPTIONAL.items()):
+        if everything or module in sys.modules:
+            del _OPTIONAL[module]
+            importlib.import_module(f"{__package__}.{family}")
+
+
 def has_rule(fn) -> bool:
-    try:
-        return _key(fn) in RULES
-    except TypeError:
-        return False
+    return lookup(fn) is not None
 
 
 def lookup(fn) -> Optional[Rule]:
@@ -265,9 +280,13 @@ def lookup(fn) -> Optional[Rule]:
             return ATTR_RULES.get(fn.name)
         return None
     try:
-        return RULES.get(_key(fn))
+        r = RULES.get(_key(fn))
     except TypeError:
         return None
+    if r is None and _OPTIONAL:
+        load_optional()
+        r = RULES.get(_key(fn))
+    return r
 
 
 # --------------------------------------------------------------------------
