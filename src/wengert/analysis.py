@@ -101,8 +101,15 @@ def useful(fn: ir.Function) -> set:
 
 
 def active(fn: ir.Function, wrt) -> set:
-    """Variables that get derivative code when differentiating w.r.t. ``wrt``."""
-    return varied(fn, wrt) & useful(fn)
+    """Variables that get derivative code when differentiating w.r.t. ``wrt``.
+    A call whose result is not useful gets none, nor is it differentiated:
+    one of a helper that changes its argument in place is refused
+    (``mutating.refuse_discarded_changes``)."""
+    used = useful(fn)
+    if CALLEE_CHANGES is not None:
+        from .mutating import refuse_discarded_changes
+        refuse_discarded_changes(fn, used, CALLEE_CHANGES)
+    return varied(fn, wrt) & used
 
 
 # --------------------------------------------------------------------------
@@ -825,6 +832,11 @@ def _reads_only(f) -> bool:
 # ``(func, i) -> bool``: whether the user function ``func`` may change its
 # ``i``-th argument in place (set by ``api``)
 CALLEE_MUTATES = None
+
+# ``(func, i or keyword) -> None | (loc, augmented, parameter) | WengertError``:
+# whether the user function ``func`` surely does not change that argument in
+# place, where it does, or why it cannot be read (set by ``api``)
+CALLEE_CHANGES = None
 
 
 def _items_kind(e, kinds) -> Optional[Kind]:

@@ -451,7 +451,7 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
     wrt_names = tuple(names[i] for i in wrt)
     kinds_in, kinds, aux = dict(kinds_in), dict(kinds), None   # (modes add derivatives' kinds)
     if has_aux:
-        body, aux = _split_aux(body, primal)
+        body, aux = _split_aux(body, primal, kinds)
     work = primal.with_body(body, namespace=primal.namespace.copy())
     suffix = "_jvp" if mode == "jvp" else ("_grad" if len(wrt) and not return_value
                                             else "_vjp")
@@ -749,7 +749,7 @@ def _resolve_derivative_calls(stmts, kinds) -> list:
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and \
                 isinstance(s.value.fn, Derivative):
             e = s.value
-            args = e.args + tuple(v for _, v in e.kwargs)
+            args = _derivative_call_args(e.fn, e.args, e.kwargs, s.loc)
             arg_kinds = tuple(kinds.get(("container", a.name)) if isinstance(a, ir.Var) and
                               ("container", a.name) in kinds else analysis.expr_kind(a, kinds)
                               for a in args)
@@ -762,14 +762,36 @@ def _resolve_derivative_calls(stmts, kinds) -> list:
     return out
 
 
-def _split_aux(body, primal):
+def _derivative_call_args(d: "Derivative", args, kwargs, loc) -> tuple:
+    """The arguments of a call of derivative ``d`` inside a function, bound
+    as Python binds them to its function's parameters (keywords by name,
+    defaults filled in), in order: its generated function takes every one
+    positionally. Arguments that do not fit are refused at the call."""
+    sig = d._sig
+    try:
+        bound = sig.bind(*args, **dict(kwargs))
+    except TypeError as exc:
+        raise UsageError(f"bad call to `{d.__name__}`: {exc}", loc,
+                         hint=_call_hint(d.__wrapped__)) from None
+    return tuple(bound.arguments[p.name] if p.name in bound.arguments else ir.Const(p.default)
+                 for p in sig.parameters.values())
+
+
+def _split_aux(body, primal, kinds):
     """``has_aux``: the function returns ``(out, aux)``; differentiate ``out``
-    and pass ``aux`` through untouched."""
-    import operator
+    and pass ``aux`` through untouched. A return known not to be a pair is
+    refused here, not left to fail unpacking in the generated code."""
     ret = body[-1]
     r = ret.value
     defs = [s for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(r, ir.Var)
             and s.targets() == (r.name,)]
+    returned = _not_a_pair(r, defs, kinds)
+    if returned is not None:
+        raise UsageError(
+            f"has_aux=True needs `{primal.name}` to return a pair `(output, aux)`, but it "
+            f"returns {returned}", defs[0].loc if len(defs) == 1 else ret.loc,
+            hint="return the value to differentiate and the auxiliary data as a pair "
+                 "(`return loss, aux`), or drop has_aux=True")
     names = set(primal.param_names()) | {n for s in ir.walk(body) for n in ir.stmt_writes(s)}
     out_name, aux_name = fresh(names, "out"), fresh(names, "aux")
     if len(defs) == 1 and isinstance(defs[0].value, ir.Op) and \
@@ -780,6 +802,25 @@ def _split_aux(body, primal):
     else:                  # several returns: take the pair apart at the end
         split = [ir.Assign((ir.Var(out_name), ir.Var(aux_name)), r, ret.loc)]
     return body[:-1] + split + [ir.Return(ir.Var(out_name), ret.loc)], aux_name
+
+
+def _not_a_pair(r, defs, kinds) -> Optional[str]:
+    """What a function returns (``r``, assigned by ``defs``) if it is known
+    not to be a pair: a number, an array that does not unpack to two, a
+    tuple of another length; else None."""
+    sizes = {len(s.value.args) for s in defs if isinstance(s.value, ir.Op) and
+             s.value.fn in (ir.MAKE_TUPLE, ir.MAKE_LIST) and not s.value.kwargs}
+    if defs and len(sizes) == 1 and 2 not in sizes and \
+            all(isinstance(s.value, ir.Op) and s.value.fn in (ir.MAKE_TUPLE, ir.MAKE_LIST)
+                for s in defs):
+        n = sizes.pop()
+        return f"a tuple of {n} item{'s' if n != 1 else ''}"
+    k = analysis.expr_kind(r, kinds)
+    if type(k) is not analysis.Kind or any(d < 0 for d in k.shape):
+        return None                    # (a list, tuple or dict, or not known)
+    if k.shape == ():
+        return "a number"
+    return None if k.shape[0] == 2 else f"an array of shape {k.shape}"
 
 
 def _kinds_in(primal, arg_kinds) -> dict:
@@ -960,6 +1001,45 @@ def _callee_mutates(func, i: int) -> bool:
         return found
 
 
+_CHANGES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CHANGES_IN_PROGRESS: set = set()
+
+
+def _callee_changes(func, key):
+    """Whether ``func`` changes in place the object it is given as its
+    argument ``key`` (a position or a keyword): ``(loc, augmented,
+    parameter)`` of the change (``mutating.changed_parameter``), None if it
+    does not, or the error that says why it cannot be read. A recursion
+    assumes not, as ``_callee_mutates`` does."""
+    with _LOCK:
+        per_fn = _for_function(_CHANGES, func)
+        if key in per_fn:
+            return per_fn[key]
+        marker = (id(func), key)
+        if marker in _CHANGES_IN_PROGRESS:
+            return None
+        _CHANGES_IN_PROGRESS.add(marker)
+        try:
+            try:
+                primal = lowered(func)
+            except WengertError as exc:
+                found = _at_call(exc, func, None)
+            else:
+                names = primal.param_names()
+                i = names.index(key) if isinstance(key, str) and key in names else key
+                from . import mutating
+                found = None if not isinstance(i, int) else \
+                    mutating.changed_parameter(primal, i, _callee_changes)
+        finally:
+            _CHANGES_IN_PROGRESS.discard(marker)
+        if not _CHANGES_IN_PROGRESS:
+            try:
+                _for_function(_CHANGES, func)[key] = found
+            except TypeError:
+                pass
+        return found
+
+
 _RETURNS_OBJECT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -1012,6 +1092,7 @@ def _returns_object(func, _seen=frozenset()) -> bool:
 analysis.CALLEE_KIND = _callee_kind
 analysis.RETURNS_OBJECT = _returns_object
 analysis.CALLEE_MUTATES = _callee_mutates
+analysis.CALLEE_CHANGES = _callee_changes
 inline_module.METHOD_LOOKED_UP = _method_looked_up
 analysis.DERIVATIVE_KIND = _derivative_kind
 
@@ -1050,6 +1131,26 @@ def _output_kind(primal, kinds):
     return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
 
 
+def _refuse_passed_closure(func, loc, arg_kinds) -> None:
+    """A nested function that reads variables of the function it is in,
+    passed to a helper that is not spliced in (``optimize=False``): its value
+    (``runtime.bind_keywords``, a partial) has no derivative, and the helper
+    built on its own would not know what it calls. Refused at the place it is
+    passed, as reverse mode refuses its call in the helper."""
+    if func is not runtime.bind_keywords:
+        return
+    first = arg_kinds[0] if arg_kinds else None
+    name = getattr(getattr(first, "fn", None), "__name__", None)
+    name = "a lambda" if name in (None, "<lambda>") else f"`{name}`"
+    raise UnsupportedSyntaxError(
+        f"{name}, a nested function that reads variables of the function it is in, "
+        "passed to a helper: with optimize=False helpers are not spliced in, and its "
+        "derivative through those variables cannot be followed", loc,
+        hint="differentiate with optimize=True (the default), or pass the variables it "
+             "reads to the helper as arguments and on to the function (`apply(f, w, x)` "
+             "calling `f(x, w)`)")
+
+
 class _Context:
     """What forward and reverse mode ask of the API: derivatives of callees."""
 
@@ -1058,6 +1159,7 @@ class _Context:
         self.split = split
 
     def callee(self, func, mode: str, positions: tuple, loc, arg_kinds=None):
+        _refuse_passed_closure(func, loc, arg_kinds)
         if arg_kinds is not None and all(k is None for k in arg_kinds):
             arg_kinds = None
         key = (id(func), mode, positions, arg_kinds, self.split)
@@ -1080,6 +1182,7 @@ class _Context:
     def split_callee(self, func, positions: tuple, loc, arg_kinds=None):
         """``(f_fwd, f_bwd)`` for a callee's reverse mode (see
         ``reverse.split_vjp``)."""
+        _refuse_passed_closure(func, loc, arg_kinds)
         if arg_kinds is not None and all(k is None for k in arg_kinds):
             arg_kinds = None
         key = (id(func), "split", positions, arg_kinds)
@@ -2124,6 +2227,14 @@ def _non_scalar_primal(func, sig, args, what, has_aux) -> Optional[UsageError]:
         value = func(*(positional if sig is not None else args), **keywords)
     except Exception:
         return None
+    if has_aux:
+        try:
+            _, _ = value
+        except (TypeError, ValueError):
+            return UsageError(f"has_aux=True needs `{func.__name__}` to return a pair "
+                              f"`(output, aux)`, but it returned {type(value).__name__}",
+                              hint="return the value to differentiate and the auxiliary data "
+                                   "as a pair (`return loss, aux`), or drop has_aux=True")
     try:
         _check_scalar(value[0] if has_aux and isinstance(value, tuple) else value, what)
     except UsageError as error:
@@ -2269,7 +2380,17 @@ def vjp(func, *primals, has_aux: bool = False):
     out_kind = built.out_kind
 
     def pullback(cotangent):
-        _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
+        try:
+            _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
+        except (KeyError, IndexError, TypeError, ValueError):
+            # (only off the path that works: a cotangent shaped unlike the output)
+            wrong = _unlike(cotangent, value[0] if has_aux else value)
+            if wrong is None:
+                raise
+            raise UsageError(f"the cotangent given to the pullback of `{func.__name__}` "
+                             f"{wrong}",
+                             hint="pass a cotangent with the output's structure: "
+                                  f"{_structure(value[0] if has_aux else value)}") from None
         grads = grads if len(positions) > 1 else (grads,)
         if len(positions) == len(every):
             return grads
@@ -2280,6 +2401,43 @@ def vjp(func, *primals, has_aux: bool = False):
     if has_aux:
         return value[0], pullback, value[1]
     return value, pullback
+
+
+def _unlike(cotangent, out, where: str = "") -> Optional[str]:
+    """How ``cotangent`` differs in structure from the output ``out`` (a
+    dict's keys, a tuple's or list's length, nesting), or None."""
+    at = f" at {where}" if where else ""
+    if isinstance(out, dict):
+        if not isinstance(cotangent, dict):
+            return f"is a {type(cotangent).__name__}{at} where the output has a dict"
+        missing = [k for k in out if k not in cotangent]
+        if missing:
+            return f"has no key {', '.join(map(repr, missing))}{at}"
+        items = ((f"[{k!r}]", cotangent[k], v) for k, v in out.items())
+    elif isinstance(out, (tuple, list)):
+        if not isinstance(cotangent, (tuple, list)):
+            return f"is a {type(cotangent).__name__}{at} where the output has a " \
+                   f"{type(out).__name__}"
+        if len(cotangent) != len(out):
+            return f"has {len(cotangent)} item{'s' if len(cotangent) != 1 else ''}{at} " \
+                   f"where the output has {len(out)}"
+        items = ((f"[{i}]", c, v) for i, (c, v) in enumerate(zip(cotangent, out)))
+    else:
+        return None
+    return next((w for w in (_unlike(c, v, where + k) for k, c, v in items)
+                 if w is not None), None)
+
+
+def _structure(v) -> str:
+    """``v``'s structure as a cotangent should have it: ``{'a': array of shape (3,)}``."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {_structure(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (tuple, list)):
+        inner = ", ".join(_structure(x) for x in v)
+        return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, np.ndarray):
+        return f"array of shape {v.shape}"
+    return "number" if isinstance(v, (float, int, np.number)) else type(v).__name__
 
 
 def _unbound_primals(func, primals, api):

@@ -26,11 +26,21 @@ once the object's class is known. What stays unresolved is kept by dead-code
 elimination (``ir.Op.effect``) and counts as used (``analysis.useful``), so
 that building the derivative refuses it (``registry.missing_rule_error``)
 instead of dropping it.
+
+A function of the user's that changes what it is given (``u[0] = 0.0``,
+``u *= c``, ``xs.append(v)`` on a parameter) is checked where its code is:
+differentiated, its parameters are data from outside it, which it may not
+change; spliced into the caller (``inline``), the change is the caller's,
+checked as if written there (``specialize.check_in_place``). A call whose
+result is not used is neither: ``refuse_discarded_changes`` (run by
+``analysis.active``) refuses it if the helper changes an argument that is
+seen afterwards (``changed_parameter``).
 """
 
 from __future__ import annotations
 
 import operator
+import os
 import random
 
 import numpy as np
@@ -128,3 +138,187 @@ def maybe_itself(e) -> bool:
         return False
     copy = dict(e.kwargs).get("copy")
     return copy is not None and not (isinstance(copy, ir.Const) and copy.value is True)
+
+
+# --------------------------------------------------------------------------
+# a helper that changes what it is given
+#
+# A call of a user function is a value in the Wengert list too::
+#
+#     def apply_bc(u):                   u = x * 1.0
+#         u[0] = 0.0           f(x):     _ = apply_bc(u)     (never read: dead code)
+#                                        return np.sum(u ** 2)
+#
+# Differentiated (its result used), the helper refuses the change of its
+# parameter itself (an input, for it). Its result unused, nothing looks inside
+# it: ``refuse_discarded_changes`` does, and refuses the call if what it
+# changes is seen afterwards.
+
+
+def changed_parameter(fn, i: int, callee_changes):
+    """``(loc, augmented, parameter)`` of a change in place of the object
+    ``fn`` is given as its ``i``-th argument (``augmented``: only ``u += v``,
+    in place for an array, a rebinding for a number), else None. ``callee_changes(g,
+    j)`` answers the same of a function ``fn`` calls, a nested helper."""
+    from . import ir
+    names = fn.param_names()
+    if i >= len(names):
+        return None
+    same = {names[i]}               # names that may be (or share memory with) it
+    stmts = list(ir.walk(fn.body))
+    changed = True
+    while changed:
+        changed = False
+        for s in stmts:
+            targets, sources = _related(s)
+            if same.intersection(sources) and not same.issuperset(targets):
+                same.update(targets)
+                changed = True
+    found = None
+    for s in stmts:
+        how = _change(s, same, callee_changes)
+        if how is not None and (found is None or found[1] and not how):
+            found = (s.loc, how, names[i])
+    return found
+
+
+def _change(s, same: set, callee_changes):
+    """None, or whether the change ``s`` makes to a name in ``same`` is
+    ``u += v`` only (True) or surely in place (False)."""
+    from . import analysis, ir
+    from .rules import registry
+    if not isinstance(s, (ir.Assign, ir.Effect)) or not isinstance(s.value, ir.Op):
+        return None
+    first = s.value.args[0] if s.value.args else None
+    if isinstance(s, ir.Assign) and isinstance(first, ir.Var) and first.name in same:
+        if s.store:                       # y[i] = v, xs.append(v), xs.pop()
+            return False
+        if s.augmented:
+            return True
+    found = None
+    for e in analysis._stmt_ops(s):
+        args = e.args + tuple(v for _, v in e.kwargs)
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and \
+                (e.fn.name in ir.EFFECT_METHODS or e.fn.name in MUTATING_METHODS) and \
+                args and isinstance(args[0], ir.Var) and args[0].name in same:
+            return False                  # d.update(e), xs.sort()
+        if analysis._may_mutate(e.fn) and not isinstance(e.fn, ir.PseudoOp) and \
+                registry.lookup(e.fn) is None:
+            for j, a in _arguments(e):
+                if a.name in same:          # a nested helper
+                    how = callee_changes(e.fn, j)
+                    if isinstance(how, Exception) or (how is not None and not how[1]):
+                        return False      # surely, or one wengert cannot read
+                    found = found or how is not None
+    return found
+
+
+def _arguments(e):
+    """``(position or keyword, variable)`` of the variables a call is given."""
+    from . import ir
+    return [(j, a) for j, a in list(enumerate(e.args)) + list(e.kwargs)
+            if isinstance(a, ir.Var)]
+
+
+def _related(s):
+    """``(targets, sources)``: the names ``s`` binds, and those whose object
+    they may be, share memory with or hold (``specialize._may_view``)."""
+    from . import ir
+    from .specialize import _held_whole, _may_view
+    if isinstance(s, ir.For):
+        return tuple(ir.target_names(s.target)), tuple(ir.expr_vars(s.iter))
+    if not isinstance(s, ir.Assign):
+        return (), ()
+    names, held = _may_view(s, {})
+    sources = list(names) + list(held) + list(_held_whole(s))
+    if isinstance(s.value, ir.Op) and (s.store or s.augmented) and s.value.args and \
+            isinstance(s.value.args[0], ir.Var):
+        sources.append(s.value.args[0].name)
+    return tuple(s.targets()), tuple(sources)
+
+
+def refuse_discarded_changes(fn, used: set, callee_changes) -> None:
+    """Refuse a call of a user function whose result is not ``used`` (dead
+    code: dropped, or left out of the derivative) that changes an argument
+    in place, when the change is seen afterwards: the argument (or a name
+    sharing its memory) is read after the call, or is the caller's own
+    argument or data. (A call whose result is used is differentiated, and
+    the helper then refuses the change itself.)"""
+    from . import analysis, ir
+    dead = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and
+            isinstance(s.value, ir.Op) and analysis._may_mutate(s.value.fn) and
+            not isinstance(s.value.fn, ir.PseudoOp) and
+            not any(t in used for t in s.targets())]
+    from .rules import registry
+    seen = None
+    for s in dead:
+        func = s.value.fn
+        if registry.lookup(func) is not None:
+            continue                      # a rule of the user's: a primitive
+        for j, a in _arguments(s.value):
+            how = callee_changes(func, j)
+            if how is None:
+                continue
+            if seen is None:
+                seen = _Seen(fn)
+            if not seen.after(s, a.name, augmented=not isinstance(how, Exception) and how[1]):
+                continue
+            if isinstance(how, Exception):  # it cannot be read: its own refusal
+                raise how if how.loc is not None else type(how)(how.message, s.loc,
+                                                                how.hint)
+            raise _discarded_change_error(s, func, a.name, how, fn)
+
+
+class _Seen:
+    """Whether a change of a name's object at a statement is seen afterwards."""
+
+    def __init__(self, fn):
+        from . import ir
+        from .optimize import _live_after
+        self.fn, self.live, self.kinds = fn, {}, None
+        _live_after(fn.body, set(), self.live)
+        self.group: dict = {}
+        for s in ir.walk(fn.body):        # names that may share an object, both ways
+            targets, sources = _related(s)
+            for a in targets:
+                for b in sources:
+                    self.group.setdefault(a, set()).add(b)
+                    self.group.setdefault(b, set()).add(a)
+        assigned = ir.all_writes(fn.body)
+        read = {n for s in ir.walk(fn.body) for n in ir.stmt_reads(s)}
+        self.outside = set(fn.param_names()) | (read - assigned)
+
+    def sharing(self, name: str) -> set:
+        out, todo = set(), [name]
+        while todo:
+            n = todo.pop()
+            if n not in out:
+                out.add(n)
+                todo.extend(self.group.get(n, ()))
+        return out
+
+    def after(self, s, name: str, augmented: bool) -> bool:
+        from . import analysis
+        if augmented:                     # u += v: in place only on an array
+            if self.kinds is None:
+                self.kinds = analysis.infer_kinds(self.fn, {})
+            k = self.kinds.get(name)
+            if k is not None and (k.pyfloat or (k.shape == () and not k.array0)):
+                return False
+        group = self.sharing(name)
+        return bool(group & (self.live[id(s)] | self.outside))
+
+
+def _discarded_change_error(s, func, arg: str, how, fn):
+    from .errors import UnsupportedSyntaxError
+    name = getattr(func, "__name__", "the function")
+    where, _, param = how
+    user = (fn.user_of or {}).get(arg, arg)
+    at = f", at {os.path.basename(where.filename)}:{where.lineno}" if where is not None \
+        else ""
+    return UnsupportedSyntaxError(
+        f"this call of `{name}` changes `{user}` in place (its parameter `{param}`{at}) and "
+        "its result is not used", s.loc,
+        hint=instead(f"`{user} = {name}(...)`, with `{name}` changing a copy "
+                     f"(`{param} = {param}.copy()`, `list({param})` for a list) and "
+                     "returning it"))

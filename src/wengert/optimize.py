@@ -95,13 +95,16 @@ def substitute_block(stmts, mapping, simplify=False) -> list:
     ``simplify``, fold what the substitution made foldable (``1.0 * x``)."""
     from .algebra import materialize, simplify as simp
 
-    def sub(e):
+    def sub(e, fold=simplify):
         new = ir.substitute(e, mapping)
-        return materialize(simp(new)) if simplify and new != e else new
+        return materialize(simp(new)) if fold and new != e else new
     out = []
     for s in stmts:
         if isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
-            out.append(ir.with_value(s, sub(s.value)))
+            # an update in place (``u *= c``, ``y[i] = v``) keeps its form: its first
+            # operand is the object it changes (``specialize.check_in_place``)
+            in_place = isinstance(s, ir.Assign) and (s.augmented or s.store)
+            out.append(ir.with_value(s, sub(s.value, simplify and not in_place)))
         elif isinstance(s, ir.If):
             out.append(replace(s, test=ir.substitute(s.test, mapping),
                                body=substitute_block(s.body, mapping, simplify),

@@ -56,7 +56,7 @@ def zeros_like(x):
     if isinstance(x, list):
         return [zeros_like(v) for v in x]
     if isinstance(x, tuple):
-        return tuple(zeros_like(v) for v in x)
+        return tuple_like(x, [zeros_like(v) for v in x])
     dtype = getattr(x, "dtype", None)
     if dtype is not None and dtype.kind in "biu":
         return np.zeros_like(x, dtype=np.float64)
@@ -457,7 +457,7 @@ def items_adjoint(x, index, *ts):
     out = {k: _placed(got[k], v) if k in got else as_item(zeros_like(v), v) for k, v in items}
     if isinstance(x, dict):
         return out
-    return list(out.values()) if isinstance(x, list) else tuple(out.values())
+    return list(out.values()) if isinstance(x, list) else tuple_like(x, out.values())
 
 
 def _placed(t, v):
@@ -502,8 +502,10 @@ def as_items(t, x):
     adjoint a Python float (``as_item``), in ``x``'s structure."""
     if type(x) is dict and type(t) is dict and t.keys() == x.keys():
         return {k: as_items(t[k], v) for k, v in x.items()}
-    if type(x) in (list, tuple) and type(t) in (list, tuple) and len(t) == len(x):
-        return type(x)(as_items(a, v) for a, v in zip(t, x))
+    if (type(x) in (list, tuple) or _named(x)) and (type(t) in (list, tuple) or _named(t)) \
+            and len(t) == len(x):
+        items = [as_items(a, v) for a, v in zip(t, x)]
+        return items if type(x) is list else tuple_like(x, items)
     return as_item(t, x)
 
 

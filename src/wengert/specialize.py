@@ -1048,6 +1048,9 @@ def _subexprs(e):
 # runtime helpers that may return their first argument itself
 _PASS_THROUGH = {runtime.unbroadcast, runtime.broadcast_like, runtime.as_array,
                  runtime.setitem_into, runtime.scatter_into, runtime.last_writes}
+# what may return a read-only broadcast view (the adjoint of np.sum(w), of
+# np.mean(w)): the caller could not update it in place (``g *= lr``)
+_READ_ONLY = {np.broadcast_to, runtime.broadcast_like, runtime.fill_like}
 
 
 def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Function:
@@ -1055,8 +1058,9 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
     adjoint of ``np.sum(x * W)`` is ``W`` itself, and of ``np.sum(x * y)``
     with respect to ``x`` the input ``y``; a caller that updates the gradient
     in place (``g *= lr``) would change ``W`` or ``y``. Each returned gradient
-    that may be an input, module data, a constant array of the code or a view
-    of one is copied (``copy_of``); one computed afresh is returned as it is.
+    that may be an input, module data, a constant array of the code, a view
+    of one or a read-only broadcast view (the adjoint of ``np.sum(w)``) is
+    copied (``copy_of``); one computed afresh is returned as it is.
     ``path``: where the gradients sit in the returned tuples."""
     ret = fn.body[-1] if fn.body else None
     if not isinstance(ret, ir.Return):
@@ -1085,6 +1089,8 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
         if not isinstance(e, ir.Op):
             return True
         f, args = e.fn, e.args
+        if f in _READ_ONLY:
+            return True
         if f is operator.getitem or f in _PASS_THROUGH or _numpy_view(f) or \
                 maybe_itself(e) or (isinstance(f, ir.PseudoOp) and
                                     f.kind in ("method", "attr") and f.name in _VIEW_METHODS):
@@ -1130,6 +1136,8 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
             return ir.Op(g.fn, tuple(own(a) for a in g.args))
         if isinstance(g, ir.Op) and g.fn in (float, runtime.as_scalar):
             return g                         # a number: immutable
+        if isinstance(g, ir.Op) and g.fn is runtime.as_items and len(g.args) == 2:
+            return ir.Op(g.fn, (own(g.args[0]), g.args[1]))    # (its arrays as they are)
         if container(g):
             return own_items(g)
         if isinstance(g, ir.Var) and len(defs.get(g.name, ())) == 1 and \
