@@ -167,3 +167,47 @@ def test_one_run_per_element_refuses_a_generator_from_outside():
     # reverse mode runs the function once: the draws are the primal's
     g = wengert.grad(noisy_sum)(X, np.random.default_rng(0))
     np.testing.assert_allclose(g, np.cos(X) * np.random.default_rng(0).normal(size=3))
+
+
+def gauss_from_module(a):
+    return np.sin(a * random.gauss(0, 1))
+
+
+def seeded_or_not(w, seed=None):          # seed=None: seeded from the operating system
+    rng = np.random.default_rng(seed)
+    return np.sum(w) * rng.normal()
+
+
+def bit_generator(w, seed=1):
+    rng = np.random.Generator(np.random.PCG64(seed))
+    return np.sum(np.sin(w * rng.normal(size=3)))
+
+
+def test_apis_that_run_the_function_again_refuse_a_generator_from_outside():
+    # jacrev runs the function, then its gradient; vjp's pullback runs it again
+    for call in (lambda: wengert.jacrev(gauss_from_module)(0.5),
+                 lambda: wengert.vjp(gauss_from_module, 0.5),
+                 lambda: wengert.jacfwd(seeded_or_not)(np.ones(3)),
+                 lambda: wengert.jacfwd(seeded_or_not)(np.ones(3), None)):
+        with pytest.raises(UsageError, match="would draw other random numbers"):
+            call()
+    # an integer seed, through a bit generator too: the same numbers every run
+    w = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(wengert.jacfwd(seeded_or_not)(np.ones(3), 4),
+                               wengert.grad(seeded_or_not)(np.ones(3), 4))
+    np.testing.assert_allclose(wengert.jacfwd(bit_generator)(w),
+                               central_difference(bit_generator, [w], 0), rtol=1e-6)
+
+
+def lognormal_price(s0, sigma, seed=0):
+    rng = np.random.default_rng(seed)
+    st = rng.lognormal(mean=np.log(s0) - 0.5 * sigma ** 2, sigma=sigma, size=100)
+    return np.mean(np.maximum(st - 100.0, 0.0))
+
+
+def test_a_draw_with_differentiated_parameters_says_to_reparameterise():
+    from wengert.errors import NoRuleError
+    with pytest.raises(NoRuleError) as e:
+        wengert.grad(lognormal_price)(100.0, 0.2)
+    assert "`rng.lognormal(...)` draws random numbers" in str(e.value)
+    assert "mu + sigma * rng.standard_normal(n)" in str(e.value)

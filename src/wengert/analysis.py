@@ -146,6 +146,9 @@ NUMBER = Kind((), "number", pyfloat=True)    # an int, a float or a NumPy float6
 # fixpoint, ``api._infer_callee_kind``): no value yet, so it joins to the other.
 PENDING = Kind((-3,), "pending")
 SLICE = Kind((-2,), "slice")                 # a slice object (not an array: shape (-2,))
+# a complex number or array: no operation's kind is known from it (a marker for
+# ``complexes.refuse_complex``: derivatives of complex values are not supported)
+COMPLEX = Kind((-4,), "complex")
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,8 @@ def kind_of_value(v) -> Optional[Kind]:
         return SEQ
     if t is np.ndarray and v.dtype.kind in "fbiu":
         return Kind(v.shape, v.dtype.str, array0=v.ndim == 0)
+    if t is complex or getattr(getattr(v, "dtype", None), "kind", None) == "c":
+        return COMPLEX
     if t is np.ndarray:
         return None
     if isinstance(v, np.generic) and v.dtype.kind == "f":

@@ -1691,7 +1691,7 @@ class Derivative:
         each = [b.function for b in sweeps]
         if len(each) > 1 or kinds is None or any(kinds[i] is None or kinds[i].shape != ()
                                                  for i in positions):
-            refuse_outside_draw(built.ir, "a forward-mode gradient")   # one run per element
+            refuse_outside_draw(built.ir, "a forward-mode gradient", kinds)  # (a run per element)
 
         def sweep(j, args, tangents):
             return f(*args, *tangents) if len(each) == 1 else each[j](*args, tangents[j])
@@ -2375,6 +2375,7 @@ def vjp(func, *primals, has_aux: bool = False):
     primals = _full_args(_signature(func), func, given, {})
     kinds = instance_build_kinds(func, primals, positions)    # (defaults held, as passed)
     built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
+    refuse_outside_draw(built.ir, "vjp", kinds, runs="runs the function again in each pullback")
     value = func(*given)
 
     out_kind = built.out_kind

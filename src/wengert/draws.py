@@ -43,7 +43,9 @@ _GENERATORS = (random.Random, np.random.RandomState, np.random.Generator)
 # the methods of random generators, for a generator that comes from outside
 _DRAW_METHODS = frozenset(n for t in _GENERATORS for n in dir(t)
                           if not n.startswith("_")) - _DATA_METHODS | {"__next__"}
-_MAKERS = {np.random.default_rng, np.random.RandomState, np.random.Generator, random.Random}
+_MAKERS = {np.random.default_rng, np.random.RandomState, np.random.Generator, random.Random,
+           np.random.SeedSequence, np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937,
+           np.random.Philox, np.random.SFC64}
 _SEEDS = {np.random.seed, random.seed}
 
 
@@ -65,6 +67,18 @@ def _draws_here(fn) -> bool:
         return True
     module = getattr(fn, "__module__", None) or ""
     return module in _STATE_MODULES or module.split(".")[:2] == ["numpy", "random"]
+
+
+def draws_with_parameters(e) -> bool:
+    """Whether the call ``e`` is a random draw (a generator's method, a
+    function of ``np.random`` or ``random``), for ``missing_rule_for`` to
+    name when a differentiated value is among its arguments."""
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        return fn.kind == "method" and fn.name in _DRAW_METHODS
+    module = getattr(fn, "__module__", None) or ""
+    return isinstance(getattr(fn, "__self__", None), _GENERATORS) or module == "random" or \
+        (module.split(".")[:2] == ["numpy", "random"] and fn not in _MAKERS)
 
 
 def _first_draw(e) -> ir.Op:
@@ -99,28 +113,55 @@ def refuse_draws_in(s) -> None:
                      "once); or differentiate in mode='forward'")
 
 
-def outside_draw(fn: ir.Function) -> Optional[tuple]:
+def outside_draw(fn: ir.Function, arg_kinds=None) -> Optional[tuple]:
     """``(label, loc)`` of a draw in ``fn`` from a generator that lives outside
-    it (an argument, module data, NumPy's or Python's global generator never
-    seeded in ``fn``, an unseeded ``default_rng()``), or None: running ``fn``
-    twice would draw other numbers."""
+    it (an argument, module data, NumPy's or Python's global generator not
+    seeded in ``fn``), or None: running ``fn`` twice would draw other numbers.
+    A generator ``fn`` makes is its own if made from seeds: integer constants
+    or arguments whose kind (``arg_kinds``, in parameter order) is an int
+    (``default_rng(seed)``, ``Generator(PCG64(seed))``), not from None (a seed
+    from the operating system) or a generator passed in."""
+    ints = {p.name for p, k in zip(fn.params, arg_kinds or ())
+            if k is not None and getattr(k, "shape", None) == () and
+            getattr(k, "dtype", "") in ("int", "int64", "int32")}
     made, seeded = set(), False
+
+    def seed(a) -> bool:
+        if isinstance(a, ir.Const):
+            return type(a.value) is int
+        return isinstance(a, ir.Var) and (a.name in ints or a.name in made)
+
     for s in ir.walk(fn.body):
         value = getattr(s, "value", None)
-        if isinstance(s, ir.Effect) and isinstance(value, ir.Op) and value.fn in _SEEDS:
+        if not isinstance(value, ir.Op):
+            continue
+        seeds = value.args + tuple(v for _, v in value.kwargs)
+        if isinstance(s, ir.Effect) and value.fn in _SEEDS and seeds and all(map(seed, seeds)):
             seeded = True
-        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
-                isinstance(value, ir.Op) and (value.fn in _MAKERS and (value.args or value.kwargs)
-                                              or value.fn is iter):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and (
+                value.fn in _MAKERS and seeds and all(map(seed, seeds)) or
+                value.fn is iter and len(seeds) == 1 and _collection(seeds[0], fn, arg_kinds)):
             made.add(s.target.name)
     for s in ir.walk(fn.body):
         value = getattr(s, "value", None)
         if not isinstance(s, (ir.Assign, ir.Effect)) or not draws_again(value):
             continue
         for e in _calls(value):
-            if _outside(e, made, seeded):
+            if _outside(e, made, seeded, seed):
                 return call_label(e), s.loc
     return None
+
+
+def _collection(a, fn, arg_kinds) -> bool:
+    """Whether ``iter(a)`` makes a new iterator: ``a`` is a list, tuple or
+    array, the function's own or an argument of such a kind (not an iterator
+    passed in, which ``iter`` returns itself)."""
+    if not isinstance(a, ir.Var):
+        return isinstance(a, ir.Op)
+    kinds = dict(zip(fn.param_names(), arg_kinds or ()))
+    if a.name in kinds:
+        return kinds[a.name] is not None
+    return any(a.name in ir.stmt_writes(s) for s in ir.walk(fn.body))
 
 
 def _calls(e):
@@ -130,19 +171,18 @@ def _calls(e):
             yield from _calls(a)
 
 
-def _outside(e, made, seeded) -> bool:
+def _outside(e, made, seeded, seed) -> bool:
     fn = e.fn
     if isinstance(fn, ir.PseudoOp):
         if fn.kind != "method" or fn.name not in _DRAW_METHODS:
             return False
         obj = e.args[0] if e.args else None
         return not (isinstance(obj, ir.Var) and obj.name in made)
-    if fn is next:
+    if fn is next:              # (an iterator the function makes: iter() of a list)
         return not (e.args and isinstance(e.args[0], ir.Var) and e.args[0].name in made)
-    if fn is np.random.default_rng:
-        return not (e.args or e.kwargs)
     if fn in _MAKERS or fn in _SEEDS:
-        return False
+        seeds = e.args + tuple(v for _, v in e.kwargs)
+        return not (seeds and all(map(seed, seeds)))
     if isinstance(getattr(fn, "__self__", None), _GENERATORS) or \
             getattr(fn, "__module__", None) in ("random",):
         return not seeded
@@ -151,15 +191,19 @@ def _outside(e, made, seeded) -> bool:
         module.split(".")[:2] == ["numpy", "random"] and not seeded)
 
 
-def refuse_outside_draw(fn: ir.Function, what: str) -> None:
-    """Refuse ``what`` (an API that runs ``fn`` once per element) when ``fn``
-    draws from a generator that lives outside it."""
-    found = outside_draw(fn)
+def refuse_outside_draw(fn: ir.Function, what: str, arg_kinds=None,
+                        runs: str = "runs the function once per element") -> None:
+    """Refuse ``what`` (an API that runs ``fn`` more than once, or after the
+    function itself ran) when ``fn`` draws from a generator that lives
+    outside it."""
+    found = outside_draw(fn, arg_kinds)
     if found is not None:
         label, loc = found
         raise UsageError(
-            f"{what} runs the function once per element, and `{label}` would draw other "
-            "random numbers in each run (its generator comes from outside the function)",
-            loc, hint="make the generator inside the function from a seed passed in "
-                      "(`rng = np.random.default_rng(seed)`), draw the numbers outside and "
-                      "pass them in, or use reverse mode (wengert.grad, mode='reverse')")
+            f"{what} {runs}, and `{label}` would draw other random numbers in each run "
+            "(its generator comes from outside the function, or is seeded from the "
+            "operating system)",
+            loc, hint="make the generator inside the function from an integer seed passed "
+                      "in (`rng = np.random.default_rng(seed)`), draw the numbers outside "
+                      "and pass them in, or use wengert.grad (reverse mode runs the "
+                      "function once)")

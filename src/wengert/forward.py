@@ -28,6 +28,7 @@ from . import algebra, analysis, inline, ir, optimize
 from .errors import UnsupportedSyntaxError
 from .names import NameGen
 from .rules import registry
+from .complexes import refuse_complex
 from .custom import CustomJVP, CustomVJP
 from .runtime import broadcast_like
 from . import runtime
@@ -41,6 +42,7 @@ class Forward:
         self._returned_objects = None
         self.ctx = ctx
         self.active = analysis.active(fn, self.wrt)
+        refuse_complex(fn, self.active, self.kinds)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
         self.names.reserve(*_all_names(fn))
         self.names.temps = set(fn.temps)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import algebra, analysis, inline, ir, optimize, runtime
+from .complexes import refuse_complex
 from .draws import draws_again, refuse_draws_in
 from .custom import CustomJVP, CustomVJP
 from .errors import UnsupportedSyntaxError, UsageError
@@ -89,6 +90,7 @@ class Reverse:
         self._number_zero: set = set()
         self.ctx = ctx
         self.active = analysis.active(fn, self.wrt)
+        refuse_complex(fn, self.active, self.kinds)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
         self.names.reserve(*_all_names(fn))
         self.names.temps = set(fn.temps)

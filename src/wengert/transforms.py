@@ -124,7 +124,7 @@ def jacfwd(func, wrt=0, has_aux=False):
         built = build(func, "jvp", positions, kinds, has_aux=has_aux)
         jacobian.source = built.source
         if len(positions) > 1 or any(np.size(args[p]) > 1 for p in positions):
-            refuse_outside_draw(built.ir, jacobian.__wengert_operator__)
+            refuse_outside_draw(built.ir, jacobian.__wengert_operator__, kinds)
         depth = _batchable(func, positions, kinds)
         out = aux = None
         blocks = []
@@ -180,14 +180,14 @@ def jacrev(func, wrt=0, has_aux=False):
         kinds = instance_build_kinds(func, args, positions)
         built = build(func, "vjp", positions, kinds, return_value=True, has_aux=has_aux)
         jacobian.source = built.source
+        refuse_outside_draw(built.ir, "jacrev", kinds,
+                            runs="runs the function, then its gradient per output element")
         value = _called(func, args)
         aux = None
         if has_aux:
             value, aux = value
         _leaf(value, "jacrev")
         out_shape = np.shape(value)
-        if out_shape != ():
-            refuse_outside_draw(built.ir, "jacrev")      # one run per output element
         blocks = [np.zeros(out_shape + np.shape(args[p]),
                            dtype=np.result_type(_float_dtype(value), _float_dtype(args[p])))
                   for p in positions]

@@ -235,6 +235,17 @@ BUILTINS = [
     Case("np.array(sorted(list(x), reverse=True)) * x", {"x": Arg((4,))}, covers=(sorted,)),
     Case("sorted(x)[1] * 2.0", {"x": Arg((3,))}, covers=(sorted,)),
     Case("dict({\"a\": x, \"b\": 2.0 * x})[\"b\"] * x", {"x": Arg((3,))}, covers=(dict,)),
+    # pow(x, y) is x ** y; pow passed as a function value is called by its own rule
+    Case("pow(x, y)", {"x": Arg((), "positive", True), "y": Arg((), "real", True)},
+         covers=(pow,), float32=False),
+] + [
+    Case("call2(pow, x, y)", {"x": Arg(sx, "positive"), "y": Arg(sy)}, covers=(pow,),
+         imports="def call2(f, a, b):\n    return f(a, b)\n")
+    for sx, sy in [((), ()), ((2, 3), (3,))]
+] + [
+    # a dict's get: the item, or the default where the key is absent
+    Case('{"a": x, "b": y}.get("a") * {"a": x}.get("c", y) + {"w": y}.get("w", x)',
+         {"x": Arg((3,)), "y": Arg((3,))}),
     Case("sum([x] + [y, x * y])", {"x": Arg((), "real", True), "y": Arg((), "real", True)},
          covers=(_rt.seq_concat,), float32=False),
 ]

@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import itertools
 import linecache
+import math
 import operator
 import random
 import types
@@ -91,7 +93,6 @@ UNSUPPORTED_EXPRS = {
     gast.YieldFrom: ("`yield from` (a generator)", "return a list or array instead of yielding"),
     gast.Await: ("`await`", "differentiate synchronous code only"),
     gast.NamedExpr: ("an assignment expression (:=)", "assign on a line of its own"),
-    gast.DictComp: ("a dict comprehension", "use a list or an array"),
     gast.Set: ("a set display", "use a tuple or a list"),
     gast.SetComp: ("a set comprehension", "use a list"),
     gast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
@@ -826,17 +827,31 @@ class Lowerer:
     def expr_GeneratorExp(self, node) -> ir.Expr:
         return self._comprehension(node)
 
+    def expr_DictComp(self, node) -> ir.Expr:
+        return self._comprehension(node)
+
     def _comprehension(self, node) -> ir.Expr:
-        """``[e for t in it if c]`` becomes a loop that appends to a list.
-        Targets are renamed, so they do not leak into the function's scope."""
+        """``[e for t in it if c]`` becomes a loop that appends to a list,
+        ``{k: e for t in it}`` one that assigns ``d[k] = e`` in a dict (its
+        keys, like every index, carry no derivative). Targets are renamed, so
+        they do not leak into the function's scope."""
         mapping = {}
         for gen in node.generators:
             for n in gast.walk(gen.target):
                 if isinstance(n, gast.Name):
                     mapping[n.id] = self._synthetic(n.id)
         rename = _Renamer(mapping)
-        acc = self._synthetic("items")
-        inner = gast.Expr(value=_g_call_method(acc, "append", [rename.visit(node.elt)], node))
+        if isinstance(node, gast.DictComp):
+            acc = self._synthetic("entries")
+            key = gast.Subscript(value=_g_name(acc), slice=rename.visit(node.key),
+                                 ctx=gast.Store())
+            inner = gast.Assign(targets=[key], value=rename.visit(node.value), type_comment=None)
+            empty = gast.Dict(keys=[], values=[])
+        else:
+            acc = self._synthetic("items")
+            inner = gast.Expr(value=_g_call_method(acc, "append", [rename.visit(node.elt)],
+                                                   node))
+            empty = gast.List(elts=[], ctx=gast.Load())
         stmt = gast.copy_location(inner, node)
         for gen in reversed(node.generators):
             if getattr(gen, "is_async", 0):
@@ -849,7 +864,7 @@ class Lowerer:
                                                node.generators[0] else gen.iter,
                                                body=[stmt], orelse=[], type_comment=None),
                                       node)
-        init = _g_assign(acc, gast.List(elts=[], ctx=gast.Load()), node)
+        init = _g_assign(acc, empty, node)
         self.block([init, stmt])
         return ir.Var(self.scope.env[acc])
 
@@ -1262,6 +1277,9 @@ class Lowerer:
             # of self resolves (inline.resolve_methods)
             return ir.Op(builtins.super, (ir.Const(self.pf.closure["__class__"]),
                                           self.name_atom(self.first_param, node)))
+        idiom = self._idiom(fn, node)
+        if idiom is not None:
+            return idiom
         if fn is runtime.setitem_into:      # generated code, differentiated again:
             fn = runtime.setitem            # values, not updates, in the Wengert list
         if fn is np.einsum and len(node.args) >= 2 and \
@@ -1299,6 +1317,151 @@ class Lowerer:
         if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):
             return ir.Op(fn, *self._bind_call(fn, args, kwargs, node))
         return ir.Op(fn, args, kwargs)
+
+    # -- builtins written out as the forms that differentiate already ----------
+
+    def _idiom(self, fn, node) -> Optional[ir.Expr]:
+        """``pow(x, y)`` is ``x ** y``; ``zip``, ``enumerate``, ``map`` and
+        ``filter`` are the lists of their items (comprehensions, so loops);
+        ``functools.reduce`` is a loop; a dict view passed to ``sum``, ``list``,
+        ``max``, ... is the list of its items, and ``dict(zip(ks, vs))``,
+        ``dict(d.items())`` are dict comprehensions. None: a call as it is."""
+        if fn is builtins.pow:
+            return self._pow(node)
+        if fn is functools.reduce:
+            return self._reduce(node)
+        if any(fn is f for f in _LAZY):
+            return self.op_expr(self._lazy_list(node, refuse=True))
+        if not node.args or not any(fn is f for f in _CONSUMERS):
+            return None
+        arg = node.args[0]
+        if fn is builtins.list and len(node.args) == 1 and not node.keywords:
+            items = self._lazy_list(arg)         # list(zip(a, b)): the comprehension itself
+            return None if items is None else self.op_expr(items)
+        if fn is builtins.dict:
+            if node.keywords or len(node.args) != 1 or \
+                    not (_view_method(arg) == "items" or self._iterates_as_loop(arg)):
+                return None
+            k, v = self._synthetic("k"), self._synthetic("v")
+            return self.op_expr(gast.copy_location(gast.DictComp(
+                key=_g_name(k), value=_g_name(v), generators=[_g_for(
+                    gast.Tuple(elts=[_g_name(k, True), _g_name(v, True)], ctx=gast.Store()),
+                    arg)]), node))
+        if not any(_view_method(a) is not None for a in node.args):
+            return None
+        args = [self._lazy_list(a) if _view_method(a) is not None else a for a in node.args]
+        return self.op_expr(gast.copy_location(gast.Call(func=node.func, args=args,
+                                                         keywords=node.keywords), node))
+
+    def _iterates_as_loop(self, node) -> bool:
+        """Whether ``node`` is a ``zip(...)`` or ``enumerate(...)`` that a loop
+        takes as it is (``_iteration``)."""
+        zip_keywords = self._call_keywords(node, zip, ("strict",))
+        if zip_keywords is not None:
+            return bool(node.args) and _constant_flag(zip_keywords.get("strict"))
+        keywords = self._call_keywords(node, enumerate, ("start",))
+        return keywords is not None and 1 <= len(node.args) <= 2 and \
+            len(node.args) + len(keywords) <= 2
+
+    def _lazy_list(self, node, refuse=False) -> Optional[gast.ListComp]:
+        """The items of ``zip(...)``, ``enumerate(...)``, ``map(f, ...)``,
+        ``filter(f, xs)`` or ``d.keys()``/``d.values()``/``d.items()`` as a
+        list comprehension (the forms loops take), else None (``refuse``:
+        an error saying what to write instead)."""
+        if _view_method(node) is not None or self._iterates_as_loop(node):
+            t = self._synthetic("item")
+            return gast.copy_location(gast.ListComp(
+                elt=_g_name(t), generators=[_g_for(_g_name(t, True), node)]), node)
+        fn = self._callee_value(node.func) if isinstance(node, gast.Call) else None
+        if (fn is builtins.map or fn is builtins.filter) and not node.keywords and \
+                len(node.args) >= 2 and (fn is builtins.map or len(node.args) == 2):
+            f, its = node.args[0], node.args[1:]
+            names = [self._synthetic("item") for _ in its]
+            target = _g_name(names[0], True) if len(its) == 1 else gast.Tuple(
+                elts=[_g_name(n, True) for n in names], ctx=gast.Store())
+            it = its[0] if len(its) == 1 else gast.copy_location(
+                gast.Call(func=_g_name("zip"), args=list(its), keywords=[]), node)
+            if fn is builtins.map:
+                elt = self._applied(f, names, node)
+                if elt is not None:
+                    return gast.copy_location(gast.ListComp(
+                        elt=elt, generators=[_g_for(target, it)]), node)
+            else:
+                keep = _g_name(names[0]) if _is_none(f) else self._applied(f, names, node)
+                if keep is not None:
+                    return gast.copy_location(gast.ListComp(
+                        elt=_g_name(names[0]), generators=[_g_for(target, it, [keep])]), node)
+        if not refuse:
+            return None
+        name = getattr(fn, "__name__", "this call")
+        raise UnsupportedSyntaxError(
+            f"`{name}(...)` in this form", self.pf.loc(node),
+            hint="write a list comprehension or a loop: `[f(x) for x in xs]` for `map(f, xs)`, "
+                 "`[x for x in xs if f(x)]` for `filter(f, xs)`, `for a, b in zip(xs, ys):` "
+                 "(map and filter take a function named at module level, an attribute such "
+                 "as `np.sin`, a local function, or a lambda written in the call)")
+
+    def _applied(self, f, names, node):
+        """``f(*names)`` as an expression: a lambda's body with its parameters
+        named so, another function called; None for a function that an
+        expression computes (``map(make(), xs)`` would compute it once)."""
+        if isinstance(f, gast.Lambda):
+            a = f.args
+            params = [p.id for p in a.posonlyargs + a.args]
+            if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or len(params) != len(names):
+                return None
+            return _Renamer(dict(zip(params, names))).visit(copy.deepcopy(f.body))
+        if not isinstance(f, (gast.Name, gast.Attribute)):
+            return None
+        return gast.copy_location(gast.Call(func=f, args=[_g_name(n) for n in names],
+                                            keywords=[]), node)
+
+    def _pow(self, node) -> ir.Expr:
+        """``pow(x, y)`` is ``x ** y`` (three-argument ``pow`` is modular
+        arithmetic on integers: refused)."""
+        given = dict(zip(("base", "exp", "mod"), node.args))
+        given.update((k.arg, k.value) for k in node.keywords)
+        if len(node.args) > 3 or not {"base", "exp"} <= set(given) <= {"base", "exp", "mod"}:
+            raise UsageError("bad call to `pow`: it takes `pow(base, exp)`", self.pf.loc(node))
+        if "mod" in given and not _is_none(given["mod"]):
+            raise UnsupportedSyntaxError(
+                "three-argument `pow(x, y, mod)` (modular exponentiation of integers, which "
+                "has no derivative)", self.pf.loc(node),
+                hint="compute it outside the differentiated function, or, on floats, write "
+                     "`x ** y % m`")
+        return ir.Op(operator.pow, (self.atom(given["base"]), self.atom(given["exp"])))
+
+    def _reduce(self, node) -> ir.Expr:
+        """``functools.reduce(f, xs, init)`` is the loop ``acc = init; for x in
+        xs: acc = f(acc, x)``; without ``init``, ``acc = xs[0]`` and the loop
+        runs over ``xs[1:]``."""
+        acc, item = self._synthetic("acc"), self._synthetic("item")
+        step = self._applied(node.args[0], [acc, item], node) \
+            if len(node.args) in (2, 3) and not node.keywords else None
+        if step is None:
+            raise UnsupportedSyntaxError(
+                "`functools.reduce(...)` in this form", self.pf.loc(node),
+                hint="write the loop: `acc = init` then `for x in xs: acc = f(acc, x)` "
+                     "(reduce takes a function named at module level, an attribute such as "
+                     "`operator.add`, a local function, or a lambda of two parameters "
+                     "written in the call)")
+        seq = node.args[1]
+        if len(node.args) == 3:
+            first = _g_assign(acc, node.args[2], node)
+        else:
+            if not (isinstance(seq, gast.Name) and seq.id in self.scope.env):
+                name = self._synthetic("seq")
+                self.block([_g_assign(name, seq, node)])
+                seq = _g_name(name)
+            first = _g_assign(acc, gast.Subscript(value=seq, slice=_g_const(0),
+                                                  ctx=gast.Load()), node)
+            seq = gast.Subscript(value=seq, slice=gast.Slice(
+                lower=_g_const(1), upper=None, step=None), ctx=gast.Load())
+        loop = gast.copy_location(gast.For(
+            target=_g_name(item, True), iter=seq, body=[_g_assign(acc, step, node)],
+            orelse=[], type_comment=None), node)
+        self.block([first, loop])
+        return ir.Var(self.scope.env[acc])
 
     def _items_adjoint(self, args, node) -> ir.Expr:
         """Generated code differentiated again: ``items_adjoint(x, keys, *ts)``
@@ -1504,6 +1667,23 @@ class Lowerer:
 
 _NOT_STATIC = object()
 _ITERATED = "__wengert_iterated"      # runtime.iterated, in loops lowering writes
+_LAZY = (builtins.zip, builtins.enumerate, builtins.map, builtins.filter)
+# builtins that take the items of a dict view (``sum(d.values())``) as a list's
+_CONSUMERS = (builtins.list, builtins.tuple, builtins.sum, builtins.sorted, builtins.max,
+              builtins.min, builtins.dict, math.fsum)
+
+
+def _view_method(node) -> Optional[str]:
+    """``"values"`` for ``d.values()`` (``keys``, ``items`` likewise), else None."""
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+            node.func.attr in ("keys", "values", "items") and not node.args and \
+            not node.keywords:
+        return node.func.attr
+    return None
+
+
+def _g_for(target, iter_, ifs=()):
+    return gast.comprehension(target=target, iter=iter_, ifs=list(ifs), is_async=0)
 
 
 def _g_name(id_, store=False):

@@ -1,12 +1,15 @@
 """Python builtins: ``abs``, ``max``/``min`` (two arguments; lowering takes more in
-pairs and reads one sequence as its extreme item), ``float``, and the
+pairs and reads one sequence as its extreme item), ``float``, a dict's ``get``
+(``pow`` shares ``operator.pow``'s rule), and the
 builtins that produce no derivative (``len``, ``range``, ``int``, …)."""
 
 import builtins
+import operator
 
 import numpy as np
 
 from .. import runtime
+from ..runtime import getitem_adjoint, zeros_like
 from .registry import adjoint, nondiff, rule, tangent
 
 
@@ -65,6 +68,15 @@ def sorted_like_(t, xs, reverse=False):
 def unsorted_(t, xs, reverse=False):
     tangent(runtime.unsorted(t_dot, xs, reverse))
     adjoint(t=runtime.sorted_like(g, xs, reverse))
+
+
+@rule(methods=("get",), zero_derivative=("key",),
+      notes="`d.get(key, default)` of a dict: the item at `key`, else `default` (a `get` of "
+            "your own class is called instead where the object's class is known)")
+def dict_get(d, key, default=None):
+    tangent(d_dot[key] if operator.contains(d, key) else default_dot)
+    adjoint(d=getitem_adjoint(g, d, key) if operator.contains(d, key) else zeros_like(d),
+            default=zeros_like(default) if operator.contains(d, key) else g)
 
 
 @rule(builtins.float, linear=("x",), scalar_result=True)

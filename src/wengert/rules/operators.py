@@ -3,6 +3,7 @@
 to each operand's shape with ``unbroadcast``, which specialisation removes
 where the shapes are known to match."""
 
+import builtins
 import operator
 
 import numpy as np
@@ -44,9 +45,9 @@ def sigmoid(z):
 nondiff(runtime.held, notes="a shift whose derivative cancels (see optimize.hold_shifts)")
 
 
-@rule(operator.pow, elementwise=True,
+@rule(operator.pow, builtins.pow, elementwise=True,
       notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0; "
-            "x ** 0 has derivative 0 at x = 0 too")
+            "x ** 0 has derivative 0 at x = 0 too; `pow(x, y)` (two arguments) is `x ** y`")
 def pow_(x, y):
     tangent(runtime.pow_slope(x, y) * x_dot + ans * np.log(x) * y_dot)
     adjoint(x=unbroadcast(g * runtime.pow_slope(x, y), x),

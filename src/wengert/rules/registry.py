@@ -543,6 +543,17 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
     """``missing_rule_error`` for the call ``e`` in a function whose body is
     ``stmts``: a method called on an object the function built itself
     (``s = Spring(k); s.energy(x)``) is named as that object's creation."""
+    from .. import draws
+    if draws.draws_with_parameters(e):
+        return NoRuleError(
+            f"`{draws.call_label(e)}` draws random numbers from a distribution whose "
+            "parameters vary with what is being differentiated: a draw has no derivative "
+            "rule", loc,
+            hint="draw from the standard distribution and transform it (reparameterise): "
+                 "`mu + sigma * rng.standard_normal(n)` for normal(mu, sigma), "
+                 "`np.exp(mu + sigma * rng.standard_normal(n))` for lognormal, "
+                 "`a + (b - a) * rng.random(n)` for uniform(a, b), "
+                 "`-np.log(rng.random(n)) / lam` for exponential(1/lam)")
     if isinstance(e.fn, ir.PseudoOp) and e.args and isinstance(e.args[0], ir.Var):
         made = e.args[0]
         for _ in range(8):         # through copies (a method's `self`, spliced in)
