@@ -453,3 +453,13 @@ def test_export_of_a_module_level_lambda_is_named_after_its_variable(tmp_path):
     p = run("export", f"{f}:Holder.cube", "--args", "0.5", "--mode", "jvp")
     assert p.returncode == 0, p.stderr                  # a lambda in a class: the name typed
     assert "def jvp_cube(x, x_dot):" in p.stdout
+
+
+def test_check_table_keeps_a_matrix_on_its_row():
+    import numpy as np
+    from wengert.cli import format_table
+    m = np.array([[0.5, 0.25], [1.0, 2.0]])
+    text = format_table([("W", m, m, m, 0.0), ("x", np.ones(2), np.ones(2), np.ones(2), 0.0)])
+    lines = text.splitlines()
+    assert len(lines) == 4 and lines[2].startswith("W ") and lines[3].startswith("x ")
+    assert lines[2].count("], [") == 3, lines[2]      # each cell's two rows on one line

@@ -211,3 +211,10 @@ def test_a_draw_with_differentiated_parameters_says_to_reparameterise():
         wengert.grad(lognormal_price)(100.0, 0.2)
     assert "`rng.lognormal(...)` draws random numbers" in str(e.value)
     assert "mu + sigma * rng.standard_normal(n)" in str(e.value)
+
+
+def test_check_grad_refuses_its_seed_keyword_for_the_function_s_own():
+    with pytest.raises(UsageError, match="has a parameter `seed` of its own"):
+        wengert.check_grad(seeded_or_not, np.ones(3), seed=3)
+    wengert.check_grad(seeded_or_not, np.ones(3), 3)           # the function's seed: fine
+    wengert.check_grad(seeded_or_not, np.ones(3), 3, seed=5)   # both: fine

@@ -297,9 +297,11 @@ def is_function(v) -> bool:
 def build_kind(v) -> Optional[object]:
     """``kind_of_value(v)``; for an instance of a class written in Python
     (not NumPy's, not a builtin type), its ``Instance``; for a function, its
-    ``FunctionArg``."""
+    ``FunctionArg``; for a namedtuple, its ``NamedTupleOf``."""
     if is_function(v):
         return FunctionArg(v)
+    if namedtuple_class(v) is not None:
+        return NamedTupleOf(SEQ.shape, SEQ.dtype, cls=type(v))
     k = kind_of_value(v)
     if k is None and v is not None and not isinstance(v, _NOT_INSTANCES) and \
             type(v).__module__ not in ("builtins", "numpy") and \
@@ -313,8 +315,43 @@ _HEAP_TYPE = 1 << 9        # Py_TPFLAGS_HEAPTYPE: set for classes made by ``clas
 
 def build_kinds(args, wrt=()) -> tuple:
     """The kinds of a call's arguments for a build: ``build_kind`` of each,
-    and plain ``kind_of_value`` at the differentiated positions ``wrt``."""
-    return tuple(kind_of_value(a) if i in wrt else build_kind(a) for i, a in enumerate(args))
+    and ``wrt_kind`` at the differentiated positions ``wrt``."""
+    return tuple(wrt_kind(a) if i in wrt else build_kind(a) for i, a in enumerate(args))
+
+
+def wrt_kind(v) -> Optional[Kind]:
+    """The kind of a differentiated argument: ``kind_of_value``, and a
+    namedtuple's ``NamedTupleOf`` (its fields are read by name)."""
+    if namedtuple_class(v) is not None:
+        return NamedTupleOf(SEQ.shape, SEQ.dtype, cls=type(v))
+    return kind_of_value(v)
+
+
+def namedtuple_class(v) -> Optional[type]:
+    """The class of ``v`` if it is a namedtuple (``collections.namedtuple``,
+    ``typing.NamedTuple``) whose fields read as its items: ``v.name`` is
+    ``v[cls._fields.index(name)]`` (``field_index``)."""
+    t = type(v)
+    if t is tuple or not isinstance(v, tuple):
+        return None
+    fields = getattr(t, "_fields", None)
+    return t if type(fields) is tuple and all(type(f) is str for f in fields) else None
+
+
+def field_index(cls: type, name: str) -> Optional[int]:
+    """The index of the field ``name`` of the namedtuple class ``cls``, if
+    reading ``obj.name`` on its instances is reading that item: the class's
+    attribute lookup is Python's and finds the namedtuple's own accessor
+    (not a property or method of a subclass with that name)."""
+    import inspect
+    if name not in cls._fields or cls.__getattribute__ is not tuple.__getattribute__:
+        return None
+    base = next((c for c in cls.__mro__ if "_fields" in vars(c)), None)
+    found = inspect.getattr_static(cls, name, None)
+    if base is None or vars(base).get(name) is not found or \
+            not hasattr(type(found), "__set__"):            # (a data descriptor)
+        return None
+    return cls._fields.index(name)
 
 
 def call_kinds(args, kinds: dict, instances=None) -> tuple:
@@ -323,6 +360,8 @@ def call_kinds(args, kinds: dict, instances=None) -> tuple:
     ``Instance`` with the functions it holds), a list of ints' ``SeqOf``,
     else ``expr_kind``."""
     return tuple(_instance_kind(instances[a.name]) if instances and isinstance(a, ir.Var) and
+                 a.name in instances and not isinstance(instances[a.name], NamedTupleOf) else
+                 instances[a.name] if instances and isinstance(a, ir.Var) and
                  a.name in instances else
                  FunctionArg(a.value) if isinstance(a, ir.Const) and
                  is_function(a.value) else _arg_kind_in(a, kinds) for a in args)
@@ -347,7 +386,7 @@ def known_kinds(names, arg_kinds) -> dict:
         if isinstance(k, SeqOf):
             out[n] = SEQ
             out[("items", n)] = k.item
-        elif k is not None and not isinstance(k, (Instance, FunctionArg)):
+        elif k is not None and not isinstance(k, (Instance, FunctionArg, NamedTupleOf)):
             out[n] = k
     return out
 
@@ -361,10 +400,35 @@ class SeqItems(Kind):
     ``params["W"]`` is specialised like code given ``W`` itself."""
 
     items: tuple = ()
+    # a namedtuple's class (its fields are its items, read by name too:
+    # ``inline.namedtuple_fields``); the dispatcher checks it (``ItemsKey``)
+    cls: Optional[type] = None
 
     def __str__(self) -> str:
+        if self.cls is not None:
+            inner = ", ".join(f"{f}: {v}" for f, (_, v) in zip(self.cls._fields, self.items))
+            return f"{self.cls.__qualname__}({inner})"
         inner = ", ".join(f"{k!r}: {v}" for k, v in self.items)
         return f"{{{inner}}}" if self.dtype == "dict" else f"({inner})"
+
+
+@dataclass(frozen=True)
+class NamedTupleOf(Kind):
+    """A namedtuple argument whose items are not specialised (not all float
+    arrays and floats, or passed on to a callee): its class, which the
+    dispatcher checks, so that its fields are read by name
+    (``inline.namedtuple_fields``). Like ``Instance``, not a kind the
+    analyses give its name (``known_kinds`` leaves it out)."""
+
+    cls: Optional[type] = None
+
+    def __str__(self) -> str:
+        return f"{self.cls.__qualname__} namedtuple"
+
+
+def _container(v) -> bool:
+    """A dict, list or tuple (a namedtuple too) ``arg_kind`` may specialise."""
+    return type(v) in (list, tuple, dict) or namedtuple_class(v) is not None
 
 
 _MAX_ITEMS = 64
@@ -378,29 +442,31 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
     of classes written in Python too (``Instance``: their methods can be
     resolved, ``inline.resolve_methods``)."""
     t = type(v)
+    named = namedtuple_class(v)
+    unknown = SEQ if named is None else NamedTupleOf(SEQ.shape, SEQ.dtype, cls=named)
     if t in (list, tuple) and 0 < len(v) <= _MAX_INTS and all(type(i) is int for i in v):
         return SeqOf(SEQ.shape, SEQ.dtype, item=INT)       # indices: any number of them
-    if t in (list, tuple, dict) and 0 < len(v) <= _MAX_ITEMS and depth < 4:
+    if (t in (list, tuple, dict) or named) and 0 < len(v) <= _MAX_ITEMS and depth < 4:
         items = v.items() if t is dict else enumerate(v)
         out = []
         for key, item in items:
             if type(key) not in (str, int):
-                return SEQ
-            k = arg_kind(item, depth + 1, instances) if type(item) in (list, tuple, dict) \
+                return unknown
+            k = arg_kind(item, depth + 1, instances) if _container(item) \
                 else build_kind(item) if instances else kind_of_value(item)
             if isinstance(k, Instance):
                 out.append((key, Instance(k.cls, held_functions(item) +
                                           held_containers(item, depth + 1))))
                 continue
-            if isinstance(k, FunctionArg):
-                return SEQ                   # (a list of functions: items not specialised)
+            if isinstance(k, (FunctionArg, NamedTupleOf)):
+                return unknown               # (a list of functions: items not specialised)
             if not (isinstance(k, SeqItems) or (k is not None and (k == FLOAT or (
                     not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
                     np.dtype(k.dtype).kind == "f")))):
-                return SEQ
+                return unknown
             out.append((key, k))
-        return SeqItems(SEQ.shape, "dict" if t is dict else "seq", items=tuple(out))
-    return kind_of_value(v)
+        return SeqItems(SEQ.shape, "dict" if t is dict else "seq", items=tuple(out), cls=named)
+    return unknown if named is not None else kind_of_value(v)
 
 
 def held_functions(obj) -> tuple:
@@ -476,7 +542,7 @@ class IntsKey:
 
 def arg_key(v):
     """``kind_key``, with the items of a container ``arg_kind`` specialises."""
-    k = arg_kind(v, instances=True) if type(v) in (list, tuple, dict) else None
+    k = arg_kind(v, instances=True) if _container(v) else None
     if isinstance(k, SeqItems):
         return _items_key(v)
     if isinstance(k, SeqOf):
@@ -489,7 +555,7 @@ def arg_key(v):
 def _items_key(v):
     items = v.items() if type(v) is dict else enumerate(v)
     return ItemsKey(type(v), tuple(
-        (key, _items_key(item) if type(item) in (list, tuple, dict) else _item_key(item))
+        (key, _items_key(item) if _container(item) else _item_key(item))
         for key, item in items))
 
 
@@ -1040,6 +1106,55 @@ _MATH_INTEGER = {_math.floor, _math.ceil, _math.trunc, _math.factorial, _math.gc
 # Set by the API: the kind a user function returns for arguments of given kinds,
 # and the kind a derivative object returns (False when ``fn`` is not one).
 CALLEE_KIND = None
+# ``func -> bool``: whether every return of a user function returns an array
+# it made itself (``api._returns_fresh``); its caller may update the result
+RETURNS_FRESH = None
+
+
+def made_arrays(fn: ir.Function, returns_fresh) -> set:
+    """The names of ``fn`` that only ever hold arrays ``fn`` made itself: a
+    NumPy function that makes one (``np.zeros``, ``np.array``, a ufunc),
+    arithmetic, ``.copy()``, ``.astype(t)``, ``.flatten()``, an assignment
+    into one of them (``out[1:-1] = v``), a copy of one, or a call of a
+    function ``returns_fresh`` says returns one. Never a parameter, a view
+    or an item of anything, module data, a list or dict (their items may be
+    the arguments' arrays). A greatest fixpoint: a loop that carries a new
+    array keeps it new."""
+    from . import runtime
+    from .frontend.lower import _container_copy, _creates_array
+    params = set(fn.param_names())
+    defs: dict = {}
+    other = set(params)                   # written otherwise: unpacked, a loop's target
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            defs.setdefault(s.target.name, []).append(s.value)
+        else:
+            other.update(ir.stmt_writes(s))
+    made = set(defs) - other
+
+    def makes(e) -> bool:
+        if isinstance(e, ir.Var):
+            return e.name in made
+        if not isinstance(e, ir.Op):
+            return False
+        if e.fn is ir.IFEXP:
+            return makes(e.args[1]) and makes(e.args[2])
+        if e.fn is runtime.setitem:
+            return bool(e.args) and makes(e.args[0])
+        if isinstance(e.fn, types.FunctionType) and registry.lookup(e.fn) is None:
+            return returns_fresh(e.fn)
+        if isinstance(e.fn, ir.PseudoOp) and e.fn.kind != "method" or _container_copy(e):
+            return False                  # a list, tuple or dict display or copy
+        return e.fn not in (runtime.list_append, runtime.seq_concat) and _creates_array(e, made)
+
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(made):
+            if not all(makes(v) for v in defs[name]):
+                made.discard(name)
+                changed = True
+    return made
 # (func) -> whether it may return an object of a class written in Python (api)
 RETURNS_OBJECT = None
 DERIVATIVE_KIND = None

@@ -38,7 +38,8 @@ from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
 from .reverse import prune_tapes, reverse, typed_gradients
 from . import inline as inline_module
-from .inline import MAX_DEPTH, inline_calls, resolve_methods, unroll_item_loops
+from .inline import (MAX_DEPTH, inline_calls, namedtuple_fields, resolve_methods,
+                     unroll_item_loops)
 from .specialize import (check_in_place, diagonals_of_products, fold_iterations, fold_shapes,
                          owned_gradients, push_sums, specialize, sums_of_squares)
 
@@ -585,12 +586,35 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     else:         # a recursive method: what the last splice brought in, resolved
         primal, receivers = resolve_methods(primal, classes, containers, held, objects)
         used |= receivers
-    for name in sorted(used & set(data)):      # module data: guarded like its kinds
-        value, scope = data[name]
+    primal, read = _namedtuple_fields(primal, arg_kinds)
+    data.update(read)
+    for name in sorted((used | set(read)) & set(data)):     # module data: guarded like
+        value, scope = data[name]                            # its kinds
         if scope is not None:
             _SCOPES.setdefault(id(scope), scope)
             _record([(id(scope), name, analysis.kind_key(value))])
     return _function_copies_bound(opt.copy_propagation(primal)) if optimize else primal
+
+
+def _namedtuple_fields(primal, arg_kinds):
+    """``(primal, data)``: ``primal`` reading the fields of the namedtuples
+    whose classes are known as their items (``inline.namedtuple_fields``):
+    arguments (their kinds carry the class), items of container arguments,
+    module data (``data``: ``{name: (value, scope)}`` of those read, whose
+    class is then guarded)."""
+    names = primal.param_names()
+    classes = {n: k.cls for n, k in zip(names, arg_kinds or ())
+               if isinstance(k, (analysis.NamedTupleOf, analysis.SeqItems)) and
+               k.cls is not None}
+    containers = {n: k for n, k in zip(names, arg_kinds or ())
+                  if isinstance(k, analysis.SeqItems)}
+    data = {name: (value, scope) for name, value, scope in _data_values(primal)
+            if analysis.namedtuple_class(value) is not None}
+    classes.update((n, type(v)) for n, (v, _) in data.items())
+    if not classes and not containers:
+        return primal, {}
+    primal, used = namedtuple_fields(primal, classes, containers)
+    return primal, {n: data[n] for n in used if n in data}
 
 
 def _function_copies_bound(primal):
@@ -1089,8 +1113,47 @@ def _returns_object(func, _seen=frozenset()) -> bool:
     return found
 
 
+_RETURNS_FRESH: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_FRESH_IN_PROGRESS: set = set()
+
+
+def _returns_fresh(func) -> bool:
+    """Whether every ``return`` of ``func`` returns an array ``func`` made
+    itself (``np.zeros``, arithmetic, ``.copy()``, an assignment into one of
+    those, what another such function returns; ``analysis.made_arrays``):
+    never a parameter, a view or an item of one, module data or a list, so
+    its caller may assign into the result (``u = smooth(u); u[0] = u[1]``).
+    A recursion assumes not; a function wengert cannot read does not.
+    Remembered per function."""
+    try:
+        known = _for_function(_RETURNS_FRESH, func)        # {True: the answer}
+    except TypeError:
+        known = {}
+    if True in known:
+        return known[True]
+    if id(func) in _FRESH_IN_PROGRESS:
+        return False
+    _FRESH_IN_PROGRESS.add(id(func))
+    try:
+        try:
+            primal = lowered(func)
+        except WengertError:
+            found = False
+        else:
+            made = analysis.made_arrays(primal, _returns_fresh)
+            returns = [s for s in ir.walk(primal.body) if isinstance(s, ir.Return)]
+            found = bool(returns) and all(isinstance(s.value, ir.Var) and s.value.name in made
+                                          for s in returns)
+    finally:
+        _FRESH_IN_PROGRESS.discard(id(func))
+    if found or not _FRESH_IN_PROGRESS:     # (a False inside a recursion: for it only)
+        known[True] = found
+    return found
+
+
 analysis.CALLEE_KIND = _callee_kind
 analysis.RETURNS_OBJECT = _returns_object
+analysis.RETURNS_FRESH = _returns_fresh
 analysis.CALLEE_MUTATES = _callee_mutates
 analysis.CALLEE_CHANGES = _callee_changes
 inline_module.METHOD_LOOKED_UP = _method_looked_up
@@ -1589,7 +1652,7 @@ class Derivative:
                       if isinstance(k, analysis.ItemsKey) or
                       (isinstance(k, analysis.IntsKey) and i not in self._positions) else
                       _instance_kind(a, k) if isinstance(k, analysis.AttrsKey) else
-                      analysis.kind_of_value(a) if i in self._positions else
+                      analysis.wrt_kind(a) if i in self._positions else
                       analysis.build_kind(a) for i, (a, k) in enumerate(zip(args, arg_keys)))
         with _LOCK, _Recording() as recording, runtime.gc_paused():
             call = self._make(kinds)      # (a build's objects hold no cycles: the

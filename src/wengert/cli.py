@@ -325,8 +325,9 @@ def _as_tuple(g) -> tuple:
 def _fmt(v) -> str:
     if np.ndim(v) == 0:
         return f"{float(v):.10g}"
-    return np.array2string(np.asarray(v, dtype=np.float64), precision=6, separator=", ",
+    text = np.array2string(np.asarray(v, dtype=np.float64), precision=6, separator=", ",
                            threshold=8, max_line_width=10_000)
+    return " ".join(text.split())          # a matrix's rows on the table's one line
 
 
 def format_table(rows) -> str:

@@ -490,6 +490,86 @@ def named_containers(fn: ir.Function, containers, counts=None) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------
+# fields of namedtuples
+
+
+def namedtuple_fields(fn: ir.Function, classes: dict, containers: dict):
+    """Reads of a field of a namedtuple whose class is known, ``p.g``, become
+    reads of its item, ``p[0]``, as Python's accessor reads it (differentiated
+    as an item is; ``analysis.field_index`` says which fields read so). Known
+    are: ``classes`` (name -> class: a namedtuple argument, module data, each
+    checked by the dispatcher), a name bound once to one of them (a helper's
+    parameter spliced in), and an item of a container argument
+    (``containers``: name -> ``SeqItems`` whose items' classes the dispatcher
+    checks) read at a constant key, or at any key where all its items have
+    one class (a loop over it). Returns ``(fn, used)``: ``used``, the names
+    of ``classes`` whose fields were read; ``fn`` with ``instances`` giving
+    each known name its ``NamedTupleOf`` (passed to a callee built for it)."""
+    from .analysis import NamedTupleOf, field_index
+    counts: dict = {}
+    for s in ir.walk(fn.body):
+        for t in ir.stmt_writes(s):
+            counts[t] = counts.get(t, 0) + 1
+    known = {n: c for n, c in classes.items() if not counts.get(n)}
+    roots = {n: n for n in known}
+    held = named_containers(fn, {n: k for n, k in containers.items()
+                                 if _holds_namedtuples(k)}, counts)
+    for s in ir.walk(fn.body):
+        if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+                counts.get(s.target.name) == 1 and isinstance(s.value, (ir.Var, ir.Op))):
+            continue
+        v, t = s.value, s.target.name
+        if isinstance(v, ir.Var) and v.name in known:
+            known[t] = known[v.name]
+            roots[t] = roots.get(v.name)
+        elif isinstance(v, ir.Op) and v.fn is operator.getitem and len(v.args) == 2 and \
+                isinstance(v.args[0], ir.Var) and v.args[0].name in held:
+            cls = _item_namedtuple(held[v.args[0].name], v.args[1])
+            if cls is not None:
+                known[t] = cls
+    used: set = set()
+
+    def field(s):
+        e = s.value if isinstance(s, ir.Assign) else None
+        if not (isinstance(e, ir.Op) and isinstance(e.fn, ir.PseudoOp) and
+                e.fn.kind == "attr" and isinstance(e.args[0], ir.Var) and
+                e.args[0].name in known):
+            return s
+        i = field_index(known[e.args[0].name], e.fn.name)
+        if i is None:
+            return s
+        if roots.get(e.args[0].name) is not None:
+            used.add(roots[e.args[0].name])
+        return replace(s, value=ir.Op(operator.getitem, (e.args[0], ir.Const(i))))
+
+    def block(stmts):
+        return [optimize_map_blocks(field(s), block) for s in stmts]
+    body = block(fn.body)
+    instances = dict(fn.instances or {})
+    instances.update((n, NamedTupleOf((-2,), "seq", cls=c)) for n, c in known.items())
+    if body == fn.body and (fn.instances or {}) == instances:
+        return fn, used
+    return fn.with_body(body, instances=instances), used
+
+
+def _holds_namedtuples(k) -> bool:
+    return isinstance(k, SeqItems) and any(isinstance(i, SeqItems) and i.cls is not None
+                                           for _, i in k.items)
+
+
+def _item_namedtuple(k, index):
+    """The namedtuple class of the item of a container of kind ``k`` at
+    ``index`` (as ``_item_class``: a constant key's, or any key's where all
+    items have one class)."""
+    if isinstance(index, ir.Const):
+        found = [i for key, i in k.items if _same_key(key, index, len(k.items))]
+    else:
+        found = list({i.cls if isinstance(i, SeqItems) else None for _, i in k.items})
+        return found[0] if len(found) == 1 else None
+    return found[0].cls if len(found) == 1 and isinstance(found[0], SeqItems) else None
+
+
 def _item_functions(k, index) -> dict:
     """``{attribute: function}`` the item of a container of kind ``k`` at
     ``index`` holds (``analysis.held_functions``): a constant key's, or any

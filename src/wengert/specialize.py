@@ -490,6 +490,9 @@ def _may_view(s, kinds, tuples=None):
             isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("method", "attr") and
             e.fn.name in _VIEW_METHODS)):
         return [base], []
+    if _user_function(e.fn) and analysis.RETURNS_FRESH is not None and \
+            analysis.RETURNS_FRESH(e.fn):
+        return [], []                 # an array the function made (api._returns_fresh)
     if (isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("tuple", "list", "dict")) or \
             _user_function(e.fn):
         return [], args

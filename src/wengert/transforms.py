@@ -55,7 +55,10 @@ def _float_dtype(x):
 def _leaf(x, what):
     if not (isinstance(x, (float, int, np.ndarray, np.generic))):
         raise UsageError(f"{what} takes array or scalar inputs and outputs, not "
-                         f"{type(x).__name__}", hint="flatten containers first")
+                         f"{type(x).__name__}",
+                         hint="pass the arrays as arguments of their own (`wrt=(0, 1)` gives "
+                              "the blocks), or concatenate them into one array; "
+                              "wengert.grad, vjp and jvp take dicts, lists and tuples")
 
 
 def _zeros(x):
@@ -130,7 +133,7 @@ def jacfwd(func, wrt=0, has_aux=False):
         blocks = []
         for j, p in enumerate(positions):
             x = args[p]
-            _leaf(x, "jacfwd")
+            _leaf(x, jacobian.__wengert_operator__)
             batched = _batched_columns(built, args, positions, j, depth) if depth >= 0 else None
             if batched is not None:
                 value, t, size = batched
@@ -305,8 +308,10 @@ def _dot(a, b) -> float:
 
 
 def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
-               eps=1e-6, rtol=1e-5, atol=1e-8, seed=0):
+               eps=1e-6, rtol=1e-5, atol=1e-8, seed=None):
     """Check ``func``'s derivatives at ``args`` against central differences.
+    ``args`` are ``func``'s, positional; the keywords are the check's own
+    (``seed``: of its random directions).
 
     Forward mode is compared with a central difference along a random
     direction; reverse mode by the dot-product test ``<u, J v> == <J^T u, v>``.
@@ -320,7 +325,13 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
         wrt = tuple(i for i, a in enumerate(args) if not _integer_or_text(a))
     positions, _ = _wrt_positions(func_checked, wrt if isinstance(wrt, tuple) else (wrt,))
     args = _promote(tuple(args), positions)
-    rng = np.random.default_rng(seed)
+    if seed is not None and "seed" in names[len(args):]:
+        raise UsageError(
+            f"check_grad(..., seed=) seeds the check's random directions, and `{func.__name__}` "
+            "has a parameter `seed` of its own that was not given",
+            hint=f"pass `{func.__name__}`'s seed positionally (check_grad(f, x, 3)); "
+                 "check_grad's own seed is a keyword")
+    rng = np.random.default_rng(0 if seed is None else seed)
     value = func_checked(*args)
     for i in positions:
         v = _direction(args[i], rng)

@@ -57,9 +57,9 @@ def dict_display(x):
     return d["a"] * d["b"]
 
 
-@rejects(UnsupportedSyntaxError, 1.5, col=8, message="dict comprehension")
+@accepts(1.5, expect=2.0, note="a dict comprehension is a loop filling a new dict")
 def dict_comprehension(x):
-    d = {i: x * i for i in range(3)}  # <-- here
+    d = {i: x * i for i in range(3)}
     return d[2]
 
 

@@ -43,7 +43,7 @@ from typing import Optional
 import gast
 import numpy as np
 
-from .. import ir, mutating, runtime
+from .. import analysis, ir, mutating, runtime
 from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError, WengertError
 from ..names import NameGen
 from .jumps import eliminate_jumps
@@ -269,6 +269,14 @@ class Lowerer:
             if isinstance(value.func, gast.Attribute) and self._is_local(value.func.value):
                 self.method_statement(value)
                 return
+            if isinstance(value.func, gast.Name) and value.func.id in self.scope.fns:
+                raise UnsupportedSyntaxError(
+                    f"a call of `{value.func.id}`, a nested function, whose value is "
+                    "discarded: a call made for its effect (changing a list or dict of "
+                    "this function, `acc.append(v)`) cannot be differentiated",
+                    self.pf.loc(node),
+                    hint="make the change here, in this function (`acc.append(v)`), or have "
+                         f"`{value.func.id}` return what it computes and use the value")
             fn = self._callee_object(value.func)
             if fn in EFFECT_FUNCTIONS:
                 self.out.append(ir.Effect(self.op_expr(value), self.pf.loc(node)))
@@ -1772,6 +1780,8 @@ def _creates_array(value, fresh) -> bool:
     if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul):
         return True
+    if isinstance(fn, types.FunctionType) and analysis.RETURNS_FRESH is not None:
+        return analysis.RETURNS_FRESH(fn)       # a helper that returns an array it made
     return getattr(fn, "__name__", None) in _FRESH_NUMPY and \
         getattr(np, fn.__name__, None) is fn
 

@@ -629,8 +629,10 @@ def missing_rule_error(fn, loc) -> NoRuleError:
             return NoRuleError(
                 f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
                 "attributes)", loc,
-                hint="a field of a namedtuple: unpack it (`W, b = params`) or index it "
-                     "(`params[0]`); an attribute of your own object is read where its class "
+                hint="a field of a namedtuple is read by name where its class is known (an "
+                     "argument, an item of one, module data); elsewhere unpack it (`W, b = "
+                     "params`) or index it (`params[0]`); an attribute of your own object is "
+                     "read where its class "
                      "is known (an argument, `self`, an item of a list or dict argument); "
                      "the attributes of arrays with rules are listed in docs/rules.md")
         return NoRuleError(
