@@ -13,6 +13,7 @@
 """
 
 import inspect
+import math
 import os
 import re
 import sys
@@ -558,3 +559,46 @@ def test_the_sublist_form_of_einsum_is_named(mode):
     with pytest.raises(wengert.NoRuleError, match=r"the sublist form of `np.einsum`") as info:
         wengert.grad(_einsum_sublists, mode=mode)(np.array([0.3, -0.5]), np.eye(2))
     assert "np.einsum('i,ij->j', x, A)" in str(info.value)
+
+
+def _chained(x):
+    u = v = np.zeros(3)
+    u[0] = x
+    return np.sum(u * u)
+
+
+def test_assignment_into_a_chained_name_names_the_other():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        wengert.grad(_chained)(0.5)
+    assert "whose array `v` holds too (`u = v = ...`)" in str(info.value)
+
+
+def _simpson(f, a, b, depth):
+    c = 0.5 * (a + b)
+    s = (b - a) / 6 * (f(a) + 4 * f(c) + f(b))
+    if depth <= 0:
+        return s
+    return _simpson(f, a, c, depth - 1) + _simpson(f, c, b, depth - 1)
+
+
+def _integral(k):
+    def g(t):
+        return math.exp(-k * t * t)
+    return _simpson(g, 0.0, 2.0, 1)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_closure_passed_to_a_recursive_helper_says_so(mode):
+    with pytest.raises(wengert.WengertError) as info:
+        wengert.grad(_integral, mode=mode)(0.7)
+    text = str(info.value)
+    assert "not spliced in (a recursive helper" in text and "optimize=True (the" not in text
+
+
+def _with_rng(w, rng):
+    return np.sum(w * rng.normal(size=3))
+
+
+def test_vjp_of_an_opaque_object_among_the_primals_is_a_usage_error():
+    with pytest.raises(wengert.UsageError, match="primal 1 is a `Generator` object"):
+        wengert.vjp(_with_rng, np.ones(3), np.random.default_rng(0))

@@ -357,6 +357,9 @@ def _static_guards(func) -> tuple:
         value = scope.get(name, _MISSING)
         if _static_object(value):
             guards.append((id(scope), name, _Same(value)))
+        if isinstance(value, types.FunctionType):    # its defaults are bound where it is called
+            _SCOPES.setdefault(id(_DEFINITIONS), _DEFINITIONS)
+            guards.append((id(_DEFINITIONS), id(value), _Defined(value)))
         if isinstance(value, types.ModuleType) and _users_module(value):
             inner = vars(value)                  # helpers.g(x): that function too
             found = [(id(inner), n, _Same(inner[n])) for n in sorted(names)
@@ -1194,7 +1197,7 @@ def _output_kind(primal, kinds):
     return analysis.expr_kind(ret.value, kinds) if isinstance(ret, ir.Return) else None
 
 
-def _refuse_passed_closure(func, loc, arg_kinds) -> None:
+def _refuse_passed_closure(func, loc, arg_kinds, optimize: bool = False) -> None:
     """A nested function that reads variables of the function it is in,
     passed to a helper that is not spliced in (``optimize=False``): its value
     (``runtime.bind_keywords``, a partial) has no derivative, and the helper
@@ -1207,11 +1210,12 @@ def _refuse_passed_closure(func, loc, arg_kinds) -> None:
     name = "a lambda" if name in (None, "<lambda>") else f"`{name}`"
     raise UnsupportedSyntaxError(
         f"{name}, a nested function that reads variables of the function it is in, "
-        "passed to a helper: with optimize=False helpers are not spliced in, and its "
-        "derivative through those variables cannot be followed", loc,
-        hint="differentiate with optimize=True (the default), or pass the variables it "
-             "reads to the helper as arguments and on to the function (`apply(f, w, x)` "
-             "calling `f(x, w)`)")
+        "passed to a helper that is not spliced in (" +
+        ("a recursive helper" if optimize else "with optimize=False helpers are not") +
+        "): its derivative through those variables cannot be followed", loc,
+        hint=("" if optimize else "differentiate with optimize=True (the default), or ") +
+             "pass the variables it reads to the helper as arguments and on to the function "
+             "(`apply(f, w, x)` calling `f(x, w)`), the function defined at module level")
 
 
 class _Context:
@@ -1222,7 +1226,7 @@ class _Context:
         self.split = split
 
     def callee(self, func, mode: str, positions: tuple, loc, arg_kinds=None):
-        _refuse_passed_closure(func, loc, arg_kinds)
+        _refuse_passed_closure(func, loc, arg_kinds, self.optimize)
         if arg_kinds is not None and all(k is None for k in arg_kinds):
             arg_kinds = None
         key = (id(func), mode, positions, arg_kinds, self.split)
@@ -1245,7 +1249,7 @@ class _Context:
     def split_callee(self, func, positions: tuple, loc, arg_kinds=None):
         """``(f_fwd, f_bwd)`` for a callee's reverse mode (see
         ``reverse.split_vjp``)."""
-        _refuse_passed_closure(func, loc, arg_kinds)
+        _refuse_passed_closure(func, loc, arg_kinds, self.optimize)
         if arg_kinds is not None and all(k is None for k in arg_kinds):
             arg_kinds = None
         key = (id(func), "split", positions, arg_kinds)
@@ -2523,9 +2527,11 @@ def _differentiable_primals(primals, first, api):
     differentiate (every one they are given): it has no derivative."""
     for i, p in enumerate(primals[first:]):
         k = analysis.build_kind(p)
-        if isinstance(k, (analysis.Instance, analysis.FunctionArg)):
-            what = f"a `{type(p).__qualname__}` object" if isinstance(k, analysis.Instance) \
-                else f"the function `{getattr(p, '__name__', p)}`"
+        opaque = k is None and not isinstance(p, (list, tuple, dict, np.ndarray, np.generic,
+                                                  float, int, type(None)))
+        if isinstance(k, (analysis.Instance, analysis.FunctionArg)) or opaque:
+            what = f"the function `{getattr(p, '__name__', p)}`" \
+                if isinstance(k, analysis.FunctionArg) else f"a `{type(p).__qualname__}` object"
             raise UsageError(
                 f"wengert.{api} differentiates with respect to every primal it is given, and "
                 f"primal {i} is {what}, which has none",

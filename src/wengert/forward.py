@@ -122,6 +122,8 @@ class Forward:
         if algebra.is_zero(t):
             if isinstance(atom, ir.Var):
                 return self.zeros(atom.name)
+            if isinstance(atom, ir.Const) and isinstance(atom.value, (tuple, list)):
+                return ir.Const(runtime.zeros_like(atom.value))   # ((3.0, 4.0): (0.0, 0.0))
             return ir.Const(0.0)
         return t
 

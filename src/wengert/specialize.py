@@ -611,7 +611,7 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
         if given:
             raise _given_list_error(s, sharing.user(given[0]))
     for s in sites:
-        append = s.value.fn is runtime.list_append
+        append = s.value.fn in (runtime.list_append, runtime.seq_concat)   # (or extend)
         old = s.value.args[0].name       # an item of a list or dict replaced: not its items
         container = append or _sequence(kinds.get(old))
         group = sharing.sharing(s, views=not container)
@@ -619,7 +619,7 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
         stale = sorted(n for n in sharing.after[id(s)] & (group | holders)
                        if n != s.target.name and not _number(kinds.get(n)))
         if stale and stale[0] in holders:
-            raise _held_update_error(s, stale[0], sharing, "append(...)" if append
+            raise _held_update_error(s, stale[0], sharing, f"{_list_method(s)}(...)" if append
                                      else "[...] = ...")
         if stale:
             raise _shared_update_error(s, stale[0], append, container, sharing,
@@ -662,6 +662,11 @@ def _held_update_error(s, holder: str, sharing, update: str):
                     f"{instead}, or put a copy in `{name}` (`list({xs})`)")
 
 
+def _list_method(s) -> str:
+    """``append`` or ``extend``: the list method an update site was written as."""
+    return "extend" if s.value.fn is runtime.seq_concat else "append"
+
+
 def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, loops):
     """The refusal of the update ``s`` (``xs.append(v)``, ``y[i] = v`` of an
     array or of a ``container``, a list or dict) while ``stale`` is used
@@ -672,10 +677,11 @@ def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, 
     spliced = not array.isidentifier()   # (a helper's list, spliced in: what it was given)
     if spliced:
         array = sharing.user(s.value.args[0].name)
-    update = f"`{array}.append(...)`" if append else f"an assignment into `{array}[...]`"
+    method = _list_method(s)
+    update = f"`{array}.{method}(...)`" if append else f"an assignment into `{array}[...]`"
     who = "Python" if container else "NumPy"
     if spliced and name == array and not any(_iterates_over(loop, stale) for loop in loops):
-        what = "this `.append(...)`" if append else "this assignment into `[...]`"
+        what = f"this `.{method}(...)`" if append else "this assignment into `[...]`"
         given = "list" if append else "list or dict" if container else "array"
         return UnsupportedSyntaxError(
             f"{what} changes `{name}`, the {given} given to the function it is in, and "

@@ -355,7 +355,8 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
             raise UsageError("check_grad(order>1) needs a function with a scalar output")
         for i in positions:
             check_grad(grad(func, wrt=i), *args, wrt=tuple(positions), modes=modes,
-                       order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10, seed=seed + 1)
+                       order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10,
+                       seed=(seed or 0) + 1)
 
 
 def _integer_or_text(a) -> bool:

@@ -47,7 +47,7 @@ from .. import analysis, ir, mutating, runtime
 from ..errors import NoRuleError, UnsupportedSyntaxError, UsageError, WengertError
 from ..names import NameGen
 from .jumps import eliminate_jumps
-from .parse import ParsedFunction
+from .parse import BUILTIN, ParsedFunction
 
 
 BINOPS = {
@@ -369,12 +369,37 @@ class Lowerer:
                 self.pf.loc(target), hint="assign into a local array (y = np.zeros(n); y[i] = v)")
         name = target.value.id
         if self.scope.env[name] not in self.fresh:
+            other = self._another_name(name)
+            if other is not None:
+                raise UnsupportedSyntaxError(
+                    f"assignment into `{name}[...]`, whose array `{other}` holds too (`{name} "
+                    f"= {other} = ...`): NumPy would change it under both names",
+                    self.pf.loc(target),
+                    hint=f"give each name an array of its own (`{name} = np.zeros(n)`, "
+                         f"`{other} = {name}.copy()`)")
             raise UnsupportedSyntaxError(
                 f"assignment into `{name}[...]`, which may be (a view of) an input array or "
                 "of data this function did not create", self.pf.loc(target),
                 hint=f"copy it first (`{name} = {name}.copy()`: an array, a list or a "
                      "dict), or build it inside the function (`np.zeros(n)`, `[]`, `{}`)")
         return name, self._index(target.slice)
+
+    def _another_name(self, name) -> Optional[str]:
+        """Another variable bound to the same value as ``name`` by a copy
+        (``a = b = np.zeros(3)``, ``b = a``), or None."""
+        defs = {s.target.name: s.value for s in self.out
+                if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)}
+        mine = self.scope.env[name]
+        source = defs.get(mine)
+        if not isinstance(source, ir.Var) or source.name in self.scope.env.values():
+            return None                       # (a copy of a variable of the user's)
+        source = source.name
+        for other, var in self.scope.env.items():
+            if other != name and isinstance(var, str) and (
+                    var == source or (isinstance(defs.get(var), ir.Var) and
+                                      defs[var].name == source)):
+                return other
+        return None
 
     def _setitem(self, name, index, value, node) -> None:
         var = self.define(name, ir.Op(runtime.setitem, (self.name_atom(name, node), index, value)),
@@ -925,7 +950,7 @@ class Lowerer:
         index = index or self._synthetic("i")
         read = gast.Assign(targets=[target], value=element(_g_name(index)), type_comment=None)
         loop = gast.For(target=_g_name(index, store=True),
-                        iter=_g_call("range", [length], node),
+                        iter=_g_call(BUILTIN + "range", [length], node),
                         body=[gast.copy_location(read, node)] + list(node.body),
                         orelse=[], type_comment=None)
         gast.copy_location(loop, node)
@@ -962,7 +987,7 @@ class Lowerer:
             parts = [self._iteration(a, pre, node) for a in it.args]
             strict = keywords.get("strict") is not None and keywords["strict"].value
             length = parts[0][0] if len(parts) == 1 or strict else \
-                _g_call("min", [p[0] for p in parts], node)
+                _g_call(BUILTIN + "min", [p[0] for p in parts], node)
             if strict:                # Python raises where the lengths differ
                 length = _g_name(named(length, "n"))
                 for j, (n, _) in enumerate(parts[1:], start=2):
@@ -991,12 +1016,12 @@ class Lowerer:
                 return gast.Subscript(value=_g_name(d), slice=key(i), ctx=gast.Load())
             element = {"keys": key, "values": value,
                        "items": lambda i: gast.Tuple(elts=[key(i), value(i)], ctx=gast.Load())}
-            return _g_call("len", [_g_name(keys)], node), element[it.func.attr]
+            return _g_call(BUILTIN + "len", [_g_name(keys)], node), element[it.func.attr]
         if not self._is_call_to(it, range):
             # a dict's keys, where it is one (api.fold_iterations: known kinds)
             it = _g_call(_ITERATED, [it], node)
         seq = named(it, "seq")
-        return (_g_call("len", [_g_name(seq)], node),
+        return (_g_call(BUILTIN + "len", [_g_name(seq)], node),
                 lambda i: gast.Subscript(value=_g_name(seq), slice=i, ctx=gast.Load()))
 
     def _carried(self, body_nodes, target) -> list:
@@ -1388,7 +1413,7 @@ class Lowerer:
             target = _g_name(names[0], True) if len(its) == 1 else gast.Tuple(
                 elts=[_g_name(n, True) for n in names], ctx=gast.Store())
             it = its[0] if len(its) == 1 else gast.copy_location(
-                gast.Call(func=_g_name("zip"), args=list(its), keywords=[]), node)
+                gast.Call(func=_g_name(BUILTIN + "zip"), args=list(its), keywords=[]), node)
             if fn is builtins.map:
                 elt = self._applied(f, names, node)
                 if elt is not None:
@@ -1780,10 +1805,11 @@ def _creates_array(value, fresh) -> bool:
     if fn in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul):
         return True
-    if isinstance(fn, types.FunctionType) and analysis.RETURNS_FRESH is not None:
-        return analysis.RETURNS_FRESH(fn)       # a helper that returns an array it made
-    return getattr(fn, "__name__", None) in _FRESH_NUMPY and \
-        getattr(np, fn.__name__, None) is fn
+    if getattr(fn, "__name__", None) in _FRESH_NUMPY and getattr(np, fn.__name__, None) is fn:
+        return True
+    return isinstance(fn, types.FunctionType) and analysis.RETURNS_FRESH is not None and \
+        not (getattr(fn, "__module__", None) or "").startswith(("numpy", "scipy")) and \
+        analysis.RETURNS_FRESH(fn)          # a helper of the user's that returns an array it made
 
 
 _FRESH_NUMPY = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",

@@ -21,6 +21,9 @@ import gast
 from ..errors import Location, SourceUnavailableError, UnsupportedSyntaxError
 
 
+BUILTIN = "__wengert_builtin_"      # a name lowering writes for one of Python's builtins
+
+
 @dataclass
 class ParsedFunction:
     func: types.FunctionType
@@ -47,8 +50,13 @@ class ParsedFunction:
         return Location(self.filename, line, col)
 
     def lookup(self, name: str):
-        """Resolve a free name as Python would: closure, globals, builtins."""
-        for scope in (self.closure, self.globals, self.builtins):
+        """Resolve a free name as Python would: closure, globals, builtins (a
+        generated function's ``__builtins__`` is the user's module: then
+        Python's own last). ``BUILTIN + "len"``, which lowering writes in the
+        loops it makes, is Python's ``len`` whatever the user's code calls so."""
+        if name.startswith(BUILTIN):
+            return True, vars(builtins)[name[len(BUILTIN):]]
+        for scope in (self.closure, self.globals, self.builtins, vars(builtins)):
             if name in scope:
                 return True, scope[name]
         return False, None

@@ -621,10 +621,15 @@ def missing_rule_error(fn, loc) -> NoRuleError:
     if isinstance(fn, ir.PseudoOp):
         what = f"the method `.{fn.name}()`" if fn.kind == "method" else f"the attribute `.{fn.name}`"
         if fn.kind == "method" and fn.name == "__call__":
-            what = ("a call of an object whose class is not known here (`.__call__()`; "
-                    "a function read from a list or dict cannot be differentiated, nor, "
-                    "with optimize=False, a nested function that reads variables of the "
-                    "function it is in, passed to a helper)")
+            return NoRuleError(
+                "no derivative rule for a call of an object whose class is not known here "
+                "(`.__call__()`): a function read from a list or dict, or a nested function "
+                "that reads variables of the function it is in, passed to a helper that is "
+                "not spliced in (a recursive helper, or any with optimize=False)", loc,
+                hint="define the function at module level and pass what it reads as "
+                     "arguments, through the helper (`simpson(g, k, a, b)` calling "
+                     "`f(t, k)`); a function from a list or dict: call each where it is "
+                     "chosen, or pass it in as an argument")
         if fn.kind == "attr":
             return NoRuleError(
                 f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
