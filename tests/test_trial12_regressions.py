@@ -102,3 +102,13 @@ def test_arrays_numpy_makes_may_be_assigned_into(kw):
 
 def test_check_grad_of_order_two_with_its_default_seed():
     wengert.check_grad(lambda th: np.sin(th) ** 2, 0.3, order=2)
+
+
+def cross_of_two_vectors(a, b):
+    return np.cross(a, b) ** 2
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_cross_of_two_vectors_is_refused_with_the_scalar_to_write(mode):
+    with pytest.raises(wengert.NoRuleError, match="np.cross of vectors of length 2"):
+        wengert.grad(cross_of_two_vectors, mode=mode)(np.array([1.0, 2.0]), np.array([0.5, 3.0]))

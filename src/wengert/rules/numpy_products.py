@@ -440,8 +440,29 @@ def kron(a, b):
             b=contract(adjoint_subscripts(kron_subscripts(a, b), 1, a, b), kron_split(g, a, b), a))
 
 
-@rule(np.cross, linear=("a",), notes="vectors of length 3 (2-vectors, deprecated in NumPy 2, "
-                                      "are not supported)")
+def _vectors_of_three(bound, kinds, loc):
+    """Refuse ``np.cross`` of 2-vectors (deprecated in NumPy 2; their cross
+    product is a scalar the rule's adjoints do not make)."""
+    from .. import ir
+    from ..analysis import expr_kind
+    from ..errors import NoRuleError
+    for p, axis in (("a", bound.get("axisa")), ("b", bound.get("axisb"))):
+        k = expr_kind(bound[p], kinds)
+        axis = bound.get("axis") if isinstance(bound.get("axis"), ir.Const) and \
+            bound["axis"].value is not None else axis
+        if k is None or k.pyfloat or not k.shape or min(k.shape) < 0 or \
+                not isinstance(axis, ir.Const) or type(axis.value) is not int:
+            continue
+        if k.shape[axis.value] == 2:
+            raise NoRuleError(
+                "np.cross of vectors of length 2 (deprecated in NumPy 2: their cross "
+                "product is the scalar a[0] * b[1] - a[1] * b[0]) has no derivative rule", loc,
+                hint="write `a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]`, or pad the "
+                     "vectors to length 3")
+
+
+@rule(np.cross, linear=("a",), check=_vectors_of_three,
+      notes="vectors of length 3 (2-vectors, deprecated in NumPy 2, are refused)")
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     tangent(np.cross(a_dot, b, axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
             - np.cross(b_dot, a, axisa=axisb, axisb=axisa, axisc=axisc, axis=axis))

@@ -68,6 +68,7 @@ class Rule:
     zero_derivative: tuple = ()         # parameters with a zero derivative by definition
     sequences: tuple = ()               # parameters that take a list of arrays as a list
     refuse: bool = False                # nondiff, but refuses a differentiated float argument
+    check: Optional[Callable] = None    # check(bound, kinds, loc): refuses arguments it cannot take
     _source: Optional[Callable] = None  # template function, parsed lazily
     _parsed: bool = True
 
@@ -117,8 +118,11 @@ class Rule:
 
     def check_inactive(self, bound: dict, active, kinds, loc) -> None:
         """A differentiated value passed where the rule has no derivative would
-        get a silently zero one: refuse it when the derivative is built."""
+        get a silently zero one: refuse it when the derivative is built (and
+        what the rule's own ``check`` refuses)."""
         self.ensure_parsed()
+        if self.check is not None:
+            self.check(bound, kinds, loc)
         mod = getattr(self.fns[0], "__module__", "") if self.fns else ""
         if (mod or "").startswith("wengert"):
             return                      # wengert's own helpers: shape arguments by design
@@ -294,7 +298,7 @@ def lookup(fn) -> Optional[Rule]:
 
 
 def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
-         linear=None, notes="", zero_derivative=(), bilinear=(), sequences=()):
+         linear=None, notes="", zero_derivative=(), bilinear=(), sequences=(), check=None):
     """Decorator: register a template function as the rule of ``fns``.
 
     ``methods``/``attrs`` also register it for ndarray methods or attributes
@@ -323,7 +327,7 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
                  defaults=defaults, elementwise=elementwise,
                  scalar_result=scalar_result, notes=notes, varargs=varargs,
                  zero_derivative=tuple(zero_derivative), sequences=tuple(sequences),
-                 _source=template, _parsed=False)
+                 check=check, _source=template, _parsed=False)
         for fn in fns:
             register(fn, r)
             if linear:
