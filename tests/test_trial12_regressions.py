@@ -1,6 +1,8 @@
 """What the twelfth session's new-user trials found (simulation, JAX-style,
 Monte Carlo, robotics and syntax-variety programs): each fixed, pinned here."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -112,3 +114,30 @@ def cross_of_two_vectors(a, b):
 def test_cross_of_two_vectors_is_refused_with_the_scalar_to_write(mode):
     with pytest.raises(wengert.NoRuleError, match="np.cross of vectors of length 2"):
         wengert.grad(cross_of_two_vectors, mode=mode)(np.array([1.0, 2.0]), np.array([0.5, 3.0]))
+
+
+@functools.lru_cache(maxsize=16)
+def cached_square(x):
+    return 3.0 * x * x
+
+
+def calls_a_cached_helper(x):
+    return cached_square(x) + x
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_a_helper_under_lru_cache_is_differentiated_as_its_function(kw):
+    assert wengert.grad(calls_a_cached_helper, **kw)(0.7) == pytest.approx(6 * 0.7 + 1)
+
+
+def reads_a_later_variable(x):
+    def rot(t):
+        return np.array([np.cos(t * gain), np.sin(t * gain)])
+    gain = 1.0 + x[1]
+    return np.sum(rot(x[0]))
+
+
+def test_a_nested_function_reading_a_variable_assigned_after_it_says_so():
+    with pytest.raises(wengert.UnsupportedSyntaxError,
+                       match="`rot` reads `gain`, which this function assigns only after"):
+        wengert.grad(reads_a_later_variable)(np.array([0.3, 0.2]))

@@ -667,6 +667,14 @@ class Lowerer:
                 hint="define the helpers at module level")
         free = tuple(sorted(outer & set(self.scope.env)))
         consts = tuple(sorted(n for n in outer - set(self.scope.env) if n in self.pf.closure))
+        later = sorted(n for n in outer - set(free) - set(consts) - set(self.scope.fns)
+                       if not self.pf.lookup(n)[0] and n in _assigned_names(self.pf.node))
+        if later:
+            what = "a lambda" if isinstance(node, gast.Lambda) else f"`{name}`"
+            raise UnsupportedSyntaxError(
+                f"{what} reads `{later[0]}`, which this function assigns only after it is "
+                "defined: wengert binds a nested function's variables where it is defined",
+                self.pf.loc(node), hint=f"assign `{later[0]}` before the nested function")
         extra = [_g_name(n) for n in free + consts]
         for a in extra:
             a.ctx = gast.Param()
@@ -1588,6 +1596,9 @@ class Lowerer:
                 hint="call a derivative made by wengert.grad or wengert.value_and_grad "
                      "(wengert.grad(g)(x)); other operators work on the outside")
         self._static_expr(func, value)
+        if isinstance(value, functools._lru_cache_wrapper) and \
+                isinstance(getattr(value, "__wrapped__", None), types.FunctionType):
+            return value.__wrapped__      # @functools.lru_cache/cache: the same values
         return value
 
     def _object_name(self, name: str) -> bool:
@@ -1717,6 +1728,12 @@ def _view_method(node) -> Optional[str]:
 
 def _g_for(target, iter_, ifs=()):
     return gast.comprehension(target=target, iter=iter_, ifs=list(ifs), is_async=0)
+
+
+def _assigned_names(fn_node) -> set:
+    """The names a function's body assigns (nested functions' bodies too)."""
+    return {n.id for n in gast.walk(fn_node)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 def _g_name(id_, store=False):
