@@ -990,8 +990,42 @@ def _derivative_kind(fn, arg_kinds):
     return analysis.FLOAT if k in (analysis.INT, analysis.NUMBER) else k
 
 
+_IN_PROGRESS_ANALYSES: set = set()    # (cache id, id(func), key) being found
+
+
+def _remembered(cache, func, key, assume, unreadable, find):
+    """``find(primal)`` for ``func``'s Wengert list, remembered per function
+    (and ``key``) in ``cache``; ``unreadable(exc)`` where it cannot be
+    lowered. A recursion meets the question it is answering: it gets
+    ``assume``, and an answer found under that assumption is remembered only
+    once no such question is open, or when it is not the assumption (the
+    analyses are monotone: one step beyond the assumption holds anyway)."""
+    with _LOCK:
+        try:
+            known = _for_function(cache, func)
+        except TypeError:                  # (not a function a weak key can hold)
+            known = {}
+        if key in known:
+            return known[key]
+        marker = (id(cache), id(func), key)
+        if marker in _IN_PROGRESS_ANALYSES:
+            return assume
+        _IN_PROGRESS_ANALYSES.add(marker)
+        try:
+            try:
+                primal = lowered(func)
+            except WengertError as exc:
+                found = unreadable(exc)
+            else:
+                found = find(primal)
+        finally:
+            _IN_PROGRESS_ANALYSES.discard(marker)
+        if found != assume or not any(m[0] == id(cache) for m in _IN_PROGRESS_ANALYSES):
+            known[key] = found
+        return found
+
+
 _MUTATES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_MUTATES_IN_PROGRESS: set = set()
 
 
 def _callee_mutates(func, i: int) -> bool:
@@ -999,37 +1033,16 @@ def _callee_mutates(func, i: int) -> bool:
     was given): it rebinds that parameter, or gives it to something that may
     (``analysis.mutated_names``). A recursion assumes not: none of the
     functions in it changes it unless one of them does so itself."""
-    with _LOCK:
-        per_fn = _for_function(_MUTATES, func)
-        if i in per_fn:
-            return per_fn[i]
-        key = (id(func), i)
-        if key in _MUTATES_IN_PROGRESS:
-            return False
-        _MUTATES_IN_PROGRESS.add(key)
-        try:
-            try:
-                primal = lowered(func)
-            except WengertError:
-                return True
-            names = primal.param_names()
-            if i >= len(names) or primal.params[i].kwonly:
-                found = True
-            else:
-                found = names[i] in ir.all_writes(primal.body) or \
-                    names[i] in analysis.mutated_names(primal)
-        finally:
-            _MUTATES_IN_PROGRESS.discard(key)
-        if not _MUTATES_IN_PROGRESS:        # (inside a recursion: holds under its assumption)
-            try:
-                _for_function(_MUTATES, func)[i] = found
-            except TypeError:
-                pass
-        return found
+    def find(primal) -> bool:
+        names = primal.param_names()
+        if i >= len(names) or primal.params[i].kwonly:
+            return True
+        return names[i] in ir.all_writes(primal.body) or \
+            names[i] in analysis.mutated_names(primal)
+    return _remembered(_MUTATES, func, i, False, lambda exc: True, find)
 
 
 _CHANGES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_CHANGES_IN_PROGRESS: set = set()
 
 
 def _callee_changes(func, key):
@@ -1038,33 +1051,13 @@ def _callee_changes(func, key):
     parameter)`` of the change (``mutating.changed_parameter``), None if it
     does not, or the error that says why it cannot be read. A recursion
     assumes not, as ``_callee_mutates`` does."""
-    with _LOCK:
-        per_fn = _for_function(_CHANGES, func)
-        if key in per_fn:
-            return per_fn[key]
-        marker = (id(func), key)
-        if marker in _CHANGES_IN_PROGRESS:
-            return None
-        _CHANGES_IN_PROGRESS.add(marker)
-        try:
-            try:
-                primal = lowered(func)
-            except WengertError as exc:
-                found = _at_call(exc, func, None)
-            else:
-                names = primal.param_names()
-                i = names.index(key) if isinstance(key, str) and key in names else key
-                from . import mutating
-                found = None if not isinstance(i, int) else \
-                    mutating.changed_parameter(primal, i, _callee_changes)
-        finally:
-            _CHANGES_IN_PROGRESS.discard(marker)
-        if not _CHANGES_IN_PROGRESS:
-            try:
-                _for_function(_CHANGES, func)[key] = found
-            except TypeError:
-                pass
-        return found
+    def find(primal):
+        from . import mutating
+        names = primal.param_names()
+        i = names.index(key) if isinstance(key, str) and key in names else key
+        return None if not isinstance(i, int) else \
+            mutating.changed_parameter(primal, i, _callee_changes)
+    return _remembered(_CHANGES, func, key, None, lambda exc: _at_call(exc, func, None), find)
 
 
 _RETURNS_OBJECT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -1117,7 +1110,6 @@ def _returns_object(func, _seen=frozenset()) -> bool:
 
 
 _RETURNS_FRESH: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_FRESH_IN_PROGRESS: set = set()
 
 
 def _returns_fresh(func) -> bool:
@@ -1128,30 +1120,12 @@ def _returns_fresh(func) -> bool:
     its caller may assign into the result (``u = smooth(u); u[0] = u[1]``).
     A recursion assumes not; a function wengert cannot read does not.
     Remembered per function."""
-    try:
-        known = _for_function(_RETURNS_FRESH, func)        # {True: the answer}
-    except TypeError:
-        known = {}
-    if True in known:
-        return known[True]
-    if id(func) in _FRESH_IN_PROGRESS:
-        return False
-    _FRESH_IN_PROGRESS.add(id(func))
-    try:
-        try:
-            primal = lowered(func)
-        except WengertError:
-            found = False
-        else:
-            made = analysis.made_arrays(primal, _returns_fresh)
-            returns = [s for s in ir.walk(primal.body) if isinstance(s, ir.Return)]
-            found = bool(returns) and all(isinstance(s.value, ir.Var) and s.value.name in made
-                                          for s in returns)
-    finally:
-        _FRESH_IN_PROGRESS.discard(id(func))
-    if found or not _FRESH_IN_PROGRESS:     # (a False inside a recursion: for it only)
-        known[True] = found
-    return found
+    def find(primal) -> bool:
+        made = analysis.made_arrays(primal, _returns_fresh)
+        returns = [s for s in ir.walk(primal.body) if isinstance(s, ir.Return)]
+        return bool(returns) and all(isinstance(s.value, ir.Var) and s.value.name in made
+                                     for s in returns)
+    return _remembered(_RETURNS_FRESH, func, True, False, lambda exc: False, find)
 
 
 analysis.CALLEE_KIND = _callee_kind
