@@ -541,7 +541,7 @@ def _closure_factory(w):
 def test_a_closure_made_and_returned_inside_is_named_in_reverse_mode():
     # reverse mode said "a call of an object whose class is not known" with a
     # hint about NumPy methods
-    with pytest.raises(wengert.NoRuleError, match=r"calling `h`, a function that `make\(...\)` "
+    with pytest.raises(wengert.NoRuleError, match=r"calling `h`, which `make\(...\)` "
                                                   r"made and returned"):
         wengert.grad(_closure_factory, mode="reverse")(0.7)
     with pytest.raises(wengert.UnsupportedSyntaxError, match=r"nested function `inner`"):

@@ -572,10 +572,11 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
                 not _returns_object(made.fn):
             maker = getattr(made.fn, "__name__", "a function")
             return NoRuleError(
-                f"calling `{e.args[0].name}`, a function that `{maker}(...)` made and "
-                "returned (a closure made while the function runs)", loc,
-                hint=f"call it inside `{maker}`, or define it at module level and pass what "
-                     "it reads as arguments (`inner(z, a)`)")
+                f"calling `{e.args[0].name}`, which `{maker}(...)` made and returned while the "
+                "function runs (a closure, or an object whose class is not known here)", loc,
+                hint=f"make it outside and pass it in as an argument (`f(x, {maker}(...))`), "
+                     f"call it inside `{maker}`, or define the function at module level and "
+                     "pass what it reads as arguments (`inner(z, a)`)")
         if e.fn.kind == "method" and e.fn.name == "__call__" and \
                 _chosen_functions(e.args[0].name, stmts):
             return NoRuleError(
