@@ -711,6 +711,13 @@ def build_tangent_grad(func, position: int, arg_kinds: tuple, return_value: bool
         return built
 
 
+def _finite(t) -> bool:
+    """Whether a tangent (a number or an array) holds no inf or NaN."""
+    if type(t) is float:
+        return t - t == 0.0
+    return bool(np.isfinite(t).all())
+
+
 def _one_python_float(positions, kinds) -> bool:
     if kinds is None or len(positions) != 1:
         return False
@@ -1705,12 +1712,7 @@ class Derivative:
         def jvp_of(positions):
             return build(self.__wrapped__, "jvp", positions, kinds, optimize=self.optimize,
                          has_aux=self.has_aux)
-        # several inputs: a tangent sweep of its own for each, the others' tangents
-        # symbolic zeros (a zero tangent times an infinite or NaN partial, log(x) of
-        # x ** y at x < 0, would make NaN of the other inputs' derivatives)
-        sweeps = [jvp_of(self._positions)] if len(self._positions) == 1 else \
-            [jvp_of((p,)) for p in self._positions]
-        built = sweeps[0]
+        built = jvp_of(self._positions)
         if self.optimize and _one_python_float(self._positions, kinds) and \
                 built.out_kind is not None and built.out_kind.pyfloat and \
                 not (self.has_aux or self._tuple):
@@ -1720,8 +1722,7 @@ class Derivative:
             if tangent is not None:
                 self._last = tangent
                 return tangent.function
-        self._last = built if len(sweeps) == 1 else dc_replace(
-            built, function=None, source="\n\n".join(b.source for b in sweeps))
+        self._last = built
         f = built.function
         positions, tuple_result, want_value = self._positions, self._tuple, \
             self.what == "value_and_grad"
@@ -1729,13 +1730,24 @@ class Derivative:
 
         what = self.what
         scalar_out = built.out_kind is not None and built.out_kind.shape == ()
-        each = [b.function for b in sweeps]
-        if len(each) > 1 or kinds is None or any(kinds[i] is None or kinds[i].shape != ()
-                                                 for i in positions):
+        if len(positions) > 1 or kinds is None or any(kinds[i] is None or kinds[i].shape != ()
+                                                      for i in positions):
             refuse_outside_draw(built.ir, "a forward-mode gradient", kinds)  # (a run per element)
+        # several inputs: one sweep of the JVP of all of them per input, the
+        # others' tangents zero. A zero tangent times an infinite or NaN partial
+        # (log(x) of x ** y at x < 0) would make NaN of another input's
+        # derivative: a derivative that is not finite is computed again by a
+        # sweep of that input alone, the others' tangents symbolic zeros (built
+        # the first time one is needed)
+        alone: list = []
 
         def sweep(j, args, tangents):
-            return f(*args, *tangents) if len(each) == 1 else each[j](*args, tangents[j])
+            value, t = f(*args, *tangents)
+            if len(positions) == 1 or _finite(t):
+                return value, t
+            if not alone:
+                alone.extend(jvp_of((p,)).function for p in positions)
+            return alone[j](*args, tangents[j])
         if kinds is not None and all(kinds[i] is not None and kinds[i].pyfloat
                                      for i in positions):
             # Python floats: one pass per input, seeds made once
