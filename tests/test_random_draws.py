@@ -15,6 +15,11 @@ from wengert.errors import UnsupportedSyntaxError, UsageError
 
 from test_nondiff_audit import central_difference
 
+try:
+    import scipy.stats as st
+except ImportError:                       # (SciPy is optional)
+    st = None
+
 MODES = [dict(mode="reverse"), dict(mode="forward"), dict(mode="reverse", optimize=False),
          dict(mode="forward", optimize=False)]
 
@@ -218,3 +223,19 @@ def test_check_grad_refuses_its_seed_keyword_for_the_function_s_own():
         wengert.check_grad(seeded_or_not, np.ones(3), seed=3)
     wengert.check_grad(seeded_or_not, np.ones(3), 3)           # the function's seed: fine
     wengert.check_grad(seeded_or_not, np.ones(3), 3, seed=5)   # both: fine
+
+
+def scipy_draws(w):
+    return np.sum(w * st.norm.rvs(size=3))
+
+
+def scipy_seeded_draws(w, seed):
+    return np.sum(w * st.norm.rvs(size=3, random_state=seed))
+
+
+@pytest.mark.skipif(st is None, reason="SciPy is not installed (an optional dependency)")
+def test_scipy_stats_draws_need_a_seed_for_one_run_per_element():
+    with pytest.raises(UsageError, match="`rvs\\(...\\)` would draw other random numbers"):
+        wengert.jacfwd(scipy_draws)(np.ones(3))
+    g = wengert.jacfwd(scipy_seeded_draws)(np.ones(3), 3)
+    np.testing.assert_allclose(g, wengert.grad(scipy_seeded_draws)(np.ones(3), 3))

@@ -92,8 +92,9 @@ def call_label(e) -> str:
     """``rng.normal(...)`` for the call in ``e`` that draws."""
     e = _first_draw(e)
     if isinstance(e.fn, ir.PseudoOp):
-        obj = e.args[0].name if e.args and isinstance(e.args[0], ir.Var) else "..."
-        return f"{obj}.{e.fn.name}(...)"
+        if e.args and isinstance(e.args[0], ir.Var):
+            return f"{e.args[0].name}.{e.fn.name}(...)"
+        return f"{e.fn.name}(...)"                  # (of an object the code names: st.norm)
     return f"{getattr(e.fn, '__name__', 'call')}(...)"
 
 
@@ -173,6 +174,9 @@ def _calls(e):
 
 def _outside(e, made, seeded, seed) -> bool:
     fn = e.fn
+    if getattr(fn, "name" if isinstance(fn, ir.PseudoOp) else "__name__", None) == "rvs":
+        # scipy.stats: NumPy's global generator unless given a seed
+        return not any(k == "random_state" and seed(v) for k, v in e.kwargs)
     if isinstance(fn, ir.PseudoOp):
         if fn.kind != "method" or fn.name not in _DRAW_METHODS:
             return False
@@ -183,6 +187,7 @@ def _outside(e, made, seeded, seed) -> bool:
     if fn in _MAKERS or fn in _SEEDS:
         seeds = e.args + tuple(v for _, v in e.kwargs)
         return not (seeds and all(map(seed, seeds)))
+
     if isinstance(getattr(fn, "__self__", None), _GENERATORS) or \
             getattr(fn, "__module__", None) in ("random",):
         return not seeded
