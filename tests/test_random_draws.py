@@ -239,3 +239,21 @@ def test_scipy_stats_draws_need_a_seed_for_one_run_per_element():
         wengert.jacfwd(scipy_draws)(np.ones(3))
     g = wengert.jacfwd(scipy_seeded_draws)(np.ones(3), 3)
     np.testing.assert_allclose(g, wengert.grad(scipy_seeded_draws)(np.ones(3), 3))
+
+
+def two_draws_in_a_branch(x, seed):      # a draw unpacked into two names, in a branch
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        if x > 0.5:
+            a, b = rng.random(2)
+            x = x * (1 + 0.1 * a) - 0.05 * b
+        else:
+            x = x * x + 0.3
+    return x
+
+
+@pytest.mark.parametrize("kw", MODES, ids=lambda kw: "-".join(map(str, kw.values())))
+def test_a_draw_unpacked_in_a_branch(kw):
+    g = wengert.grad(two_draws_in_a_branch, **kw)(0.8, 2)
+    assert g == pytest.approx(central_difference(lambda v: two_draws_in_a_branch(v, 2), [0.8], 0),
+                              rel=1e-6)

@@ -697,12 +697,10 @@ class Reverse:
                             orelse=self._draws_in_branches(x.orelse, True))
             elif isinstance(x, (ir.For, ir.While)) and not self._hoisted(x):
                 refuse_draws_in(x)
-            elif branch and isinstance(x, ir.Assign) and isinstance(x.target, ir.Var) and \
-                    draws_again(x.value):
-                tape = self.draw_tapes.setdefault(id(x), self.names.fresh("draws"))
-                x = replace(x, value=ir.Op(ir.Method("pop"), (ir.Var(tape),)))
             elif branch and isinstance(x, ir.Assign) and draws_again(x.value):
-                refuse_draws_in(x)
+                tape = self.draw_tapes.setdefault(id(x), self.names.fresh("draws"))
+                x = replace(x, target=_tuple_target(x.targets()),      # (a, b = draw())
+                            value=ir.Op(ir.Method("pop"), (ir.Var(tape),)))
             out.append(x)
         return out
 
@@ -812,7 +810,7 @@ class Reverse:
                            else self.primal_replacements.get(id(s), s))
                 if id(s) in self.draw_tapes and not replay:
                     out.append(ir.Effect(ir.Op(ir.Method("append"), (
-                        ir.Var(self.draw_tapes[id(s)]), s.target)), s.loc))
+                        ir.Var(self.draw_tapes[id(s)]), _tuple_expr(s.targets()))), s.loc))
         return out
 
     def _kept_calls_split(self, stmts) -> list:
