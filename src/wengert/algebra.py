@@ -260,9 +260,19 @@ def _fold(fn, args):
 
 
 def simplify(e):
-    """Simplify bottom-up; returns an ``ir.Expr`` or ``ZERO``."""
+    """Simplify bottom-up; returns an ``ir.Expr`` or ``ZERO``. Found once per
+    expression object (a pure function of it: the passes simplify the same
+    subexpressions again and again), kept on the object."""
     if not isinstance(e, ir.Op):
         return e
+    found = e.__dict__.get("_simplified")
+    if found is None:
+        found = _simplify(e)
+        object.__setattr__(e, "_simplified", found)
+    return found
+
+
+def _simplify(e):
     picked = _pick(e)
     if picked is not None:                 # (a, Zero)[1] is Zero, not a materialised 0.0
         return simplify(picked)

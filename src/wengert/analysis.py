@@ -35,7 +35,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .rules import registry
 
 
@@ -128,6 +128,14 @@ class Kind:
     dtype: str = "float64"
     pyfloat: bool = False
     array0: bool = False
+
+    def __eq__(self, other) -> bool:      # (kind inference compares kinds all the time:
+        if self is other:                 #  most are the same few objects)
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.shape == other.shape and self.dtype == other.dtype and \
+            self.pyfloat == other.pyfloat and self.array0 == other.array0
 
     def __str__(self) -> str:
         if self.pyfloat:
@@ -614,6 +622,8 @@ def _dummies(k: Kind) -> tuple:
 
 
 def _broadcast(kinds) -> Optional[Kind]:
+    if all(k is FLOAT for k in kinds):  # (the common case: Python floats)
+        return FLOAT
     if any(k is None for k in kinds):
         return None
     if any(k == RANGE or k == SEQ for k in kinds):
@@ -764,7 +774,6 @@ def local_sequences(fn: ir.Function) -> set:
     items are then all known; a parameter's, or a list a user function was
     given (it may add to it), are not. None when the function builds no
     list or tuple (a name bound only to ``None`` placeholders has no items)."""
-    from . import runtime
     makers = (ir.MAKE_LIST, ir.MAKE_TUPLE, runtime.list_append)
     if not any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and s.value.fn in makers
                for s in ir.walk(fn.body)):
@@ -817,7 +826,6 @@ def _stmt_ops(s):
 def _new_items(value, kinds) -> list:
     """Kinds of the items a local sequence bound to ``value`` holds (the
     known ones so far: an empty list holds none)."""
-    from . import runtime
     if isinstance(value, ir.Var):
         key = ("items", value.name)
         return [kinds[key]] if key in kinds else []
@@ -1057,7 +1065,6 @@ def _shaped_like() -> dict:
     """Helpers of generated code whose result has the shape of argument ``i``
     (float64 in, float64 out): ``unbroadcast(t, like)`` is shaped like ``like``."""
     if not _SHAPED_LIKE:
-        from . import runtime
         from .rules import numpy_products as prod
         from .rules import numpy_reductions as red
         from .rules import numpy_shape as shape
@@ -1075,7 +1082,6 @@ def _like_kind(e, like, kinds) -> Optional[Kind]:
     is the result; other dtypes may promote either way)."""
     if len(e.args) <= like:
         return None
-    from . import runtime
     known = {}                                       # argument position -> kind
     if e.fn is runtime.unbroadcast:
         k = known[0] = expr_kind(e.args[0], kinds)
@@ -1120,7 +1126,6 @@ def made_arrays(fn: ir.Function, returns_fresh) -> set:
     or an item of anything, module data, a list or dict (their items may be
     the arguments' arrays). A greatest fixpoint: a loop that carries a new
     array keeps it new."""
-    from . import runtime
     from .frontend.lower import _container_copy, _creates_array
     params = set(fn.param_names())
     defs: dict = {}
@@ -1289,7 +1294,6 @@ def derivative_op(e: ir.Op, kinds: dict):
     """The primitive whose rule differentiates ``e``: ``a + b`` on lists is
     concatenation, not addition; ``1.0 / y`` is a reciprocal, whose adjoint
     reads its result instead of ``y``."""
-    from . import runtime
     if e.fn is operator.truediv and _nonzero_const(e.args[0]):
         return runtime.const_over
     if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):

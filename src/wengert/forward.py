@@ -27,7 +27,7 @@ import numpy as np
 from . import algebra, analysis, inline, ir, optimize
 from .errors import UnsupportedSyntaxError
 from .names import NameGen
-from .rules import registry
+from .rules import numpy_products as prod, numpy_reductions as red, registry
 from .complexes import refuse_complex
 from .custom import CustomJVP, CustomVJP
 from .runtime import broadcast_like
@@ -331,7 +331,6 @@ def zeros_for(var: str, kinds: dict) -> ir.Expr:
 def _product_adjoint(fn, args, kinds):
     """The adjoint helpers of ``@``/``np.dot`` on known vectors and matrices,
     written out (``t @ b.T``): no helper call, and ``a`` itself is not read."""
-    from .rules import numpy_products as prod
     side_a = fn in (prod.dot_adjoint_a, prod.matmul_adjoint_a)
     side_b = fn in (prod.dot_adjoint_b, prod.matmul_adjoint_b)
     if not (side_a or side_b) or len(args) != 3:
@@ -364,7 +363,6 @@ def _product_adjoint(fn, args, kinds):
 def _known_shape_forms(fn, args, kwargs, kinds):
     """Helpers whose result follows from known shapes: ``reduced_size`` is a
     number; spreading a scalar over a float64 array is a broadcast view."""
-    from .rules import numpy_reductions as red
     if fn is red.unreduce:
         return _unreduce_view(args, dict(kwargs), kinds)
     if kwargs:

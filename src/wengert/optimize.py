@@ -359,6 +359,24 @@ def liveness(stmts, live_out):
     return _dce_block(stmts, set(live_out))
 
 
+def live_before(s, live_out: set) -> set:
+    """The variables live before statement ``s`` (``liveness([s], live_out)[1]``,
+    without rebuilding a simple statement)."""
+    if isinstance(s, ir.Assign):
+        if isinstance(s.target, ir.Var) and isinstance(s.value, ir.Var) and \
+                s.value.name == s.target.name:
+            return set(live_out)                      # x = x
+        targets = s.targets()
+        if live_out.isdisjoint(targets) and not has_effect(s.value):
+            return set(live_out)                      # dead
+        return (live_out - set(targets)) | set(ir.expr_vars(s.value))
+    if isinstance(s, (ir.Effect, ir.Return)):
+        return live_out | set(ir.expr_vars(s.value))
+    if isinstance(s, ir.Comment):
+        return set(live_out)
+    return _dce_block([s], set(live_out))[1]
+
+
 def loop_live_end(loop, live_after) -> set:
     """Variables live at the end of an iteration of ``loop`` (a fixpoint)."""
     stop = {loop.stop} if loop.stop else set()

@@ -1190,7 +1190,10 @@ def _find_pops(stmts, live_out: set, pops: dict) -> None:
     """Backward scan recording, for each reversed loop, what is live after its pop."""
     live = set(live_out)
     for s in reversed(stmts):
-        if isinstance(s, (ir.For, ir.While)):
+        if not isinstance(s, (ir.For, ir.While, ir.If)) or \
+                not any(isinstance(x, ir.Assign) and _is_pop(x.value) for x in ir.walk([s])):
+            pass                        # (no pop in it: only what is live before it)
+        elif isinstance(s, (ir.For, ir.While)):
             live_end = optimize.loop_live_end(s, live)
             body = s.body
             k = 0               # the leading pops: the carried state's, then the kept tape's
@@ -1203,7 +1206,7 @@ def _find_pops(stmts, live_out: set, pops: dict) -> None:
         elif isinstance(s, ir.If):
             _find_pops(s.body, live, pops)
             _find_pops(s.orelse, live, pops)
-        _, live = optimize.liveness([s], live)
+        live = optimize.live_before(s, live)
 
 
 def _is_pop(e) -> bool:

@@ -18,6 +18,7 @@ helper. Only variables assigned once are propagated, and only small constants.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections import Counter
@@ -215,8 +216,7 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
     input, ``b = y``, a view ``r = y[1:]``) sees the change; wengert computes
     a new value instead. Where that could differ, refuse it."""
     from .errors import UnsupportedSyntaxError
-    sharing = _Sharing(fn, kinds)
-    check_updates_of_shared_arrays(fn, kinds, sharing)
+    sharing = check_updates_of_shared_arrays(fn, kinds)
     for s in ir.walk(fn.body):
         if not (isinstance(s, ir.Assign) and s.augmented and isinstance(s.value, ir.Op)):
             continue
@@ -227,6 +227,8 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         if k is not None and (k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or
                               (k.shape == () and not k.array0)):
             continue                   # a number, list or NumPy scalar: rebinding is right
+        if sharing is None:            # (the analysis, made once an update needs it)
+            sharing = _Sharing(fn, kinds)
         group = sharing.sharing(s, views=True)
         outside = {n for n in sharing.inputs(s) if not _number(kinds.get(n))}
         stale = sorted(n for n in sharing.after[id(s)] & group
@@ -590,19 +592,20 @@ def _user_function(fn) -> bool:
     return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
 
 
-def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -> None:
+def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None):
     """``y[i] = v`` updates ``y``'s array in place in NumPy (``ys.append(v)``
     its list in Python): every other name for it (``b = y``) and every view
     of it (``r = y[1:]``, ``y.reshape(...)``) sees the change. wengert computes
     a new array instead, so a name or view made before the update and read
-    after it would hold the old values: refuse that."""
+    after it would hold the old values: refuse that. Returns the sharing
+    analysis, if one was needed (else ``sharing``)."""
     from .errors import UnsupportedSyntaxError
     sites = [s for s in ir.walk(fn.body) if isinstance(s, ir.Assign) and s.store and
              isinstance(s.target, ir.Var) and isinstance(s.value, ir.Op) and
              isinstance(s.value.args[0], ir.Var)]
     pops = [s for s in ir.walk(fn.body) if _popped(s)]
     if not sites and not pops:
-        return
+        return sharing
     sharing = sharing or _Sharing(fn, kinds)
     loops = _enclosing_loops(fn.body, ())
     for s in sites + pops:
@@ -630,6 +633,7 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None) -
                        if n != rest and not _number(kinds.get(n)))
         if stale:
             raise _held_update_error(s, stale[0], sharing, "pop()")
+    return sharing
 
 
 def _given_list_error(s, name: str):
@@ -891,6 +895,7 @@ def _fold_one(e, uniform_of, kind):
     return None
 
 
+@functools.lru_cache(maxsize=None)
 def _matmul_adjoints():
     from .rules import numpy_products as prod
     return {prod.matmul_adjoint_a: 0, prod.matmul_adjoint_b: 1}
