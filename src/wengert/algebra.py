@@ -15,11 +15,14 @@ code has no ``+ 0`` and no multiplications by one.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass
 from typing import Optional
 
-from . import ir
+import numpy as np
+
+from . import ir, runtime
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ def add(a, b):
         return sub(a, b.args[0])
     if _is_neg(a):
         return sub(b, a.args[0])
+    flipped = _negative_factor_flipped(b)
+    if flipped is not None:                   # a + -0.5 * x: a - 0.5 * x
+        return ir.Op(operator.sub, (a, flipped))
     return ir.Op(operator.add, (a, b))
 
 
@@ -83,7 +89,19 @@ def sub(a, b):
         return neg(b)
     if _is_neg(b):
         return add(a, b.args[0])
+    flipped = _negative_factor_flipped(b)
+    if flipped is not None:                   # a - -0.5 * x: a + 0.5 * x
+        return ir.Op(operator.add, (a, flipped))
     return ir.Op(operator.sub, (a, b))
+
+
+def _negative_factor_flipped(e):
+    """``c * x`` with a negative number ``c``, as ``-c * x``, else None (the
+    same value negated exactly: no product regrouped)."""
+    if not (_const_factor(e) and e.args[0].value < 0) or _boolean(e.args[1]):
+        return None
+    c = -e.args[0].value
+    return e.args[1] if c == 1 and type(c) is int else ir.Op(operator.mul, (ir.Const(c), e.args[1]))
 
 
 def _num(e) -> bool:
@@ -118,7 +136,6 @@ _BOOLEAN_OPS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
 
 def _boolean(e) -> bool:
     """An expression with a boolean value (a comparison, a mask)."""
-    import numpy as np
     return isinstance(e, ir.Op) and (e.fn in _BOOLEAN_OPS or e.fn in (
         np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isfinite, np.isinf))
 
@@ -233,8 +250,6 @@ _FOLDABLE = {operator.add, operator.sub, operator.mul, operator.truediv, operato
 
 
 def _foldable(fn) -> bool:
-    import math
-    import numpy as np
     if isinstance(fn, np.ufunc):
         return True
     return fn in _FOLDABLE or (getattr(fn, "__module__", None) == "math"
@@ -376,6 +391,5 @@ def materialize(e):
     if not is_zero(e):
         return e
     if isinstance(e.like, ir.Var):
-        from . import runtime
         return ir.Op(runtime.zeros_like, (e.like,))
     return ir.Const(0.0)

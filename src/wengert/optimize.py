@@ -459,6 +459,9 @@ def _coalesce_body(body, writes, params, refs) -> list:
     return body
 
 
+_DERIVED = ("_bar", "_dot")
+
+
 def coalesce_copies(fn: ir.Function) -> ir.Function:
     """A top-level copy ``a = b`` that ends ``b``'s life (or starts ``a``'s)
     merges the two names: ``x_1 = x`` before a loop lets the loop use ``x``."""
@@ -472,6 +475,10 @@ def coalesce_copies(fn: ir.Function) -> ir.Function:
         if isinstance(c, ir.Assign) and isinstance(c.target, ir.Var) and \
                 isinstance(c.value, ir.Var) and c.target.name != c.value.name:
             a, b = c.target.name, c.value.name
+            if a.endswith(_DERIVED) and not b.endswith(_DERIVED) and local[b] and \
+                    b not in params:
+                k += 1                  # theta_bar = v_2: the adjoint seeded by a primal
+                continue                # value; merged, the primal would be named theta_bar
             a_before = any(a in r for r in refs[:k])
             b_after = any(b in r for r in refs[k + 1:])
             if not a_before and not b_after and b not in params and a not in params \
