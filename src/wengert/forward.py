@@ -236,9 +236,16 @@ class Forward:
         dots = tuple(self.materialized(a) for a in e.args)
         if all(algebra.is_zero(self.tangent(a)) for a in e.args):
             return [s] + self._zero_tangents(s)
+        call = ir.Op(e.fn.jvp, (ir.Op(ir.MAKE_TUPLE, e.args), ir.Op(ir.MAKE_TUPLE, dots)))
+        if isinstance(s.target, tuple):     # s, c = f(x): the rule's outputs unpacked
+            out_dots = tuple(ir.Var(self.dot_name(t)) for t in s.targets())
+            pair = (ir.Var(self.names.temp("r")), ir.Var(self.names.temp("r_dot")))
+            for t, d in zip(s.targets(), out_dots):
+                self.dot[t] = d
+            return [ir.Assign(pair, call, s.loc), ir.Assign(s.target, pair[0], s.loc),
+                    ir.Assign(out_dots, pair[1], s.loc)]
         target = s.targets()[0]
         out_dot = ir.Var(self.dot_name(target))
-        call = ir.Op(e.fn.jvp, (ir.Op(ir.MAKE_TUPLE, e.args), ir.Op(ir.MAKE_TUPLE, dots)))
         self.dot[target] = out_dot
         return [ir.Assign((s.target, out_dot), call, s.loc)]
 

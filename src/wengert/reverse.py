@@ -413,16 +413,22 @@ class Reverse:
         if e.fn.fwd is None:
             raise UsageError(f"custom_vjp function `{e.fn.__name__}` has no rule: call "
                              f"{e.fn.__name__}.defvjp(fwd, bwd) before differentiating", s.loc)
-        g = self.take(s.targets()[0])
+        e.fn.check_keywords(e.kwargs, self.active, s.loc)
+        g = self._custom_cotangent(s)
         active = [i for i, a in enumerate(e.args)
                   if isinstance(a, ir.Var) and a.name in self.active]
-        if algebra.is_zero(g) or not active:
+        if g is None or not active:
             return []
         res = ir.Var(self.names.fresh(f"{s.targets()[0]}_res"))
-        self.primal_replacements[id(s)] = ir.Assign(
-            (s.target, res), ir.Op(e.fn.fwd, e.args, e.kwargs), s.loc)
+        if isinstance(s.target, tuple):     # s, c = f(x): fwd's output unpacked
+            fwd = e.fn.unpacked_fwd(len(e.args), len(s.target), tuple(k for k, _ in e.kwargs))
+            self.primal_replacements[id(s)] = ir.Assign(
+                s.target + (res,), ir.Op(fwd, e.args, e.kwargs), s.loc)
+        else:
+            self.primal_replacements[id(s)] = ir.Assign(
+                (s.target, res), ir.Op(e.fn.fwd, e.args, e.kwargs), s.loc)
         cts = ir.Var(self.names.temp("c"))
-        out = [ir.Assign(cts, ir.Op(e.fn.bwd, (res, algebra.materialize(g))), s.loc)]
+        out = [ir.Assign(cts, ir.Op(e.fn.bwd, (res, g)), s.loc)]
         for i in active:
             self.contribute(e.args[i], ir.Op(operator.getitem, (cts, ir.Const(i))))
         return out
@@ -431,11 +437,11 @@ class Reverse:
         """A custom_jvp rule is linear in the tangents: its reverse-mode
         derivative with respect to them is the adjoint."""
         e = s.value
-        g = self.take(s.targets()[0])
+        g = self._custom_cotangent(s)
         n = len(e.args)
         active = tuple(i for i, a in enumerate(e.args)
                        if isinstance(a, ir.Var) and a.name in self.active)
-        if algebra.is_zero(g) or not active:
+        if g is None or not active:
             return []
         tangent_fn = e.fn.tangent_function(n)
         callee = self.ctx.callee(tangent_fn, "vjp", tuple(n + i for i in active), s.loc)
@@ -443,11 +449,22 @@ class Reverse:
                       for a in e.args)
         results = tuple(ir.Var(self.names.temp("c")) for _ in active)
         target = results[0] if len(results) == 1 else results
-        out = [ir.Assign(target, ir.Op(callee, e.args + zeros + (algebra.materialize(g),)),
-                         s.loc)]
+        out = [ir.Assign(target, ir.Op(callee, e.args + zeros + (g,)), s.loc)]
         for i, r in zip(active, results):
             self.contribute(e.args[i], r)
         return out
+
+    def _custom_cotangent(self, s: ir.Assign):
+        """The cotangent a custom rule gets for the output of ``s``, as a real
+        value (``None`` where it is zero): for ``s, c = f(x)`` the tuple of the
+        parts' adjoints, a zero part as zeros shaped like that part."""
+        gs = [self.take(t) for t in s.targets()]
+        if all(algebra.is_zero(g) for g in gs):
+            return None
+        if not isinstance(s.target, tuple):
+            return algebra.materialize(gs[0])
+        return ir.Op(ir.MAKE_TUPLE, tuple(
+            self.zeros(t) if algebra.is_zero(g) else g for t, g in zip(s.targets(), gs)))
 
     def call(self, s: ir.Assign) -> list:
         """A user function without a rule: call its generated VJP."""

@@ -1357,6 +1357,9 @@ class Lowerer:
             return self._items_adjoint(args, node)
         if isinstance(fn, types.FunctionType) and not _is_rule_target(fn):
             return ir.Op(fn, *self._bind_call(fn, args, kwargs, node))
+        from ..custom import CustomJVP, CustomVJP
+        if isinstance(fn, (CustomVJP, CustomJVP)):   # its rules take arguments by position
+            return ir.Op(fn, *fn.bind_arguments(args, kwargs, self.pf.loc(node)))
         return ir.Op(fn, args, kwargs)
 
     # -- builtins written out as the forms that differentiate already ----------
