@@ -124,15 +124,22 @@ def unpop(rest, last, xs):
     return list(rest) + [last]
 
 
-def pow_slope(x, y, n=1):
+def pow_slope(x, y, n=1, dy=0):
     """The ``n``-th derivative of ``x ** y`` with respect to ``x``: ``y * (y
     - 1) * ... * (y - n + 1) * x ** (y - n)``, and 0 where that coefficient
     is 0 (``x ** 0`` is 1 everywhere and ``x ** 1`` is ``x``, at ``x = 0``
     too, where the formula would give ``0 * inf``). At ``x = 0`` with ``y <
     n`` it is infinite, as NumPy computes it (Python's ``0.0 ** -0.5``
     raises). A constant exponent never reaches it: ``algebra.simplify``
-    writes ``2 * x`` for the derivative of ``x ** 2``."""
-    c = y
+    writes ``2 * x`` for the derivative of ``x ** 2``. With ``dy = m >= 1``,
+    that derivative differentiated ``m`` times with respect to ``y`` (``x **
+    y * log(x)`` for ``n = 0, m = 1``), 0 at ``x = 0`` where ``y > n``
+    (``pow_partial``); generated code passes ``dy`` by keyword."""
+    if dy:
+        if n == 0 and dy == 1 and type(x) is float and x > 0.0 and type(y) is float:
+            return x ** y * _math.log(x)       # (d/dy x ** y on Python floats)
+        return pow_partial(x, y, n, dy)
+    c = y if n else 1
     for k in range(1, n):
         c = c * (y - k)
     if isinstance(y, (int, float, np.number)):
@@ -147,11 +154,9 @@ def pow_slope(x, y, n=1):
 
 
 def pow_slope_dy(x, y, n=1):
-    """The derivative of ``pow_slope(x, y, n)`` with respect to ``y``."""
-    c, dc = 1.0, 0.0                     # the coefficient and its derivative
-    for k in range(n):
-        c, dc = c * (y - k), dc * (y - k) + c
-    return x ** (y - n) * (dc + c * np.log(x))
+    """The derivative of ``pow_slope(x, y, n)`` with respect to ``y``
+    (``pow_slope(x, y, n, dy=1)``: 0 at ``x = 0`` where ``y > n``)."""
+    return pow_partial(x, y, n, 1)
 
 
 def const_over(c, y):
@@ -571,3 +576,72 @@ def as_array(t, scalar_type):
     if isinstance(t, (np.ndarray, np.generic, float, int)):
         return np.asarray(t, dtype=scalar_type)
     return t if t.dtype == scalar_type else t.astype(scalar_type)
+
+
+# -- derivatives of x ** y with respect to the exponent (pow_slope(..., dy=m)) --
+
+import math as _math       # (here, with the helpers that use it)
+
+
+def pow_partial(x, y, n, m):
+    """``pow_slope(x, y, n, dy=m)`` for ``m >= 1``: the derivative of ``x **
+    y`` ``n`` times with respect to ``x`` and ``m`` times with respect to
+    ``y``, ``x ** (y - n) * sum_j C(m, j) c_j(y) log(x) ** (m - j)``, where
+    ``c_j`` is the ``j``-th derivative of ``c(y) = y (y - 1) ... (y - n + 1)``.
+    Where ``x == 0`` and ``y > n`` it is exactly 0 (``0 ** (y - n)`` is 0 for
+    every exponent near ``y``), where the formula would give ``0 * -inf``;
+    elsewhere it is the formula as NumPy computes it (``x == 0`` with ``y <=
+    n`` is infinite or NaN, ``x < 0`` is NaN). Python floats stay Python
+    floats (``math.log``, never called at ``x <= 0``, where it raises)."""
+    cs = [1]            # c_0, c_1, ... (those of degree <= n and j <= m: the rest are 0)
+    for k in range(n):
+        cs = [(cs[j] * (y - k) if j < len(cs) else 0) + (j * cs[j - 1] if j else 0)
+              for j in range(min(len(cs) + 1, m + 1))]
+    if isinstance(x, (float, int)) and isinstance(y, (float, int)):
+        e = y - n
+        if x == 0 and e > 0:
+            return 0.0
+        if x > 0:
+            try:
+                return x ** e * _pow_log_sum(cs, _math.log(x), m)
+            except OverflowError:       # (Python's float ** raises; NumPy gives inf)
+                pass
+        return float(_pow_partial_numpy(np.float64(x), y, n, m, cs))   # NumPy's inf, NaN
+    return _pow_partial_numpy(x, y, n, m, cs)
+
+
+def _pow_partial_numpy(x, y, n, m, cs):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_x = np.log(x)
+        if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+            log_x = float(log_x)        # (a Python number: float32 y stays float32)
+        r = x ** (y - n if n else y) * _pow_log_sum(cs, log_x, m)
+    if isinstance(y, (int, float)):
+        if not y - n > 0:                       # (y NaN too: the formula's NaN)
+            return r
+        at_zero = x == 0
+    else:
+        at_zero = (x == 0) & (y - n > 0)
+    if type(r) is np.ndarray and r.shape == np.shape(at_zero):
+        if at_zero.any():                       # (r is a new array: zeroed in place)
+            r[at_zero] = 0
+        return r
+    out = np.where(at_zero, 0.0, r)
+    return out[()] if isinstance(r, np.generic) else out      # (a scalar stays one)
+
+
+def _pow_log_sum(cs, log_x, m):
+    """``sum_j C(m, j) cs[j] log_x ** (m - j)`` (the terms whose ``cs[j]`` is
+    not listed are identically zero, and left out: ``0 * inf`` is NaN)."""
+    s = None
+    for j, c in enumerate(cs):
+        if j == m:
+            t = c
+        else:
+            t = log_x if j == m - 1 else log_x ** (m - j)
+            if not (type(c) is int and c == 1):
+                t = c * t
+        k = _math.comb(m, j)
+        t = t if k == 1 else k * t
+        s = t if s is None else s + t
+    return s

@@ -83,12 +83,14 @@ def log(x, base=math.e):
 
 
 @rule(math.pow, scalar_result=True,
-      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0")
+      notes="the derivative in the exponent is x ** y * log(x): 0 at x = 0 where y > 0, "
+            "NaN for x < 0")
 def pow_(x, y):       # math.pow(0.0, -0.5) raises; NumPy gives inf
+    # d/dy: math.log(x) raises at x <= 0; there, 0 at x = 0 where y > 0, else NumPy's -inf, NaN
     tangent(y * (math.pow(x, y - 1.0) if x else float(np.power(x, y - 1.0))) * x_dot
-            + ans * math.log(x) * y_dot)
+            + (ans * math.log(x) if x > 0.0 else runtime.pow_slope(x, y, 0, dy=1)) * y_dot)
     adjoint(x=g * y * (math.pow(x, y - 1.0) if x else float(np.power(x, y - 1.0))),
-            y=g * ans * math.log(x))
+            y=g * (ans * math.log(x) if x > 0.0 else runtime.pow_slope(x, y, 0, dy=1)))
 
 
 @rule(math.atan2, scalar_result=True)

@@ -85,19 +85,21 @@ def divide(x, y):
 
 
 @rule(np.power, elementwise=True,
-      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0; "
+      notes="the derivative in the exponent is x ** y * log(x): 0 at x = 0 where y > 0, "
+            "NaN for x < 0; "
             "x ** 0 has derivative 0 at x = 0 too")
-def power(x, y):
-    tangent(runtime.pow_slope(x, y) * x_dot + ans * np.log(x) * y_dot)
+def power(x, y):      # d/dy is x ** y * log(x), but 0 at x = 0 where y > 0 (not 0 * -inf)
+    tangent(runtime.pow_slope(x, y) * x_dot + runtime.pow_slope(x, y, 0, dy=1) * y_dot)
     adjoint(x=unbroadcast(g * runtime.pow_slope(x, y), x),
-            y=unbroadcast(g * ans * np.log(x), y))
+            y=unbroadcast(g * runtime.pow_slope(x, y, 0, dy=1), y))
 
 
 @rule(np.float_power, elementwise=True, notes="computes in float64, so adjoints are float64")
-def float_power(x, y):
-    tangent(y * np.float_power(x, y - 1) * x_dot + ans * np.log(x) * y_dot)
+def float_power(x, y):    # d/dy as x ** y's, of x in float64 (np.float_power(x, 1.0))
+    tangent(y * np.float_power(x, y - 1) * x_dot
+            + runtime.pow_slope(np.float_power(x, 1.0), y, 0, dy=1) * y_dot)
     adjoint(x=unbroadcast(g * y * np.float_power(x, y - 1), x),
-            y=unbroadcast(g * ans * np.log(x), y))
+            y=unbroadcast(g * runtime.pow_slope(np.float_power(x, 1.0), y, 0, dy=1), y))
 
 
 nondiff(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.fix, np.round,

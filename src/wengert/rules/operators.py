@@ -46,21 +46,24 @@ nondiff(runtime.held, notes="a shift whose derivative cancels (see optimize.hold
 
 
 @rule(operator.pow, builtins.pow, elementwise=True,
-      notes="the adjoint of the exponent uses log(x) and is NaN for x <= 0; "
+      notes="the derivative in the exponent is x ** y * log(x): 0 at x = 0 where y > 0, "
+            "NaN for x < 0; "
             "x ** 0 has derivative 0 at x = 0 too; `pow(x, y)` (two arguments) is `x ** y`")
-def pow_(x, y):
-    tangent(runtime.pow_slope(x, y) * x_dot + ans * np.log(x) * y_dot)
+def pow_(x, y):       # d/dy is x ** y * log(x), but 0 at x = 0 where y > 0 (not 0 * -inf)
+    tangent(runtime.pow_slope(x, y) * x_dot + runtime.pow_slope(x, y, 0, dy=1) * y_dot)
     adjoint(x=unbroadcast(g * runtime.pow_slope(x, y), x),
-            y=unbroadcast(g * ans * np.log(x), y))
+            y=unbroadcast(g * runtime.pow_slope(x, y, 0, dy=1), y))
 
 
-@rule(runtime.pow_slope, elementwise=True, zero_derivative=("n",),
+@rule(runtime.pow_slope, elementwise=True, zero_derivative=("n", "dy"),
       notes="y (y-1) ... (y-n+1) x ** (y-n), 0 where that coefficient is: the n-th "
-            "derivative of x ** y (higher derivatives differentiate it)")
-def pow_slope(x, y, n=1):
-    tangent(runtime.pow_slope(x, y, n + 1) * x_dot + runtime.pow_slope_dy(x, y, n) * y_dot)
-    adjoint(x=unbroadcast(g * runtime.pow_slope(x, y, n + 1), x),
-            y=unbroadcast(g * runtime.pow_slope_dy(x, y, n), y))
+            "derivative of x ** y (higher derivatives differentiate it); with dy=m, "
+            "differentiated m times in y (0 at x = 0 where y > n)")
+def pow_slope(x, y, n=1, dy=0):
+    tangent(runtime.pow_slope(x, y, n + 1, dy=dy) * x_dot
+            + runtime.pow_slope(x, y, n, dy=dy + 1) * y_dot)
+    adjoint(x=unbroadcast(g * runtime.pow_slope(x, y, n + 1, dy=dy), x),
+            y=unbroadcast(g * runtime.pow_slope(x, y, n, dy=dy + 1), y))
 
 
 @rule(operator.neg, elementwise=True, linear=("x",))
