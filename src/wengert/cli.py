@@ -19,6 +19,7 @@ stderr and a non-zero exit status; ``--debug`` shows the traceback too.
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import importlib.util
 import inspect
@@ -114,7 +115,7 @@ def _for_generated_code(func, wrt, example):
     that ``self.helper(x)`` is resolved, as ``wengert.grad`` resolves it)."""
     from .analysis import build_kind
     from .api import _wrt_positions
-    from .display import kinds_of
+    kinds_of = _kinds
     if not isinstance(func, types.MethodType):
         return func, wrt, kinds_of(func, wrt, example)
     positions, several = _wrt_positions(func, wrt)       # names and ranges without self
@@ -150,8 +151,184 @@ def _wrt(text):
 
 
 def _example_args(text):
-    from .display import parse_args_text
-    return None if text is None else parse_args_text(text)
+    return None if text is None else parse_arguments(text, "--args")
+
+
+# --------------------------------------------------------------------------
+# the example arguments: Python literals, lists as arrays
+
+
+LITERALS_HINT = ("give Python literals separated by commas: numbers, strings, True, False, "
+                 "None, and lists, tuples, dicts and sets of them, e.g. \"2.0, 5.0\" or "
+                 "\"{'W': [[1.0, 2.0]], 'b': [0.5]}, [1.0, 2.0]\"; an array is written as a "
+                 "(nested) list of numbers, never as a call such as np.ones(3)")
+
+
+def parse_arguments(text: str, option: str = "--args") -> tuple:
+    """The arguments ``--args``/``--at`` gives: ``text`` is read as Python
+    literals separated by commas, and each is converted by ``as_argument``
+    (lists of numbers, nested or not, become arrays, in dicts, lists and
+    tuples too). Anything but a literal is a ``UsageError`` naming it."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise UsageError(f"cannot read {_what(option)} {text!r}: {exc.msg}",
+                         hint=LITERALS_HINT) from None
+    try:
+        value = ast.literal_eval(tree)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise _not_a_literal(text, tree.body, option, exc) from None
+    values = value if isinstance(value, tuple) else (value,)
+    return tuple(as_argument(v) for v in values)
+
+
+def _not_a_literal(text, top, option, exc) -> UsageError:
+    """The error for text that is Python but not a literal: the smallest
+    part of it that is not one, and the argument it is in."""
+    items = top.elts if isinstance(top, ast.Tuple) else [top]
+    for n, item in enumerate(items, 1):
+        bad = _first_non_literal(item)
+        if bad is None:
+            continue
+        where = f"argument {n}" if len(items) > 1 else "the argument"
+        whole = ast.get_source_segment(text.strip(), item)
+        part = ast.get_source_segment(text.strip(), bad)
+        what = f"`{part}`" if bad is item else f"`{part}` (in `{whole}`)"
+        if isinstance(bad, (ast.Name, ast.Attribute)):
+            kind = "a name, not a literal"
+        elif isinstance(bad, ast.Call):
+            kind = "a call, not a literal"
+        elif isinstance(bad, ast.Dict):
+            kind = "not a dict literal (its keys must be hashable literals)"
+        elif isinstance(bad, ast.Set):
+            kind = "not a set literal (its items must be hashable literals)"
+        else:
+            kind = "not a literal"
+        return UsageError(f"cannot read {_what(option)}: {where}, {what}, is {kind}",
+                          hint=LITERALS_HINT)
+    return UsageError(f"cannot read {_what(option)} {text!r}: {exc}", hint=LITERALS_HINT)
+
+
+def _what(option: str) -> str:
+    return "the point (--at)" if option == "--at" else f"the example arguments ({option})"
+
+
+def _first_non_literal(node):
+    """``None`` if ``node`` is a literal; else the first sub-expression
+    (depth first) that is not one, or ``node`` itself."""
+    try:
+        ast.literal_eval(node)
+        return None
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        pass
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        children = node.elts
+    elif isinstance(node, ast.Dict):
+        children = [c for pair in zip(node.keys, node.values) for c in pair if c is not None]
+    else:
+        return node
+    for child in children:
+        bad = _first_non_literal(child)
+        if bad is not None:
+            return bad
+    return node
+
+
+def as_argument(v):
+    """An example argument as the command line passes it.
+
+    * a list of numbers, or of such lists with one shape (a rectangular
+      nested list), becomes a NumPy array: ``bool`` if every number is a
+      bool, ``int64`` if every one is an int (or bool), ``complex128`` if one
+      is complex, else ``float64``;
+    * any other list stays a list, its items converted (``[[1.0], [2.0,
+      3.0]]`` is a list of two arrays);
+    * a tuple stays a tuple and a dict a dict (a set a set), their items
+      and values converted: ``{'W': [[1.0]], 'b': [0.5]}`` is a dict of
+      arrays, ``([1.0], [2.0])`` a tuple of arrays, ``(0, 2)`` a tuple of
+      ints;
+    * numbers, strings, ``None``... are kept.
+    """
+    t = type(v)
+    if t is list:
+        shape = _numeric_shape(v)
+        if shape is not None:
+            return _array(v)
+        return [as_argument(x) for x in v]
+    if t is tuple:
+        return tuple(as_argument(x) for x in v)
+    if t is dict:
+        return {k: as_argument(x) for k, x in v.items()}
+    return v
+
+
+_NUMBERS = (bool, int, float, complex)
+
+
+def _numeric_shape(v):
+    """The shape of a rectangular nested list of numbers, else ``None``."""
+    if type(v) is not list:
+        return () if type(v) in _NUMBERS else None
+    shapes = {_numeric_shape(x) for x in v}
+    if not v:
+        return (0,)
+    if len(shapes) != 1 or None in shapes:
+        return None
+    return (len(v),) + shapes.pop()
+
+
+def _array(v) -> np.ndarray:
+    leaves = set()
+
+    def walk(x):
+        if type(x) is list:
+            for y in x:
+                walk(y)
+        else:
+            leaves.add(type(x))
+    walk(v)
+    if leaves and leaves <= {bool}:
+        dtype = np.bool_
+    elif leaves and leaves <= {bool, int}:
+        dtype = np.int64
+    elif complex in leaves:
+        dtype = np.complex128
+    else:
+        dtype = np.float64
+    try:
+        return np.array(v, dtype=dtype)
+    except OverflowError:
+        raise UsageError(f"the list {_short(v)} holds an integer too large for an int64 array",
+                         hint="write it as a float (1e30) for a float64 array") from None
+
+
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kinds(func, wrt, args):
+    """The kinds to specialise for, from example arguments: those
+    ``wengert.grad`` builds for when called with them (``display.kinds_of``:
+    Python floats, arrays of a shape and dtype, integers differentiated as
+    floats), and for a dict, list or tuple of arrays the kinds of its items,
+    as the dispatcher specialises them (``params: {'W': <f8[2,2], ...}``)."""
+    from . import analysis
+    from .api import _wrt_positions
+    from .display import kinds_of
+    kinds = kinds_of(func, wrt, args)
+    if kinds is None:
+        return None
+    positions, _ = _wrt_positions(func, wrt)
+    out = list(kinds)
+    for i, a in enumerate(args[:len(out)]):
+        if not analysis._container(a):
+            continue
+        key = analysis.arg_key(a)
+        if isinstance(key, analysis.ItemsKey) or \
+                (isinstance(key, analysis.IntsKey) and i not in positions):
+            out[i] = analysis.arg_kind(a, instances=i not in positions)
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------
@@ -221,13 +398,14 @@ def cmd_graph(args) -> int:
 # check
 
 
-def central_differences(func, args, position, eps=None):
+def central_differences(func, args, position, eps=None, path=()):
     """``d func / d args[position]`` by central differences, one element at a
     time, in float64. The step is ``eps * max(1, |x|)`` with ``eps`` about the
     cube root of machine epsilon, which balances truncation (O(h²)) against
-    round-off (O(ε/h))."""
+    round-off (O(ε/h)). ``path``: the keys of an item of a dict, list or
+    tuple argument (``("W",)`` for ``params["W"]``), differentiated alone."""
     eps = np.finfo(np.float64).eps ** (1 / 3) if eps is None else eps
-    x = args[position]
+    x = _item(args[position], path)
     scalar = np.ndim(x) == 0
     base = np.array(x, dtype=np.float64)
     out = np.zeros(base.shape)
@@ -238,10 +416,83 @@ def central_differences(func, args, position, eps=None):
             moved = base.copy()
             moved[index] += sign * h
             shifted = list(args)
-            shifted[position] = float(moved) if scalar else moved
+            shifted[position] = _replaced(args[position], path,
+                                          float(moved) if scalar else moved)
             values.append(float(_call(func, shifted)))
         out[index] = (values[0] - values[1]) / (2 * h)
     return float(out) if scalar else out
+
+
+def _item(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _replaced(value, path, new):
+    """``value`` with its item at ``path`` replaced by ``new`` (the
+    containers on the way copied; ``value`` itself is left as it was)."""
+    if not path:
+        return new
+    key, rest = path[0], path[1:]
+    if type(value) is dict:
+        out = dict(value)
+        out[key] = _replaced(value[key], rest, new)
+        return out
+    items = list(value)
+    items[key] = _replaced(value[key], rest, new)
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+        return type(value)(*items)               # a namedtuple
+    return type(value)(items)
+
+
+def _float_leaves(value, path=()):
+    """``[(path, leaf)]`` of the float items of a dict, list or tuple, at any
+    depth (Python floats, NumPy floating scalars and float arrays): the
+    ones a gradient with respect to the container is checked on."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _float_leaves(v, path + (k,))]
+    if isinstance(value, (list, tuple)):
+        return [p for k, v in enumerate(value) for p in _float_leaves(v, path + (k,))]
+    if _is_float(value):
+        return [(path, value)]
+    return []
+
+
+def _is_float(value) -> bool:
+    return type(value) is float or isinstance(value, np.floating) or \
+        (type(value) is np.ndarray and value.dtype.kind == "f")
+
+
+def _holds_float(value) -> bool:
+    """A float, a float array, or a dict, list or tuple holding one."""
+    return bool(_float_leaves(value)) if isinstance(value, (dict, list, tuple)) else \
+        _is_float(value) or type(value) is complex or isinstance(value, np.complexfloating) \
+        or (type(value) is np.ndarray and value.dtype.kind == "c")
+
+
+def _integral(value) -> bool:
+    """An integer (or bool), an integer array, or a non-empty dict, list or
+    tuple of only such items: left alone by ``check`` unless ``--wrt`` names it."""
+    if isinstance(value, dict):
+        return bool(value) and all(_integral(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_integral(v) for v in value)
+    return type(value) in (int, bool) or isinstance(value, (np.integer, np.bool_)) or \
+        (type(value) is np.ndarray and value.dtype.kind in "iub")
+
+
+def default_wrt(args) -> tuple:
+    """``check``'s arguments to differentiate without ``--wrt``: every one
+    holding a float (a float, a float array, a dict/list/tuple with one),
+    which leaves integer arguments (a loop count, labels ``[0, 1]``, an
+    index tuple) and strings alone; if none does, the integer ones
+    (differentiated as floats); if there are none either, every argument."""
+    floats = tuple(i for i, a in enumerate(args) if _holds_float(a))
+    if floats:
+        return floats
+    integers = tuple(i for i, a in enumerate(args) if _integral(a))
+    return integers or tuple(range(len(args)))
 
 
 def _call(func, args):
@@ -260,15 +511,16 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
     Returns ``(rows, ok)``; a row is ``(argument, reverse, forward,
     finite_difference, max_abs_error)``, the error being the largest
     difference between any two of the three. ``ok``: every error is at most
-    ``atol + rtol * max|finite difference|``.
+    ``atol + rtol * max|finite difference|``. An argument that is a dict,
+    list or tuple has a row per float item (``params['W']``). Without
+    ``wrt``, every argument holding a float is differentiated
+    (``default_wrt``): integer ones are left alone.
     """
     from . import grad
     from .api import _promote, _wrt_positions
     signature = _fitting_signature(func, tuple(args))
-    if wrt is None:                      # every argument that is not an integer
-        wrt = tuple(i for i, a in enumerate(args)
-                    if not (type(a) in (int, bool) or isinstance(a, (np.integer, np.bool_))))
-        wrt = wrt or tuple(range(len(args)))
+    if wrt is None:
+        wrt = default_wrt(args)
     positions, _ = _wrt_positions(func, wrt if isinstance(wrt, tuple) else (wrt,))
     args = _promote(_with_defaults(func, signature, tuple(args), positions), positions)
     names = list(inspect.signature(func).parameters)
@@ -282,14 +534,32 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
                        f"{type(exc).__name__}: {exc}") from exc
     rows, ok = [], True
     for k, i in enumerate(positions):
-        fd = central_differences(func, args, i, eps)
-        r, f = np.asarray(reverse[k], dtype=np.float64), np.asarray(forward[k], dtype=np.float64)
-        err = float(max(np.max(np.abs(r - fd)), np.max(np.abs(f - fd)), np.max(np.abs(r - f))))
-        scale = float(np.max(np.abs(fd))) if np.size(fd) else 0.0
-        if not err <= atol + rtol * scale:        # also false for nan
-            ok = False
-        rows.append((names[i], reverse[k], forward[k], fd, err))
+        container = isinstance(args[i], (dict, list, tuple))
+        paths = [p for p, _ in _float_leaves(args[i])] if container else [()]
+        for path in paths:
+            fd = central_differences(func, args, i, eps, path)
+            r = _gradient_item(reverse[k], path, fd)
+            f = _gradient_item(forward[k], path, fd)
+            err = float(max(np.max(np.abs(r - fd)), np.max(np.abs(f - fd)),
+                            np.max(np.abs(r - f)))) if np.size(fd) else 0.0
+            scale = float(np.max(np.abs(fd))) if np.size(fd) else 0.0
+            if not err <= atol + rtol * scale:        # also false for nan
+                ok = False
+            label = names[i] + "".join(f"[{key!r}]" for key in path)
+            rows.append((label, r if path else reverse[k], f if path else forward[k], fd, err))
     return rows, ok
+
+
+def _gradient_item(g, path, like):
+    """The item of gradient ``g`` at ``path`` as a float64 array (an item the
+    gradient leaves out or gives as ``None`` is zero)."""
+    try:
+        g = _item(g, path)
+    except (KeyError, IndexError, TypeError):
+        g = None
+    if g is None:
+        return np.zeros(np.shape(like))
+    return np.asarray(g, dtype=np.float64)
 
 
 def _fitting_signature(func, args: tuple):
@@ -340,9 +610,8 @@ def format_table(rows) -> str:
 
 
 def cmd_check(args) -> int:
-    from .display import parse_args_text
     func = load_function(args.target)
-    at = parse_args_text(args.at)
+    at = parse_arguments(args.at, "--at")
     wrt = _wrt(args.wrt) if args.wrt is not None else None
     rows, ok = gradient_check(func, at, wrt, rtol=args.rtol, atol=args.atol)
     sys.stdout.write(format_table(rows))
@@ -375,8 +644,10 @@ def _common(p, modes=None, modes_help="", args=True):
     p.add_argument("--wrt", help="comma-separated parameter names or positions "
                                  "(default: the first)")
     if args:
-        p.add_argument("--args", help='example arguments, e.g. "2.0, 5.0" or "[1.0, 2.0], 3.0" '
-                                      "(lists become arrays): specialise for their kinds")
+        p.add_argument("--args", help='example arguments, Python literals, e.g. "2.0, 5.0" or '
+                                      '"{\'W\': [[1.0, 2.0]]}, [1.0, 2.0]" (lists of numbers '
+                                      "become arrays, in dicts, lists and tuples too; [0, 1] an "
+                                      "int64 array): specialise for their kinds")
         p.add_argument("--no-optimize", action="store_true",
                        help="the derivative before optimisation")
 
@@ -406,9 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="compare reverse, forward mode and finite differences")
     check.add_argument("target", help="FILE.py:FUNC or package.module:FUNC")
-    check.add_argument("--at", required=True, help='the point, e.g. "2.0, 5.0"')
+    check.add_argument("--at", required=True, help='the point, e.g. "2.0, 5.0" (read as '
+                                                   "--args is)")
     check.add_argument("--wrt", help="comma-separated parameter names or positions "
-                                     "(default: every argument)")
+                                     "(default: every argument holding a float)")
     check.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance")
     check.add_argument("--atol", type=float, default=1e-7, help="absolute tolerance")
     check.set_defaults(run=cmd_check)

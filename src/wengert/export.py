@@ -40,6 +40,7 @@ import ast
 import builtins
 import importlib
 import inspect
+import json
 import keyword
 import math
 import os
@@ -121,19 +122,27 @@ def export_source(func, mode: str = "reverse", wrt=0, kinds=None, name: Optional
         built = build(func, "jvp" if mode in ("forward", "jvp") else "vjp", positions, kinds,
                       return_value=mode == "vjp", optimize=optimize)
     exporter = _Exporter()
+    params = list(inspect.signature(func).parameters)
     if mode == "forward":
         exporter.reserve_name(name)
         jvp_name = exporter.export(built.function, f"_{built.function.__name__}",
                                    "the tangent function")
-        exporter.add_definition(name, _forward_wrapper(exporter, built.function, jvp_name,
-                                                       name, label or func.__name__, positions,
-                                                       _defaults(func)))
+        wrapper = _forward_wrapper(exporter, built.function, jvp_name, name,
+                                   label or func.__name__, positions, _defaults(func))
+        guard = _kind_guard(exporter, name, _guarded(params, kinds))
+        exporter.add_definition(name, _apply(wrapper, [_at_body_start(wrapper, guard)])
+                                if guard else wrapper)
     else:
         exporter.reserve(name, built.function)
         exporter.export(built.function, name, "the derivative")
-        exporter.add_defaults(name, _defaults(func),
-                              tangents=len(positions) if mode in ("jvp", "hvp") else 0)
-    params = list(inspect.signature(func).parameters)
+        tangents = len(positions) if mode in ("jvp", "hvp") else 0
+        guarded = _guarded(params, kinds)
+        if tangents and kinds is not None:      # a tangent has its primal's kind
+            exported = ast.parse(exporter.text_of(name)).body[0].args.args
+            guarded += _guarded([a.arg for a in exported[len(exported) - tangents:]],
+                                [kinds[i] if i < len(kinds) else None for i in positions])
+        exporter.add_defaults(name, _defaults(func), tangents=tangents)
+        exporter.add_guard(name, _kind_guard(exporter, name, guarded))
     wrt_names = [params[i] for i in positions]
     header = _header(func, label, mode, wrt_names, kinds, name, __version__,
                      command or regenerate_command(func, mode, wrt_names, kinds, name))
@@ -165,20 +174,39 @@ def _relative(path: str) -> str:
 
 def _example_args(kinds) -> Optional[str]:
     """``--args`` text giving arguments of ``kinds`` (zeros), if the command
-    line can express them (Python floats and ints, float64 arrays)."""
+    line can express them (``_example_arg``)."""
     if kinds is None:
         return None
-    items = []
-    for k in kinds:
-        if not hasattr(k, "pyfloat"):            # unknown, or an instance of a class
-            return None
-        if k.pyfloat:
-            items.append("0" if k.dtype == "int" else "0.0")
-        elif k.dtype in ("<f8", "float64") and k.shape and all(n >= 1 for n in k.shape):
-            items.append(repr(np.zeros(k.shape).tolist()))
-        else:
-            return None
+    items = [_example_arg(k) for k in kinds]
+    if any(item is None for item in items):
+        return None
     return ", ".join(items) + ("," if len(items) == 1 else "")
+
+
+def _example_arg(k) -> Optional[str]:
+    """A literal ``--args`` reads as a value of kind ``k`` (Python floats and
+    ints; float64, int64 and bool arrays as lists; a dict, list or tuple of
+    them), or ``None``."""
+    from . import analysis
+    if isinstance(k, analysis.SeqItems):
+        if k.cls is not None or not k.items:
+            return None
+        items = [(key, _example_arg(item)) for key, item in k.items]
+        if any(text is None for _, text in items):
+            return None
+        if k.dtype == "dict":
+            # (str keys in double quotes: the shell command quotes with single ones)
+            return "{" + ", ".join(f"{json.dumps(key) if type(key) is str else key}: {text}"
+                                   for key, text in items) + "}"
+        return "(" + ", ".join(text for _, text in items) + ("," if len(items) == 1 else "") + ")"
+    if not hasattr(k, "pyfloat") or type(k) is not analysis.Kind:
+        return None                      # unknown, or an instance of a class
+    if k.pyfloat:
+        return "0" if k.dtype == "int" else "0.0"
+    zeros = {"<f8": 0.0, "float64": 0.0, "<i8": 0, "int64": 0, "|b1": False, "bool": False}
+    if k.dtype in zeros and k.shape and all(n >= 1 for n in k.shape):
+        return repr(np.full(k.shape, zeros[k.dtype], dtype=object).tolist())
+    return None
 
 
 def _header(func, label, mode, wrt_names, kinds, name, version, command) -> str:
@@ -381,6 +409,12 @@ class _Exporter:
     def _numpy_name(self) -> str:
         return self.export(np, "np", "a NumPy constant")
 
+    numpy_name = _numpy_name
+
+    def wrong_argument_helper(self) -> str:
+        """The name of ``_wrong_argument`` in the module, defined once."""
+        return self.export(_wrong_argument, WRONG_ARGUMENT, "the guard of the arguments")
+
     def literal_or_name(self, value, want: str) -> str:
         lit = _literal(value, self._numpy_name, frozen=True)
         return lit if lit is not None else self.export(value, want, "a default value")
@@ -461,6 +495,19 @@ class _Exporter:
             edits.append(_tangent_guard(text, node, name, args, final, first_tangent))
         self.defs[slot] = (name, _apply(text, edits))
 
+    def text_of(self, name: str) -> str:
+        return next(text for n, text in self.defs if n == name)
+
+    def add_guard(self, name: str, guard: str) -> None:
+        """Insert ``guard`` (lines of code) at the top of the body of the
+        definition ``name`` (after its docstring and the check that no
+        tangent was left out, ``add_defaults``)."""
+        if not guard:
+            return
+        slot = next(i for i, (n, _) in enumerate(self.defs) if n == name)
+        text = self.defs[slot][1]
+        self.defs[slot] = (name, _apply(text, [_at_body_start(text, guard)]))
+
     # -- the module ----------------------------------------------------------
 
     def module_text(self) -> str:
@@ -492,6 +539,151 @@ def _tangent_guard(text, node, name, args, final, first_tangent):
              f"{indent}    raise TypeError({message!r})\n")
     start = _line_offsets(text)[first.lineno - 1]
     return (start, start, guard)
+
+
+def _at_body_start(text: str, lines: str):
+    """The edit inserting ``lines`` (indented by four spaces) at the top of
+    the body of the definition ``text``, after its docstring, indented as
+    the body is."""
+    body = list(ast.parse(text).body[0].body)
+    if len(body) > 1 and isinstance(body[0], ast.Expr) and \
+            isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]                                # (after a docstring)
+    if len(body) > 1 and _is_tangent_guard(body[0]):
+        body = body[1:]                                # (and after _tangent_guard's check)
+    first = body[0]
+    indent = " " * first.col_offset
+    block = "".join(indent + line[4:] + "\n" if line else "\n"
+                    for line in lines.splitlines())
+    source = text.splitlines()
+    line = first.lineno - 1            # before the comments that lead the body too
+    while line > 0 and source[line - 1].strip().startswith("#") and \
+            source[line - 1].startswith(indent):
+        line -= 1
+    start = _line_offsets(text)[line]
+    return (start, start, block)
+
+
+def _is_tangent_guard(stmt) -> bool:
+    """``if t is None: raise TypeError(...)``, as ``_tangent_guard`` writes it."""
+    return isinstance(stmt, ast.If) and not stmt.orelse and len(stmt.body) == 1 and \
+        isinstance(stmt.body[0], ast.Raise) and isinstance(stmt.body[0].exc, ast.Call) and \
+        isinstance(stmt.body[0].exc.func, ast.Name) and stmt.body[0].exc.func.id == "TypeError" \
+        and all(isinstance(c, ast.Compare) and isinstance(c.ops[0], ast.Is)
+                for c in (stmt.test.values if isinstance(stmt.test, ast.BoolOp) else [stmt.test]))
+
+
+# --------------------------------------------------------------------------
+# the guard of a specialised export
+
+
+WRONG_ARGUMENT = "_wrong_argument"
+
+
+def _guarded(params, kinds) -> list:
+    """``[(expression, label, kind)]`` of the parameters whose kinds the
+    code was specialised for (the ones ``kinds`` gives)."""
+    if kinds is None:
+        return []
+    return [(p, p, k) for p, k in zip(params, kinds) if k is not None]
+
+
+def _kind_guard(exporter, name: str, guarded) -> str:
+    """The lines (indented by four spaces) that check, at the entry of the
+    exported function ``name``, that each argument has the kind the code was
+    specialised for, and otherwise call ``_wrong_argument``, which raises an
+    error naming the argument (the code of one shape called with another
+    would broadcast, silently wrong). A few ``type(x) is`` / ``.shape ==`` /
+    ``.dtype ==`` comparisons per argument, once per call."""
+    checks = []
+    for expr, label, kind in guarded:
+        checks += _kind_checks(exporter, expr, label, kind)
+    if not checks:
+        return ""
+    helper = exporter.wrong_argument_helper()
+    lines = ["    # the arguments must have the kinds this code is specialised for (--args)"]
+    for cond, label, expected, array in checks:
+        call = f"{helper}({name!r}, {label!r}, {label}, {expected!r}" + \
+            (", array=True)" if array else ")")
+        lines.append(f"    if not ({cond}):")
+        lines.append(f"        {call}")
+    return "\n".join(lines) + "\n"
+
+
+def _kind_checks(exporter, x, label, k) -> list:
+    """``[(condition, label, expected description, is an array)]`` for the
+    value ``x`` of kind ``k``; ``label`` is an expression reading it (the
+    parameter's name, ``params['W']`` for an item: checked after its
+    container, so that reading it is safe)."""
+    from . import analysis
+    if isinstance(k, analysis.SeqItems):
+        if k.cls is not None:
+            cond = f"isinstance({x}, tuple) and len({x}) == {len(k.items)}"
+            expected = f"a {k.cls.__qualname__} of {len(k.items)} fields"
+        elif k.dtype == "dict":
+            keys = tuple(key for key, _ in k.items)
+            cond = f"type({x}) is dict and tuple({x}) == {keys!r}"
+            expected = "a dict with the keys " + ", ".join(map(repr, keys)) + \
+                (" in this order" if len(keys) > 1 else "")
+        else:
+            cond = f"type({x}) in (list, tuple) and len({x}) == {len(k.items)}"
+            expected = f"a list or tuple of {len(k.items)} items"
+        out = [(cond, label, expected, False)]
+        for key, item in k.items:
+            sub = f"{x}[{key!r}]"
+            out += _kind_checks(exporter, sub, sub, item)
+        return out
+    if isinstance(k, analysis.SeqOf):
+        return [(f"type({x}) in (list, tuple)", label,
+                 f"a list or tuple{' of ' + str(k.item) + 's' if k.item else ''}", False)]
+    if type(k) is not analysis.Kind or k.shape[:1] in ((-1,), (-2,), (-3,), (-4,)):
+        return []                    # an instance, a function, a range...: not checked
+    if k.pyfloat:
+        if k.dtype == "int":
+            return [(f"type({x}) is int", label, "a Python int", False)]
+        return [(f"isinstance({x}, (float, int)) and type({x}) is not bool", label,
+                 "a Python float" if k.dtype != "number" else "a Python number", False)]
+    np_name = exporter.numpy_name()
+    dtype = np.dtype(k.dtype)
+    spelling = f"{np_name}.{'bool_' if dtype.kind == 'b' else dtype.name}" \
+        if dtype.isnative and dtype == np.dtype(dtype.name) else \
+        f"{np_name}.dtype({dtype.str!r})"
+    article = "an" if dtype.name.startswith(("int", "object")) else "a"
+    if k.shape == () and not k.array0:
+        return [(f"isinstance({x}, {np_name}.generic) and {x}.dtype == {spelling}", label,
+                 f"a NumPy {dtype.name} scalar", True)]
+    return [(f"type({x}) is {np_name}.ndarray and {x}.shape == {tuple(k.shape)!r} and "
+             f"{x}.dtype == {spelling}", label,
+             f"{article} {dtype.name} array of shape {tuple(k.shape)!r}", True)]
+
+
+def _wrong_argument(function, name, value, expected, array=False):
+    """Refuse an argument of another kind than this module was exported for:
+    its code was specialised (``wengert export --args``) for the kinds of
+    the example arguments (Python float or array, shape, dtype), and with
+    other shapes it would broadcast to a wrong result."""
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    module = type(value).__module__
+    if type(value).__name__ == "ndarray" and module == "numpy":
+        article = "an" if str(dtype).startswith(("int", "object")) else "a"
+        got = f"{article} {dtype} array of shape {tuple(shape)}"
+    elif module == "numpy" and dtype is not None:
+        got = f"a NumPy {dtype} scalar"
+    elif type(value) in (float, int, bool, complex, str):
+        got = f"a Python {type(value).__name__}"
+    elif type(value) is dict:
+        got = "a dict with the keys " + ", ".join(map(repr, value))
+    elif type(value) in (list, tuple):
+        got = f"a {type(value).__name__} of {len(value)} items"
+    elif shape is not None and dtype is not None:
+        got = f"a {module}.{type(value).__qualname__} of dtype {dtype} and shape {tuple(shape)}"
+    else:
+        got = f"a {module}.{type(value).__qualname__}"
+    error = ValueError if array and shape is not None and dtype is not None else TypeError
+    raise error(f"{function}(): argument `{name}` is {got}, but this code was exported for "
+                f"{expected} (it is specialised for the kinds of the example arguments of "
+                "`wengert export --args`): export it again with --args of these kinds and "
+                "shapes, or without --args for code that takes any")
 
 
 def _import_order(line: str):
