@@ -61,19 +61,36 @@ def _differentiable(e: ir.Expr) -> bool:
     return not (r is not None and r.nondiff and not r.refuse)    # a refusal must be reached
 
 
-def varied(fn: ir.Function, wrt) -> set:
+def varied(fn: ir.Function, wrt, kinds=None) -> set:
+    """Variables that depend on ``wrt`` through differentiable operations. A
+    variable whose kind is an integer (``k[0] = x`` into an int array: NumPy
+    truncates) holds piecewise-constant values: it has no derivative."""
     out = set(wrt)
     edges = [_stmt_edges(s) for s in ir.walk(fn.body)]
+    discrete = {n for n, k in (kinds or {}).items() if type(n) is str and is_integer(k)}
     changed = True
     while changed:
         changed = False
         for targets, sources, diff in edges:
             if diff and any(v in out for v in sources):
                 for t in targets:
-                    if t not in out:
+                    if t not in out and t not in discrete:
                         out.add(t)
                         changed = True
     return out
+
+
+def is_integer(k) -> bool:
+    """Whether kind ``k`` is a Python int or an integer or boolean array."""
+    if not isinstance(k, Kind) or type(k) is not Kind:
+        return False
+    if k.dtype == "int":
+        return True
+    try:
+        return k.shape[:1] not in ((-1,), (-2,), (-3,), (-4,)) and \
+            np.dtype(k.dtype).kind in "iub"
+    except TypeError:                  # "number", "seq", ...: not a NumPy dtype
+        return False
 
 
 def useful(fn: ir.Function) -> set:
@@ -100,8 +117,9 @@ def useful(fn: ir.Function) -> set:
     return out
 
 
-def active(fn: ir.Function, wrt) -> set:
-    """Variables that get derivative code when differentiating w.r.t. ``wrt``.
+def active(fn: ir.Function, wrt, kinds=None) -> set:
+    """Variables that get derivative code when differentiating w.r.t. ``wrt``
+    (none for one of an integer kind, if ``kinds`` are given: ``varied``).
     A call whose result is not useful gets none, nor is it differentiated:
     one of a helper that changes its argument in place is refused
     (``mutating.refuse_discarded_changes``)."""
@@ -109,7 +127,7 @@ def active(fn: ir.Function, wrt) -> set:
     if CALLEE_CHANGES is not None:
         from .mutating import refuse_discarded_changes
         refuse_discarded_changes(fn, used, CALLEE_CHANGES)
-    return varied(fn, wrt) & used
+    return varied(fn, wrt, kinds) & used
 
 
 # --------------------------------------------------------------------------
@@ -1024,7 +1042,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
                 return k
         if r is None and CALLEE_KIND is not None and isinstance(e.fn, types.FunctionType):
             return CALLEE_KIND(e.fn, tuple(_arg_kind_in(a, kinds) for a in e.args))
-        if e.fn in _COMPARISONS:
+        if _member(e.fn, _COMPARISONS):
             return _bool_kind([expr_kind(a, kinds) for a in e.args])
         if r is not None and r.nondiff and getattr(e.fn, "__name__", None) in _CONSTRUCTORS \
                 and getattr(np, e.fn.__name__, None) is e.fn:
@@ -1037,7 +1055,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             k = _broadcast(arg_kinds or [expr_kind(a, kinds) for a in e.args])
             if k in (FLOAT, INT) and isinstance(e.fn, np.ufunc):
                 return NUMBER                # np.sin(0.5): a NumPy float64, not a float
-            return FLOAT if k in (INT, NUMBER) and e.fn in _TRUE_DIVISION else k
+            return FLOAT if k in (INT, NUMBER) and _member(e.fn, _TRUE_DIVISION) else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
     return None
@@ -1231,6 +1249,15 @@ def _evaluated_kind(e, kinds) -> Optional[Kind]:
     if k is not None and not k.pyfloat and np.dtype(k.dtype).kind not in "fb":
         return None
     return k
+
+
+def _member(fn, table) -> bool:
+    """``fn in table`` for a set: False for an unhashable callable (a
+    ``np.poly1d``), which is in none of them."""
+    try:
+        return fn in table
+    except TypeError:
+        return False
 
 
 _COMPARISONS = {operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,

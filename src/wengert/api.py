@@ -15,6 +15,7 @@ recursively (each its own generated function, built once).
 from __future__ import annotations
 
 import ast
+import collections.abc
 import functools
 import inspect
 import itertools
@@ -1542,6 +1543,7 @@ class Derivative:
         if any(a is _MISSING for a in args):
             self._bad_call(**{name: a for name, a in zip(self._sig.parameters, args)
                               if a is not _MISSING})
+        refuse_iterators(self.__wrapped__, args)
         kinds = self._attribute_keys(args, tuple(map(analysis.arg_key, args)))
         call = self._lookup(kinds)
         if call is None:
@@ -1893,11 +1895,47 @@ def _shadowed_methods(func, i, held) -> set:
 _ATTRIBUTES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+def refuse_iterators(func, args) -> None:
+    """A generator, ``map``, ``zip``, an ``itertools`` iterator or a set as an
+    argument the function loops over: an iterator can be read once (wengert
+    may run the function more than once, and reads a loop's items by index),
+    and a set's order is not one to differentiate along. (``next(it)`` on an
+    iterator passed in is a draw: ``draws``.)"""
+    if not any(isinstance(a, (collections.abc.Iterator, set, frozenset)) for a in args):
+        return
+    looped = _looped_parameters(func)
+    names = list(_signature(_plain(func)).parameters) if _signature(_plain(func)) else []
+    for i, a in enumerate(args):
+        if isinstance(a, (collections.abc.Iterator, set, frozenset)) and i < len(names) \
+                and names[i] in looped:
+            what = "a set" if isinstance(a, (set, frozenset)) else \
+                f"an iterator (`{type(a).__name__}`)"
+            raise UsageError(
+                f"`{names[i]}` of `{getattr(func, '__name__', func)}` is {what}, which it "
+                "loops over",
+                hint="pass a list or a tuple (list(...) of it): an iterator can be read "
+                     "only once, and a set has no order to differentiate along")
+
+
+def _looped_parameters(func) -> set:
+    """The parameters ``func`` loops over (``for c in coeffs``) itself."""
+    try:
+        fn = lowered(_plain(func))
+    except WengertError:
+        return set()            # (the build says what is wrong)
+    params = set(fn.param_names())
+    return {s.value.args[0].name for s in ir.walk(fn.body)
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and
+            s.value.fn is runtime.iterated and s.value.args and
+            isinstance(s.value.args[0], ir.Var) and s.value.args[0].name in params}
+
+
 def instance_build_kinds(func, args, positions, optimize: bool = True) -> tuple:
     """``analysis.build_kinds``, with each instance argument's ``Instance``
     carrying the kinds of the attributes ``func`` reads of it (as a
     derivative's dispatcher specialises them): for the entry points that
     build for each call's arguments (``jvp``, ``vjp``, ``jacfwd``, ...)."""
+    refuse_iterators(func, args)
     kinds = list(analysis.build_kinds(args, positions))
     for i, (a, k) in enumerate(zip(args, kinds)):
         if i not in positions and _holds_objects(a):     # a list of layers: each class
@@ -2422,8 +2460,7 @@ def vjp(func, *primals, has_aux: bool = False):
     # an integer or boolean array (labels, indices) is held as it is, not made a
     # float to be differentiated: its adjoint is a zero
     every = tuple(range(first, len(primals)))
-    positions = tuple(i for i in every if not (type(primals[i]) is np.ndarray and
-                                                primals[i].dtype.kind in "iub")) or every
+    positions = tuple(i for i in every if not _held_integer(primals[i], None)) or every
     given = _promote(primals, positions)
     primals = _full_args(_signature(func), func, given, {})
     kinds = instance_build_kinds(func, primals, positions)    # (defaults held, as passed)
@@ -2449,8 +2486,8 @@ def vjp(func, *primals, has_aux: bool = False):
         if len(positions) == len(every):
             return grads
         found = dict(zip(positions, grads))
-        return tuple(found[i] if i in found else np.zeros(np.shape(primals[i]))
-                     for i in every)
+        return tuple(found[i] if i in found else 0.0 if type(primals[i]) is not np.ndarray
+                     else np.zeros(np.shape(primals[i])) for i in every)
     pullback.source = built.source
     if has_aux:
         return value[0], pullback, value[1]

@@ -41,7 +41,7 @@ class Forward:
         self.kinds = kinds or {}
         self._returned_objects = None
         self.ctx = ctx
-        self.active = analysis.active(fn, self.wrt)
+        self.active = analysis.active(fn, self.wrt, self.kinds)
         refuse_complex(fn, self.active, self.kinds)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
         self.names.reserve(*_all_names(fn))
@@ -187,7 +187,7 @@ class Forward:
             inline.refuse_returned_objects(e, self.returned_objects(), loc)
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
-            raise registry.missing_rule_for(e, self.fn.body, loc)
+            raise registry.missing_rule_for(e, self.fn.body, loc, self.fn.instances)
         if r.nondiff:
             r.check_refused(e, self.active, self.kinds, loc)
             return algebra.ZERO
@@ -442,6 +442,8 @@ def simplify_kinds(e, kinds: dict, target):
     special = _known_shape_forms(e.fn, args, e.kwargs, kinds)
     if special is not None:
         return special
+    if e.fn is runtime.stored and len(args) == 2 and _floating(analysis.expr_kind(args[1], kinds)):
+        return args[0]                          # stored into a float array: as it is
     if e.fn is runtime.zeros_like and len(args) == 1:
         k = analysis.expr_kind(args[0], kinds)
         if k is not None and k.pyfloat:
@@ -455,6 +457,16 @@ def simplify_kinds(e, kinds: dict, target):
     if all(a is b for a, b in zip(args, e.args)):
         return e                                # nothing dropped: the same expression
     return ir.Op(e.fn, args, e.kwargs)
+
+
+def _floating(k) -> bool:
+    """Whether kind ``k`` is a known array (or NumPy scalar) of floats."""
+    if k is None or k.pyfloat:
+        return False
+    try:
+        return np.dtype(k.dtype).kind == "f"
+    except TypeError:                  # "seq", "range", ...
+        return False
 
 
 def _scalar_power(x, p, kinds):

@@ -644,10 +644,11 @@ _DUNDERS = {operator.add: ("__add__", "__radd__"), operator.sub: ("__sub__", "__
             operator.mod: ("__mod__", "__rmod__"), operator.pow: ("__pow__", "__rpow__"),
             operator.matmul: ("__matmul__", "__rmatmul__"),
             operator.neg: ("__neg__", None), operator.pos: ("__pos__", None),
-            abs: ("__abs__", None)}
+            abs: ("__abs__", None), operator.getitem: ("__getitem__", None)}
 _SYMBOLS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
             operator.floordiv: "//", operator.mod: "%", operator.pow: "**",
-            operator.matmul: "@", operator.neg: "-", operator.pos: "+", abs: "abs()"}
+            operator.matmul: "@", operator.neg: "-", operator.pos: "+", abs: "abs()",
+            operator.getitem: "[]"}
 OPERATORS = frozenset(_DUNDERS)
 
 
@@ -701,8 +702,9 @@ def _operator_call(s, known):
     if type(e.fn) is not types.BuiltinFunctionType or e.fn not in _DUNDERS or e.kwargs:
         return None
     classes = [_operand_class(a, known) for a in e.args]
-    if all(c is None for c in classes):
-        return None
+    if all(c is None for c in classes) or \
+            (e.fn is operator.getitem and not isinstance(classes[0], type)):
+        return None                 # (obj[i]: only a container of a known class counts)
     from .errors import NoRuleError
     if any(isinstance(c, _Items) for c in classes):
         raise NoRuleError(

@@ -89,7 +89,7 @@ class Reverse:
         self._returned_objects = None
         self._number_zero: set = set()
         self.ctx = ctx
-        self.active = analysis.active(fn, self.wrt)
+        self.active = analysis.active(fn, self.wrt, self.kinds)
         refuse_complex(fn, self.active, self.kinds)
         self.names = NameGen(fn.namespace.taken | set(fn.namespace.bindings))
         self.names.reserve(*_all_names(fn))
@@ -329,7 +329,7 @@ class Reverse:
         if isinstance(e, ir.Op) and e.effect and \
                 registry.lookup(analysis.derivative_op(e, self.kinds)) is None:
             # _ = obj.update(v): refused even though nothing reads its result
-            raise registry.missing_rule_for(e, self.fn.body, s.loc)
+            raise registry.missing_rule_for(e, self.fn.body, s.loc, self.fn.instances)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomVJP):
             return self.custom_vjp(s)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomJVP) and e.fn.jvp is not None:
@@ -387,7 +387,7 @@ class Reverse:
             inline.refuse_returned_objects(e, self.returned_objects(), s.loc)
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
-            raise registry.missing_rule_for(e, self.fn.body, s.loc)
+            raise registry.missing_rule_for(e, self.fn.body, s.loc, self.fn.instances)
         if r.nondiff:
             r.check_refused(e, self.active, self.kinds, s.loc)
             return out

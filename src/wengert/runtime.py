@@ -209,10 +209,17 @@ class gc_paused:
 
 def iterated(xs):
     """What ``for v in xs`` reads by index: a dict's keys, in the order Python
-    iterates them (a view of a dict: its items listed), else ``xs`` itself."""
+    iterates them (a view of a dict: its items listed), an object of a class
+    of the user's its items as its ``__iter__`` gives them, else ``xs``
+    itself (a list, a tuple, an array)."""
+    if type(xs) in (list, tuple, np.ndarray, range):
+        return xs
     if isinstance(xs, (dict, KeysView, ValuesView, ItemsView)):   # (importable names:
         return list(xs)                                            # an exported module
-    return xs                                                      # imports them)
+    if isinstance(xs, (list, tuple, np.ndarray, str)) or \
+            not hasattr(type(xs), "__iter__"):                     # imports them)
+        return xs
+    return list(xs)
 
 
 def iterated_tangent(t, xs):
@@ -364,6 +371,15 @@ def setitem(x, index, v):
         v = _items_zero(out, index, v)
     out[index] = v
     return out
+
+
+def stored(t, x):
+    """``t``, the derivative of what ``x[index] = v`` stores, or a zero where
+    ``x`` is an integer or boolean array: NumPy truncates what is stored there
+    (a piecewise-constant value, whose derivative is zero)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind in "iub":
+        return zeros_like(t)
+    return t
 
 
 def _items_zero(out, index, v):
@@ -522,7 +538,10 @@ def copy_of(x):
 def scatter_into(out, index, t):
     """Add ``t`` into ``out[index]`` in place and return ``out``: accumulating
     several slices' adjoints into one buffer (``out`` is always a fresh array
-    made by ``getitem_adjoint`` in generated code)."""
+    made by ``getitem_adjoint`` in generated code, or a read-only broadcast
+    adjoint seed, copied first)."""
+    if isinstance(out, np.ndarray) and not out.flags.writeable:
+        out = out.copy()
     if type(index) in (int, slice) or _basic_index(index):   # (a row or a slice: first)
         out[index] += t
     else:

@@ -138,7 +138,7 @@ def calls_frompyfunc(x):
 _square_vectorized = np.vectorize(lambda a: a * a)
 
 
-@rejects(NoRuleError, 1.5, col=11, message="defrule")
+@rejects(NoRuleError, 1.5, col=11, message="np.vectorize(a lambda)")
 def calls_np_vectorize(x):
     return _square_vectorized(x)  # <-- here
 

@@ -1585,6 +1585,16 @@ class Lowerer:
                                          hint="call a named function")
         if not callable(value):
             raise UsageError(f"`{_dotted(func)}` is not callable", self.pf.loc(func))
+        try:
+            hash(value)
+        except TypeError:              # np.poly1d, np.polynomial.Polynomial: library
+            raise NoRuleError(         # objects called, with no rule of their own
+                f"calling `{_dotted(func)}`, a {type(value).__module__}."
+                f"{type(value).__qualname__} object", self.pf.loc(func),
+                hint="wengert differentiates library calls by their rules: evaluate it "
+                     "with a NumPy function on its data (`np.polyval(p.coeffs, x)` for a "
+                     "np.poly1d, `np.polynomial.polynomial.polyval(x, p.coef)` for a "
+                     "Polynomial) or write the function out in Python") from None
         import builtins as _b
         if value in (_b.eval, _b.exec, _b.compile, _b.globals, _b.locals, _b.vars,
                      _b.setattr, _b.delattr, _b.input, _b.open):
@@ -1973,6 +1983,8 @@ def _assigned_names(node) -> set:
     lifted = {id(t) for n in gast.walk(node)
               if isinstance(n, gast.Assign) and isinstance(n.value, gast.Lambda)
               for t in n.targets if isinstance(t, gast.Name)}
+    # (xs.append(v) is a statement of its own; ys = np.append(ys, v) rebinds ys, not np)
+    statements = {id(n.value) for n in gast.walk(node) if isinstance(n, gast.Expr)}
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             if id(n) not in lifted:
@@ -1981,7 +1993,8 @@ def _assigned_names(node) -> set:
                 isinstance(n.value, gast.Name):
             out.add(n.value.id)                 # y[i] = v rebinds y
         elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
-                n.func.attr in ("append", "pop") and isinstance(n.func.value, gast.Name):
+                isinstance(n.func.value, gast.Name) and \
+                (n.func.attr == "pop" or (n.func.attr == "append" and id(n) in statements)):
             out.add(n.func.value.id)            # xs.append(v), xs.pop() rebind xs
     return out
 

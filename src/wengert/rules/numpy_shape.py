@@ -401,6 +401,21 @@ def concatenate(arrays, axis=0):
     adjoint(arrays=split_like(g, arrays, axis))
 
 
+def append_adjoint(g, arr, values, axis, which):
+    """The adjoint of ``np.append(arr, values, axis)`` for ``arr`` (``which``
+    0) or ``values`` (1): its piece of ``g`` (flattened pieces when ``axis``
+    is None), shaped like it."""
+    return split_like(g, (arr, values), axis)[which]
+
+
+@rule(np.append, linear=("arr", "values"),
+      notes="np.concatenate((arr, values), axis), of the flattened arrays when axis is None")
+def append(arr, values, axis=None):
+    tangent(np.append(arr_dot, values_dot, axis=axis))
+    adjoint(arr=append_adjoint(g, arr, values, axis, 0),
+            values=append_adjoint(g, arr, values, axis, 1))
+
+
 @rule(np.stack, linear=("arrays",), sequences=("arrays",))
 def stack(arrays, axis=0):
     tangent(np.stack(arrays_dot, axis=axis))

@@ -5,10 +5,11 @@ where the shapes are known to match."""
 
 import builtins
 import operator
+import re
 
 import numpy as np
 
-from .. import runtime
+from .. import ir, runtime
 from ..runtime import getitem_adjoint, unbroadcast
 from .registry import adjoint, binary, nondiff, rule, tangent
 
@@ -84,7 +85,51 @@ def mod(x, y):
     adjoint(x=unbroadcast(g, x), y=unbroadcast(-g * np.floor_divide(x, y), y))
 
 
+def _differentiated_index(bound, active, kinds, loc) -> None:
+    """``x[i]`` with a differentiated ``i``: an index is discrete, so an array's
+    item has no derivative with respect to it (NumPy refuses a float index
+    anyway). Refused where the index is a known float, or where ``x`` is not
+    an array, a list, a tuple or a dict: an object whose own ``__getitem__``
+    computes with the index (an interpolation table held in an attribute)
+    or one of NumPy's index tricks (``np.r_[a, x]`` builds an array of ``x``)
+    would otherwise get a zero derivative."""
+    from ..analysis import Instance, Kind, is_integer
+    from ..errors import NoRuleError
+    from ..inline import _instance
+    index, x = bound.get("index"), bound.get("x")
+    hit = sorted(n for n in ir.expr_vars(index) if n in active and not is_integer(kinds.get(n)))
+    if not hit:
+        return
+    through = "" if re.fullmatch(r"v\d+", hit[0]) else f" (`{hit[0]}`)"
+    if isinstance(x, ir.Const) and isinstance(x.value, _INDEX_TRICKS):
+        name = "np.c_" if x.value is np.c_ else "np.r_" if x.value is np.r_ else \
+            type(x.value).__name__
+        raise NoRuleError(
+            f"`{name}[...]` of a value being differentiated{through}", loc,
+            hint="build the array with np.concatenate((a, b, ...)) instead of np.r_ (a "
+                 "number as np.array([s])), or with np.column_stack / np.stack instead of "
+                 "np.c_")
+    kx = kinds.get(x.name) if isinstance(x, ir.Var) else None
+    obj = isinstance(kx, Instance) or (isinstance(x, ir.Const) and _instance(x.value))
+    floats = [n for n in hit if type(kinds.get(n)) is Kind and kinds[n].shape[:1] not in
+              ((-1,), (-2,))]
+    if not obj and not floats:
+        return        # (an index of a kind not known, into an array, a list or a dict:
+                      #  the keys of a dict looped over, NumPy's to judge)
+    what = ir.expr_vars(x)[0] if isinstance(x, ir.Var) else "an object"
+    raise NoRuleError(
+        f"indexing `{what}` with a value being differentiated{through}: an index has no "
+        "derivative", loc,
+        hint="index with an integer (int(...)) if that is meant; for an object of your own "
+             "whose __getitem__ computes with the index, pass the object in as an argument "
+             "(its __getitem__ is then differentiated) or call a method of it")
+
+
+_INDEX_TRICKS = (type(np.r_), type(np.c_), type(np.s_), type(np.ogrid), type(np.mgrid))
+
+
 @rule(operator.getitem, linear=("x",), zero_derivative=("index",),
+      check_active=_differentiated_index,
       notes="the adjoint scatter-adds, so repeated indices accumulate; an index is "
             "discrete (an int, a slice, a mask, a key): no derivative")
 def getitem(x, index):

@@ -69,6 +69,8 @@ class Rule:
     sequences: tuple = ()               # parameters that take a list of arrays as a list
     refuse: bool = False                # nondiff, but refuses a differentiated float argument
     check: Optional[Callable] = None    # check(bound, kinds, loc): refuses arguments it cannot take
+    # check_active(bound, active, kinds, loc): refuses differentiated arguments it cannot take
+    check_active: Optional[Callable] = None
     _source: Optional[Callable] = None  # template function, parsed lazily
     _parsed: bool = True
 
@@ -123,6 +125,8 @@ class Rule:
         self.ensure_parsed()
         if self.check is not None:
             self.check(bound, kinds, loc)
+        if self.check_active is not None:
+            self.check_active(bound, active, kinds, loc)
         mod = getattr(self.fns[0], "__module__", "") if self.fns else ""
         if (mod or "").startswith("wengert"):
             return                      # wengert's own helpers: shape arguments by design
@@ -298,7 +302,8 @@ def lookup(fn) -> Optional[Rule]:
 
 
 def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
-         linear=None, notes="", zero_derivative=(), bilinear=(), sequences=(), check=None):
+         linear=None, notes="", zero_derivative=(), bilinear=(), sequences=(), check=None,
+         check_active=None):
     """Decorator: register a template function as the rule of ``fns``.
 
     ``methods``/``attrs`` also register it for ndarray methods or attributes
@@ -327,7 +332,7 @@ def rule(*fns, methods=(), attrs=(), elementwise=False, scalar_result=False,
                  defaults=defaults, elementwise=elementwise,
                  scalar_result=scalar_result, notes=notes, varargs=varargs,
                  zero_derivative=tuple(zero_derivative), sequences=tuple(sequences),
-                 check=check, _source=template, _parsed=False)
+                 check=check, check_active=check_active, _source=template, _parsed=False)
         for fn in fns:
             register(fn, r)
             if linear:
@@ -543,11 +548,15 @@ def _to_ir(node, namespace: dict, placeholders: set):
     raise WengertError(f"unsupported syntax in a rule template: {ast.dump(node)[:60]}")
 
 
-def missing_rule_for(e, stmts, loc) -> NoRuleError:
+def missing_rule_for(e, stmts, loc, instances=None) -> NoRuleError:
     """``missing_rule_error`` for the call ``e`` in a function whose body is
     ``stmts``: a method called on an object the function built itself
-    (``s = Spring(k); s.energy(x)``) is named as that object's creation."""
+    (``s = Spring(k); s.energy(x)``) is named as that object's creation; a
+    call of what an instance holds in an attribute (``self.fc1(x)``) as that."""
     from .. import draws
+    held = _held_call(e, instances)
+    if held is not None:
+        return NoRuleError(held[0], loc, hint=held[1])
     if draws.draws_with_parameters(e):
         return NoRuleError(
             f"`{draws.call_label(e)}` draws random numbers from a distribution whose "
@@ -585,6 +594,28 @@ def missing_rule_for(e, stmts, loc) -> NoRuleError:
                 hint="call each function where it is chosen (`y = math.sin(x) if c else "
                      "math.cos(x)`), or pass the function in as an argument")
     return missing_rule_error(e.fn, loc)
+
+
+def _held_call(e, instances):
+    """``(message, hint)`` for ``obj.name(...)`` where ``obj`` is an instance of
+    a class of the user's (``instances``: name -> class) that has no method
+    ``name``: a call of an object (a layer) or a function held in an
+    attribute, or None."""
+    if not (instances and isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and
+            e.args and isinstance(e.args[0], ir.Var)):
+        return None
+    cls = instances.get(e.args[0].name)
+    if not isinstance(cls, type) or hasattr(cls, e.fn.name):
+        return None
+    owner = e.args[0].name if re.fullmatch(r"[A-Za-z_]\w*", e.args[0].name) and \
+        not re.fullmatch(r"v\d+", e.args[0].name) else "the object"
+    return (f"calling `{owner}.{e.fn.name}(...)`: `{e.fn.name}` is not a method of "
+            f"{cls.__qualname__} but an object (a layer) or a function held in an "
+            "attribute, whose call is not differentiated there",
+            f"hold such objects in a list (`self.layers = [Linear(W1), Linear(W2)]`; "
+            "`for layer in self.layers: x = layer(x)`), whose items' calls are "
+            f"differentiated, or pass the object in as an argument (`def loss(self, "
+            f"{e.fn.name}, x)`)")
 
 
 def _returns_object(fn) -> bool:
@@ -654,6 +685,15 @@ def missing_rule_error(fn, loc) -> NoRuleError:
                  "of one an argument holds (`self.layers`), module data; not an object "
                  "deeper in attributes (`self.encoder.layers`): pass that object in as an "
                  "argument; or register a rule for the method with @wengert.defrule")
+    if isinstance(fn, np.vectorize):
+        inner = getattr(fn.pyfunc, "__name__", "f")
+        inner = inner if inner.isidentifier() else "a lambda"
+        return NoRuleError(
+            f"calling `np.vectorize({inner})`: NumPy calls `{inner}` once per element, out of "
+            "wengert's sight, so it has no derivative rule", loc,
+            hint=f"write `{inner}` with NumPy operations on whole arrays (np.where(c, a, b) "
+                 f"for its branches) and call it directly, or loop over the elements in "
+                 f"Python calling `{inner}` on each")
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     mod = getattr(fn, "__module__", None)
     if isinstance(fn, type) and fn.__flags__ & (1 << 9) and \

@@ -154,9 +154,17 @@ def seq_adjoint_(t, xs):
       notes="x[index] = v; with repeated indices NumPy keeps the last write, and so "
             "does the derivative (the overwritten writes get zero)")
 def setitem_(x, index, v):
-    tangent(runtime.setitem(x_dot, index, v_dot))
+    tangent(runtime.stored(runtime.setitem(x_dot, index, v_dot), x))
     adjoint(x=runtime.setitem(g, index, 0.0),
-            v=unbroadcast(runtime.last_writes(g[index], g, index), v))
+            v=runtime.stored(unbroadcast(runtime.last_writes(g[index], g, index), v), x))
+
+
+@rule(runtime.stored, linear=("t",),
+      notes="the derivative of what is stored into an array: zero into an integer or "
+            "boolean one (NumPy truncates)")
+def stored_(t, x):
+    tangent(runtime.stored(t_dot, x))
+    adjoint(t=runtime.stored(g, x))
 
 
 @rule(runtime.last_writes, linear=("t",))
