@@ -313,3 +313,66 @@ def test_messages_name_what_the_user_wrote():
                                                   r"not a method of Net") as info:
         wengert.grad(net.loss)(np.array([1.0, 2.0]))
     assert "self.layers" in str(info.value)
+
+
+# --------------------------------------------------------------------------
+# np.array / np.asarray with copy= (and dtype= beside it)
+
+def array_copy_none(x):
+    return np.sum(np.array(x, copy=None) ** 2)
+
+
+def array_dtype_and_copy(x):
+    y = np.asarray(x, dtype=np.float64, copy=True)
+    y[0] = 5.0
+    return np.sum(y * x)
+
+
+def array_copy_none_written(x):
+    y = np.array(x, copy=None)      # x itself: writing into it is refused
+    y[0] = 5.0
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_np_array_copy_keyword(kw):
+    x = np.array([1.0, 2.0])
+    assert np.allclose(wengert.grad(array_copy_none, **kw)(x), 2 * x)
+    assert np.allclose(wengert.grad(array_dtype_and_copy, **kw)(x), [5.0, 4.0])
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="may be"):
+        wengert.grad(array_copy_none_written, **kw)(x)
+
+
+# --------------------------------------------------------------------------
+# a nested def calling another nested def (one reading no variables of the outer)
+
+def nested_helpers(w, X, y):
+    def act(z):
+        return np.tanh(z)
+
+    def predict(v):
+        return act(X @ v)
+
+    scale = lambda t: 2.0 * act(t)      # noqa: E731
+    return np.mean((predict(w) - y) ** 2) + np.sum(scale(w))
+
+
+def nested_helper_reading_outer(w, X):
+    k = 3.0
+
+    def act(z):
+        return np.tanh(k * z)
+
+    def predict(v):
+        return act(X @ v)
+    return np.sum(predict(w))
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_nested_def_calling_nested_def(kw):
+    X, y = np.array([[1.0, 0.5], [-0.3, 2.0], [0.7, 0.1]]), np.array([0.2, -0.1, 0.4])
+    w = np.array([0.3, -0.6])
+    got = wengert.grad(nested_helpers, **kw)(w, X, y)
+    assert np.allclose(got, central_difference(lambda v: nested_helpers(v, X, y), w), rtol=1e-6)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="reads variables of the function"):
+        wengert.grad(nested_helper_reading_outer, **kw)(w, X)

@@ -119,6 +119,14 @@ class LocalFunction:
     free: tuple
     consts: tuple
     defaults: tuple = ()
+    helpers: tuple = ()         # (name, lifted function): nested functions it calls
+
+    def constants(self, closure) -> tuple:
+        """``(name, Const)`` pairs every call passes: the enclosing closure's
+        values it reads, and the nested functions (without variables of their
+        own) it calls."""
+        return tuple((n, ir.Const(closure[n])) for n in self.consts) + \
+            tuple((n, ir.Const(f)) for n, f in self.helpers)
 
 
 _LIFTED = itertools.count(1)
@@ -661,10 +669,18 @@ class Lowerer:
                 hint="define the function at module level (a nested function cannot call "
                      "itself)")
         args, defaults = self._evaluated_defaults(args)
+        helpers = []
         for n in sorted(outer & set(self.scope.fns)):
-            raise UnsupportedSyntaxError(
-                f"a nested function calling another nested function (`{n}`)", self.pf.loc(node),
-                hint="define the helpers at module level")
+            lf = self.scope.fns[n]       # (a helper reading no variables here: a constant)
+            if not isinstance(lf, LocalFunction) or lf.free or lf.consts or lf.defaults or \
+                    lf.helpers:
+                raise UnsupportedSyntaxError(
+                    f"a nested function calling another nested function (`{n}`) that reads "
+                    "variables of the function they are in", self.pf.loc(node),
+                    hint=f"pass what `{n}` reads to it as arguments, or define the helpers at "
+                         "module level")
+            helpers.append((n, lf.func))
+        outer -= {n for n, _ in helpers}
         free = tuple(sorted(outer & set(self.scope.env)))
         consts = tuple(sorted(n for n in outer - set(self.scope.env) if n in self.pf.closure))
         later = sorted(n for n in outer - set(free) - set(consts) - set(self.scope.fns)
@@ -675,7 +691,7 @@ class Lowerer:
                 f"{what} reads `{later[0]}`, which this function assigns only after it is "
                 "defined: wengert binds a nested function's variables where it is defined",
                 self.pf.loc(node), hint=f"assign `{later[0]}` before the nested function")
-        extra = [_g_name(n) for n in free + consts]
+        extra = [_g_name(n) for n in free + consts + tuple(n for n, _ in helpers)]
         for a in extra:
             a.ctx = gast.Param()
         new_args = gast.arguments(
@@ -701,7 +717,7 @@ class Lowerer:
                 hint="define it at module level") from None
         lifted = namespace[name]
         lifted.__wengert_origin__ = (self.pf.filename, _line_map(tree, source, self.pf))
-        return LocalFunction(lifted, free, consts, defaults)
+        return LocalFunction(lifted, free, consts, defaults, tuple(helpers))
 
     def _evaluated_defaults(self, args):
         """``(args, defaults)``: the defaults that read the enclosing
@@ -747,7 +763,7 @@ class Lowerer:
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         kwargs += tuple((n, self.name_atom(n, node)) for n in lf.free)
-        kwargs += tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
+        kwargs += lf.constants(self.pf.closure)
         return ir.Op(lf.func, *self._bind_call(lf.func, args, kwargs, node, lf.defaults))
 
     def _local_function_value(self, name: str, node) -> ir.Atom:
@@ -767,7 +783,7 @@ class Lowerer:
                 self.pf.loc(node), hint="define each function under its own name and choose "
                                         "between them with if/else where it is passed")
         bound = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
-            tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts) + tuple(lf.defaults)
+            lf.constants(self.pf.closure) + tuple(lf.defaults)
         if not bound:
             return self._ref(name, lf.func)
         for n in lf.free:                  # read when it runs: their values here must last
@@ -834,12 +850,12 @@ class Lowerer:
                     "different paths", self.pf.loc(target), hint="give each its own name")
             fn, defaults = lf.func, lf.defaults
             free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
-                tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
+                lf.constants(self.pf.closure)
         elif isinstance(target, gast.Lambda):
             lf = self._lift(target, "lambda_")
             fn, defaults = lf.func, lf.defaults
             free_kwargs = tuple((n, self.name_atom(n, node)) for n in lf.free) + \
-                tuple((n, ir.Const(self.pf.closure[n])) for n in lf.consts)
+                lf.constants(self.pf.closure)
         else:
             fn = self._static_value(target)
             if fn is _NOT_STATIC:
@@ -1341,15 +1357,20 @@ class Lowerer:
             fn = fn.func
         if fn in (builtins.max, builtins.min) and not kwargs and len(args) != 2 and args:
             return self._extreme(fn, args, node)
-        if fn in (np.array, np.asarray) and len(args) + len(kwargs) == 2 and \
-                (len(args) == 2 or kwargs[0][0] == "dtype"):      # np.array(x, dtype=float)
-            dtype = args[1] if len(args) == 2 else kwargs[0][1]
-            if dtype == ir.NONE:
-                return ir.Op(fn, args[:1])
+        given = dict(kwargs)
+        if fn in (np.array, np.asarray) and len(args) + len(kwargs) >= 2 and \
+                len(args) <= 2 and set(given) <= {"dtype", "copy"} and \
+                not (len(args) == 2 and "dtype" in given) and \
+                type(getattr(given.get("copy"), "value", None)) in (bool, type(None)):
+            # np.array(x, dtype=float), np.array(x, copy=None), np.asarray(x, float)
+            dtype = args[1] if len(args) == 2 else given.get("dtype", ir.NONE)
+            copy = given["copy"].value if "copy" in given else fn is np.array
+            if dtype == ir.NONE:       # (copy=None or False: x itself where it can be)
+                return ir.Op(np.array if copy is True else np.asarray, args[:1])
             array = self._temp_assign(ir.Op(np.asarray, args[:1]), node)
-            if fn is np.array:
+            if copy is True:
                 return ir.Op(ir.Method("astype"), (array, dtype))     # (a copy, as np.array's)
-            # np.asarray: the array itself where it has that dtype already
+            # the array itself where it has that dtype already
             return ir.Op(ir.Method("astype"), (array, dtype), (("copy", ir.Const(False)),))
         if fn is np.linalg.svd and _svdvals_call(args, kwargs):
             return ir.Op(np.linalg.svdvals, args[:1])     # the same values, its own rule
