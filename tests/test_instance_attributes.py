@@ -243,7 +243,7 @@ def test_a_refusal_for_one_object_does_not_stick_to_the_next():
     there, next, is not)."""
     x = np.array([0.1, 0.2])
     with pytest.raises(wengert.NoRuleError,
-                       match=r"calling `self\.act\(\.\.\.\)`: `act` is not a method"):
+                       match=r"calling `\.act\(\.\.\.\)` of a Holder object: `act` is not"):
         wengert.grad(Holder(Softplus()).loss)(x)
     np.testing.assert_allclose(wengert.grad(Holder(np.tanh).loss)(x), 1 - np.tanh(x) ** 2)
 

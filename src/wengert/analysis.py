@@ -302,6 +302,8 @@ class FunctionArg:
     fn: object
 
     def __str__(self) -> str:
+        if self.fn is None:
+            return "None"
         name = getattr(self.fn, "__qualname__", None) or getattr(self.fn, "__name__", None)
         return f"the function {name or self.fn!s}"        # (a ufunc has no __qualname__
                                                            # in older NumPy)
@@ -323,8 +325,10 @@ def is_function(v) -> bool:
 def build_kind(v) -> Optional[object]:
     """``kind_of_value(v)``; for an instance of a class written in Python
     (not NumPy's, not a builtin type), its ``Instance``; for a function, its
-    ``FunctionArg``; for a namedtuple, its ``NamedTupleOf``."""
-    if is_function(v):
+    ``FunctionArg``; for a namedtuple, its ``NamedTupleOf``; for None, the
+    ``FunctionArg`` of None (bound as the constant it is, as a function is:
+    ``if w is None`` is then decided where the derivative is built)."""
+    if is_function(v) or v is None:
         return FunctionArg(v)
     if namedtuple_class(v) is not None:
         return NamedTupleOf(SEQ.shape, SEQ.dtype, cls=type(v))
@@ -501,7 +505,7 @@ def held_functions(obj) -> tuple:
     calls them as those functions (``layer.act(x)``), under the dispatcher's
     identity checks (``ItemsKey``)."""
     return tuple(sorted((n, FunctionArg(v)) for n, v in _own_attributes(obj).items()
-                        if is_function(v)))
+                        if is_function(v) or v is None))   # (None: `self.act is None`)
 
 
 def held_containers(obj, depth: int = 0) -> tuple:

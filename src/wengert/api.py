@@ -1607,13 +1607,15 @@ class Derivative:
                 continue
             own = getattr(a, "__dict__", None)      # (which of them hold functions:
             held = frozenset(n for n, v in own.items()  # self.act(x) reads one)
-                             if analysis.is_function(v)) if isinstance(own, dict) else None
+                             if analysis.is_function(v) or v is None) \
+                if isinstance(own, dict) else None
             names = self._attributes.get((i, k, held))
             if names is None:
                 names = self._attributes[(i, k, held)] = self._attributes_read(args, i)
             if names:
                 out[i] = analysis.AttrsKey(k, tuple(
-                    (n, _attribute_key(getattr(a, n, None))) for n in names))
+                    (n, _attribute_key(getattr(a, n)) if hasattr(a, n) else AttributeError)
+                    for n in names))            # (missing: Python raises where it is read)
         return tuple(out)
 
     def _attributes_read(self, args, i) -> tuple:
@@ -1864,7 +1866,8 @@ def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
     own = vars(a)
 
     def held(n):                     # self.act(x): a function in the instance's dict
-        return n in own and analysis.is_function(own[n]) and not _data_descriptor(cls, n)
+        return n in own and (analysis.is_function(own[n]) or own[n] is None) and \
+            not _data_descriptor(cls, n)        # (None: `self.act is None` decided)
     names = analysis.instance_attributes(primal, primal.param_names()[i], held)
     names = tuple(sorted(set(names) | _shadowed_methods(func, i, held)))
     return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
@@ -1945,7 +1948,8 @@ def instance_build_kinds(func, args, positions, optimize: bool = True) -> tuple:
             continue
         own = getattr(a, "__dict__", None)
         held = frozenset(n for n, v in own.items()
-                         if analysis.is_function(v)) if isinstance(own, dict) else None
+                         if analysis.is_function(v) or v is None) \
+            if isinstance(own, dict) else None
         key = (i, type(a), held, tuple(positions), optimize)
         per_fn = _ATTRIBUTES.setdefault(func, {})
         names = per_fn.get(key)
@@ -1961,7 +1965,8 @@ def instance_build_kinds(func, args, positions, optimize: bool = True) -> tuple:
 def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
     """The ``Instance`` of ``obj`` with the kinds of the attributes in ``key``
     (a function's ``FunctionArg``: called as that function)."""
-    kinds = ((n, _attribute_kind(getattr(obj, n, None))) for n, _ in key.attrs)
+    kinds = ((n, _attribute_kind(getattr(obj, n)) if hasattr(obj, n) else None)
+             for n, _ in key.attrs)           # (a missing one: Python raises, when read)
     return analysis.Instance(key.cls, tuple((n, k) for n, k in kinds if k is not None))
 
 
@@ -1970,7 +1975,8 @@ def _attribute_kind(v):
         return analysis.arg_kind(v, instances=True)
     if isinstance(analysis.build_kind(v), analysis.Instance):
         return analysis.Instance(type(v))  # self.s: its class (its operators are refused)
-    return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_of_value(v)
+    return analysis.FunctionArg(v) if analysis.is_function(v) or v is None else \
+        analysis.kind_of_value(v)
 
 
 def _attribute_key(v):

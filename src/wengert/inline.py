@@ -624,7 +624,9 @@ def _resolve_block(stmts, known, roots, used) -> list:
         for attr in ("body", "orelse", "test_body"):
             if hasattr(s, attr):
                 s = replace(s, **{attr: _resolve_block(getattr(s, attr), known, roots, used)})
-        if isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op):
+        if _reads_held_none(s, known):
+            s = replace(s, value=ir.Const(None))    # act = self.act, None: `act is None`
+        elif isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op):
             call = _resolved_call(s.value, known)
             if call is None:
                 call = _operator_call(s, known)
@@ -635,6 +637,21 @@ def _resolve_block(stmts, known, roots, used) -> list:
                 s = replace(s, value=call)
         out.append(s)
     return out
+
+
+def _reads_held_none(s, known) -> bool:
+    """Whether ``s`` reads an attribute that holds None where functions are
+    held (``act = self.act``, ``layer.act``): the constant None, so that
+    ``if self.act is None`` is decided where the derivative is built."""
+    if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+            isinstance(s.value, ir.Op) and isinstance(s.value.fn, ir.PseudoOp) and
+            s.value.fn.kind == "attr" and s.value.args):
+        return False
+    obj = s.value.args[0]
+    found = known.get(s.target.name)
+    if not isinstance(found, _Function) and isinstance(obj, ir.Var):
+        found = known.get((obj.name, s.value.fn.name))
+    return isinstance(found, _Function) and found.fn is None
 
 
 # Python's operators -> (method, reflected method) a class may define them by
@@ -865,6 +882,8 @@ def _function_call(func, args, kwargs):
     """A call of ``func`` with its defaults bound as lowering binds a call of a
     function by name (a NumPy function or one with a rule: called as it is)."""
     from .rules import registry
+    if func is None:
+        return None                    # (an attribute holding None, called: refused)
     if not isinstance(func, types.FunctionType) or registry.has_rule(func):
         return ir.Op(func, tuple(args), tuple(kwargs))
     bound = _bound_arguments(func, tuple(args), kwargs)

@@ -158,6 +158,9 @@ def _block(stmts, kinds, writes, consts) -> list:
             s = ir.with_value(s, ir.substitute(s.value, consts))
         elif isinstance(s, ir.If):
             s = replace(s, test=ir.substitute(s.test, consts))
+            if isinstance(s.test, ir.Const) and type(s.test.value) is bool:
+                out.extend(s.body if s.test.value else s.orelse)   # if w is None, w None
+                continue
         elif isinstance(s, ir.For):
             s = replace(s, iter=_fold(ir.substitute(s.iter, consts), kinds))
         out.append(s)
@@ -191,6 +194,10 @@ def _fold(e, kinds):
                 return ir.Const(len(shape))
             if fn is runtime.iterated:        # a loop over an array: its rows
                 return args[0]
+    if fn in (operator.is_, operator.is_not) and len(args) == 2 and not e.kwargs:
+        found = _identical(args, kinds)          # w is None: known where w's kind is
+        if found is not None:
+            return ir.Const(found if fn is operator.is_ else not found)
     if not all(isinstance(a, ir.Const) for a in args) or e.kwargs:
         return e
     values = [a.value for a in args]
@@ -208,6 +215,19 @@ def _fold(e, kinds):
     if fn is range and all(type(v) is int for v in values):
         return e                  # keep ``range(5)`` readable; its kind is known anyway
     return e
+
+
+def _identical(args, kinds):
+    """``a is b`` when known: both constants (a function, None), or one None
+    and the other a value of a known kind (an array, a number: not None)."""
+    a, b = args
+    if isinstance(a, ir.Const) and isinstance(b, ir.Const):
+        return a.value is b.value
+    for x, y in ((a, b), (b, a)):
+        if isinstance(y, ir.Const) and y.value is None and isinstance(x, ir.Var) and \
+                type(kinds.get(x.name)) is analysis.Kind:
+            return False
+    return None
 
 
 def check_in_place(fn: ir.Function, kinds: dict) -> None:
@@ -710,6 +730,13 @@ def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, 
     copy = f"`{array} = {array} + [v]`), or copy it first (`{name} = list({array})`" \
         if append else f"`{name} = {array}.copy()`, or `np.array(...)` of the slice" \
         if not container else f"`{name} = {array}.copy()`"
+    if loops and not append:             # (buffers swapped from step to step: u, v = v, u)
+        return UnsupportedSyntaxError(
+            f"{update} while `{name}`, which may be {same} (arrays whose names are "
+            "exchanged from one iteration to the next are not told apart), is used "
+            "afterwards", s.loc,
+            hint=f"make a new array each iteration (`{array} = np.zeros(...)` inside the loop, "
+                 f"then fill it), or copy: {copy}")
     return UnsupportedSyntaxError(
         f"{update} while `{name}`, another name for {same}, is used afterwards", s.loc,
         hint=f"{who} would change `{name}` too; "

@@ -141,6 +141,7 @@ JOIN = [
     case("np.concatenate([x, y, x], axis=-1)", (2, 3), (2, 2), covers=(np.concatenate,)),
     case("np.concatenate((np.zeros((1, 3)), x), axis=0)", (2, 3), covers=(np.concatenate,)),
     case("np.concatenate([x, y], axis=None)", (2, 3), (4,), covers=(np.concatenate,)),
+    case("np.real(x) * x.real", (2, 3), covers=(np.real,)),
     case("np.append(x, y)", (2, 3), (4,), covers=(np.append,)),
     case("np.append(x, y, axis=0)", (2, 3), (1, 3), covers=(np.append,)),
     case("np.append(x, y, axis=-1)", (2, 3), (2, 2), covers=(np.append,)),

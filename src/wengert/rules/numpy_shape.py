@@ -319,6 +319,17 @@ def T(a):
     adjoint(a=g.T)
 
 
+@rule(np.real, attrs=("real",), linear=("val",),
+      notes="of real values: the values themselves (complex values that vary are refused)")
+def real(val):
+    tangent(np.real(val_dot))
+    adjoint(val=g)
+
+
+nondiff(np.imag, attrs=("imag",),
+        notes="of real values: zero (complex values that vary are refused)")
+
+
 @rule(np.swapaxes, methods=("swapaxes",), linear=("a",))
 def swapaxes(a, axis1, axis2):
     tangent(np.swapaxes(a_dot, axis1, axis2))

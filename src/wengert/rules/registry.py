@@ -607,15 +607,14 @@ def _held_call(e, instances):
     cls = instances.get(e.args[0].name)
     if not isinstance(cls, type) or hasattr(cls, e.fn.name):
         return None
-    owner = e.args[0].name if re.fullmatch(r"[A-Za-z_]\w*", e.args[0].name) and \
-        not re.fullmatch(r"v\d+", e.args[0].name) else "the object"
-    return (f"calling `{owner}.{e.fn.name}(...)`: `{e.fn.name}` is not a method of "
-            f"{cls.__qualname__} but an object (a layer) or a function held in an "
-            "attribute, whose call is not differentiated there",
+    what, name = cls.__qualname__, e.fn.name
+    return (f"calling `.{name}(...)` of a {what} object: `{name}` is not a method of {what} "
+            "but an object (a layer) or a function held in an attribute, whose call is not "
+            "differentiated there",
             f"hold such objects in a list (`self.layers = [Linear(W1), Linear(W2)]`; "
             "`for layer in self.layers: x = layer(x)`), whose items' calls are "
             f"differentiated, or pass the object in as an argument (`def loss(self, "
-            f"{e.fn.name}, x)`)")
+            f"{name}, x)`)")
 
 
 def _returns_object(fn) -> bool:
