@@ -456,3 +456,24 @@ def test_buffers_swapped_in_a_loop_are_named_as_such():
                        match="names are exchanged from one iteration to the next") as info:
         wengert.grad(swap_buffers)(np.array([1.0, 2.0, 3.0]), 0.5)
     assert "np.zeros(...)` inside the loop" in str(info.value)
+
+
+# --------------------------------------------------------------------------
+# check_grad, show, lower and derivative_source take bound methods
+
+class Quadratic:
+    def __init__(self):
+        self.w = np.array([1.0, 2.0])
+
+    def loss(self, x):
+        return np.sum(self.w * x ** 2)
+
+
+def test_tools_take_bound_methods(capsys):
+    m, x = Quadratic(), np.array([0.5, -1.0])
+    wengert.check_grad(m.loss, x)                         # (raises if it disagrees)
+    assert "def loss(self, x)" in str(wengert.lower(m.loss))
+    text = wengert.derivative_source(m.loss)
+    assert "with respect to x" in text
+    wengert.show(m.loss, args=(x,))
+    assert "with respect to x" in capsys.readouterr().out

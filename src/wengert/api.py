@@ -2586,15 +2586,35 @@ def _cotangent_like(c, k):
     return c
 
 
+def unbound(func, wrt, args=None, kinds=None):
+    """``(function, wrt, args, kinds)``: for a bound method (``model.loss``) or a
+    partial without keywords, its function, ``wrt`` counted from its first
+    parameter, and the bound arguments first in ``args`` (or their kinds in
+    ``kinds``); else all as given."""
+    bound = None if isinstance(func, Derivative) else _bound(func)
+    if bound is None or bound[2]:
+        return func, wrt, args, kinds
+    f, lead, _ = bound
+    wrt = _shift_wrt(wrt, f, len(lead), {})
+    if args is not None:
+        args = tuple(lead) + tuple(args)
+    elif kinds is not None:
+        kinds = tuple(analysis.build_kind(a) for a in lead) + tuple(kinds)
+    return f, wrt, args, kinds
+
+
 def lower(func) -> ir.Function:
     """The Wengert list of ``func``; ``print()`` it to read it as Python."""
-    func = _check_function(func, "lower")
+    func = _check_function(unbound(func, 0)[0], "lower")
     return lowered(func)
 
 
 def derivative_source(func, mode: str = "reverse", wrt=0, kinds=None,
                       optimize: bool = True) -> str:
-    """Generated source of a derivative (what ``wengert show`` prints)."""
+    """Generated source of a derivative (what ``wengert show`` prints); of a
+    bound method, its function's with the instance held (``kinds``, if
+    given, the method's arguments' after it)."""
+    func, wrt, _, kinds = unbound(func, wrt, None, kinds)
     func = _check_function(func, "derivative_source")
     positions, _ = _wrt_positions(func, wrt)
     if mode == "wengert":

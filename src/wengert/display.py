@@ -124,8 +124,9 @@ def source_for(func, mode: str = "reverse", wrt=0, args=None, optimize: bool = T
     """The generated source ``wengert show`` prints for ``func``, specialised
     for the kinds of the example ``args`` or, without them, for ``kinds``
     (``None``: the general version)."""
-    from .api import _wrt_positions, build, derivative_source
+    from .api import _wrt_positions, build, derivative_source, unbound
     from .errors import UsageError
+    func, wrt, args, kinds = unbound(func, wrt, args, kinds)     # (model.loss: loss, self held)
     func = target_function(func)
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}", hint=f"use one of: {', '.join(MODES)}")

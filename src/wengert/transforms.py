@@ -19,7 +19,8 @@ import numpy as np
 
 from . import analysis
 from .api import (Derivative, _bound, _check_function, _cotangent_like, _on_bound, _full_args,
-                  _promote, _signature, _wrt_positions, build, grad, instance_build_kinds)
+                  _promote, _shift_wrt, _signature, _wrt_positions, build, grad,
+                  instance_build_kinds)
 from .draws import refuse_outside_draw
 from .errors import UsageError
 from .tree import basis, flatten
@@ -318,6 +319,14 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
     ``order=2`` also checks the derivative of the gradient (recursively).
     Raises ``AssertionError`` naming the mode and argument that disagree.
     """
+    if not isinstance(func, Derivative) and _bound(func) is not None and not _bound(func)[2]:
+        f, lead, _ = _bound(func)            # model.loss: loss, with the instance held
+        n = len(lead)
+        held = wrt is None
+        wrt = tuple(i + n for i, a in enumerate(args) if not _integer_or_text(a)) if held \
+            else _shift_wrt(wrt, f, n, {})
+        return check_grad(f, *lead, *args, wrt=wrt, modes=modes, order=order, eps=eps,
+                          rtol=rtol, atol=atol, seed=seed)
     func_checked = _check_function(func, "check_grad")
     sig = _signature(func_checked)
     names = list(sig.parameters) if sig is not None else [str(i) for i in range(len(args))]
