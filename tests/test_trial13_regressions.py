@@ -477,3 +477,130 @@ def test_tools_take_bound_methods(capsys):
     assert "with respect to x" in text
     wengert.show(m.loss, args=(x,))
     assert "with respect to x" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# a value read in a loop before it is assigned there (the previous iteration's)
+
+def previous_iteration(x):
+    for i in range(3):
+        if i > 0:
+            s = s + prev * x      # noqa: F821 -- prev and s: from the previous iteration
+        else:
+            s = x
+        prev = s
+    return s
+
+
+def read_before_assigned(x):
+    for i in range(2):
+        if i == 1:
+            y = p * x             # noqa: F821
+        p = x * x
+    return y
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_values_from_the_previous_iteration(kw):
+    for f in (previous_iteration, read_before_assigned):
+        assert wengert.grad(f, **kw)(0.9) == pytest.approx(central_difference(f, 0.9),
+                                                           rel=1e-6)
+
+
+# --------------------------------------------------------------------------
+# += on a list (extend), *= (repeat) and |= on a dict change the object in place
+
+def aliased_extend(x):
+    xs = [x]
+    ys = xs
+    xs += [x * x]
+    return sum(ys)
+
+
+def held_extend(x):
+    inner = [x]
+    outer = [inner]
+    inner += [x * x]
+    return sum(outer[0])
+
+
+def aliased_update(x):
+    d = {"a": x}
+    e = d
+    e |= {"b": x * x}
+    return sum(d.values())
+
+
+def given_extend(xs, x):
+    xs += [x]
+    return sum(xs) * x
+
+
+def own_extend(x):
+    xs = [x]
+    xs += [x * x]
+    xs *= 2
+    return sum(xs)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_in_place_sequence_updates(mode):
+    for f in (aliased_extend, held_extend):
+        with pytest.raises(wengert.UnsupportedSyntaxError, match=r"\+= \.\.\.` while"):
+            wengert.grad(f, mode=mode)(0.7)
+    if hasattr(dict, "__ior__"):
+        with pytest.raises(wengert.UnsupportedSyntaxError, match=r"\|= \.\.\.` while"):
+            wengert.grad(aliased_update, mode=mode)(0.7)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="from outside the function"):
+        wengert.grad(given_extend, wrt=1, mode=mode)([1.0, 2.0], 0.7)
+    assert wengert.grad(own_extend, mode=mode)(0.7) == pytest.approx(2 * (1 + 2 * 0.7))
+
+
+# --------------------------------------------------------------------------
+# xs.extend(...) in a loop or a branch (the loop did not carry xs); a dict
+# given a key after it was read whole (reverse mode: the adjoints' keys differ)
+
+def extended_in_a_loop(x):
+    xs = []
+    for _ in range(3):
+        xs.extend([x, x * x])
+    return sum(xs)
+
+
+def extended_in_a_branch(x):
+    xs = [x]
+    if x > 0:
+        xs.extend((x, 2.0))
+    return sum(xs) * x
+
+
+def grown_dict(x):
+    d = {"a": x}
+    r1 = sum(d.values())
+    d["b"] = x * x
+    return r1 * sum(d.values())
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_extend_and_growing_dicts(kw):
+    for f in (extended_in_a_loop, extended_in_a_branch, grown_dict):
+        assert wengert.grad(f, **kw)(0.7) == pytest.approx(central_difference(f, 0.7),
+                                                           rel=1e-6)
+
+
+def reversed_list(x):
+    ys = list(reversed([x, 2.0 * x, x * x]))
+    return ys[0] * 3.0 + ys[2]
+
+
+def reversed_rows(a):
+    rows = tuple(reversed(a))
+    return np.sum(rows[0] * 2.0 + rows[1])
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_list_of_reversed(kw):
+    assert wengert.grad(reversed_list, **kw)(0.7) == pytest.approx(3 * 2 * 0.7 + 1)
+    want = np.zeros((3, 2))
+    want[2], want[1] = 2.0, 1.0
+    assert np.allclose(wengert.grad(reversed_rows, **kw)(np.arange(6.0).reshape(3, 2)), want)

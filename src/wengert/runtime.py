@@ -68,8 +68,9 @@ def accumulate(a, b):
     (None: a string's or None's, which has no derivative)."""
     if a is None or b is None:
         return b if a is None else a
-    if isinstance(a, dict) or isinstance(b, dict):
-        return {k: accumulate(a[k], b[k]) for k in a}
+    if isinstance(a, dict) or isinstance(b, dict):   # (a key added since: its own)
+        return {k: accumulate(a[k], b[k]) if k in a and k in b else a[k] if k in a else b[k]
+                for k in {**a, **b}}
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
         items = [accumulate(u, v) for u, v in zip(a, b)]
         if isinstance(a, list) or isinstance(b, list):

@@ -244,9 +244,15 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         if not isinstance(old, ir.Var):
             continue
         k = kinds.get(old.name)
+        if k is not None and k.shape[:1] == (-2,) and k.dtype in ("seq", "dict") and \
+                s.value.fn in (operator.add, operator.mul, operator.or_):
+            if sharing is None:
+                sharing = _Sharing(fn, kinds)
+            _check_sequence_update(s, kinds, sharing)       # xs += [v]: extends xs
+            continue
         if k is not None and (k.pyfloat or k.shape[:1] in ((-1,), (-2,)) or
                               (k.shape == () and not k.array0)):
-            continue                   # a number, list or NumPy scalar: rebinding is right
+            continue                   # a number, range or NumPy scalar: rebinding is right
         if sharing is None:            # (the analysis, made once an update needs it)
             sharing = _Sharing(fn, kinds)
         group = sharing.sharing(s, views=True)
@@ -495,8 +501,8 @@ def _may_view(s, kinds, tuples=None):
         return [], []
     args = [a.name for a in e.args if isinstance(a, ir.Var)]
     base = e.args[0].name if e.args and isinstance(e.args[0], ir.Var) else None
-    if e.fn in (runtime.setitem, runtime.list_append) and s.store and base:
-        return [base], args[1:] if e.fn is runtime.list_append else []
+    if e.fn in (runtime.setitem, runtime.list_append, runtime.seq_concat) and s.store and base:
+        return [base], args[1:] if e.fn is not runtime.setitem else []   # (xs.extend(ys) too)
     if e.fn is runtime.iterated and base:
         return [base], []             # a loop over a list reads the list itself
     if base and (e.fn in (list, dict, tuple) or _method(e, "copy") and _sequence(kinds.get(base))):
@@ -654,6 +660,43 @@ def check_updates_of_shared_arrays(fn: ir.Function, kinds: dict, sharing=None):
         if stale:
             raise _held_update_error(s, stale[0], sharing, "pop()")
     return sharing
+
+
+def _check_sequence_update(s, kinds, sharing) -> None:
+    """``xs += ys``, ``xs *= n`` on a list and ``d |= e`` on a dict change the
+    object in place in Python (``extend``, ``update``): every other name for it,
+    a list holding it, and the caller's list passed in see the change, where
+    wengert computes a new one. Refused where that could differ. (A tuple's
+    ``t += (v,)`` rebinds ``t``: a tuple display added is taken for that.)"""
+    from .errors import UnsupportedSyntaxError
+    added = s.value.args[1] if len(s.value.args) > 1 else None
+    made = sharing.defs.get(added.name) if isinstance(added, ir.Var) else None
+    if isinstance(made, ir.Op) and made.fn is ir.MAKE_TUPLE:
+        return
+    symbol = {operator.add: "+=", operator.mul: "*=", operator.or_: "|="}[s.value.fn]
+    name = sharing.user(s.value.args[0].name)
+    what = "dict" if symbol == "|=" else "list"
+    how = {"+=": "extends it", "*=": "repeats its items in it", "|=": "updates it"}[symbol]
+    new = {"+=": f"{name} = {name} + [...]", "*=": f"{name} = {name} * n",
+           "|=": f"{name} = {{**{name}, **other}}"}[symbol]
+    given = sharing.given(s)
+    if given:
+        raise UnsupportedSyntaxError(
+            f"`{name} {symbol} ...` changes `{sharing.user(given[0])}`, a {what} from outside "
+            f"the function (an argument or module data): Python's `{symbol}` on a {what} "
+            f"{how} in place", s.loc,
+            hint=f"Python would change the caller's {what} too, the derivative would not: "
+                 f"write `{new}` (a new {what}) and return it")
+    group = sharing.sharing(s, views=False)
+    holders = sharing.holding(s) - group
+    stale = sorted(n for n in sharing.after[id(s)] & (group | holders)
+                   if n != s.target.name and not _number(kinds.get(n)))
+    if stale:
+        raise UnsupportedSyntaxError(
+            f"`{name} {symbol} ...` while `{sharing.user(stale[0])}`, another name for the "
+            f"same {what} (or one holding it), is used afterwards: Python's `{symbol}` on a "
+            f"{what} {how} in place", s.loc,
+            hint=f"write `{new}` (a new {what}), or copy it first")
 
 
 def _given_list_error(s, name: str):

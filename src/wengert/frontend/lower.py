@@ -1400,6 +1400,16 @@ class Lowerer:
         if not node.args or not any(fn is f for f in _CONSUMERS):
             return None
         arg = node.args[0]
+        if fn in (builtins.list, builtins.tuple) and len(node.args) == 1 and \
+                not node.keywords and isinstance(arg, gast.Call) and \
+                self._call_keywords(arg, reversed, ()) == {} and len(arg.args) == 1:
+            # list(reversed(xs)) is list(xs[::-1]): the same items, last first
+            backwards = gast.copy_location(gast.Subscript(
+                value=arg.args[0], slice=gast.Slice(lower=None, upper=None,
+                                                    step=_g_const(-1)),
+                ctx=gast.Load()), arg)
+            return self.op_expr(gast.copy_location(gast.Call(
+                func=node.func, args=[backwards], keywords=[]), node))
         if fn is builtins.list and len(node.args) == 1 and not node.keywords:
             items = self._lazy_list(arg)         # list(zip(a, b)): the comprehension itself
             return None if items is None else self.op_expr(items)
@@ -1983,8 +1993,13 @@ def _line_map(tree, source, pf) -> list:
 
 def _first_assignment_unconditional(body, name) -> bool:
     """Is ``name`` bound by a plain top-level statement of ``body`` before any
-    nested (conditional) statement could bind it?"""
+    nested (conditional) statement could bind it, and not read before it (a
+    value from the previous iteration: ``y = p * x`` before ``p = x * x``)?"""
     for stmt in body:
+        if name in _read_names(stmt) or (isinstance(stmt, gast.AugAssign) and
+                                         isinstance(stmt.target, gast.Name) and
+                                         stmt.target.id == name):
+            return False                 # read first: the previous iteration's value
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
             targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
             if any(isinstance(n, gast.Name) and n.id == name
@@ -1993,6 +2008,12 @@ def _first_assignment_unconditional(body, name) -> bool:
         if name in _assigned_names(stmt):
             return False
     return False
+
+
+def _read_names(node) -> set:
+    """Names a statement reads (loads), nested statements included."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Load)}
 
 
 def _assigned_names(node) -> set:
@@ -2015,8 +2036,10 @@ def _assigned_names(node) -> set:
             out.add(n.value.id)                 # y[i] = v rebinds y
         elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
                 isinstance(n.func.value, gast.Name) and \
-                (n.func.attr == "pop" or (n.func.attr == "append" and id(n) in statements)):
-            out.add(n.func.value.id)            # xs.append(v), xs.pop() rebind xs
+                (n.func.attr == "pop" or (n.func.attr in ("append", "extend") and
+                                          id(n) in statements)):
+            out.add(n.func.value.id)            # xs.append(v), xs.extend(vs), xs.pop()
+                                                # rebind xs
     return out
 
 
