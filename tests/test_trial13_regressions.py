@@ -604,3 +604,43 @@ def test_list_of_reversed(kw):
     want = np.zeros((3, 2))
     want[2], want[1] = 2.0, 1.0
     assert np.allclose(wengert.grad(reversed_rows, **kw)(np.arange(6.0).reshape(3, 2)), want)
+
+
+# --------------------------------------------------------------------------
+# second derivatives over forward-mode gradients; take_along_axis's default axis
+
+def first_close(theta, xs):
+    for x in xs:
+        val = -(x - theta) ** 2
+        if val > -1e-3:
+            return val
+    return 0.0
+
+
+def sorted_weighted(x, mu):
+    return np.sum(np.sort(x - mu) * np.arange(1.0, 4.0))
+
+
+def picked(lp, labels):
+    return np.sum(np.take_along_axis(lp, labels[:, None]) ** 2)
+
+
+@pytest.mark.parametrize("outer", ["reverse", "forward"])
+def test_derivatives_of_forward_gradients(outer):
+    inner = wengert.grad(first_close, mode="forward")
+    assert wengert.grad(inner, mode=outer)(0.7, [0.1, 0.7, 1.5]) == pytest.approx(-2.0)
+    assert wengert.grad(inner, mode=outer)(0.7, [0.1, 0.5, 1.5]) == 0.0
+    g = wengert.grad(sorted_weighted, wrt=1, mode="forward")
+    assert np.allclose(wengert.grad(g, wrt=0, mode=outer)(np.array([0.3, -1.0, 2.0]), 0.5),
+                       0.0)
+
+
+@pytest.mark.skipif(np.lib.NumpyVersion(np.__version__) < "2.3.0",
+                    reason="np.take_along_axis has a default axis from NumPy 2.3 on")
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_take_along_axis_default_axis(mode):
+    lp = np.array([[0.3, -0.2, 0.5], [1.0, 0.1, -0.4]])
+    labels = np.array([2, 0])
+    want = np.zeros_like(lp)
+    want[0, 2], want[1, 0] = 2 * 0.5, 2 * 1.0
+    assert np.allclose(wengert.grad(picked, mode=mode)(lp, labels), want)

@@ -1121,8 +1121,8 @@ def _like_kind(e, like, kinds) -> Optional[Kind]:
         if k is None or not (k.pyfloat or k.dtype == "<f8"):
             return None
     k = known[like] if like in known else expr_kind(e.args[like], kinds)
-    if k.pyfloat or k.shape == ():
-        return None
+    if k is None or k.pyfloat or k.shape == ():
+        return None                                  # (zeros_like(None): a placeholder's)
     return Kind(k.shape, k.dtype)
 
 

@@ -573,7 +573,7 @@ def take(a, indices, axis=None):
 
 
 @rule(np.take_along_axis, linear=("arr",))
-def take_along_axis(arr, indices, axis):
+def take_along_axis(arr, indices, axis=-1):       # (the default since NumPy 2.3)
     tangent(np.take_along_axis(arr_dot, indices, axis=axis))
     adjoint(arr=untake_along_axis(g, arr, indices, axis))
 
