@@ -2,6 +2,7 @@
 and users coming from PyTorch/JAX/autograd): each fixed, pinned here."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -308,11 +309,22 @@ class Net:
 def test_messages_name_what_the_user_wrote():
     with pytest.raises(wengert.NoRuleError, match=r"`np\.vectorize\(bump\)`"):
         wengert.grad(vectorized)(np.array([0.5, -1.0]))
-    net = Net(np.eye(2), np.eye(2))
-    with pytest.raises(wengert.NoRuleError,
-                       match=r"calling `\.fc\d\(\.\.\.\)` of a Net object: `fc\d` is not") as info:
-        wengert.grad(net.loss)(np.array([1.0, 2.0]))
-    assert "self.layers" in str(info.value)
+
+
+@pytest.mark.parametrize("kw", MODES[:2], ids=IDS[:2])
+def test_objects_held_in_attributes(kw):
+    """``self.fc1(x)``, ``self.prior.log_prob(w)``: an object an argument holds
+    in an attribute is called as its class says (as an item of a list is)."""
+    W1, W2 = np.array([[1.0, 0.5], [-0.3, 0.8]]), np.array([[0.2, -1.0], [0.7, 0.4]])
+    net, x = Net(W1, W2), np.array([0.3, -0.7])
+    assert np.allclose(wengert.grad(net.loss, **kw)(x),
+                       central_difference(lambda t: net.loss(t), x), rtol=1e-6)
+    g = wengert.grad(Net.loss, wrt=1, **kw)
+    net.fc1 = OptionalAct(W1, np.sin)              # another class there: code of its own
+    assert np.allclose(g(net, x), central_difference(lambda t: net.loss(t), x), rtol=1e-6)
+    net.fc1.act = None                              # and another function in it
+    assert np.allclose(g(net, x), central_difference(lambda t: net.loss(t), x), rtol=1e-6)
+    assert len(g._keys) == 3                        # (one per class and function held)
 
 
 # --------------------------------------------------------------------------
@@ -644,3 +656,40 @@ def test_take_along_axis_default_axis(mode):
     want = np.zeros_like(lp)
     want[0, 2], want[1, 0] = 2 * 0.5, 2 * 1.0
     assert np.allclose(wengert.grad(picked, mode=mode)(lp, labels), want)
+
+
+# --------------------------------------------------------------------------
+# an object two attributes deep: its operators refused, never taken for numbers
+
+class ShiftSin:
+    def __init__(self, k):
+        self.k = k
+
+    def __add__(self, other):
+        return self.k * math.sin(other)
+
+
+class InnerHolder:
+    def __init__(self, s):
+        self.s = s
+
+
+class OuterHolder:
+    def __init__(self, s):
+        self.a = InnerHolder(s)
+        self.items = [InnerHolder(s)]
+
+    def through_attribute(self, x):
+        return self.a.s + x
+
+    def through_item(self, x):
+        return self.items[0].s + x
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("method", ["through_attribute", "through_item"])
+def test_objects_two_attributes_deep(mode, method):
+    g = wengert.grad(getattr(OuterHolder, method), wrt=1, mode=mode)
+    assert g(OuterHolder(2.0), 0.7) == 1.0                 # a number there: as before
+    with pytest.raises(wengert.NoRuleError, match=r"`\+` on an object held in an attribute"):
+        g(OuterHolder(ShiftSin(3.0)), 0.7)                  # an object next: not taken for one

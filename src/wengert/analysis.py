@@ -485,7 +485,7 @@ def arg_kind(v, depth: int = 0, instances: bool = False) -> Optional[Kind]:
             k = arg_kind(item, depth + 1, instances) if _container(item) \
                 else build_kind(item) if instances else kind_of_value(item)
             if isinstance(k, Instance):
-                out.append((key, Instance(k.cls, held_functions(item) +
+                out.append((key, Instance(k.cls, held_functions(item) + held_objects(item) +
                                           held_containers(item, depth + 1))))
                 continue
             if isinstance(k, (FunctionArg, NamedTupleOf)):
@@ -506,6 +506,15 @@ def held_functions(obj) -> tuple:
     identity checks (``ItemsKey``)."""
     return tuple(sorted((n, FunctionArg(v)) for n, v in _own_attributes(obj).items()
                         if is_function(v) or v is None))   # (None: `self.act is None`)
+
+
+def held_objects(obj) -> tuple:
+    """``((name, Instance), ...)`` of the objects of classes written in Python
+    ``obj`` holds in its own attributes, sorted: an operator or a method on
+    one of them (``self.a.s + x``, two attributes deep) is refused, never
+    taken for arithmetic on numbers; the dispatcher checks their classes."""
+    return tuple(sorted((n, Instance(type(v))) for n, v in _own_attributes(obj).items()
+                        if isinstance(build_kind(v), Instance)))
 
 
 def held_containers(obj, depth: int = 0) -> tuple:
@@ -597,6 +606,10 @@ def _item_key(item):
         return kind_key(item)
     held = held_functions(item) + tuple((n, _items_key(getattr(item, n)))
                                         for n, _ in held_containers(item))
+    covered = {n for n, _ in held}   # (and the type of every other attribute: one that
+    held += tuple((n, type(v)) for n, v in _own_attributes(item).items()   # held a number
+                  if n not in covered)               # when the code was built may hold an
+                                                     # object, refused, next)
     return AttrsKey(type(item), tuple(sorted(held, key=lambda p: p[0]))) if held \
         else kind_key(item)
 

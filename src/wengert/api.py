@@ -19,6 +19,7 @@ import collections.abc
 import functools
 import inspect
 import itertools
+from collections import Counter
 import linecache
 import re
 import threading
@@ -564,9 +565,9 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     held = {(n, a): ak.fn for n, k in zip(primal.param_names(), arg_kinds or ())
             if isinstance(k, analysis.Instance) for a, ak in k.attrs
             if isinstance(ak, analysis.FunctionArg)}     # self.act: that function
-    objects = {(n, a): ak.cls for n, k in zip(primal.param_names(), arg_kinds or ())
+    objects = {(n, a): ak for n, k in zip(primal.param_names(), arg_kinds or ())
                if isinstance(k, analysis.Instance) for a, ak in k.attrs
-               if isinstance(ak, analysis.Instance)}            # self.s: refused in s + x
+               if isinstance(ak, analysis.Instance)}   # self.prior: its class and functions
     containers = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
                   if _objects_in(k)}
     containers.update(((n, a), ak) for n, k in zip(primal.param_names(), arg_kinds or ())
@@ -576,6 +577,7 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     classes.update((n, type(v)) for n, (v, _) in data.items())
     used: set = set()
     for _ in range(MAX_DEPTH + 1):
+        primal = _held_calls_split(primal, objects, classes)   # self.fc1(x): its __call__
         primal = unroll_item_loops(primal, containers)    # (unlike objects: one by one)
         resolved, receivers = resolve_methods(primal, classes, containers, held, objects)
         used |= receivers
@@ -598,6 +600,48 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
             _SCOPES.setdefault(id(scope), scope)
             _record([(id(scope), name, analysis.kind_key(value))])
     return _function_copies_bound(opt.copy_propagation(primal)) if optimize else primal
+
+
+def _held_calls_split(primal, objects, classes):
+    """``self.fc1(x)`` where ``fc1`` is an object ``self`` holds (not a method
+    of its class): ``h = self.fc1`` then ``h(x)``, whose ``__call__`` is then
+    resolved as a list item's is (``inline.resolve_methods``)."""
+    if not objects:
+        return primal
+    roots, once = {}, Counter(n for s in ir.walk(primal.body) for n in ir.stmt_writes(s))
+    for n in primal.param_names():
+        roots[n] = n
+    for s in ir.walk(primal.body):      # copies of a parameter, assigned once
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(s.value, ir.Var) and s.value.name in roots and \
+                once[s.target.name] == 1:
+            roots[s.target.name] = roots[s.value.name]
+    taken = set(once) | set(primal.param_names())
+    counter = itertools.count(1)
+
+    def split(stmts):
+        out = []
+        for s in stmts:
+            s = opt._map_blocks(s, split)
+            e = getattr(s, "value", None)
+            if isinstance(s, (ir.Assign, ir.Effect)) and isinstance(e, ir.Op) and \
+                    isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "method" and e.args and \
+                    isinstance(e.args[0], ir.Var) and \
+                    (roots.get(e.args[0].name), e.fn.name) in objects and \
+                    classes.get(roots[e.args[0].name]) is not None and \
+                    inline_module.method_function(classes[roots[e.args[0].name]],
+                                                  e.fn.name) is None:
+                name = next(f"{e.fn.name}_{k}" for k in counter
+                            if f"{e.fn.name}_{k}" not in taken)
+                taken.add(name)
+                out.append(ir.Assign(ir.Var(name), ir.Op(ir.Attr(e.fn.name), (e.args[0],)),
+                                     s.loc))
+                s = ir.with_value(s, ir.Op(ir.Method("__call__"),
+                                           (ir.Var(name),) + e.args[1:], e.kwargs))
+            out.append(s)
+        return out
+    body = split(primal.body)
+    return primal if body == primal.body else primal.with_body(body)
 
 
 def _namedtuple_fields(primal, arg_kinds):
@@ -1866,8 +1910,9 @@ def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
     own = vars(a)
 
     def held(n):                     # self.act(x): a function in the instance's dict
-        return n in own and (analysis.is_function(own[n]) or own[n] is None) and \
-            not _data_descriptor(cls, n)        # (None: `self.act is None` decided)
+        return n in own and (analysis.is_function(own[n]) or own[n] is None or   # (None:
+                             isinstance(analysis.build_kind(own[n]), analysis.Instance)) \
+            and not _data_descriptor(cls, n)    # `self.act is None` decided; self.fc1(x))
     names = analysis.instance_attributes(primal, primal.param_names()[i], held)
     names = tuple(sorted(set(names) | _shadowed_methods(func, i, held)))
     return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
@@ -1973,8 +2018,9 @@ def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
 def _attribute_kind(v):
     if _holds_objects(v):                 # self.layers: each item's class (and functions)
         return analysis.arg_kind(v, instances=True)
-    if isinstance(analysis.build_kind(v), analysis.Instance):
-        return analysis.Instance(type(v))  # self.s: its class (its operators are refused)
+    if isinstance(analysis.build_kind(v), analysis.Instance):   # self.prior: its class and
+        return analysis.Instance(type(v), analysis.held_functions(v) +   # what it holds
+                                 analysis.held_objects(v) + analysis.held_containers(v, 1))
     return analysis.FunctionArg(v) if analysis.is_function(v) or v is None else \
         analysis.kind_of_value(v)
 
@@ -1982,6 +2028,8 @@ def _attribute_kind(v):
 def _attribute_key(v):
     if _holds_objects(v):
         return analysis.arg_key(v)
+    if isinstance(analysis.build_kind(v), analysis.Instance):
+        return analysis._item_key(v)     # its class and the functions it holds, checked
     return analysis.FunctionArg(v) if analysis.is_function(v) else analysis.kind_key(v)
 
 

@@ -214,12 +214,26 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 isinstance(s.value.args[0], ir.Var) and \
                 isinstance(known.get(s.value.args[0].name), _Items):
             known[s.target.name] = _Items(item=True)         # objs[0]: an object, class unknown
+        elif isinstance(s.value, ir.Op) and isinstance(s.value.fn, ir.PseudoOp) and \
+                s.value.fn.kind == "attr" and isinstance(s.value.args[0], ir.Var) and \
+                isinstance(known.get((s.value.args[0].name, s.value.fn.name)), _Nested):
+            nested = known[s.value.args[0].name, s.value.fn.name]      # s = self.a.s
+            known[s.target.name] = _Held(nested.cls, nested.label, s.value.fn.name)
         elif held_objects and isinstance(s.value, ir.Op) and \
                 isinstance(s.value.fn, ir.PseudoOp) and s.value.fn.kind == "attr" and \
                 isinstance(s.value.args[0], ir.Var) and \
                 (roots.get(s.value.args[0].name), s.value.fn.name) in held_objects:
-            owner, attr = roots[s.value.args[0].name], s.value.fn.name     # s = self.s
-            known[s.target.name] = _Held(held_objects[owner, attr], owner, attr)
+            owner, attr = roots[s.value.args[0].name], s.value.fn.name     # p = self.prior
+            held_kind = held_objects[owner, attr]
+            if isinstance(held_kind, Instance):      # its class and the functions it holds:
+                known[s.target.name] = held_kind.cls   # resolved as a list item's are
+                for a, ak in held_kind.attrs:
+                    if isinstance(ak, FunctionArg):
+                        known[(s.target.name, a)] = _Function(ak.fn)
+                    elif isinstance(ak, Instance):     # an object it holds: refused
+                        known[(s.target.name, a)] = _Nested(ak.cls, f"{owner}.{attr}")
+            else:
+                known[s.target.name] = _Held(held_kind, owner, attr)
         elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
                 len(s.value.args) == 2 and isinstance(s.value.args[0], ir.Var) and \
                 s.value.args[0].name in containers:
@@ -229,6 +243,8 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 known[s.target.name] = cls
             for attr, f in _item_functions(k, s.value.args[1]).items():
                 known[(s.target.name, attr)] = _Function(f)    # layer.act(x)
+            for attr, c in _item_objects(k, s.value.args[1]).items():
+                known[(s.target.name, attr)] = _Nested(c, s.target.name)   # layer.s
     for s in ir.walk(fn.body):             # copies of items holding functions
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
                 counts.get(s.target.name) == 1 and isinstance(s.value, ir.Var):
@@ -271,6 +287,14 @@ class _Function:
         self.fn, self.keywords = fn, tuple(keywords)
 
 
+class _Nested:
+    """What ``(name, attribute)`` holds: an object of class ``cls`` two
+    attributes deep (``self.a.s``), whose operators and methods are refused."""
+
+    def __init__(self, cls, label: str):
+        self.cls, self.label = cls, label      # (label: how the user reaches the holder)
+
+
 class _After:
     """What ``super(C, obj)`` finds methods in: the classes after ``C`` in the
     MRO of ``obj``'s class, bound to ``obj``."""
@@ -301,6 +325,20 @@ def _item_class(k, index):
     if len(classes) == 1 and None not in classes:   # a list's, or a dict's at its keys
         return classes.pop()                        # in a loop over it
     return None
+
+
+def _item_objects(k, index) -> dict:
+    """``{attribute: class}`` of the objects the item of a container of kind
+    ``k`` at ``index`` holds (``analysis.held_objects``): refused in an
+    operator or a method call, never taken for numbers."""
+    items = [item for key, item in k.items if _same_key(key, index, len(k.items))] \
+        if isinstance(index, ir.Const) else [item for _, item in k.items]
+    out: dict = {}
+    for item in items:
+        for a, ak in (item.attrs if isinstance(item, Instance) else ()):
+            if isinstance(ak, Instance):
+                out.setdefault(a, ak.cls)
+    return out
 
 
 MAX_UNROLLED = 16      # items of a container of unlike objects a loop is written out for
