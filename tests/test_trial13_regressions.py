@@ -693,3 +693,91 @@ def test_objects_two_attributes_deep(mode, method):
     assert g(OuterHolder(2.0), 0.7) == 1.0                 # a number there: as before
     with pytest.raises(wengert.NoRuleError, match=r"`\+` on an object held in an attribute"):
         g(OuterHolder(ShiftSin(3.0)), 0.7)                  # an object next: not taken for one
+
+
+# --------------------------------------------------------------------------
+# a module-level object: what it holds (a list of layers, a function) known too
+
+class Scaling:
+    def __init__(self, k):
+        self.k = k
+
+    def __call__(self, x):
+        return self.k * x
+
+
+class Squaring:
+    def __call__(self, x):
+        return x * x
+
+
+class Chain:
+    def __init__(self, layers, fn=None):
+        self.layers, self.fn = layers, fn
+
+    def loss(self, x):
+        h = x
+        for layer in self.layers:
+            h = layer(h)
+        return h * h if self.fn is None else self.fn(h)
+
+
+CHAIN = Chain([Scaling(2.0), Scaling(3.0)])
+
+
+def via_module_object(x):
+    return CHAIN.loss(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_module_level_object_holding_layers(mode):
+    g = wengert.grad(via_module_object, mode=mode)
+    try:
+        for change in ("none", "k", "shorter", "class", "function"):
+            if change == "k":
+                CHAIN.layers[1].k = 5.0
+            elif change == "shorter":
+                CHAIN.layers = [Scaling(2.0)]
+            elif change == "class":
+                CHAIN.layers = [Scaling(2.0), Squaring()]
+            elif change == "function":
+                CHAIN.fn = np.sin
+            assert g(0.5) == pytest.approx(central_difference(via_module_object, 0.5),
+                                           rel=1e-6), change
+    finally:
+        CHAIN.layers, CHAIN.fn = [Scaling(2.0), Scaling(3.0)], None
+
+
+# --------------------------------------------------------------------------
+# more messages in the user's words
+
+def starred_display(x):
+    ys = [*[x, x], x]
+    return sum(ys)
+
+
+def item_of_an_item(x):
+    d = {"p": {"w": 1.0}}
+    d["p"]["w"] = x
+    return d["p"]["w"] * 2.0
+
+
+class WithClassMethod:
+    k = 2.0
+
+    @classmethod
+    def scale(cls, x):
+        return cls.k * x
+
+    def loss(self, x):
+        return np.sum(self.scale(x) ** 2)
+
+
+def test_messages_for_starred_items_nested_items_and_class_methods():
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="a starred item"):
+        wengert.grad(starred_display)(0.5)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="an item of an item") as info:
+        wengert.grad(item_of_an_item)(0.5)
+    assert "put it back" in str(info.value)
+    with pytest.raises(wengert.NoRuleError, match=r"`\.scale\(\.\.\.\)`, a class method"):
+        wengert.grad(WithClassMethod().loss)(np.ones(2))

@@ -110,7 +110,7 @@ def _guards_hold(guards) -> bool:
         elif isinstance(key, _Same):
             if scope.get(name) is not key.obj:
                 return False
-        elif name not in scope or analysis.kind_key(scope[name]) != key:
+        elif name not in scope or analysis._item_key(scope[name]) != key:
             return False
     return True
 
@@ -575,6 +575,13 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
                       if _objects_in(ak))                        # self.layers
     data = _data_instances(primal)
     classes.update((n, type(v)) for n, (v, _) in data.items())
+    for n, (v, _) in data.items():      # a module-level object: what it holds too, its
+        for a, ak in analysis.held_functions(v):     # key checked like an argument's
+            held[(n, a)] = ak.fn
+        for a, ak in analysis.held_objects(v):
+            objects[(n, a)] = _attribute_kind(getattr(v, a))
+        for a, ak in analysis.held_containers(v, 1):
+            containers[(n, a)] = ak
     used: set = set()
     for _ in range(MAX_DEPTH + 1):
         primal = _held_calls_split(primal, objects, classes)   # self.fc1(x): its __call__
@@ -595,10 +602,10 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     primal, read = _namedtuple_fields(primal, arg_kinds)
     data.update(read)
     for name in sorted((used | set(read)) & set(data)):     # module data: guarded like
-        value, scope = data[name]                            # its kinds
-        if scope is not None:
+        value, scope = data[name]                            # its kinds (an object: with
+        if scope is not None:                                # what it holds)
             _SCOPES.setdefault(id(scope), scope)
-            _record([(id(scope), name, analysis.kind_key(value))])
+            _record([(id(scope), name, analysis._item_key(value))])
     return _function_copies_bound(opt.copy_propagation(primal)) if optimize else primal
 
 

@@ -482,6 +482,8 @@ def named_containers(fn: ir.Function, containers, counts=None) -> dict:
                 counts[t] = counts.get(t, 0) + 1
     out = {n: k for n, k in containers.items() if isinstance(n, str) and not counts.get(n)}
     roots = {n: n for n in fn.param_names() if not counts.get(n)}
+    roots.update((key[0], key[0]) for key in containers      # (a module-level object's)
+                 if isinstance(key, tuple) and not counts.get(key[0]))
     items: dict = {}           # a name bound to an item: its Instance (a block's layers)
     for s in ir.walk(fn.body):
         if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and

@@ -96,7 +96,9 @@ UNSUPPORTED_EXPRS = {
     gast.Set: ("a set display", "use a tuple or a list"),
     gast.SetComp: ("a set comprehension", "use a list"),
     gast.JoinedStr: ("an f-string", "format strings outside the differentiated function"),
-    gast.Starred: ("star-arguments (*args)", "pass the arguments one by one"),
+    gast.Starred: ("a starred item (`*xs` in a call or a display)",
+                   "write the items out, or join lists with + (`xs + [x]`) and pass the "
+                   "arguments one by one"),
 }
 
 # calls kept as statements for their effect (``runtime.assert_``: an ``assert``
@@ -372,9 +374,16 @@ class Lowerer:
         """``y[...]`` as an assignment target: ``y`` must be an array this
         function created (writing into an input would change the caller's data)."""
         if not isinstance(target.value, gast.Name) or target.value.id not in self.scope.env:
+            nested = isinstance(target.value, gast.Subscript)
             raise UnsupportedSyntaxError(
-                "assignment into a subscript of something other than a local array",
-                self.pf.loc(target), hint="assign into a local array (y = np.zeros(n); y[i] = v)")
+                "assignment into an item of an item (`d[\"p\"][\"w\"] = v`, `A[i][j] = v`)"
+                if nested else
+                "assignment into a subscript of something other than a local array, list "
+                "or dict", self.pf.loc(target),
+                hint="take the inner one out, assign into it and put it back "
+                     "(`p = dict(d[\"p\"]); p[\"w\"] = v; d[\"p\"] = p`), or index an "
+                     "array at once (`A[i, j] = v`)" if nested else
+                     "assign into a local array, list or dict (y = np.zeros(n); y[i] = v)")
         name = target.value.id
         if self.scope.env[name] not in self.fresh:
             other = self._another_name(name)

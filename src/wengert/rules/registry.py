@@ -605,7 +605,16 @@ def _held_call(e, instances):
             e.args and isinstance(e.args[0], ir.Var)):
         return None
     cls = instances.get(e.args[0].name)
-    if not isinstance(cls, type) or hasattr(cls, e.fn.name):
+    if not isinstance(cls, type):
+        return None
+    found = next((vars(c)[e.fn.name] for c in cls.__mro__ if e.fn.name in vars(c)), None)
+    if isinstance(found, classmethod):
+        what, name = cls.__qualname__, e.fn.name
+        return (f"calling `.{name}(...)`, a class method of {what}: class methods are not "
+                "differentiated (what they read of the class is not known here)",
+                f"make `{name}` a plain method or a @staticmethod, or a function at module "
+                "level")
+    if found is not None:
         return None
     what, name = cls.__qualname__, e.fn.name
     return (f"calling `.{name}(...)` of a {what} object: `{name}` is not a method of {what} "
