@@ -30,7 +30,8 @@ RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
            runtime.scatter_into, runtime.copy_of, runtime.as_scalar, runtime.as_array,
            runtime.iterated, runtime.iterated_tangent, runtime.iterated_adjoint,
            runtime.last_writes, runtime.copied_dict, runtime.sorted_like,
-           runtime.unsorted, runtime.as_items, runtime.scatter_tangent, runtime.stored}
+           runtime.unsorted, runtime.as_items, runtime.scatter_tangent, runtime.stored,
+           runtime.adjoint_as}
 # Rules whose finite differences need steps of their own (test_regressions.py):
 # a cast to float32 rounds what float64 steps of 1e-6 would see.
 ELSEWHERE = {np.float32}

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import wengert
+from wengert import adjoint, tangent
+from wengert.runtime import unbroadcast
 
 
 
@@ -781,3 +783,191 @@ def test_messages_for_starred_items_nested_items_and_class_methods():
     assert "put it back" in str(info.value)
     with pytest.raises(wengert.NoRuleError, match=r"`\.scale\(\.\.\.\)`, a class method"):
         wengert.grad(WithClassMethod().loss)(np.ones(2))
+
+
+# --------------------------------------------------------------------------
+# super().method(x) whose method calls a function the object holds
+
+class BaseAct:
+    def __init__(self):
+        self.act = np.tanh
+
+    def predict(self, w):
+        return self.act(w)
+
+    def loss(self, w):
+        return np.sum(self.predict(w))
+
+
+class SubAct(BaseAct):
+    def predict(self, w):
+        return super().predict(w) * 2.0
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_super_method_calling_a_held_function(mode):
+    w = np.array([0.1, 0.2])
+    assert np.allclose(wengert.grad(SubAct().loss, mode=mode)(w), 2 * (1 - np.tanh(w) ** 2))
+
+
+# --------------------------------------------------------------------------
+# a rule registered for a library object's method (stats.norm.logpdf) is used
+
+def logpdf_rule(x, loc=0.0, scale=1.0):
+    tangent(-(x - loc) / scale ** 2 * x_dot + (x - loc) / scale ** 2 * loc_dot)  # noqa: F821
+    adjoint(x=unbroadcast(-(x - loc) / scale ** 2 * g, x),                      # noqa: F821
+            loc=unbroadcast((x - loc) / scale ** 2 * g, loc))                   # noqa: F821
+
+
+def normal_log_likelihood(mu, x):
+    return np.sum(scipy_stats.norm.logpdf(x, loc=mu))    # noqa: F821 (imported by the test)
+
+
+def test_defrule_for_a_library_objects_method():
+    stats = pytest.importorskip("scipy.stats")
+    globals()["scipy_stats"] = stats
+    wengert.defrule(stats.norm.logpdf)(logpdf_rule)
+    x = np.array([0.1, 0.2, 1.0])
+    for mode in ("reverse", "forward"):
+        assert wengert.grad(normal_log_likelihood, mode=mode)(0.3, x) == \
+            pytest.approx(np.sum(x - 0.3))
+
+
+# --------------------------------------------------------------------------
+# NumPy's opt-out (__array_ufunc__ = None) keeps the class's operators; a
+# module-level list of objects has its items' classes; an object's array
+# returned as a gradient is copied
+
+class OptedOut:
+    __array_ufunc__ = None
+
+    def __init__(self, a):
+        self.a = a
+
+    def __mul__(self, x):
+        return self.a * x
+
+    def __rmul__(self, x):
+        return 3.0 * self.a * x
+
+
+def sin_of_product(x, o):
+    return np.sum(np.sin(o * x))
+
+
+class TimesSin:
+    def __init__(self, c):
+        self.c = c
+
+    def __mul__(self, x):
+        return np.sin(x) * self.c
+
+
+OBJS = [TimesSin(2.0)]
+
+
+def module_list_item_times(x):
+    return np.sum(OBJS[0] * x)
+
+
+class Weighted:
+    def __init__(self, W):
+        self.W = W
+
+    def loss(self, x):
+        return np.sum(x * self.W)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_objects_operators_and_owned_gradients(mode):
+    x = np.array([0.3, -0.5, 0.8])
+    assert np.allclose(wengert.grad(sin_of_product, mode=mode)(x, OptedOut(1.3)),
+                       1.3 * np.cos(1.3 * x))
+    try:
+        assert np.allclose(wengert.grad(module_list_item_times, mode=mode)(x), 2 * np.cos(x))
+        OBJS[0] = TimesSin(5.0)                     # (another item: checked at each call)
+        assert np.allclose(wengert.grad(module_list_item_times, mode=mode)(x), 5 * np.cos(x))
+    finally:
+        OBJS[0] = TimesSin(2.0)
+    m = Weighted(np.array([1.0, 2.0, 3.0]))
+    g = wengert.grad(m.loss, mode=mode)(x)
+    assert np.allclose(g, m.W) and not np.shares_memory(g, m.W)
+
+
+# --------------------------------------------------------------------------
+# a 0-d array written into and read as a number; writable gradients of
+# np.pad/np.transpose; generators seeded from integer expressions
+
+def zero_d_buffer(u):
+    a = np.array(0.0)
+    a[...] = u[0]
+    return float(a) * 2.0
+
+
+def padded(x):
+    return np.sum(np.pad(x, 1) * 2.0)
+
+
+def transposed(x):
+    return np.sum(np.transpose(x))
+
+
+def seeded_from_expression(u, seed, s=7):
+    rng = np.random.default_rng(seed * 3 + s)
+    return np.sum(u * rng.standard_normal(4))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_zero_d_buffers_pads_and_seeds(mode):
+    assert np.allclose(wengert.grad(zero_d_buffer, mode=mode)(np.array([1.5, 2.0])), [2.0, 0.0])
+    for f, want in ((padded, 2.0), (transposed, 1.0)):
+        g = wengert.grad(f, mode=mode)(np.ones((3, 4)))
+        g *= 0.5                                     # (its own, writable array)
+        assert np.allclose(g, want / 2)
+    u = np.arange(4.0)
+    noise = np.random.default_rng(5 * 3 + 7).standard_normal(4)
+    assert np.allclose(wengert.jacfwd(seeded_from_expression)(u, 5), noise)
+    assert np.allclose(wengert.vjp(seeded_from_expression, u, 5)[1](1.0)[0], noise)
+
+
+# --------------------------------------------------------------------------
+# a list changed through an item of another list, or an attribute of an object
+
+def through_an_item(x):
+    outer = [[x]]
+    inner = outer[0]
+    inner.append(x ** 3)
+    return outer[0][-1]
+
+
+def through_a_dict_value(x):
+    d = {"a": [x]}
+    lst = d["a"]
+    lst.append(x * x)
+    return sum(d["a"])
+
+
+class Buffer:
+    def __init__(self):
+        self.buf = [np.zeros(3)]
+
+    def loss(self, x):
+        xs = self.buf
+        xs.append(x ** 2)
+        return np.sum(self.buf[-1])
+
+
+def an_item_read_only(x):
+    outer = [[x, 2.0 * x]]
+    inner = outer[0]
+    return inner[0] * inner[1]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_lists_changed_through_another_name(mode):
+    for f in (through_an_item, through_a_dict_value):
+        with pytest.raises(wengert.UnsupportedSyntaxError, match="holds that list as an item"):
+            wengert.grad(f, mode=mode)(0.7)
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="changes `self.buf`"):
+        wengert.grad(Buffer().loss, mode=mode)(np.array([0.3, -0.5, 0.8]))
+    assert wengert.grad(an_item_read_only, mode=mode)(0.7) == pytest.approx(4 * 0.7)

@@ -265,6 +265,9 @@ def instance_attributes(fn: ir.Function, name: str, held=lambda attr: False) -> 
                 held(e.fn.name):
             found.add(e.fn.name)
             return all(uses(a) for a in e.args[1:]) and all(uses(v) for _, v in e.kwargs)
+        if e.fn is builtins.super and len(e.args) == 2 and isinstance(e.args[1], ir.Var) and \
+                e.args[1].name == name:
+            return True         # super(C, self): its methods, resolved, read self as here
         return name not in e.vars or (all(uses(a) for a in e.args) and
                                       all(uses(v) for _, v in e.kwargs))
 

@@ -110,7 +110,7 @@ def _guards_hold(guards) -> bool:
         elif isinstance(key, _Same):
             if scope.get(name) is not key.obj:
                 return False
-        elif name not in scope or analysis._item_key(scope[name]) != key:
+        elif name not in scope or _data_key(scope[name]) != key:
             return False
     return True
 
@@ -575,6 +575,12 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
                       if _objects_in(ak))                        # self.layers
     data = _data_instances(primal)
     classes.update((n, type(v)) for n, (v, _) in data.items())
+    for name, value, scope in _data_values(primal):   # a module-level list of objects:
+        if _holds_objects(value) and name not in containers:   # its items' classes
+            containers[name] = analysis.arg_kind(value, instances=True)
+            if scope is not None:                     # (guarded item by item)
+                _SCOPES.setdefault(id(scope), scope)
+                _record([(id(scope), name, _data_key(value))])
     for n, (v, _) in data.items():      # a module-level object: what it holds too, its
         for a, ak in analysis.held_functions(v):     # key checked like an argument's
             held[(n, a)] = ak.fn
@@ -605,8 +611,14 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
         value, scope = data[name]                            # its kinds (an object: with
         if scope is not None:                                # what it holds)
             _SCOPES.setdefault(id(scope), scope)
-            _record([(id(scope), name, analysis._item_key(value))])
+            _record([(id(scope), name, _data_key(value))])
     return _function_copies_bound(opt.copy_propagation(primal)) if optimize else primal
+
+
+def _data_key(v):
+    """The key module data is guarded by: its kind's (an object's with the
+    functions and objects it holds; a list of objects item by item)."""
+    return analysis.arg_key(v) if _holds_objects(v) else analysis._item_key(v)
 
 
 def _held_calls_split(primal, objects, classes):

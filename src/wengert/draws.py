@@ -25,6 +25,7 @@ in every run.
 
 from __future__ import annotations
 
+import operator
 import random
 from typing import Optional
 
@@ -47,6 +48,8 @@ _MAKERS = {np.random.default_rng, np.random.RandomState, np.random.Generator, ra
            np.random.SeedSequence, np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937,
            np.random.Philox, np.random.SFC64}
 _SEEDS = {np.random.seed, random.seed}
+_INT_ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.floordiv, operator.mod,
+                   operator.pow}
 
 
 def draws_again(e) -> bool:
@@ -130,11 +133,17 @@ def outside_draw(fn: ir.Function, arg_kinds=None) -> Optional[tuple]:
     def seed(a) -> bool:
         if isinstance(a, ir.Const):
             return type(a.value) is int
+        if isinstance(a, ir.Op):              # seed * 3 + 7, written into the call
+            return a.fn in _INT_ARITHMETIC and not a.kwargs and all(map(seed, a.args))
         return isinstance(a, ir.Var) and (a.name in ints or a.name in made)
 
     for s in ir.walk(fn.body):
         value = getattr(s, "value", None)
         if not isinstance(value, ir.Op):
+            continue
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and not value.kwargs \
+                and value.fn in _INT_ARITHMETIC and all(map(seed, value.args)):
+            ints.add(s.target.name)         # default_rng(seed + 1): an integer seed too
             continue
         seeds = value.args + tuple(v for _, v in value.kwargs)
         if isinstance(s, ir.Effect) and value.fn in _SEEDS and seeds and all(map(seed, seeds)):

@@ -442,6 +442,9 @@ def simplify_kinds(e, kinds: dict, target):
     special = _known_shape_forms(e.fn, args, e.kwargs, kinds)
     if special is not None:
         return special
+    if e.fn is runtime.adjoint_as and len(args) == 2 and \
+            getattr(analysis.expr_kind(args[1], kinds), "pyfloat", False):
+        return args[0]                          # float(x) of a number: its adjoint as it is
     if e.fn is runtime.stored and len(args) == 2 and _floating(analysis.expr_kind(args[1], kinds)):
         return args[0]                          # stored into a float array: as it is
     if e.fn is runtime.zeros_like and len(args) == 1:

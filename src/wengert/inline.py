@@ -813,8 +813,9 @@ def _operator_call(s, known):
 def _array_like(cls) -> bool:
     """An array type of NumPy's protocols (Dask's), or a container (a
     namedtuple): its operators are NumPy's or the container's, as before."""
-    return issubclass(cls, (tuple, list, dict)) or any(
-        hasattr(cls, n) for n in ("__array_ufunc__", "__array_function__", "__array__"))
+    return issubclass(cls, (tuple, list, dict)) or any(     # (`__array_ufunc__ = None`
+        getattr(cls, n, None) is not None                     #  opts out of NumPy's; an
+        for n in ("__array_ufunc__", "__array_function__"))  #  `__array__` alone: its own)
 
 
 def returned_objects(stmts) -> set:

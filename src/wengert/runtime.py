@@ -374,6 +374,12 @@ def setitem(x, index, v):
     return out
 
 
+def adjoint_as(t, x):
+    """``t``, an ndarray where ``x`` is one: the adjoint of a 0-d array read
+    as a number (``float(a)``) is an array, which an update of ``a`` indexes."""
+    return np.asarray(t) if type(x) is np.ndarray and type(t) is not np.ndarray else t
+
+
 def stored(t, x):
     """``t``, the derivative of what ``x[index] = v`` stores, or a zero where
     ``x`` is an integer or boolean array: NumPy truncates what is stored there

@@ -372,6 +372,14 @@ class _Sharing:
                 state.assign(t, (id(s), j), [], [])
             return
         names, held = _may_view(s, self.kinds, self.tuples)
+        read = _attribute_of_object(s, self.kinds)
+        if read is not None:                    # xs = self.buf: the object's own list
+            state.assign_outside(s.target.name, ("in", f"{read[0]}.{read[1]}"), [read[0]])
+            return
+        item = _item_of_sequence(s, self.kinds)
+        if item is not None and not names:      # inner = outer[0]: the list outer holds
+            state.assign_item(s.target.name, (id(s), 0), item, held, self.kinds)
+            return
         state.assign(s.target.name, (id(s), 0), names, held, _held_whole(s))
 
     def sharing(self, s, views: bool) -> set:
@@ -456,6 +464,40 @@ class _State:
         for o in views:
             self.holders.setdefault(o, set()).add(target)
 
+    def assign_outside(self, target: str, obj, held: list) -> None:
+        """``target`` bound to ``obj``, an object from outside the function
+        (an attribute of an argument: ``xs = self.buf``)."""
+        empty = (frozenset(), frozenset())
+        own = frozenset({obj})
+        views = own.union(*(self.names.get(n, empty)[1] for n in held))
+        for o in self.names.get(target, empty)[1]:
+            self.holders[o].discard(target)
+        self.names[target] = (own, views)
+        for o in views:
+            self.holders.setdefault(o, set()).add(target)
+
+    def assign_item(self, target: str, site, base: str, held: list, kinds: dict) -> None:
+        """``target = base[k]`` of a list, tuple or dict: the very objects
+        ``base`` holds as items (an update of the one in place is one of
+        ``base``'s item), or, where they are not known (a list from outside),
+        ``base``'s own objects (so the caller's data is seen to change)."""
+        empty = (frozenset(), frozenset())
+        own_base, views_base = self.names.get(base, empty)
+        items = frozenset(o[1:] for o in views_base if o[:1] == ("whole",) and (
+            o[1] in ("new", "old") or (o[1] == "in" and _sequence(kinds.get(o[2])))))
+        if not items:
+            outside = frozenset(o for o in own_base if o[:1] == ("in",))
+            if not outside:
+                self.assign(target, site, [], held)
+                return
+            items = outside
+        views = items.union(*(self.names.get(n, empty)[1] for n in held))
+        for o in self.names.get(target, empty)[1]:
+            self.holders[o].discard(target)
+        self.names[target] = (items, views)
+        for o in views:
+            self.holders.setdefault(o, set()).add(target)
+
     def _rename(self, old, new) -> None:
         for a, b in ((old, new), (("whole",) + old, ("whole",) + new)):
             def renamed(objects, a=a, b=b):
@@ -525,6 +567,39 @@ def _may_view(s, kinds, tuples=None):
             _user_function(e.fn):
         return [], args
     return [], []
+
+
+def _attribute_of_object(s, kinds):
+    """``(base, name)`` for ``x = base.name``, an attribute read of an object
+    (not an array's ``.T`` or ``.shape``) whose value may be a list or dict."""
+    e = s.value
+    if not (isinstance(s.target, ir.Var) and isinstance(e, ir.Op) and
+            isinstance(e.fn, ir.PseudoOp) and e.fn.kind == "attr" and e.args and
+            isinstance(e.args[0], ir.Var)) or e.fn.name in _VIEW_METHODS:
+        return None
+    base = kinds.get(e.args[0].name)
+    if base is not None and type(base) is analysis.Kind:
+        return None                       # an array's attribute
+    item = kinds.get(s.target.name)
+    if item is not None and (item.pyfloat or item.shape[:1] != (-2,)):
+        return None                       # a number or an array
+    return e.args[0].name, e.fn.name
+
+
+def _item_of_sequence(s, kinds):
+    """The list, tuple or dict ``s`` (``x = xs[k]``) reads an item of, if its
+    item may be a list or dict (not a number, not an array of known kind)."""
+    e = s.value
+    if not (isinstance(s.target, ir.Var) and isinstance(e, ir.Op) and
+            e.fn is operator.getitem and len(e.args) == 2 and isinstance(e.args[0], ir.Var)):
+        return None
+    k = kinds.get(e.args[0].name)
+    if k is None or k.shape[:1] != (-2,) or k.dtype not in ("seq", "dict"):
+        return None
+    item = kinds.get(s.target.name)
+    if item is not None and (item.pyfloat or item.shape[:1] not in ((-2,),)):
+        return None                       # a number or an array: as before
+    return e.args[0].name
 
 
 def _popped(s) -> bool:
@@ -1182,6 +1257,10 @@ def owned_gradients(fn: ir.Function, path: tuple, arg_kinds: dict) -> ir.Functio
         if (isinstance(f, ir.PseudoOp) and f.kind in ("tuple", "list", "dict")) or \
                 f in (ir.MAKE_TUPLE, ir.MAKE_LIST):
             return any(shared(a) for a in args)
+        if isinstance(f, ir.PseudoOp) and f.kind == "attr":      # self.W: the object's own
+            return not _number(analysis.expr_kind(e, kinds))    # array (not .shape, .ndim)
+        if (getattr(f, "__module__", None) or "").startswith("wengert.rules"):
+            return any(shared(a) for a in args)  # an adjoint helper (unpad): may be a view
         if _user_function(f) and getattr(f, "__module__", "") != runtime.__name__:
             return True                      # it may return what it was given
         return False                         # arithmetic, ufuncs, reductions: a new value

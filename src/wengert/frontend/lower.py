@@ -1675,8 +1675,17 @@ class Lowerer:
             return _NOT_STATIC
         if isinstance(node, gast.Attribute):
             base = self._static_value(node.value)
-            if base is _NOT_STATIC or not isinstance(base, (types.ModuleType, type)):
+            if base is _NOT_STATIC:
                 return _NOT_STATIC
+            if not isinstance(base, (types.ModuleType, type)):
+                try:                    # stats.norm.logpdf: a method with a rule (defrule)
+                    value = getattr(base, node.attr)
+                except Exception:       # (a property that raises: not static)
+                    return _NOT_STATIC
+                try:
+                    return value if _is_rule_target(value) else _NOT_STATIC
+                except TypeError:       # (unhashable)
+                    return _NOT_STATIC
             try:
                 return getattr(base, node.attr)
             except AttributeError:

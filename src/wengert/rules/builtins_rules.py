@@ -82,7 +82,7 @@ def dict_get(d, key, default=None):
 @rule(builtins.float, linear=("x",), scalar_result=True)
 def float_(x):
     tangent(float(x_dot))
-    adjoint(x=g)
+    adjoint(x=runtime.adjoint_as(g, x))      # (float(a) of a 0-d array: an array)
 
 
 nondiff(builtins.len, builtins.range, builtins.int, builtins.round, builtins.bool,

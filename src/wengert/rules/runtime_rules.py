@@ -159,6 +159,13 @@ def setitem_(x, index, v):
             v=runtime.stored(unbroadcast(runtime.last_writes(g[index], g, index), v), x))
 
 
+@rule(runtime.adjoint_as, linear=("t",),
+      notes="the adjoint of a 0-d array read as a number: an array")
+def adjoint_as_(t, x):
+    tangent(runtime.adjoint_as(t_dot, x))
+    adjoint(t=g)
+
+
 @rule(runtime.stored, linear=("t",),
       notes="the derivative of what is stored into an array: zero into an integer or "
             "boolean one (NumPy truncates)")
