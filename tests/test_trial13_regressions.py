@@ -971,3 +971,58 @@ def test_lists_changed_through_another_name(mode):
     with pytest.raises(wengert.UnsupportedSyntaxError, match="changes `self.buf`"):
         wengert.grad(Buffer().loss, mode=mode)(np.array([0.3, -0.5, 0.8]))
     assert wengert.grad(an_item_read_only, mode=mode)(0.7) == pytest.approx(4 * 0.7)
+
+
+# --------------------------------------------------------------------------
+# a method replaced on one instance: that instance gets code of its own
+
+class Energy:
+    def __init__(self, k):
+        self.k = k
+
+    def energy(self, x):
+        return self.k * np.sum(x ** 2)
+
+
+def energy_of(x, m):
+    return m.energy(x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_method_replaced_on_one_instance(mode):
+    x = np.array([0.3, -0.5, 0.8])
+    plain, over = Energy(1.0), Energy(1.0)
+    over.energy = lambda t: np.sum(t ** 3)
+    g = wengert.grad(energy_of, mode=mode)
+    assert np.allclose(g(x, plain), 2 * x)
+    assert np.allclose(g(x, over), 3 * x ** 2)
+    assert np.allclose(g(x, plain), 2 * x)
+
+
+# --------------------------------------------------------------------------
+# NumPy functions that are not ufuncs (np.sum, np.mean) as values
+
+def aggregated(w, agg):
+    return agg(w ** 2)
+
+
+class MeanHolder:
+    def __init__(self):
+        self.f = np.mean
+
+    def loss(self, w):
+        return self.f(w ** 2)
+
+
+def bound_locally(w):
+    agg = np.sum
+    return agg(w * 3.0)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_numpy_functions_as_values(mode):
+    w = np.array([1.0, 2.0])
+    assert np.allclose(wengert.grad(aggregated, mode=mode)(w, np.sum), 2 * w)
+    assert np.allclose(wengert.grad(aggregated, mode=mode)(w, np.mean), w)
+    assert np.allclose(wengert.grad(MeanHolder().loss, mode=mode)(w), w)
+    assert np.allclose(wengert.grad(bound_locally, mode=mode)(w), 3.0)

@@ -314,7 +314,9 @@ class FunctionArg:
 
 # what an argument that is a function can be (api adds its Derivative: a
 # gradient passed in is called like a function)
-FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc)
+FUNCTION_TYPES = (types.FunctionType, types.BuiltinFunctionType, np.ufunc) + (
+    (type(np.sum),) if type(np.sum) is not types.FunctionType else ())   # (NumPy >= 1.25:
+                                                     # np.sum is an _ArrayFunctionDispatcher)
 
 
 def is_function(v) -> bool:
@@ -509,6 +511,19 @@ def held_functions(obj) -> tuple:
     identity checks (``ItemsKey``)."""
     return tuple(sorted((n, FunctionArg(v)) for n, v in _own_attributes(obj).items()
                         if is_function(v) or v is None))   # (None: `self.act is None`)
+
+
+class _NotOwn:
+    """An ``AttrsKey`` entry: the instance holds no attribute of that name of
+    its own, so a method of that name called on it is its class's (the
+    dispatcher checks ``name not in obj.__dict__``: one assigned to the
+    instance later gets code of its own)."""
+
+    def __repr__(self) -> str:
+        return "NOT_OWN"
+
+
+NOT_OWN = _NotOwn()
 
 
 def held_objects(obj) -> tuple:

@@ -1675,10 +1675,16 @@ class Derivative:
             names = self._attributes.get((i, k, held))
             if names is None:
                 names = self._attributes[(i, k, held)] = self._attributes_read(args, i)
-            if names:
-                out[i] = analysis.AttrsKey(k, tuple(
-                    (n, _attribute_key(getattr(a, n)) if hasattr(a, n) else AttributeError)
-                    for n in names))            # (missing: Python raises where it is read)
+            called = self._attributes.get((i, k, "called"))
+            if called is None:                  # methods called on it: the class's, while
+                called = self._attributes[(i, k, "called")] = tuple(sorted(   # the object
+                    _shadowed_methods(self.__wrapped__, i, lambda n: True)))  # has none
+            entries = tuple((n, _attribute_key(getattr(a, n)) if hasattr(a, n) else
+                             AttributeError) for n in names) + tuple(
+                (n, analysis.NOT_OWN) for n in called
+                if n not in names and isinstance(own, dict) and n not in own)
+            if entries:                         # (missing: Python raises where it is read)
+                out[i] = analysis.AttrsKey(k, entries)
         return tuple(out)
 
     def _attributes_read(self, args, i) -> tuple:
@@ -2030,7 +2036,8 @@ def _instance_kind(obj, key: "analysis.AttrsKey") -> "analysis.Instance":
     """The ``Instance`` of ``obj`` with the kinds of the attributes in ``key``
     (a function's ``FunctionArg``: called as that function)."""
     kinds = ((n, _attribute_kind(getattr(obj, n)) if hasattr(obj, n) else None)
-             for n, _ in key.attrs)           # (a missing one: Python raises, when read)
+             for n, k in key.attrs            # (a missing one: Python raises, when read;
+             if k is not analysis.NOT_OWN)    #  a method of the class's: no kind)
     return analysis.Instance(key.cls, tuple((n, k) for n, k in kinds if k is not None))
 
 
@@ -2206,6 +2213,10 @@ def _guard(name, k, wrt, g, tag):
         g["__w_getattr"] = getattr
         conds = [f"__w_type({name}) is __w_t{tag}"]
         for i, (attr, item) in enumerate(k.attrs):
+            if item is analysis.NOT_OWN:      # self.energy(x): no energy of its own
+                g["__w_own"] = runtime.own_attributes
+                conds.append(f"{attr!r} not in __w_own({name})")
+                continue
             value = f"__w_a{tag}_{i}"
             cond = _guard(value, item, False, g, f"{tag}_{i}")[0]
             conds.append(cond.replace(value, f"({value} := __w_getattr({name}, {attr!r}, None))",

@@ -374,6 +374,11 @@ def setitem(x, index, v):
     return out
 
 
+def own_attributes(obj):
+    """The attributes ``obj`` holds itself (``__dict__``; none with slots only)."""
+    return getattr(obj, "__dict__", ())
+
+
 def adjoint_as(t, x):
     """``t``, an ndarray where ``x`` is one: the adjoint of a 0-d array read
     as a number (``float(a)``) is an array, which an update of ``a`` indexes."""

@@ -458,7 +458,11 @@ class _State:
         views = own.union(*(self.names.get(n, empty)[1] for n in same + held))
         views = views.union(*(frozenset(("whole",) + o for o in self.names.get(n, empty)[0])
                               for n in whole))
-        for o in self.names.get(target, empty)[1]:
+        self._bind(target, own, views)
+
+    def _bind(self, target: str, own: frozenset, views: frozenset) -> None:
+        """``target`` now is (one of) ``own``, sharing memory with ``views``."""
+        for o in self.names.get(target, (frozenset(), frozenset()))[1]:
             self.holders[o].discard(target)
         self.names[target] = (own, views)
         for o in views:
@@ -467,14 +471,9 @@ class _State:
     def assign_outside(self, target: str, obj, held: list) -> None:
         """``target`` bound to ``obj``, an object from outside the function
         (an attribute of an argument: ``xs = self.buf``)."""
-        empty = (frozenset(), frozenset())
         own = frozenset({obj})
-        views = own.union(*(self.names.get(n, empty)[1] for n in held))
-        for o in self.names.get(target, empty)[1]:
-            self.holders[o].discard(target)
-        self.names[target] = (own, views)
-        for o in views:
-            self.holders.setdefault(o, set()).add(target)
+        self._bind(target, own, own.union(*(self.names.get(n, (frozenset(), frozenset()))[1]
+                                            for n in held)))
 
     def assign_item(self, target: str, site, base: str, held: list, kinds: dict) -> None:
         """``target = base[k]`` of a list, tuple or dict: the very objects
@@ -491,12 +490,7 @@ class _State:
                 self.assign(target, site, [], held)
                 return
             items = outside
-        views = items.union(*(self.names.get(n, empty)[1] for n in held))
-        for o in self.names.get(target, empty)[1]:
-            self.holders[o].discard(target)
-        self.names[target] = (items, views)
-        for o in views:
-            self.holders.setdefault(o, set()).add(target)
+        self._bind(target, items, items.union(*(self.names.get(n, empty)[1] for n in held)))
 
     def _rename(self, old, new) -> None:
         for a, b in ((old, new), (("whole",) + old, ("whole",) + new)):
