@@ -1026,3 +1026,15 @@ def test_numpy_functions_as_values(mode):
     assert np.allclose(wengert.grad(aggregated, mode=mode)(w, np.mean), w)
     assert np.allclose(wengert.grad(MeanHolder().loss, mode=mode)(w), w)
     assert np.allclose(wengert.grad(bound_locally, mode=mode)(w), 3.0)
+
+
+def rows_scaled_in_place(u):
+    v = u.copy()
+    for row in v:
+        row *= 2.0
+    return np.sum(v ** 2)
+
+
+def test_a_loop_over_an_array_is_named_by_it():
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="shares its memory with `v`"):
+        wengert.grad(rows_scaled_in_place)(np.ones((3, 3)))

@@ -1002,8 +1002,10 @@ class Lowerer:
                     and expr.id not in rebound:
                 return expr.id          # (a name the body rebinds is read once, first)
             name = self._synthetic(base)
-            if isinstance(expr, gast.Name):   # (a copy of the user's variable: named as it)
-                self._copy_of[name] = expr.id
+            inner = expr.args[0] if isinstance(expr, gast.Call) and len(expr.args) == 1 and \
+                isinstance(expr.func, gast.Name) and expr.func.id == _ITERATED else expr
+            if isinstance(inner, gast.Name):  # (a copy of the user's variable, or what a
+                self._copy_of[name] = inner.id   # loop reads of it: named as it)
             pre.append(_g_assign(name, expr, node))
             return name
         keywords = self._call_keywords(it, enumerate, ("start",))
