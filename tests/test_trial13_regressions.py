@@ -1038,3 +1038,22 @@ def rows_scaled_in_place(u):
 def test_a_loop_over_an_array_is_named_by_it():
     with pytest.raises(wengert.UnsupportedSyntaxError, match="shares its memory with `v`"):
         wengert.grad(rows_scaled_in_place)(np.ones((3, 3)))
+
+
+def flattened_in_fortran_order(u):
+    return np.sum(u.flatten("F") * np.arange(6.0))
+
+
+def test_method_refusals_name_the_method_written():
+    with pytest.raises(wengert.NoRuleError,
+                       match=r"`\.flatten\(\)` called with 1 positional arguments; its rule takes 0"):
+        wengert.grad(flattened_in_fortran_order)(np.ones((2, 3)))
+    with pytest.raises(wengert.UsageError, match="it is None"):
+        wengert.grad(optional_function, wrt="w")(np.ones(2))
+
+
+def test_show_specialises_an_objects_attributes(capsys):
+    wengert.show(MeanHolder().loss, args=(np.array([1.0, 2.0]),))
+    out = capsys.readouterr().out
+    assert "self: MeanHolder instance (f: the function mean)" in out
+    assert "def loss_grad(self, w" in out

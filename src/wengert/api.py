@@ -1631,7 +1631,7 @@ class Derivative:
                 continue                     # an array of another library (Dask)
             if isinstance(k, (analysis.Instance, analysis.FunctionArg)):
                 what = f"a `{type(args[i]).__qualname__}` object" \
-                    if isinstance(k, analysis.Instance) else \
+                    if isinstance(k, analysis.Instance) else "None" if args[i] is None else \
                     f"the function `{getattr(args[i], '__name__', args[i])}`"
             elif _holds_objects(args[i]):
                 k = analysis.arg_kind(args[i], instances=True)
@@ -2637,7 +2637,7 @@ def _differentiable_primals(primals, first, api):
         opaque = k is None and not isinstance(p, (list, tuple, dict, np.ndarray, np.generic,
                                                   float, int, type(None)))
         if isinstance(k, (analysis.Instance, analysis.FunctionArg)) or opaque:
-            what = f"the function `{getattr(p, '__name__', p)}`" \
+            what = "None" if p is None else f"the function `{getattr(p, '__name__', p)}`" \
                 if isinstance(k, analysis.FunctionArg) else f"a `{type(p).__qualname__}` object"
             raise UsageError(
                 f"wengert.{api} differentiates with respect to every primal it is given, and "

@@ -87,7 +87,8 @@ def kinds_of(func, wrt, args) -> Optional[tuple]:
     positions, _ = _wrt_positions(func, wrt)
     args = _with_defaults(func, signature, tuple(as_argument(a) for a in args), positions)
     args = _promote(args, positions)
-    return analysis.build_kinds(args, positions)
+    from .api import instance_build_kinds          # (an object's attributes too: self.act)
+    return instance_build_kinds(func, args, positions)
 
 
 def _with_defaults(func, signature, args: tuple, positions) -> tuple:

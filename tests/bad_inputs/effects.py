@@ -184,7 +184,7 @@ def list_method_assigned(x):
     return xs[0]
 
 
-@rejects(NoRuleError, 1.5, {"a": 1.0}, col=4, message=".update()")
+@rejects(NoRuleError, 1.5, {"a": 1.0}, col=8, message=".update()")
 def dict_argument_updated(x, d):
     _ = d.update({"a": x})  # <-- here
     return d["a"]

@@ -440,8 +440,9 @@ class Lowerer:
             self.scope.fns[target.id] = self.scope.fns[value_node.id]   # h = g: g's calls
             self.scope.env.pop(target.id, None)
             return
-        if isinstance(target, gast.Name):
-            self.define(target.id, self.op_expr(value_node), node)
+        if isinstance(target, gast.Name):         # (a call's errors point at the call)
+            self.define(target.id, self.op_expr(value_node),
+                        value_node if isinstance(value_node, gast.Call) else node)
         elif isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value_node, (gast.Tuple, gast.List)) and \
                     len(value_node.elts) == len(target.elts) and \

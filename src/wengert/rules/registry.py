@@ -88,6 +88,8 @@ class Rule:
         """Map the rule's parameters to the call's argument expressions."""
         self.ensure_parsed()
         args = list(op.args)
+        written = f"`.{op.fn.name}()`" if isinstance(op.fn, ir.PseudoOp) and \
+            op.fn.kind == "method" else f"`{self.name}`"      # (as the user wrote it)
         if self.varargs is not None:        # def reshape(a, *shape): extras as a tuple
             i = self.params.index(self.varargs)
             extra = args[i:]
@@ -95,8 +97,9 @@ class Rule:
                                if not all(isinstance(a, ir.Const) for a in extra)
                                else ir.Const(tuple(a.value for a in extra))]
         if len(args) > len(self.params):
-            own = 1 if self.name.startswith("ndarray.") else 0      # (the array: not counted)
-            raise NoRuleError(f"`{self.name}` called with {len(args) - own} positional "
+            own = 1 if self.name.startswith("ndarray.") or written.startswith("`.") \
+                else 0                                            # (the array: not counted)
+            raise NoRuleError(f"{written} called with {len(args) - own} positional "
                               f"arguments; its rule takes {len(self.params) - own}", loc,
                               hint="index the array instead (`y[i]` rather than "
                                    "`y.item(i)`)" if self.name == "ndarray.item()" else
@@ -106,7 +109,7 @@ class Rule:
         for k, v in op.kwargs:
             if k not in self.params:
                 raise NoRuleError(
-                    f"the keyword argument `{k}=` of `{self.name}` is not supported "
+                    f"the keyword argument `{k}=` of {written} is not supported "
                     "by its derivative rule", loc,
                     hint="call it without that keyword, or register your own rule "
                          "with @wengert.defrule")
@@ -114,7 +117,9 @@ class Rule:
         for p in self.params:
             if p not in bound:
                 if p not in self.defaults:
-                    raise NoRuleError(f"`{self.name}` is missing its argument `{p}`", loc)
+                    raise NoRuleError(f"{written} is missing its argument `{p}`", loc,
+                                      hint=f"pass `{p}` (its derivative rule takes it: "
+                                           "docs/rules.md)")
                 bound[p] = ir.Const(self.defaults[p])
         return bound
 
