@@ -1057,3 +1057,17 @@ def test_show_specialises_an_objects_attributes(capsys):
     out = capsys.readouterr().out
     assert "self: MeanHolder instance (f: the function mean)" in out
     assert "def loss_grad(self, w" in out
+
+
+# --------------------------------------------------------------------------
+# a module-level object's own layers called from a lambda (self.fc1(x) on module data)
+
+MODEL = Net(np.array([[1.0, 0.5], [-0.3, 0.8]]), np.array([[0.2, -1.0], [0.7, 0.4]]))
+
+
+def test_module_level_model_called_inside():
+    x = np.array([0.3, -0.7])
+    f = lambda t: MODEL.loss(t) * 2.0         # noqa: E731
+    for mode in ("reverse", "forward"):
+        assert np.allclose(wengert.grad(f, mode=mode)(x),
+                           central_difference(lambda t: MODEL.loss(t) * 2.0, x), rtol=1e-6)

@@ -628,8 +628,8 @@ def _held_calls_split(primal, objects, classes):
     if not objects:
         return primal
     roots, once = {}, Counter(n for s in ir.walk(primal.body) for n in ir.stmt_writes(s))
-    for n in primal.param_names():
-        roots[n] = n
+    for n in list(primal.param_names()) + [n for n in classes if not once[n]]:
+        roots[n] = n                    # (a parameter, or a module-level object)
     for s in ir.walk(primal.body):      # copies of a parameter, assigned once
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
                 isinstance(s.value, ir.Var) and s.value.name in roots and \

@@ -664,8 +664,9 @@ def _resolve_block(stmts, known, roots, used) -> list:
         for attr in ("body", "orelse", "test_body"):
             if hasattr(s, attr):
                 s = replace(s, **{attr: _resolve_block(getattr(s, attr), known, roots, used)})
-        if _reads_held_none(s, known):
-            s = replace(s, value=ir.Const(None))    # act = self.act, None: `act is None`
+        held_fn = _read_held_function(s, known)
+        if held_fn is not None:                 # act = self.act: that function (None too),
+            s = replace(s, value=ir.Const(held_fn.fn))   # so `act is None` is decided
         elif isinstance(s, (ir.Assign, ir.Effect)) and isinstance(s.value, ir.Op):
             call = _resolved_call(s.value, known)
             if call is None:
@@ -679,19 +680,20 @@ def _resolve_block(stmts, known, roots, used) -> list:
     return out
 
 
-def _reads_held_none(s, known) -> bool:
-    """Whether ``s`` reads an attribute that holds None where functions are
-    held (``act = self.act``, ``layer.act``): the constant None, so that
-    ``if self.act is None`` is decided where the derivative is built."""
+def _read_held_function(s, known):
+    """The ``_Function`` ``s`` reads from an attribute where an object holds
+    a function or None (``act = self.act``, ``layer.act``), checked by
+    identity at each call: read as that constant, so that ``if self.act is
+    None`` is decided where the derivative is built. Else None."""
     if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
             isinstance(s.value, ir.Op) and isinstance(s.value.fn, ir.PseudoOp) and
             s.value.fn.kind == "attr" and s.value.args):
-        return False
+        return None
     obj = s.value.args[0]
     found = known.get(s.target.name)
     if not isinstance(found, _Function) and isinstance(obj, ir.Var):
         found = known.get((obj.name, s.value.fn.name))
-    return isinstance(found, _Function) and found.fn is None
+    return found if isinstance(found, _Function) and not found.keywords else None
 
 
 # Python's operators -> (method, reflected method) a class may define them by
