@@ -1071,3 +1071,49 @@ def test_module_level_model_called_inside():
     for mode in ("reverse", "forward"):
         assert np.allclose(wengert.grad(f, mode=mode)(x),
                            central_difference(lambda t: MODEL.loss(t) * 2.0, x), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# objects unpacked from a list argument or chosen by a conditional expression
+
+def unpacked_object(x, objs):
+    a, = objs
+    return np.sum(a * x)
+
+
+def chosen_object(x, a, b):
+    o = a if x[0] > 0 else b
+    return np.sum(o * x)
+
+
+def object_or_number(x, a):
+    o = a if x[0] > 0 else 2.0
+    return np.sum(o * x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_objects_unpacked_or_chosen(mode):
+    x = np.array([0.5, 1.0])
+    assert np.allclose(wengert.grad(unpacked_object, mode=mode)(x, [TimesSin(2.0)]),
+                       2 * np.cos(x))
+    assert np.allclose(wengert.grad(chosen_object, mode=mode)(x, TimesSin(2.0), TimesSin(2.0)),
+                       2 * np.cos(x))
+    with pytest.raises(wengert.NoRuleError, match="on one path and another class or a value"):
+        wengert.grad(object_or_number, mode=mode)(x, TimesSin(2.0))
+
+
+def got_from_a_dict(x, d):
+    return np.sum(d.get("k") * x)
+
+
+def from_a_nested_list(x, objs):
+    return np.sum(objs[0][0] * x)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_objects_got_or_nested(mode):
+    x = np.array([0.5, 1.0])
+    assert np.allclose(wengert.grad(got_from_a_dict, mode=mode)(x, {"k": TimesSin(2.0)}),
+                       2 * np.cos(x))
+    assert np.allclose(wengert.grad(from_a_nested_list, mode=mode)(x, [[TimesSin(2.0)]]),
+                       2 * np.cos(x))

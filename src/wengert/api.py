@@ -2063,7 +2063,7 @@ def _objects_in(k) -> bool:
     """Whether kind ``k`` is a container's holding instances (its items'
     classes and functions are shown in the header)."""
     return isinstance(k, analysis.SeqItems) and \
-        any(isinstance(item, analysis.Instance) for _, item in k.items)
+        any(isinstance(item, analysis.Instance) or _objects_in(item) for _, item in k.items)
 
 
 def _holds_objects(v) -> bool:

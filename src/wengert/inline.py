@@ -245,6 +245,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 known[(s.target.name, attr)] = _Function(f)    # layer.act(x)
             for attr, c in _item_objects(k, s.value.args[1]).items():
                 known[(s.target.name, attr)] = _Nested(c, s.target.name)   # layer.s
+    _chosen_and_unpacked(fn, known, containers, counts)
     for s in ir.walk(fn.body):             # copies of items holding functions
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
                 counts.get(s.target.name) == 1 and isinstance(s.value, ir.Var):
@@ -285,6 +286,62 @@ class _Function:
 
     def __init__(self, fn, keywords=()):
         self.fn, self.keywords = fn, tuple(keywords)
+
+
+def _chosen_and_unpacked(fn, known, containers, counts) -> None:
+    """Objects reached otherwise than by a name bound once: ``a, = objs`` of a
+    container whose items' classes are known (each its item's class), and
+    ``o = a if c else b`` (a name bound on several paths to objects): their
+    one class where all agree, else marked ``_Chosen`` (operators refused,
+    never taken for numbers')."""
+    for s in ir.walk(fn.body):
+        v = s.value if isinstance(s, ir.Assign) else None
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(v, ir.Op) and isinstance(v.fn, ir.PseudoOp) and \
+                v.fn.kind == "method" and v.fn.name == "get" and len(v.args) >= 2 and \
+                isinstance(v.args[0], ir.Var) and v.args[0].name in containers and \
+                isinstance(v.args[1], ir.Const) and counts.get(s.target.name) == 1 and \
+                s.target.name not in known:      # d.get("k") of a dict of objects: its item
+            k = containers[v.args[0].name]
+            cls = _item_class(k, v.args[1]) if any(
+                _same_key(key, v.args[1], len(k.items)) for key, _ in k.items) else None
+            if cls is not None:
+                known[s.target.name] = cls
+        if isinstance(s, ir.Assign) and isinstance(s.target, tuple) and \
+                isinstance(s.value, ir.Var) and s.value.name in containers:
+            k = containers[s.value.name]
+            for j, t in enumerate(s.target):
+                cls = _item_class(k, ir.Const(j))
+                if cls is not None and counts.get(t.name) == 1:
+                    known[t.name] = cls
+    values: dict = {}
+    for s in ir.walk(fn.body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                counts.get(s.target.name, 0) > 1 and s.target.name not in known:
+            values.setdefault(s.target.name, []).append(s.value)
+    for name, vs in values.items():
+        found = [known.get(v.name) if isinstance(v, ir.Var) else None for v in vs]
+        if not any(isinstance(c, type) for c in found):
+            continue
+        classes = {c for c in found if c is not None}
+        if len(classes) == 1 and all(isinstance(c, type) for c in found):
+            known[name] = classes.pop()
+        else:
+            known[name] = _Chosen(name)
+    for s in ir.walk(fn.body):             # (and their copies: o = v)
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(s.value, ir.Var) and counts.get(s.target.name) == 1 and \
+                s.target.name not in known and \
+                isinstance(known.get(s.value.name), (type, _Chosen)):
+            known[s.target.name] = known[s.value.name]
+
+
+class _Chosen:
+    """A name bound on several paths, to an object on one of them at least,
+    whose class is not one: its operators are refused."""
+
+    def __init__(self, name):
+        self.name = name
 
 
 class _Nested:
@@ -511,6 +568,9 @@ def named_containers(fn: ir.Function, containers, counts=None) -> dict:
             if len(found) == 1 and isinstance(found[0], Instance) and \
                     any(isinstance(a, SeqItems) for _, a in found[0].attrs):
                 items[t] = found[0]
+            elif len(found) == 1 and isinstance(found[0], SeqItems) and \
+                    isinstance(index, ir.Const):
+                out[t] = found[0]                 # objs[0]: a list of objects in a list
         elif isinstance(v, ir.Op) and isinstance(v.fn, ir.PseudoOp) and v.fn.kind == "attr" \
                 and isinstance(v.args[0], ir.Var) and \
                 (roots.get(v.args[0].name), v.fn.name) in containers:
@@ -866,6 +926,13 @@ def _operand_class(a, known):
     """The class of an operand known to be an instance (or ``_Held``), else None."""
     if isinstance(a, ir.Var):
         c = known.get(a.name)
+        if isinstance(c, _Chosen):
+            from .errors import NoRuleError
+            raise NoRuleError(
+                f"an operator on `{c.name}`, an object of your own class on one path and "
+                "another class or a value on another (its class is not one where the "
+                "operator is)", None,
+                hint="apply the operator in each branch, where the object's class is known")
         if isinstance(c, _Items):
             return c if c.item else None
         return c if isinstance(c, (type, _Held, _Built)) else None
