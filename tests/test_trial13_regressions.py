@@ -1098,8 +1098,10 @@ def test_objects_unpacked_or_chosen(mode):
                        2 * np.cos(x))
     assert np.allclose(wengert.grad(chosen_object, mode=mode)(x, TimesSin(2.0), TimesSin(2.0)),
                        2 * np.cos(x))
-    with pytest.raises(wengert.NoRuleError, match="on one path and another class or a value"):
+    with pytest.raises(wengert.NoRuleError, match="`o`, an object of your own class on one path") \
+            as info:
         wengert.grad(object_or_number, mode=mode)(x, TimesSin(2.0))
+    assert "test_trial13_regressions.py:" in str(info.value)          # (where it is)
 
 
 def got_from_a_dict(x, d):

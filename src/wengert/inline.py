@@ -333,7 +333,9 @@ def _chosen_and_unpacked(fn, known, containers, counts) -> None:
                 isinstance(s.value, ir.Var) and counts.get(s.target.name) == 1 and \
                 s.target.name not in known and \
                 isinstance(known.get(s.value.name), (type, _Chosen)):
-            known[s.target.name] = known[s.value.name]
+            found = known[s.value.name]     # (a chosen one named as the copy: the user's)
+            known[s.target.name] = _Chosen(s.target.name) if isinstance(found, _Chosen) \
+                else found
 
 
 class _Chosen:
@@ -821,10 +823,17 @@ def _operator_call(s, known):
     if type(e.fn) is not types.BuiltinFunctionType or e.fn not in _DUNDERS or e.kwargs:
         return None
     classes = [_operand_class(a, known) for a in e.args]
+    from .errors import NoRuleError
+    chosen = next((c for c in classes if isinstance(c, _Chosen)), None)
+    if chosen is not None:
+        raise NoRuleError(
+            f"`{_SYMBOLS[e.fn]}` on `{chosen.name}`, an object of your own class on one path "
+            "and another class or a value on another (its class is not one where the "
+            "operator is)", s.loc,
+            hint="apply the operator in each branch, where the object's class is known")
     if all(c is None for c in classes) or \
             (e.fn is operator.getitem and not isinstance(classes[0], type)):
         return None                 # (obj[i]: only a container of a known class counts)
-    from .errors import NoRuleError
     if any(isinstance(c, _Items) for c in classes):
         raise NoRuleError(
             f"`{_SYMBOLS[e.fn]}` on an object read from a list or tuple this function builds "
@@ -927,12 +936,7 @@ def _operand_class(a, known):
     if isinstance(a, ir.Var):
         c = known.get(a.name)
         if isinstance(c, _Chosen):
-            from .errors import NoRuleError
-            raise NoRuleError(
-                f"an operator on `{c.name}`, an object of your own class on one path and "
-                "another class or a value on another (its class is not one where the "
-                "operator is)", None,
-                hint="apply the operator in each branch, where the object's class is known")
+            return c
         if isinstance(c, _Items):
             return c if c.item else None
         return c if isinstance(c, (type, _Held, _Built)) else None
