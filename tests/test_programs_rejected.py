@@ -113,9 +113,9 @@ def numpy_out_keyword(x):
 
 
 def del_statement(x):
-    y = x * 2.0
-    del y
-    return x
+    ys = [x, x * 2.0]
+    del ys[0]
+    return ys[0]
 
 
 def walrus(x):

@@ -224,6 +224,9 @@ class Instance:
     # (``instance_attributes``), under the dispatcher's guard; its reads of
     # ``obj.name`` have them (``("attr", obj, name)`` in the build's kinds)
     attrs: tuple = ()
+    # an object held deeper than ``held_objects`` follows: what it holds is
+    # not known (operators on its attributes are refused)
+    opaque: bool = False
 
     def __str__(self) -> str:
         if self.attrs:
@@ -526,13 +529,23 @@ class _NotOwn:
 NOT_OWN = _NotOwn()
 
 
-def held_objects(obj) -> tuple:
+_MAX_NESTED = 8     # objects in attributes of objects: followed this deep
+
+
+def held_objects(obj, depth: int = 0) -> tuple:
     """``((name, Instance), ...)`` of the objects of classes written in Python
-    ``obj`` holds in its own attributes, sorted: an operator or a method on
-    one of them (``self.a.s + x``, two attributes deep) is refused, never
-    taken for arithmetic on numbers; the dispatcher checks their classes."""
-    return tuple(sorted((n, Instance(type(v))) for n, v in _own_attributes(obj).items()
-                        if isinstance(build_kind(v), Instance)))
+    ``obj`` holds in its own attributes, sorted, each with the objects it
+    holds in turn (``self.a.b.s``): an operator or a method on one of them
+    (``self.a.s + x``, two attributes deep or more) is refused, never taken
+    for arithmetic on numbers; the dispatcher checks their classes (and the
+    types of all their attributes, ``_item_key``). Deeper than
+    ``_MAX_NESTED``, an object's ``Instance`` is ``opaque``: what it holds
+    is not known, and operators on what is read of it are refused."""
+    if depth >= _MAX_NESTED:
+        return ()
+    return tuple(sorted(
+        (n, Instance(type(v), held_objects(v, depth + 1), opaque=depth + 1 >= _MAX_NESTED))
+        for n, v in _own_attributes(obj).items() if isinstance(build_kind(v), Instance)))
 
 
 def held_containers(obj, depth: int = 0) -> tuple:
@@ -616,18 +629,20 @@ def _items_key(v):
         for key, item in items))
 
 
-def _item_key(item):
+def _item_key(item, depth: int = 0):
     """``kind_key``; for an instance holding functions or containers of
     objects in attributes, an ``AttrsKey`` of them (functions checked by
-    identity, containers item by item)."""
+    identity, containers item by item, objects with what they hold, as deep
+    as ``held_objects`` follows them)."""
     if not isinstance(build_kind(item), Instance):
         return kind_key(item)
     held = held_functions(item) + tuple((n, _items_key(getattr(item, n)))
                                         for n, _ in held_containers(item))
     covered = {n for n, _ in held}   # (and the type of every other attribute: one that
-    held += tuple((n, type(v)) for n, v in _own_attributes(item).items()   # held a number
-                  if n not in covered)               # when the code was built may hold an
-                                                     # object, refused, next)
+    held += tuple(                   # held a number when the code was built may hold an
+        (n, _item_key(v, depth + 1) if depth + 1 < _MAX_NESTED and   # object, refused,
+         isinstance(build_kind(v), Instance) else type(v))             # next)
+        for n, v in _own_attributes(item).items() if n not in covered)
     return AttrsKey(type(item), tuple(sorted(held, key=lambda p: p[0]))) if held \
         else kind_key(item)
 
@@ -1051,9 +1066,11 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             return SEQ
         if e.fn is operator.getitem:
             return _getitem_kind(e, kinds)
-        if getattr(e.fn, "__name__", None) == "setitem" and \
+        if getattr(e.fn, "__name__", None) in ("setitem", "splice") and \
                 getattr(e.fn, "__module__", "") == "wengert.runtime":
             return expr_kind(e.args[0], kinds)          # y[i] = v keeps y's kind
+        if e.fn is runtime.splice_adjoint or e.fn is runtime.splice_part:
+            return expr_kind(e.args[1 if e.fn is runtime.splice_adjoint else 3], kinds)
         arg_kinds = None            # found once: nested expressions are walked once
         if e.fn in (operator.add, operator.mul):
             arg_kinds = [expr_kind(a, kinds) for a in e.args]
@@ -1360,12 +1377,23 @@ def derivative_op(e: ir.Op, kinds: dict):
         return runtime.const_over
     if e.fn is operator.add and any(expr_kind(a, kinds) == SEQ for a in e.args):
         return runtime.seq_concat
+    if e.fn is runtime.setitem and _slice_index(e.args[1], kinds):
+        k = expr_kind(e.args[0], kinds)
+        if k is None or k == SEQ:
+            return runtime.splice           # xs[0:2] = [a]: the length may change
     if e.fn is operator.mul and len(e.args) == 2:
         if expr_kind(e.args[0], kinds) == SEQ:
             return runtime.seq_repeat
         if expr_kind(e.args[1], kinds) == SEQ:
             return runtime.seq_repeat_left
     return e.fn
+
+
+def _slice_index(e, kinds) -> bool:
+    """Whether index ``e`` is a slice (``xs[0:2]``, lowered as ``slice(0, 2,
+    None)``)."""
+    return (isinstance(e, ir.Const) and type(e.value) is slice) or \
+        (isinstance(e, ir.Op) and e.fn is slice) or expr_kind(e, kinds) is SLICE
 
 
 def _nonzero_const(e) -> bool:

@@ -22,8 +22,10 @@ import operator
 import types
 from dataclasses import replace
 
+from typing import Optional
+
 from . import ir, runtime
-from .analysis import FunctionArg, Instance, SeqItems, build_kind, is_function
+from .analysis import _MAX_NESTED, FunctionArg, Instance, SeqItems, build_kind, is_function
 from .names import fresh
 from .optimize import (_map_blocks as optimize_map_blocks, _rename_target, rename_expr,
                        rename_vars, substitute_block)
@@ -219,6 +221,18 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 isinstance(known.get((s.value.args[0].name, s.value.fn.name)), _Nested):
             nested = known[s.value.args[0].name, s.value.fn.name]      # s = self.a.s
             known[s.target.name] = _Held(nested.cls, nested.label, s.value.fn.name)
+            _nested_in(known, s.target.name, nested.kind, f"{nested.label}.{s.value.fn.name}")
+        elif isinstance(s.value, ir.Op) and isinstance(s.value.fn, ir.PseudoOp) and \
+                s.value.fn.kind == "attr" and isinstance(s.value.args[0], ir.Var) and \
+                isinstance(known.get(s.value.args[0].name), _Held) and \
+                known[s.value.args[0].name].opaque:
+            holder = known[s.value.args[0].name]     # self.a.b. ... .c.v: not followed
+            known[s.target.name] = _TooDeep(f"{holder.owner}.{holder.attr}.{s.value.fn.name}")
+        elif isinstance(s.value, ir.Op) and isinstance(s.value.fn, ir.PseudoOp) and \
+                s.value.fn.kind == "attr" and isinstance(s.value.args[0], ir.Var) and \
+                isinstance(known.get(s.value.args[0].name), _TooDeep):
+            known[s.target.name] = _TooDeep(
+                f"{known[s.value.args[0].name].label}.{s.value.fn.name}")
         elif held_objects and isinstance(s.value, ir.Op) and \
                 isinstance(s.value.fn, ir.PseudoOp) and s.value.fn.kind == "attr" and \
                 isinstance(s.value.args[0], ir.Var) and \
@@ -231,7 +245,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                     if isinstance(ak, FunctionArg):
                         known[(s.target.name, a)] = _Function(ak.fn)
                     elif isinstance(ak, Instance):     # an object it holds: refused
-                        known[(s.target.name, a)] = _Nested(ak.cls, f"{owner}.{attr}")
+                        known[(s.target.name, a)] = _Nested(ak.cls, f"{owner}.{attr}", ak)
             else:
                 known[s.target.name] = _Held(held_kind, owner, attr)
         elif isinstance(s.value, ir.Op) and s.value.fn is operator.getitem and \
@@ -244,7 +258,7 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
             for attr, f in _item_functions(k, s.value.args[1]).items():
                 known[(s.target.name, attr)] = _Function(f)    # layer.act(x)
             for attr, c in _item_objects(k, s.value.args[1]).items():
-                known[(s.target.name, attr)] = _Nested(c, s.target.name)   # layer.s
+                known[(s.target.name, attr)] = _Nested(c.cls, s.target.name, c)   # layer.s
     _chosen_and_unpacked(fn, known, containers, counts)
     for s in ir.walk(fn.body):             # copies of items holding functions
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
@@ -348,10 +362,32 @@ class _Chosen:
 
 class _Nested:
     """What ``(name, attribute)`` holds: an object of class ``cls`` two
-    attributes deep (``self.a.s``), whose operators and methods are refused."""
+    attributes deep or more (``self.a.s``), whose operators and methods are
+    refused; ``kind``, its ``Instance``, lists the objects it holds in turn."""
 
-    def __init__(self, cls, label: str):
+    def __init__(self, cls, label: str, kind: Optional[Instance] = None):
         self.cls, self.label = cls, label      # (label: how the user reaches the holder)
+        self.kind = kind
+
+
+def _nested_in(known, name: str, kind, label: str) -> None:
+    """Mark the objects the object ``name`` (of ``Instance`` ``kind``, reached
+    as ``label``) holds, so that reading one (``self.a.b.s``) makes a
+    ``_Held``, whose operators are refused."""
+    for a, ak in (kind.attrs if isinstance(kind, Instance) else ()):
+        if isinstance(ak, Instance):
+            known[(name, a)] = _Nested(ak.cls, label, ak)
+    if isinstance(kind, Instance) and kind.opaque:
+        known[name].opaque = True
+
+
+class _TooDeep:
+    """A value read of an object held deeper than wengert follows
+    (``analysis._MAX_NESTED``): it may be an object, so its operators are
+    refused."""
+
+    def __init__(self, label: str):
+        self.label = label
 
 
 class _After:
@@ -396,7 +432,7 @@ def _item_objects(k, index) -> dict:
     for item in items:
         for a, ak in (item.attrs if isinstance(item, Instance) else ()):
             if isinstance(ak, Instance):
-                out.setdefault(a, ak.cls)
+                out.setdefault(a, ak)
     return out
 
 
@@ -780,6 +816,7 @@ class _Held:
 
     def __init__(self, cls: type, owner: str, attr: str):
         self.cls, self.owner, self.attr = cls, owner, attr
+        self.opaque = False         # (what it holds is not known: ``_TooDeep``)
 
 
 class _Built:
@@ -807,8 +844,8 @@ def _holds_known_objects(e: ir.Op, known) -> bool:
             return True
     if e.fn in (ir.MAKE_LIST, ir.MAKE_TUPLE, runtime.list_append):
         classes = [_operand_class(a, known) for a in e.args]
-        return any(isinstance(c, (type, _Built)) and
-                   not _array_like(c.cls if isinstance(c, _Built) else c) for c in classes)
+        return any(isinstance(c, _TooDeep) or (isinstance(c, (type, _Built, _Held)) and
+                   not _array_like(c if isinstance(c, type) else c.cls)) for c in classes)
     return False
 
 
@@ -824,6 +861,14 @@ def _operator_call(s, known):
         return None
     classes = [_operand_class(a, known) for a in e.args]
     from .errors import NoRuleError
+    deep = next((c for c in classes if isinstance(c, _TooDeep)), None)
+    if deep is not None:
+        raise NoRuleError(
+            f"`{_SYMBOLS[e.fn]}` on `{deep.label}`, read of an object held more than "
+            f"{_MAX_NESTED} attributes deep (wengert does not follow objects that "
+            "deep, so it cannot tell whether this is a number or an object)", s.loc,
+            hint="read the value into a local variable of a shallower object, or pass it "
+                 "in as an argument")
     chosen = next((c for c in classes if isinstance(c, _Chosen)), None)
     if chosen is not None:
         raise NoRuleError(
@@ -939,7 +984,7 @@ def _operand_class(a, known):
             return c
         if isinstance(c, _Items):
             return c if c.item else None
-        return c if isinstance(c, (type, _Held, _Built)) else None
+        return c if isinstance(c, (type, _Held, _Built, _TooDeep)) else None
     if isinstance(a, ir.Const):
         return _instance(a.value)
     return None
@@ -963,7 +1008,7 @@ def _resolved_call(e: ir.Op, known):
             return _function_call(known[obj.name, name].fn, rest, e.kwargs)   # self.act(x)
         if isinstance(obj, ir.Var):
             cls = known.get(obj.name)
-            if isinstance(cls, (_Held, _Built, _Items)):
+            if isinstance(cls, (_Held, _Built, _Items, _TooDeep)):
                 return None        # (an object in an attribute or made here: as before)
         elif isinstance(obj, ir.Const):
             cls = _instance(obj.value)

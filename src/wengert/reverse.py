@@ -1166,7 +1166,8 @@ def _container_made(e) -> bool:
         return (isinstance(i, ir.Const) and type(i.value) is slice) or \
             (isinstance(i, ir.Op) and i.fn in (ir.SLICE, slice))
     return e.fn in (runtime.unpop, runtime.seq_adjoint, runtime.items_adjoint,
-                    runtime.accumulate, ir.MAKE_LIST, ir.MAKE_TUPLE)
+                    runtime.accumulate, ir.MAKE_LIST, ir.MAKE_TUPLE, runtime.splice,
+                    runtime.splice_adjoint, runtime.splice_part)
 
 
 def _defining_ops(stmts) -> dict:

@@ -374,6 +374,50 @@ def setitem(x, index, v):
     return out
 
 
+def splice(x, index, v):
+    """``x[index] = v`` for a list ``x`` and a slice ``index``, which may
+    change the list's length (``xs[0:2] = [a]``): ``setitem`` where the
+    derivative needs the positions before and after."""
+    return setitem(x, index, v)
+
+
+def _window(x, index, v):
+    """Where ``x[index] = v`` (a list, a slice) wrote: ``(start, stop, n)``,
+    the positions ``start:stop`` of ``x`` replaced by ``n`` items, or None
+    for an extended slice (which keeps the length)."""
+    start, stop, step = index.indices(len(x))
+    if step != 1:
+        return None
+    return start, max(start, stop), len(v)
+
+
+def splice_adjoint(t, x, index, v):
+    """The adjoint of ``x`` in ``x[index] = v`` (``splice``): ``t``'s items
+    outside what was written, back at ``x``'s positions, and a zero for each
+    item written over."""
+    if type(x) is not list:
+        return setitem(t, index, 0.0)
+    w = _window(x, index, v)
+    if w is None:
+        return setitem(tuple(t), index, 0.0)
+    start, stop, n = w
+    t = tuple(t)
+    return t[:start] + tuple(zeros_like(u) for u in x[start:stop]) + t[start + n:]
+
+
+def splice_part(t, x, index, v):
+    """The adjoint of ``v`` in ``x[index] = v`` (``splice``): the items of
+    ``t`` where ``v``'s were written (an array for an array ``v``)."""
+    if type(x) is not list:                 # an array (of a kind not known)
+        return stored(unbroadcast(t[index], v), x)
+    w = _window(x, index, v)
+    if w is None:
+        part = tuple(t)[index]
+    else:
+        part = tuple(t)[w[0]:w[0] + w[2]]
+    return np.array(part) if isinstance(v, np.ndarray) else part
+
+
 def own_attributes(obj):
     """The attributes ``obj`` holds itself (``__dict__``; none with slots only)."""
     return getattr(obj, "__dict__", ())

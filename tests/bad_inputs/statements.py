@@ -59,11 +59,11 @@ def nonlocal_write(x):
     return inner(x) * k
 
 
-@rejects(UnsupportedSyntaxError, 1.5, col=4, message="del")
+@rejects(UnsupportedSyntaxError, 1.5, col=8, message="`del` of an item")
 def del_statement(x):
-    y = x * 2.0
-    del y  # <-- here
-    return x
+    ys = [x, x * 2.0]
+    del ys[0]  # <-- here
+    return ys[0]
 
 
 @rejects(UnsupportedSyntaxError, 1.5, col=4, message="class")

@@ -77,7 +77,6 @@ UNSUPPORTED_STMTS = {
                             "differentiates synchronous code only)"),
     gast.Global: ("a `global` declaration", "pass the value in as an argument and return the new value"),
     gast.Nonlocal: ("a `nonlocal` declaration", "pass the value in as an argument and return the new value"),
-    gast.Delete: ("`del`", "remove the `del` statement; unused values are freed anyway"),
     gast.ClassDef: ("a class definition", "define the class at module level"),
     gast.Raise: ("`raise`", "check inputs before calling the derivative"),
     gast.Import: ("an `import` statement", "import at module level"),
@@ -267,6 +266,26 @@ class Lowerer:
 
     def stmt_Pass(self, node) -> None:
         pass
+
+    def stmt_Delete(self, node) -> None:
+        """``del xs[i:j]`` is ``xs[i:j] = []``; ``del name`` frees a value the
+        function does not read again (nothing to compute)."""
+        for target in node.targets:
+            if isinstance(target, gast.Name):
+                continue
+            if isinstance(target, gast.Subscript) and isinstance(target.slice, gast.Slice) \
+                    and target.slice.step is None:
+                base, index = self._setitem_target(target)
+                empty = gast.copy_location(gast.List(elts=[], ctx=gast.Load()), target)
+                self._setitem(base, index, self.atom(empty), node)
+                continue
+            raise UnsupportedSyntaxError(
+                ("`del` of items by a step" if isinstance(target.slice, gast.Slice) else
+                 "`del` of an item") if isinstance(target, gast.Subscript) else
+                f"`del` of {type(target).__name__.lower()}", self.pf.loc(target),
+                hint="build the list or dict without them (`xs = xs[:i] + xs[i + 1:]`, "
+                     "`d = {k: v for k, v in d.items() if k != key}`), or delete a run of "
+                     "items with `del xs[i:j]`")
 
     def stmt_Expr(self, node) -> None:
         value = node.value

@@ -159,6 +159,25 @@ def setitem_(x, index, v):
             v=runtime.stored(unbroadcast(runtime.last_writes(g[index], g, index), v), x))
 
 
+@rule(runtime.splice, linear=("x", "v"),
+      notes="xs[i:j] = vs on a list, which may change its length")
+def splice_(x, index, v):
+    tangent(runtime.stored(runtime.splice(x_dot, index, v_dot), x))
+    adjoint(x=runtime.splice_adjoint(g, x, index, v), v=runtime.splice_part(g, x, index, v))
+
+
+@rule(runtime.splice_adjoint, linear=("t",))
+def splice_adjoint_(t, x, index, v):
+    tangent(runtime.splice_adjoint(t_dot, x, index, v))
+    adjoint(t=runtime.splice(g, index, runtime.zeros_like(v)))
+
+
+@rule(runtime.splice_part, linear=("t",))
+def splice_part_(t, x, index, v):
+    tangent(runtime.splice_part(t_dot, x, index, v))
+    adjoint(t=runtime.splice(runtime.zeros_like(x), index, g))
+
+
 @rule(runtime.adjoint_as, linear=("t",),
       notes="the adjoint of a 0-d array read as a number: an array")
 def adjoint_as_(t, x):
