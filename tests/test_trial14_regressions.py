@@ -242,3 +242,108 @@ def test_objects_deep_in_self_and_module_objects(mode):
         wengert.grad(MODEL.loss, mode=mode)(1.5)
     with pytest.raises(wengert.NoRuleError, match=r"`MODEL\.enc\.child\.v`, a Squarer"):
         wengert.grad(module_model, mode=mode)(1.5)
+
+
+# --------------------------------------------------------------------------
+# a random draw inside a helper that is called, not spliced in (one that
+# reads its own module's data, a recursive one, any with optimize=False):
+# reverse mode ran the helper again in its adjoint sweep, which drew other
+# numbers (a wrong gradient)
+
+NOISE_SCALE = 0.1
+
+
+def shock(rng, sigma, n):
+    return NOISE_SCALE * sigma * rng.standard_normal(n)
+
+
+def increment(rng, n):
+    return NOISE_SCALE * rng.standard_normal(n)
+
+
+def drawn(rng, k):
+    if k == 0:
+        return rng.standard_normal()
+    return drawn(rng, k - 1)
+
+
+def straight_line(sigma):
+    rng = np.random.default_rng(0)
+    a = shock(rng, sigma, 3)
+    b = rng.standard_normal(3)
+    return np.sum(np.exp(a) * b)
+
+
+def in_a_loop(sigma):
+    rng = np.random.default_rng(3)
+    x = np.ones(4)
+    for _ in range(20):
+        x = x - 0.005 * x + sigma * x * increment(rng, 4)
+    return np.sum(x ** 2)
+
+
+def differentiated_inside_in_a_loop(sigma):
+    rng = np.random.default_rng(5)
+    x = np.ones(3)
+    for i in range(10):
+        if i % 3 == 0:
+            x = x * np.exp(shock(rng, sigma, 3))
+        else:
+            x = x + shock(rng, sigma, 3) * x
+    return np.sum(x)
+
+
+def recursive_helper(sigma):
+    rng = np.random.default_rng(3)
+    x = 1.0
+    for _ in range(20):
+        x = x + sigma * x * drawn(rng, 1) * 0.1
+    return x
+
+
+def scalar_difference(f, s, h=1e-6):
+    return (f(s + h) - f(s - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+@pytest.mark.parametrize("f", [straight_line, in_a_loop, differentiated_inside_in_a_loop,
+                               recursive_helper])
+def test_draws_in_helpers_are_made_once(f, kw):
+    assert wengert.grad(f, **kw)(0.3) == pytest.approx(scalar_difference(f, 0.3), rel=1e-6)
+
+
+def vector_of_draws(sigma):
+    rng = np.random.default_rng(1)
+    return shock(rng, sigma, 3) * sigma
+
+
+def vector_of_global_draws(sigma):
+    return shock(np.random, sigma, 3)
+
+
+def test_jacobians_of_helpers_drawing_from_a_seeded_generator():
+    want = (vector_of_draws(0.3 + 1e-6) - vector_of_draws(0.3 - 1e-6)) / 2e-6
+    for jac in (wengert.jacrev, wengert.jacfwd):
+        np.testing.assert_allclose(jac(vector_of_draws)(0.3), want, rtol=1e-6)
+
+
+def test_jacobians_of_helpers_drawing_from_outside_are_refused():
+    with pytest.raises(wengert.UsageError, match=r"`shock\(\.\.\.\)` would draw other"):
+        wengert.jacrev(vector_of_global_draws)(0.3)
+
+
+def pair(rng, sigma):
+    return sigma * rng.standard_normal(), rng.standard_normal()
+
+
+def unpacked_pair(sigma):
+    rng = np.random.default_rng(0)
+    a, b = pair(rng, sigma)
+    return a * b + a
+
+
+def test_a_drawing_helper_whose_results_are_unpacked_is_refused_in_reverse_mode():
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="a call of `pair`, which draws"):
+        wengert.grad(unpacked_pair, mode="reverse", optimize=False)(0.3)
+    assert wengert.grad(unpacked_pair, mode="forward", optimize=False)(0.3) == \
+        pytest.approx(scalar_difference(unpacked_pair, 0.3), rel=1e-6)

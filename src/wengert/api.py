@@ -33,7 +33,8 @@ import numpy as np
 from . import analysis, ir, optimize as opt, runtime
 from .names import fresh
 from .backend import compile_function, is_comment, render
-from .draws import refuse_outside_draw
+from . import draws as draws_module
+from .draws import draws_in_body, refuse_outside_draw
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
@@ -1199,6 +1200,20 @@ def _returns_fresh(func) -> bool:
     return _remembered(_RETURNS_FRESH, func, True, False, lambda exc: False, find)
 
 
+_DRAWS_IN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _callee_draws(func) -> bool:
+    """Whether ``func``, a helper without a rule, draws random numbers (or
+    calls ``next``), itself or in its callees: reverse mode must not run it
+    again in its adjoint sweep. Remembered per function."""
+    from .rules import registry
+    if registry.lookup(func) is not None:
+        return False
+    return _remembered(_DRAWS_IN, func, True, False, lambda exc: False, draws_in_body)
+
+
+draws_module.CALLEE_DRAWS = _callee_draws
 analysis.CALLEE_KIND = _callee_kind
 analysis.RETURNS_OBJECT = _returns_object
 analysis.RETURNS_FRESH = _returns_fresh

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import operator
 import random
-from typing import Optional
+import re
+import types
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -69,7 +71,28 @@ def _draws_here(fn) -> bool:
             getattr(fn, "__name__", None) == "rvs":
         return True
     module = getattr(fn, "__module__", None) or ""
-    return module in _STATE_MODULES or module.split(".")[:2] == ["numpy", "random"]
+    if module in _STATE_MODULES or module.split(".")[:2] == ["numpy", "random"]:
+        return True
+    return type(fn) is types.FunctionType and CALLEE_DRAWS is not None and CALLEE_DRAWS(fn)
+
+
+# set by ``api``: whether a Python function (a helper called, not spliced in)
+# draws, in its body or its own callees (``draws_in_body``)
+CALLEE_DRAWS: Optional[Callable] = None
+
+
+def draws_in_body(fn: ir.Function) -> bool:
+    """Whether ``fn``'s Wengert list draws: a generator's method
+    (``rng.normal()``), a function of ``np.random`` or ``random``, ``next``,
+    or a call of a helper that does (methods of objects of other kinds are
+    not counted here, as ``draws_again`` counts them where they are called)."""
+    def strictly(e) -> bool:
+        if not isinstance(e, ir.Op):
+            return False
+        here = (e.fn.kind == "method" and e.fn.name in _DRAW_METHODS) \
+            if isinstance(e.fn, ir.PseudoOp) else _draws_here(e.fn)
+        return here or any(map(strictly, e.args)) or any(strictly(v) for _, v in e.kwargs)
+    return any(strictly(getattr(s, "value", None)) for s in ir.walk(fn.body))
 
 
 def draws_with_parameters(e) -> bool:
@@ -98,7 +121,11 @@ def call_label(e) -> str:
         if e.args and isinstance(e.args[0], ir.Var):
             return f"{e.args[0].name}.{e.fn.name}(...)"
         return f"{e.fn.name}(...)"                  # (of an object the code names: st.norm)
-    return f"{getattr(e.fn, '__name__', 'call')}(...)"
+    name = getattr(e.fn, '__name__', 'call')
+    code = getattr(e.fn, "__code__", None)
+    if code is not None and code.co_filename.startswith("<wengert "):
+        name = re.sub(r"_(fwd|bwd|vjp|grad|jvp)$", "", name)   # (a helper's generated code)
+    return f"{name}(...)"
 
 
 def refuse_draws_in(s) -> None:
@@ -191,6 +218,12 @@ def _outside(e, made, seeded, seed) -> bool:
             return False
         obj = e.args[0] if e.args else None
         return not (isinstance(obj, ir.Var) and obj.name in made)
+    if type(fn) is types.FunctionType:    # a helper that draws: from a generator made
+        if not _draws_here(fn):                           # here and passed to it, or from
+            return False
+        args = e.args + tuple(v for _, v in e.kwargs)
+        return not (seeded or any(isinstance(a, ir.Var) and a.name in made for a in args))
+                                                          # NumPy's global one seeded here
     if fn is next:              # (an iterator the function makes: iter() of a list)
         return not (e.args and isinstance(e.args[0], ir.Var) and e.args[0].name in made)
     if fn in _MAKERS or fn in _SEEDS:

@@ -483,6 +483,17 @@ class Reverse:
             g = ir.Op(ir.MAKE_TUPLE, tuple(
                 self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
         arg_kinds = analysis.call_kinds(args, self.kinds, self.fn.instances)
+        if not self._splittable(s) and draws_again(e):
+            raise UnsupportedSyntaxError(
+                f"a call of `{e.fn.__name__}`, which draws random numbers (or calls next()), "
+                + ("whose results are unpacked here" if isinstance(s.target, tuple) else
+                   "in a derivative of a derivative") +
+                ": reverse mode would run it again for the adjoint, and it would draw "
+                "other numbers", s.loc,
+                hint="draw the numbers in this function and pass them to the helper, "
+                     + ("or return one value from it (a tuple, unpacked on a line of its "
+                        "own)" if isinstance(s.target, tuple) else "") +
+                     "; or differentiate in mode='forward'")
         if self._splittable(s):
             fwd, bwd = self.ctx.split_callee(e.fn, positions, s.loc, arg_kinds)
             self.split_fwds.append(fwd)
@@ -506,6 +517,8 @@ class Reverse:
         mutates in place (the residuals may hold it)."""
         if not isinstance(s.target, ir.Var) or not getattr(self.ctx, "split", False):
             return False
+        if draws_again(s.value):
+            return True                  # run once (f_bwd never runs it again)
         kind = self.kinds.get(s.target.name)
         if kind is not None and (kind.pyfloat or kind.shape[:1] not in ((-1,), (-2,))):
             return True                  # a number or an array: never mutated in place
@@ -665,6 +678,8 @@ class Reverse:
             if not draws:
                 return replay, []
             kept = [n for x in draws for n in x.targets()]
+            self.kept_calls.update(self.split_calls[id(x)] for x in draws
+                                   if id(x) in self.split_calls)
             return [x for x in replay if not any(x is d for d in draws)], kept
         written = ir.all_writes(replay)
         _, needed = optimize.liveness(adj, ir.all_reads(adj) - written)
@@ -680,6 +695,8 @@ class Reverse:
             if any(x is d for d in draws):    # kept, needed or not: never run again
                 kept.extend(reversed(x.targets()))
                 needed -= set(x.targets())
+                if id(x) in self.split_calls:   # (a helper that draws: f_fwd's results)
+                    self.kept_calls.add(self.split_calls[id(x)])
                 continue
             if not (isinstance(x, ir.Assign) and set(x.targets()) & needed):
                 continue
@@ -715,7 +732,11 @@ class Reverse:
             elif isinstance(x, (ir.For, ir.While)) and not self._hoisted(x):
                 refuse_draws_in(x)
             elif branch and isinstance(x, ir.Assign) and draws_again(x.value):
-                tape = self.draw_tapes.setdefault(id(x), self.names.fresh("draws"))
+                key = id(x)
+                if id(x) in self.split_calls:      # a helper that draws: f_fwd's results,
+                    key = self.split_calls[id(x)]  # pushed where the primal sweep calls it
+                    self.kept_calls.add(key)
+                tape = self.draw_tapes.setdefault(key, self.names.fresh("draws"))
                 x = replace(x, target=_tuple_target(x.targets()),      # (a, b = draw())
                             value=ir.Op(ir.Method("pop"), (ir.Var(tape),)))
             out.append(x)
@@ -823,11 +844,12 @@ class Reverse:
                     out.extend(self.recording_loop(s, tape, body,
                                                    init=[] if nested else [tape] + inner))
             else:
-                out.append(s if nested and id(s) not in self.kept_calls
-                           else self.primal_replacements.get(id(s), s))
+                made = s if nested and id(s) not in self.kept_calls \
+                    else self.primal_replacements.get(id(s), s)
+                out.append(made)
                 if id(s) in self.draw_tapes and not replay:
                     out.append(ir.Effect(ir.Op(ir.Method("append"), (
-                        ir.Var(self.draw_tapes[id(s)]), _tuple_expr(s.targets()))), s.loc))
+                        ir.Var(self.draw_tapes[id(s)]), _tuple_expr(made.targets()))), s.loc))
         return out
 
     def _kept_calls_split(self, stmts) -> list:
