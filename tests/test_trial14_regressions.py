@@ -347,3 +347,79 @@ def test_a_drawing_helper_whose_results_are_unpacked_is_refused_in_reverse_mode(
         wengert.grad(unpacked_pair, mode="reverse", optimize=False)(0.3)
     assert wengert.grad(unpacked_pair, mode="forward", optimize=False)(0.3) == \
         pytest.approx(scalar_difference(unpacked_pair, 0.3), rel=1e-6)
+
+
+# --------------------------------------------------------------------------
+# one array computed and unpacked into its rows (`ell, sf, sn = np.exp(p)`,
+# `x, y = P.T`): the adjoint was a tuple, multiplied or repeated by the
+# operation's rule (TypeError, ValueError from generated code)
+
+def hyper_parameters(p):
+    ell, sf, sn = np.exp(p)
+    return ell * sf + sn ** 2
+
+
+def scaled_pair(p):
+    a, b = p * 2
+    return a * b ** 2
+
+
+def root_pair(p):
+    a, b = np.sqrt(p)
+    return a / b
+
+
+def columns(P):
+    x, y = P.T
+    return np.sum(x * y ** 2)
+
+
+def sorted_values(p):
+    a, b, c = np.sort(p)
+    return a + 2 * b + 3 * c * c
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+@pytest.mark.parametrize("f, x", [(hyper_parameters, X0 * 0.1), (scaled_pair, X0[:2] ** 2),
+                                  (root_pair, X0[:2] ** 2), (columns, np.outer(X0, [1.0, 2.0])),
+                                  (sorted_values, X0)])
+def test_an_array_unpacked_into_rows(f, x, kw):
+    np.testing.assert_allclose(wengert.grad(f, **kw)(x), central_difference(f, x),
+                               rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------
+# a forward-mode gradient with respect to a 0-d array seeded a Python float
+# (x[()], x.T failed in the generated code); hessian/jacfwd of a function of
+# an empty array returned None; a Jacobian block by a 0-d array is one
+
+def item_squared(x):
+    return x[()] ** 2 + np.sum(x.T)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_gradient_with_respect_to_a_0d_array(mode):
+    g = wengert.grad(item_squared, mode=mode)(np.array(1.3))
+    assert isinstance(g, np.ndarray) and g.shape == ()
+    assert float(g) == pytest.approx(3.6)
+    d = wengert.grad(lambda_free_dict_item, mode=mode)({"a": np.array(1.5)})
+    assert float(d["a"]) == pytest.approx(2.0)
+
+
+def lambda_free_dict_item(p):
+    return p["a"][()] * 2.0
+
+
+def sum_of_squares(x):
+    return np.sum(x ** 2) + 1.0
+
+
+def test_hessians_of_functions_of_empty_arrays():
+    assert wengert.hessian(sum_of_squares)(np.zeros(0)).shape == (0, 0)
+    assert wengert.jacfwd(wengert.grad(sum_of_squares))(np.zeros((3, 0))).shape == (3, 0, 3, 0)
+    assert wengert.jacfwd(sum_of_squares)(np.zeros(0)).shape == (0,)
+
+
+def test_hessian_with_respect_to_a_0d_array_is_a_0d_array():
+    h = wengert.hessian(item_squared)(np.array(1.3))
+    assert isinstance(h, np.ndarray) and h.shape == () and float(h) == pytest.approx(2.0)

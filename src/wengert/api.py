@@ -1872,7 +1872,7 @@ class Derivative:
                     continue
                 shape = np.shape(x)
                 if shape == ():
-                    tangents[j] = 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
+                    tangents[j] = _unit(x)
                     value, t = sweep(j, args, tangents)
                     _check_scalar(value[0] if has_aux else value, what)
                     grads.append(_typed_like(t, x))
@@ -2382,12 +2382,20 @@ def _one_hot_tangents(x):
     elif _no_derivative(x):
         return
     elif np.shape(x) == ():
-        yield 1.0 if not isinstance(x, np.generic) else x.dtype.type(1)
+        yield _unit(x)
     else:
         for idx in np.ndindex(*np.shape(x)):
             e = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
             e[idx] = 1
             yield e
+
+
+def _unit(x):
+    """The tangent 1 for a scalar ``x``, of its type: a 0-d array for a 0-d
+    array (the code built for one indexes it: ``x[()]``, ``x.T``)."""
+    if isinstance(x, np.ndarray):
+        return np.ones((), dtype=np.result_type(x, np.float32))
+    return x.dtype.type(1) if isinstance(x, np.generic) else 1.0
 
 
 def _shaped_like(x, derivatives):

@@ -159,6 +159,9 @@ class Forward:
         """``a, b = op(...)``: the rule's tangent is a tuple."""
         targets = s.targets()
         ans = ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(t) for t in targets))
+        k = analysis.expr_kind(s.value, self.kinds) if isinstance(s.value, ir.Op) else None
+        if k is not None and not k.pyfloat and k.shape and k.shape[0] >= 0:
+            ans = ir.Op(np.stack, (ans,))   # a, b = np.sqrt(p): the rows of one array
         t = self.tangent_of(s.value, None, s.loc, ans=ans)
         out = [s]
         if algebra.is_zero(t):

@@ -352,6 +352,14 @@ class Reverse:
             g = ir.Op(ir.MAKE_TUPLE, tuple(named))
             ans = ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(t) for t in targets))
             target = None
+            k = analysis.expr_kind(e, self.kinds) if isinstance(e, ir.Op) else None
+            if k is not None and not k.pyfloat and k.shape and k.shape[0] >= 0:
+                # a, b = np.exp(p): one array unpacked into its rows, whose
+                # adjoint is the rows' adjoints stacked (not a tuple)
+                g = ir.Op(np.stack, (ir.Op(ir.MAKE_TUPLE, tuple(
+                    self.zeros(t) if algebra.is_zero(p) else p
+                    for t, p in zip(targets, named))),))
+                ans = e
         else:
             target = targets[0]
             ans = ir.Var(target)

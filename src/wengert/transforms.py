@@ -163,6 +163,11 @@ def jacfwd(func, wrt=0, has_aux=False):
                 if cols is None:
                     cols = np.zeros(t.shape + np.shape(x), dtype=np.result_type(t, _float_dtype(x)))
                 cols[(Ellipsis,) + idx] = t
+            if cols is None:                    # an empty x: the output's shape, by one run
+                value, t = built.function(*args, *[_zeros(args[q]) for q in positions])
+                out = value[0] if has_aux else value
+                aux = value[1] if has_aux else aux
+                cols = np.zeros(np.shape(t) + np.shape(x), dtype=_float_dtype(x))
             blocks.append(cols if np.ndim(out) or np.ndim(x) else _number(cols[()], x, out))
         result = tuple(blocks) if tuple_result else blocks[0]
         return (result, aux) if has_aux else result
@@ -217,7 +222,9 @@ def _number(d, x, out):
     """A Jacobian block of one number by one number: a Python float when
     both are Python numbers (as ``grad`` of ``grad`` gives), else the NumPy
     scalar of its dtype."""
-    return float(d) if type(x) is float and type(out) in (float, int) else d
+    if type(x) is float and type(out) in (float, int):
+        return float(d)
+    return np.asarray(d) if type(x) is np.ndarray else d   # (a 0-d array: one of them)
 
 
 def hessian(func, wrt=0):
