@@ -32,7 +32,8 @@ RUNTIME = {runtime.unbroadcast, runtime.broadcast_like, runtime.getitem_adjoint,
            runtime.last_writes, runtime.copied_dict, runtime.sorted_like,
            runtime.unsorted, runtime.as_items, runtime.scatter_tangent, runtime.stored,
            runtime.adjoint_as, runtime.splice, runtime.splice_adjoint,
-           runtime.splice_part}   # (splices: test_trial14_regressions.py)
+           runtime.splice_part, runtime.dict_union, runtime.dict_union_left,
+           runtime.dict_union_right}   # (splices, unions: test_trial14_regressions.py)
 # Rules whose finite differences need steps of their own (test_regressions.py):
 # a cast to float32 rounds what float64 steps of 1e-6 would see.
 ELSEWHERE = {np.float32}

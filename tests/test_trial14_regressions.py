@@ -423,3 +423,170 @@ def test_hessians_of_functions_of_empty_arrays():
 def test_hessian_with_respect_to_a_0d_array_is_a_0d_array():
     h = wengert.hessian(item_squared)(np.array(1.3))
     assert isinstance(h, np.ndarray) and h.shape == () and float(h) == pytest.approx(2.0)
+
+
+# --------------------------------------------------------------------------
+# silently zero derivatives through operators wengert took for bit operations
+# or text: `d | e` on dicts, `p | x` with the class's own __or__, `p < x`
+# with its own __lt__, `float(str(x))`
+
+def dict_union(x):
+    d = {"a": x, "b": 1.0}
+    e = d | {"b": x * 3.0}
+    return e["a"] * e["b"]
+
+
+def dict_union_in_place(x):
+    d = {"a": x, "b": 1.0}
+    d |= {"b": x * x, "c": 2.0 * x}
+    return d["a"] + d["b"] * d["c"]
+
+
+class Weird:
+    def __init__(self, k):
+        self.k = k
+
+    def __or__(self, other):
+        return self.k * other * other
+
+    def __rshift__(self, other):
+        return self.k + other * 3.0
+
+    def __lt__(self, other):
+        return self.k * other
+
+    def __invert__(self):
+        return self.k * 2.0
+
+
+def bit_operators(x, p):
+    return (p | x) + (p >> x) + (p < x) + ~p * x
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_dict_union_and_operators_of_ones_own_class(kw):
+    x = 0.7
+    assert wengert.grad(dict_union, **kw)(x) == pytest.approx(6 * x)
+    assert wengert.grad(dict_union_in_place, **kw)(x) == pytest.approx(1 + 6 * x * x)
+    p = Weird(1.5)
+    want = 2 * 1.5 * x + 3.0 + 1.5 + 3.0
+    assert wengert.grad(bit_operators, **kw)(x, p) == pytest.approx(want)
+
+
+def through_text(x):
+    return float(str(x)) * x
+
+
+def bits_of_a_float(x):
+    return np.sum(np.asarray(x) | 1) * x
+
+
+def text_only_printed(x):
+    label = str(x)
+    print(label)
+    return x * x
+
+
+def test_values_through_text_or_bit_operations_are_refused():
+    with pytest.raises(wengert.NonDifferentiableError, match="of `str` depends on"):
+        wengert.grad(through_text)(0.5)
+    assert wengert.grad(text_only_printed)(0.5) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------
+# a helper that changes state (`global`, a counter closure, appending to a
+# module-level list, a method setting an attribute) was called again by
+# reverse mode's adjoint sweep (another value: a wrong gradient)
+
+_TICKS = [0]
+_T = 0
+
+
+def tick():
+    global _T
+    _T = _T + 1
+    return _T
+
+
+def appended():
+    _TICKS.append(1)
+    return len(_TICKS)
+
+
+def with_ticks(x):
+    s = x
+    for _ in range(3):
+        s = s * tick() + np.sin(s)
+    return s
+
+
+def with_appends(x):
+    s = x
+    for _ in range(3):
+        s = s * appended() * 0.5 + np.sin(s)
+    return s
+
+
+def test_helpers_that_change_state_run_once():
+    global _T
+    h = 1e-6
+
+    def fresh(f, x):
+        global _T
+        _T = 0
+        return f(x)
+    want = (fresh(with_ticks, 0.7 + h) - fresh(with_ticks, 0.7 - h)) / (2 * h)
+    for mode in ("reverse", "forward"):
+        _T = 0
+        assert wengert.grad(with_ticks, mode=mode)(0.7) == pytest.approx(want, rel=1e-6)
+        assert _T == 3
+
+    def emptied(x):
+        del _TICKS[:]
+        return with_appends(x)
+    want = (emptied(0.7 + h) - emptied(0.7 - h)) / (2 * h)
+    del _TICKS[:]
+    assert wengert.grad(with_appends, mode="reverse")(0.7) == pytest.approx(want, rel=1e-6)
+    assert len(_TICKS) == 3
+
+
+def ticks_of_an_array(x):
+    return np.sum(x * tick())
+
+
+def test_a_run_per_element_refuses_a_helper_that_changes_state():
+    with pytest.raises(wengert.UsageError, match="changes state"):
+        wengert.grad(ticks_of_an_array, mode="forward")(np.ones(3))
+
+
+def printf_formatted(x):
+    shown = float("%.1f" % x)
+    return shown * x
+
+
+class Config:
+    def __init__(self, **kw):
+        self.__dict__["params"] = kw
+
+    def __getattr__(self, name):
+        return self.params[name]         # KeyError, not AttributeError, for others
+
+
+def configured(x, cfg):
+    return cfg.a * x * x
+
+
+def keys_listed(x):
+    d = {"w": x, "b": 2.0 * x}
+    s = 0.0
+    for k in list(d):
+        s = s + d[k] ** 2
+    return s + len(tuple(d))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_formatting_configs_and_keys(mode):
+    with pytest.raises(wengert.NonDifferentiableError, match="of `format` depends on"):
+        wengert.grad(printf_formatted, mode=mode)(0.73)
+    assert wengert.grad(configured, mode=mode)(0.5, Config(a=2.0)) == pytest.approx(2.0)
+    assert wengert.grad(keys_listed, mode=mode)(0.3) == pytest.approx(10 * 0.3)

@@ -191,6 +191,15 @@ class SeqOf(Kind):
         return f"seq of {self.item}"
 
 
+def _dtype_kind(v):
+    """``v.dtype.kind``, or None: also for an object whose ``__getattr__``
+    raises something else than AttributeError for a name it lacks."""
+    try:
+        return getattr(getattr(v, "dtype", None), "kind", None)
+    except Exception:
+        return None
+
+
 def kind_of_value(v) -> Optional[Kind]:
     t = type(v)
     if t is float:
@@ -201,7 +210,7 @@ def kind_of_value(v) -> Optional[Kind]:
         return SEQ
     if t is np.ndarray and v.dtype.kind in "fbiu":
         return Kind(v.shape, v.dtype.str, array0=v.ndim == 0)
-    if t is complex or getattr(getattr(v, "dtype", None), "kind", None) == "c":
+    if t is complex or _dtype_kind(v) == "c":
         return COMPLEX
     if t is np.ndarray:
         return None
@@ -1022,7 +1031,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if type(fn) is types.BuiltinFunctionType and fn in _ARITHMETIC and not e.kwargs:   # (most operations: the rest below)
             arg_kinds = [expr_kind(a, kinds) for a in e.args]
             if SEQ in arg_kinds:
-                return SEQ if fn is operator.add or fn is operator.mul else None
+                return SEQ if fn in (operator.add, operator.mul, operator.or_) else None
             k = _broadcast(arg_kinds)
             return FLOAT if k in (INT, NUMBER) and fn is operator.truediv else k
         if type(fn) is types.BuiltinFunctionType and fn.__module__ == "math" and \
@@ -1381,6 +1390,12 @@ def derivative_op(e: ir.Op, kinds: dict):
         k = expr_kind(e.args[0], kinds)
         if k is None or k == SEQ:
             return runtime.splice           # xs[0:2] = [a]: the length may change
+    if e.fn is operator.mod and isinstance(e.args[0], ir.Const) and \
+            isinstance(e.args[0].value, (str, bytes)):
+        return format                       # "%.1f" % x: text (refused if differentiated)
+    if e.fn is operator.or_ and len(e.args) == 2 and \
+            any(expr_kind(a, kinds) == SEQ for a in e.args):
+        return runtime.dict_union           # d | e: dicts (a set would not be differentiated)
     if e.fn is operator.mul and len(e.args) == 2:
         if expr_kind(e.args[0], kinds) == SEQ:
             return runtime.seq_repeat

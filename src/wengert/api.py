@@ -34,7 +34,7 @@ from . import analysis, ir, optimize as opt, runtime
 from .names import fresh
 from .backend import compile_function, is_comment, render
 from . import draws as draws_module
-from .draws import draws_in_body, refuse_outside_draw
+from .draws import changes_state, draws_in_body, refuse_outside_draw
 from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
@@ -1205,12 +1205,17 @@ _DRAWS_IN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 def _callee_draws(func) -> bool:
     """Whether ``func``, a helper without a rule, draws random numbers (or
-    calls ``next``), itself or in its callees: reverse mode must not run it
-    again in its adjoint sweep. Remembered per function."""
+    calls ``next``), itself or in its callees, or may change state (a body
+    wengert cannot lower): reverse mode must not run it again in its adjoint
+    sweep. Remembered per function."""
+    from .custom import RULE_FUNCTIONS
     from .rules import registry
-    if registry.lookup(func) is not None:
+    if registry.lookup(func) is not None or func in RULE_FUNCTIONS:
         return False
-    return _remembered(_DRAWS_IN, func, True, False, lambda exc: False, draws_in_body)
+    # one wengert cannot read as a Wengert list (`global n; n += 1`, `self.i = ...`,
+    # `LOG.append(v)`): it may change state, and give another value when run again
+    return _remembered(_DRAWS_IN, func, True, False, lambda exc: changes_state(func),
+                       draws_in_body)
 
 
 draws_module.CALLEE_DRAWS = _callee_draws

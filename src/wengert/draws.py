@@ -81,6 +81,45 @@ def _draws_here(fn) -> bool:
 CALLEE_DRAWS: Optional[Callable] = None
 
 
+_CHANGING_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "clear",
+                               "update", "setdefault", "popitem", "add", "discard", "sort",
+                               "reverse", "fill", "resize", "put", "itemset", "send"})
+
+
+def changes_state(func) -> bool:
+    """Whether ``func``'s source (one wengert cannot lower) changes state
+    outside the call: ``global`` or ``nonlocal`` declarations, assignments
+    to attributes or to items of what it did not make, ``setattr``, methods
+    that change their object (``LOG.append(v)``), ``next``: run again, it
+    could return another value."""
+    import ast
+    import inspect
+    import textwrap
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    made = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Store)}
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Global, ast.Nonlocal)):
+            return True
+        targets = n.targets if isinstance(n, ast.Assign) else \
+            [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            if isinstance(t, ast.Attribute) or (isinstance(t, ast.Subscript) and not (
+                    isinstance(t.value, ast.Name) and t.value.id in made)):
+                return True
+        if isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Name) and f.id in ("setattr", "delattr", "next", "exec"):
+                return True
+            if isinstance(f, ast.Attribute) and f.attr in _CHANGING_METHODS and not (
+                    isinstance(f.value, ast.Name) and f.value.id in made):
+                return True
+    return False
+
+
 def draws_in_body(fn: ir.Function) -> bool:
     """Whether ``fn``'s Wengert list draws: a generator's method
     (``rng.normal()``), a function of ``np.random`` or ``random``, ``next``,
@@ -138,7 +177,7 @@ def refuse_draws_in(s) -> None:
                 f"`{call_label(value)}` inside an inner loop (a while loop, or a loop with "
                 "break) of a loop: reverse mode runs the inner loop again for the adjoint, "
                 "and this call would give another value (a random draw, next(), a method of "
-                "an object whose kind is not known)", x.loc,
+                "an object whose kind is not known, a helper that changes state)", x.loc,
                 hint="draw the values before the inner loop (`us = rng.random(n)`) and index "
                      "them, or make it a `for` loop over a range without break (recorded "
                      "once); or differentiate in mode='forward'")
@@ -249,7 +288,7 @@ def refuse_outside_draw(fn: ir.Function, what: str, arg_kinds=None,
         raise UsageError(
             f"{what} {runs}, and `{label}` would draw other random numbers in each run "
             "(its generator comes from outside the function, or is seeded from the "
-            "operating system)",
+            "operating system; or it is a helper that changes state, `global n; n += 1`)",
             loc, hint="make the generator inside the function from an integer seed passed "
                       "in (`rng = np.random.default_rng(seed)`), draw the numbers outside "
                       "and pass them in, or use wengert.grad (reverse mode runs the "

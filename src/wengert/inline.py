@@ -801,11 +801,18 @@ _DUNDERS = {operator.add: ("__add__", "__radd__"), operator.sub: ("__sub__", "__
             operator.mod: ("__mod__", "__rmod__"), operator.pow: ("__pow__", "__rpow__"),
             operator.matmul: ("__matmul__", "__rmatmul__"),
             operator.neg: ("__neg__", None), operator.pos: ("__pos__", None),
-            abs: ("__abs__", None), operator.getitem: ("__getitem__", None)}
+            abs: ("__abs__", None), operator.getitem: ("__getitem__", None),
+            operator.or_: ("__or__", "__ror__"), operator.and_: ("__and__", "__rand__"),
+            operator.xor: ("__xor__", "__rxor__"), operator.lshift: ("__lshift__", "__rlshift__"),
+            operator.rshift: ("__rshift__", "__rrshift__"), operator.invert: ("__invert__", None),
+            operator.lt: ("__lt__", "__gt__"), operator.le: ("__le__", "__ge__"),
+            operator.gt: ("__gt__", "__lt__"), operator.ge: ("__ge__", "__le__")}
 _SYMBOLS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
             operator.floordiv: "//", operator.mod: "%", operator.pow: "**",
             operator.matmul: "@", operator.neg: "-", operator.pos: "+", abs: "abs()",
-            operator.getitem: "[]"}
+            operator.getitem: "[]", operator.or_: "|", operator.and_: "&", operator.xor: "^",
+            operator.lshift: "<<", operator.rshift: ">>", operator.invert: "~",
+            operator.lt: "<", operator.le: "<=", operator.gt: ">", operator.ge: ">="}
 OPERATORS = frozenset(_DUNDERS)
 
 

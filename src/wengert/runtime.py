@@ -330,6 +330,8 @@ def seq_adjoint(t, xs):
     if isinstance(xs, np.ndarray):
         return np.stack([np.broadcast_to(r, xs.shape[1:]) for r in t]) if len(t) else \
             np.zeros_like(xs)
+    if isinstance(xs, dict):          # list(d): its keys, which carry no derivative
+        return zeros_like(xs)
     return list(t) if isinstance(xs, list) else tuple_like(xs, t)
 
 
@@ -416,6 +418,22 @@ def splice_part(t, x, index, v):
     else:
         part = tuple(t)[w[0]:w[0] + w[2]]
     return np.array(part) if isinstance(v, np.ndarray) else part
+
+
+def dict_union(a, b):
+    """``a | b`` for dicts: ``b``'s items over ``a``'s."""
+    return a | b
+
+
+def dict_union_left(t, a, b):
+    """The adjoint of ``a`` in ``a | b``: ``t`` at ``a``'s keys that ``b``
+    does not overwrite, a zero at those it does."""
+    return {k: zeros_like(v) if k in b else t[k] for k, v in a.items()}
+
+
+def dict_union_right(t, b):
+    """The adjoint of ``b`` in ``a | b``: ``t`` at ``b``'s keys."""
+    return {k: t[k] for k in b}
 
 
 def own_attributes(obj):

@@ -189,6 +189,16 @@ CASES += [
     helper_case("reverse_cumsum(x, np.zeros((2, 3)), None)", {"x": Arg((6,))}, "reverse_cumsum",
                 False),
     helper_case("ratio(x, y)", {"x": Arg((2, 3)), "y": Arg((2, 3), "nonzero")}, "ratio"),
+    helper_case("to_last(x, 0)", {"x": Arg((2, 3))}, "to_last"),
+    helper_case("to_last(x, None)", {"x": Arg((2, 3))}, "to_last"),
+    helper_case("from_last(x, x, -2)", {"x": Arg((2, 3))}, "from_last"),
+    helper_case("from_last(x, np.zeros((2, 3)), None)", {"x": Arg((6,))}, "from_last", False),
+    helper_case("shift_right(x, 1.0)", {"x": Arg((2, 3))}, "shift_right"),
+    helper_case("shift_left(x)", {"x": Arg((2, 3))}, "shift_left"),
+    helper_case("linrec(x, y)", {"x": Arg((2, 5)), "y": Arg((2, 5))}, "linrec"),
+    helper_case("linrec(x, y)", {"x": Arg((7,), "zeros"), "y": Arg((7,))}, "linrec"),
+    helper_case("linrec_t(x, y)", {"x": Arg((2, 5)), "y": Arg((2, 5))}, "linrec_t"),
+    helper_case("linrec_t(x, y)", {"x": Arg((7,), "zeros"), "y": Arg((7,))}, "linrec_t"),
     helper_case("prod_others(x, 0)", {"x": Arg((2, 3))}, "prod_others"),
     helper_case("prod_others(x, None)", {"x": Arg((2, 3))}, "prod_others"),
     helper_case("prod_others(x, 0)", {"x": Arg((2, 3), "zeros")}, "prod_others"),
@@ -233,6 +243,11 @@ CASES += [
         ("np.sum(np.cumsum(x) ** 2)", (2, 3), "real", (np.cumsum,)),
         ("np.sum(np.cumprod(x, axis=1) ** 2)", (2, 3), "real", (np.cumprod,)),
         ("np.sum(np.cumprod(x) ** 2)", (2, 3), "real", (np.cumprod,)),
+        # several zeros in a slice: the derivative is a recurrence (linrec), exact there
+        ("np.sum(np.cumprod(x, axis=0) * np.arange(1.0, 11.0).reshape(5, 2))", (5, 2), "zeros",
+         (np.cumprod,)),
+        ("np.sum(np.cumprod(x) * np.arange(1.0, 8.0))", (7,), "zeros", (np.cumprod,)),
+        ("np.sum(x.cumprod(-1) ** 2)", (2, 7), "zeros", (np.cumprod,)),
         ("np.sum(np.max(x, axis=1) ** 2)", (2, 3), "real", (np.max,)),
         ("np.max(x) + np.log(np.sum(np.exp(x - np.max(x))))", (5,), "real", (np.max,)),
         ("np.sum(np.median(x, axis=0) ** 2)", (3, 2), "real", (np.median,)),
@@ -253,3 +268,10 @@ CASES += second_order("np.sum(np.average(x, axis=1, weights=y) ** 2)",
                       {"x": Arg((2, 3)), "y": Arg((3,), "positive")}, (np.average,))
 CASES += second_order("np.sum(np.average(x, axis=0, weights=y) ** 2)",
                       {"x": Arg((2, 3)), "y": Arg((2, 3), "positive")}, (np.average,))
+# np.cumprod's recurrence, differentiated again (third derivatives of np.cumprod at zeros)
+CASES += second_order("np.sum(linrec(c, b) ** 2)", {"c": Arg((7,), "zeros"), "b": Arg((7,))},
+                      (numpy_reductions.linrec,),
+                      imports="from wengert.rules.numpy_reductions import linrec")
+CASES += second_order("np.sum(linrec_t(c, b) ** 2)", {"c": Arg((2, 5), "zeros"), "b": Arg((2, 5))},
+                      (numpy_reductions.linrec_t,),
+                      imports="from wengert.rules.numpy_reductions import linrec_t")

@@ -86,6 +86,9 @@ def float_(x):
 
 
 nondiff(builtins.len, builtins.range, builtins.int, builtins.round, builtins.bool,
-        builtins.isinstance, builtins.type, builtins.print, builtins.str,
-        builtins.repr, builtins.id, builtins.hash,
+        builtins.isinstance, builtins.type, builtins.print,
+        builtins.id, builtins.hash,
         notes="no derivative: integer, boolean or non-numeric result")
+nondiff(builtins.str, builtins.repr, builtins.format, refuse=True,
+        notes="text: a differentiated value written into it is refused where the text "
+              "is used (`float(str(x))` is `x`, whose derivative would be lost)")

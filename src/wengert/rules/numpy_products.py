@@ -470,13 +470,29 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
             b=unbroadcast(np.cross(g, a, axisa=axisc, axisb=axisa, axisc=axisb, axis=axis), b))
 
 
-@rule(np.einsum, contract, linear=("a",),
+def _four_operands(bound, kinds, loc):
+    """Refuse an einsum of more than four operands (the rule's ``*more``)
+    when the derivative is built, rather than bind the fifth to ``optimize``."""
+    from .. import ir
+    from ..errors import NoRuleError
+    more = bound.get("more")
+    if more is None or (isinstance(more, ir.Const) and not more.value):
+        return
+    extra = len(more.value) if isinstance(more, ir.Const) else len(more.args)
+    raise NoRuleError(
+        f"`np.einsum` called with {4 + extra} operands: wengert's rule for np.einsum "
+        "takes at most 4 operands after the subscripts string", loc,
+        hint="contract in steps of at most four operands: np.einsum('i,i,i,i,i->', a, b, c, "
+             "d, e) is np.einsum('i,i->', np.einsum('i,i,i,i->i', a, b, c, d), e)")
+
+
+@rule(np.einsum, contract, linear=("a",), check=_four_operands,
       notes="up to four operands after a subscripts string (explicit or implicit "
             "output, '...', repeated indices, broadcasting); the sublist form "
             "einsum(a, [0, 1], b, [1, 2]) is refused (write the subscripts as a string); "
             "out= and dtype= "
-            "are not supported")
-def einsum(subscripts, a, b=None, c=None, d=None, optimize=False):
+            "are not supported; five or more operands are refused")
+def einsum(subscripts, a, b=None, c=None, d=None, *more, optimize=False):
     tangent(contract(subscripts, a_dot, b, c=c, d=d)
             + contract(moved_first(subscripts, 1, a, b, c=c, d=d), b_dot, a, c=c, d=d)
             + contract(moved_first(subscripts, 2, a, b, c, d=d), c_dot, a, b, d=d)

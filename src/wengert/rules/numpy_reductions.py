@@ -15,13 +15,18 @@ the derivative of ``R`` with respect to each entry::
 
 Helpers that generated code calls have rules of their own, so derivatives
 can be differentiated again: ``unreduce``, ``reverse_cumsum``,
-``weights_like``, ``weight_sum``, ``weights_unlike`` and
-``others_at_zeros(_t)`` are linear; ``ratio`` (``t / a``, 0 where ``a`` is 0)
-and ``prod_others`` (``d prod / d a``, exact with zeros, and so are its own
-derivatives) are smooth; ``quantile_share`` is linear in ``q`` between order
-statistics; ``tie_share``, ``median_share``, ``quantile_slope``,
-``range_share``, ``first_zero``, ``reduced_size`` and ``count_valid`` are
-piecewise constant, hence non-differentiable.
+``weights_like``, ``weight_sum``, ``weights_unlike``,
+``others_at_zeros(_t)``, ``to_last``/``from_last`` and
+``shift_left``/``shift_right`` are linear; ``ratio`` (``t / a``, 0 where
+``a`` is 0) and ``prod_others`` (``d prod / d a``, exact with zeros, and so
+are its own derivatives) are smooth; ``linrec``/``linrec_t`` (the linear
+recurrence behind ``np.cumprod``'s derivative at zeros, and its transpose)
+are linear in their second argument and polynomial in the first, with rules
+in terms of themselves, so every derivative of ``np.cumprod`` is exact;
+``quantile_share`` is linear in ``q`` between order statistics;
+``tie_share``, ``median_share``, ``quantile_slope``, ``range_share``,
+``no_zeros``, ``reduced_size`` and ``count_valid`` are piecewise constant,
+hence non-differentiable.
 
 Helpers never call ``np.asarray`` on their arguments (duck arrays flow
 through), and an adjoint has its operand's dtype (float32 stays float32).
@@ -142,14 +147,70 @@ def others_at_zeros_t(t, a, axis=None):
     return np.where(zero, total - t * two, 0.0)
 
 
-def first_zero(a, axis=None):
-    """Mask of the first zero of each slice along ``axis`` (None: of the
-    flattened array)."""
-    zero = a == 0.0
+def to_last(t, axis=None):
+    """``t`` with ``axis`` moved last (``axis=None``: flattened), the layout
+    in which ``np.cumprod``'s helpers work along the last axis."""
     if axis is None:
-        flat = np.reshape(zero, (-1,))
-        return np.reshape(flat & (np.cumsum(flat) == 1), np.shape(a))
-    return zero & (np.cumsum(zero, axis=axis) == 1)
+        return np.reshape(t, (-1,))
+    return np.moveaxis(t, axis, -1)
+
+
+def from_last(t, a, axis=None):
+    """The inverse of ``to_last``: ``t`` laid out like ``a`` (``axis=None``:
+    reshaped to ``a``'s shape)."""
+    if axis is None:
+        return np.reshape(t, np.shape(a))
+    return np.moveaxis(t, -1, axis)
+
+
+def no_zeros(a) -> bool:
+    """Whether ``a`` has no entry equal to 0."""
+    return not np.any(a == 0.0)
+
+
+def shift_right(t, fill=0.0):
+    """``t`` moved one place along its last axis: ``fill`` first, its last
+    entry dropped."""
+    n = np.shape(t)[-1]
+    if n == 0:
+        return t
+    out = np.empty_like(t)
+    out[..., 0] = fill
+    out[..., 1:] = t[..., :-1]
+    return out
+
+
+def shift_left(t):
+    """``t`` moved one place back along its last axis: its first entry
+    dropped, 0 last (the adjoint of ``shift_right``)."""
+    n = np.shape(t)[-1]
+    if n == 0:
+        return t
+    out = np.empty_like(t)
+    out[..., -1] = 0.0
+    out[..., :-1] = t[..., 1:]
+    return out
+
+
+def linrec(c, b):
+    """The linear recurrence ``x[j] = c[j] * x[j - 1] + b[j]`` (``x[-1] = 0``)
+    along the last axis, ``x[j] = sum over k <= j of b[k] * c[k+1] * ... * c[j]``:
+    no division, so exact where ``c`` has zeros (a scan in log2(n) steps)."""
+    dtype = np.result_type(c, b)
+    x = np.array(b, dtype=dtype)
+    p = np.array(np.broadcast_to(c, np.shape(x)), dtype=dtype)
+    n, d = np.shape(x)[-1] if np.ndim(x) else 0, 1
+    while d < n:       # each entry: the affine map of the last 2d steps (ending there)
+        x[..., d:] = x[..., d:] + p[..., d:] * x[..., :-d]
+        p[..., d:] = p[..., d:] * p[..., :-d]
+        d *= 2
+    return x
+
+
+def linrec_t(c, g):
+    """The transpose (adjoint) of ``linrec(c, .)``: ``y[k] = g[k] + c[k+1] * y[k+1]``
+    along the last axis."""
+    return np.flip(linrec(np.flip(shift_left(c), -1), np.flip(g, -1)), -1)
 
 
 def reverse_cumsum(t, a, axis=None):
@@ -331,7 +392,8 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
             * (2.0 / (reduced_size(a, axis=axis) - ddof)))
 
 
-@rule(np.std, methods=("std",), notes="the derivative is infinite where std == 0")
+@rule(np.std, methods=("std",), notes="the derivative is NaN where std == 0 (0 / 0, "
+                                        "as in JAX and autograd)")
 def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     tangent(np.sum((a - np.mean(a, axis=axis, keepdims=True)) * a_dot, axis=axis,
                    dtype=dtype, keepdims=keepdims) / ((reduced_size(a, axis=axis) - ddof) * ans))
@@ -357,18 +419,24 @@ def cumsum(a, axis=None, dtype=None):
     adjoint(a=reverse_cumsum(g, a, axis=axis))
 
 
+# np.cumprod's derivative: without zeros, ans * cumsum(a_dot / a) and its
+# transpose; with zeros, the recurrence it solves, d ans[j] = a[j] * d ans[j-1]
+# + a_dot[j] * ans[j-1] (``linrec``, along the last axis of ``to_last``
+# layout), which never divides by an entry: exact at zeros, and (with its
+# rules, closed under differentiation) so are all its derivatives.
+
+
 @rule(np.cumprod, methods=("cumprod",),
-      notes="first derivatives exact with zeros (past the first zero of a slice only "
-            "that zero's derivative survives, through the product with that zero taken "
-            "as 1); higher derivatives are exact away from zeros")
+      notes="exact with zeros (one or several), and so are its higher derivatives "
+            "(there, d ans[j] = a[j] * d ans[j-1] + a_dot[j] * ans[j-1] is solved "
+            "as a recurrence, in log2(n) vectorised steps)")
 def cumprod(a, axis=None, dtype=None):
-    tangent(ans * np.cumsum(ratio(a_dot, a), axis=axis)
-            + np.cumprod(np.where(first_zero(a, axis=axis), 1.0, a), axis=axis)
-            * np.cumsum(a_dot * first_zero(a, axis=axis), axis=axis))
-    adjoint(a=ratio(reverse_cumsum(g * ans, a, axis=axis), a)
-            + first_zero(a, axis=axis)
-            * reverse_cumsum(g * np.cumprod(np.where(first_zero(a, axis=axis), 1.0, a), axis=axis),
-                             a, axis=axis))
+    tangent(ans * np.cumsum(a_dot / a, axis=axis) if no_zeros(a) else
+            from_last(linrec(to_last(a, axis), to_last(a_dot, axis)
+                             * shift_right(to_last(ans, axis), 1.0)), ans, axis))
+    adjoint(a=reverse_cumsum(g * ans, a, axis=axis) / a if no_zeros(a) else
+            from_last(shift_right(to_last(ans, axis), 1.0)
+                      * linrec_t(to_last(a, axis), to_last(g, axis)), a, axis))
 
 
 # --------------------------------------------------------------------------
@@ -455,6 +523,44 @@ def reverse_cumsum_(t, a, axis=None):
     adjoint(t=np.cumsum(g, axis=axis))
 
 
+@rule(to_last, linear=("t",))
+def to_last_(t, axis=None):
+    tangent(to_last(t_dot, axis))
+    adjoint(t=from_last(g, t, axis))
+
+
+@rule(from_last, linear=("t",))
+def from_last_(t, a, axis=None):
+    tangent(from_last(t_dot, a, axis))
+    adjoint(t=to_last(g, axis))
+
+
+@rule(shift_right)
+def shift_right_(t, fill=0.0):
+    tangent(shift_right(t_dot, 0.0))
+    adjoint(t=shift_left(g))
+
+
+@rule(shift_left, linear=("t",))
+def shift_left_(t):
+    tangent(shift_left(t_dot))
+    adjoint(t=shift_right(g, 0.0))
+
+
+@rule(linrec, linear=("b",), notes="polynomial in c (no division: exact where c is 0)")
+def linrec_(c, b):
+    tangent(linrec(c, b_dot + c_dot * shift_right(ans, 0.0)))
+    adjoint(c=unbroadcast(linrec_t(c, g) * shift_right(ans, 0.0), c),
+            b=unbroadcast(linrec_t(c, g), b))
+
+
+@rule(linrec_t, linear=("g",), notes="polynomial in c (no division: exact where c is 0)")
+def linrec_t_(c, g):
+    tangent(linrec_t(c, g_dot + shift_left(c_dot * ans)))
+    adjoint(c=unbroadcast(ans * shift_right(linrec(c, g), 0.0), c),
+            g=unbroadcast(linrec(c, g), g))
+
+
 @rule(ratio, elementwise=True, linear=("t",), notes="0 where a == 0, like the function")
 def ratio_(t, a):
     tangent(ratio(t_dot, a) - ratio(ans * a_dot, a))
@@ -508,6 +614,6 @@ def quantile_share_(a, q, axis=None, out=None, overwrite_input=False, method="li
     adjoint(q=reshape_like(np.sum(g * quantile_slope(a, q, axis=axis, method=method)), q))
 
 
-nondiff(reduced_size, count_valid, first_zero, tie_share, range_share, median_share,
+nondiff(reduced_size, count_valid, no_zeros, tie_share, range_share, median_share,
         quantile_slope,
         notes="piecewise constant: zero derivative")

@@ -82,9 +82,12 @@ def unpad(g, pad_width):
     return g[tuple(slice(lo, n - hi) for (lo, hi), n in zip(widths, np.shape(g)))]
 
 
-def undiff(g, n=1, axis=-1):
+def undiff(g, n=1, axis=-1, a=None):
     """The adjoint of ``np.diff``: minus the difference of ``g`` padded by a
-    zero at both ends, ``n`` times."""
+    zero at both ends, ``n`` times; zeros shaped like ``a`` when ``n`` is at
+    least ``a``'s length along ``axis`` (``g`` is then empty along it)."""
+    if a is not None and np.shape(g)[axis] == 0:
+        return np.zeros(np.shape(a), dtype=np.result_type(g))
     for _ in range(n):
         ends = [(0, 0)] * np.ndim(g)
         ends[axis] = (1, 1)
@@ -399,7 +402,7 @@ def pad(array, pad_width):
 @rule(np.diff, linear=("a",), notes="no prepend= or append=")
 def diff(a, n=1, axis=-1):
     tangent(np.diff(a_dot, n=n, axis=axis))
-    adjoint(a=undiff(g, n, axis))
+    adjoint(a=undiff(g, n, axis, a))
 
 
 # --------------------------------------------------------------------------
@@ -656,8 +659,8 @@ def unpad_(g, pad_width):
 
 
 @rule(undiff, linear=("g",))
-def undiff_(g, n=1, axis=-1):
-    tangent(undiff(g_dot, n, axis))
+def undiff_(g, n=1, axis=-1, a=None):
+    tangent(undiff(g_dot, n, axis, a))
     adjoint(g=np.diff(g, n=n, axis=axis))
 
 

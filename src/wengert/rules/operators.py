@@ -139,6 +139,9 @@ def getitem(x, index):
 
 nondiff(operator.floordiv, operator.lt, operator.le, operator.gt, operator.ge,
         operator.eq, operator.ne, operator.is_, operator.is_not, operator.not_,
-        operator.contains, operator.and_, operator.or_, operator.xor,
-        operator.invert, operator.lshift, operator.rshift,
+        operator.contains,
         notes="piecewise constant or boolean: zero derivative")
+nondiff(operator.and_, operator.or_, operator.xor, operator.invert, operator.lshift,
+        operator.rshift, refuse=True,
+        notes="bit operations, of integers and booleans (a differentiated value is "
+              "refused: on a dict, `d | e` is `runtime.dict_union`)")

@@ -93,9 +93,10 @@ class Rule:
         if self.varargs is not None:        # def reshape(a, *shape): extras as a tuple
             i = self.params.index(self.varargs)
             extra = args[i:]
-            args = args[:i] + [ir.Op(ir.MAKE_TUPLE, tuple(extra))
-                               if not all(isinstance(a, ir.Const) for a in extra)
-                               else ir.Const(tuple(a.value for a in extra))]
+            if len(args) >= i:          # (fewer: the parameters before it take their defaults)
+                args = args[:i] + [ir.Op(ir.MAKE_TUPLE, tuple(extra))
+                                   if not all(isinstance(a, ir.Const) for a in extra)
+                                   else ir.Const(tuple(a.value for a in extra))]
         if len(args) > len(self.params):
             own = 1 if self.name.startswith("ndarray.") or written.startswith("`.") \
                 else 0                                            # (the array: not counted)

@@ -178,6 +178,25 @@ def splice_part_(t, x, index, v):
     adjoint(t=runtime.splice(runtime.zeros_like(x), index, g))
 
 
+@rule(runtime.dict_union, linear=("a", "b"),
+      notes="d | e on dicts (and d |= e): e's items over d's")
+def dict_union_(a, b):
+    tangent(runtime.dict_union(a_dot, b_dot))
+    adjoint(a=runtime.dict_union_left(g, a, b), b=runtime.dict_union_right(g, b))
+
+
+@rule(runtime.dict_union_left, linear=("t",))
+def dict_union_left_(t, a, b):
+    tangent(runtime.dict_union_left(t_dot, a, b))
+    adjoint(t=runtime.dict_union(runtime.zeros_like(b), runtime.dict_union_left(g, a, b)))
+
+
+@rule(runtime.dict_union_right, linear=("t",))
+def dict_union_right_(t, b):
+    tangent(runtime.dict_union_right(t_dot, b))
+    adjoint(t=g)
+
+
 @rule(runtime.adjoint_as, linear=("t",),
       notes="the adjoint of a 0-d array read as a number: an array")
 def adjoint_as_(t, x):
