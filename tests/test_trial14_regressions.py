@@ -590,3 +590,97 @@ def test_formatting_configs_and_keys(mode):
         wengert.grad(printf_formatted, mode=mode)(0.73)
     assert wengert.grad(configured, mode=mode)(0.5, Config(a=2.0)) == pytest.approx(2.0)
     assert wengert.grad(keys_listed, mode=mode)(0.3) == pytest.approx(10 * 0.3)
+
+
+# --------------------------------------------------------------------------
+# a function returning None on the path taken (a forgotten `return`) had a
+# zero gradient; now that path raises (only there: the others run as before)
+
+def forgot_a_return(x):
+    if x > 0:
+        return x * 2
+
+
+def returns_none_explicitly(x):
+    y = np.sin(x)
+    if np.sum(x) > 0:
+        return np.sum(y)
+    return None
+
+
+def helper_may_return_none(x):
+    if x > 10.0:
+        return None
+    return x * x
+
+
+def uses_a_helper_returning_none(x):
+    r = helper_may_return_none(x)
+    return 3.0 * x if r is None else r
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_a_path_returning_none_raises_where_it_is_taken(kw):
+    d = wengert.grad(forgot_a_return, **kw)
+    assert d(0.5) == pytest.approx(2.0)
+    with pytest.raises(wengert.UsageError, match=r"differentiated returned None \(test_trial14_regr"):
+        d(-0.5)
+    e = wengert.grad(returns_none_explicitly, **kw)
+    with pytest.raises(wengert.UsageError, match="returned None"):
+        e(np.array([-1.0, -2.0]))
+    assert wengert.grad(uses_a_helper_returning_none, **kw)(0.5) == pytest.approx(1.0)
+
+
+def trajectory(x0, r):
+    traj = np.zeros((5, 2))
+    traj[0] = x0
+    for i in range(4):
+        y = traj[i]
+        traj[i + 1, 0] = y[0] + 0.1 * r * y[1]
+        traj[i + 1, 1] = y[1] - 0.1 * r * y[0]
+    return traj[-1, 0]
+
+
+def test_a_stale_view_is_refused_suggesting_a_copy_of_the_row():
+    with pytest.raises(wengert.UnsupportedSyntaxError) as e:
+        wengert.grad(trajectory)(np.array([1.0, 0.5]), 0.8)
+    assert "`y = traj[i].copy()`" in str(e.value)
+
+
+# --------------------------------------------------------------------------
+# a list of lists or a dict of dicts updated in a loop (the row taken out,
+# changed and put back, as the refusal of `grid[i][j] = v` suggests): the
+# adjoint of the row put back was zeroed as a number (TypeError in reverse)
+
+def grid_rows(x):
+    grid = [[0.0, 0.0], [1.0, 1.0]]
+    for i in range(2):
+        for j in range(2):
+            row = list(grid[i])
+            row[j] = row[j] * x + (i + j) * x * x
+            grid[i] = row
+    return grid[1][0] * grid[0][1] + grid[1][1]
+
+
+def dict_of_dicts(x):
+    d = {"p": {"w": 0.0}, "q": {"w": 1.0}}
+    for _ in range(3):
+        for k in ["p", "q"]:
+            inner = dict(d[k])
+            inner["w"] = inner["w"] * x + x
+            d[k] = inner
+    return d["p"]["w"] * d["q"]["w"]
+
+
+def points(x):
+    pts = [(0.0, 0.0), (1.0, 1.0)]
+    for i in range(2):
+        px, py = pts[i]
+        pts[i] = (px + x, py * x)
+    return pts[1][0] + pts[1][1] * pts[0][0]
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+@pytest.mark.parametrize("f", [grid_rows, dict_of_dicts, points])
+def test_containers_of_containers_updated_in_a_loop(f, kw):
+    assert wengert.grad(f, **kw)(0.7) == pytest.approx(scalar_difference(f, 0.7), rel=1e-6)

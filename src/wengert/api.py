@@ -21,6 +21,7 @@ import inspect
 import itertools
 from collections import Counter
 import linecache
+import os
 import re
 import threading
 import types
@@ -413,21 +414,49 @@ def _resolve_self_reference(function, ref, target=None) -> None:
             namespace[name] = function if target is None else target
 
 
+def _none_returns_refused(body: list) -> list:
+    """``body`` checking, where it may return None (``return None``, a
+    branch without ``return``), that it does not (``runtime.check_returned``,
+    an effect before the return): the function differentiated must return a
+    value, and a zero derivative of None would be wrong."""
+    ret = body[-1] if body else None
+    if not isinstance(ret, ir.Return) or not isinstance(ret.value, ir.Var):
+        return body
+    defs: dict = {}
+    for s in ir.walk(body):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
+            defs.setdefault(s.target.name, []).append(s.value)
+    reach, todo = set(), [ret.value.name]
+    while todo:                 # the names copied into the one returned
+        n = todo.pop()
+        if n not in reach:
+            reach.add(n)
+            todo.extend(v.name for v in defs.get(n, ()) if isinstance(v, ir.Var))
+    if not any(v == ir.NONE for n in reach for v in defs.get(n, ())) or \
+            all(v == ir.NONE or isinstance(v, ir.Var) for n in reach for v in defs.get(n, ())):
+        return body             # (never None; always None: refused by the caller)
+    where = f"{os.path.basename(ret.loc.filename)}:{ret.loc.lineno}" if ret.loc else "?"
+    return body[:-1] + [ir.Effect(ir.Op(runtime.check_returned, (ret.value, ir.Const(where))),
+                                  ret.loc), ret]
+
+
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
           seed_param: bool = True, has_aux: bool = False,
-          tuple_result: bool = False, split: bool = True) -> Built:
+          tuple_result: bool = False, split: bool = True, callee: bool = False) -> Built:
     """Build (or fetch) a derivative of ``func``.
 
     ``mode``: ``"jvp"`` (forward) or ``"vjp"`` (reverse); ``wrt``: positions.
     ``split``: reverse mode calls the user functions it does not inline
     through ``f_fwd``/``f_bwd`` pairs (``reverse.split_vjp``); a derivative
-    that will be differentiated again is built without them.
+    that will be differentiated again is built without them. ``callee``: a
+    helper's derivative (a path of it may return None; the function
+    differentiated itself must return a value on the path taken).
     """
     if isinstance(func, Derivative):      # a derivative of a derivative
         func = func.as_function(arg_kinds)
     key = (mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux, tuple_result,
-           split)
+           split, callee)
     with _LOCK:
         per_fn = _BUILT.setdefault(func, {})
         cached = _still_valid(per_fn.get(key))
@@ -435,7 +464,7 @@ def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
             return cached
         with _Recording() as recording:
             built = _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param,
-                           has_aux, tuple_result, split)
+                           has_aux, tuple_result, split, callee)
         built.guards = recording.result()
         _record(built.guards)
         per_fn[key] = built
@@ -452,8 +481,10 @@ def _still_valid(built):
 
 
 def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
-           tuple_result, split) -> Built:
+           tuple_result, split, callee=False) -> Built:
     primal, kinds_in, body, kinds = _prepared(func, arg_kinds, optimize)
+    if not callee:
+        body = _none_returns_refused(body)
     names = primal.param_names()
     wrt_names = tuple(names[i] for i in wrt)
     kinds_in, kinds, aux = dict(kinds_in), dict(kinds), None   # (modes add derivatives' kinds)
@@ -1302,7 +1333,7 @@ class _Context:
         try:
             try:
                 built = build(func, mode, positions, arg_kinds, return_value=False,
-                              optimize=self.optimize, split=self.split)
+                              optimize=self.optimize, split=self.split, callee=True)
             except WengertError as exc:
                 raise _at_call(exc, func, loc) from None
             ref.target = built.function
@@ -1348,7 +1379,7 @@ def build_split(func, positions, arg_kinds, optimize: bool):
             _record(cached[1])
             return cached[0]
         built = build(func, "vjp", positions, arg_kinds, return_value=True,
-                      optimize=optimize)
+                      optimize=optimize, callee=True)
         name = built.ir.name[:-len("_vjp")] if built.ir.name.endswith("_vjp") \
             else built.ir.name
         parts = split_vjp(built.ir, f"{name}_fwd", f"{name}_bwd")

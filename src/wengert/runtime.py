@@ -68,6 +68,11 @@ def accumulate(a, b):
     (None: a string's or None's, which has no derivative)."""
     if a is None or b is None:
         return b if a is None else a
+    if isinstance(a, (dict, tuple, list)) != isinstance(b, (dict, tuple, list)):
+        if type(a) is float and a == 0.0:   # an item zeroed (`setitem(g, i, 0.0)`)
+            return b                        # where the other is a row or a dict of its own
+        if type(b) is float and b == 0.0:
+            return a
     if isinstance(a, dict) or isinstance(b, dict):   # (a key added since: its own)
         return {k: accumulate(a[k], b[k]) if k in a and k in b else a[k] if k in a else b[k]
                 for k in {**a, **b}}
@@ -351,6 +356,18 @@ def assert_(condition, message=None):
     """``assert condition, message`` (kept in generated code)."""
     if not condition:
         raise AssertionError(message) if message is not None else AssertionError()
+
+
+def check_returned(value, where):
+    """Raise where the function differentiated returned None (a ``return``
+    forgotten in a branch): it has no derivative, and a zero one would be
+    wrong (kept in generated code where a path may return None)."""
+    if value is None:
+        from .errors import UsageError
+        raise UsageError(f"the function differentiated returned None ({where}): a "
+                         "derivative needs the value it computes",
+                         hint="return a value on every path (a `return` may be missing "
+                              "in a branch)")
 
 
 def check_value(condition, message):

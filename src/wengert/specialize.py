@@ -840,7 +840,8 @@ def _shared_update_error(s, stale: str, append: bool, container: bool, sharing, 
             s.loc, hint=f"{who} would change `{name}` too; copy it where it is read "
                         f"(`{name}.copy()`)")
     copy = f"`{array} = {array} + [v]`), or copy it first (`{name} = list({array})`" \
-        if append else f"`{name} = {array}.copy()`, or `np.array(...)` of the slice" \
+        if append else f"`.copy()` what `{name}` is assigned, e.g. `{name} = {array}[i].copy()` " \
+        f"for a row or `{name} = {array}[1:].copy()` for a slice" \
         if not container else f"`{name} = {array}.copy()`"
     if loops and not append:             # (buffers swapped from step to step: u, v = v, u)
         return UnsupportedSyntaxError(

@@ -103,7 +103,8 @@ UNSUPPORTED_EXPRS = {
 # calls kept as statements for their effect (``runtime.assert_``: an ``assert``
 # of the user's, as generated code writes it, differentiated again; seeding the
 # global random generators, whose draws reverse mode keeps and never repeats)
-EFFECT_FUNCTIONS = {print, runtime.assert_, runtime.check_value, np.random.seed,
+EFFECT_FUNCTIONS = {print, runtime.assert_, runtime.check_value, runtime.check_returned,
+                    np.random.seed,
                     random.seed}
 
 
