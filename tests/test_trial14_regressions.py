@@ -684,3 +684,35 @@ def points(x):
 @pytest.mark.parametrize("f", [grid_rows, dict_of_dicts, points])
 def test_containers_of_containers_updated_in_a_loop(f, kw):
     assert wengert.grad(f, **kw)(0.7) == pytest.approx(scalar_difference(f, 0.7), rel=1e-6)
+
+
+def of_parameters(p):
+    return p["a"] ** 2 + p["b"]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_dict_subclasses_of_parameters(mode):
+    import collections
+    p = collections.defaultdict(float)
+    p["a"], p["b"] = 1.5, 2.0
+    for params in (p, collections.OrderedDict(a=1.5, b=2.0)):
+        g = wengert.grad(of_parameters, mode=mode)(params)
+        assert type(g) is dict and g == pytest.approx({"a": 3.0, "b": 1.0})
+
+
+class _Shifted:
+    def e(self, x):
+        return self.k * x * x
+
+    def __init__(self, k):
+        self.k = k
+
+
+def test_a_partial_of_a_bound_method_is_refused_with_what_works():
+    import functools
+    m = _Shifted(2.0)
+    with pytest.raises(wengert.UsageError, match=r"partial of a bound method \(`_Shifted\.e`\)") \
+            as e:
+        wengert.grad(functools.partial(m.e))(0.7)
+    assert "functools.partial(_Shifted.e, obj, ...)" in str(e.value)
+    assert wengert.grad(functools.partial(_Shifted.e, m))(0.7) == pytest.approx(2.8)

@@ -1527,6 +1527,15 @@ def _check_function(func, api: str):
             hint="for second derivatives use wengert.hessian(f), "
                  "wengert.jacfwd(wengert.grad(f)) or wengert.jacrev(wengert.grad(f)), "
                  "and wengert.hvp(f) for Hessian-vector products")
+    if type(func) is functools.partial and isinstance(func.func, types.MethodType):
+        m = func.func
+        owner = m.__self__ if isinstance(m.__self__, type) else type(m.__self__)
+        cls, name = owner.__name__, m.__func__.__name__
+        raise UsageError(
+            f"wengert.{api} of a functools.partial of a bound method (`{cls}.{name}`) is not "
+            "supported", hint=f"make the partial of the class's function with the object "
+                              f"first (`functools.partial({cls}.{name}, obj, ...)`), or pass "
+                              f"the bound method itself (`wengert.{api}(obj.{name})`)")
     if not isinstance(func, types.FunctionType):
         raise UsageError(f"wengert.{api} needs a Python function, not {type(func).__name__}",
                          hint="pass a function defined with def")
@@ -2401,10 +2410,14 @@ def _items(x):
 
 
 def _rebuild(x, items):
-    """A list, tuple (named too) or dict like ``x`` holding ``items``."""
+    """A list, tuple (named too) or dict like ``x`` holding ``items``: a
+    plain dict, list or tuple for a subclass (a ``defaultdict``, whose
+    constructor takes a factory; an ``OrderedDict``), as reverse mode gives."""
     if isinstance(x, dict):
-        return type(x)(zip(x.keys(), items))
-    return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+        return dict(zip(x.keys(), items))
+    if hasattr(x, "_fields"):
+        return type(x)(*items)
+    return list(items) if isinstance(x, list) else tuple(items)
 
 
 def _one_hot_tangents(x):

@@ -18,6 +18,7 @@ ones that read module data of another module are left as calls.
 
 from __future__ import annotations
 
+import collections as _collections
 import operator
 import types
 from dataclasses import replace
@@ -669,17 +670,25 @@ def namedtuple_fields(fn: ir.Function, classes: dict, containers: dict):
     used: set = set()
 
     def field(s):
-        e = s.value if isinstance(s, ir.Assign) else None
+        e = s.value if isinstance(s, (ir.Assign, ir.Effect)) else None
         if not (isinstance(e, ir.Op) and isinstance(e.fn, ir.PseudoOp) and
-                e.fn.kind == "attr" and isinstance(e.args[0], ir.Var) and
-                e.args[0].name in known):
+                e.fn.kind in ("attr", "method") and e.args and
+                isinstance(e.args[0], ir.Var) and e.args[0].name in known):
             return s
-        i = field_index(known[e.args[0].name], e.fn.name)
-        if i is None:
+        cls = known[e.args[0].name]
+        if e.fn.kind == "method":          # p.scaled(s): PT.scaled(p, s), as Python calls it
+            call = _namedtuple_method_call(cls, e)
+        elif not isinstance(s, ir.Assign):
+            return s
+        else:
+            i = field_index(cls, e.fn.name)
+            call = ir.Op(operator.getitem, (e.args[0], ir.Const(i))) if i is not None \
+                else _namedtuple_property_call(cls, e)      # p.ratio: its getter, called
+        if call is None:
             return s
         if roots.get(e.args[0].name) is not None:
             used.add(roots[e.args[0].name])
-        return replace(s, value=ir.Op(operator.getitem, (e.args[0], ir.Const(i))))
+        return replace(s, value=call)
 
     def block(stmts):
         return [optimize_map_blocks(field(s), block) for s in stmts]
@@ -689,6 +698,57 @@ def namedtuple_fields(fn: ir.Function, classes: dict, containers: dict):
     if body == fn.body and (fn.instances or {}) == instances:
         return fn, used
     return fn.with_body(body, instances=instances), used
+
+
+def _namedtuple_function(cls, name: str, want_property: bool):
+    """The function a namedtuple class of the user's (``typing.NamedTuple``,
+    or a class deriving from ``collections.namedtuple(...)``) defines as the
+    method (a property's getter, ``want_property``) ``name``: ``(function,
+    is_static)``, or None (a field, a tuple method, what ``collections``
+    writes itself: ``_replace``, ``_asdict``; a subclass's property or method
+    named as a field, which stays refused)."""
+    import inspect
+    if not (isinstance(cls, type) and issubclass(cls, tuple)) or \
+            cls.__getattribute__ is not tuple.__getattribute__ or \
+            name in getattr(cls, "_fields", ()):      # (one shadowing a field: refused)
+        return None
+    try:
+        attr = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
+    if want_property:
+        if not isinstance(attr, property) or not isinstance(attr.fget, types.FunctionType):
+            return None
+        found = (attr.fget, False)
+    else:
+        found = _function_of(attr)
+    if found is None or found[0].__module__ == "collections" or \
+            found[0].__code__.co_filename == getattr(_collections, "__file__", None):
+        return None
+    if METHOD_LOOKED_UP is not None:
+        METHOD_LOOKED_UP(cls.__mro__, name)
+    return found
+
+
+def _namedtuple_method_call(cls, e: ir.Op):
+    """``p.name(a)`` on a namedtuple of class ``cls``: ``cls.name(p, a)``, or None."""
+    found = _namedtuple_function(cls, e.fn.name, False)
+    if found is None:
+        return None
+    func, static = found
+    bound = _bound_arguments(func, (() if static else (e.args[0],)) + tuple(e.args[1:]),
+                             e.kwargs)
+    return None if bound is None else ir.Op(func, *bound)
+
+
+def _namedtuple_property_call(cls, e: ir.Op):
+    """``p.name``, a property of a namedtuple of class ``cls``: its getter
+    called, ``fget(p)``, or None."""
+    found = _namedtuple_function(cls, e.fn.name, True)
+    if found is None:
+        return None
+    bound = _bound_arguments(found[0], (e.args[0],), ())
+    return None if bound is None else ir.Op(found[0], *bound)
 
 
 def _holds_namedtuples(k) -> bool:

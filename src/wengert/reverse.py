@@ -102,6 +102,8 @@ class Reverse:
         self.index_ops = {n: d for n, d in self.defs.items() if once[n] == 1 and
                           isinstance(d, ir.Op) and d.fn in (ir.MAKE_TUPLE, ir.SLICE)}
         self.sequences = _sequence_like(fn.body, self.kinds)
+        self.sequences |= {n for n, k in (fn.instances or {}).items()   # a namedtuple
+                           if isinstance(k, analysis.NamedTupleOf)}   # (p.f(x), p.g())
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
         self.kept_calls: set = set()            # ids of calls whose f_fwd results are kept
@@ -329,7 +331,8 @@ class Reverse:
         if isinstance(e, ir.Op) and e.effect and \
                 registry.lookup(analysis.derivative_op(e, self.kinds)) is None:
             # _ = obj.update(v): refused even though nothing reads its result
-            raise registry.missing_rule_for(e, self.fn.body, s.loc, self.fn.instances)
+            raise registry.missing_rule_for(e, self.fn.body, _made_at(e, self.fn, s.loc),
+                                            self.fn.instances)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomVJP):
             return self.custom_vjp(s)
         if isinstance(e, ir.Op) and isinstance(e.fn, CustomJVP) and e.fn.jvp is not None:
@@ -395,7 +398,8 @@ class Reverse:
             inline.refuse_returned_objects(e, self.returned_objects(), s.loc)
         r = registry.lookup(analysis.derivative_op(e, self.kinds))
         if r is None:
-            raise registry.missing_rule_for(e, self.fn.body, s.loc, self.fn.instances)
+            raise registry.missing_rule_for(e, self.fn.body, _made_at(e, self.fn, s.loc),
+                                            self.fn.instances)
         if r.nondiff:
             r.check_refused(e, self.active, self.kinds, s.loc)
             return out
@@ -1155,6 +1159,30 @@ def _tuple_expr(names):
 
 def _is_user_function(fn) -> bool:
     return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
+
+
+def _made_at(e, fn, loc):
+    """Where the refusal of ``e``, with no rule, belongs: an attribute read or
+    a method call of an object the function makes itself (``m = Scale(x)``,
+    ``m * 3.0`` spliced in as ``self.s * x``) is refused as its making
+    (``registry.missing_rule_for``), at the line that makes it, where
+    forward mode, meeting that line first, refuses it; else at ``loc``."""
+    from .draws import draws_with_parameters
+    if not (isinstance(e, ir.Op) and isinstance(e.fn, ir.PseudoOp) and e.args and
+            isinstance(e.args[0], ir.Var)) or draws_with_parameters(e) or \
+            registry._held_call(e, fn.instances) is not None:
+        return loc
+    made, stmts = e.args[0], ir.walk(fn.body)
+    for _ in range(8):               # through copies (a method's `self`, spliced in)
+        s = next((s for s in stmts if isinstance(s, ir.Assign) and s.target == made), None)
+        if s is None:
+            return loc
+        if isinstance(s.value, ir.Op) and isinstance(s.value.fn, type):
+            return s.loc or loc
+        if not isinstance(s.value, ir.Var):
+            return loc
+        made = s.value
+    return loc
 
 
 def _sequence_like(stmts, kinds) -> set:

@@ -307,6 +307,8 @@ class Lowerer:
                     self.pf.loc(node),
                     hint="make the change here, in this function (`acc.append(v)`), or have "
                          f"`{value.func.id}` return what it computes and use the value")
+            if isinstance(value.func, gast.Attribute):
+                self._refuse_method_of_type(value)
             fn = self._callee_object(value.func)
             if fn in EFFECT_FUNCTIONS:
                 self.out.append(ir.Effect(self.op_expr(value), self.pf.loc(node)))
@@ -1354,6 +1356,7 @@ class Lowerer:
             kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
             return ir.Op(ir.Method("__call__"), args, kwargs)
         if isinstance(func, gast.Attribute) and self._static_value(func) is _NOT_STATIC:
+            self._refuse_method_of_type(node)
             base = self.atom(func.value)
             args = (base,) + tuple(self.atom(a) for a in node.args)
             kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
@@ -1366,6 +1369,7 @@ class Lowerer:
             # of self resolves (inline.resolve_methods)
             return ir.Op(builtins.super, (ir.Const(self.pf.closure["__class__"]),
                                           self.name_atom(self.first_param, node)))
+        self._refuse_sort_key(fn, node)
         idiom = self._idiom(fn, node)
         if idiom is not None:
             return idiom
@@ -1640,10 +1644,24 @@ class Lowerer:
                     f"calling the local variable `{func.id}`", self.pf.loc(func),
                     hint="call a function defined at module level")
             if isinstance(func, gast.Name) and not self.pf.lookup(func.id)[0]:
+                if self.pf.origin is not None and func.id == self.pf.node.name:
+                    raise UnsupportedSyntaxError(      # (lowering a lifted nested def)
+                        f"the nested function `{func.id}` calls itself: a nested function "
+                        "calling itself (recursion) is not supported", self.pf.loc(func),
+                        hint=f"define `{func.id}` at module level, where it can call itself, "
+                             "passing what it reads of the enclosing function as arguments")
                 raise UnsupportedSyntaxError(
                     f"the name `{func.id}` is not defined here", self.pf.loc(func),
                     hint="define the function at module level (a nested function cannot "
                          "call itself or another nested function)")
+            if isinstance(func, gast.Lambda):
+                raise UnsupportedSyntaxError(
+                    "a lambda called where it is written (`(lambda ...)(...)`)",
+                    self.pf.loc(func),
+                    hint="assign it to a name first (`g = lambda t: ...`, then `g(x)`), or "
+                         "define it with def")
+            if isinstance(func, gast.Attribute):       # (a statement: see stmt_Expr)
+                raise self._discarded_method_error(func)
             raise UnsupportedSyntaxError("this kind of call", self.pf.loc(func),
                                          hint="call a named function")
         if not callable(value):
@@ -1686,6 +1704,126 @@ class Lowerer:
             return True                    # derivative is built (a loop over layers)
         found, value = self.pf.lookup(name)
         return found and _callable_object(value)
+
+    def _refuse_method_of_type(self, call) -> None:
+        """``type(obj).method(obj, x)``: refused, naming what to write instead
+        (``obj.method(x)``, whose class is then known), not as a call of ``type``."""
+        func = call.func
+        inner = func.value
+        if not (isinstance(inner, gast.Call) and len(inner.args) == 1 and
+                not inner.keywords and self._static_value(inner.func) is builtins.type):
+            return
+        obj = _source_text(inner.args[0])
+        rest = call.args[1:] if call.args and _source_text(call.args[0]) == obj else None
+        written = ", ".join([_source_text(a) for a in rest] +
+                            [f"{k.arg}={_source_text(k.value)}" for k in call.keywords]) \
+            if rest is not None else "..."
+        raise UnsupportedSyntaxError(
+            f"calling the method `{func.attr}` through `type({obj})` "
+            f"(`type({obj}).{func.attr}(...)`) is not supported", self.pf.loc(call),
+            hint=f"call it on the object: `{obj}.{func.attr}({written})` (its class is then "
+                 f"known where `{obj}` is an argument, module data or an item of one)")
+
+    def _refuse_sort_key(self, fn, node) -> None:
+        """``sorted(xs, key=...)``, ``max(xs, key=...)``: the rules take no
+        ``key=``; refused before a lambda passed as the key is (whose own
+        message would send the user to a named function, refused the same)."""
+        if fn not in (builtins.sorted, builtins.min, builtins.max):
+            return
+        key = next((k.value for k in node.keywords if k.arg == "key"), None)
+        if key is None:
+            return
+        from ..rules import registry
+        rule = registry.lookup(fn)
+        if rule is not None and "key" in rule.params:
+            return                                  # (a rule of the user's that takes it)
+        if len(node.args) == 1 and isinstance(node.args[0], gast.Name):
+            xs, first = node.args[0].id, ""
+        else:                                       # (max(a, b, key=f): of the list)
+            xs = "xs"
+            seq = _source_text(node.args[0]) if len(node.args) == 1 else \
+                "[" + ", ".join(_source_text(a) for a in node.args) + "]"
+            first = f"`xs = {seq}`, then "
+        if isinstance(key, gast.Lambda) and len(key.args.args) == 1 and \
+                not key.args.defaults and not key.args.kwonlyargs:
+            v, keyed = key.args.args[0].id, _source_text(key.body)
+        else:
+            v, keyed = "v", f"{_source_text(key)}(v)"
+        reverse = any(k.arg == "reverse" for k in node.keywords)
+        keys = f"[-({keyed}) for {v} in {xs}]" if reverse else f"[{keyed} for {v} in {xs}]"
+        if fn is builtins.sorted:
+            instead = (f"sort the values themselves (`sorted({xs})`, `sorted({xs}, "
+                       "reverse=True)`), or compute the order of the keys with np.argsort "
+                       f"and index: {first}`ys = [{xs}[i] for i in "
+                       f"np.argsort({keys}, kind=\"stable\")]`")
+        else:
+            arg = "argmax" if fn is builtins.max else "argmin"
+            instead = (f"find the position of the extreme key with np.{arg} and index: "
+                       f"{first}`y = {xs}[int(np.{arg}({keys}))]`")
+        raise NoRuleError(
+            f"the keyword argument `key=` of `{fn.__name__}` is not supported by its derivative "
+            "rule", self.pf.loc(node), hint=instead)
+
+    def _discarded_method_error(self, func) -> WengertError:
+        """The refusal of ``obj.method(...)`` as a statement, where ``obj`` is
+        not a local name: a list of module data (``LOG.append(v)``), an item
+        of a container (``d["a"].append(v)``), an attribute (``o.xs.append(v)``)."""
+        method, obj = func.attr, _source_text(func.value)
+        loc = self.pf.loc(func)
+        root = func.value
+        while isinstance(root, (gast.Attribute, gast.Subscript)):
+            root = root.value
+        if isinstance(func.value, gast.Name):           # module data (or a closure's)
+            found, value = self.pf.lookup(func.value.id)
+            if found and isinstance(value, list) and method in ("append", "extend", "pop"):
+                how = "pop()" if method == "pop" else f"{method}(...)"
+                new = obj.lower() if obj.lower() != obj else f"new_{obj}"
+                return UnsupportedSyntaxError(
+                    f"`{obj}.{how}` changes `{obj}`, a list from outside the function (an "
+                    "argument or module data)", loc,
+                    hint=f"Python would change the module's list too, the derivative would "
+                         f"not: build a new list under a name of this function (`{new} = "
+                         f"{obj} + [v]`, `{new} = {obj}[:-1]`) and return it, or copy it "
+                         f"first (`{new} = list({obj})`, then `{new}.{method}(...)`)")
+            instead = mutating.method_hint(method)
+            return UnsupportedSyntaxError(
+                f"the method call `{obj}.{method}(...)`, made for its effect (its value is "
+                f"discarded), on `{obj}`, module data", loc,
+                hint="a call made only for its effect cannot be differentiated (Python "
+                     "would change the module's object, the derivative would not): make the "
+                     "change outside the differentiated function, or compute a new value in "
+                     "a variable of this function and use it" +
+                     (f" ({instead})" if instead else ""))
+        where = f"an item of `{_source_text(root)}`" if isinstance(func.value, gast.Subscript) \
+            else f"an attribute of `{_source_text(func.value.value)}`" \
+            if isinstance(func.value, gast.Attribute) else ""
+        if isinstance(func.value, gast.Subscript) and self._is_local(root):
+            instead = {"append": f"`{obj} = {obj} + [v]`",
+                       "extend": f"`{obj} = {obj} + list(vs)`",
+                       "pop": f"`{obj} = {obj}[:-1]`", "sort": f"`{obj} = sorted({obj})`",
+                       "reverse": f"`{obj} = {obj}[::-1]`"}.get(method)
+            if instead is not None:            # a container this function holds: store back
+                return UnsupportedSyntaxError(
+                    f"`{obj}.{method}(...)` changes `{obj}`, {where}, in place", loc,
+                    hint=f"build the new list and store it back: {instead}")
+        if isinstance(func.value, (gast.Subscript, gast.Attribute)) and \
+                method in ("append", "extend", "pop"):
+            local = func.value.attr if isinstance(func.value, gast.Attribute) else "items"
+            return UnsupportedSyntaxError(
+                f"`{obj}.{method}(...)` changes `{obj}`, {where}, in place", loc,
+                hint=f"copy it into a variable of this function and change that (`{local} = "
+                     f"list({obj})`, then `{local}.{method}(...)`), then use or return it")
+        if not isinstance(func.value, (gast.Subscript, gast.Attribute)):
+            return UnsupportedSyntaxError(
+                f"the method call `{obj}.{method}(...)` on a value not assigned to a name, "
+                "made for its effect (its value is discarded)", loc,
+                hint=f"assign the value to a name first (`xs = {obj}`, then "
+                     f"`xs.{method}(...)`) and use that name afterwards")
+        return UnsupportedSyntaxError(
+            f"the method call `{obj}.{method}(...)` on `{obj}`, {where}, made for its effect "
+            "(its value is discarded)", loc,
+            hint=mutating.instead(mutating.method_hint(method) or "a new value and use it") +
+            "; a call made only for its effect cannot be differentiated")
 
     def _static_value(self, node):
         """The object a name or attribute chain denotes when it is not local."""
