@@ -716,3 +716,56 @@ def test_a_partial_of_a_bound_method_is_refused_with_what_works():
         wengert.grad(functools.partial(m.e))(0.7)
     assert "functools.partial(_Shifted.e, obj, ...)" in str(e.value)
     assert wengert.grad(functools.partial(_Shifted.e, m))(0.7) == pytest.approx(2.8)
+
+
+# --------------------------------------------------------------------------
+# cotangents and tangents are checked against the output's and the primals'
+# structure, shape and type: a list given for an array was repeated by the
+# generated code (2 * [1.0, 2.0]), a wrong shape broadcast silently
+
+def doubled(x):
+    return x * 2
+
+
+def squares(x):
+    return np.sum(x * x)
+
+
+def dict_out(p):
+    return {"out": p["a"] * 2}
+
+
+def test_cotangents_and_tangents_take_the_outputs_and_primals_structure():
+    pullback = wengert.vjp(doubled, np.ones(2))[1]
+    for ct in ([1.0, 2.0], (1.0, 2.0), np.array([1.0, 2.0])):
+        np.testing.assert_allclose(pullback(ct)[0], [2.0, 4.0])
+    np.testing.assert_allclose(wengert.jvp(doubled, (np.ones(2),), ([1.0, 2.0],))[1], [2.0, 4.0])
+    bad = [(lambda: wengert.vjp(doubled, np.ones(3))[1](np.ones((4, 3))), "has shape \\(4, 3\\)"),
+           (lambda: wengert.vjp(squares, np.ones(3))[1](np.ones(3)), "has shape \\(3,\\)"),
+           (lambda: wengert.vjp(dict_out, {"a": np.ones(2)})[1]({"out": np.ones(2), "x": 1.0}),
+            "has the key 'x'"),
+           (lambda: wengert.vjp(dict_out, {"a": np.ones(2)})[1]({"out": np.ones((4, 2))}),
+            r"at \['out'\]"),
+           (lambda: wengert.vjp(doubled, np.ones(2))[1](np.ones(2) * 1j), "is complex"),
+           (lambda: wengert.jvp(doubled, 1.0, 1.0), "as tuples"),
+           (lambda: wengert.jvp(doubled, (1.0,), (1j,)), "is complex"),
+           (lambda: wengert.jvp(doubled, (np.ones(2),), (np.ones(3),)), "has shape \\(3,\\)")]
+    for call, message in bad:
+        with pytest.raises(wengert.UsageError, match=message):
+            call()
+
+
+def total(a):
+    return sum(a)
+
+
+def modulus(p):
+    return np.sum(np.abs(p["z"]))
+
+
+def test_arguments_without_derivatives_are_refused():
+    with pytest.raises(wengert.UsageError, match="is complex"):
+        wengert.grad(modulus)({"z": np.array([1j])})
+    for a, what in (({1.0, 2.0}, "set"), ((v for v in [1.0]), "generator"), ("ab", "str")):
+        with pytest.raises(wengert.UsageError, match=f"it is a `{what}`"):
+            wengert.grad(total)(a)

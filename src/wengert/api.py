@@ -1561,13 +1561,26 @@ def _call_hint(func) -> str:
             f"{func.__name__}{_signature(func)}")
 
 
+def _holds_complex(v, depth: int = 0) -> bool:
+    """Whether the list, tuple or dict ``v`` holds a complex number or array."""
+    if depth > 8:
+        return False
+    for item in (v.values() if type(v) is dict else v):
+        if type(item) is complex or isinstance(item, np.complexfloating) or \
+                (type(item) is np.ndarray and item.dtype.kind == "c") or \
+                (type(item) in (list, tuple, dict) and _holds_complex(item, depth + 1)):
+            return True
+    return False
+
+
 def _promote(args, positions):
     """Integer inputs we differentiate are treated as floats; complex ones are
     refused (a real derivative of complex code would be silently wrong)."""
     for i in positions:
         a = args[i] if i < len(args) else None
         if type(a) is complex or (type(a) is np.ndarray and a.dtype.kind == "c") or \
-                isinstance(a, np.complexfloating):
+                isinstance(a, np.complexfloating) or \
+                (type(a) in (list, tuple, dict) and _holds_complex(a)):
             raise UsageError(
                 f"argument {i} is complex: wengert differentiates real-valued functions",
                 hint="pass the real and imaginary parts as separate real arguments")
@@ -1693,6 +1706,10 @@ class Derivative:
                 what = f"a `{type(args[i]).__qualname__}` object" \
                     if isinstance(k, analysis.Instance) else "None" if args[i] is None else \
                     f"the function `{getattr(args[i], '__name__', args[i])}`"
+            elif isinstance(args[i], (str, bytes, set, frozenset, collections.abc.Iterator)) \
+                    or (k is None and args[i] is not None and not isinstance(
+                        args[i], (list, tuple, dict, np.ndarray, np.generic, float, int))):
+                what = f"a `{type(args[i]).__qualname__}`"      # (a set, a generator, text)
             elif _holds_objects(args[i]):
                 k = analysis.arg_kind(args[i], instances=True)
                 classes = sorted({item.cls.__qualname__ for _, item in k.items
@@ -2578,12 +2595,19 @@ def value_and_grad(func=None, wrt=0, mode: str = "auto", optimize: bool = True,
 def jvp(func, primals, tangents, has_aux: bool = False):
     """Forward mode: ``(f(*primals), J @ tangents)`` (JAX's convention); with
     ``has_aux=True``, ``(out, J @ tangents, aux)``."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise UsageError("jvp takes the primals and the tangents as tuples: "
+                         "jvp(f, (x, y), (dx, dy))",
+                         hint="wrap a single argument and its tangent: jvp(f, (x,), (dx,))")
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise UsageError(f"jvp got {len(primals)} primals but {len(tangents)} tangents",
                          hint="pass one tangent per primal, shaped like it")
     func, primals, first = _unbound_primals(func, primals, "jvp")
     _differentiable_primals(primals, first, "jvp")
+    tangents = tuple(t if _held_integer(p, t) else
+                     _fitted(t, p, "tangent", f"jvp of `{func.__name__}`", "primal", f"[{i}]")
+                     for i, (p, t) in enumerate(zip(primals[first:], tangents)))
     positions = tuple(i for i in range(first, len(primals))   # (tangents: from `first`)
                       if not _held_integer(primals[i], tangents[i - first]))
     tangents = tuple(tangents[i - first] for i in positions)
@@ -2627,6 +2651,8 @@ def vjp(func, *primals, has_aux: bool = False):
     out_kind = built.out_kind
 
     def pullback(cotangent):
+        cotangent = _fitted(cotangent, value[0] if has_aux else value, "cotangent",
+                            f"the pullback of `{func.__name__}`", "output")
         try:
             _, grads = built.function(*primals, _cotangent_like(cotangent, out_kind))
         except (KeyError, IndexError, TypeError, ValueError):
@@ -2648,6 +2674,49 @@ def vjp(func, *primals, has_aux: bool = False):
     if has_aux:
         return value[0], pullback, value[1]
     return value, pullback
+
+
+def _fitted(c, like, what: str, to: str, of: str, where: str = ""):
+    """``c``, a cotangent (or tangent) for the value ``like``, in ``like``'s
+    structure: a list or tuple given for an array made an array (NumPy
+    would repeat a list: ``2 * [1.0, 2.0]``); refused where its structure,
+    shape or type cannot be ``like``'s (a silently broadcast or complex one)."""
+    def refuse(why):
+        raise UsageError(f"the {what} given to {to} {why}",
+                         hint=f"pass a {what} with the {of}'s structure: {_structure(like)}")
+    at = f" at {where}" if where else ""
+    if isinstance(like, dict):
+        if not isinstance(c, dict):
+            refuse(f"is a {type(c).__name__}{at} where the {of} has a dict")
+        extra = [k for k in c if k not in like]
+        missing = [k for k in like if k not in c]
+        if missing or extra:
+            refuse(f"has no key {', '.join(map(repr, missing))}{at}" if missing else
+                   f"has the key {', '.join(map(repr, extra))}{at}, which the {of} has not")
+        return {k: _fitted(c[k], v, what, to, of, f"{where}[{k!r}]") for k, v in like.items()}
+    if isinstance(like, (tuple, list)) and not isinstance(like, np.ndarray):
+        if not isinstance(c, (tuple, list)):
+            refuse(f"is a {type(c).__name__}{at} where the {of} has a {type(like).__name__}")
+        if len(c) != len(like):
+            refuse(f"has {len(c)} item{'s' if len(c) != 1 else ''}{at} where the {of} has "
+                   f"{len(like)}")
+        items = [_fitted(u, v, what, to, of, f"{where}[{i}]")
+                 for i, (u, v) in enumerate(zip(c, like))]
+        return type(c)(items) if type(c) in (list, tuple) else tuple(items)
+    if isinstance(like, (np.ndarray, np.generic, float, int)) and not isinstance(like, bool):
+        if c is None or isinstance(c, (str, bytes, dict)):
+            refuse(f"is {'None' if c is None else 'a ' + type(c).__name__}{at} where the "
+                   f"{of} is a number or an array")
+        if isinstance(c, (list, tuple)):
+            try:
+                c = np.asarray(c, dtype=np.float64)
+            except (TypeError, ValueError):
+                refuse(f"is a {type(c).__name__}{at} that is not an array of numbers")
+        if np.iscomplexobj(c):
+            refuse(f"is complex{at}: wengert differentiates real-valued functions")
+        if np.shape(c) != np.shape(like):
+            refuse(f"has shape {np.shape(c)}{at} where the {of} has shape {np.shape(like)}")
+    return c
 
 
 def _unlike(cotangent, out, where: str = "") -> Optional[str]:
