@@ -769,3 +769,55 @@ def test_arguments_without_derivatives_are_refused():
     for a, what in (({1.0, 2.0}, "set"), ((v for v in [1.0]), "generator"), ("ab", "str")):
         with pytest.raises(wengert.UsageError, match=f"it is a `{what}`"):
             wengert.grad(total)(a)
+
+
+# --------------------------------------------------------------------------
+# the fourteenth session's higher-order trial
+
+SCALE = 3.0
+
+
+def reads_module_data(p):
+    return SCALE * np.sum(p["w"] ** 2) + p["s"]
+
+
+def test_second_call_with_module_data_and_a_container_argument():
+    d = wengert.grad(reads_module_data)            # (the dispatcher's guard called len)
+    p = {"w": np.array([0.1, 0.2]), "s": 0.5}
+    for _ in range(3):
+        g = d(p)
+        np.testing.assert_allclose(g["w"], 6.0 * p["w"])
+
+
+def cubic(x):
+    return np.sum(x) ** 3 + np.sum(np.sin(x) * x)
+
+
+def test_hvp_and_jvp_take_one_vector_shaped_like_the_argument():
+    x = np.array([0.3, -0.4, 0.7])
+    H = wengert.hessian(cubic)(x)
+    v = np.array([1.0, 0.0, 2.0])
+    np.testing.assert_allclose(wengert.hvp(cubic)(x, v), H @ v, rtol=1e-10)
+    for bad in (np.ones((3, 2)), np.ones((2, 3)), np.ones(4), 1.0):
+        with pytest.raises(wengert.UsageError, match="has shape"):
+            wengert.hvp(cubic)(x, bad)
+        with pytest.raises(wengert.UsageError, match="has shape"):
+            wengert.jvp(cubic, (x,), (bad,))
+
+
+def test_a_forward_gradient_of_a_lambda_differentiated_again():
+    lam = lambda t: t ** 3 * np.sin(t)        # noqa: E731
+    for outer in ("reverse", "forward"):
+        got = wengert.grad(wengert.grad(lam, mode="forward"), mode=outer)(0.7)
+        want = 6 * 0.7 * np.sin(0.7) + 6 * 0.49 * np.cos(0.7) - 0.343 * np.sin(0.7)
+        assert got == pytest.approx(want)
+
+
+def pair_out(x):
+    return np.sum(x), x * 2.0
+
+
+def test_jacfwd_refuses_a_tuple_output_as_jacrev_does():
+    for jac in (wengert.jacfwd, wengert.jacrev):
+        with pytest.raises(wengert.UsageError, match="takes array or scalar inputs and outputs"):
+            jac(pair_out)(np.ones(3))

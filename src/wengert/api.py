@@ -2302,11 +2302,14 @@ def _guard(name, k, wrt, g, tag):
     if isinstance(k, analysis.IntsKey):      # a list of ints (a short one: each checked)
         g[f"__w_t{tag}"] = k.type
         g["__w_all_ints"] = runtime.all_ints
-        return (f"__w_type({name}) is __w_t{tag} and len({name}) <= {analysis._MAX_INTS} "
+        g["__w_len"] = len              # (builtins by names of their own: see below)
+        return (f"__w_type({name}) is __w_t{tag} and __w_len({name}) <= {analysis._MAX_INTS} "
                 f"and __w_all_ints({name})"), name
     if isinstance(k, analysis.ItemsKey):     # a container: its length, keys and items
         g[f"__w_t{tag}"] = k.type
-        conds = [f"__w_type({name}) is __w_t{tag}", f"len({name}) == {len(k.items)}"]
+        g["__w_len"] = len              # (an inlined body may run with the user's module
+        conds = [f"__w_type({name}) is __w_t{tag}",          # as its builtins)
+                 f"__w_len({name}) == {len(k.items)}"]
         if k.type is dict:                   # in order: loops over it run in it
             g[f"__w_keys{tag}"] = tuple(key for key, _ in k.items)
             g["__w_tuple"] = tuple
@@ -2347,7 +2350,10 @@ def _forward_grad_function(d: "Derivative", built, kinds):
             "scalar inputs", hint="use mode='reverse' for the inner gradient")
     params = list(_signature(d.__wrapped__).parameters)
     jvp_name = built.function.__name__
-    lines = [f"def {d.__name__}({', '.join(params)}):"]
+    name = re.sub(r"\W", "_", d.__name__)          # (`<lambda>_grad`: lambda__grad)
+    if not name.isidentifier():
+        name = "f_grad"
+    lines = [f"def {name}({', '.join(params)}):"]
     for i in d._positions:              # kinds unknown here: check they are scalars
         if kinds is None or kinds[i] is None:
             lines.append(f"    {params[i]} = check_scalar({params[i]}, 'a forward-mode gradient "
@@ -2362,12 +2368,12 @@ def _forward_grad_function(d: "Derivative", built, kinds):
         result = f"(value, {result})"
     lines.append(f"    return {result}")
     src = "\n".join(lines) + "\n"
-    filename = f"<wengert {d.__name__} #{next(_counter)}>"
+    filename = f"<wengert {name} #{next(_counter)}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     from .runtime import check_scalar
     namespace = {jvp_name: built.function, "check_scalar": check_scalar}
     exec(compile(src, filename, "exec"), namespace)
-    return namespace[d.__name__]
+    return namespace[name]
 
 
 def _typed_like(t, x):

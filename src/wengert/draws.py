@@ -106,9 +106,9 @@ def changes_state(func) -> bool:
             return True
         targets = n.targets if isinstance(n, ast.Assign) else \
             [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []
-        for t in targets:
-            if isinstance(t, ast.Attribute) or (isinstance(t, ast.Subscript) and not (
-                    isinstance(t.value, ast.Name) and t.value.id in made)):
+        for t in targets:           # (into what it made itself: its own business)
+            if isinstance(t, (ast.Attribute, ast.Subscript)) and not (
+                    isinstance(t.value, ast.Name) and t.value.id in made):
                 return True
         if isinstance(n, ast.Call):
             f = n.func

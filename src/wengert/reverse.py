@@ -496,14 +496,16 @@ class Reverse:
                 self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
         arg_kinds = analysis.call_kinds(args, self.kinds, self.fn.instances)
         if not self._splittable(s) and draws_again(e):
+            self.ctx.callee(e.fn, "vjp", positions, s.loc, arg_kinds)   # (its own refusal first)
             raise UnsupportedSyntaxError(
-                f"a call of `{e.fn.__name__}`, which draws random numbers (or calls next()), "
+                f"a call of `{e.fn.__name__}`, which draws random numbers or changes state "
+                "(next(), a global), "
                 + ("whose results are unpacked here" if isinstance(s.target, tuple) else
                    "in a derivative of a derivative") +
                 ": reverse mode would run it again for the adjoint, and it would draw "
                 "other numbers", s.loc,
-                hint="draw the numbers in this function and pass them to the helper, "
-                     + ("or return one value from it (a tuple, unpacked on a line of its "
+                hint="draw the numbers in this function and pass them to the helper"
+                     + (", or return one value from it (a tuple, unpacked on a line of its "
                         "own)" if isinstance(s.target, tuple) else "") +
                      "; or differentiate in mode='forward'")
         if self._splittable(s):

@@ -18,8 +18,8 @@ import inspect
 import numpy as np
 
 from . import analysis
-from .api import (Derivative, _bound, _check_function, _cotangent_like, _on_bound, _full_args,
-                  _promote, _shift_wrt, _signature, _wrt_positions, build, grad,
+from .api import (Derivative, _bound, _check_function, _cotangent_like, _fitted, _on_bound,
+                  _full_args, _promote, _shift_wrt, _signature, _wrt_positions, build, grad,
                   instance_build_kinds)
 from .draws import refuse_outside_draw
 from .errors import UsageError
@@ -140,6 +140,7 @@ def jacfwd(func, wrt=0, has_aux=False):
                 value, t, size = batched
                 if has_aux:
                     value, aux = value
+                _leaf(value, jacobian.__wengert_operator__)
                 out = value
                 out_shape = np.shape(value)
                 t = np.broadcast_to(np.asarray(t), (size,) + (1,) * 0 + np.shape(t)[1:]) \
@@ -158,6 +159,7 @@ def jacfwd(func, wrt=0, has_aux=False):
                 value, t = built.function(*args, *tangents)
                 if has_aux:
                     value, aux = value
+                _leaf(value, jacobian.__wengert_operator__)
                 out = value
                 t = np.asarray(t)
                 if cols is None:
@@ -268,6 +270,8 @@ def hvp(func, wrt=0):
                              "the differentiated argument is missing",
                              hint="call hvp(f)(*args, v), the differentiated argument given")
         args = _promote(args, positions)
+        v = _fitted(v, args[positions[0]], "vector v", f"hvp of `{func.__name__}`",
+                    "differentiated argument")     # (one vector, shaped like it)
         kinds = instance_build_kinds(func, args, positions)
         # a tangent for the one argument: the others (an instance, data) are held
         built = build(g, "jvp", positions, kinds)
