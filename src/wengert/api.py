@@ -2409,7 +2409,10 @@ def _sequence_shape(func) -> str:
             defs[0].fn in (ir.MAKE_TUPLE, ir.MAKE_LIST):
         what = "a tuple" if defs[0].fn is ir.MAKE_TUPLE else "a list"
         return f"{what} of shape ({len(defs[0].args)},)"
-    return "a list or tuple"
+    if len(defs) == 1 and isinstance(defs[0], ir.Op) and isinstance(defs[0].fn, ir.PseudoOp) \
+            and defs[0].fn.kind == "dict":
+        return "a dict"
+    return "a dict, list or tuple"
 
 
 def _zero_like(x):
@@ -2516,6 +2519,9 @@ def _check_scalar(value, what):
     if value is None:
         raise UsageError(f"{what} needs a function with a scalar output, but it returned None",
                          hint="add the missing `return`")
+    if isinstance(value, (str, bytes)):
+        raise UsageError(f"{what} needs a function with a scalar output, but it returned a "
+                         f"{type(value).__name__}", hint="return the number it computes")
     if np.ndim(value) != 0:
         raise UsageError(
             f"{what} needs a function with a scalar output, but it returned shape "

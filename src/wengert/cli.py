@@ -45,25 +45,37 @@ def load_function(spec: str):
     if ":" not in spec:
         raise CLIError(f"expected FILE.py:FUNC or module:FUNC, got {spec!r}")
     where, _, name = spec.rpartition(":")
-    if where.endswith(".py") or os.sep in where:
+    if not where or not name:
+        missing = "no file or module before the colon" if not where else \
+            "no function after the colon"
+        raise CLIError(f"expected FILE.py:FUNC or module:FUNC, got {spec!r} ({missing})")
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise CLIError(f"{name!r} (in {spec!r}) is not a function name: expected FUNC, "
+                       "Class.method or object.method after the colon")
+    if where.endswith(".py") or os.sep in where or (os.altsep and os.altsep in where):
         if not os.path.exists(where):
             raise CLIError(f"no such file: {where}")
+        if not os.path.isfile(where):
+            raise CLIError(f"{where} is not a Python file (a directory?): expected "
+                           "FILE.py:FUNC, or package.module:FUNC for a module of a package")
         modname = "_wengert_cli_" + os.path.splitext(os.path.basename(where))[0]
         sys.path.insert(0, os.path.dirname(os.path.abspath(where)))
         spec_ = importlib.util.spec_from_file_location(modname, where)
+        if spec_ is None or spec_.loader is None:
+            raise CLIError(f"cannot import {where}: not a Python file (name it FILE.py)")
         module = importlib.util.module_from_spec(spec_)
         sys.modules[modname] = module
-        try:
-            spec_.loader.exec_module(module)
-        except Exception as exc:       # the user's module failed to import
-            raise CLIError(f"importing {where} failed: {type(exc).__name__}: {exc}") from exc
+        _run_import(lambda: spec_.loader.exec_module(module), where)
     else:
         if "" not in sys.path and os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())    # as `python -m wengert` finds it
-        try:
-            module = importlib.import_module(where)
-        except ImportError as exc:
-            raise CLIError(f"cannot import module {where!r}: {exc}") from exc
+
+        def load():
+            try:
+                return importlib.import_module(where)
+            except ImportError as exc:
+                raise CLIError(f"cannot import module {where!r}: {exc}") from exc
+        module = _run_import(load, where)
     owner, obj = None, module
     for part in name.split("."):
         if not hasattr(obj, part):
@@ -75,6 +87,26 @@ def load_function(spec: str):
     if not callable(obj):
         raise CLIError(f"{spec} is not a function")
     return obj
+
+
+def _run_import(load, where):
+    """``load()`` (importing the user's file or module), any failure of the
+    user's code a ``CLIError`` saying so: an exception, ``sys.exit()`` (the
+    file exited while being imported) or a ``KeyboardInterrupt`` it raised."""
+    try:
+        return load()
+    except CLIError:
+        raise
+    except SystemExit as exc:
+        code = exc.code
+        status = f"sys.exit({code!r})" if code is not None else "sys.exit()"
+        raise CLIError(f"importing {where} failed: the file exited ({status}) while being "
+                       "imported") from exc
+    except KeyboardInterrupt as exc:
+        raise CLIError(f"importing {where} failed: KeyboardInterrupt was raised while "
+                       "it was being imported") from exc
+    except Exception as exc:       # the user's module failed to import
+        raise CLIError(f"importing {where} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _is_method(cls, name) -> bool:
@@ -116,6 +148,8 @@ def _for_generated_code(func, wrt, example):
     from .analysis import build_kind
     from .api import _wrt_positions
     kinds_of = _kinds
+    if example is not None:
+        _differentiable(func, wrt, example, "--args")
     if not isinstance(func, types.MethodType):
         return func, wrt, kinds_of(func, wrt, example)
     positions, several = _wrt_positions(func, wrt)       # names and ranges without self
@@ -128,6 +162,49 @@ def _for_generated_code(func, wrt, example):
     if lead is None:
         return func.__func__, wrt, None
     return func.__func__, wrt, (lead,) + (None,) * len(inspect.signature(func).parameters)
+
+
+def _differentiable(func, wrt, example, option) -> None:
+    """Refuse an example argument the derivative is taken with respect to
+    that has no derivative: a string, ``None``, a set (no order), or a
+    dict, list or tuple holding no number (code specialised for it would
+    silently be the general version, or differentiate nothing)."""
+    from .api import _wrt_positions
+    try:
+        names = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        names = []
+    positions, _ = _wrt_positions(func, wrt)
+    for i in positions:
+        if i >= len(example):
+            continue
+        what = _no_derivative(example[i])
+        if what is None:
+            continue
+        label = f"`{names[i]}`" if i < len(names) else f"argument {i}"
+        given = "the point (--at)" if option == "--at" else "the example arguments (--args)"
+        raise UsageError(f"the derivative is with respect to {label}, and {given} give it "
+                         f"{what}, which has no derivative",
+                         hint="give a number, an array (a list of numbers) or a dict, list "
+                              "or tuple of them for it, or name other parameters with --wrt")
+
+
+def _no_derivative(value):
+    """What ``value`` is if nothing in it can be differentiated (else ``None``)."""
+    if value is None:
+        return "None"
+    if isinstance(value, (str, bytes)):
+        return f"a {type(value).__name__} ({_short(value)})"
+    if isinstance(value, (set, frozenset)):
+        return f"a {type(value).__name__} ({_short(value)}: no order to differentiate along)"
+    if isinstance(value, (dict, list, tuple)):
+        items = list(value.values()) if isinstance(value, dict) else list(value)
+        if all(_no_derivative(v) is not None for v in items):
+            return f"a {type(value).__name__} with no number in it ({_short(value)})"
+        return None
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "biufc":
+        return f"an array of dtype {value.dtype}"
+    return None
 
 
 def _fits(func, example) -> None:
@@ -146,6 +223,10 @@ def _wrt(text):
     if text is None:
         return 0
     items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"--wrt {text!r} names no parameter: a derivative with respect to "
+                         "nothing", hint="give comma-separated parameter names or positions "
+                                         "(--wrt x or --wrt 0,1), or leave --wrt out")
     parsed = [int(t) if t.lstrip("-").isdigit() else t for t in items]
     return parsed[0] if len(parsed) == 1 else tuple(parsed)
 
@@ -311,24 +392,10 @@ def _kinds(func, wrt, args):
     """The kinds to specialise for, from example arguments: those
     ``wengert.grad`` builds for when called with them (``display.kinds_of``:
     Python floats, arrays of a shape and dtype, integers differentiated as
-    floats), and for a dict, list or tuple of arrays the kinds of its items,
-    as the dispatcher specialises them (``params: {'W': <f8[2,2], ...}``)."""
-    from . import analysis
-    from .api import _wrt_positions
+    floats, and for a dict, list or tuple of arrays the kinds of its items,
+    as the dispatcher specialises them: ``params: {'W': <f8[2,2], ...}``)."""
     from .display import kinds_of
-    kinds = kinds_of(func, wrt, args)
-    if kinds is None:
-        return None
-    positions, _ = _wrt_positions(func, wrt)
-    out = list(kinds)
-    for i, a in enumerate(args[:len(out)]):
-        if not analysis._container(a):
-            continue
-        key = analysis.arg_key(a)
-        if isinstance(key, analysis.ItemsKey) or \
-                (isinstance(key, analysis.IntsKey) and i not in positions):
-            out[i] = analysis.arg_kind(a, instances=i not in positions)
-    return tuple(out)
+    return kinds_of(func, wrt, args)
 
 
 # --------------------------------------------------------------------------
@@ -372,8 +439,12 @@ def cmd_export(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        with open(args.output, "w") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise CLIError(f"cannot write {args.output}: "
+                           f"{exc.strerror or type(exc).__name__}") from None
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -418,7 +489,13 @@ def central_differences(func, args, position, eps=None, path=()):
             shifted = list(args)
             shifted[position] = _replaced(args[position], path,
                                           float(moved) if scalar else moved)
-            values.append(float(_call(func, shifted)))
+            value = _call(func, shifted)
+            try:
+                values.append(float(value))
+            except (TypeError, ValueError) as exc:
+                raise CLIError(f"the finite differences need {func.__name__} to return a "
+                               f"real number, and it returned {_short(value)}: "
+                               f"{type(exc).__name__}: {exc}") from None
         out[index] = (values[0] - values[1]) / (2 * h)
     return float(out) if scalar else out
 
@@ -522,8 +599,10 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
     if wrt is None:
         wrt = default_wrt(args)
     positions, _ = _wrt_positions(func, wrt if isinstance(wrt, tuple) else (wrt,))
+    _differentiable(func, positions, tuple(args), "--at")
     args = _promote(_with_defaults(func, signature, tuple(args), positions), positions)
     names = list(inspect.signature(func).parameters)
+    _scalar_value(func, _call(func, args))
     try:
         reverse = _as_tuple(grad(func, wrt=positions, mode="reverse")(*args))
         forward = _as_tuple(grad(func, wrt=positions, mode="forward")(*args))
@@ -548,6 +627,25 @@ def gradient_check(func, args, wrt=None, rtol=1e-5, atol=1e-7, eps=None):
             label = names[i] + "".join(f"[{key!r}]" for key in path)
             rows.append((label, r if path else reverse[k], f if path else forward[k], fd, err))
     return rows, ok
+
+
+def _scalar_value(func, value) -> None:
+    """Refuse a function whose value at the point is not a number: its
+    gradient (and its finite differences) would mean nothing."""
+    number = isinstance(value, (int, float, np.number, np.bool_)) and \
+        not isinstance(value, (complex, np.complexfloating))
+    if number or (isinstance(value, np.ndarray) and value.shape == () and
+                  value.dtype.kind in "biuf"):
+        return
+    if isinstance(value, np.ndarray):
+        got = f"an array of shape {value.shape}" if value.shape != () else \
+            f"a 0-d array of dtype {value.dtype}"
+    elif isinstance(value, (complex, np.complexfloating)):
+        got = f"a complex number ({value!r})"
+    else:
+        got = f"a {type(value).__name__} ({_short(value)})"
+    raise CLIError(f"check needs a function with a real scalar output, but "
+                   f"{getattr(func, '__name__', 'the function')} returned {got} at the point")
 
 
 def _gradient_item(g, path, like):
@@ -610,6 +708,10 @@ def format_table(rows) -> str:
 
 
 def cmd_check(args) -> int:
+    for option, value in (("--rtol", args.rtol), ("--atol", args.atol)):
+        if not (value >= 0 and np.isfinite(value)):
+            raise UsageError(f"{option} {value:g}: a tolerance must be a finite number >= 0",
+                             hint=f"e.g. {option} {1e-5 if option == '--rtol' else 1e-7:g}")
     func = load_function(args.target)
     at = parse_arguments(args.at, "--at")
     wrt = _wrt(args.wrt) if args.wrt is not None else None
@@ -652,8 +754,18 @@ def _common(p, modes=None, modes_help="", args=True):
                        help="the derivative before optimisation")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error (an unknown option, a missing or
+    invalid argument) exits with status 1 like every other error: status 2 is
+    kept for internal errors (docs/cli.md)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wengert",
+    p = _Parser(prog="wengert",
                                 description="Source-to-source automatic differentiation.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = p.add_subparsers(dest="command", required=True)

@@ -27,13 +27,11 @@ is skipped otherwise: plain text is always correct.
 
 from __future__ import annotations
 
-import ast
 import html
 import re
 import sys
 from typing import Optional
 
-import numpy as np
 
 MODES = ("reverse", "forward", "wengert", "jvp", "vjp", "hvp")
 
@@ -43,27 +41,34 @@ MODES = ("reverse", "forward", "wengert", "jvp", "vjp", "hvp")
 
 
 def parse_args_text(text: str) -> tuple:
-    """``"2.0, 5.0"`` -> ``(2.0, 5.0)``; nested lists become arrays.
+    """``"2.0, 5.0"`` -> ``(2.0, 5.0)``: the example arguments text of the
+    command line's ``--args``, read as it reads it (a rectangular nested
+    list of numbers becomes an array, any other list stays a list).
 
     >>> parse_args_text("2.0, [1.0, 2.0]")
     (2.0, array([1., 2.]))
     """
-    from .errors import UsageError
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError) as exc:
-        raise UsageError(f"cannot read the example arguments {text!r}: {exc}",
-                         hint='give Python literals separated by commas, e.g. '
-                              '"2.0, 5.0" or "[1.0, 2.0], 3.0"') from None
-    values = value if isinstance(value, tuple) else (value,)
-    return tuple(as_argument(v) for v in values)
+    from .cli import parse_arguments
+    return parse_arguments(text, "--args")
 
 
 def as_argument(v):
-    """Lists (nested) become NumPy arrays; everything else is kept."""
-    if isinstance(v, list):
-        return np.array(v)
+    """An example argument as ``wengert.show``/``source_for`` take it: as it
+    is, the value ``wengert.grad`` would be called with (a list stays a list,
+    specialised item by item as ``grad`` specialises it; the command line
+    turns its list literals into arrays before, ``cli.as_argument``)."""
     return v
+
+
+def example_arguments(args) -> tuple:
+    """``args`` as a tuple of arguments: a tuple or a list is the arguments
+    in order, anything else (an array, a number, a dict) is the one argument
+    (``args=np.ones(2)`` is one array, not two floats)."""
+    if isinstance(args, tuple):
+        return args
+    if type(args) is list:
+        return tuple(args)
+    return (args,)
 
 
 def kinds_of(func, wrt, args) -> Optional[tuple]:
@@ -88,7 +93,18 @@ def kinds_of(func, wrt, args) -> Optional[tuple]:
     args = _with_defaults(func, signature, tuple(as_argument(a) for a in args), positions)
     args = _promote(args, positions)
     from .api import instance_build_kinds          # (an object's attributes too: self.act)
-    return instance_build_kinds(func, args, positions)
+    kinds = list(instance_build_kinds(func, args, positions))
+    # a dict, list or tuple: the kinds of its items, as the dispatcher of
+    # ``wengert.grad`` specialises them (``params: {'W': <f8[2,2], ...}``,
+    # ``ws: (0: <f8[2], 1: <f8[3])``)
+    for i, a in enumerate(args[:len(kinds)]):
+        if not analysis._container(a):
+            continue
+        key = analysis.arg_key(a)
+        if isinstance(key, analysis.ItemsKey) or \
+                (isinstance(key, analysis.IntsKey) and i not in positions):
+            kinds[i] = analysis.arg_kind(a, instances=i not in positions)
+    return tuple(kinds)
 
 
 def _with_defaults(func, signature, args: tuple, positions) -> tuple:
@@ -127,6 +143,8 @@ def source_for(func, mode: str = "reverse", wrt=0, args=None, optimize: bool = T
     (``None``: the general version)."""
     from .api import _wrt_positions, build, derivative_source, unbound
     from .errors import UsageError
+    if args is not None:
+        args = example_arguments(args)      # (args=np.ones(2): one argument)
     func, wrt, args, kinds = unbound(func, wrt, args, kinds)     # (model.loss: loss, self held)
     func = target_function(func)
     if mode not in MODES:

@@ -111,19 +111,52 @@ def export_source(func, mode: str = "reverse", wrt=0, kinds=None, name: Optional
                          hint="give the name (--name NAME; from Python, export_source's "
                               "`name`), or define the function with def")
     name = name or default_name(label.rpartition(".")[2], mode)
-    if not name.isidentifier():
-        raise UsageError(f"--name {name!r} is not a Python identifier")
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise UsageError(f"--name {name!r} is not a Python identifier" +
+                         (" (it is a keyword)" if keyword.iskeyword(name) else ""),
+                         hint="give a name a def can have, e.g. grad_f")
     if kinds is not None and all(k is None for k in kinds):
         kinds = None
+    if mode in ("reverse", "forward", "hvp"):
+        # a gradient is of a function with a scalar output (wengert.grad
+        # refuses others): refuse one known not to be, check it at run time
+        # where its kind is unknown
+        from .api import _output_kind_for
+        out_kind = _output_kind_for(func, kinds, optimize)
+        if out_kind is not None and out_kind.shape != ():
+            from . import analysis
+            got = "a dict, list or tuple" if out_kind == analysis.SEQ or \
+                out_kind.dtype in ("seq", "dict") else f"an array of shape {out_kind.shape}"
+            raise UsageError(f"exporting a gradient (--mode {mode}) needs a function with a "
+                             f"scalar output, but `{func.__name__}` returns {got}",
+                             hint="export --mode vjp for a vector-Jacobian product, or "
+                                  "reduce the output (e.g. with np.sum)")
+    else:
+        out_kind = None
+    # reverse mode, the output's kind unknown: the value is computed too, and
+    # checked to be a scalar (before the adjoint sweep, which seeded with 1.0
+    # would be the gradient of its sum, or fail)
+    checked = mode == "reverse" and out_kind is None
     if mode == "hvp":
         built = build(gradient_function(func, positions, kinds, optimize), "jvp", positions,
                       kinds, optimize=optimize)
     else:
         built = build(func, "jvp" if mode in ("forward", "jvp") else "vjp", positions, kinds,
-                      return_value=mode == "vjp", optimize=optimize)
+                      return_value=mode == "vjp" or checked, optimize=optimize)
     exporter = _Exporter()
     params = list(inspect.signature(func).parameters)
-    if mode == "forward":
+    short = label.rpartition(".")[2] if label else func.__name__
+    if checked:
+        exporter.reserve_name(name)
+        vjp_name = exporter.export(built.function, f"_{built.function.__name__}",
+                                   "the derivative")
+        exporter.check_output(vjp_name, name, short, "scalar")
+        wrapper = _checked_wrapper(exporter, built.function, vjp_name, name, short,
+                                   _defaults(func))
+        guard = _kind_guard(exporter, name, _guarded(params, kinds))
+        exporter.add_definition(name, _apply(wrapper, [_at_body_start(wrapper, guard)])
+                                if guard else wrapper)
+    elif mode == "forward":
         exporter.reserve_name(name)
         jvp_name = exporter.export(built.function, f"_{built.function.__name__}",
                                    "the tangent function")
@@ -142,7 +175,21 @@ def export_source(func, mode: str = "reverse", wrt=0, kinds=None, name: Optional
             guarded += _guarded([a.arg for a in exported[len(exported) - tangents:]],
                                 [kinds[i] if i < len(kinds) else None for i in positions])
         exporter.add_defaults(name, _defaults(func), tangents=tangents)
+        if mode == "hvp" and out_kind is None:
+            # the output's kind is unknown: check it is a scalar (the gradient
+            # inside seeds 1.0, the Hessian of an array output's sum), by the
+            # tangent function on the same arguments and tangents
+            jvp = build(func, "jvp", positions, kinds, optimize=optimize).function
+            jvp_name = exporter.export(jvp, f"_{jvp.__name__}", "the check of the output")
+            helper = exporter.export(_scalar_output, "_scalar_output",
+                                     "the check of the output")
+            names = [a.arg for a in ast.parse(exporter.text_of(name)).body[0].args.args]
+            exporter.add_guard(name, f"    # the function must have a scalar output\n"
+                                     f"    {helper}({name!r}, {short!r}, "
+                                     f"{jvp_name}({', '.join(names)})[0])\n")
         exporter.add_guard(name, _kind_guard(exporter, name, guarded))
+        if mode == "vjp":            # out_bar: the output's structure and shape
+            exporter.check_output(name, name, short, "cotangent")
     wrt_names = [params[i] for i in positions]
     header = _header(func, label, mode, wrt_names, kinds, name, __version__,
                      command or regenerate_command(func, mode, wrt_names, kinds, name))
@@ -260,8 +307,8 @@ def _forward_wrapper(exporter, jvp_fn, jvp_name, name, func_name, positions,
     helper = exporter.export(_forward_gradient, "_forward_gradient", "forward mode")
     names = [p.name for p in params]
     args = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
-    calls = [f"{helper}({jvp_name}, args, {tuple(positions)!r}, {j})"
-             for j in range(len(positions))]
+    calls = [f"{helper}({jvp_name}, args, {tuple(positions)!r}, {j}, {name!r}, "
+             f"{func_name.rpartition('.')[2]!r})" for j in range(len(positions))]
     result = calls[0] if len(positions) == 1 else "(" + ", ".join(calls) + ")"
     return (f"def {name}({', '.join(text)}):\n"
             f'    """The gradient of {func_name} by forward mode: one tangent pass per '
@@ -270,22 +317,166 @@ def _forward_wrapper(exporter, jvp_fn, jvp_name, name, func_name, positions,
             f"    return {result}\n")
 
 
-def _forward_gradient(jvp, args, positions, j):
+def _forward_gradient(jvp, args, positions, j, name, original):
     """Gradient with respect to ``args[positions[j]]`` by forward mode: one
-    call of ``jvp(*args, *tangents)`` per element, seeded with a unit tangent."""
+    call of ``jvp(*args, *tangents)`` per scalar entry (of a number, an
+    array, or a dict, list or tuple of them, at any depth), seeded with a
+    unit tangent; the gradient has the argument's structure. The function
+    must return a scalar (``_scalar_output``)."""
+    def zero(x):
+        if type(x) in (float, int, bool):
+            return 0.0
+        if x is None or isinstance(x, (str, bytes)):
+            return None                            # (a label: no derivative)
+        if isinstance(x, dict):
+            return {k: zero(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            items = [zero(v) for v in x]
+            return type(x)(*items) if hasattr(x, "_fields") else \
+                (items if isinstance(x, list) else tuple(items))
+        return np.zeros_like(x, dtype=np.result_type(x, np.float32))
+
+    def units(x):                                  # (seed, rebuild) per scalar entry
+        if x is None or isinstance(x, (str, bytes)):
+            return
+        if isinstance(x, (dict, list, tuple)):
+            keys = list(x) if isinstance(x, dict) else list(range(len(x)))
+            zeros = {k: zero(x[k]) for k in keys}
+            for k in keys:
+                for t in units(x[k]):
+                    items = [t if key == k else zeros[key] for key in keys]
+                    if isinstance(x, dict):
+                        yield dict(zip(keys, items))
+                    elif hasattr(x, "_fields"):
+                        yield type(x)(*items)
+                    else:
+                        yield items if isinstance(x, list) else tuple(items)
+        elif np.shape(x) == ():
+            if isinstance(x, np.ndarray):
+                yield np.ones((), dtype=np.result_type(x, np.float32))
+            else:
+                yield x.dtype.type(1) if isinstance(x, np.generic) else 1.0
+        else:
+            for index in np.ndindex(*np.shape(x)):
+                unit = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+                unit[index] = 1
+                yield unit
+
+    def shaped(x, derivatives):                    # the gradient, in x's structure
+        if x is None or isinstance(x, (str, bytes)):
+            return None
+        if isinstance(x, dict):
+            return {k: shaped(v, derivatives) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            items = [shaped(v, derivatives) for v in x]
+            return type(x)(*items) if hasattr(x, "_fields") else \
+                (items if isinstance(x, list) else tuple(items))
+        if np.shape(x) == ():
+            t = next(derivatives)
+            if type(x) in (float, int, bool):
+                return float(t)
+            return x.dtype.type(t) if isinstance(x, np.generic) else \
+                np.asarray(t, dtype=np.result_type(x, np.float32))
+        grad = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+        for index in np.ndindex(*np.shape(x)):
+            grad[index] = next(derivatives)
+        return grad
+
     x = args[positions[j]]
-    tangents = [0.0 if isinstance(args[p], (float, int)) else np.zeros_like(args[p])
-                for p in positions]
-    if np.shape(x) == ():
-        tangents[j] = x.dtype.type(1) if isinstance(x, np.generic) else 1.0
-        return jvp(*args, *tangents)[1]
-    grad = np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
-    for index in np.ndindex(*np.shape(x)):
-        unit = np.zeros(np.shape(x), dtype=grad.dtype)
-        unit[index] = 1
-        tangents[j] = unit
-        grad[index] = jvp(*args, *tangents)[1]
-    return grad
+    tangents = [zero(args[p]) for p in positions]
+    derivatives = []
+    for tangents[j] in units(x):
+        value, tangent = jvp(*args, *tangents)
+        _scalar_output(name, original, value)
+        derivatives.append(tangent)
+    return shaped(x, iter(derivatives))
+
+
+def _scalar_output(function, original, value):
+    """Refuse an output that is not a scalar: ``function`` is the gradient
+    of ``original``, a function with a scalar output (as ``wengert.grad``
+    refuses others), and seeded with 1.0 its code would be the gradient of
+    the sum of an array output, or fail on a dict or tuple."""
+    if value is None:
+        got, error = "None", TypeError
+    elif isinstance(value, (str, bytes, dict, list, tuple, set, frozenset)):
+        got, error = f"a {type(value).__name__}", TypeError
+    elif np.ndim(value) != 0:
+        got, error = f"an array of shape {np.shape(value)}", ValueError
+    elif np.iscomplexobj(value):
+        got, error = "a complex number", TypeError
+    else:
+        return
+    raise error(f"{function}(): a gradient needs a function with a scalar output, but "
+                f"`{original}` returned {got}: export it with --mode vjp for a "
+                "vector-Jacobian product, or reduce the output (e.g. with np.sum)")
+
+
+def _cotangent(function, value, out_bar, where=""):
+    """``out_bar`` checked against the output ``value`` of the exported vjp
+    ``function``: the same structure (a dict's keys, a list's or tuple's
+    length) and, for each number or array, the same shape (a cotangent of
+    another shape would broadcast, silently wrong). A list or tuple given
+    for an array becomes one. Returns the cotangent to use."""
+    def refuse(why, error=ValueError):
+        raise error(f"{function}(): the cotangent out_bar{where} {why} (out_bar must have the "
+                    "structure and the shapes of the output; its default 1.0 is for a scalar "
+                    "output)")
+    if isinstance(value, dict):
+        if not isinstance(out_bar, dict):
+            refuse(f"is a {type(out_bar).__name__} where the output is a dict with the keys "
+                   + ", ".join(map(repr, value)), TypeError)
+        missing = [k for k in value if k not in out_bar]
+        extra = [k for k in out_bar if k not in value]
+        if missing or extra:
+            refuse(f"has no key {', '.join(map(repr, missing))}" if missing else
+                   f"has the key {', '.join(map(repr, extra))}, which the output has not",
+                   TypeError)
+        return {k: _cotangent(function, v, out_bar[k], f"{where}[{k!r}]")
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if not isinstance(out_bar, (list, tuple)):
+            refuse(f"is a {type(out_bar).__name__} where the output is a "
+                   f"{type(value).__name__} of {len(value)} items", TypeError)
+        if len(out_bar) != len(value):
+            refuse(f"has {len(out_bar)} items where the output has {len(value)}", TypeError)
+        items = [_cotangent(function, v, c, f"{where}[{i}]")
+                 for i, (v, c) in enumerate(zip(value, out_bar))]
+        return items if type(out_bar) is list else tuple(items)
+    if out_bar is None or isinstance(out_bar, (str, bytes, dict, set, frozenset)):
+        refuse(f"is {'None' if out_bar is None else 'a ' + type(out_bar).__name__} where the "
+               "output is a number or an array", TypeError)
+    if isinstance(out_bar, (list, tuple)):
+        try:
+            out_bar = np.asarray(out_bar, dtype=np.float64)
+        except (TypeError, ValueError):
+            refuse(f"is a {type(out_bar).__name__} that is not an array of numbers", TypeError)
+    if np.shape(out_bar) != np.shape(value):
+        refuse(f"has shape {np.shape(out_bar)} where the output has shape {np.shape(value)}")
+    return out_bar
+
+
+def _checked_wrapper(exporter, vjp_fn, vjp_name, name, original, defaults) -> str:
+    """``name(*args, out_bar=1.0)``: the gradient, from ``vjp_name`` (which
+    returns the value too, and checks that it is a scalar)."""
+    params = list(inspect.signature(vjp_fn, follow_wrapped=False).parameters.values())
+    text, names = [], []
+    for p in params[:-1]:
+        if p.name in defaults:
+            text.append(f"{p.name}={exporter.literal_or_name(defaults[p.name], p.name)}")
+        else:
+            text.append(p.name)
+        names.append(p.name)
+    defaulted = [n in defaults for n in names]
+    if any(d and not all(defaulted[i:]) for i, d in enumerate(defaulted)):
+        text = list(names)               # (a parameter without a default after one with)
+    seed = params[-1].name
+    text.append(f"{seed}=1.0")
+    names.append(seed)
+    return (f"def {name}({', '.join(text)}):\n"
+            f'    """The gradient of {original} by reverse mode (its output checked to be '
+            f'a scalar)."""\n'
+            f"    return {vjp_name}({', '.join(names)})[1]\n")
 
 
 # --------------------------------------------------------------------------
@@ -495,6 +686,37 @@ class _Exporter:
             edits.append(_tangent_guard(text, node, name, args, final, first_tangent))
         self.defs[slot] = (name, _apply(text, edits))
 
+    def check_output(self, name: str, function: str, original: str, what: str) -> None:
+        """Insert into the vjp definition ``name`` (which returns ``(value,
+        adjoints)``), before its adjoint sweep, the check of the output
+        ``value``: a scalar (``what`` ``"scalar"``: a gradient), or the
+        cotangent ``out_bar`` fitted to it (``"cotangent"``: a vjp). Without
+        an adjoint sweep, before its return."""
+        slot = next(i for i, (n, _) in enumerate(self.defs) if n == name)
+        text = self.defs[slot][1]
+        node = ast.parse(text).body[0]
+        returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+        if len(returns) != 1 or not isinstance(returns[0].value, ast.Tuple) or \
+                len(returns[0].value.elts) != 2:
+            return
+        value = ast.get_source_segment(text, returns[0].value.elts[0])
+        seed = node.args.args[-1].arg
+        if what == "scalar":
+            helper = self.export(_scalar_output, "_scalar_output", "the check of the output")
+            check = f"{helper}({function!r}, {original!r}, {value})"
+        else:
+            helper = self.export(_cotangent, "_cotangent", "the check of the cotangent")
+            check = f"{seed} = {helper}({function!r}, {value}, {seed})"
+        lines = text.splitlines(True)
+        at = next((i for i, line in enumerate(lines) if line.strip() == "# adjoint sweep"),
+                  None)
+        if at is None or not isinstance(returns[0].value.elts[0], ast.Name):
+            at = returns[0].lineno - 1   # (no adjoint sweep, or the value is computed
+                                         # in the return)
+        indent = lines[at][:len(lines[at]) - len(lines[at].lstrip())]
+        lines.insert(at, f"{indent}{check}\n")
+        self.defs[slot] = (name, "".join(lines))
+
     def text_of(self, name: str) -> str:
         return next(text for n, text in self.defs if n == name)
 
@@ -520,6 +742,17 @@ class _Exporter:
         for _, text in sorted(self.defs, key=lambda d: self._done.index(d[0])):
             parts.append("\n\n" + text)
         return _normalise("".join(parts))
+
+
+def _own_nodes(func_node):
+    """The nodes of a function's body, not those of functions nested in it."""
+    todo = list(func_node.body)
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
+                              ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(n))
 
 
 def _tangent_guard(text, node, name, args, final, first_tangent):
@@ -667,7 +900,7 @@ def _wrong_argument(function, name, value, expected, array=False):
     if type(value).__name__ == "ndarray" and module == "numpy":
         article = "an" if str(dtype).startswith(("int", "object")) else "a"
         got = f"{article} {dtype} array of shape {tuple(shape)}"
-    elif module == "numpy" and dtype is not None:
+    elif module == "numpy" and dtype is not None and shape == ():
         got = f"a NumPy {dtype} scalar"
     elif type(value) in (float, int, bool, complex, str):
         got = f"a Python {type(value).__name__}"

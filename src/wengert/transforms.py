@@ -373,6 +373,11 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
     if order > 1:
         if np.ndim(value) != 0:
             raise UsageError("check_grad(order>1) needs a function with a scalar output")
+        if order > 2 and any(np.ndim(args[i]) != 0 for i in positions):
+            raise UsageError(f"check_grad(order={order}) with respect to an array: orders "
+                             "above 2 are checked with respect to scalar arguments only (the "
+                             "gradient, whose derivative order 3 checks, is an array)",
+                             hint="use order=2, or differentiate with respect to scalars")
         for i in positions:
             check_grad(grad(func, wrt=i), *args, wrt=tuple(positions), modes=modes,
                        order=order - 1, eps=eps, rtol=rtol * 10, atol=atol * 10,
