@@ -821,3 +821,116 @@ def test_jacfwd_refuses_a_tuple_output_as_jacrev_does():
     for jac in (wengert.jacfwd, wengert.jacrev):
         with pytest.raises(wengert.UsageError, match="takes array or scalar inputs and outputs"):
             jac(pair_out)(np.ones(3))
+
+
+# --------------------------------------------------------------------------
+# a method built as a callee (too large to splice in, or any with
+# optimize=False) knows what its object holds: the attributes callees read
+# are part of the caller's key (self.layers, self.act), checked at each call
+
+class Scaled:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x)
+
+
+class Squashed:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.sin(self.W @ x) * 2.0
+
+
+class Deep:
+    def __init__(self, layers, act=None):
+        self.layers, self.act = layers, act
+
+    def forward(self, x):
+        h = x
+        a = 0.0
+        for layer in self.layers:
+            h = layer(h)
+            a = a + np.sum(h ** 2)
+            b = np.sum(np.sin(h))
+            c = np.sum(np.cos(h)) * b
+            d = np.exp(-a) + c
+            e = d * 2.0 + np.sum(h)
+            h = h + 0.01 * e
+            h = h * 0.9
+            h = h + 0.1 * np.tanh(h)
+            h = h - 0.05 * h ** 3
+            a = a * 0.5
+        if self.act is not None:
+            h = self.act(h)
+        return h
+
+    def loss(self, x):
+        return np.sum(self.forward(x) ** 2)
+
+
+def deep_objective(x, m):
+    return m.loss(x) + m.loss(2 * x)
+
+
+def vector_difference(f, x, *rest, h=1e-6):
+    return np.array([(f(x + h * e, *rest) - f(x - h * e, *rest)) / (2 * h)
+                     for e in np.eye(len(x))])
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_callees_know_what_their_object_holds(kw):
+    x = np.array([0.3, -0.4])
+    W1, W2 = np.eye(2) * 0.5, np.array([[1.0, 2.0], [0.0, 1.0]])
+    d = wengert.grad(deep_objective, **kw)
+    for m in (Deep([Scaled(W1), Scaled(W2)]), Deep([Scaled(W1), Squashed(W2)]),
+              Deep([Squashed(W1)], act=np.tanh), Deep([Scaled(W1), Scaled(W2)], act=np.sin)):
+        np.testing.assert_allclose(d(x, m), vector_difference(deep_objective, x, m),
+                                   rtol=1e-6, atol=1e-9)
+    m = Deep([Scaled(W1), Scaled(W2)])
+    d(x, m)
+    m.layers = [Squashed(W1)]                 # changed between calls: other code
+    np.testing.assert_allclose(d(x, m), vector_difference(deep_objective, x, m),
+                               rtol=1e-6, atol=1e-9)
+
+
+class Spring:
+    def __init__(self, k, rest=1.0):
+        self.k, self.rest = k, rest
+
+    def force(self, x1, x2):
+        d = x2 - x1
+        length = np.sqrt(np.sum(d * d))
+        return self.k * (length - self.rest) * d / length
+
+
+class SpringSystem:
+    def __init__(self, springs, pairs):
+        self.springs, self.pairs = springs, pairs
+
+    def forces(self, X):
+        F = np.zeros_like(X)
+        for s, (i, j) in zip(self.springs, self.pairs):
+            f = s.force(X[i], X[j])
+            F[i] += f
+            F[j] -= f
+        return F
+
+
+SYSTEM = SpringSystem([Spring(1.0), Spring(2.0, rest=1.5), Spring(0.5)], [(0, 1), (1, 2), (0, 2)])
+
+
+def relax(X0):
+    X = X0.copy()
+    for _ in range(3):
+        X = X + 0.05 * SYSTEM.forces(X)
+    return np.sum(X[:, 0] * X[:, 1])
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_a_module_level_objects_method_built_as_a_callee(kw):
+    X0 = np.array([[0.0, 0.0], [1.3, 0.1], [0.4, 1.1]])
+    np.testing.assert_allclose(wengert.grad(relax, **kw)(X0), central_difference(relax, X0),
+                               rtol=1e-6, atol=1e-9)

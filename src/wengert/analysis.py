@@ -254,13 +254,18 @@ class AttrsKey:
     attrs: tuple
 
 
-def instance_attributes(fn: ir.Function, name: str, held=lambda attr: False) -> tuple:
+def instance_attributes(fn: ir.Function, name: str, held=lambda attr: False,
+                        passed=None) -> Optional[tuple]:
     """The attributes ``fn`` reads of its parameter ``name`` (sorted), if
     that is all it does with it: never rebound, never passed on or called
     (a callee or method given the object could rebind an attribute between
     two reads), so each attribute keeps the kind it had at the call. Else
     ``()``. A call ``name.f(...)`` counts as a read of ``f`` when
-    ``held(f)`` says the object holds a function there (``self.act(x)``)."""
+    ``held(f)`` says the object holds a function there (``self.act(x)``).
+    ``passed(callee, positions)``: the attributes a function of the user's
+    given the object reads of it (``Model.forward(self, x)``, a method not
+    spliced in), or None where it does more with it; with it, None (not
+    ``()``) is returned where ``fn`` does more than read."""
     found = set()
 
     def uses(e) -> bool:
@@ -280,15 +285,26 @@ def instance_attributes(fn: ir.Function, name: str, held=lambda attr: False) -> 
         if e.fn is builtins.super and len(e.args) == 2 and isinstance(e.args[1], ir.Var) and \
                 e.args[1].name == name:
             return True         # super(C, self): its methods, resolved, read self as here
+        if passed is not None and type(e.fn) is types.FunctionType and \
+                not any(name in ir.expr_vars(v) for _, v in e.kwargs) and \
+                any(isinstance(a, ir.Var) and a.name == name for a in e.args):
+            given = tuple(j for j, a in enumerate(e.args)    # a callee given the object:
+                          if isinstance(a, ir.Var) and a.name == name)   # what it reads
+            read = passed(e.fn, given)
+            if read is None:
+                return False
+            found.update(read)
+            return all(uses(a) for j, a in enumerate(e.args) if j not in given)
         return name not in e.vars or (all(uses(a) for a in e.args) and
                                       all(uses(v) for _, v in e.kwargs))
 
+    gave_up = () if passed is None else None
     for s in ir.walk(fn.body):
         if name in ir.stmt_writes(s):
-            return ()
+            return gave_up
         for e in _stmt_exprs(s):
             if not uses(e):
-                return ()
+                return gave_up
     return tuple(sorted(found))
 
 

@@ -594,6 +594,8 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     primal = _functions_bound(primal, arg_kinds)
     classes = {n: k.cls for n, k in zip(primal.param_names(), arg_kinds or ())
                if isinstance(k, analysis.Instance)}
+    arg_instances = {n: k for n, k in zip(primal.param_names(), arg_kinds or ())
+                     if isinstance(k, analysis.Instance)}
     held = {(n, a): ak.fn for n, k in zip(primal.param_names(), arg_kinds or ())
             if isinstance(k, analysis.Instance) for a, ak in k.attrs
             if isinstance(ak, analysis.FunctionArg)}     # self.act: that function
@@ -607,6 +609,8 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
                       if _objects_in(ak))                        # self.layers
     data = _data_instances(primal)
     classes.update((n, type(v)) for n, (v, _) in data.items())
+    arg_instances.update((n, _attribute_kind(v)) for n, (v, _) in data.items()
+                         if n not in arg_instances)     # (what a callee given it knows)
     for name, value, scope in _data_values(primal):   # a module-level list of objects:
         if _holds_objects(value) and name not in containers:   # its items' classes
             containers[name] = analysis.arg_kind(value, instances=True)
@@ -624,7 +628,7 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
     for _ in range(MAX_DEPTH + 1):
         primal = _held_calls_split(primal, objects, classes)   # self.fc1(x): its __call__
         primal = unroll_item_loops(primal, containers)    # (unlike objects: one by one)
-        resolved, receivers = resolve_methods(primal, classes, containers, held, objects)
+        resolved, receivers = resolve_methods(primal, classes, containers, held, objects, arg_instances)
         used |= receivers
         if not optimize:
             primal = resolved
@@ -632,10 +636,10 @@ def _with_methods_resolved(primal, arg_kinds, optimize: bool):
         # (a helper's loops over what it was given: folded as the caller's)
         primal, before = fold_iterations(inline_calls(resolved, lowered), arg_kinds), primal
         if resolved is before and \
-                resolve_methods(primal, classes, containers, held, objects)[0] is primal:
+                resolve_methods(primal, classes, containers, held, objects, arg_instances)[0] is primal:
             break                      # nothing (more) resolved, nor brought in to resolve
     else:         # a recursive method: what the last splice brought in, resolved
-        primal, receivers = resolve_methods(primal, classes, containers, held, objects)
+        primal, receivers = resolve_methods(primal, classes, containers, held, objects, arg_instances)
         used |= receivers
     primal, read = _namedtuple_fields(primal, arg_kinds)
     data.update(read)
@@ -2015,12 +2019,43 @@ def _attributes_read(func, args, i, positions, optimize: bool) -> tuple:
         return n in own and (analysis.is_function(own[n]) or own[n] is None or   # (None:
                              isinstance(analysis.build_kind(own[n]), analysis.Instance)) \
             and not _data_descriptor(cls, n)    # `self.act is None` decided; self.fc1(x))
-    names = analysis.instance_attributes(primal, primal.param_names()[i], held)
+    names = analysis.instance_attributes(primal, primal.param_names()[i], held,
+                                         _callee_reads(cls, held, optimize)) or ()
     names = tuple(sorted(set(names) | _shadowed_methods(func, i, held)))
     return tuple(n for n in names if n in own and not _data_descriptor(cls, n) and
                  (analysis.kind_of_value(own[n]) is not None or held(n) or
                   _holds_objects(own[n]) or
                   isinstance(analysis.build_kind(own[n]), analysis.Instance)))
+
+
+def _callee_reads(cls, held, optimize: bool, depth: int = 0, seen=frozenset()):
+    """``passed(callee, positions)`` for ``analysis.instance_attributes``: the
+    attributes a function given the object (of class ``cls``) at those
+    positions reads of it, its methods resolved (``Model.forward(self, x)``,
+    a method built as a callee), in turn through its own callees; None where
+    it does more than read them, cannot be read, or recurses."""
+    from .rules import registry
+
+    def passed(callee, positions):
+        if depth >= MAX_DEPTH or callee in seen or registry.lookup(callee) is not None:
+            return None
+        try:
+            params = list(_signature(callee).parameters)
+            kinds = tuple(analysis.Instance(cls) if j in positions else None
+                          for j in range(len(params)))
+            with _Recording():
+                primal = _with_methods_resolved(lowered(callee), kinds, optimize)
+        except (WengertError, TypeError, ValueError):
+            return None
+        deeper = _callee_reads(cls, held, optimize, depth + 1, seen | {callee})
+        found = set()
+        for j in positions:
+            read = analysis.instance_attributes(primal, primal.param_names()[j], held, deeper)
+            if read is None:
+                return None
+            found.update(read)
+        return tuple(sorted(found))
+    return passed
 
 
 def _shadowed_methods(func, i, held) -> set:

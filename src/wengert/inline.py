@@ -134,7 +134,7 @@ def _names(fn: ir.Function) -> set:
 
 
 def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
-                    held_objects=None):
+                    held_objects=None, arg_instances=None):
     """Calls of methods of objects whose class is known become calls of the
     class's functions, as Python would make them: ``obj.method(a)`` is
     ``Class.method(obj, a)`` and ``obj(a)`` is ``Class.__call__(obj, a)``.
@@ -274,20 +274,28 @@ def resolve_methods(fn: ir.Function, classes: dict, containers=None, held=None,
                 if p == root:
                     known[(n, attr)] = _Function(f)
     body = _resolve_block(fn.body, known, roots, used)
-    instances = {n: _with_functions(n, c, known) for n, c in known.items()
-                 if isinstance(c, type)}                                 # (not _Held)
+    arg_instances = arg_instances or {}
+    instances = {n: _with_functions(n, c, known, arg_instances.get(roots.get(n)))
+                 for n, c in known.items() if isinstance(c, type)}      # (not _Held)
     if body == fn.body and (fn.instances or {}) == instances:
         return fn, used
     return fn.with_body(body, instances=instances), used
 
 
-def _with_functions(name, cls, known):
+def _with_functions(name, cls, known, argument=None):
     """``cls``, or its ``Instance`` with the functions the object ``name``
     is known to hold in attributes (``layer.act``, an item of ``self.layers``):
-    a callee built for it (not spliced in) calls them too."""
+    a callee built for it (not spliced in) calls them too. ``argument``: the
+    ``Instance`` of the argument ``name`` is (or copies), with the kinds of
+    the attributes read of it (``self.layers``' items, by a callee too:
+    ``api._callee_reads``), which the callee built for it knows."""
     held = sorted(((key[1], FunctionArg(f.fn)) for key, f in known.items()
                    if isinstance(key, tuple) and key[0] == name and
                    isinstance(f, _Function) and not f.keywords), key=lambda t: t[0])
+    if isinstance(argument, Instance) and argument.cls is cls and argument.attrs:
+        have = {a for a, _ in argument.attrs}
+        return Instance(cls, tuple(sorted(argument.attrs + tuple(
+            (a, k) for a, k in held if a not in have), key=lambda t: t[0])))
     return Instance(cls, tuple(held)) if held else cls
 
 
