@@ -934,3 +934,24 @@ def test_a_module_level_objects_method_built_as_a_callee(kw):
     X0 = np.array([[0.0, 0.0], [1.3, 0.1], [0.4, 1.1]])
     np.testing.assert_allclose(wengert.grad(relax, **kw)(X0), central_difference(relax, X0),
                                rtol=1e-6, atol=1e-9)
+
+
+class WithDerivative:
+    def __init__(self, w):
+        self.w = w
+
+    @wengert.grad
+    def dloss(self, x):
+        return np.sum(np.sin(self.w * x) * x ** 2)
+
+
+def uses_a_derivative_method(x, model):
+    return np.sum(model.dloss(x) ** 2)
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_a_derivative_defined_in_a_class_body_called_inside(kw):
+    m = WithDerivative(np.array([1.0, 2.0, -1.0]))
+    x = np.array([0.3, -0.4, 0.7])
+    np.testing.assert_allclose(wengert.grad(uses_a_derivative_method, **kw)(x, m),
+                               vector_difference(uses_a_derivative_method, x, m), rtol=1e-6)

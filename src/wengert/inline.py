@@ -1104,6 +1104,9 @@ def _resolved_call(e: ir.Op, known):
     else:
         found = method_function(cls, name)
     if found is None:
+        held = _derivative_method(cls, name) if isinstance(cls, type) else None
+        if held is not None:           # @wengert.grad in the class body: model.dloss(x)
+            return ir.Op(held._of_method(), (obj,) + tuple(rest), e.kwargs)
         return None
     func, static = found
     bound = _bound_arguments(func, (() if static else (obj,)) + tuple(rest), e.kwargs)
@@ -1163,6 +1166,19 @@ def method_function(cls, name: str):
     if found is not None and METHOD_LOOKED_UP is not None:
         METHOD_LOOKED_UP(cls.__mro__, name)
     return found
+
+
+def _derivative_method(cls, name: str):
+    """The derivative (``@wengert.grad`` on a method) the class body of
+    ``cls`` defines as ``name``, or None."""
+    import inspect
+    if cls.__getattribute__ is not object.__getattribute__:
+        return None
+    try:
+        attr = inspect.getattr_static(cls, name)
+    except AttributeError:
+        return None
+    return attr if callable(getattr(attr, "_of_method", None)) else None
 
 
 def _function_of(attr):
