@@ -955,3 +955,71 @@ def test_a_derivative_defined_in_a_class_body_called_inside(kw):
     x = np.array([0.3, -0.4, 0.7])
     np.testing.assert_allclose(wengert.grad(uses_a_derivative_method, **kw)(x, m),
                                vector_difference(uses_a_derivative_method, x, m), rtol=1e-6)
+
+
+def test_check_grad_refuses_an_unknown_mode():
+    with pytest.raises(wengert.UsageError, match="'sideways'"):
+        wengert.check_grad(squares, np.ones(3), modes=("sideways",))
+    wengert.check_grad(squares, np.ones(3), modes="reverse")
+
+
+# --------------------------------------------------------------------------
+# views made otherwise than by a subscript (rows unpacked, np.split, np.diag,
+# a one-operand np.einsum) and items unpacked from a list of lists were not
+# known to share memory: read after an in-place update, they held old values
+
+def rows_unpacked(x):
+    Y = x.reshape(2, 2) + 0.0
+    r, s = Y
+    Y[0, 0] = 0.0
+    return np.sum(r)
+
+
+def split_then_updated(x):
+    y = x + 0.0
+    r, s = np.split(y, 2)
+    y[0] = 3.0 * x[3]
+    return np.sum(r)
+
+
+def diagonal_then_updated(x):
+    A = x.reshape(2, 2) * 1.0
+    d = np.diag(A)
+    A[0, 0] = 3.0 * x[1]
+    return np.sum(d)
+
+
+def einsum_view_then_updated(x):
+    A = x.reshape(2, 2) * 1.0
+    d = np.einsum("ii->i", A)
+    A[0, 0] = 3.0 * x[1]
+    return np.sum(d)
+
+
+def list_items_unpacked(x):
+    M = [[x[0]], [x[1]]]
+    a, b = M
+    a.append(x[2])
+    return sum(M[0]) + b[0]
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [rows_unpacked, split_then_updated, diagonal_then_updated,
+                               einsum_view_then_updated, list_items_unpacked])
+def test_views_and_items_unpacked_then_updated_are_refused(f, mode):
+    with pytest.raises(wengert.UnsupportedSyntaxError, match="used afterwards"):
+        wengert.grad(f, mode=mode)(np.array([0.3, -0.7, 1.1, 0.45]))
+
+
+def unpacked_numbers_then_updated(x):
+    Y = x.reshape(2, 2) + 0.0
+    a, b = Y[0]
+    Y[0, 0] = 5.0 * x[3]
+    return a * b + np.sum(Y)
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_numbers_unpacked_before_an_update_are_copies(kw):
+    x = np.array([0.3, -0.7, 1.1, 0.45])
+    np.testing.assert_allclose(wengert.grad(unpacked_numbers_then_updated, **kw)(x),
+                               central_difference(unpacked_numbers_then_updated, x), rtol=1e-6)

@@ -279,7 +279,7 @@ _VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "rol
                    "atleast_2d", "atleast_3d", "asarray", "asanyarray", "ascontiguousarray",
                    "flip", "fliplr", "flipud", "rot90", "real", "imag", "matrix_transpose",
                    "permute_dims", "broadcast_arrays", "split", "array_split", "hsplit",
-                   "vsplit", "dsplit", "unstack"}
+                   "vsplit", "dsplit", "unstack", "diag"}   # (np.diag of a 2-d array)
 
 
 class _Sharing:
@@ -368,8 +368,26 @@ class _Sharing:
             state.assign(last, (id(s), 1), [], [xs])
             return
         if not isinstance(s.target, ir.Var):
+            # a, b = Y (an array's rows, a list's items), np.split(y, 2): each a
+            # view of it or an item it holds (not what a user function returns)
+            shared = []
+            whole = analysis.expr_kind(s.value, self.kinds)
+            rows = whole is None or whole.pyfloat or len(whole.shape) != 1 or \
+                whole.shape[0] < 0                 # (a 1-d array's items: numbers)
+            if rows and (isinstance(s.value, ir.Var) or (isinstance(s.value, ir.Op) and
+                                                         not _user_function(s.value.fn))):
+                names, held = _may_view(replace(s, target=ir.Var("")), self.kinds,
+                                        self.tuples)
+                shared = names + held
+            base = s.value.name if isinstance(s.value, ir.Var) else None
+            k = self.kinds.get(base)
+            of_list = k is not None and k.shape[:1] == (-2,) and k.dtype in ("seq", "dict")
             for j, t in enumerate(s.targets()):
-                state.assign(t, (id(s), j), [], [])
+                item = self.kinds.get(t)
+                if of_list and (item is None or item.shape[:1] == (-2,)):
+                    state.assign_item(t, (id(s), j), base, [], self.kinds)   # a, b = M
+                else:
+                    state.assign(t, (id(s), j), [], [] if _number(item) else shared)
             return
         names, held = _may_view(s, self.kinds, self.tuples)
         read = _attribute_of_object(s, self.kinds)
@@ -550,6 +568,8 @@ def _may_view(s, kinds, tuples=None):
         if _element(kinds.get(base), e.args[1], kinds, tuples or {}, base):
             return [], []             # y[n, 0] of a 2-d array: an element, a copy
         return [], [base]
+    if e.fn is np.einsum and len(e.args) == 2 and isinstance(e.args[1], ir.Var):
+        return [e.args[1].name], []   # np.einsum("ii->i", A): of one operand, a view
     if base and (_numpy_view(e.fn) or maybe_itself(e) or (
             isinstance(e.fn, ir.PseudoOp) and e.fn.kind in ("method", "attr") and
             e.fn.name in _VIEW_METHODS)):

@@ -330,6 +330,13 @@ def check_grad(func, *args, wrt=None, modes=("forward", "reverse"), order=1,
     ``order=2`` also checks the derivative of the gradient (recursively).
     Raises ``AssertionError`` naming the mode and argument that disagree.
     """
+    if isinstance(modes, str):
+        modes = (modes,)
+    unknown = [m for m in modes if m not in ("forward", "reverse")]
+    if unknown or not modes:
+        raise UsageError(f"check_grad(modes=...) takes 'forward' and 'reverse', not "
+                         f"{', '.join(map(repr, unknown)) or 'nothing'}",
+                         hint="modes=('forward', 'reverse') (the default), or one of them")
     if not isinstance(func, Derivative) and _bound(func) is not None and not _bound(func)[2]:
         f, lead, _ = _bound(func)            # model.loss: loss, with the instance held
         n = len(lead)
