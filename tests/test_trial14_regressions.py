@@ -1023,3 +1023,29 @@ def test_numbers_unpacked_before_an_update_are_copies(kw):
     x = np.array([0.3, -0.7, 1.1, 0.45])
     np.testing.assert_allclose(wengert.grad(unpacked_numbers_then_updated, **kw)(x),
                                central_difference(unpacked_numbers_then_updated, x), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# NumPy's positional order (`out` among the parameters): np.var(A, 1, None,
+# None, 1) bound ddof to the rule's out-less order; forward mode failed on a
+# positional out=None
+
+def positional_reductions(x):
+    A = x.reshape(2, 3)
+    return np.sum(np.var(A, 1, None, None, 1)) + np.sum(np.max(A, 1, None)) + \
+        np.sum(A.sum(0, None, None)) + np.std(A, None, None, None, 1)
+
+
+def positional_out_array(x):
+    A = x.reshape(2, 3)
+    buf = np.zeros(3)
+    return np.sum(np.sum(A, 0, None, buf))
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_numpy_positional_arguments(kw):
+    x = np.array([0.3, -0.7, 1.1, 0.45, 2.0, -1.2])
+    np.testing.assert_allclose(wengert.grad(positional_reductions, **kw)(x),
+                               central_difference(positional_reductions, x), rtol=1e-6)
+    with pytest.raises(wengert.WengertError, match="output array by position|out"):
+        wengert.grad(positional_out_array, **kw)(x)

@@ -107,6 +107,19 @@ class Rule:
                               "pass only the arguments its rule takes (docs/rules.md), or "
                               "register your own rule with @wengert.defrule")
         bound = dict(zip(self.params, args))
+        real = _positional_names(op.fn) if self.varargs is None and len(args) > 1 else None
+        if real is not None and any(n == "out" and not (isinstance(a, ir.Const) and
+                                                        a.value is None)
+                                    for n, a in zip(real, args)):
+            raise NoRuleError(f"{written} given an output array by position (`out`): it "
+                              "would change that array in place", loc,
+                              hint="use the result instead: `y = np.f(x, ...)`")
+        if real is not None and len(args) <= len(real) and real[:len(args)] != \
+                list(self.params[:len(args)]) and all(
+                    n in self.params or (n == "out" and isinstance(a, ir.Const) and
+                                         a.value is None) for n, a in zip(real, args)):
+            # np.var(A, 1, None, None, 1): NumPy's positions (`out` among them)
+            bound = {n: a for n, a in zip(real, args) if n in self.params}
         for k, v in op.kwargs:
             if k not in self.params:
                 raise NoRuleError(
@@ -220,6 +233,35 @@ def _callee_default(fn, keyword):
 
 def _numpy_function(fn) -> bool:
     return isinstance(fn, np.ufunc) or (getattr(fn, "__module__", None) or "").startswith("numpy")
+
+
+_POSITIONAL: dict = {}
+
+
+def _positional_names(fn) -> Optional[list]:
+    """The names of the parameters a call of the NumPy function ``fn`` (or of
+    the ndarray method named like one) binds positionally, in order, or None
+    where they cannot be read."""
+    if isinstance(fn, ir.PseudoOp):
+        if fn.kind != "method":
+            return None
+        fn = getattr(np, fn.name, None)
+    if fn is None or not (getattr(fn, "__module__", "") or "").startswith("numpy"):
+        return None
+    try:
+        key = id(fn)
+        if key not in _POSITIONAL:
+            params = inspect.signature(fn).parameters.values()
+            names = []
+            for p in params:
+                if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    break
+                names.append(p.name)
+            _POSITIONAL[key] = names
+        return _POSITIONAL[key]
+    except (TypeError, ValueError):
+        _POSITIONAL[id(fn)] = None
+        return None
 
 
 def _integer(kind) -> bool:
