@@ -1049,3 +1049,13 @@ def test_numpy_positional_arguments(kw):
                                central_difference(positional_reductions, x), rtol=1e-6)
     with pytest.raises(wengert.WengertError, match="output array by position|out"):
         wengert.grad(positional_out_array, **kw)(x)
+
+
+def atleast_two(x):
+    a, b = np.atleast_1d(x, 2.0 * x)
+    return np.sum(a * b)
+
+
+def test_atleast_1d_of_several_arrays_is_refused_with_its_rule():
+    with pytest.raises(wengert.NoRuleError, match="called with 2 positional arguments"):
+        wengert.grad(atleast_two)(np.array([0.3, -0.7, 1.1]))

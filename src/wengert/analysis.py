@@ -1323,7 +1323,8 @@ def _evaluated_kind(e, kinds) -> Optional[Kind]:
     except Exception:               # unknown inputs, or the stand-ins do not fit
         return None
     k = kind_of_value(value)
-    if k is not None and not k.pyfloat and np.dtype(k.dtype).kind not in "fb":
+    if k is not None and not k.pyfloat and k.dtype not in ("seq", "dict") and \
+            np.dtype(k.dtype).kind not in "fb":
         return None
     return k
 
