@@ -5,18 +5,7 @@ import numpy as np
 import pytest
 
 import wengert
-
-
-def central_difference(f, x, h=1e-6):
-    """Central differences of ``f`` at the array ``x``."""
-    out = np.zeros_like(x)
-    for k in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[k] += h
-        down[k] -= h
-        out[k] = (f(up) - f(down)) / (2 * h)
-    return out
-
+from finite import central_difference
 
 MODES = [dict(mode="reverse"), dict(mode="forward"), dict(mode="reverse", optimize=False),
          dict(mode="forward", optimize=False)]
