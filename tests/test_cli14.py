@@ -290,3 +290,16 @@ def test_show_specialises_as_grad_does():
     with redirect_stdout(buf):
         wengert.show(_sq, args=np.ones(2))
     assert "x: <f8[2]" in buf.getvalue()
+
+
+def test_an_exported_closure_takes_the_name_it_was_given(tmp_path):
+    (tmp_path / "clo.py").write_text(
+        "import numpy as np\n"
+        "def factory(k):\n"
+        "    def inner(x):\n"
+        "        return k * np.sum(x * x)\n"
+        "    return inner\n"
+        "scaled = factory(0.5)\n")
+    done = run("export", "clo.py:scaled", "-o", "esc.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "def grad_scaled(" in (tmp_path / "esc.py").read_text()

@@ -1048,3 +1048,16 @@ def atleast_two(x):
 def test_atleast_1d_of_several_arrays_is_refused_with_its_rule():
     with pytest.raises(wengert.NoRuleError, match="called with 2 positional arguments"):
         wengert.grad(atleast_two)(np.array([0.3, -0.7, 1.1]))
+
+
+def identity_where_positive(x):
+    if x > 0:
+        return x
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_a_none_path_beside_a_parameter_returned(kw):
+    d = wengert.grad(identity_where_positive, **kw)
+    assert d(2.0) == pytest.approx(1.0)
+    with pytest.raises(wengert.UsageError, match="returned None"):
+        d(-1.0)

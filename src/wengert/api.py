@@ -433,7 +433,8 @@ def _none_returns_refused(body: list) -> list:
             reach.add(n)
             todo.extend(v.name for v in defs.get(n, ()) if isinstance(v, ir.Var))
     if not any(v == ir.NONE for n in reach for v in defs.get(n, ())) or \
-            all(v == ir.NONE or isinstance(v, ir.Var) for n in reach for v in defs.get(n, ())):
+            all(v == ir.NONE or (isinstance(v, ir.Var) and v.name in defs)
+                for n in reach for v in defs.get(n, ())):
         return body             # (never None; always None: refused by the caller)
     where = f"{os.path.basename(ret.loc.filename)}:{ret.loc.lineno}" if ret.loc else "?"
     return body[:-1] + [ir.Effect(ir.Op(runtime.check_returned, (ret.value, ir.Const(where))),

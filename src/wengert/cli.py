@@ -432,8 +432,10 @@ def cmd_export(args) -> int:
     _gradient_of_a_scalar(func, args.mode, kinds, not args.no_optimize)
     command = shlex.join(["wengert"] + list(args.argv))
     name = args.name
-    if name is None and function_label(func) is None:     # a lambda: the name it was given
-        name = default_name(args.target.rpartition(":")[2].rpartition(".")[2], args.mode)
+    given = args.target.rpartition(":")[2].rpartition(".")[2]
+    if name is None and (function_label(func) is None or    # a lambda, a closure made by a
+                         getattr(func, "__name__", given) != given):   # factory: the name
+        name = default_name(given, args.mode)                # it was given in FILE.py:FUNC
     text = export_source(func, args.mode, wrt, kinds, name,
                          optimize=not args.no_optimize, command=command)
     if args.output in (None, "-"):
