@@ -1061,3 +1061,19 @@ def test_a_none_path_beside_a_parameter_returned(kw):
     assert d(2.0) == pytest.approx(1.0)
     with pytest.raises(wengert.UsageError, match="returned None"):
         d(-1.0)
+
+
+class ZippedModel:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def loss(self, x, ws):
+        for layer, w in zip(self.layers, ws):
+            x = layer(x) * w
+        return np.sum(x)
+
+
+def test_a_loop_over_unlike_objects_through_zip_is_refused_naming_why():
+    m = ZippedModel([Scaled(np.eye(2)), Squashed(np.eye(2))])
+    with pytest.raises(wengert.NoRuleError, match="`zip`, `reversed`, `break`"):
+        wengert.grad(m.loss)(np.array([0.3, -0.4]), [1.0, 2.0])

@@ -715,13 +715,16 @@ def missing_rule_error(fn, loc) -> NoRuleError:
         if fn.kind == "method" and fn.name == "__call__":
             return NoRuleError(
                 "no derivative rule for a call of an object whose class is not known here "
-                "(`.__call__()`): a function read from a list or dict, or a nested function "
-                "that reads variables of the function it is in, passed to a helper that is "
-                "not spliced in (a recursive helper, or any with optimize=False)", loc,
-                hint="define the function at module level and pass what it reads as "
-                     "arguments, through the helper (`simpson(g, k, a, b)` calling "
-                     "`f(t, k)`); a function from a list or dict: call each where it is "
-                     "chosen, or pass it in as an argument")
+                "(`.__call__()`): an item of a list or dict of objects or functions in a "
+                "loop that is not written out item by item (`zip`, `reversed`, `break`, "
+                "more than 16 unlike items), an object held two attributes deep "
+                "(`self.encoder.layers[0]`), or a nested function that reads variables of "
+                "the function it is in, passed to a helper that is not spliced in (a "
+                "recursive helper, or any with optimize=False)", loc,
+                hint="loop over the list itself (`for layer in self.layers:`, without "
+                     "break), pass an object held deeper in as an argument; define a nested "
+                     "function at module level and pass what it reads as arguments, through "
+                     "the helper (`simpson(g, k, a, b)` calling `f(t, k)`)")
         if fn.kind == "attr":
             return NoRuleError(
                 f"no derivative rule for {what} (wengert assumes NumPy array semantics for "
