@@ -1077,3 +1077,21 @@ def test_a_loop_over_unlike_objects_through_zip_is_refused_naming_why():
     m = ZippedModel([Scaled(np.eye(2)), Squashed(np.eye(2))])
     with pytest.raises(wengert.NoRuleError, match="`zip`, `reversed`, `break`"):
         wengert.grad(m.loss)(np.array([0.3, -0.4]), [1.0, 2.0])
+
+
+def early_return_in_a_loop(x):
+    s = x[0]
+    for _ in range(1):
+        if s > 10.0:
+            return s
+        s = s * x[1]
+    return s
+
+
+def test_reverse_over_reverse_through_an_early_return_in_a_loop():
+    x = np.array([0.3, 0.4])
+    want = np.array([[0.0, 1.0], [1.0, 0.0]])
+    for inner in ("reverse", "forward"):
+        np.testing.assert_allclose(
+            wengert.jacrev(wengert.grad(early_return_in_a_loop, mode=inner))(x), want, atol=1e-12)
+    np.testing.assert_allclose(wengert.hessian(early_return_in_a_loop)(x), want, atol=1e-12)

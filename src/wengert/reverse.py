@@ -104,6 +104,10 @@ class Reverse:
         self.sequences = _sequence_like(fn.body, self.kinds)
         self.sequences |= {n for n, k in (fn.instances or {}).items()   # a namedtuple
                            if isinstance(k, analysis.NamedTupleOf)}   # (p.f(x), p.g())
+        self.sequences |= {s.target.name for s in ir.walk(fn.body)      # None on a path (an
+                           if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)
+                           and s.value == ir.NONE}       # early return's placeholder): its
+        # adjoint may be None (runtime.zeros_like), added by runtime.accumulate
         self.primal_replacements: dict = {}     # id(stmt) -> statement (custom_vjp fwd)
         self.split_calls: dict = {}             # id(f_fwd call) -> id(the call it replaces)
         self.kept_calls: set = set()            # ids of calls whose f_fwd results are kept
