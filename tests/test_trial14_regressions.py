@@ -1095,3 +1095,76 @@ def test_reverse_over_reverse_through_an_early_return_in_a_loop():
         np.testing.assert_allclose(
             wengert.jacrev(wengert.grad(early_return_in_a_loop, mode=inner))(x), want, atol=1e-12)
     np.testing.assert_allclose(wengert.hessian(early_return_in_a_loop)(x), want, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# the last trial of the session, on this session's new features
+
+def union_in_a_loop(x):
+    d = {"a": x, "b": x}
+    for _ in range(2):
+        d |= {"b": d["b"] * 2.0}
+    return np.sum(d["a"] + d["b"])
+
+
+def seeded_draw(n):
+    rng = np.random.default_rng(42)
+    return rng.standard_normal(n)
+
+
+def with_a_seeded_helper(x):
+    return x * seeded_draw(2)
+
+
+def rows_in_a_loop(p):
+    q = p
+    for _ in range(2):
+        a, b = np.exp(q)
+        q = np.array([a * b, a])
+    return np.sum(q)
+
+
+def columns_in_a_loop(P):
+    Q = P
+    for _ in range(2):
+        x, y = Q.T
+        Q = np.stack([x * y, x + y], axis=1)
+    return np.sum(Q)
+
+
+def sum_with_a_seeded_helper(x):
+    return np.sum(x * seeded_draw(2))
+
+
+@pytest.mark.parametrize("kw", MODES, ids=IDS)
+def test_new_features_in_loops(kw):
+    x = np.array([0.3, 0.5])
+    np.testing.assert_allclose(wengert.grad(union_in_a_loop, **kw)(x), [5.0, 5.0])
+    np.testing.assert_allclose(wengert.grad(sum_with_a_seeded_helper, **kw)(x), seeded_draw(2))
+    np.testing.assert_allclose(wengert.grad(rows_in_a_loop, **kw)(x),
+                               central_difference(rows_in_a_loop, x), rtol=1e-6)
+    P = np.array([[0.3, 0.5], [0.2, -0.4], [1.0, 0.1]])
+    np.testing.assert_allclose(wengert.grad(columns_in_a_loop, **kw)(P),
+                               central_difference(columns_in_a_loop, P), rtol=1e-6)
+
+
+def test_jacfwd_of_a_helper_drawing_from_its_own_seeded_generator():
+    x = np.array([0.3, 0.5])
+    np.testing.assert_allclose(wengert.jacfwd(with_a_seeded_helper)(x), np.diag(seeded_draw(2)))
+
+
+class Threshold:
+    def __init__(self, k):
+        self.k = k
+
+    def __lt__(self, other):
+        return self.k * other
+
+
+def compared_on_the_right(x, w):
+    return np.sum(x > w)
+
+
+def test_a_comparison_with_ones_object_on_the_right_is_refused():
+    with pytest.raises(wengert.NoRuleError, match="on the right"):
+        wengert.grad(compared_on_the_right)(np.array([0.3, 0.5]), Threshold(2.0))

@@ -1254,7 +1254,19 @@ def _callee_draws(func) -> bool:
                        draws_in_body)
 
 
+_OUTSIDE_IN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _callee_outside(func) -> bool:
+    """Whether ``func``, a helper that draws, draws from a generator that
+    lives outside it (one given to it, NumPy's global one), not only from
+    one it makes from an integer seed. Remembered per function."""
+    return _remembered(_OUTSIDE_IN, func, True, True, lambda exc: True,
+                       lambda primal: draws_module.outside_draw(primal) is not None)
+
+
 draws_module.CALLEE_DRAWS = _callee_draws
+draws_module.CALLEE_OUTSIDE = _callee_outside
 analysis.CALLEE_KIND = _callee_kind
 analysis.RETURNS_OBJECT = _returns_object
 analysis.RETURNS_FRESH = _returns_fresh

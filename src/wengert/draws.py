@@ -77,8 +77,10 @@ def _draws_here(fn) -> bool:
 
 
 # set by ``api``: whether a Python function (a helper called, not spliced in)
-# draws, in its body or its own callees (``draws_in_body``)
+# draws, in its body or its own callees (``draws_in_body``), and whether it
+# draws from a generator that lives outside it (``outside_draw`` of its body)
 CALLEE_DRAWS: Optional[Callable] = None
+CALLEE_OUTSIDE: Optional[Callable] = None
 
 
 _CHANGING_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "clear",
@@ -261,7 +263,9 @@ def _outside(e, made, seeded, seed) -> bool:
         if not _draws_here(fn):                           # here and passed to it, or from
             return False
         args = e.args + tuple(v for _, v in e.kwargs)
-        return not (seeded or any(isinstance(a, ir.Var) and a.name in made for a in args))
+        if seeded or any(isinstance(a, ir.Var) and a.name in made for a in args):
+            return False
+        return CALLEE_OUTSIDE is None or CALLEE_OUTSIDE(fn)   # (its own seeded generator)
                                                           # NumPy's global one seeded here
     if fn is next:              # (an iterator the function makes: iter() of a list)
         return not (e.args and isinstance(e.args[0], ir.Var) and e.args[0].name in made)

@@ -882,6 +882,8 @@ _SYMBOLS = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.tr
             operator.lshift: "<<", operator.rshift: ">>", operator.invert: "~",
             operator.lt: "<", operator.le: "<=", operator.gt: ">", operator.ge: ">="}
 OPERATORS = frozenset(_DUNDERS)
+_SWAPPED = {operator.lt: operator.gt, operator.le: operator.ge, operator.gt: operator.lt,
+            operator.ge: operator.le}
 
 
 class _Held:
@@ -976,6 +978,14 @@ def _operator_call(s, known):
                             "then called and differentiated), or compute the value with "
                             "numbers and arrays")
     first = classes[0]
+    if e.fn in (operator.lt, operator.le, operator.gt, operator.ge) and \
+            not isinstance(first, type) and len(classes) == 2 and isinstance(classes[1], type):
+        raise NoRuleError(
+            f"`{symbol}` with an object of your class {classes[1].__qualname__} on the right: "
+            f"an array on the left compares its items with it one by one, a number lets it "
+            f"answer with its `{reflected}`", s.loc,
+            hint=f"put the object on the left (`w {_SYMBOLS[_SWAPPED[e.fn]]} x`), where its "
+                 f"class's `{reflected}` is called and differentiated")
     if isinstance(first, type):
         if getattr(s, "augmented", False) and \
                 method_function(first, "__i" + method[2:]) is not None:

@@ -360,13 +360,15 @@ class Reverse:
             ans = ir.Op(ir.MAKE_TUPLE, tuple(ir.Var(t) for t in targets))
             target = None
             k = analysis.expr_kind(e, self.kinds) if isinstance(e, ir.Op) else None
+            rows = ir.Op(ir.MAKE_TUPLE, tuple(self.zeros(t) if algebra.is_zero(p) else p
+                                              for t, p in zip(targets, named)))
             if k is not None and not k.pyfloat and k.shape and k.shape[0] >= 0:
                 # a, b = np.exp(p): one array unpacked into its rows, whose
                 # adjoint is the rows' adjoints stacked (not a tuple)
-                g = ir.Op(np.stack, (ir.Op(ir.MAKE_TUPLE, tuple(
-                    self.zeros(t) if algebra.is_zero(p) else p
-                    for t, p in zip(targets, named))),))
-                ans = e
+                g, ans = ir.Op(np.stack, (rows,)), e
+            elif k is None and isinstance(e, ir.Op) and _one_result(e, self.kinds):
+                # (its kind not known, a loop's: stacked where it is an array)
+                g, ans = ir.Op(runtime.seq_adjoint, (rows, e)), e
         else:
             target = targets[0]
             ans = ir.Var(target)
@@ -1165,6 +1167,17 @@ def _tuple_expr(names):
 
 def _is_user_function(fn) -> bool:
     return isinstance(fn, types.FunctionType) and registry.lookup(fn) is None
+
+
+def _one_result(e, kinds) -> bool:
+    """Whether ``e`` computes one value (an elementwise NumPy function, an
+    operator, an array's attribute such as ``.T``), not a tuple of them."""
+    if isinstance(e.fn, ir.PseudoOp):
+        return e.fn.kind == "attr"
+    if type(e.fn) is types.BuiltinFunctionType and e.fn in inline.OPERATORS:
+        return True
+    r = registry.lookup(analysis.derivative_op(e, kinds))
+    return r is not None and r.elementwise and not r.nondiff
 
 
 def _made_at(e, fn, loc):

@@ -244,7 +244,9 @@ def check_in_place(fn: ir.Function, kinds: dict) -> None:
         if not isinstance(old, ir.Var):
             continue
         k = kinds.get(old.name)
-        if k is not None and k.shape[:1] == (-2,) and k.dtype in ("seq", "dict") and \
+        union = s.value.fn is operator.or_ and any(    # d |= {...}: a dict, whatever d's
+            analysis.expr_kind(a, kinds) == analysis.SEQ for a in s.value.args)  # kind here
+        if union or k is not None and k.shape[:1] == (-2,) and k.dtype in ("seq", "dict") and \
                 s.value.fn in (operator.add, operator.mul, operator.or_):
             if sharing is None:
                 sharing = _Sharing(fn, kinds)
