@@ -824,6 +824,15 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                     if reached:
                         changed |= put(("items", s.target.name),
                                        None if s.target.name in mutated else k)
+            elif isinstance(s, ir.For) and _over_tape(s.iter, kinds):   # for a, b in reversed(tape)
+                tape = s.iter.args[0].name
+                if isinstance(s.target, ir.Var):
+                    changed |= put(s.target.name, kinds.get(("item", tape)))
+                    changed |= put(("items", s.target.name), None)
+                else:
+                    for i, t in enumerate(s.target):
+                        changed |= put(t.name, kinds.get(("item", tape, i)))
+                        changed |= put(("items", t.name), None)
             elif isinstance(s, ir.For) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, _iterated_kind(s.iter, kinds))
                 changed |= put(("items", s.target.name), None)
@@ -832,6 +841,12 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                 tape = s.value.args[0].name
                 for i, t in enumerate(s.target):
                     changed |= put(t.name, kinds.get(("item", tape, i)))
+                    changed |= put(("items", t.name), None)
+            elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Op) and \
+                    s.value.fn is ir.MAKE_TUPLE and len(s.value.args) == len(s.target) and \
+                    not s.value.kwargs:                   # a, b = (e1, e2): each its own
+                for t, k in zip(s.target, [expr_kind(e, kinds) for e in s.value.args]):
+                    changed |= put(t.name, k)
                     changed |= put(("items", t.name), None)
             elif isinstance(s, (ir.Assign, ir.For)):
                 for t in ir.stmt_writes(s):
@@ -847,6 +862,12 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
         if not changed:
             break
     return kinds
+
+
+def _over_tape(it, kinds) -> bool:
+    """``reversed(tape)``, a tape whose pushes' kinds are known."""
+    return isinstance(it, ir.Op) and it.fn is reversed and len(it.args) == 1 and \
+        isinstance(it.args[0], ir.Var) and ("item", it.args[0].name) in kinds
 
 
 def _inner_container(e, kinds) -> Optional["SeqItems"]:

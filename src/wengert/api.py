@@ -40,6 +40,7 @@ from .errors import UnsupportedSyntaxError, UsageError, WengertError
 from .forward import forward
 from .frontend.lower import lower as _lower
 from .frontend.parse import parse_function
+from .partials import tape_partials
 from .reverse import prune_tapes, reverse, typed_gradients
 from . import inline as inline_module
 from .inline import (MAX_DEPTH, inline_calls, namedtuple_fields, resolve_methods,
@@ -528,6 +529,9 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
             pruned = prune_tapes(d)
             d = d if pruned is d else opt.optimize(pruned, keep)
         d = opt.factor_sums(d)
+        if mode == "vjp" and kinds_in:         # scalar loops: partials on the tape
+            taped = tape_partials(d, kinds_in)
+            d = d if taped is d else opt.optimize(taped, keep)
     single = d
     if optimize:
         d = opt.readable(d)

@@ -520,15 +520,18 @@ def common_subexpressions(fn: ir.Function) -> ir.Function:
     return fn.with_body(_cse_block(fn.body))
 
 
-def _cse_block(stmts) -> list:
+def _cse_block(stmts, shareable=None) -> list:
+    """``common_subexpressions`` of a block; ``shareable`` (default
+    ``_shareable``) says which operations may be shared."""
+    shareable = shareable or _shareable
     known = {}             # expression (copies resolved) -> variable holding it
     copies = {}            # b -> Var(a) after b = a
     out = []
     for s in stmts:
-        s = _map_blocks(s, _cse_block)
+        s = _map_blocks(s, lambda b: _cse_block(b, shareable))
         key = None
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) \
-                and isinstance(s.value, ir.Op) and _shareable(s.value):
+                and isinstance(s.value, ir.Op) and shareable(s.value):
             key = ir.substitute(s.value, copies)
             held = known.get(key)
             if held is not None:

@@ -1,0 +1,337 @@
+"""Taping local partial derivatives instead of the values they are made from.
+
+Reverse mode records a loop's carried values in the primal sweep and, in
+the adjoint sweep, pops them and replays the iteration to recompute what
+the adjoint reads. On scalar code the adjoint of an iteration is often a
+few products of adjoints with *local partial derivatives*, numbers that
+depend on the primal values only::
+
+    for i in v1:                          for i in reversed(v1):
+        tape.append(x)                        x = tape.pop()
+        v2 = 0.01 * x                         v2 = 0.01 * x
+        v3 = math.sin(x)                      v3 = math.sin(x)
+        x = x + v2 * v3                       x_bar = x_bar * (0.01 * v3 + v2 * math.cos(x) + 1)
+
+The pass computes those partials in the primal sweep, where the values they
+read are at hand, and records them in place of the state; the adjoint sweep
+pops them and multiplies (no replay, no transcendental function run twice)::
+
+    for i in v1:                          for i in reversed(v1):
+        v2 = 0.01 * x                         x_bar = x_bar * tape.pop()
+        v3 = math.sin(x)
+        tape.append(0.01 * v3 + v2 * math.cos(x) + 1)
+        x = x + v2 * v3
+
+It applies to a recording loop and its adjoint loop side by side in the
+function's body whose adjoint body is straight-line code after one pop,
+where every partial is a number (a Python float or a NumPy scalar, never an
+array: those are ``reverse._record_expensive``'s), none of the replayed
+values is read after the adjoint loop, and no more partials are recorded
+than the state held (or, when computing them calls a function, four times
+as many). Everything else is left as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+from . import analysis, ir
+from . import optimize as opt
+from .names import fresh
+from .reverse import _is_pop
+
+_MAX_PER_STATE = 4          # partials recorded per state value when they call functions
+
+
+def tape_partials(fn: ir.Function, kinds_in: dict) -> ir.Function:
+    """``fn`` with each eligible loop pair recording partials (see above)."""
+    uses = _tape_uses(fn.body)
+    pairs = []
+    for i, s in enumerate(fn.body):
+        tape = _pushed_tape(s, uses)
+        if tape is None:
+            continue
+        j = next((j for j in range(i + 1, len(fn.body)) if _pops_first(fn.body[j], tape)), None)
+        if j is not None:
+            pairs.append((i, j))
+    if not pairs:
+        return fn
+    taken = {n for s in ir.walk(fn.body) for n in ir.stmt_writes(s) + ir.stmt_reads(s)}
+    taken |= set(fn.param_names())
+    kinds = None
+    body = list(fn.body)
+    for i, j in pairs:
+        if kinds is None:
+            kinds = analysis.infer_kinds(fn, {n: k for n, k in kinds_in.items()
+                                              if k is not None})
+        made = _rewrite(body[i], body[j], body[i + 1:j], body[j + 1:], kinds, taken)
+        if made is not None:
+            body[i], body[j] = made
+    if all(a is b for a, b in zip(body, fn.body)):
+        return fn
+    return fn.with_body(body)
+
+
+# --------------------------------------------------------------------------
+# finding the pairs
+
+
+def _tape_uses(stmts) -> dict:
+    """tape name -> [pushes, pops] anywhere in ``stmts``."""
+    uses: dict = {}
+    for s in ir.walk(stmts):
+        if _push_of(s) is not None:
+            uses.setdefault(_push_of(s), [0, 0])[0] += 1
+        for e in analysis._stmt_exprs(s):
+            for op in _ops(e):
+                if _is_pop(op) and isinstance(op.args[0], ir.Var):
+                    uses.setdefault(op.args[0].name, [0, 0])[1] += 1
+    return uses
+
+
+def _ops(e):
+    if isinstance(e, ir.Op):
+        yield e
+        for a in e.args + tuple(v for _, v in e.kwargs):
+            yield from _ops(a)
+
+
+def _push_of(s):
+    """The tape ``s`` pushes to (``tape.append(...)``), or None."""
+    if isinstance(s, ir.Effect) and isinstance(s.value, ir.Op) and \
+            isinstance(s.value.fn, ir.PseudoOp) and s.value.fn.kind == "method" and \
+            s.value.fn.name == "append" and len(s.value.args) == 2 and \
+            isinstance(s.value.args[0], ir.Var):
+        return s.value.args[0].name
+    return None
+
+
+def _pushed_tape(s, uses):
+    """The tape a loop pushes to once an iteration, at the top of its body,
+    that nothing else pushes to or pops from twice."""
+    if not isinstance(s, (ir.For, ir.While)):
+        return None
+    pushed = [t for t in map(_push_of, s.body) if t is not None]
+    for tape in pushed:
+        if uses.get(tape) == [1, 1]:
+            return tape
+    return None
+
+
+def _pops_first(s, tape) -> bool:
+    return isinstance(s, ir.For) and bool(s.body) and isinstance(s.body[0], ir.Assign) and \
+        _is_pop(s.body[0].value) and s.body[0].value.args[0] == ir.Var(tape)
+
+
+# --------------------------------------------------------------------------
+# the rewrite
+
+
+def _rewrite(primal, adjoint, between, after, kinds, taken):
+    """``(primal loop, adjoint loop)`` recording partials, or None."""
+    at = next(k for k, s in enumerate(primal.body) if _push_of(s) is not None and
+              _push_of(s) == adjoint.body[0].value.args[0].name)
+    push, pop = primal.body[at], adjoint.body[0]
+    pushed = push.value.args[1]
+    state = pop.targets()
+    values = pushed.args if isinstance(pushed, ir.Op) and pushed.fn is ir.MAKE_TUPLE \
+        and isinstance(pop.target, tuple) else (pushed,)
+    if len(values) != len(state) or not all(ir.is_atom(v) for v in values):
+        return None
+    rest = adjoint.body[1:]
+    if not all(isinstance(s, ir.Comment) or (
+            isinstance(s, ir.Assign) and not (s.store or s.augmented) and
+            not any(_is_pop(op) or op.effect for op in _ops(s.value))) for s in rest):
+        return None
+    # the names that hold the same values in both loops: those neither loop
+    # nor the code between writes, and the loop variable when both run over
+    # the same sequence (one forwards, one backwards)
+    moving = ir.all_writes(primal.body) | ir.all_writes(adjoint.body) | \
+        ir.all_writes(between) | set(ir.stmt_writes(primal)) | set(ir.stmt_writes(adjoint))
+    same = set()
+    if isinstance(primal, ir.For) and primal.target == adjoint.target and \
+            isinstance(primal.target, ir.Var) and \
+            adjoint.iter == ir.Op(reversed, (primal.iter,)) and \
+            not set(ir.expr_vars(primal.iter)) & moving:
+        same.add(primal.target.name)
+
+    def steady(name):
+        return name in same or name not in moving
+
+    # names the adjoint loop may keep for what it pops: written there once,
+    # used nowhere outside the two loops
+    writes = [n for s in rest if isinstance(s, ir.Assign) for n in s.targets()] + list(state)
+    outside = {n for s in ir.walk(between + after) for n in ir.stmt_writes(s) + ir.stmt_reads(s)}
+    own = {n for n in writes if writes.count(n) == 1 and n not in outside}
+    current = dict(zip(state, values))     # name -> its value in the primal loop's terms
+    dropped = set(state)                   # names the adjoint no longer computes
+    copies, kept = [], []
+    partials: dict = {}                    # expression (primal's terms) -> [name, pushed]
+    stale = set()                          # names read before this iteration sets them
+    kinds_of, calls = [], []
+
+    def partial(e):
+        """``e`` (in the adjoint's terms) with its largest subexpressions that
+        depend on primal values only replaced by recorded partials."""
+        if isinstance(e, ir.Const):
+            return e
+        names = ir.expr_vars(e)
+        if all(n in current or steady(n) for n in names) and _pure(e) and \
+                any(n in current for n in names):
+            moved = ir.substitute(e, current)
+            entry = partials.get(moved)
+            if entry is None:
+                if isinstance(e, ir.Var) and e.name in own and \
+                        e.name not in (p[0] for p in partials.values()):
+                    entry = [e.name, moved]           # popped under its own name
+                else:
+                    name = fresh(taken, "partial")
+                    entry = [name, ir.Var(name) if isinstance(moved, ir.Op) else moved]
+                partials[moved] = entry
+                kinds_of.append(analysis.expr_kind(e, kinds))
+                calls.append(any(not (isinstance(op.fn, ir.PseudoOp) or id(op.fn) in _ARITH)
+                                 for op in _ops(e)))
+            return ir.Var(entry[0])
+        if isinstance(e, ir.Var):
+            stale.add(e.name)
+            return e
+        return ir.Op(e.fn, tuple(partial(a) for a in e.args),
+                     tuple((k, partial(v)) for k, v in e.kwargs))
+
+    for s in rest:
+        if isinstance(s, ir.Comment):
+            kept.append(s)
+            continue
+        names = ir.expr_vars(s.value)
+        if isinstance(s.target, ir.Var) and _pure(s.value) and \
+                all(n in current or steady(n) for n in names):
+            base = s.target.name            # replayed: now computed in the primal loop
+            name = base if base in own and base not in ir.all_reads(primal.body) | \
+                ir.all_writes(primal.body) else fresh(taken, base + "_r")
+            taken.add(name)
+            copies.append(ir.Assign(ir.Var(name), ir.substitute(s.value, current), s.loc))
+            current[base] = ir.Var(name)
+            dropped.add(base)
+            continue
+        kept.append(ir.with_value(s, partial(s.value)))
+        for n in s.targets():
+            current.pop(n, None)
+    if not partials or stale & dropped:
+        return None
+    _, live = opt.liveness(after, set())
+    if live & dropped:
+        return None
+    if not all(k is not None and k.shape == () and (k.pyfloat or not k.array0)
+               for k in kinds_of):
+        return None
+    if len(partials) > len(state) and not (
+            any(calls) and len(partials) <= _MAX_PER_STATE * len(state)):
+        return None
+    made = copies + [ir.Assign(pushed, e, push.loc) for e, (_, pushed) in partials.items()
+                     if isinstance(e, ir.Op)]
+    values = [p for _, p in partials.values()]
+    record = ir.Effect(ir.Op(push.value.fn, (push.value.args[0], values[0] if len(values) == 1
+                                             else ir.Op(ir.MAKE_TUPLE, tuple(values)))), push.loc)
+    body = _shared(primal.body[:at] + made + [record], primal.body[at + 1:])
+    names = [ir.Var(n) for n, _ in partials.values()]
+    target = names[0] if len(names) == 1 else tuple(names)
+    if adjoint.stop is None and not set(ir.target_names(adjoint.target)) & ir.all_reads(kept):
+        # the loop variable unused: iterate over the tape backwards (no pops)
+        return ir.copy_with(primal, body=body), ir.copy_with(
+            adjoint, target=target, iter=ir.Op(reversed, (pop.value.args[0],)), body=kept)
+    popped = ir.Assign(target, pop.value, pop.loc)
+    return ir.copy_with(primal, body=body), ir.copy_with(adjoint, body=[popped] + kept)
+
+
+def _shared(made, later) -> list:
+    """``made + later``, where ``later`` reads what ``made`` computed instead
+    of computing it again (any subexpression, until a name it reads is
+    written or something may change a value in place). A statement of
+    ``later`` that then copies one of ``made``'s, the first assignment of
+    its name, gives that statement its name (``v2_r = E ... v2 = v2_r``
+    becomes ``v2 = E``)."""
+    known, copies = {}, {}
+    for s in made:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(s.value, ir.Op) and _pure(s.value):
+            known[s.value] = s.target.name
+    ours = set(known.values())
+    out = list(made)
+    for s in later:
+        if known and isinstance(s, (ir.Assign, ir.Effect, ir.Return)):
+            s = ir.with_value(s, _replace_known(ir.substitute(s.value, copies), known))
+        if opt._may_mutate(s):
+            known, copies = {}, {}
+        else:
+            written = set(ir.stmt_writes(s)) | ir.all_writes(opt._nested(s))
+            if written:
+                known = {e: v for e, v in known.items()
+                         if v not in written and written.isdisjoint(e.vars)}
+                copies = {b: a for b, a in copies.items()
+                          if b not in written and a.name not in written}
+            if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                    isinstance(s.value, ir.Var) and s.value.name in ours:
+                copies[s.target.name] = s.value
+        out.append(s)
+    return _named_back(out, ours)
+
+
+def _named_back(stmts, ours) -> list:
+    """``c = E ... v = c`` (``c`` one of ``ours``) as ``v = E``, where ``v``
+    is assigned there only and read nowhere before, ``c`` nowhere else
+    assigned and ``v``'s statement at the top level."""
+    writes = [n for s in ir.walk(stmts) for n in ir.stmt_writes(s)]
+    for k, s in enumerate(stmts):
+        if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
+                isinstance(s.value, ir.Var) and s.value.name in ours):
+            continue
+        v, c = s.target.name, s.value.name
+        if writes.count(v) != 1 or writes.count(c) != 1 or \
+                v in ir.all_reads(stmts[:k]):
+            continue
+        mapping = {c: v}
+        stmts = [x for x in stmts if x is not s]
+        stmts = opt.rename_vars(stmts, mapping)
+        writes = [n for x in ir.walk(stmts) for n in ir.stmt_writes(x)]
+    return stmts
+
+
+def _replace_known(e, known):
+    if not isinstance(e, ir.Op):
+        return e
+    name = known.get(e)
+    if name is not None:
+        return ir.Var(name)
+    args = tuple(_replace_known(a, known) for a in e.args)
+    kwargs = tuple((k, _replace_known(v, known)) for k, v in e.kwargs)
+    if all(a is b for a, b in zip(args, e.args)) and \
+            all(a[1] is b[1] for a, b in zip(kwargs, e.kwargs)):
+        return e
+    return ir.Op(e.fn, args, kwargs)
+
+
+_ARITH = {id(f) for f in (operator.add, operator.sub, operator.mul, operator.truediv,
+                          operator.neg, operator.pos, operator.pow)}
+_MATH = {id(getattr(math, n)) for n in dir(math) if callable(getattr(math, n))}
+
+
+def _pure(e) -> bool:
+    """Whether ``e`` computes a value from its operands only, creating
+    nothing mutable: operators, ufuncs, ``math``'s functions."""
+    if not isinstance(e, ir.Op):
+        return True
+    fn = e.fn
+    if isinstance(fn, ir.PseudoOp):
+        ok = fn.kind == "attr"
+    else:
+        ok = id(fn) in _MATH or (opt._shareable(ir.Op(fn)) and not e.kwargs)
+    return ok and all(_pure(a) for a in e.args) and all(_pure(v) for _, v in e.kwargs)
+
+
+def _shareable(e) -> bool:
+    """What the primal loop's common subexpressions may share: also
+    ``math``'s functions (pure, and their results are immutable)."""
+    if isinstance(e, ir.Op) and not isinstance(e.fn, ir.PseudoOp) and id(e.fn) in _MATH:
+        return all(_shareable(a) for a in e.args) and not e.kwargs
+    return opt._shareable(e)
