@@ -1626,19 +1626,23 @@ def _promote(args, positions):
 # derivative objects
 
 
-class Derivative:
+class Derivative(functools.partial):
     """A callable derivative of a function, specialised per argument kinds.
 
     ``.source`` is the generated source most recently used (or the general
     version before the first call); ``__wrapped__`` is the original function.
     """
 
+    # A call runs generated code (``_install_dispatcher``) that checks the
+    # kinds of its arguments against those it has a specialisation for (no
+    # per-call key computation, keywords bound natively). The object is a
+    # functools.partial of that code with no arguments bound: a partial is
+    # called without building a bound method or an argument tuple (Python's
+    # vectorcall, inherited by subclasses from 3.12 on), much faster than an
+    # instance's ``__call__``; the dispatcher is swapped in by ``__setstate__``.
+
     def __new__(cls, *args, **kwargs):
-        # each derivative gets a class of its own, whose __call__ is generated
-        # code that checks the kinds of its arguments against those it has a
-        # specialisation for (no per-call key computation, keywords bound natively)
-        sub = type(cls.__name__, (cls,), {"__module__": cls.__module__})
-        return object.__new__(sub)
+        return functools.partial.__new__(cls, _unready)
 
     def __init__(self, func, wrt, mode: str, what: str, optimize: bool = True,
                  has_aux: bool = False):
@@ -1688,8 +1692,16 @@ class Derivative:
         return _derivative(func, _shift_wrt(self._wrt, func, 1, {}), self.mode, self.what,
                            self.optimize, self.has_aux)
 
-    def __call__(self, /, *args, **kwargs):   # replaced by the generated dispatcher
+    def _generic_call(self, /, *args, **kwargs):   # where no dispatcher is generated
         return self._slow_call(*_full_args(self._sig, self.__wrapped__, args, kwargs))
+
+    def _dispatch_to(self, function) -> None:
+        """Make ``function`` what a call of this derivative runs."""
+        self.__setstate__((function, (), None, self.__dict__))
+
+    def __reduce__(self):
+        raise TypeError(f"cannot pickle {self!r}: derivatives are built again "
+                        f"from the function (wengert.grad(f) where it is unpickled)")
 
     def _slow_call(self, *args):
         """The path for kinds the dispatcher does not check inline."""
@@ -2209,7 +2221,7 @@ def _install_dispatcher(d: "Derivative") -> None:
     """Generate ``__call__`` for ``d``: the original signature (keywords and
     defaults bind natively), then one inline guard per specialisation::
 
-        def __call__(__w_self, x=__w_missing, y=2.0, *__w_extra):
+        def f_grad(x=__w_missing, y=2.0, *__w_extra):
             if __w_extra:
                 return __w_bad(x, y, *__w_extra)
             if type(x) is float and type(y) is float:
@@ -2222,6 +2234,7 @@ def _install_dispatcher(d: "Derivative") -> None:
     """
     sig = d._sig
     if sig is None:
+        d._dispatch_to(d._generic_call)
         return
     # builtins by names of their own: an inlined body that reads module data
     # runs with the user's module as its builtins
@@ -2231,7 +2244,8 @@ def _install_dispatcher(d: "Derivative") -> None:
     params, names, kwonly = [], [], []
     for i, p in enumerate(sig.parameters.values()):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            return                      # not differentiable anyway: keep the generic path
+            d._dispatch_to(d._generic_call)     # not differentiable anyway: the generic path
+            return
         # a missing argument is __w_missing: no guard passes it, so it reaches
         # __w_slow; extra positional arguments land in *__w_extra
         default = "__w_missing"
@@ -2244,7 +2258,7 @@ def _install_dispatcher(d: "Derivative") -> None:
     by_name = [f"{n}={n}" for n in names[len(params):]]
     # named like the derivative, so a TypeError for an unknown keyword names it
     fname = d.__name__ if d.__name__.isidentifier() else "__call__"
-    lines = [f"def {fname}(__w_self, {', '.join(params + ['*__w_extra'] + kwonly)}):",
+    lines = [f"def {fname}({', '.join(params + ['*__w_extra'] + kwonly)}):",
              "    if __w_extra:",
              f"        return __w_bad({', '.join(positional + by_name)})"]
     for n, key in enumerate(d._keys[:_MAX_GUARDED]):
@@ -2276,12 +2290,16 @@ def _install_dispatcher(d: "Derivative") -> None:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = _DISPATCH_CODE[source] = compile(source, filename, "exec")
     exec(code, g)
-    type(d).__call__ = g[fname]
+    d._dispatch_to(g[fname])
     d._dispatch_source = source
 
 
 _DISPATCH = itertools.count(1)
 _DISPATCH_CODE: dict = {}           # dispatcher source -> compiled code (shared)
+
+
+def _unready(*args, **kwargs):
+    raise UsageError("a derivative was called before it was made")
 
 
 def _inline_body(d, key, names, args, g):

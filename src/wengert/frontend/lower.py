@@ -1385,7 +1385,9 @@ class Lowerer:
         args = tuple(self.atom(a) for a in node.args)
         kwargs = tuple((k.arg, self.atom(k.value)) for k in node.keywords)
         while isinstance(fn, functools.partial) and callable(fn.func) and \
-                not _is_rule_target(fn):    # k = partial(rate, A=2e3); k(T): rate(T, A=2e3)
+                not _is_rule_target(fn) and \
+                not isinstance(fn, analysis.FUNCTION_TYPES):   # (a Derivative is one)
+            # k = partial(rate, A=2e3); k(T): rate(T, A=2e3)
             given = dict(kwargs)
             args = tuple(ir.Const(a) for a in fn.args) + args
             kwargs = tuple((k, ir.Const(v)) for k, v in fn.keywords.items()
