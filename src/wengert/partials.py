@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections import Counter
 
 from . import analysis, ir
 from . import optimize as opt
@@ -46,47 +47,73 @@ _MAX_PER_STATE = 4          # partials recorded per state value when they call f
 
 def tape_partials(fn: ir.Function, kinds_in: dict) -> ir.Function:
     """``fn`` with each eligible loop pair recording partials (see above)."""
-    uses = _tape_uses(fn.body)
     pairs = []
     for i, s in enumerate(fn.body):
-        tape = _pushed_tape(s, uses)
-        if tape is None:
-            continue
-        j = next((j for j in range(i + 1, len(fn.body)) if _pops_first(fn.body[j], tape)), None)
-        if j is not None:
-            pairs.append((i, j))
+        for tape in _pushed_tapes(s):
+            j = next((j for j in range(i + 1, len(fn.body))
+                      if _pops_first(fn.body[j], tape)), None)
+            if j is not None:
+                pairs.append((i, j, tape))
+                break
     if not pairs:
         return fn
-    taken = {n for s in ir.walk(fn.body) for n in ir.stmt_writes(s) + ir.stmt_reads(s)}
-    taken |= set(fn.param_names())
-    kinds = None
+    uses = _tape_uses(fn.body, {tape for _, _, tape in pairs})
+    context = _Context(fn, kinds_in)
     body = list(fn.body)
-    for i, j in pairs:
-        if kinds is None:
-            kinds = analysis.infer_kinds(fn, {n: k for n, k in kinds_in.items()
-                                              if k is not None})
-        made = _rewrite(body[i], body[j], body[i + 1:j], body[j + 1:], kinds, taken)
-        if made is not None:
-            body[i], body[j] = made
+    for i, j, tape in pairs:
+        if uses.get(tape) == [1, 1]:      # pushed and popped there only
+            made = _rewrite(body[i], body[j], body[i + 1:j], body[j + 1:], context)
+            if made is not None:
+                body[i], body[j] = made
     if all(a is b for a, b in zip(body, fn.body)):
         return fn
     return fn.with_body(body)
+
+
+class _Context:
+    """What the rewrites look up in the whole function, found when first
+    needed: the names it uses, the kinds of its values."""
+
+    def __init__(self, fn, kinds_in):
+        self.fn, self.kinds_in = fn, kinds_in
+        self._taken = self._inferred = None
+
+    @property
+    def taken(self) -> set:
+        if self._taken is None:
+            self._taken = {n for s in ir.walk(self.fn.body)
+                           for n in ir.stmt_writes(s) + ir.stmt_reads(s)}
+            self._taken |= set(self.fn.param_names())
+        return self._taken
+
+    def kind(self, e):
+        """``e``'s kind: from reverse mode's kinds if they know it, else
+        from kinds inferred on the function as it is now."""
+        k = analysis.expr_kind(e, self.fn.kinds) if self.fn.kinds else None
+        if k is None:
+            if self._inferred is None:
+                self._inferred = analysis.infer_kinds(self.fn, {
+                    n: k for n, k in self.kinds_in.items() if k is not None})
+            k = analysis.expr_kind(e, self._inferred)
+        return k
 
 
 # --------------------------------------------------------------------------
 # finding the pairs
 
 
-def _tape_uses(stmts) -> dict:
-    """tape name -> [pushes, pops] anywhere in ``stmts``."""
-    uses: dict = {}
+def _tape_uses(stmts, tapes) -> dict:
+    """tape name -> [pushes, pops] anywhere in ``stmts``, for ``tapes``
+    (both are statements of their own: ``tape.append(v)``, ``v = tape.pop()``;
+    reverse mode uses a tape for nothing else)."""
+    uses = {t: [0, 0] for t in tapes}
     for s in ir.walk(stmts):
-        if _push_of(s) is not None:
-            uses.setdefault(_push_of(s), [0, 0])[0] += 1
-        for e in analysis._stmt_exprs(s):
-            for op in _ops(e):
-                if _is_pop(op) and isinstance(op.args[0], ir.Var):
-                    uses.setdefault(op.args[0].name, [0, 0])[1] += 1
+        tape = _push_of(s)
+        if tape in uses:
+            uses[tape][0] += 1
+        elif isinstance(s, ir.Assign) and _is_pop(s.value) and \
+                isinstance(s.value.args[0], ir.Var) and s.value.args[0].name in uses:
+            uses[s.value.args[0].name][1] += 1
     return uses
 
 
@@ -107,16 +134,11 @@ def _push_of(s):
     return None
 
 
-def _pushed_tape(s, uses):
-    """The tape a loop pushes to once an iteration, at the top of its body,
-    that nothing else pushes to or pops from twice."""
+def _pushed_tapes(s) -> list:
+    """The tapes a loop pushes to at the top level of its body."""
     if not isinstance(s, (ir.For, ir.While)):
-        return None
-    pushed = [t for t in map(_push_of, s.body) if t is not None]
-    for tape in pushed:
-        if uses.get(tape) == [1, 1]:
-            return tape
-    return None
+        return []
+    return [t for t in map(_push_of, s.body) if t is not None]
 
 
 def _pops_first(s, tape) -> bool:
@@ -128,7 +150,7 @@ def _pops_first(s, tape) -> bool:
 # the rewrite
 
 
-def _rewrite(primal, adjoint, between, after, kinds, taken):
+def _rewrite(primal, adjoint, between, after, context):
     """``(primal loop, adjoint loop)`` recording partials, or None."""
     at = next(k for k, s in enumerate(primal.body) if _push_of(s) is not None and
               _push_of(s) == adjoint.body[0].value.args[0].name)
@@ -166,10 +188,13 @@ def _rewrite(primal, adjoint, between, after, kinds, taken):
     own = {n for n in writes if writes.count(n) == 1 and n not in outside}
     current = dict(zip(state, values))     # name -> its value in the primal loop's terms
     dropped = set(state)                   # names the adjoint no longer computes
+    free = set()        # values computed from the steady names only: computed again
+    again = set()       # (their statements, by id)
+    in_primal = ir.all_reads(primal.body) | ir.all_writes(primal.body)
     copies, kept = [], []
     partials: dict = {}                    # expression (primal's terms) -> [name, pushed]
     stale = set()                          # names read before this iteration sets them
-    kinds_of, calls = [], []
+    kinds_of, calls = [], []             # (the partials' expressions, in the adjoint's terms)
 
     def partial(e):
         """``e`` (in the adjoint's terms) with its largest subexpressions that
@@ -178,7 +203,7 @@ def _rewrite(primal, adjoint, between, after, kinds, taken):
             return e
         names = ir.expr_vars(e)
         if all(n in current or steady(n) for n in names) and _pure(e) and \
-                any(n in current for n in names):
+                any(n in current and n not in free for n in names):
             moved = ir.substitute(e, current)
             entry = partials.get(moved)
             if entry is None:
@@ -186,10 +211,10 @@ def _rewrite(primal, adjoint, between, after, kinds, taken):
                         e.name not in (p[0] for p in partials.values()):
                     entry = [e.name, moved]           # popped under its own name
                 else:
-                    name = fresh(taken, "partial")
+                    name = fresh(context.taken, "partial")
                     entry = [name, ir.Var(name) if isinstance(moved, ir.Op) else moved]
                 partials[moved] = entry
-                kinds_of.append(analysis.expr_kind(e, kinds))
+                kinds_of.append(e)
                 calls.append(any(not (isinstance(op.fn, ir.PseudoOp) or id(op.fn) in _ARITH)
                                  for op in _ops(e)))
             return ir.Var(entry[0])
@@ -207,27 +232,39 @@ def _rewrite(primal, adjoint, between, after, kinds, taken):
         if isinstance(s.target, ir.Var) and _pure(s.value) and \
                 all(n in current or steady(n) for n in names):
             base = s.target.name            # replayed: now computed in the primal loop
-            name = base if base in own and base not in ir.all_reads(primal.body) | \
-                ir.all_writes(primal.body) else fresh(taken, base + "_r")
-            taken.add(name)
+            name = base if base in own and base not in in_primal else \
+                fresh(context.taken, base + "_r")
+            context.taken.add(name)
             copies.append(ir.Assign(ir.Var(name), ir.substitute(s.value, current), s.loc))
+            if any(n in current and n not in free for n in names):
+                dropped.add(base)
+            else:                           # (w = 1.0 / (i + 1): not recorded)
+                free.add(base)
+                kept.append(s)
+                again.add(id(s))
             current[base] = ir.Var(name)
-            dropped.add(base)
             continue
         kept.append(ir.with_value(s, partial(s.value)))
         for n in s.targets():
             current.pop(n, None)
-    if not partials or stale & dropped:
-        return None
     _, live = opt.liveness(after, set())
-    if live & dropped:
-        return None
-    if not all(k is not None and k.shape == () and (k.pyfloat or not k.array0)
-               for k in kinds_of):
+    needed = live | stale           # the free values the adjoint loop still reads
+    for k in range(len(kept) - 1, -1, -1):
+        s = kept[k]
+        if id(s) in again and s.target.name not in needed:
+            dropped.add(s.target.name)
+            del kept[k]
+        elif not isinstance(s, ir.Comment):
+            needed |= set(ir.expr_vars(s.value))
+    if not partials or stale & dropped or live & dropped:
         return None
     if len(partials) > len(state) and not (
             any(calls) and len(partials) <= _MAX_PER_STATE * len(state)):
         return None
+    for e in kinds_of:
+        k = context.kind(e)
+        if not (k is not None and k.shape == () and (k.pyfloat or not k.array0)):
+            return None
     made = copies + [ir.Assign(pushed, e, push.loc) for e, (_, pushed) in partials.items()
                      if isinstance(e, ir.Op)]
     values = [p for _, p in partials.values()]
@@ -281,20 +318,21 @@ def _named_back(stmts, ours) -> list:
     """``c = E ... v = c`` (``c`` one of ``ours``) as ``v = E``, where ``v``
     is assigned there only and read nowhere before, ``c`` nowhere else
     assigned and ``v``'s statement at the top level."""
-    writes = [n for s in ir.walk(stmts) for n in ir.stmt_writes(s)]
-    for k, s in enumerate(stmts):
-        if not (isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and
-                isinstance(s.value, ir.Var) and s.value.name in ours):
-            continue
-        v, c = s.target.name, s.value.name
-        if writes.count(v) != 1 or writes.count(c) != 1 or \
-                v in ir.all_reads(stmts[:k]):
-            continue
-        mapping = {c: v}
-        stmts = [x for x in stmts if x is not s]
-        stmts = opt.rename_vars(stmts, mapping)
-        writes = [n for x in ir.walk(stmts) for n in ir.stmt_writes(x)]
-    return stmts
+    writes = Counter(n for s in ir.walk(stmts) for n in ir.stmt_writes(s))
+    mapping, drop, read = {}, set(), set()
+    for s in stmts:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var) and \
+                isinstance(s.value, ir.Var) and s.value.name in ours:
+            v, c = s.target.name, s.value.name
+            if writes[v] == 1 and writes[c] == 1 and v not in read and c not in mapping:
+                mapping[c] = v
+                drop.add(id(s))
+        read.update(ir.stmt_reads(s))
+        for b in ir.child_blocks(s):
+            read |= ir.all_reads(b)
+    if not mapping:
+        return stmts
+    return opt.rename_vars([s for s in stmts if id(s) not in drop], mapping)
 
 
 def _replace_known(e, known):
