@@ -21,6 +21,7 @@ import inspect
 import itertools
 from collections import Counter
 import linecache
+import operator
 import os
 import re
 import threading
@@ -442,6 +443,101 @@ def _none_returns_refused(body: list) -> list:
                                   ret.loc), ret]
 
 
+def _none_operands_checked(body: list) -> list:
+    """``body`` checking, before each arithmetic operation one of whose
+    operands may be None on the path taken (a helper spliced in that returns
+    nothing on some path: ``helper(x) * 3.0``), that it is not
+    (``runtime.check_operand``): Python raises there, and the operation may
+    be dead code in the derivative, which would then give a gradient of a
+    value that was never computed. A may-None analysis follows the
+    structured code; a name is checked only where a None may reach it."""
+    changed = [False]
+    tests: dict = {}            # t -> (n, whether t means n is None) after t = n is None
+
+    def block(stmts, none: set):
+        out = []
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                for t in [t for t, (n, _) in tests.items() if t in s.targets() or
+                          n in s.targets()]:
+                    del tests[t]
+                if isinstance(s.value, ir.Op) and _raises_on_none(s.value.fn):
+                    for name in dict.fromkeys(a.name for a in s.value.args
+                                              if isinstance(a, ir.Var) and a.name in none):
+                        out.append(ir.Effect(ir.Op(runtime.check_operand, (
+                            ir.Var(name), ir.Const(_where(s.loc)))), s.loc))
+                        none = none - {name}            # (checked: not None after it)
+                        changed[0] = True
+                maybe = s.value == ir.NONE or (isinstance(s.value, ir.Var) and
+                                               s.value.name in none)
+                none = (none | set(s.targets())) if maybe else none - set(s.targets())
+                test = _none_test(s.value)
+                if test is not None and isinstance(s.target, ir.Var):
+                    tests[s.target.name] = test
+                out.append(s)
+            elif isinstance(s, ir.If):
+                n, is_none = tests.get(s.test.name, (None, None)) \
+                    if isinstance(s.test, ir.Var) else (None, None)
+                body, a = block(s.body, none - {n} if is_none is False else none)
+                orelse, b = block(s.orelse, none - {n} if is_none else none)
+                out.append(ir.copy_with(s, body=body, orelse=orelse))
+                none = a | b
+            elif isinstance(s, (ir.For, ir.While)):
+                start = set(none)
+                for _ in range(20):          # (reaches its fixpoint in a few rounds)
+                    if isinstance(s, ir.While):
+                        _, start_t = block(s.test_body, start)
+                    else:
+                        start_t = start - set(ir.target_names(s.target))
+                    new_body, end = block(s.body, start_t)
+                    if isinstance(s, ir.While):
+                        _, end = block(s.test_body, end)
+                    if end <= start:
+                        break
+                    start = start | end
+                if isinstance(s, ir.While):
+                    test_body, _ = block(s.test_body, start)
+                    out.append(ir.copy_with(s, test_body=test_body, body=new_body))
+                else:
+                    out.append(ir.copy_with(s, body=new_body))
+                none = start
+            else:
+                out.append(s)
+        return out, none
+
+    new, _ = block(body, set())
+    return new if changed[0] else body
+
+
+def _none_test(e):
+    """``(n, True)`` for ``n is None``, ``(n, False)`` for ``n is not None``."""
+    if isinstance(e, ir.Op) and (e.fn is operator.is_ or e.fn is operator.is_not) and \
+            len(e.args) == 2:
+        a, b = e.args
+        if b == ir.NONE and isinstance(a, ir.Var):
+            return a.name, e.fn is operator.is_
+        if a == ir.NONE and isinstance(b, ir.Var):
+            return b.name, e.fn is operator.is_
+    return None
+
+
+def _raises_on_none(fn) -> bool:
+    """An operation Python refuses None in (arithmetic, ordering, NumPy's
+    ufuncs, ``math``'s functions)."""
+    return isinstance(fn, np.ufunc) or id(fn) in _NONE_RAISES or \
+        getattr(fn, "__module__", None) == "math"
+
+
+_NONE_RAISES = {id(f) for f in (
+    operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
+    operator.pow, operator.neg, operator.pos, operator.matmul, operator.lt, operator.le,
+    operator.gt, operator.ge, abs)}
+
+
+def _where(loc) -> str:
+    return f"{os.path.basename(loc.filename)}:{loc.lineno}" if loc else "?"
+
+
 def build(func, mode: str, wrt: tuple, arg_kinds: Optional[tuple] = None,
           return_value: bool = False, optimize: bool = True,
           seed_param: bool = True, has_aux: bool = False,
@@ -485,6 +581,7 @@ def _still_valid(built):
 def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
            tuple_result, split, callee=False) -> Built:
     primal, kinds_in, body, kinds = _prepared(func, arg_kinds, optimize)
+    body = _none_operands_checked(body)
     if not callee:
         body = _none_returns_refused(body)
     names = primal.param_names()

@@ -370,6 +370,17 @@ def check_returned(value, where):
                               "in a branch)")
 
 
+def check_operand(value, where):
+    """Raise Python's TypeError where an operand of arithmetic is None (a
+    helper that returned nothing on this path): the operation may be dead
+    code in the derivative, which would then differentiate a value never
+    computed (kept in generated code where a None may reach the operand)."""
+    if value is None:
+        raise TypeError(f"unsupported operand: None at {where} (a function called there "
+                        "returned nothing on this path: a `return` may be missing in a "
+                        "branch)")
+
+
 def check_value(condition, message):
     """A check Python makes with a ``ValueError`` (too few values to unpack,
     ``zip(..., strict=True)`` over unlike lengths), kept in generated code."""

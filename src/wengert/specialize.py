@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import types
 import re
 from collections import Counter
 from dataclasses import replace
@@ -134,7 +135,38 @@ _ARITHMETIC = {operator.add, operator.sub, operator.mul, operator.truediv, opera
 def specialize(body, kinds: dict) -> list:
     writes = Counter(n for s in ir.walk(body) for n in ir.stmt_writes(s))
     consts: dict = {}
+    # a name assigned None somewhere (``best = None`` before a loop, a helper's
+    # return value on a path without ``return``) has the kind of its other
+    # values, but ``best is None`` is not known from that kind
+    none = may_be_none(body)
+    if none:
+        kinds = _NotNone(kinds, none)
     return _block(body, kinds, writes, consts)
+
+
+def may_be_none(body) -> set:
+    """Names assigned None anywhere in ``body``, or what a function written
+    in Python returned (it may return None on some path), or copies of them."""
+    defs = [s for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)]
+    none = {s.target.name for s in defs if s.value == ir.NONE or (
+        isinstance(s.value, ir.Op) and isinstance(s.value.fn, types.FunctionType))}
+    grew = bool(none)
+    while grew:
+        grew = False
+        for s in defs:
+            if isinstance(s.value, ir.Var) and s.value.name in none and \
+                    s.target.name not in none:
+                none.add(s.target.name)
+                grew = True
+    return none
+
+
+class _NotNone(dict):
+    """``kinds`` for ``_identical``: without the names that may be None."""
+
+    def __init__(self, kinds, none):
+        super().__init__(kinds)
+        self.none = none
 
 
 def _block(stmts, kinds, writes, consts) -> list:
@@ -225,7 +257,8 @@ def _identical(args, kinds):
         return a.value is b.value
     for x, y in ((a, b), (b, a)):
         if isinstance(y, ir.Const) and y.value is None and isinstance(x, ir.Var) and \
-                type(kinds.get(x.name)) is analysis.Kind:
+                type(kinds.get(x.name)) is analysis.Kind and \
+                x.name not in getattr(kinds, "none", ()):
             return False
     return None
 

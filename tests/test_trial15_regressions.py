@@ -1,0 +1,115 @@
+"""Regressions found in the fifteenth session's work and trials."""
+
+import math
+
+import numpy as np
+import pytest
+
+import wengert
+from finite import central_difference
+
+
+def _maybe_double(x):
+    if x > 0:
+        return x * 2.0          # (nothing returned for x <= 0)
+
+
+def uses_missing_return(x):
+    return _maybe_double(x) * 3.0 + x
+
+
+def handles_missing_return(x):
+    r = _maybe_double(x)
+    if r is None:
+        r = 0.5
+    return r * x
+
+
+def own_placeholder(x):
+    r = None
+    if x > 1.0:
+        r = math.sin(x)
+    return r * x
+
+
+def first_bound_in_loop(x):
+    for i in range(3):
+        y = x * math.cos(x + i)
+    return y * y
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_none_from_a_helper_in_arithmetic_raises_as_python_does(mode, optimize):
+    # the product is dead code in the gradient: it was skipped, and the
+    # gradient of a value never computed (1.0) came back
+    d = wengert.grad(uses_missing_return, mode=mode, optimize=optimize)
+    with pytest.raises(TypeError, match="None"):
+        d(-1.0)
+    assert d(2.0) == pytest.approx(7.0)
+    with pytest.raises(TypeError, match="None"):
+        wengert.grad(own_placeholder, mode=mode, optimize=optimize)(0.5)
+    with pytest.raises(TypeError, match="None"):
+        wengert.value_and_grad(uses_missing_return, mode=mode, optimize=optimize)(-1.0)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_none_handled_by_the_caller_is_fine(mode):
+    for f, x in ((handles_missing_return, -1.0), (handles_missing_return, 0.7),
+                 (own_placeholder, 1.3), (first_bound_in_loop, 0.4)):
+        g = wengert.grad(f, mode=mode)(x)
+        assert g == pytest.approx(central_difference(f, x), rel=1e-6), f.__name__
+
+
+def optional_default(x):
+    r = None
+    if x > 1:
+        r = x * x
+    if r is None:
+        r = 2 * x
+    return r
+
+
+def best_so_far(x):
+    best = None
+    for i in range(3):
+        v = (x - i) ** 2
+        if best is None or v < best:
+            best = v
+    return best
+
+
+def best_row(w):
+    best = None
+    for i in range(3):
+        v = np.sum((w - i) ** 2)
+        if best is None or v < best:
+            best = v
+    return best
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_is_none_of_a_name_assigned_none_is_not_folded(mode, optimize):
+    # `r is None` was folded to False from the kind of r's other value: the
+    # branch taken when r is None was dropped (a refusal, or None < float)
+    for f, x in ((optional_default, 0.5), (optional_default, 2.0),
+                 (best_so_far, 0.3), (best_so_far, 2.2), (handles_missing_return, -1.0)):
+        value, g = wengert.value_and_grad(f, mode=mode, optimize=optimize)(x)
+        assert value == pytest.approx(f(x)), f.__name__
+        assert g == pytest.approx(central_difference(f, x), rel=1e-6), f.__name__
+    w = np.array([0.4, 2.1])
+    np.testing.assert_allclose(wengert.grad(best_row, mode=mode, optimize=optimize)(w),
+                               central_difference(best_row, w), rtol=1e-6)
+
+
+def test_the_check_is_only_where_a_none_may_reach():
+    d = wengert.grad(first_bound_in_loop)
+    d(0.4)
+    assert "check_operand" not in d.source, d.source
+    d = wengert.grad(best_so_far, mode="reverse")      # (v < best: where best is not None)
+    d(0.3)
+    assert "check_operand" not in d.source, d.source
+    d = wengert.grad(uses_missing_return, mode="reverse")
+    d(2.0)
+    assert "check_operand" in d.source, d.source
