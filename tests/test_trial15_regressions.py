@@ -113,3 +113,17 @@ def test_the_check_is_only_where_a_none_may_reach():
     d = wengert.grad(uses_missing_return, mode="reverse")
     d(2.0)
     assert "check_operand" in d.source, d.source
+
+
+def sqrt_of_float(x):
+    return np.sqrt(x) * 2.0
+
+
+@pytest.mark.parametrize("mode", ["auto", "reverse", "forward"])
+def test_gradient_of_a_python_float_is_a_python_float(mode):
+    # 0.5 / np.sqrt(x) is a NumPy float64 (it was taken for a float: the
+    # gradient was not converted)
+    g = wengert.grad(sqrt_of_float, mode=mode)(0.7)
+    assert type(g) is float and g == pytest.approx(1.0 / np.sqrt(0.7))
+    value, g = wengert.value_and_grad(sqrt_of_float, mode=mode)(0.7)
+    assert type(value) is np.float64 and type(g) is float      # (the value is what f returns)

@@ -1070,7 +1070,7 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             if SEQ in arg_kinds:
                 return SEQ if fn in (operator.add, operator.mul, operator.or_) else None
             k = _broadcast(arg_kinds)
-            return FLOAT if k in (INT, NUMBER) and fn is operator.truediv else k
+            return FLOAT if k == INT and fn is operator.truediv else k
         if type(fn) is types.BuiltinFunctionType and fn.__module__ == "math" and \
                 fn not in _MATH_INTEGER:
             return FLOAT                     # the math module computes Python floats
@@ -1153,7 +1153,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
             k = _broadcast(arg_kinds or [expr_kind(a, kinds) for a in e.args])
             if k in (FLOAT, INT) and isinstance(e.fn, np.ufunc):
                 return NUMBER                # np.sin(0.5): a NumPy float64, not a float
-            return FLOAT if k in (INT, NUMBER) and _member(e.fn, _TRUE_DIVISION) else k
+            # (int / int is a float; a NumPy float64 divided stays one)
+            return FLOAT if k == INT and _member(e.fn, _TRUE_DIVISION) else k
         if _shape_stable(e.fn):
             return _evaluated_kind(e, kinds)
     return None
