@@ -127,3 +127,88 @@ def test_gradient_of_a_python_float_is_a_python_float(mode):
     assert type(g) is float and g == pytest.approx(1.0 / np.sqrt(0.7))
     value, g = wengert.value_and_grad(sqrt_of_float, mode=mode)(0.7)
     assert type(value) is np.float64 and type(g) is float      # (the value is what f returns)
+
+
+# --- trial 15a: the partials pass and derivatives as functools.partial objects
+
+
+def pow_loop(y, b):
+    for i in range(3):
+        y = math.pow(b, y) + y * 0.5      # d/dy pow(b, y) = 0 at b = 0
+    return y
+
+
+def hypot_loop(x, c):
+    for i in range(3):
+        x = math.hypot(x, c) * 0.5 + x
+    return x
+
+
+def test_partials_never_run_a_guarded_branch_eagerly():
+    # `a if cond else b` guards of the rules (log of a base of 0, division by a
+    # norm of 0): a partial recorded from inside a branch ran unconditionally
+    assert wengert.grad(pow_loop, mode="reverse")(0.5, 0.0) == pytest.approx(0.125)
+    with np.errstate(all="ignore"):
+        assert math.isnan(wengert.grad(hypot_loop, mode="reverse")(0.0, 0.0))
+    g = wengert.grad(pow_loop, wrt=(0, 1), mode="reverse")(0.5, 2.0)
+    fwd = wengert.grad(pow_loop, wrt=(0, 1), mode="forward")(0.5, 2.0)
+    assert g == pytest.approx(fwd, rel=1e-12)
+
+
+class _Model:
+    def __init__(self, w):
+        self.w = w
+
+    def loss(self, x):
+        """The model's loss."""
+        return math.sin(self.w * x) * x
+
+    @wengert.grad
+    def dloss(self, x):
+        """Its gradient."""
+        return math.sin(self.w * x) * x
+
+
+def _scaled(x, y=2.0):
+    return math.sin(x) * y
+
+
+def test_bound_derivatives_show_the_signature_they_are_called_with():
+    import inspect
+    m = _Model(1.5)
+    assert str(inspect.signature(wengert.grad(m.loss))) == "(x)"
+    assert str(inspect.signature(m.dloss)) == "(x)"
+    assert m.dloss == m.dloss and hash(m.dloss) == hash(m.dloss)
+    assert m.dloss != _Model(1.5).dloss
+    assert "Its gradient." in (m.dloss.__doc__ or "")
+    import functools
+    g = wengert.grad(functools.partial(_scaled, y=3.0))
+    assert "y=3.0" in str(inspect.signature(g))
+
+
+def test_bound_derivatives_can_be_called_inside_a_differentiated_function():
+    import functools
+    m = _Model(1.5)
+    g_method = wengert.grad(m.loss)
+    g_partial = wengert.grad(functools.partial(_scaled, y=3.0))
+
+    def uses_method(x):
+        return g_method(x) * x
+
+    def uses_partial(x):
+        return g_partial(x) * x
+    for f in (uses_method, uses_partial):
+        for mode in ("reverse", "forward"):
+            assert wengert.grad(f, mode=mode)(0.5) == pytest.approx(
+                central_difference(f, 0.5), rel=1e-6)
+
+
+def test_derivatives_copy_as_themselves():
+    import copy
+    import pickle
+    d = wengert.grad(_scaled)
+    assert copy.copy(d) is d and copy.deepcopy(d) is d
+    held = {"grad": d, "values": [1.0]}
+    assert copy.deepcopy(held)["grad"] is d
+    with pytest.raises(TypeError, match="cannot pickle"):
+        pickle.dumps(d)

@@ -1611,8 +1611,27 @@ class _BoundDerivative(functools.partial):
     shows. Not a bound method: that would hand ``specialize`` to the
     function's derivative without the instance."""
 
+    def __new__(cls, func, /, *args, **keywords):
+        self = super().__new__(cls, func, *args, **keywords)
+        # as the function's own: called inside a differentiated function, help()
+        self.__module__ = getattr(func, "__module__", None)
+        self.__doc__ = getattr(func, "__doc__", None)
+        return self
+
     def __getattr__(self, name):
+        if name == "__wrapped__":        # (inspect.signature: the partial's, bound
+            raise AttributeError(name)   #  arguments left out, not the function's)
         return getattr(self.func, name)
+
+    def __eq__(self, other):             # m.loss == m.loss, as bound methods
+        return type(other) is type(self) and other.func is self.func and \
+            len(other.args) == len(self.args) and \
+            all(a is b for a, b in zip(other.args, self.args)) and \
+            other.keywords.keys() == self.keywords.keys() and \
+            all(other.keywords[k] is v for k, v in self.keywords.items())
+
+    def __hash__(self):
+        return hash((id(self.func),) + tuple(map(id, self.args)))
 
     def specialize(self, /, *args, **kwargs) -> str:
         """``Derivative.specialize`` with the bound arguments first, as a call."""
@@ -1799,6 +1818,12 @@ class Derivative(functools.partial):
     def __reduce__(self):
         raise TypeError(f"cannot pickle {self!r}: derivatives are built again "
                         f"from the function (wengert.grad(f) where it is unpickled)")
+
+    def __copy__(self):                  # (as a function: itself)
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
     def _slow_call(self, *args):
         """The path for kinds the dispatcher does not check inline."""

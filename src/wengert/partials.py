@@ -194,7 +194,8 @@ def _rewrite(primal, adjoint, between, after, context):
     copies, kept = [], []
     partials: dict = {}                    # expression (primal's terms) -> [name, pushed]
     stale = set()                          # names read before this iteration sets them
-    kinds_of, calls = [], []             # (the partials' expressions, in the adjoint's terms)
+    kinds_of, calls = [], []
+    lazy = [False]                         # a conditional expression read adjoints             # (the partials' expressions, in the adjoint's terms)
 
     def partial(e):
         """``e`` (in the adjoint's terms) with its largest subexpressions that
@@ -220,6 +221,9 @@ def _rewrite(primal, adjoint, between, after, context):
             return ir.Var(entry[0])
         if isinstance(e, ir.Var):
             stale.add(e.name)
+            return e
+        if e.fn is ir.IFEXP:        # (its branches run only when chosen: none recorded
+            lazy[0] = True          #  from them, which the primal loop would run always)
             return e
         return ir.Op(e.fn, tuple(partial(a) for a in e.args),
                      tuple((k, partial(v)) for k, v in e.kwargs))
@@ -256,7 +260,7 @@ def _rewrite(primal, adjoint, between, after, context):
             del kept[k]
         elif not isinstance(s, ir.Comment):
             needed |= set(ir.expr_vars(s.value))
-    if not partials or stale & dropped or live & dropped:
+    if not partials or stale & dropped or live & dropped or lazy[0]:
         return None
     if len(partials) > len(state) and not (
             any(calls) and len(partials) <= _MAX_PER_STATE * len(state)):
@@ -361,7 +365,7 @@ def _pure(e) -> bool:
         return True
     fn = e.fn
     if isinstance(fn, ir.PseudoOp):
-        ok = fn.kind == "attr"
+        ok = fn.kind in ("attr", "ifexp")   # (a conditional expression recorded whole)
     else:
         ok = id(fn) in _MATH or (opt._shareable(ir.Op(fn)) and not e.kwargs)
     return ok and all(_pure(a) for a in e.args) and all(_pure(v) for _, v in e.kwargs)
