@@ -26,9 +26,13 @@ It applies to a recording loop and its adjoint loop side by side in the
 function's body whose adjoint body is straight-line code after one pop,
 where every partial is a number (a Python float or a NumPy scalar, never an
 array: those are ``reverse._record_expensive``'s), none of the replayed
-values is read after the adjoint loop, and no more partials are recorded
-than the state held (or, when computing them calls a function, four times
-as many). Everything else is left as it was.
+values is read after the adjoint loop, no more partials are recorded than
+the state held (or, when computing them calls a function, four times as
+many), and it pays: the adjoint loop no longer calls a function (``sin(x)``
+replayed) or it runs over the tape without popping it (its loop variable no
+longer read). Values computed from the loop variable and loop-invariant
+names only are computed again in the adjoint loop, not recorded. Everything
+else is left as it was.
 """
 
 from __future__ import annotations
@@ -195,7 +199,8 @@ def _rewrite(primal, adjoint, between, after, context):
     partials: dict = {}                    # expression (primal's terms) -> [name, pushed]
     stale = set()                          # names read before this iteration sets them
     kinds_of, calls = [], []
-    lazy = [False]                         # a conditional expression read adjoints             # (the partials' expressions, in the adjoint's terms)
+    lazy = [False]                         # a conditional expression read adjoints
+    saves = [False]                        # the adjoint loop no longer calls a function             # (the partials' expressions, in the adjoint's terms)
 
     def partial(e):
         """``e`` (in the adjoint's terms) with its largest subexpressions that
@@ -216,8 +221,7 @@ def _rewrite(primal, adjoint, between, after, context):
                     entry = [name, ir.Var(name) if isinstance(moved, ir.Op) else moved]
                 partials[moved] = entry
                 kinds_of.append(e)
-                calls.append(any(not (isinstance(op.fn, ir.PseudoOp) or id(op.fn) in _ARITH)
-                                 for op in _ops(e)))
+                calls.append(_calls(e))
             return ir.Var(entry[0])
         if isinstance(e, ir.Var):
             stale.add(e.name)
@@ -242,6 +246,7 @@ def _rewrite(primal, adjoint, between, after, context):
             copies.append(ir.Assign(ir.Var(name), ir.substitute(s.value, current), s.loc))
             if any(n in current and n not in free for n in names):
                 dropped.add(base)
+                saves[0] = saves[0] or _calls(s.value)
             else:                           # (w = 1.0 / (i + 1): not recorded)
                 free.add(base)
                 kept.append(s)
@@ -251,6 +256,8 @@ def _rewrite(primal, adjoint, between, after, context):
         kept.append(ir.with_value(s, partial(s.value)))
         for n in s.targets():
             current.pop(n, None)
+    if not partials or lazy[0]:
+        return None
     _, live = opt.liveness(after, set())
     needed = live | stale           # the free values the adjoint loop still reads
     for k in range(len(kept) - 1, -1, -1):
@@ -260,7 +267,13 @@ def _rewrite(primal, adjoint, between, after, context):
             del kept[k]
         elif not isinstance(s, ir.Comment):
             needed |= set(ir.expr_vars(s.value))
-    if not partials or stale & dropped or live & dropped or lazy[0]:
+    if stale & dropped or live & dropped:
+        return None
+    # worth it where the adjoint loop no longer calls a function (sin(x) replayed),
+    # or runs over the tape without pops (its loop variable unused)
+    over_tape = adjoint.stop is None and \
+        not set(ir.target_names(adjoint.target)) & ir.all_reads(kept)
+    if not (saves[0] or over_tape):
         return None
     if len(partials) > len(state) and not (
             any(calls) and len(partials) <= _MAX_PER_STATE * len(state)):
@@ -277,7 +290,7 @@ def _rewrite(primal, adjoint, between, after, context):
     body = _shared(primal.body[:at] + made + [record], primal.body[at + 1:])
     names = [ir.Var(n) for n, _ in partials.values()]
     target = names[0] if len(names) == 1 else tuple(names)
-    if adjoint.stop is None and not set(ir.target_names(adjoint.target)) & ir.all_reads(kept):
+    if over_tape:
         # the loop variable unused: iterate over the tape backwards (no pops)
         return ir.copy_with(primal, body=body), ir.copy_with(
             adjoint, target=target, iter=ir.Op(reversed, (pop.value.args[0],)), body=kept)
@@ -356,6 +369,11 @@ def _replace_known(e, known):
 _ARITH = {id(f) for f in (operator.add, operator.sub, operator.mul, operator.truediv,
                           operator.neg, operator.pos, operator.pow)}
 _MATH = {id(getattr(math, n)) for n in dir(math) if callable(getattr(math, n))}
+
+
+def _calls(e) -> bool:
+    """Whether computing ``e`` calls a function (not only arithmetic)."""
+    return any(not (isinstance(op.fn, ir.PseudoOp) or id(op.fn) in _ARITH) for op in _ops(e))
 
 
 def _pure(e) -> bool:
