@@ -94,7 +94,7 @@ def test_unknown_mode_is_a_usage_error():
 def test_forward_mode_on_one_python_float_is_one_generated_function():
     g = wengert.grad(straight, mode="forward")
     assert g(1.5) == 5.0 and type(g(1.5)) is float
-    assert "tangent sweep" in g.source and "return 4 * x - 1.0" in g.source
+    assert "tangent sweep" in g.source and "return 4.0 * x - 1.0" in g.source
     assert wengert.value_and_grad(straight, mode="forward")(1.5) == (straight(1.5), 5.0)
     # several inputs, or arrays: the general forward-mode gradient
     g2 = wengert.grad(euler_with_parameter, wrt=(0, 1), mode="forward")

@@ -638,7 +638,7 @@ def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_a
                                               # (vjp's pullback converts it to that)
     if mode == "vjp" and kinds_in:     # a float's gradient is a float, on the final code
         d = typed_gradients(d, wrt_names, known, return_value, aux is not None,
-                            len(wrt) != 1 or tuple_result)
+                            len(wrt) != 1 or tuple_result, constants=optimize)
     if mode == "vjp":                  # never an input's or module data's own array
         d = owned_gradients(d, (1,) if return_value else (0,) if aux is not None else (),
                             known)

@@ -151,7 +151,8 @@ class Forward:
                 self.dot[target] = algebra.ZERO
             return out
         name = self.dot_name(target)
-        out.append(ir.Assign(ir.Var(name), t, s.loc))
+        # (the tangent of a loop's closing copy x = x_2 is one too: coalesced alike)
+        out.append(ir.Assign(ir.Var(name), t, s.loc, carry=s.carry and isinstance(t, ir.Var)))
         self.dot[target] = ir.Var(name)
         return out
 

@@ -448,10 +448,21 @@ def _coalesce_body(body, writes, params, refs) -> list:
             if j is None or writes[y] != 1 or y in params:
                 continue
             between = body[j + 1:k]
-            if any(loop_var in refs(x) for x in between):
-                continue
             if any(y in refs(x) for x in body[k + 1:]):
                 continue
+            if any(loop_var in refs(x) for x in between):
+                # x read after y = f(x) (a tangent, x_dot * cos(x)): y = f(x) moved
+                # down to the copy, past statements that neither read y nor write
+                # what f(x) reads
+                d = body[j]
+                reads = set(ir.expr_vars(d.value))
+                if not isinstance(d.target, ir.Var) or d.store or d.augmented or \
+                        has_effect(d.value) or \
+                        any(y in refs(x) or not isinstance(x, (ir.Assign, ir.Comment)) or
+                            reads & set(ir.stmt_writes(x)) for x in between):
+                    continue
+                body[j:k] = between + [d]
+                j = k - 1
             body[j:k] = rename_vars(body[j:k], {y: loop_var})
             del body[k]
             changed = True

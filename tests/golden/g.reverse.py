@@ -2,5 +2,5 @@
 # specialised for x: float
 def g_grad(x, out_bar=1.0):
     # adjoint sweep
-    x_bar = out_bar * (4 * x - 1)  # seeds.py:7
+    x_bar = out_bar * (4.0 * x - 1.0)  # seeds.py:7
     return x_bar
