@@ -212,3 +212,111 @@ def test_derivatives_copy_as_themselves():
     assert copy.deepcopy(held)["grad"] is d
     with pytest.raises(TypeError, match="cannot pickle"):
         pickle.dumps(d)
+
+
+# --- trial 15c: None semantics
+
+
+NOTHING = None
+
+
+def copies_a_global_none(x):
+    s = NOTHING
+    if x > 2.0:
+        s = 2.0
+    if s is not None:
+        return x * x * 5.0
+    return x * x
+
+
+def _scale(x, w):
+    if w is None:
+        return x * x
+    return x * 3.0
+
+
+def passes_a_maybe_none(x):
+    w = None
+    total = 0.0
+    for k in range(2):
+        total = total + _scale(x, w)      # k = 0: x * x (w None); k = 1: 3x
+        w = x
+    return total
+
+
+def _rscale(x, w, n):
+    if n > 0:
+        return _rscale(x, w, n - 1)
+    if w is None:
+        return x * x
+    return x * 3.0
+
+
+def passes_a_maybe_none_to_a_recursive_helper(x):
+    w = None
+    total = 0.0
+    for k in range(2):
+        total = total + _rscale(x, w, 1)
+        w = x
+    return total
+
+
+def _maybe(x):
+    if x > 1.0:
+        return x * 2.0
+    return None
+
+
+def returns_a_helpers_none(x):
+    return _maybe(x)
+
+
+def argmin_then_scale(x):
+    best = None
+    for i in range(3):
+        v = (x - i) ** 2
+        if best is None or v < best:
+            best = v
+    return best * x
+
+
+def optional_weight(x, w=None):
+    y = x * x
+    if w is not None:
+        y = y * w
+    return y
+
+
+def dead_min_of_none(x):
+    r = _maybe(x)
+    cap = min(r, 2.0)         # (unused: Python raises all the same)
+    return x * x
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_none_copied_or_passed_keeps_its_meaning(mode, optimize):
+    for f, x, want in ((copies_a_global_none, 1.0, (1.0, 2.0)),
+                       (passes_a_maybe_none, 0.7, (0.7 * 0.7 + 2.1, 4.4)),
+                       (passes_a_maybe_none_to_a_recursive_helper, 0.7, (0.7 * 0.7 + 2.1, 4.4))):
+        value, g = wengert.value_and_grad(f, mode=mode, optimize=optimize)(x)
+        assert (value, g) == pytest.approx(want), f.__name__
+    with pytest.raises(wengert.UsageError, match="returned None"):
+        wengert.grad(returns_a_helpers_none, mode=mode, optimize=optimize)(0.7)
+    with pytest.raises(TypeError):
+        wengert.grad(dead_min_of_none, mode=mode, optimize=optimize)(0.5)
+
+
+def test_second_derivatives_through_a_checked_none():
+    # check_operand in a gradient differentiated again was refused as an
+    # expression statement
+    h = wengert.hessian(argmin_then_scale)(0.3)
+    g = wengert.grad(argmin_then_scale)
+    assert h == pytest.approx(central_difference(g, 0.3), rel=1e-5)
+    assert wengert.grad(wengert.grad(argmin_then_scale))(0.3) == pytest.approx(h)
+
+
+def test_jacfwd_with_an_omitted_optional_argument():
+    assert wengert.jacfwd(optional_weight)(2.0) == pytest.approx(4.0)
+    np.testing.assert_allclose(wengert.jacfwd(optional_weight)(np.array([1.0, 2.0])),
+                               np.diag([2.0, 4.0]))

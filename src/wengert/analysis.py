@@ -417,12 +417,15 @@ def field_index(cls: type, name: str) -> Optional[int]:
     return cls._fields.index(name)
 
 
-def call_kinds(args, kinds: dict, instances=None) -> tuple:
+def call_kinds(args, kinds: dict, instances=None, none=()) -> tuple:
     """The kinds of a call's arguments, for building the callee: an
     instance's ``Instance`` (``instances``: name -> class, or its
     ``Instance`` with the functions it holds), a list of ints' ``SeqOf``,
-    else ``expr_kind``."""
-    return tuple(_instance_kind(instances[a.name]) if instances and isinstance(a, ir.Var) and
+    else ``expr_kind``; not known for a name that may be None (``none``:
+    ``w = None`` before a loop that passes ``w``, then a float: the callee's
+    ``w is None`` is decided when it runs)."""
+    return tuple(None if isinstance(a, ir.Var) and a.name in none else
+                 _instance_kind(instances[a.name]) if instances and isinstance(a, ir.Var) and
                  a.name in instances and not isinstance(instances[a.name], NamedTupleOf) else
                  instances[a.name] if instances and isinstance(a, ir.Var) and
                  a.name in instances else
@@ -717,8 +720,8 @@ def _dummies(k: Kind) -> tuple:
 def _broadcast(kinds) -> Optional[Kind]:
     if all(k is FLOAT for k in kinds):  # (the common case: Python floats)
         return FLOAT
-    if any(k is None for k in kinds):
-        return None
+    if any(k is None or not isinstance(k, Kind) for k in kinds):
+        return None                     # (not known, or None, a function: no arithmetic)
     if any(k == RANGE or k == SEQ for k in kinds):
         return None
     if all(k.pyfloat for k in kinds):

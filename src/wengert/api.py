@@ -434,7 +434,10 @@ def _none_returns_refused(body: list) -> list:
         if n not in reach:
             reach.add(n)
             todo.extend(v.name for v in defs.get(n, ()) if isinstance(v, ir.Var))
-    if not any(v == ir.NONE for n in reach for v in defs.get(n, ())) or \
+    def may_be_none(v):            # None, or what a function of the user's returned
+        return v == ir.NONE or (isinstance(v, ir.Op) and isinstance(v.fn, types.FunctionType)
+                                and not (v.fn.__module__ or "").startswith("wengert"))
+    if not any(may_be_none(v) for n in reach for v in defs.get(n, ())) or \
             all(v == ir.NONE or (isinstance(v, ir.Var) and v.name in defs)
                 for n in reach for v in defs.get(n, ())):
         return body             # (never None; always None: refused by the caller)
@@ -443,7 +446,7 @@ def _none_returns_refused(body: list) -> list:
                                   ret.loc), ret]
 
 
-def _none_operands_checked(body: list) -> list:
+def _none_operands_checked(body: list, kinds=None) -> list:
     """``body`` checking, before each arithmetic operation one of whose
     operands may be None on the path taken (a helper spliced in that returns
     nothing on some path: ``helper(x) * 3.0``), that it is not
@@ -462,11 +465,12 @@ def _none_operands_checked(body: list) -> list:
                           n in s.targets()]:
                     del tests[t]
                 if isinstance(s.value, ir.Op) and _raises_on_none(s.value.fn):
-                    for name in dict.fromkeys(a.name for a in s.value.args
-                                              if isinstance(a, ir.Var) and a.name in none):
+                    for a in dict.fromkeys(a for a in s.value.args if a == ir.NONE or (
+                            isinstance(a, ir.Var) and a.name in none)):
                         out.append(ir.Effect(ir.Op(runtime.check_operand, (
-                            ir.Var(name), ir.Const(_where(s.loc)))), s.loc))
-                        none = none - {name}            # (checked: not None after it)
+                            a, ir.Const(_where(s.loc)))), s.loc))   # (None itself: raises)
+                        if isinstance(a, ir.Var):
+                            none = none - {a.name}      # (checked: not None after it)
                         changed[0] = True
                 maybe = s.value == ir.NONE or (isinstance(s.value, ir.Var) and
                                                s.value.name in none)
@@ -505,7 +509,9 @@ def _none_operands_checked(body: list) -> list:
                 out.append(s)
         return out, none
 
-    new, _ = block(body, set())
+    given = {n for n, k in (kinds or {}).items()       # arguments and module data that
+             if isinstance(n, str) and isinstance(k, analysis.FunctionArg) and k.fn is None}
+    new, _ = block(body, given)                          # are None
     return new if changed[0] else body
 
 
@@ -531,7 +537,7 @@ def _raises_on_none(fn) -> bool:
 _NONE_RAISES = {id(f) for f in (
     operator.add, operator.sub, operator.mul, operator.truediv, operator.floordiv, operator.mod,
     operator.pow, operator.neg, operator.pos, operator.matmul, operator.lt, operator.le,
-    operator.gt, operator.ge, abs)}
+    operator.gt, operator.ge, abs, min, max, float, int, round)}
 
 
 def _where(loc) -> str:
@@ -581,7 +587,7 @@ def _still_valid(built):
 def _build(func, mode, wrt, arg_kinds, return_value, optimize, seed_param, has_aux,
            tuple_result, split, callee=False) -> Built:
     primal, kinds_in, body, kinds = _prepared(func, arg_kinds, optimize)
-    body = _none_operands_checked(body)
+    body = _none_operands_checked(body, kinds)
     if not callee:
         body = _none_returns_refused(body)
     names = primal.param_names()

@@ -50,6 +50,16 @@ class Forward:
         self.dot_names: dict = {}
         self.multi = _multiply_assigned(fn.body)
 
+
+    @property
+    def may_be_none(self) -> set:
+        """Names that may hold None (``specialize.may_be_none``): a callee
+        they are passed to is not specialised for their other kind."""
+        found = self.__dict__.get("_may_be_none")
+        if found is None:
+            from .specialize import may_be_none
+            found = self._may_be_none = may_be_none(self.fn.body, self.kinds)
+        return found
     def dot_name(self, var: str) -> str:
         if var not in self.dot_names:
             name = self.names.fresh(f"{var}_dot")
@@ -274,7 +284,8 @@ class Forward:
         if not positions:
             return [s] + self._zero_tangents(s)
         callee = self.ctx.callee(fn, "jvp", positions, s.loc,
-                                 analysis.call_kinds(args, self.kinds, self.fn.instances))
+                                 analysis.call_kinds(args, self.kinds, self.fn.instances,
+                                                     self.may_be_none))
         dots = tuple(self.tangent(args[i]) for i in positions)
         targets = s.targets()
         out_dot = tuple(ir.Var(self.dot_name(t)) for t in targets)

@@ -118,6 +118,16 @@ class Reverse:
         self.tuple_result = False               # wrt=(0,): a 1-tuple of gradients
         self.depth = 0                          # loops around the statement being adjoined
 
+
+    @property
+    def may_be_none(self) -> set:
+        """Names that may hold None (``specialize.may_be_none``): a callee
+        they are passed to is not specialised for their other kind."""
+        found = self.__dict__.get("_may_be_none")
+        if found is None:
+            from .specialize import may_be_none
+            found = self._may_be_none = may_be_none(self.fn.body, self.kinds)
+        return found
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
             name = self.names.fresh(f"{var}_bar")
@@ -500,7 +510,7 @@ class Reverse:
         else:
             g = ir.Op(ir.MAKE_TUPLE, tuple(
                 self.zeros(t) if algebra.is_zero(gi) else gi for t, gi in zip(targets, gs)))
-        arg_kinds = analysis.call_kinds(args, self.kinds, self.fn.instances)
+        arg_kinds = analysis.call_kinds(args, self.kinds, self.fn.instances, self.may_be_none)
         if not self._splittable(s) and draws_again(e):
             self.ctx.callee(e.fn, "vjp", positions, s.loc, arg_kinds)   # (its own refusal first)
             raise UnsupportedSyntaxError(

@@ -138,18 +138,24 @@ def specialize(body, kinds: dict) -> list:
     # a name assigned None somewhere (``best = None`` before a loop, a helper's
     # return value on a path without ``return``) has the kind of its other
     # values, but ``best is None`` is not known from that kind
-    none = may_be_none(body)
+    none = may_be_none(body, kinds)
     if none:
         kinds = _NotNone(kinds, none)
     return _block(body, kinds, writes, consts)
 
 
-def may_be_none(body) -> set:
+def may_be_none(body, kinds=None) -> set:
     """Names assigned None anywhere in ``body``, or what a function written
-    in Python returned (it may return None on some path), or copies of them."""
+    in Python returned (it may return None on some path), or a module or
+    closure value not known to be a number or an array (``s = NOTHING``), or
+    copies of them."""
     defs = [s for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var)]
+    written = {s.target.name for s in defs}
+    kinds = kinds or {}
     none = {s.target.name for s in defs if s.value == ir.NONE or (
-        isinstance(s.value, ir.Op) and isinstance(s.value.fn, types.FunctionType))}
+        isinstance(s.value, ir.Op) and isinstance(s.value.fn, types.FunctionType)) or (
+        isinstance(s.value, ir.Var) and s.value.name not in written and
+        type(kinds.get(s.value.name)) is not analysis.Kind)}
     grew = bool(none)
     while grew:
         grew = False

@@ -104,6 +104,7 @@ UNSUPPORTED_EXPRS = {
 # of the user's, as generated code writes it, differentiated again; seeding the
 # global random generators, whose draws reverse mode keeps and never repeats)
 EFFECT_FUNCTIONS = {print, runtime.assert_, runtime.check_value, runtime.check_returned,
+                    runtime.check_operand,
                     np.random.seed,
                     random.seed}
 
