@@ -53,13 +53,8 @@ class Forward:
 
     @property
     def may_be_none(self) -> set:
-        """Names that may hold None (``specialize.may_be_none``): a callee
-        they are passed to is not specialised for their other kind."""
-        found = self.__dict__.get("_may_be_none")
-        if found is None:
-            from .specialize import may_be_none
-            found = self._may_be_none = may_be_none(self.fn.body, self.kinds)
-        return found
+        from .specialize import may_be_none_in
+        return may_be_none_in(self)
     def dot_name(self, var: str) -> str:
         if var not in self.dot_names:
             name = self.names.fresh(f"{var}_dot")

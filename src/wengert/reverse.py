@@ -121,13 +121,8 @@ class Reverse:
 
     @property
     def may_be_none(self) -> set:
-        """Names that may hold None (``specialize.may_be_none``): a callee
-        they are passed to is not specialised for their other kind."""
-        found = self.__dict__.get("_may_be_none")
-        if found is None:
-            from .specialize import may_be_none
-            found = self._may_be_none = may_be_none(self.fn.body, self.kinds)
-        return found
+        from .specialize import may_be_none_in
+        return may_be_none_in(self)
     def bar(self, var: str) -> str:
         if var not in self.bar_names:
             name = self.names.fresh(f"{var}_bar")

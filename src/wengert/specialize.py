@@ -167,6 +167,16 @@ def may_be_none(body, kinds=None) -> set:
     return none
 
 
+def may_be_none_in(sweep) -> set:
+    """``may_be_none`` of a sweep's function (``Forward``, ``Reverse``), found
+    once: a callee these names are passed to is not specialised for their
+    other kind."""
+    found = sweep.__dict__.get("_may_be_none")
+    if found is None:
+        found = sweep._may_be_none = may_be_none(sweep.fn.body, sweep.kinds)
+    return found
+
+
 class _NotNone(dict):
     """``kinds`` for ``_identical``: without the names that may be None."""
 
