@@ -320,3 +320,22 @@ def test_jacfwd_with_an_omitted_optional_argument():
     assert wengert.jacfwd(optional_weight)(2.0) == pytest.approx(4.0)
     np.testing.assert_allclose(wengert.jacfwd(optional_weight)(np.array([1.0, 2.0])),
                                np.diag([2.0, 4.0]))
+
+
+# --- trial 15b: generated code on Python floats
+
+
+def abs_and_square(x):
+    return abs(x) * 3.0 + x ** 2
+
+
+@pytest.mark.parametrize("mode", ["auto", "reverse"])
+def test_float_code_has_no_numpy_sign_and_squares_by_product(mode):
+    d = wengert.grad(abs_and_square, mode=mode)
+    for x in (0.7, -0.7, 0.0, -0.0):
+        want = 3.0 * np.sign(x) + 2.0 * x
+        got = d(x)
+        assert got == want and type(got) is float, x
+    assert math.isnan(d(float("nan")))
+    assert "np.sign" not in d.source and "** 2" not in d.source, d.source
+    assert wengert.grad(abs_and_square, mode=mode)(np.float64(-0.7)) == pytest.approx(-4.4)

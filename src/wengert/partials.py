@@ -69,6 +69,8 @@ def tape_partials(fn: ir.Function, kinds_in: dict) -> ir.Function:
             made = _rewrite(body[i], body[j], body[i + 1:j], body[j + 1:], context)
             if made is not None:
                 body[i], body[j] = made
+            else:
+                body[j] = _over_tape(body[j])
     if all(a is b for a, b in zip(body, fn.body)):
         return fn
     return fn.with_body(body)
@@ -296,6 +298,19 @@ def _rewrite(primal, adjoint, between, after, context):
             adjoint, target=target, iter=ir.Op(reversed, (pop.value.args[0],)), body=kept)
     popped = ir.Assign(target, pop.value, pop.loc)
     return ir.copy_with(primal, body=body), ir.copy_with(adjoint, body=[popped] + kept)
+
+
+def _over_tape(adjoint):
+    """``for i in reversed(v1): x = tape.pop(); ...`` as ``for x in
+    reversed(tape): ...`` where ``i`` is not read and nothing else pops
+    (one pop a call fewer per iteration); else ``adjoint`` itself."""
+    pop, rest = adjoint.body[0], adjoint.body[1:]
+    if adjoint.stop is not None or \
+            set(ir.target_names(adjoint.target)) & (ir.all_reads(rest) | set(pop.targets())) or \
+            any(isinstance(x, ir.Assign) and _is_pop(x.value) for x in ir.walk(rest)):
+        return adjoint
+    return ir.copy_with(adjoint, target=pop.target,
+                        iter=ir.Op(reversed, (pop.value.args[0],)), body=rest)
 
 
 def _shared(made, later) -> list:
