@@ -1310,8 +1310,8 @@ def _shape_stable(fn) -> bool:
     if isinstance(fn, ir.PseudoOp):
         return (fn.kind == "method" and fn.name in _STABLE_METHODS) or \
             (fn.kind == "attr" and fn.name in _STABLE_ATTRS)
-    if fn is operator.matmul:
-        return True
+    if fn is operator.matmul or fn is np.linalg.norm or fn is np.linalg.det:
+        return True           # (their kinds by stand-in values: a norm's is a scalar)
     name = getattr(fn, "__name__", None)
     return name in _STABLE_FUNCTIONS and getattr(np, name, None) is fn
 

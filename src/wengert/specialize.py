@@ -1104,6 +1104,18 @@ def _fold_one(e, uniform_of, kind):
         return None
     if e.fn in _matmul_adjoints() and len(e.args) == 3 and not e.kwargs:
         return _matmul_adjoint_known(e, kind)
+    if e.fn in _norm_helpers() and len(e.args) >= 5 and not e.kwargs and \
+            all(a == ir.NONE for a in e.args[2:4]) and e.args[4] == ir.Const(False):
+        y, x = e.args[:2] if e.fn.__name__ == "_norm_expand" else e.args[1::-1]
+        kx, ky = kind(x), kind(y, numbers=True)   # the 2-norm of a whole array (ord and
+        #                                           axis None): its gradient is x / norm
+        if kx is None or ky is None or ky.shape != () or (
+                e.fn.__name__ == "_norm_grad" and not isinstance(y, ir.Var)):
+            return None
+        if e.fn.__name__ == "_norm_expand":
+            return y
+        return ir.Op(operator.truediv, (x, ir.Op(ir.IFEXP, (
+            ir.Op(operator.ne, (y, ir.Const(0.0))), y, ir.Const(1.0)))))
     if e.fn is _reduced_size() and e.args and kind(e.args[0]) is not None and \
             all(isinstance(v, ir.Const) for v in e.args[1:] + tuple(v for _, v in e.kwargs)):
         try:                  # the number of entries a reduction combines: a constant
@@ -1284,6 +1296,11 @@ def _new_axes(t, axes, ndim):
     return ir.Op(operator.getitem, (t, ir.Const(index if len(index) > 1 else index[0])))
 
 
+def _norm_helpers():
+    from .rules.linalg import _norm_expand, _norm_grad
+    return (_norm_expand, _norm_grad)
+
+
 def _reduced_size():
     from .rules.numpy_reductions import reduced_size
     return reduced_size
@@ -1291,7 +1308,7 @@ def _reduced_size():
 
 def _shape_helpers():
     return (np.broadcast_to, runtime.unbroadcast, runtime.getitem_adjoint, np.reshape,
-            np.expand_dims, _reduced_size()) + tuple(_matmul_adjoints())
+            np.expand_dims, _reduced_size()) + _norm_helpers() + tuple(_matmul_adjoints())
 
 
 def _exprs(s):
