@@ -339,3 +339,33 @@ def test_float_code_has_no_numpy_sign_and_squares_by_product(mode):
     assert math.isnan(d(float("nan")))
     assert "np.sign" not in d.source and "** 2" not in d.source, d.source
     assert wengert.grad(abs_and_square, mode=mode)(np.float64(-0.7)) == pytest.approx(-4.4)
+
+
+def _unpacked_exp(p):
+    a, b = p
+    return np.exp(a) * b
+
+
+def _dict_square(p):
+    return p["a"] * p["c"] ** 2
+
+
+def _tuple_cube(p):
+    a, b = p
+    return a * a * b
+
+
+def test_container_items_gradients_have_the_items_types():
+    # docs/api.md "Containers": each item's gradient has the item's type (an
+    # int's a float); unpacked lists, int items and vjp's cotangent paths did not
+    for mode in ("reverse", "forward"):
+        g = wengert.grad(_unpacked_exp, mode=mode)([np.array(1.3), 2])
+        assert type(g[0]) is np.ndarray and g[0].shape == () and type(g[1]) is float, g
+        g = wengert.grad(_dict_square, mode=mode)({"a": np.float32(1.3), "c": 2})
+        assert type(g["a"]) is np.float32 and type(g["c"]) is float, g
+    _, pullback = wengert.vjp(_tuple_cube, (1.3, np.float32(2.0)))
+    (g,) = pullback(1.0)
+    assert type(g[0]) is float and type(g[1]) is np.float32, g
+    _, pullback = wengert.vjp(_tuple_cube, [np.float32(1.3), 2.0])
+    (g,) = pullback(1.0)
+    assert type(g[0]) is np.float32 and type(g[1]) is float, g

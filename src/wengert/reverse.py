@@ -1433,17 +1433,18 @@ def _small_int(e) -> bool:
 
 
 def _holds_floats(kinds: dict, name) -> bool:
-    """Whether the container argument ``name`` holds a Python float, a
-    NumPy float scalar or an array of a float dtype other than float64 (at
-    any depth): its gradient's item there must have that type too."""
+    """Whether the container argument ``name`` holds a Python float or int,
+    a NumPy float scalar, a 0-d array or an array of a float dtype other than
+    float64 (at any depth): its gradient's item there must have that type too
+    (a float for an int)."""
     items = [k for key, k in kinds.items()
              if isinstance(key, tuple) and key[0] == "key" and key[1] == name]
 
     def floats(k):      # a Python float, a NumPy float scalar, an array not float64
         if isinstance(k, analysis.SeqItems):
             return any(floats(v) for _, v in k.items)
-        return isinstance(k, analysis.Kind) and (k == analysis.FLOAT or (
-            not k.pyfloat and k.shape == () and not k.array0) or (
+        return isinstance(k, analysis.Kind) and (k == analysis.FLOAT or k == analysis.INT or (
+            not k.pyfloat and k.shape == ()) or (
             not k.pyfloat and k.shape[:1] not in ((-1,), (-2,)) and
             np.dtype(k.dtype).kind == "f" and np.dtype(k.dtype) != np.float64))
     return any(floats(k) for k in items)

@@ -337,6 +337,8 @@ def seq_adjoint(t, xs):
             np.zeros_like(xs)
     if isinstance(xs, dict):          # list(d): its keys, which carry no derivative
         return zeros_like(xs)
+    if len(t) == len(xs):             # (each item's adjoint of its item's type)
+        t = [as_item(a, v) for a, v in zip(t, xs)]
     return list(t) if isinstance(xs, list) else tuple_like(xs, t)
 
 
@@ -611,8 +613,8 @@ def as_item(t, v):
         if type(v) is np.ndarray and dtype.kind == "f" and t.dtype != dtype:
             return t.astype(dtype)
         return t
-    if type(v) is float and type(t) is not float:
-        return float(t)
+    if (type(v) is float or type(v) is int) and type(t) is not float:
+        return float(t)                           # (an int item's too: a float)
     if isinstance(v, np.floating) and type(t) is not type(v):
         return type(v)(t)
     if type(v) is np.ndarray and type(t) is not np.ndarray:   # a 0-d array: a 0-d array
