@@ -369,3 +369,28 @@ def test_container_items_gradients_have_the_items_types():
     _, pullback = wengert.vjp(_tuple_cube, [np.float32(1.3), 2.0])
     (g,) = pullback(1.0)
     assert type(g[0]) is np.float32 and type(g[1]) is float, g
+
+
+def _loglik(mu, sigma):
+    data = [0.3, -1.2, 2.1, 0.7]
+    ll = 0.0
+    for d in data:
+        z = (d - mu) / sigma
+        ll = ll - 0.5 * z * z - math.log(sigma)
+    return ll
+
+
+def _shadows_len(x, len=3):
+    total = 0.0
+    for d in [1.0, 2.0]:
+        total = total + d * x * len
+    return total
+
+
+def test_builtins_lowering_uses_are_spelled_by_their_names():
+    d = wengert.grad(_loglik, wrt=(0, 1))
+    d(0.2, 1.3)
+    assert "__wengert_builtin" not in d.source and "range(len(data))" in d.source, d.source
+    g = wengert.grad(_shadows_len)                # (a local `len`: the builtin renamed)
+    assert g(0.5) == pytest.approx(9.0)
+    assert "__wengert_builtin" not in g.source, g.source

@@ -431,7 +431,11 @@ class Namespace:
         return name
 
     def spell_as(self, obj, text: str) -> None:
-        """Record that the user wrote ``text`` for ``obj`` (root must be bound)."""
+        """Record that the user wrote ``text`` for ``obj`` (root must be bound).
+        Lowering's own names for builtins (``__wengert_builtin_len``) are not
+        spellings: the builtin is spelled by its name (``len``)."""
+        if text.startswith("__wengert_builtin_"):
+            return
         if id(obj) not in self.spelling:
             self.spelling[id(obj)] = text
             self._keep.append(obj)
