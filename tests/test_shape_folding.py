@@ -301,3 +301,25 @@ def test_norm_of_a_whole_array_is_specialised(f, args):
     assert "norm_grad" not in src and "norm_expand" not in src and "_vjp" not in src, src
     zero = wengert.grad(normalised)(np.zeros((2, 2)))       # (0 / 0 in the function too)
     assert zero.shape == (2, 2)
+
+
+def concatenated(x):
+    y = np.concatenate((x[:1], 2.0 * x[1:]))
+    z = np.stack([x, y])
+    return np.sum(z ** 2)
+
+
+def heat(u, k):
+    for i in range(5):
+        lap = u[:-2] - 2.0 * u[1:-1] + u[2:]
+        u = np.concatenate((u[:1], u[1:-1] + k * lap, u[-1:]))
+    return np.sum(u ** 2)
+
+
+@pytest.mark.parametrize("f,args", [(concatenated, (np.arange(4.0),)),
+                                    (heat, (np.linspace(0.0, 1.0, 9) ** 2, 0.1))])
+def test_concatenate_and_stack_of_displays_have_kinds(f, args):
+    # np.concatenate((a, b)) reads a tuple built just before: its kind was
+    # unknown, and the whole gradient the general build checking its output
+    src = check(f, args)
+    assert f"def {f.__name__}_grad" in src, src            # (not ..._vjp)

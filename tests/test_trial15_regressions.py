@@ -394,3 +394,37 @@ def test_builtins_lowering_uses_are_spelled_by_their_names():
     g = wengert.grad(_shadows_len)                # (a local `len`: the builtin renamed)
     assert g(0.5) == pytest.approx(9.0)
     assert "__wengert_builtin" not in g.source, g.source
+
+
+# --- trial 15d: the rewrites on floats
+
+
+WS = [1.0, 2.0, 3.0, 4.0]
+
+
+def _isqrt_index(x, n):
+    return x * WS[math.isqrt(n) - 1] * x
+
+
+def _lcm_difference(x, k):
+    j = math.lcm(k, 1)
+    return x * ((j + 1) - j)
+
+
+def _users_sign(x):
+    return np.sign(x).item() * x + 1.0 / (np.sign(x) + 1.0) * 0.0
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_integer_math_results_stay_integers(mode):
+    # math.isqrt / lcm / prod return ints: their constants were made floats
+    assert wengert.grad(_isqrt_index, mode=mode)(1.5, 9) == pytest.approx(9.0)
+    assert wengert.grad(_lcm_difference, mode=mode)(1.5, 10 ** 17) == 1.0
+
+
+def test_the_users_own_sign_is_left_alone():
+    # only the derivative of abs is rewritten on floats; np.sign written by the
+    # user stays a NumPy float64 (its .item(), its division by zero)
+    with np.errstate(divide="ignore"):
+        assert wengert.grad(_users_sign, mode="reverse")(0.5) == pytest.approx(1.0)
+        assert wengert.grad(_users_sign, mode="reverse")(-0.5) == pytest.approx(-1.0)

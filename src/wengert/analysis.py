@@ -790,6 +790,28 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
 
     found: dict = {}            # id(statement) -> (changes of what it reads, its kind)
 
+    def displayed(name, value) -> bool:
+        """``name = (a, b)`` (or a list not changed in place): the kind of each
+        slot, so that ``np.concatenate(name)`` has a kind (by stand-ins)."""
+        nonlocal mutated
+        form = Kind((-1, len(value.args)), value.fn.kind)    # (-1: never an array's)
+        if value.fn is ir.MAKE_LIST:
+            if mutated is None:
+                mutated = mutated_names(fn)
+            if name in mutated:
+                form = None
+        key = ("display", name)
+        if key in kinds and kinds[key] != form:
+            form = None
+        if kinds.get(key, 0) == form:
+            grew = False
+        else:
+            kinds[key], grew = form, True
+        if form is not None:
+            for i, a in enumerate(value.args):
+                grew |= put(("slot", name, i), expr_kind(a, kinds))
+        return grew
+
     def value_kind(s):
         """``expr_kind(s.value)``, found again on a later pass only if a
         variable it reads changed kind (its kind depends on nothing else)."""
@@ -812,6 +834,9 @@ def infer_kinds(fn: ir.Function, arg_kinds: dict) -> dict:
                 continue            # a copy of a value not reached yet (a loop's phi)
             if isinstance(s, ir.Assign) and isinstance(s.target, ir.Var):
                 changed |= put(s.target.name, value_kind(s))
+                if isinstance(s.value, ir.Op) and not s.value.kwargs and (
+                        s.value.fn is ir.MAKE_TUPLE or s.value.fn is ir.MAKE_LIST):
+                    changed |= displayed(s.target.name, s.value)
                 inner = _inner_container(s.value, kinds) if nested and \
                     once[s.target.name] == 1 else None
                 if inner is not None:          # layer = params["layer1"]: its items too
@@ -1227,7 +1252,8 @@ def _like_kind(e, like, kinds) -> Optional[Kind]:
 import math as _math
 _MATH_INTEGER = {_math.floor, _math.ceil, _math.trunc, _math.factorial, _math.gcd,
                  _math.comb, _math.perm, _math.isfinite, _math.isinf, _math.isnan,
-                 _math.isclose}
+                 _math.isclose, _math.isqrt, _math.prod} | {   # (prod: an int of ints)
+    getattr(_math, n) for n in ("lcm", "sumprod") if hasattr(_math, n)}
 
 # Set by the API: the kind a user function returns for arguments of given kinds,
 # and the kind a derivative object returns (False when ``fn`` is not one).
@@ -1296,6 +1322,7 @@ _STABLE_FUNCTIONS = {
     "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d", "roll", "flip", "flipud",
     "fliplr", "rot90", "tile", "pad", "diff", "diag", "diagonal", "triu", "tril",
     "clip", "where", "sort", "copy", "take", "take_along_axis", "full_like", "linspace",
+    "concatenate", "stack", "hstack", "vstack", "column_stack", "dstack",
 }
 _CONSTRUCTORS = {"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
                  "eye", "identity"}
@@ -1320,8 +1347,21 @@ def _stand_in(e, kinds):
     """A value with ``e``'s kind (for shape inference), or raise LookupError."""
     if isinstance(e, ir.Const):
         return e.value
+    if isinstance(e, ir.Op) and (e.fn is ir.MAKE_TUPLE or e.fn is ir.MAKE_LIST) and \
+            not e.kwargs:                      # (a, b): stand-ins of a and b
+        items = [_stand_in(a, kinds) for a in e.args]
+        return tuple(items) if e.fn is ir.MAKE_TUPLE else items
+    display = kinds.get(("display", e.name)) if isinstance(e, ir.Var) else None
+    if display is not None:                    # v4 = (a, b): by the kinds of its slots
+        items = [_stand_in_of(kinds.get(("slot", e.name, i)), e)
+                 for i in range(display.shape[1])]
+        return tuple(items) if display.dtype == "tuple" else items
     k = kinds.get(e.name) if isinstance(e, ir.Var) else \
         expr_kind(e, kinds) if isinstance(e, ir.Op) else None   # nested: by its kind
+    return _stand_in_of(k, e)
+
+
+def _stand_in_of(k, e):
     if k is None or k.shape[:1] in ((-1,), (-2,)) or int(np.prod(k.shape)) > _MAX_STAND_IN:
         raise LookupError(repr(e))
     if k in (NUMBER, INT):

@@ -1385,18 +1385,23 @@ def float_constants(fn: ir.Function, kinds: dict) -> ir.Function:
     the int-to-float conversion (``4 * x - 1.0``: 31 ns, ``4.0 * x - 1.0``:
     18 ns). Integer constants come from the user's code (``2 * x``) and from
     folding (``2 * (2 * x)``, the seed ``1.0`` folded away). Also on a float
-    ``x``: ``x ** 2`` is ``x * x`` and ``np.sign(x)`` (the derivative of
-    ``abs``; 1 µs on a float) a conditional expression."""
+    ``x``: ``x ** 2`` is ``x * x`` and ``runtime.sign(x)`` (the derivative of
+    ``abs``; ``np.sign`` takes 1 µs on a float) a conditional expression; on
+    an array, ``np.sign``."""
     def expr(e):
         if not isinstance(e, ir.Op):
             return e
         args = tuple(expr(a) for a in e.args)
-        if len(args) == 1 and not e.kwargs and e.fn is np.sign and \
-                isinstance(args[0], ir.Var) and kinds.get(args[0].name) == analysis.FLOAT:
-            x = args[0]            # np.sign of a float: 1 µs, and a NumPy float64
-            return ir.Op(ir.IFEXP, (ir.Op(operator.gt, (x, ir.Const(0.0))), ir.Const(1.0), ir.Op(
-                ir.IFEXP, (ir.Op(operator.lt, (x, ir.Const(0.0))), ir.Const(-1.0),
-                           ir.Op(operator.mul, (x, ir.Const(0.0)))))))   # (0, -0, nan kept)
+        if len(args) == 1 and not e.kwargs and e.fn is runtime.sign:
+            x = args[0]            # abs's derivative: np.sign of a float takes 1 µs and
+            k = analysis.expr_kind(x, kinds)                # gives a NumPy float64
+            if isinstance(x, ir.Var) and k == analysis.FLOAT:
+                return ir.Op(ir.IFEXP, (ir.Op(operator.gt, (x, ir.Const(0.0))), ir.Const(1.0),
+                                        ir.Op(ir.IFEXP, (ir.Op(operator.lt, (x, ir.Const(0.0))),
+                                                         ir.Const(-1.0), ir.Op(operator.mul, (
+                                                             x, ir.Const(0.0)))))))   # (0, -0, nan)
+            if k is not None and not k.pyfloat:
+                return ir.Op(np.sign, args)
         if e.fn is operator.pow and len(args) == 2 and args[1] == ir.Const(2) and \
                 isinstance(args[0], ir.Var) and kinds.get(args[0].name) == analysis.FLOAT:
             return ir.Op(operator.mul, (args[0], args[0]))     # (x * x: the same float)

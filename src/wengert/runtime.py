@@ -181,6 +181,14 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def sign(x):
+    """``np.sign(x)``, as the rules write it (the derivative of ``abs``):
+    specialised code on a Python float reads it as a conditional expression
+    (``reverse.float_constants``), on an array as ``np.sign``; the user's own
+    ``np.sign`` is never rewritten."""
+    return np.sign(x)
+
+
 def held(x):
     """``x`` itself, held constant by differentiation. ``optimize.hold_shifts``
     wraps the shift of a shifted log-sum-exp or softmax in it (``m + log(sum(

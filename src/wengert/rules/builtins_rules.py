@@ -15,8 +15,8 @@ from .registry import adjoint, nondiff, rule, tangent
 
 @rule(builtins.abs, elementwise=True, notes="derivative 0 at x == 0 (a subgradient)")
 def abs_(x):
-    tangent(x_dot * np.sign(x))
-    adjoint(x=g * np.sign(x))
+    tangent(x_dot * runtime.sign(x))
+    adjoint(x=g * runtime.sign(x))
 
 
 @rule(builtins.max, elementwise=True, notes="two arguments (more: taken in pairs; one list, tuple or 1-D array: the item it returns gets the derivative); ties go to the first")

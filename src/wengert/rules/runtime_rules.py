@@ -218,6 +218,7 @@ def last_writes_(t, x, index):
     adjoint(t=runtime.last_writes(g, x, index))
 
 
+nondiff(runtime.sign)
 nondiff(runtime.zeros_like, runtime.assert_, runtime.check_value, runtime.check_returned,
         runtime.check_operand)
 nondiff(runtime.extreme_index, notes="an index (max(xs) is xs[extreme_index(xs, True)])")
