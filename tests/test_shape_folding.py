@@ -323,3 +323,19 @@ def test_concatenate_and_stack_of_displays_have_kinds(f, args):
     # unknown, and the whole gradient the general build checking its output
     src = check(f, args)
     assert f"def {f.__name__}_grad" in src, src            # (not ..._vjp)
+
+
+def huber(w, X, y):
+    r = X @ w - y
+    a = np.abs(r)
+    q = np.where(a <= 1.0, 0.5 * r * r, a - 0.5)
+    return np.sum(q)
+
+
+def test_adjoints_of_one_selection_are_one_where():
+    # where(c, 0, A) + where(c, B, 0) + where(c, B, 0) is where(c, B + B, A); the
+    # seed broadcast meets np.sign(r), whose kind is now known, and goes
+    rng = np.random.default_rng(3)
+    args = (rng.normal(size=3), rng.normal(size=(9, 3)), 2.0 * rng.normal(size=9))
+    src = check(huber, args)
+    assert src.count("np.where") == 1 and "broadcast_to" not in src, src

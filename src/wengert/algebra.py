@@ -72,6 +72,9 @@ def add(a, b):
         return a
     if a == b and not isinstance(a, ir.Const):
         return mul(ir.Const(2), a)
+    merged = _where_sum(a, b)
+    if merged is not None:
+        return merged
     if _is_neg(b):
         return sub(a, b.args[0])
     if _is_neg(a):
@@ -80,6 +83,25 @@ def add(a, b):
     if flipped is not None:                   # a + -0.5 * x: a - 0.5 * x
         return ir.Op(operator.sub, (a, flipped))
     return ir.Op(operator.add, (a, b))
+
+
+def _where(e) -> bool:
+    return isinstance(e, ir.Op) and e.fn is np.where and len(e.args) == 3 and not e.kwargs
+
+
+def _where_sum(a, b):
+    """``where(c, p, q) + where(c, r, s)`` is ``where(c, p + r, q + s)``, the
+    same sums of the same selections (adjoints of a branch of ``np.where``
+    and of its two arms meet this way); also with a sum ending in one on the
+    left. None if there is no such pair."""
+    if not _where(b):
+        return None
+    if _where(a) and a.args[0] == b.args[0]:
+        return ir.Op(np.where, (a.args[0], add(a.args[1], b.args[1]), add(a.args[2], b.args[2])))
+    if isinstance(a, ir.Op) and a.fn is operator.add and len(a.args) == 2 and \
+            _where(a.args[1]) and a.args[1].args[0] == b.args[0]:
+        return add(a.args[0], _where_sum(a.args[1], b))
+    return None
 
 
 def sub(a, b):

@@ -1173,6 +1173,8 @@ def expr_kind(e: ir.Expr, kinds: dict) -> Optional[Kind]:
         if r is not None and r.nondiff and getattr(e.fn, "__name__", None) in _CONSTRUCTORS \
                 and getattr(np, e.fn.__name__, None) is e.fn:
             return _evaluated_kind(e, kinds)       # np.zeros((16, 128)): a known shape
+        if r is not None and r.nondiff and isinstance(e.fn, np.ufunc):
+            return _evaluated_kind(e, kinds)       # np.sign(x), np.floor(x): x's shape
         if r is None or r.nondiff:
             return None
         if r.scalar_result:
