@@ -339,3 +339,16 @@ def test_adjoints_of_one_selection_are_one_where():
     args = (rng.normal(size=3), rng.normal(size=(9, 3)), 2.0 * rng.normal(size=9))
     src = check(huber, args)
     assert src.count("np.where") == 1 and "broadcast_to" not in src, src
+
+
+def polyfit(c, x, y):
+    pred = np.zeros_like(x)
+    for k in range(len(c)):
+        pred = pred + c[k] * x ** k
+    return np.mean((pred - y) ** 2)
+
+
+def test_sum_of_a_product_of_two_arrays_is_a_dot():
+    rng = np.random.default_rng(5)
+    src = check(polyfit, (rng.normal(size=4), rng.normal(size=7), rng.normal(size=7)))
+    assert "np.sum(" not in src and ("np.vdot(" in src or "einsum('a,a->'" in src), src

@@ -428,3 +428,40 @@ def test_the_users_own_sign_is_left_alone():
     with np.errstate(divide="ignore"):
         assert wengert.grad(_users_sign, mode="reverse")(0.5) == pytest.approx(1.0)
         assert wengert.grad(_users_sign, mode="reverse")(-0.5) == pytest.approx(-1.0)
+
+
+# --- trial 15e: merged selections, displays
+
+
+def _bool_arms(x):
+    c = x > 0
+    m = np.where(c, True, False) + np.where(c, True, True)    # bool + bool: or
+    return np.sum(m * x)
+
+
+def _list_arms(x):
+    c = x > 0
+    return np.sum((np.where(c, [1.0, 2.0], 0.0) + np.where(c, [3.0, 4.0], 0.0)) * x)
+
+
+def _concatenated_list(ps):
+    return np.sum(np.concatenate(ps) ** 2) + np.sum(np.stack(ps) * 0.5)
+
+
+def test_selections_are_merged_in_adjoints_only():
+    # np.where(c, p, q) + np.where(c, r, s) merged in the user's own code added
+    # bool arms as ints and joined list arms
+    x = np.array([-1.3, -0.2, 0.4, 1.7, 2.5])
+    for f in (_bool_arms, _list_arms):
+        value, g = wengert.value_and_grad(f)(x if f is _bool_arms else x[:2])
+        assert value == pytest.approx(f(x if f is _bool_arms else x[:2])), f.__name__
+    np.testing.assert_allclose(wengert.grad(_bool_arms)(x), np.ones(5))
+    np.testing.assert_allclose(wengert.grad(_list_arms)(np.array([-0.5, 0.5])), [0.0, 6.0])
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_gradient_of_a_list_of_arrays_is_a_list(mode):
+    ps = [np.array([1.0, 2.0]), np.array([3.0, -1.0])]
+    g = wengert.grad(_concatenated_list, mode=mode)(ps)
+    assert type(g) is list
+    np.testing.assert_allclose(g[0], 2 * ps[0] + 0.5)

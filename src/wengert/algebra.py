@@ -72,9 +72,6 @@ def add(a, b):
         return a
     if a == b and not isinstance(a, ir.Const):
         return mul(ir.Const(2), a)
-    merged = _where_sum(a, b)
-    if merged is not None:
-        return merged
     if _is_neg(b):
         return sub(a, b.args[0])
     if _is_neg(a):
@@ -89,19 +86,32 @@ def _where(e) -> bool:
     return isinstance(e, ir.Op) and e.fn is np.where and len(e.args) == 3 and not e.kwargs
 
 
-def _where_sum(a, b):
-    """``where(c, p, q) + where(c, r, s)`` is ``where(c, p + r, q + s)``, the
-    same sums of the same selections (adjoints of a branch of ``np.where``
-    and of its two arms meet this way); also with a sum ending in one on the
-    left. None if there is no such pair."""
-    if not _where(b):
-        return None
-    if _where(a) and a.args[0] == b.args[0]:
-        return ir.Op(np.where, (a.args[0], add(a.args[1], b.args[1]), add(a.args[2], b.args[2])))
-    if isinstance(a, ir.Op) and a.fn is operator.add and len(a.args) == 2 and \
-            _where(a.args[1]) and a.args[1].args[0] == b.args[0]:
-        return add(a.args[0], _where_sum(a.args[1], b))
-    return None
+def merged_selections(terms) -> list:
+    """Adjoint terms with each ``np.where(c, p, q)`` added into an earlier one
+    with the same condition: ``where(c, 0.0, A) + where(c, B, 0.0)``, the
+    adjoints of a selection's two arms, is ``where(c, B, A)`` (the same sums
+    of the same selections; a float 0.0 arm adds nothing to an adjoint, a
+    float array). Only for adjoints: on other values ``+`` of two arms may
+    join lists or add bools as ints."""
+    out, at = [], {}
+    for t in terms:
+        if _where(t) and t.args[0] in at:
+            k = at[t.args[0]]
+            w = out[k]
+            out[k] = ir.Op(np.where, (w.args[0], _arm_sum(w.args[1], t.args[1]),
+                                      _arm_sum(w.args[2], t.args[2])))
+            continue
+        if _where(t):
+            at[t.args[0]] = len(out)
+        out.append(t)
+    return out
+
+
+def _arm_sum(a, b):
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, ir.Const) and type(x.value) is float and x.value == 0.0:
+            return y
+    return add(a, b)
 
 
 def sub(a, b):

@@ -152,7 +152,7 @@ class Reverse:
         if var not in self.sequences and not (self.kinds.get(var) is None and
                                               any(_container_made(t) for t in terms)):
             terms = _overwrite_zeroed(_concatenate_tiles(terms, self.kinds), self.kinds)
-            return algebra.sum_of(_scatter_chain(terms))
+            return algebra.sum_of(_scatter_chain(algebra.merged_selections(terms)))
         out = algebra.ZERO
         for t in _items_together(terms):
             out = t if algebra.is_zero(out) else ir.Op(runtime.accumulate, (out, t))

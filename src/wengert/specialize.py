@@ -1637,7 +1637,9 @@ def sums_of_squares(fn: ir.Function, param_kinds: dict) -> ir.Function:
     ``np.einsum('...i,...i->...', x, x)``, and ``np.sum(x ** 2)`` is
     ``np.vdot(x, x)`` (also for ``x * x`` and ``np.square(x)``): the same
     sums without the array of squares (three to four times faster; the
-    order of the additions, and so the last bit, may differ)."""
+    order of the additions, and so the last bit, may differ). Likewise
+    ``np.sum(a * b)`` of two arrays of one shape and dtype (``np.vdot(a,
+    b)``; over the last axis, the einsum)."""
     if not any(isinstance(e, ir.Op) and e.fn is np.sum
                for s in ir.walk(fn.body) for e in _all_exprs(s)):
         return fn
@@ -1667,6 +1669,17 @@ def sums_of_squares(fn: ir.Function, param_kinds: dict) -> ir.Function:
             return None
         return x
 
+    def product(e):
+        """``(a, b)`` if ``e`` is ``a * b`` of two float arrays of one known
+        shape and dtype (no broadcasting), else None."""
+        if not (isinstance(e, ir.Op) and e.fn in _MUL and len(e.args) == 2 and not e.kwargs):
+            return None
+        ka, kb = (analysis.expr_kind(a, kinds) for a in e.args)
+        if ka is None or ka != kb or ka.pyfloat or not ka.shape or ka.shape[0] < 0 or \
+                ka.dtype not in ("<f8", "<f4") or ka.array0:
+            return None
+        return e.args
+
     def rewrite(e):
         if not isinstance(e, ir.Op):
             return e
@@ -1675,13 +1688,17 @@ def sums_of_squares(fn: ir.Function, param_kinds: dict) -> ir.Function:
         if e.fn is not np.sum or len(e.args) != 1:
             return e
         x = squared(e.args[0])
+        y = x
+        if x is None:
+            x, y = product(e.args[0]) or (None, None)
         if x is None:
             return e
         kw = dict(e.kwargs)
         ndim = len(analysis.expr_kind(x, kinds).shape)
-        if not kw:
+        if not kw or (ndim == 1 and set(kw) == {"axis"} and isinstance(kw["axis"], ir.Const)
+                      and kw["axis"].value in (0, -1, (0,), (-1,))):
             changed[0] = True
-            return ir.Op(np.vdot, (x, x))
+            return ir.Op(np.vdot, (x, y))
         axis = kw.get("axis")
         if set(kw) != {"axis"} or not isinstance(axis, ir.Const):
             return e
@@ -1689,7 +1706,7 @@ def sums_of_squares(fn: ir.Function, param_kinds: dict) -> ir.Function:
         if type(j) is not int or j % ndim != ndim - 1:
             return e
         changed[0] = True
-        return ir.Op(np.einsum, (ir.Const("...i,...i->..."), x, x))
+        return ir.Op(np.einsum, (ir.Const("...i,...i->..."), x, y))
 
     def block(stmts):
         out = []

@@ -153,10 +153,17 @@ def _like(t, x):
     return t if dtype is None or t.dtype == dtype else t.astype(dtype)
 
 
+def _seq_like(arrays, items):
+    """``items`` as a list where the arrays came in a list (a gradient has its
+    input's type), else as a tuple."""
+    return items if type(arrays) is list else tuple(items)
+
+
 def _cut(g, arrays, shapes, axis):
     """``g`` cut along ``axis`` into pieces of ``shapes``, each made like its array."""
     ends = np.cumsum([s[axis] for s in shapes])
-    return tuple(_like(p, x) for p, x in zip(np.split(g, ends[:-1], axis=axis), arrays))
+    return _seq_like(arrays, [_like(p, x) for p, x in zip(np.split(g, ends[:-1], axis=axis),
+                                                         arrays)])
 
 
 def split_like(g, arrays, axis=0):
@@ -176,7 +183,7 @@ def concatenate_like(gs, arrays, axis=0):
 
 def unstack(g, arrays, axis=0):
     """The adjoint of ``np.stack(arrays, axis)``: the slices along ``axis``."""
-    return tuple(_like(p, x) for p, x in zip(np.moveaxis(g, axis, 0), arrays))
+    return _seq_like(arrays, [_like(p, x) for p, x in zip(np.moveaxis(g, axis, 0), arrays)])
 
 
 def unhstack(g, arrays):
